@@ -1,0 +1,1 @@
+"""hayu service."""

@@ -1,0 +1,1 @@
+"""sabilulungan service."""
