@@ -1,0 +1,20 @@
+"""HAYU settings, read from HAYU_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="HAYU_", extra="ignore")
+
+    service_name: str = "hayu"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,12 @@
+"""`python -m sabilulungan`: migrate, create accounts, seed demo data, verify the audit chain."""
+
+from __future__ import annotations
+
+import sys
+
+from sabilulungan import demo
+from sabilulungan.main import build_spec
+from shared.cli import run_cli
+
+if __name__ == "__main__":
+    sys.exit(run_cli(build_spec, seeder=demo.seed))

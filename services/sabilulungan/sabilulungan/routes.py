@@ -1,0 +1,7 @@
+"""SABILULUNGAN's JSON API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["sabilulungan"])

@@ -1,0 +1,488 @@
+"""The app factory every service uses: plumbing, common endpoints and background tasks.
+
+A service gives its name, settings, regency configuration, models and routers; this module adds the
+problem handlers, request ids and metrics, `/health`, `/ready`, `/metrics`, the token endpoints, the
+audit endpoints and the pages every service shares, and runs the periodic tasks (the audit sealer first
+among them) while the app is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
+
+from shared import audit
+from shared.auth import AccountMixin, CurrentPrincipal, LocalTokens, authenticate, require_roles
+from shared.calendar import WorkingCalendar
+from shared.config import RegencyConfigBase
+from shared.db import Database, SessionDep
+from shared.idempotency import IdempotencyRecordMixin, ReplayResponse
+from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    AppError,
+    ConflictError,
+    Problem,
+    ServiceUnavailableError,
+    install_problem_handlers,
+    problem_responses,
+)
+from shared.settings import ServiceSettings
+from shared.signing import Signer
+from shared.web import SHARED_STATIC, html_error, make_templates, render, wants_html
+
+logger = logging.getLogger("shared.app")
+
+
+@dataclass(frozen=True)
+class CommonModels:
+    account: type[AccountMixin]
+    audit_event: type[audit.AuditEventMixin]
+    audit_checkpoint: type[audit.AuditCheckpointMixin]
+    idempotency: type[IdempotencyRecordMixin]
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A job run every `interval` seconds inside the service process (no broker needed)."""
+
+    name: str
+    interval: float
+    run: Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    package_dir: Path
+    settings: ServiceSettings
+    config: RegencyConfigBase
+    models: CommonModels
+    api_routers: Sequence[APIRouter] = ()
+    page_router: APIRouter | None = None
+    periodic: Sequence[PeriodicTask] = ()
+    username_label: str = "Nama pengguna"
+    description: str = ""
+    extra_state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.package_dir / "migrations"
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeRead(BaseModel):
+    username: str
+    name: str
+    roles: list[str]
+    unit: str | None
+
+
+class CheckpointRead(BaseModel):
+    service: str
+    position: int
+    hash: str
+    sealed_at: str
+    key_id: str
+    signature: str
+    public_key: str
+    algorithm: str
+
+
+class AuditEventRead(BaseModel):
+    id: int
+    occurred_at: str
+    actor: str
+    actor_role: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+    seal_position: int | None
+    seal_hash: str | None
+
+
+def build_calendar(config: RegencyConfigBase) -> WorkingCalendar:
+    cal = config.calendar
+    extra = {d: "Libur daerah" for d in cal.extra_holidays}
+    if cal.include_cuti_bersama:
+        extra.update({d: "Cuti bersama" for d in cal.cuti_bersama})
+    return WorkingCalendar(
+        timezone=config.regency.timezone,
+        extra_holidays=extra,
+        extra_working_days=cal.extra_working_days,
+        include_cuti_bersama=cal.include_cuti_bersama,
+    )
+
+
+def migration_head(migrations_dir: Path) -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+async def seal_once(app: FastAPI) -> int:
+    """Seal the audit events written since the last run (one replica at a time)."""
+    state = app.state
+    async with state.db.sessionmaker.begin() as session:
+        return await audit.seal_pending(
+            session,
+            state.models.audit_event,
+            state.models.audit_checkpoint,
+            signer=state.signer,
+            service=state.service_name,
+            schema=state.db.schema,
+        )
+
+
+async def _run_periodic(app: FastAPI, task: PeriodicTask) -> None:
+    while True:
+        await asyncio.sleep(task.interval)
+        try:
+            await task.run(app)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("periodic task %s failed", task.name)
+
+
+def _common_router(spec: ServiceSpec) -> APIRouter:
+    router = APIRouter()
+    models = spec.models
+    auditor = Depends(require_roles("auditor", "admin"))
+
+    @router.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok", "service": spec.name}
+
+    @router.get("/ready", tags=["operations"], responses=problem_responses(503))
+    async def ready(request: Request) -> dict[str, str]:
+        """The database answers and its migrations are at head."""
+        state = request.app.state
+        if state.migration_head is None:
+            state.migration_head = migration_head(spec.migrations_dir) or ""
+        try:
+            async with state.db.engine.connect() as conn:
+                current = await conn.scalar(
+                    text(f'SELECT version_num FROM "{state.db.schema}".alembic_version')
+                )
+        except Exception:
+            raise ServiceUnavailableError(
+                "The database cannot be reached or is not migrated"
+            ) from None
+        if current != state.migration_head:
+            raise ServiceUnavailableError(
+                f"The database is at migration {current}, the code expects {state.migration_head}"
+            )
+        return {"status": "ready", "service": spec.name, "migration": str(current)}
+
+    @router.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics of this service."""
+        return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @router.post(
+        "/api/v1/auth/token",
+        tags=["auth"],
+        response_model=TokenResponse,
+        responses=problem_responses(401, 422, 429),
+    )
+    async def issue_token(
+        request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    ) -> TokenResponse:
+        """Exchange a username and password for a bearer token."""
+        settings = request.app.state.settings
+        failure: AppError | None = None
+        async with request.app.state.db.sessionmaker.begin() as session:
+            try:
+                account = await authenticate(
+                    session,
+                    models.account,
+                    form.username,
+                    form.password,
+                    max_failures=settings.login_max_failures,
+                    lockout_seconds=settings.login_lockout_seconds,
+                )
+                token, expires = request.app.state.tokens.issue(account)
+            except AppError as exc:
+                failure = exc  # the failure count must be committed, so raise after the block
+        if failure is not None:
+            raise failure
+        return TokenResponse(access_token=token, expires_in=expires)
+
+    @router.get(
+        "/api/v1/auth/me", tags=["auth"], response_model=MeRead, responses=problem_responses(401)
+    )
+    async def me(principal: CurrentPrincipal) -> MeRead:
+        """Who the token belongs to."""
+        return MeRead(
+            username=principal.username,
+            name=principal.name,
+            roles=sorted(principal.roles),
+            unit=principal.unit,
+        )
+
+    @router.get("/api/v1/public/audit/checkpoint", tags=["audit"], response_model=CheckpointRead)
+    async def public_checkpoint(request: Request, session: SessionDep) -> CheckpointRead:
+        """The latest signed checkpoint of the audit chain and the key to check it with."""
+        cp = await audit.latest_checkpoint(
+            session, models.audit_checkpoint, signer=request.app.state.signer, service=spec.name
+        )
+        return CheckpointRead(
+            service=cp.service,
+            position=cp.position,
+            hash=cp.hash,
+            sealed_at=cp.sealed_at.isoformat(),
+            key_id=cp.key_id,
+            signature=cp.signature,
+            public_key=cp.public_key,
+            algorithm=cp.algorithm,
+        )
+
+    @router.get(
+        "/api/v1/audit/events",
+        tags=["audit"],
+        response_model=Page[AuditEventRead],
+        responses=problem_responses(400, 401, 403),
+        dependencies=[auditor],
+    )
+    async def list_audit_events(
+        session: SessionDep,
+        entity_type: Annotated[str | None, Query(max_length=64)] = None,
+        entity_id: Annotated[str | None, Query(max_length=64)] = None,
+        limit: LimitQuery = 20,
+        cursor: CursorQuery = None,
+    ) -> Page[AuditEventRead]:
+        """Audit events, newest first (auditors)."""
+        model = models.audit_event
+        stmt = select(model)
+        if entity_type:
+            stmt = stmt.where(model.entity_type == entity_type)
+        if entity_id:
+            stmt = stmt.where(model.entity_id == entity_id)
+        rows, next_cursor = await keyset_page(
+            session,
+            stmt,
+            keys=[model.id],
+            limit=limit,
+            cursor=cursor,  # type: ignore[list-item]
+        )
+        return Page[AuditEventRead](
+            items=[
+                AuditEventRead(
+                    id=r.id,
+                    occurred_at=r.occurred_at.isoformat(),
+                    actor=r.actor,
+                    actor_role=r.actor_role,
+                    action=r.action,
+                    entity_type=r.entity_type,
+                    entity_id=r.entity_id,
+                    before=r.before,
+                    after=r.after,
+                    request_id=r.request_id,
+                    seal_position=r.seal_position,
+                    seal_hash=r.seal_hash,
+                )
+                for r in rows
+            ],
+            next_cursor=next_cursor,
+        )
+
+    @router.get("/audit", include_in_schema=False)
+    async def audit_page(request: Request, session: SessionDep) -> Response:
+        cp = await audit.latest_checkpoint(
+            session, models.audit_checkpoint, signer=request.app.state.signer, service=spec.name
+        )
+        return render(request, "audit.html", {"checkpoint": cp})
+
+    return router
+
+
+def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """Declare every validation failure as a problem document, as the handlers send it."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for defs_name, defs in components["Problem"].pop("$defs", {}).items():
+            components.setdefault(defs_name, defs)
+        problem_content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {
+                        "description": "Validation error",
+                        "content": problem_content,
+                    }
+                responses.setdefault(
+                    "500", {"description": "Internal server error", "content": problem_content}
+                )
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    settings = spec.settings
+    configure_logging(settings.log_level)
+    db = Database.create(
+        settings.resolved_database_url(),
+        schema=spec.name,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
+    periodic: list[PeriodicTask] = [
+        PeriodicTask("audit-seal", settings.seal_interval_seconds, seal_once)
+    ]
+    periodic.extend(spec.periodic)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if settings.background_tasks:
+            tasks = [asyncio.create_task(_run_periodic(app, t), name=t.name) for t in periodic]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await db.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    state = app.state
+    state.service_name = spec.name
+    state.settings = settings
+    state.config = spec.config
+    state.db = db
+    state.models = spec.models
+    state.idempotency_model = spec.models.idempotency
+    state.tokens = LocalTokens(
+        settings.secret_key, issuer=spec.name, minutes=settings.access_token_minutes
+    )
+    state.token_verifier = state.tokens
+    state.signer = Signer.from_seed_b64(
+        __import__("base64").urlsafe_b64encode(settings.signing_seed_bytes()).decode()
+    )
+    state.calendar = build_calendar(spec.config)
+    state.metrics = Metrics(spec.name)
+    state.migration_head = None
+    state.periodic = periodic
+    state.templates = make_templates(
+        spec.package_dir / "templates",
+        globals_={
+            "service_title": spec.title,
+            "regency_name": spec.config.regency.name,
+            "timezone": spec.config.regency.timezone,
+        },
+    )
+    for key, value in spec.extra_state.items():
+        setattr(state, key, value)
+
+    install_problem_handlers(
+        app,
+        type_base=f"{settings.problem_type_base}/{spec.name}",
+        html=html_error,
+        wants_html=wants_html,
+    )
+
+    async def replay(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ReplayResponse)
+        return JSONResponse(
+            exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+
+    async def integrity(request: Request, exc: Exception) -> Response:
+        logger.warning("integrity error: %s", type(exc.__cause__ or exc).__name__)
+        handler = app.exception_handlers[AppError]
+        return await handler(  # type: ignore[no-any-return]
+            request,
+            ConflictError("The change conflicts with data already stored; nothing was saved"),
+        )
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        handler = app.exception_handlers[AppError]
+        return await handler(  # type: ignore[no-any-return]
+            request, ServiceUnavailableError("The service is busy; try again in a few seconds")
+        )
+
+    app.add_exception_handler(ReplayResponse, replay)
+    app.add_exception_handler(sa_exc.IntegrityError, integrity)
+    app.add_exception_handler(sa_exc.TimeoutError, unavailable)
+    app.add_exception_handler(sa_exc.OperationalError, unavailable)
+    app.add_exception_handler(sa_exc.InterfaceError, unavailable)
+    app.add_exception_handler(ConnectionError, unavailable)
+
+    app.include_router(_common_router(spec))
+    for router in spec.api_routers:
+        app.include_router(router)
+    if spec.page_router is not None:
+        app.include_router(spec.page_router)
+    from shared.web import auth_pages
+
+    app.include_router(
+        auth_pages(account_model=lambda: spec.models.account, username_label=spec.username_label)
+    )
+    static_dir = spec.package_dir / "static"
+    app.mount("/static", _StaticWithFallback(static_dir), name="static")
+    app.add_middleware(
+        RequestContextMiddleware, metrics=state.metrics, logger_name=f"{spec.name}.access"
+    )
+    app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+class _StaticWithFallback(StaticFiles):
+    """The service's own static folder first, then the shared one (CSS, htmx)."""
+
+    def __init__(self, service_dir: Path) -> None:
+        dirs = [d for d in (service_dir, SHARED_STATIC) if d.is_dir()]
+        super().__init__(directory=None, packages=None, check_dir=False)
+        self.all_directories = [str(d) for d in dirs]

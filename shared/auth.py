@@ -1,0 +1,271 @@
+"""Accounts, passwords, tokens and roles, the same in every service (each keeps its own accounts).
+
+- Passwords are argon2id, hashed off the event loop.
+- The API takes bearer JWTs; the pages keep the same token in an HttpOnly, SameSite cookie, and a
+  state-changing request authenticated by that cookie must carry the CSRF token derived from it.
+- Roles are checked in one dependency, `require_roles`. Tokens are verified without a database
+  round trip, so a role change takes effect when the token expires (`access_token_minutes`).
+- Failed logins are counted on the account; past the limit the account is locked for a while and the
+  token endpoint answers 429 with Retry-After.
+- `TokenVerifier` is the seam where a regency's OpenID Connect provider can be accepted later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, Request
+from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.concurrency import run_in_threadpool
+
+from shared.db import BigIntId, JSONType, UTCDateTime, utcnow
+from shared.problems import ForbiddenError, TooManyRequestsError, UnauthorizedError
+
+SESSION_COOKIE = "session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def use_fast_hashing_for_tests() -> None:
+    """Cheap argon2id parameters: only the test suite calls this, never a running service."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+class AccountMixin:
+    """Columns of a service's `accounts` table."""
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    unit: Mapped[str | None] = mapped_column(String(64), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+async def hash_password_async(password: str) -> str:
+    return await run_in_threadpool(_hasher.hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: taken from a verified token."""
+
+    account_id: int
+    username: str
+    roles: frozenset[str]
+    name: str = ""
+    unit: str | None = None
+    via_cookie: bool = False
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def primary_role(self) -> str:
+        return sorted(self.roles)[0] if self.roles else ""
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
+
+
+@dataclass(frozen=True)
+class LocalTokens:
+    """HS256 tokens issued and verified by the service itself."""
+
+    secret: str
+    issuer: str
+    minutes: int = 60
+
+    def issue(self, account: AccountMixin) -> tuple[str, int]:
+        now = utcnow()
+        expires = self.minutes * 60
+        claims = {
+            "sub": account.username,
+            "uid": account.id,
+            "roles": list(account.roles),
+            "name": account.full_name,
+            "unit": account.unit,
+            "iss": self.issuer,
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + expires,
+        }
+        return jwt.encode(claims, self.secret, algorithm="HS256"), expires
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthorizedError("The access token has expired; log in again") from None
+        except jwt.PyJWTError:
+            raise UnauthorizedError("The access token is not valid") from None
+        return Principal(
+            account_id=int(claims.get("uid", 0)),
+            username=str(claims["sub"]),
+            roles=frozenset(claims.get("roles") or ()),
+            name=str(claims.get("name") or ""),
+            unit=claims.get("unit"),
+            claims=claims,
+        )
+
+    def csrf_token(self, session_token: str) -> str:
+        mac = hmac.new(self.secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256)
+        return mac.hexdigest()[:40]
+
+
+def tokens_of(request: Request) -> LocalTokens:
+    tokens: LocalTokens = request.app.state.tokens
+    return tokens
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        raise UnauthorizedError("Use the Authorization header as: Bearer <token>")
+    return value.strip()
+
+
+async def _csrf_ok(request: Request, token: str) -> bool:
+    expected = tokens_of(request).csrf_token(token)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    return sent is not None and hmac.compare_digest(sent, expected)
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller if a bearer token or session cookie is present and valid, else None."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    verifier: TokenVerifier = request.app.state.token_verifier
+    token = _bearer(request)
+    via_cookie = False
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        via_cookie = token is not None
+    if token is None:
+        return None
+    principal = verifier.verify(token)
+    if via_cookie:
+        if request.method not in SAFE_METHODS and not await _csrf_ok(request, token):
+            raise ForbiddenError("The form has expired or did not come from this site; reload it")
+        principal = Principal(
+            account_id=principal.account_id,
+            username=principal.username,
+            roles=principal.roles,
+            name=principal.name,
+            unit=principal.unit,
+            via_cookie=True,
+            claims=principal.claims,
+        )
+    request.state.principal = principal
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise UnauthorizedError("Log in first: this needs an account")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """The one place roles are checked: the caller must hold at least one of `roles`."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & allowed:
+            raise ForbiddenError(
+                f"This needs one of the roles: {', '.join(sorted(allowed))}",
+                required_roles=sorted(allowed),
+            )
+        return principal
+
+    dependency.__name__ = "require_" + "_or_".join(sorted(allowed))
+    return dependency
+
+
+async def authenticate(
+    session: AsyncSession,
+    model: type[AccountMixin],
+    username: str,
+    password: str,
+    *,
+    max_failures: int,
+    lockout_seconds: int,
+) -> AccountMixin:
+    """Check a password, counting failures; the caller commits `session` even when this raises."""
+    account = (
+        await session.execute(select(model).where(model.username == username.strip()))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        wait = int((account.locked_until - now).total_seconds()) + 1
+        raise TooManyRequestsError(
+            "Too many failed logins: wait before trying again", retry_after=wait
+        )
+    stored = account.password_hash if account is not None else _DUMMY_HASH
+    ok = await run_in_threadpool(_verify, stored, password)
+    if account is None or not ok or not account.active:
+        if account is not None:
+            account.failed_logins += 1
+            if account.failed_logins >= max_failures:
+                account.locked_until = now + dt.timedelta(seconds=lockout_seconds)
+                account.failed_logins = 0
+        raise UnauthorizedError("Incorrect username or password")
+    account.failed_logins = 0
+    account.locked_until = None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = await hash_password_async(password)
+    return account

@@ -1,0 +1,262 @@
+"""The command line every service offers as `python -m <service>`.
+
+migrate, downgrade, create-account, set-password, seed-demo, audit-seal and audit-verify; a service
+adds its own commands (imports, exports) through `extra`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import audit, migrations
+from shared.app import CommonModels, ServiceSpec
+from shared.auth import hash_password
+from shared.db import Database
+from shared.signing import Signer
+
+Seeder = Callable[[AsyncSession, ServiceSpec], Awaitable[list[tuple[str, str, list[str]]]]]
+
+
+@dataclass(frozen=True)
+class ExtraCommand:
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[ServiceSpec, argparse.Namespace], Awaitable[int]]
+
+
+def signer_of(spec: ServiceSpec) -> Signer:
+    import base64
+
+    return Signer.from_seed_b64(
+        base64.urlsafe_b64encode(spec.settings.signing_seed_bytes()).decode()
+    )
+
+
+def database_of(spec: ServiceSpec) -> Database:
+    return Database.create(spec.settings.resolved_database_url(), schema=spec.name, pool_size=2)
+
+
+async def create_account(
+    session: AsyncSession,
+    models: CommonModels,
+    username: str,
+    password: str,
+    roles: Sequence[str],
+    *,
+    name: str = "",
+    unit: str | None = None,
+    actor: str = "cli",
+) -> Any:
+    """Create or update an account (idempotent: seeding twice does not duplicate)."""
+    model = models.account
+    account = (
+        await session.execute(select(model).where(model.username == username))
+    ).scalar_one_or_none()
+    before = None
+    if account is None:
+        account = model()
+        account.username = username
+        session.add(account)
+    else:
+        before = {"roles": list(account.roles), "unit": account.unit, "name": account.full_name}
+    account.password_hash = hash_password(password)
+    account.roles = sorted(set(roles))
+    account.full_name = name or account.full_name or username
+    account.unit = unit if unit is not None else account.unit
+    account.active = True
+    account.failed_logins = 0
+    account.locked_until = None
+    await session.flush()
+    await audit.record_event(
+        session,
+        models.audit_event,
+        actor=actor,
+        role="admin",
+        action="account.created" if before is None else "account.updated",
+        entity_type="account",
+        entity_id=account.id,
+        before=before,
+        after={"username": username, "roles": account.roles, "unit": account.unit},
+    )
+    return account
+
+
+async def _set_password(spec: ServiceSpec, username: str, password: str) -> int:
+    db = database_of(spec)
+    try:
+        async with db.sessionmaker.begin() as session:
+            model = spec.models.account
+            account = (
+                await session.execute(select(model).where(model.username == username))
+            ).scalar_one_or_none()
+            if account is None:
+                print(f"no account named {username}", file=sys.stderr)
+                return 1
+            account.password_hash = hash_password(password)
+            account.failed_logins = 0
+            account.locked_until = None
+            await audit.record_event(
+                session,
+                spec.models.audit_event,
+                actor="cli",
+                role="admin",
+                action="account.password_set",
+                entity_type="account",
+                entity_id=account.id,
+            )
+    finally:
+        await db.dispose()
+    print(f"password set for {username}")
+    return 0
+
+
+async def _create_account_cmd(spec: ServiceSpec, args: argparse.Namespace) -> int:
+    if len(args.password) < 8:
+        print("the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    db = database_of(spec)
+    try:
+        async with db.sessionmaker.begin() as session:
+            await create_account(
+                session,
+                spec.models,
+                args.username,
+                args.password,
+                args.role,
+                name=args.name or "",
+                unit=args.unit,
+            )
+    finally:
+        await db.dispose()
+    print(f"account {args.username} ready with roles {', '.join(sorted(set(args.role)))}")
+    return 0
+
+
+async def _seed(spec: ServiceSpec, seeder: Seeder | None) -> int:
+    if seeder is None:
+        print("this service has no demo data")
+        return 0
+    db = database_of(spec)
+    try:
+        async with db.sessionmaker.begin() as session:
+            logins = await seeder(session, spec)
+        async with db.sessionmaker.begin() as session:
+            await audit.seal_pending(
+                session,
+                spec.models.audit_event,
+                spec.models.audit_checkpoint,
+                signer=signer_of(spec),
+                service=spec.name,
+                schema=spec.name,
+            )
+    finally:
+        await db.dispose()
+    print(f"demo data seeded for {spec.name}; logins:")
+    for username, password, roles in logins:
+        print(f"  {username} / {password}  ({', '.join(roles)})")
+    return 0
+
+
+async def _seal(spec: ServiceSpec) -> int:
+    db = database_of(spec)
+    try:
+        async with db.sessionmaker.begin() as session:
+            sealed = await audit.seal_pending(
+                session,
+                spec.models.audit_event,
+                spec.models.audit_checkpoint,
+                signer=signer_of(spec),
+                service=spec.name,
+                schema=spec.name,
+            )
+    finally:
+        await db.dispose()
+    print(f"sealed {sealed} audit events")
+    return 0
+
+
+async def verify(spec: ServiceSpec) -> audit.VerifyResult:
+    db = database_of(spec)
+    try:
+        async with db.sessionmaker() as session:
+            return await audit.verify_chain(
+                session,
+                spec.models.audit_event,
+                spec.models.audit_checkpoint,
+                public_key=signer_of(spec).public_key_b64(),
+                service=spec.name,
+            )
+    finally:
+        await db.dispose()
+
+
+async def _verify_cmd(spec: ServiceSpec) -> int:
+    result = await verify(spec)
+    if result.ok:
+        print(f"audit chain intact: {result.checked} sealed events verified")
+        return 0
+    print(
+        f"audit chain BROKEN at position {result.first_broken_position}: {result.reason} "
+        f"({result.checked} events verified before it)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def run_cli(
+    spec_factory: Callable[[], ServiceSpec],
+    *,
+    seeder: Seeder | None = None,
+    extra: Sequence[ExtraCommand] = (),
+    argv: Sequence[str] | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(prog=None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("migrate", help="upgrade the database schema to the latest migration")
+    p.add_argument("--revision", default="head")
+    p = sub.add_parser("downgrade", help="downgrade the schema (base removes everything)")
+    p.add_argument("revision")
+    p = sub.add_parser("create-account", help="create or update an account with roles")
+    p.add_argument("username")
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", action="append", required=True)
+    p.add_argument("--name")
+    p.add_argument("--unit")
+    p = sub.add_parser("set-password", help="set an account's password")
+    p.add_argument("username")
+    p.add_argument("--password", required=True)
+    sub.add_parser("seed-demo", help="load demo accounts and data")
+    sub.add_parser("audit-seal", help="seal pending audit events now")
+    sub.add_parser("audit-verify", help="recompute the audit chain; non-zero exit when broken")
+    for command in extra:
+        command.configure(sub.add_parser(command.name, help=command.help))
+    args = parser.parse_args(argv)
+    spec = spec_factory()
+    url = spec.settings.resolved_database_url()
+    if args.command == "migrate":
+        migrations.upgrade(spec.migrations_dir, url, args.revision)
+        print(f"{spec.name}: migrated to {args.revision}")
+        return 0
+    if args.command == "downgrade":
+        migrations.downgrade(spec.migrations_dir, url, args.revision)
+        print(f"{spec.name}: downgraded to {args.revision}")
+        return 0
+    runners: dict[str, Callable[[], Awaitable[int]]] = {
+        "create-account": lambda: _create_account_cmd(spec, args),
+        "set-password": lambda: _set_password(spec, args.username, args.password),
+        "seed-demo": lambda: _seed(spec, seeder),
+        "audit-seal": lambda: _seal(spec),
+        "audit-verify": lambda: _verify_cmd(spec),
+    }
+    for command in extra:
+        runners[command.name] = lambda c=command: c.run(spec, args)  # type: ignore[misc]
+    return asyncio.run(runners[args.command]())

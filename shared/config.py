@@ -1,0 +1,108 @@
+"""The regency configuration: one TOML file shared by the services, validated at start-up.
+
+Each service reads the common sections (`[regency]`, `[calendar]`) and its own section (`[hayu]`,
+`[sabilulungan]`, `[erk]`), and ignores the sections of the others, so one file serves a regency that
+runs any subset of the suite. A bad value stops start-up with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a misspelt setting must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegencySection(StrictModel):
+    name: str = Field(default="Kota Contoh", min_length=3, description="shown on every page")
+    kind: Literal["kabupaten", "kota"] = "kota"
+    code: str = Field(default="32.73", pattern=r"^\d{2}\.\d{2}$", description="kode wilayah PP.KK")
+    timezone: str = Field(default="Asia/Jakarta", description="WIB, WITA or WIT")
+    address: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in TIMEZONES:
+            raise ValueError(f"must be one of {', '.join(TIMEZONES)}")
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError as exc:  # pragma: no cover - tzdata missing
+            raise ValueError(f"time zone {value} is not installed") from exc
+        return value
+
+
+class CalendarSection(StrictModel):
+    extra_holidays: list[date] = Field(default_factory=list, description="regional holidays")
+    extra_working_days: list[date] = Field(
+        default_factory=list, description="days worked although weekend or cuti bersama"
+    )
+    include_cuti_bersama: bool = True
+    cuti_bersama: list[date] = Field(
+        default_factory=list, description="cuti bersama dates of the SKB (not in the library)"
+    )
+
+    @model_validator(mode="after")
+    def _no_day_both_ways(self) -> CalendarSection:
+        both = set(self.extra_working_days) & (set(self.extra_holidays) | set(self.cuti_bersama))
+        if both:
+            days = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"extra_working_days also listed as holidays: {days}")
+        return self
+
+
+class RegencyConfigBase(StrictModel):
+    """Common sections; each service subclasses this and adds its own section."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    regency: RegencySection = RegencySection()
+    calendar: CalendarSection = CalendarSection()
+
+
+class RegencyConfigError(Exception):
+    """The regency configuration cannot be used; the message names the file and the field."""
+
+
+ConfigT = TypeVar("ConfigT", bound=RegencyConfigBase)
+
+
+def _describe(err: ValidationError, source: str) -> str:
+    lines = [f"invalid regency configuration in {source}:"]
+    for item in err.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(root)"
+        lines.append(f"  field '{field}': {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_regency_config(data: dict[str, Any], model: type[ConfigT], source: str) -> ConfigT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise RegencyConfigError(_describe(err, source)) from None
+
+
+def load_regency_config(path: Path | None, model: type[ConfigT]) -> ConfigT:
+    """Read and validate the regency file; built-in national defaults when `path` is None."""
+    if path is None:
+        return model()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RegencyConfigError(f"cannot read regency configuration {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegencyConfigError(f"regency configuration {path} is not valid TOML: {exc}") from None
+    return parse_regency_config(data, model, str(path))

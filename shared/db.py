@@ -1,0 +1,183 @@
+"""Database plumbing: one async engine per process, one transaction per request, one schema per service.
+
+PostgreSQL runs through asyncpg. In embedded mode each service keeps its own SQLite file, ATTACHed to
+every connection under the service's schema name, so the same schema-qualified tables, migrations and
+queries serve both backends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Portable column types: JSONB on PostgreSQL, JSON text on SQLite; ids that fit both autoincrements.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def metadata_for(schema: str) -> MetaData:
+    """The MetaData of one service: every table lives in the service's own schema."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs people write and pick the async drivers: asyncpg and aiosqlite."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    else:
+        raise ValueError(f"unsupported database backend {backend!r}: use PostgreSQL or SQLite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str) -> Path:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ValueError("embedded mode needs a SQLite file path, not an in-memory database")
+    return Path(database)
+
+
+def create_engine(
+    url: str,
+    *,
+    schema: str,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 3.0,
+    echo: bool = False,
+) -> AsyncEngine:
+    """One engine per process and service; SQLite files are attached under the schema name."""
+    url = normalize_url(url)
+    if not is_sqlite(url):
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=False,
+            echo=echo,
+        )
+    path = sqlite_path(url).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        "sqlite+aiosqlite://",
+        poolclass=AsyncAdaptedQueuePool,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        echo=echo,
+    )
+    quoted = str(path).replace("'", "''")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _attach(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level; SQLAlchemy's "begin" event below opens the transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"ATTACH DATABASE '{quoted}' AS \"{schema}\"")
+        cursor.execute(f'PRAGMA "{schema}".journal_mode=WAL')
+        cursor.execute(f'PRAGMA "{schema}".synchronous=NORMAL')
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front: two writers never deadlock on a lock upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    schema: str
+
+    @classmethod
+    def create(cls, url: str, *, schema: str, **engine_args: Any) -> Database:
+        engine = create_engine(url, schema=schema, **engine_args)
+        return cls(
+            engine=engine,
+            sessionmaker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+            schema=schema,
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def database_of(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed here and only here, before the response is sent."""
+    async with database_of(request).sessionmaker.begin() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

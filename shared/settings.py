@@ -1,0 +1,81 @@
+"""Settings base shared by the services: read from environment variables with a per-service prefix.
+
+Each service subclasses `ServiceSettings` with `env_prefix="HAYU_"` (and so on). Outside development,
+placeholder or missing secrets stop start-up, so a deployment never runs on the demo keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-never-use-in-production"
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", DEV_SECRET})
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs to start: where its data is, its keys and its regency file."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL (PostgreSQL or SQLite); default: var/<service>.db"
+    )
+    secret_key: str = Field(default=DEV_SECRET, description="signs tokens, sessions and CSRF")
+    data_key: str = Field(
+        default="", description="urlsafe base64 of 32 bytes: encrypts NIK, NPWP, bank accounts"
+    )
+    signing_seed: str = Field(
+        default="", description="urlsafe base64 Ed25519 seed: signs audit checkpoints and QR codes"
+    )
+    regency_config: Path | None = Field(default=None, description="path to the regency TOML")
+    problem_type_base: str = "https://problems.layanan-daerah.id"
+    access_token_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    public_url: str = Field(default="", description="external base URL, used in QR codes")
+    upload_dir: Path = Path("var/uploads")
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    background_tasks: bool = Field(default=True, description="run sealer and periodic jobs here")
+    seal_interval_seconds: float = Field(default=5.0, gt=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=3.0, gt=0)
+    log_level: str = "INFO"
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+
+    # Set by subclasses.
+    service_name: str = "service"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> ServiceSettings:
+        if self.environment == "production":
+            for name in ("secret_key", "data_key", "signing_seed"):
+                if getattr(self, name).strip().lower() in PLACEHOLDER_SECRETS:
+                    prefix = (self.model_config.get("env_prefix") or "").upper()
+                    raise ValueError(
+                        f"{prefix}{name.upper()} must be set to a real secret in production"
+                    )
+        return self
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///var/{self.service_name}.db"
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A development fallback key derived from the secret, so demo mode needs no setup."""
+        return hashlib.sha256(f"{purpose}:{self.secret_key}".encode()).digest()
+
+    def data_key_bytes(self) -> bytes:
+        if self.data_key:
+            return base64.urlsafe_b64decode(self.data_key + "=" * (-len(self.data_key) % 4))
+        return self.derived_key("data-key")
+
+    def signing_seed_bytes(self) -> bytes:
+        if self.signing_seed:
+            return base64.urlsafe_b64decode(self.signing_seed + "=" * (-len(self.signing_seed) % 4))
+        return self.derived_key("signing-seed")

@@ -1,0 +1,203 @@
+"""Pytest plumbing shared by the services' tests (loaded with `pytest_plugins`).
+
+The backend comes from `TEST_BACKEND` (`sqlite`, the default, or `postgres`); PostgreSQL is reached at
+`TEST_DATABASE_URL` (default: the local server's `test` database). Each test gets a fresh app on a
+migrated database: on SQLite a copy of a migrated template file, on PostgreSQL the service's schema
+migrated once per session and emptied after each test. The app runs its real transaction handling
+(one commit per request), so tests see what a client would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from shared import migrations
+from shared.auth import use_fast_hashing_for_tests
+from shared.cli import create_account
+from shared.db import create_engine
+
+SERVICES = ("sabilulungan", "hayu", "erk")
+BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+use_fast_hashing_for_tests()
+
+
+def reference_data(name: str) -> Path:
+    """A file of ../shared/data (beside the repository); the test is skipped where it is absent."""
+    path = REFERENCE_DATA / name
+    if not path.exists():
+        pytest.skip(f"reference data {path} is not present (it lives beside the repository)")
+    return path
+
+
+def migrations_dir(service: str) -> Path:
+    module = importlib.import_module(f"{service}.main")
+    return Path(module.__file__).parent / "migrations"  # type: ignore[arg-type]
+
+
+async def _tables(url: str, schema: str) -> list[str]:
+    engine = create_engine(url, schema=schema, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = :s "
+                    "AND tablename <> 'alembic_version'"
+                ),
+                {"s": schema},
+            )
+            return [r[0] for r in rows]
+    finally:
+        await engine.dispose()
+
+
+async def empty_schema(url: str, schema: str, tables: Sequence[str]) -> None:
+    if not tables:
+        return
+    engine = create_engine(url, schema=schema, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            names = ", ".join(f'"{schema}"."{t}"' for t in tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+class Databases:
+    """Migrated databases for the session, handed out one clean database per test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.templates: dict[str, Path] = {}
+        self.pg_ready: dict[str, list[str]] = {}
+        self.counter = 0
+
+    async def url_for(self, service: str) -> str:
+        if BACKEND == "postgres":
+            if service not in self.pg_ready:
+                engine = create_engine(PG_URL, schema=service, pool_size=1, max_overflow=0)
+                async with engine.begin() as conn:
+                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{service}" CASCADE'))
+                await engine.dispose()
+                migrations.upgrade(migrations_dir(service), PG_URL)
+                self.pg_ready[service] = await _tables(PG_URL, service)
+            return PG_URL
+        template = self.templates.get(service)
+        if template is None:
+            template = self.root / "templates" / f"{service}.db"
+            migrations.upgrade(migrations_dir(service), f"sqlite:///{template}")
+            self.templates[service] = template
+        self.counter += 1
+        target = self.root / f"t{self.counter}" / f"{service}.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+
+    async def reset(self, service: str) -> None:
+        if BACKEND == "postgres" and service in self.pg_ready:
+            await empty_schema(PG_URL, service, self.pg_ready[service])
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return BACKEND
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Databases:
+    return Databases(tmp_path_factory.mktemp("db"))
+
+
+AppFactory = Callable[..., Awaitable[FastAPI]]
+
+
+@pytest.fixture
+async def make_app(databases: Databases, tmp_path: Path) -> AsyncIterator[AppFactory]:
+    """`await make_app("hayu", config_toml="...", **settings)`: a fresh app on a clean database."""
+    made: list[tuple[str, FastAPI]] = []
+
+    async def factory(service: str, *, config_toml: str | None = None, **overrides: Any) -> FastAPI:
+        module = importlib.import_module(f"{service}.main")
+        settings_module = importlib.import_module(f"{service}.settings")
+        url = await databases.url_for(service)
+        if config_toml is not None:
+            config_path = tmp_path / f"{service}-regency.toml"
+            config_path.write_text(config_toml, encoding="utf-8")
+            overrides.setdefault("regency_config", config_path)
+        overrides.setdefault("upload_dir", tmp_path / "uploads")
+        settings = settings_module.Settings(
+            database_url=url, environment="test", background_tasks=False, **overrides
+        )
+        app: FastAPI = module.create_app(settings)
+        made.append((service, app))
+        return app
+
+    yield factory
+    for service, app in made:
+        await app.state.db.dispose()
+        await databases.reset(service)
+
+
+def client_for(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://test",
+        **kwargs,
+    )
+
+
+async def add_account(
+    app: FastAPI,
+    username: str,
+    roles: Sequence[str],
+    *,
+    password: str = "password-123",
+    name: str = "",
+    unit: str | None = None,
+) -> None:
+    async with app.state.db.sessionmaker.begin() as session:
+        await create_account(
+            session, app.state.models, username, password, roles, name=name, unit=unit
+        )
+
+
+async def bearer(
+    client: httpx.AsyncClient, username: str, password: str = "password-123"
+) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def user_headers(
+    app: FastAPI, client: httpx.AsyncClient, username: str, roles: Sequence[str], **kwargs: Any
+) -> dict[str, str]:
+    """Create an account with `roles` and return the Authorization header of its token."""
+    await add_account(app, username, roles, **kwargs)
+    return await bearer(client, username)
+
+
+def assert_problem(
+    response: httpx.Response, status: int, type_suffix: str | None = None
+) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    if type_suffix is not None:
+        assert body["type"].endswith("/" + type_suffix) or body["type"] == type_suffix, body
+    return body
