@@ -414,7 +414,7 @@ def build_pdf(
                 [[Paragraph(_text(cell), styles.header_cell) for cell in header]]
                 + [[Paragraph(_text(cell), styles.cell) for cell in row] for row in body_rows],
                 colWidths=_column_widths(table, fonts.regular, available),
-                repeatRows=1,
+                repeatRows=0,
                 style=TableStyle(
                     [
                         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),

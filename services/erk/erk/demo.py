@@ -12,7 +12,7 @@ DEMO_ACCOUNTS: list[tuple[str, list[str], str, str | None]] = [
     ("198503152010011001", ["employee"], "Andi Pratama", "DISKOMINFO"),
     ("197901202005012002", ["employee"], "Sri Wahyuni (atasan)", "DISKOMINFO"),
     ("198807072015031003", ["unit_admin"], "Admin Kepegawaian Diskominfo", "DISKOMINFO"),
-    ("197012121995031004", ["hr"], "BKPSDM", None),
+    ("197012121995031004", ["hr_admin"], "BKPSDM", None),
     ("auditor", ["auditor"], "Auditor Inspektorat", None),
     ("admin", ["admin"], "Admin e-RK", None),
 ]

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("roles", JSON, nullable=False),
         sa.Column("unit", sa.String(length=64), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", TS, nullable=True),
         sa.Column("created_at", TS, nullable=False),
