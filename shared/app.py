@@ -2,7 +2,8 @@
 
 A service gives its name, settings, regency configuration, models and routers; this module adds the
 problem handlers, request ids and metrics, `/health`, `/ready`, `/metrics`, the token endpoints, the
-audit endpoints and the pages every service shares, and runs the periodic tasks (the audit sealer first
+audit endpoints and the pages every service shares, and runs the periodic tasks (the audit sealer
+first
 among them) while the app is up.
 """
 
@@ -14,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
@@ -30,7 +31,7 @@ from shared.auth import AccountMixin, CurrentPrincipal, LocalTokens, authenticat
 from shared.calendar import WorkingCalendar
 from shared.config import RegencyConfigBase
 from shared.db import Database, SessionDep
-from shared.idempotency import IdempotencyRecordMixin, ReplayResponse
+from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
 from shared.problems import (
@@ -127,9 +128,9 @@ class AuditEventRead(BaseModel):
 
 def build_calendar(config: RegencyConfigBase) -> WorkingCalendar:
     cal = config.calendar
-    extra = {d: "Libur daerah" for d in cal.extra_holidays}
+    extra = dict.fromkeys(cal.extra_holidays, "Libur daerah")
     if cal.include_cuti_bersama:
-        extra.update({d: "Cuti bersama" for d in cal.cuti_bersama})
+        extra.update(dict.fromkeys(cal.cuti_bersama, "Cuti bersama"))
     return WorkingCalendar(
         timezone=config.regency.timezone,
         extra_holidays=extra,
@@ -170,6 +171,10 @@ async def _run_periodic(app: FastAPI, task: PeriodicTask) -> None:
             raise
         except Exception:
             logger.exception("periodic task %s failed", task.name)
+
+
+async def _seal_task(app: FastAPI) -> None:
+    await seal_once(app)
 
 
 def _common_router(spec: ServiceSpec) -> APIRouter:
@@ -292,7 +297,7 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
             stmt,
             keys=[model.id],
             limit=limit,
-            cursor=cursor,  # type: ignore[list-item]
+            cursor=cursor,
         )
         return Page[AuditEventRead](
             items=[
@@ -371,7 +376,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         pool_timeout=settings.db_pool_timeout,
     )
     periodic: list[PeriodicTask] = [
-        PeriodicTask("audit-seal", settings.seal_interval_seconds, seal_once)
+        PeriodicTask("audit-seal", settings.seal_interval_seconds, _seal_task)
     ]
     periodic.extend(spec.periodic)
 
@@ -433,27 +438,31 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
 
     async def replay(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ReplayResponse)
+        assert isinstance(exc, StoredResponseReplayError)
         return JSONResponse(
             exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"}
         )
 
+    render_app_error = cast(
+        Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[AppError]
+    )
+
     async def integrity(request: Request, exc: Exception) -> Response:
+        # A unique or foreign-key violation at flush or commit: the whole request was rolled back.
         logger.warning("integrity error: %s", type(exc.__cause__ or exc).__name__)
-        handler = app.exception_handlers[AppError]
-        return await handler(  # type: ignore[no-any-return]
+        return await render_app_error(
             request,
             ConflictError("The change conflicts with data already stored; nothing was saved"),
         )
 
     async def unavailable(request: Request, exc: Exception) -> Response:
+        # Pool exhausted, database down or locked: answer fast with Retry-After instead of stalling.
         logger.warning("database unavailable: %s", type(exc).__name__)
-        handler = app.exception_handlers[AppError]
-        return await handler(  # type: ignore[no-any-return]
+        return await render_app_error(
             request, ServiceUnavailableError("The service is busy; try again in a few seconds")
         )
 
-    app.add_exception_handler(ReplayResponse, replay)
+    app.add_exception_handler(StoredResponseReplayError, replay)
     app.add_exception_handler(sa_exc.IntegrityError, integrity)
     app.add_exception_handler(sa_exc.TimeoutError, unavailable)
     app.add_exception_handler(sa_exc.OperationalError, unavailable)

@@ -151,7 +151,7 @@ class Checkpoint:
 
 async def _try_lock(session: AsyncSession, schema: str) -> bool:
     """Only one replica seals at a time: a transaction-scoped advisory lock on PostgreSQL."""
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: one process per file, and BEGIN IMMEDIATE serialises writers
     key = int.from_bytes(hashlib.sha256(f"audit-seal:{schema}".encode()).digest()[:8], "big") >> 1
     got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
@@ -168,7 +168,8 @@ async def seal_pending(
     schema: str,
     batch: int = 5000,
 ) -> int:
-    """Seal unsealed events (oldest id first) and sign a checkpoint; returns how many were sealed."""
+    """Seal unsealed events (oldest id first) and sign a checkpoint; returns how many were
+    sealed."""
     if not await _try_lock(session, schema):
         return 0
     last = (
@@ -179,7 +180,7 @@ async def seal_pending(
             .limit(1)
         )
     ).first()
-    position, chain_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
+    position, chain_hash = (int(last[0] or 0), str(last[1])) if last else (0, GENESIS_HASH)
     pending = (
         (
             await session.execute(
@@ -320,8 +321,8 @@ async def verify_chain(
             return VerifyResult(
                 False, expected - 1, expected, "event content does not match its hash"
             )
-        cp = checkpoints.get(expected)
-        if cp is not None and cp.chain_hash != chain_hash:
+        signed = checkpoints.get(expected)
+        if signed is not None and signed.chain_hash != chain_hash:
             return VerifyResult(
                 False, expected - 1, expected, "chain differs from the signed checkpoint"
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,10 +141,14 @@ async def _create_account_cmd(spec: ServiceSpec, args: argparse.Namespace) -> in
     return 0
 
 
-async def _seed(spec: ServiceSpec, seeder: Seeder | None) -> int:
+async def seed_demo(
+    spec: ServiceSpec, seeder: Seeder | None, *, quiet: bool = False
+) -> list[tuple[str, str, list[str]]]:
+    """Load the demo data and seal its audit events; returns the demo logins."""
     if seeder is None:
-        print("this service has no demo data")
-        return 0
+        if not quiet:
+            print("this service has no demo data")
+        return []
     db = database_of(spec)
     try:
         async with db.sessionmaker.begin() as session:
@@ -160,10 +164,11 @@ async def _seed(spec: ServiceSpec, seeder: Seeder | None) -> int:
             )
     finally:
         await db.dispose()
-    print(f"demo data seeded for {spec.name}; logins:")
-    for username, password, roles in logins:
-        print(f"  {username} / {password}  ({', '.join(roles)})")
-    return 0
+    if not quiet:
+        print(f"demo data seeded for {spec.name}; logins:")
+        for username, password, roles in logins:
+            print(f"  {username} / {password}  ({', '.join(roles)})")
+    return logins
 
 
 async def _seal(spec: ServiceSpec) -> int:
@@ -212,6 +217,11 @@ async def _verify_cmd(spec: ServiceSpec) -> int:
     return 1
 
 
+async def _ok(work: Awaitable[object]) -> int:
+    await work
+    return 0
+
+
 def run_cli(
     spec_factory: Callable[[], ServiceSpec],
     *,
@@ -250,10 +260,10 @@ def run_cli(
         migrations.downgrade(spec.migrations_dir, url, args.revision)
         print(f"{spec.name}: downgraded to {args.revision}")
         return 0
-    runners: dict[str, Callable[[], Awaitable[int]]] = {
+    runners: dict[str, Callable[[], Coroutine[Any, Any, int]]] = {
         "create-account": lambda: _create_account_cmd(spec, args),
         "set-password": lambda: _set_password(spec, args.username, args.password),
-        "seed-demo": lambda: _seed(spec, seeder),
+        "seed-demo": lambda: _ok(seed_demo(spec, seeder)),
         "audit-seal": lambda: _seal(spec),
         "audit-verify": lambda: _verify_cmd(spec),
     }

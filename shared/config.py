@@ -1,7 +1,8 @@
 """The regency configuration: one TOML file shared by the services, validated at start-up.
 
 Each service reads the common sections (`[regency]`, `[calendar]`) and its own section (`[hayu]`,
-`[sabilulungan]`, `[erk]`), and ignores the sections of the others, so one file serves a regency that
+`[sabilulungan]`, `[erk]`), and ignores the sections of the others, so one file serves a regency
+that
 runs any subset of the suite. A bad value stops start-up with a message that names the field.
 """
 

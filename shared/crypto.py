@@ -260,12 +260,12 @@ class EncryptedString(TypeDecorator[str]):
     cache_ok = True
 
     # `dialect` is part of SQLAlchemy's signature; tokens are the same text on every database.
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:  # noqa: ARG002
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         return get_field_cipher().encrypt(value)
 
-    def process_result_value(self, value: Any | None, dialect: Dialect) -> str | None:  # noqa: ARG002
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         return get_field_cipher().decrypt(value)

@@ -1,7 +1,10 @@
-"""Database plumbing: one async engine per process, one transaction per request, one schema per service.
+"""Database plumbing: one async engine per process, one transaction per request, one schema per
+service.
 
-PostgreSQL runs through asyncpg. In embedded mode each service keeps its own SQLite file, ATTACHed to
-every connection under the service's schema name, so the same schema-qualified tables, migrations and
+PostgreSQL runs through asyncpg. In embedded mode each service keeps its own SQLite file, ATTACHed
+to
+every connection under the service's schema name, so the same schema-qualified tables, migrations
+and
 queries serve both backends.
 """
 

@@ -8,6 +8,9 @@ content with its caption, and a footer with "Halaman X dari Y" on every page.
 Text is set in DejaVu Sans when the font is installed (it covers every Latin character an Indonesian
 name may carry); otherwise Helvetica, so a bare server still produces documents. The canvas is built
 with `invariant=1`, so the same input gives the same bytes: a reprint is identical to the original.
+
+Building a PDF is CPU-bound and synchronous (tens of milliseconds a page): call it from async code
+through `starlette.concurrency.run_in_threadpool` so it does not stall the event loop.
 """
 
 from __future__ import annotations
@@ -414,7 +417,7 @@ def build_pdf(
                 [[Paragraph(_text(cell), styles.header_cell) for cell in header]]
                 + [[Paragraph(_text(cell), styles.cell) for cell in row] for row in body_rows],
                 colWidths=_column_widths(table, fonts.regular, available),
-                repeatRows=0,
+                repeatRows=1,
                 style=TableStyle(
                     [
                         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),

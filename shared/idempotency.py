@@ -1,6 +1,7 @@
 """Idempotency-Key for create endpoints.
 
-The same key with the same body answers the first response again without a second write; the same key
+The same key with the same body answers the first response again without a second write; the same
+key
 with another body is a 422 problem. The record is written in the request's own transaction, so a
 request that fails leaves no record and can be retried; two concurrent requests with one key collide
 on the unique constraint and only one of them commits.
@@ -48,7 +49,7 @@ class IdempotencyKeyReusedError(UnprocessableError):
     type = "idempotency-key-reused"
 
 
-class ReplayResponse(AppError):
+class StoredResponseReplayError(AppError):
     """Raised before the route runs when a stored response answers the request."""
 
     def __init__(self, status_code: int, body: Any) -> None:
@@ -120,7 +121,7 @@ async def get_idempotency(
             raise IdempotencyKeyReusedError(
                 "This Idempotency-Key was already used for a different request body"
             )
-        raise ReplayResponse(stored.status_code, stored.response_body)
+        raise StoredResponseReplayError(stored.status_code, stored.response_body)
     return Idempotency(model, session, scope, idempotency_key, digest)
 
 

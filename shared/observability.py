@@ -1,7 +1,8 @@
 """Request ids, JSON logs and Prometheus metrics.
 
 Every response carries `X-Request-ID` and every log line written while serving it carries the same
-id. Metrics go to a registry per app, so three services mounted in one process keep separate figures.
+id. Metrics go to a registry per app, so three services mounted in one process keep separate
+figures.
 """
 
 from __future__ import annotations
@@ -104,11 +105,13 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
+        started = False
         start = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id.encode()))
@@ -117,6 +120,28 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The app's own 500 handler runs outside this middleware; answer here so that the
+            # response still carries the request id, and nothing of the error leaks.
+            self.logger.exception("unhandled error")
+            if started:
+                raise
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/problem+json")],
+                }
+            )
+            body = {
+                "type": "about:blank",
+                "title": "Internal Server Error",
+                "status": 500,
+                "detail": "An unexpected error occurred. It has been logged; quote the request id.",
+                "instance": scope.get("path", ""),
+                "request_id": request_id,
+            }
+            await send_with_id({"type": "http.response.body", "body": json.dumps(body).encode()})
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

@@ -13,7 +13,6 @@ from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from shared.problems import BadRequestError
 
@@ -78,7 +77,7 @@ async def keyset_page(
     session: AsyncSession,
     stmt: Select[Any],
     *,
-    keys: Sequence[ColumnElement[Any]],
+    keys: Sequence[Any],
     limit: int,
     cursor: str | None,
     descending: bool = True,
@@ -104,7 +103,7 @@ async def keyset_page(
     return rows, next_cursor
 
 
-def _key_name(key: ColumnElement[Any]) -> str:
+def _key_name(key: Any) -> str:
     name = getattr(key, "key", None) or getattr(key, "name", None)
     if not name:
         raise ValueError("keyset keys must be named columns")

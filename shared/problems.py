@@ -1,7 +1,8 @@
 """RFC 9457 problem details: typed errors raised by domain code, rendered by one set of handlers.
 
 Domain code raises an `AppError` subclass; routes never build error bodies. Every error path of a
-service, including unknown routes, wrong methods, malformed bodies and unexpected exceptions, answers
+service, including unknown routes, wrong methods, malformed bodies and unexpected exceptions,
+answers
 `application/problem+json` with `type`, `title`, `status`, `detail` and `instance`.
 """
 

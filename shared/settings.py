@@ -1,6 +1,7 @@
 """Settings base shared by the services: read from environment variables with a per-service prefix.
 
-Each service subclasses `ServiceSettings` with `env_prefix="HAYU_"` (and so on). Outside development,
+Each service subclasses `ServiceSettings` with `env_prefix="HAYU_"` (and so on). Outside
+development,
 placeholder or missing secrets stop start-up, so a deployment never runs on the demo keys.
 """
 

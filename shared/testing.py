@@ -1,6 +1,7 @@
 """Pytest plumbing shared by the services' tests (loaded with `pytest_plugins`).
 
-The backend comes from `TEST_BACKEND` (`sqlite`, the default, or `postgres`); PostgreSQL is reached at
+The backend comes from `TEST_BACKEND` (`sqlite`, the default, or `postgres`); PostgreSQL is reached
+at
 `TEST_DATABASE_URL` (default: the local server's `test` database). Each test gets a fresh app on a
 migrated database: on SQLite a copy of a migrated template file, on PostgreSQL the service's schema
 migrated once per session and emptied after each test. The app runs its real transaction handling
@@ -201,3 +202,124 @@ def assert_problem(
     if type_suffix is not None:
         assert body["type"].endswith("/" + type_suffix) or body["type"] == type_suffix, body
     return body
+
+
+# --- Browser tests: the service runs in a real uvicorn process, Chromium drives it. ---------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+class LiveService:
+    """A service served by uvicorn in a subprocess; `app` is an in-process twin on the same data."""
+
+    def __init__(self, service: str, url: str, app: FastAPI, process: Any) -> None:
+        self.service = service
+        self.url = url
+        self.app = app
+        self.process = process
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def live_service(
+    make_app: AppFactory, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[LiveService]]]:
+    import asyncio
+    import subprocess
+    import sys
+
+    started: list[LiveService] = []
+
+    async def factory(service: str, *, config_toml: str | None = None) -> LiveService:
+        app = await make_app(service, config_toml=config_toml)
+        settings = app.state.settings
+        port = _free_port()
+        prefix = service.upper() + "_"
+        env = {
+            **os.environ,
+            prefix + "DATABASE_URL": settings.database_url,
+            prefix + "ENVIRONMENT": "test",
+            prefix + "BACKGROUND_TASKS": "false",
+            prefix + "UPLOAD_DIR": str(settings.upload_dir),
+        }
+        if settings.regency_config:
+            env[prefix + "REGENCY_CONFIG"] = str(settings.regency_config)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{service}.main:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp_path / f"{service}-server.log", "wb"),  # noqa: SIM115
+        )
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    if (await client.get(url + "/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                process.kill()
+                raise RuntimeError(f"{service} did not start; see {tmp_path}")
+        live = LiveService(service, url, app, process)
+        started.append(live)
+        return live
+
+    yield factory
+    for live in started:
+        live.process.terminate()
+        try:
+            live.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            live.process.kill()
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's headless Chromium through Playwright; skipped off CI where it is not installed."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        await instance.close()
+
+
+@pytest.fixture
+async def page(browser: Any) -> AsyncIterator[Any]:
+    context = await browser.new_context(locale="id-ID", viewport={"width": 390, "height": 844})
+    page = await context.new_page()
+    yield page
+    await context.close()

@@ -7,6 +7,7 @@ mounted under `/hayu` in the embedded suite.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -89,6 +90,10 @@ def render(
     templates: Jinja2Templates = request.app.state.templates
     principal = principal or getattr(request.state, "principal", None)
     token = request.cookies.get(SESSION_COOKIE)
+    if principal is None and token:
+        # Pages without an auth dependency still show who is logged in.
+        with contextlib.suppress(AppError):
+            principal = request.app.state.token_verifier.verify(token)
     ctx: dict[str, Any] = {
         "request": request,
         "root": root_of(request),

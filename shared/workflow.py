@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -269,9 +269,11 @@ class WorkflowDef(BaseModel):
 
 
 def _with_name(name: object, item: Any) -> Any:
-    if isinstance(item, Mapping):
-        return {"name": name, **item}
-    return item
+    if not isinstance(item, Mapping):
+        return item  # let field validation report the wrong type
+    if "name" in item and item["name"] != name:
+        raise ValueError(f"table '{name}' declares a different name '{item['name']}'")
+    return {**item, "name": name}
 
 
 def _duplicates(names: Sequence[str]) -> list[str]:
@@ -349,13 +351,18 @@ def _is_empty(value: Any) -> bool:
 
 
 class WorkingDayCalendar(Protocol):
-    """What stage timing needs from a working-day calendar (`shared.calendar.WorkingCalendar`)."""
+    """What stage timing needs from a working-day calendar (`shared.calendar.WorkingCalendar`).
 
-    def elapsed_working_days(self, start: datetime, end: datetime) -> int: ...
+    `elapsed_working_days` counts the working days in the half-open range of local dates
+    `[local_date(start), local_date(end))`: the day a file arrives counts if it is a working day,
+    the current day does not. `add_working_days(d, n)` is the n-th working day after `d`.
+    """
 
-    def local_date(self, dt: datetime) -> date: ...
+    def elapsed_working_days(self, start: datetime, end: datetime, /) -> int: ...
 
-    def add_working_days(self, d: date, n: int) -> date: ...
+    def local_date(self, moment: datetime, /) -> date: ...
+
+    def add_working_days(self, start: date, n: int, /) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,14 +430,15 @@ def stage_spans(
 def due_at(
     workflow: WorkflowDef, state: str, entered_at: datetime, calendar: WorkingDayCalendar
 ) -> date | None:
-    """The last local working date a file entering `state` at `entered_at` is still on time.
+    """The last local date on which a file that entered `state` at `entered_at` is on time.
 
-    It is the regency-local date of entry plus the SLA in working days, so with a calendar whose
-    `elapsed_working_days` counts the working days after the entry date, a stage becomes overdue
-    the working day after this date. `None` when the state has no SLA or the workflow no longer
-    defines it.
+    It agrees with `StageSpan.overdue`: on this date the stage has used at most its SLA, and from
+    the next day on it is overdue. With the calendar's counting (the arrival day counts when it is
+    a working day) that is the (SLA + 1)-th working day on or after the arrival date. `None` when
+    the state has no SLA or the workflow no longer defines it.
     """
     definition = next((s for s in workflow.states if s.name == state), None)
     if definition is None or definition.sla_working_days is None:
         return None
-    return calendar.add_working_days(calendar.local_date(entered_at), definition.sla_working_days)
+    day_before = calendar.local_date(entered_at) - timedelta(days=1)
+    return calendar.add_working_days(day_before, definition.sla_working_days + 1)

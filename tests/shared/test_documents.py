@@ -60,6 +60,10 @@ class TestBuildPdf:
     def test_same_input_gives_the_same_bytes(self) -> None:
         assert build_pdf(**_document()) == build_pdf(**_document())
 
+    def test_reprint_carries_no_build_time(self) -> None:
+        # Two builds within one second match anyway; reportlab's invariant mode pins the dates.
+        assert b"/CreationDate (D:20000101000000" in build_pdf(**_document())
+
     def test_different_input_gives_different_bytes(self) -> None:
         assert build_pdf(**_document()) != build_pdf(**_document(title="SURAT IZIN LAIN"))
         assert build_pdf(**_document()) != build_pdf(**_document(qr_data=VERIFY_URL + "y"))

@@ -114,24 +114,24 @@ def _definition(**changes: Any) -> dict[str, Any]:
 
 
 class WeekdayCalendar:
-    """Monday to Friday are working days; counts the working days after the start date."""
+    """Monday to Friday are working days, counted like `shared.calendar.WorkingCalendar`."""
 
-    def local_date(self, dt: datetime) -> date:
-        return dt.astimezone(UTC).date()
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(UTC).date()
 
     def elapsed_working_days(self, start: datetime, end: datetime) -> int:
         day, last = self.local_date(start), self.local_date(end)
         count = 0
         while day < last:
-            day += timedelta(days=1)
             count += day.weekday() < 5
+            day += timedelta(days=1)
         return count
 
-    def add_working_days(self, d: date, n: int) -> date:
+    def add_working_days(self, start: date, n: int) -> date:
         while n > 0:
-            d += timedelta(days=1)
-            n -= d.weekday() < 5
-        return d
+            start += timedelta(days=1)
+            n -= start.weekday() < 5
+        return start
 
 
 def at(day: int, hour: int = 9) -> datetime:
@@ -149,6 +149,12 @@ class TestDefinition:
 
     def test_lists_of_tables_load_too(self) -> None:
         assert WorkflowDef.model_validate(_definition()).action("close").to_state == "done"
+
+    def test_keyed_table_with_a_different_name_is_rejected(self) -> None:
+        data = tomllib.loads(PERMIT_TOML)
+        data["states"]["diajukan"]["name"] = "masuk"
+        with pytest.raises(ValidationError, match="different name 'masuk'"):
+            workflow_from_toml_dict(data)
 
     def test_round_trip_through_plain_data(self, workflow: WorkflowDef) -> None:
         data = workflow_to_dict(workflow)
@@ -473,8 +479,11 @@ class TestStageTiming:
         assert stage_spans(workflow, [], now=at(9), calendar=WeekdayCalendar()) == []
 
     def test_due_date_skips_the_weekend(self, workflow: WorkflowDef) -> None:
-        # Entered on Thursday with an SLA of 2 working days: Friday, then Monday.
+        # Entered on Thursday with an SLA of 2 working days: Thursday and Friday are used,
+        # Monday is still on time.
         assert due_at(workflow, "diajukan", at(5), WeekdayCalendar()) == date(2026, 3, 9)
+        # Entered on Saturday: Monday and Tuesday are used, Wednesday is still on time.
+        assert due_at(workflow, "diajukan", at(7), WeekdayCalendar()) == date(2026, 3, 11)
 
     def test_due_date_agrees_with_overdue(self, workflow: WorkflowDef) -> None:
         calendar = WeekdayCalendar()
@@ -490,3 +499,36 @@ class TestStageTiming:
         assert due_at(workflow, "perbaikan", at(5), WeekdayCalendar()) is None
         assert due_at(workflow, "terbit", at(5), WeekdayCalendar()) is None
         assert due_at(workflow, "hilang", at(5), WeekdayCalendar()) is None
+
+    @pytest.mark.parametrize("timezone", ["Asia/Jakarta", "Asia/Jayapura"])
+    @pytest.mark.parametrize("sla", [0, 1, 3])
+    def test_due_date_and_overdue_agree_on_the_real_calendar(self, timezone: str, sla: int) -> None:
+        from zoneinfo import ZoneInfo
+
+        from shared.calendar import WorkingCalendar
+
+        calendar = WorkingCalendar(timezone)
+        zone = ZoneInfo(timezone)
+        workflow = WorkflowDef.model_validate(
+            _definition(
+                states=[
+                    {"name": "open", "label": "Terbuka", "sla_working_days": sla},
+                    {"name": "done", "label": "Selesai", "final": True},
+                ]
+            )
+        )
+        # Six weeks around Idul Fitri 2026, with its national holidays and cuti bersama.
+        for offset in range(45):
+            local_day = date(2026, 3, 1) + timedelta(days=offset)
+            for hour in (0, 23):
+                entered = datetime.combine(local_day, datetime.min.time(), zone).replace(hour=hour)
+                due = due_at(workflow, "open", entered, calendar)
+                assert due is not None
+                assert due >= local_day
+                last_moment = datetime.combine(due, datetime.max.time(), zone)
+                first_late = datetime.combine(due + timedelta(days=1), datetime.min.time(), zone)
+                for moment, late in ((last_moment, False), (first_late, True)):
+                    (span,) = stage_spans(
+                        workflow, [("open", entered.astimezone(UTC))], now=moment, calendar=calendar
+                    )
+                    assert span.overdue is late, (local_day, hour, due, moment)

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Run or test the suite from nothing but python3.
+
+    python3 dev.py run     install what is missing, then serve the three services on SQLite
+                           with demo data
+    python3 dev.py test    install what is missing, then run the whole test suite on SQLite
+                           and on PostgreSQL
+
+Everything goes into .venv beside this file. `run` passes its other arguments on to
+deploy/embedded.py (for example `--services hayu,erk --port 8080`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+
+def ensure_venv(extras: str) -> None:
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and PY.exists():
+        return
+    if not PY.exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    target = f".[{extras}]" if extras else "."
+    print(f"installing {target} into .venv (first time only) ...", flush=True)
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True, cwd=ROOT)
+    subprocess.run([*pip, "-e", target], check=True, cwd=ROOT)
+    stamp.write_text(digest)
+
+
+def postgres_reachable(url: str) -> bool:
+    probe = (
+        "import asyncio,sys,asyncpg\n"
+        "async def m():\n"
+        f"    c = await asyncpg.connect({url!r}, timeout=3)\n"
+        "    await c.close()\n"
+        "try:\n    asyncio.run(m())\nexcept Exception as e:\n    print(e); sys.exit(1)\n"
+    )
+    return subprocess.run([str(PY), "-c", probe], cwd=ROOT).returncode == 0
+
+
+def run_tests(extra: list[str]) -> int:
+    ensure_venv("dev")
+    pg_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    backends = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+    status = 0
+    for backend in backends:
+        if backend == "postgres" and not postgres_reachable(pg_url):
+            print(f"PostgreSQL is not reachable at {pg_url}", file=sys.stderr)
+            if os.environ.get("CI"):
+                return 1
+            print("skipping the PostgreSQL run (set TEST_DATABASE_URL to run it)", file=sys.stderr)
+            continue
+        print(f"\n=== tests on {backend} ===", flush=True)
+        env = {**os.environ, "TEST_BACKEND": backend, "TEST_DATABASE_URL": pg_url}
+        code = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env=env).returncode
+        status = status or code
+    return status
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test", "install"):
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "install":
+        ensure_venv("dev")
+        return 0
+    if command == "test":
+        return run_tests(rest)
+    ensure_venv("")
+    return subprocess.run(
+        [str(PY), str(ROOT / "deploy" / "embedded.py"), *rest], cwd=ROOT
+    ).returncode
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)
