@@ -1,0 +1,92 @@
+"""Uploads: PDF, JPEG or PNG only, recognised by content, size-limited, stored by content hash.
+
+A file is stored once under `<upload_dir>/<aa>/<bb>/<sha256>` however often it is uploaded, so the
+directory can live on a volume shared by several replicas. The caller records the returned metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from shared.problems import PayloadTooLargeError, UnprocessableError, UnsupportedMediaTypeError
+
+# Magic numbers: what the bytes are, whatever the file is called.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size_bytes: int
+    content_type: str
+    filename: str
+    path: Path
+
+
+def sniff(head: bytes) -> str | None:
+    for magic, media_type in _SIGNATURES:
+        if head.startswith(magic):
+            return media_type
+    return None
+
+
+def _safe_name(name: str | None) -> str:
+    base = os.path.basename(name or "berkas").strip() or "berkas"
+    return "".join(ch for ch in base if ch.isprintable())[:200]
+
+
+async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) -> StoredFile:
+    """Check and store an upload; raises 413, 415 or 422 problems and leaves nothing behind."""
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp_name = tempfile.mkstemp(dir=upload_dir, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLargeError(
+                        f"The file is larger than {max_bytes // 1024} KiB", max_bytes=max_bytes
+                    )
+                if len(head) < 16:
+                    head += chunk[: 16 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise UnprocessableError("The file is empty")
+        media_type = sniff(head)
+        if media_type is None:
+            raise UnsupportedMediaTypeError(
+                "Only PDF, JPEG and PNG files are accepted (checked by content, not by name)"
+            )
+        sha = digest.hexdigest()
+        target = upload_dir / sha[:2] / sha[2:4] / sha
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
+        return StoredFile(sha, size, media_type, _safe_name(upload.filename), target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def stored_path(upload_dir: Path, sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a sha256 hex digest")
+    return upload_dir / sha256[:2] / sha256[2:4] / sha256
