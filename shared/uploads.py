@@ -23,6 +23,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
 CHUNK = 64 * 1024
+HEAD_BYTES = 64 * 1024  # enough to find a JPEG's frame header behind its metadata, usually
+MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; far larger is a decompression bomb
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,25 @@ def sniff(head: bytes) -> str | None:
     for magic, media_type in _SIGNATURES:
         if head.startswith(magic):
             return media_type
+    return None
+
+
+def image_pixels(head: bytes, media_type: str) -> int | None:
+    """Width x height read from a PNG or JPEG header, without decoding the image."""
+    if media_type == "image/png" and len(head) >= 24 and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big") * int.from_bytes(head[20:24], "big")
+    if media_type == "image/jpeg":
+        i = 2
+        while i + 9 < len(head):
+            if head[i] != 0xFF:
+                return None
+            marker = head[i + 1]
+            length = int.from_bytes(head[i + 2 : i + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height = int.from_bytes(head[i + 5 : i + 7], "big")
+                width = int.from_bytes(head[i + 7 : i + 9], "big")
+                return width * height
+            i += 2 + length
     return None
 
 
@@ -62,8 +83,8 @@ async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) 
                     raise PayloadTooLargeError(
                         f"The file is larger than {max_bytes // 1024} KiB", max_bytes=max_bytes
                     )
-                if len(head) < 16:
-                    head += chunk[: 16 - len(head)]
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
@@ -72,6 +93,11 @@ async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) 
         if media_type is None:
             raise UnsupportedMediaTypeError(
                 "Only PDF, JPEG and PNG files are accepted (checked by content, not by name)"
+            )
+        pixels = image_pixels(head, media_type)
+        if pixels is not None and pixels > MAX_PIXELS:
+            raise UnprocessableError(
+                f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
             )
         sha = digest.hexdigest()
         target = upload_dir / sha[:2] / sha[2:4] / sha
