@@ -19,13 +19,18 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from shared import migrations
+from shared.app import create_service_app
+from shared.audit import record_event
 from shared.auth import use_fast_hashing_for_tests
 from shared.cli import create_account
-from shared.db import create_engine
+from shared.db import SessionDep, create_engine
+from shared.idempotency import IdempotencyDep
+from shared.problems import problem_responses
 
 SERVICES = ("sabilulungan", "hayu", "erk")
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
@@ -123,13 +128,57 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Databases:
 
 AppFactory = Callable[..., Awaitable[FastAPI]]
 
+PROBE_SECRET = "database password is hunter2"
+
+
+class ProbeCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    amount_idr: int = Field(ge=0)
+
+
+class ProbeRead(BaseModel):
+    name: str
+    amount_idr: int
+
+
+def probe_router() -> APIRouter:
+    """Routes that exercise the plumbing itself: a create endpoint and one that crashes."""
+    router = APIRouter(prefix="/api/v1/probe")
+
+    @router.post("/things", status_code=201, responses=problem_responses(409, 422))
+    async def create_thing(
+        body: ProbeCreate, request: Request, session: SessionDep, idem: IdempotencyDep
+    ) -> Any:
+        await record_event(
+            session,
+            request.app.state.models.audit_event,
+            actor="tester",
+            action="thing.created",
+            entity_type="thing",
+            entity_id=body.name,
+            after=body.model_dump(),
+        )
+        return await idem.respond(ProbeRead(**body.model_dump()), 201)
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError(PROBE_SECRET)
+
+    return router
+
 
 @pytest.fixture
 async def make_app(databases: Databases, tmp_path: Path) -> AsyncIterator[AppFactory]:
     """`await make_app("hayu", config_toml="...", **settings)`: a fresh app on a clean database."""
     made: list[tuple[str, FastAPI]] = []
 
-    async def factory(service: str, *, config_toml: str | None = None, **overrides: Any) -> FastAPI:
+    async def factory(
+        service: str,
+        *,
+        config_toml: str | None = None,
+        extra_routers: Sequence[APIRouter] = (),
+        **overrides: Any,
+    ) -> FastAPI:
         module = importlib.import_module(f"{service}.main")
         settings_module = importlib.import_module(f"{service}.settings")
         url = await databases.url_for(service)
@@ -141,7 +190,12 @@ async def make_app(databases: Databases, tmp_path: Path) -> AsyncIterator[AppFac
         settings = settings_module.Settings(
             database_url=url, environment="test", background_tasks=False, **overrides
         )
-        app: FastAPI = module.create_app(settings)
+        if extra_routers:
+            spec = module.build_spec(settings)
+            spec.api_routers = [*spec.api_routers, *extra_routers]
+            app: FastAPI = create_service_app(spec)
+        else:
+            app = module.create_app(settings)
         made.append((service, app))
         return app
 

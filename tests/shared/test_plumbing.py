@@ -6,65 +6,25 @@ import asyncio
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel, Field
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from shared.app import create_service_app
-from shared.audit import record_event
 from shared.auth import SESSION_COOKIE
-from shared.db import SessionDep
-from shared.idempotency import IdempotencyDep
-from shared.problems import problem_responses
-from shared.testing import SERVICES, add_account, assert_problem, bearer, client_for
-
-SECRET_DETAIL = "database password is hunter2"
-
-
-class ThingCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
-    amount_idr: int = Field(ge=0)
-
-
-class ThingRead(BaseModel):
-    name: str
-    amount_idr: int
-
-
-def _test_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/test")
-
-    @router.post("/things", status_code=201, responses=problem_responses(409, 422))
-    async def create_thing(body: ThingCreate, session: SessionDep, idem: IdempotencyDep) -> Any:
-        from hayu.models import AuditEvent
-
-        await record_event(
-            session,
-            AuditEvent,
-            actor="tester",
-            action="thing.created",
-            entity_type="thing",
-            entity_id=body.name,
-            after=body.model_dump(),
-        )
-        return await idem.respond(ThingRead(**body.model_dump()), 201)
-
-    @router.get("/boom")
-    async def boom() -> None:
-        raise RuntimeError(SECRET_DETAIL)
-
-    return router
+from shared.testing import (
+    PROBE_SECRET,
+    SERVICES,
+    add_account,
+    assert_problem,
+    bearer,
+    client_for,
+    probe_router,
+)
 
 
 async def hayu_with_test_routes(make_app: Any) -> FastAPI:
-    """The HAYU app with two extra routes that exercise body validation, idempotency and a crash."""
-    app = await make_app("hayu")
-    import hayu.main
-
-    spec = hayu.main.build_spec(app.state.settings)
-    spec.api_routers = [*spec.api_routers, _test_router()]
-    await app.state.db.dispose()
-    return create_service_app(spec)
+    """The HAYU app with the probe routes: body validation, idempotency and a crash."""
+    app: FastAPI = await make_app("hayu", extra_routers=[probe_router()])
+    return app
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -114,11 +74,11 @@ async def test_malformed_json_is_a_422_problem_and_nothing_is_written(make_app: 
     app = await hayu_with_test_routes(make_app)
     async with client_for(app) as client:
         malformed = await client.post(
-            "/api/v1/test/things",
+            "/api/v1/probe/things",
             content=b"{not json",
             headers={"content-type": "application/json"},
         )
-        invalid = await client.post("/api/v1/test/things", json={"name": "", "amount_idr": -1})
+        invalid = await client.post("/api/v1/probe/things", json={"name": "", "amount_idr": -1})
     body = assert_problem(malformed, 422, "validation-error")
     assert body["errors"][0]["type"] == "json_invalid"
     body = assert_problem(invalid, 422, "validation-error")
@@ -130,18 +90,16 @@ async def test_malformed_json_is_a_422_problem_and_nothing_is_written(make_app: 
             select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "thing")
         )
     assert written == 0
-    await app.state.db.dispose()
 
 
 async def test_unexpected_error_is_a_500_that_leaks_nothing(make_app: Any) -> None:
     app = await hayu_with_test_routes(make_app)
     async with client_for(app) as client:
-        response = await client.get("/api/v1/test/boom")
+        response = await client.get("/api/v1/probe/boom")
     body = assert_problem(response, 500)
-    assert SECRET_DETAIL not in response.text
+    assert PROBE_SECRET not in response.text
     assert "RuntimeError" not in response.text
     assert body["request_id"] == response.headers["x-request-id"]
-    await app.state.db.dispose()
 
 
 async def test_idempotency_key_replays_without_a_second_write(make_app: Any) -> None:
@@ -151,17 +109,17 @@ async def test_idempotency_key_replays_without_a_second_write(make_app: Any) -> 
     payload = {"name": "lampu", "amount_idr": 1500000}
     async with client_for(app) as client:
         first = await client.post(
-            "/api/v1/test/things", json=payload, headers={"Idempotency-Key": "k-1"}
+            "/api/v1/probe/things", json=payload, headers={"Idempotency-Key": "k-1"}
         )
         again = await client.post(
-            "/api/v1/test/things", json=payload, headers={"Idempotency-Key": "k-1"}
+            "/api/v1/probe/things", json=payload, headers={"Idempotency-Key": "k-1"}
         )
         other_body = await client.post(
-            "/api/v1/test/things",
+            "/api/v1/probe/things",
             json={**payload, "amount_idr": 2},
             headers={"Idempotency-Key": "k-1"},
         )
-        without_key = await client.post("/api/v1/test/things", json=payload)
+        without_key = await client.post("/api/v1/probe/things", json=payload)
     assert first.status_code == 201
     assert again.status_code == 201
     assert again.json() == first.json()
@@ -173,7 +131,6 @@ async def test_idempotency_key_replays_without_a_second_write(make_app: Any) -> 
             select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "thing")
         )
     assert written == 2  # the first request and the one without a key
-    await app.state.db.dispose()
 
 
 async def test_wrong_password_and_wrong_role(make_app: Any) -> None:
