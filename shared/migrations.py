@@ -184,3 +184,99 @@ AUDIT_CONTENT_COLUMNS = (
     "after",
     "request_id",
 )
+
+
+# --- The tables every service has, frozen as version 1 ---
+# A service's first migration calls these. They are frozen: a later change to the common tables
+# is a new function (`..._v2`) called by a new migration, never an edit here, so that old
+# migrations keep meaning what they meant.
+
+
+def create_common_tables_v1(schema: str) -> None:
+    """Accounts, the audit trail (append-only) and idempotency records, in `schema`."""
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    from shared.db import UTCDateTime
+
+    id_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    json_type = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+    op.create_table(
+        "accounts",
+        sa.Column("id", id_type, autoincrement=True, nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("full_name", sa.String(length=200), nullable=False),
+        sa.Column("roles", json_type, nullable=False),
+        sa.Column("unit", sa.String(length=64), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("must_change_password", sa.Boolean(), nullable=False),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
+        sa.UniqueConstraint("username", name=op.f("uq_accounts_username")),
+        schema=schema,
+    )
+    op.create_table(
+        "audit_checkpoints",
+        sa.Column("id", id_type, autoincrement=True, nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("chain_hash", sa.String(length=64), nullable=False),
+        sa.Column("sealed_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
+        schema=schema,
+    )
+    op.create_table(
+        "audit_events",
+        sa.Column("id", id_type, autoincrement=True, nullable=False),
+        sa.Column("occurred_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("actor_role", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("entity_type", sa.String(length=64), nullable=False),
+        sa.Column("entity_id", sa.String(length=64), nullable=False),
+        sa.Column("before", json_type, nullable=True),
+        sa.Column("after", json_type, nullable=True),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("seal_position", sa.BigInteger(), nullable=True),
+        sa.Column("seal_hash", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+        sa.UniqueConstraint("seal_position", name=op.f("uq_audit_events_seal_position")),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_audit_events_entity", "audit_events", ["entity_type", "entity_id"], schema=schema
+    )
+    op.create_table(
+        "idempotency_records",
+        sa.Column("id", id_type, autoincrement=True, nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response_body", json_type, nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
+        sa.UniqueConstraint("scope", "key", name=op.f("uq_idempotency_records_scope_key")),
+        schema=schema,
+    )
+    dialect = op.get_bind().dialect.name
+    for statement in append_only_statements(dialect, schema, "audit_events", AUDIT_CONTENT_COLUMNS):
+        op.execute(statement)
+
+
+def drop_common_tables_v1(schema: str) -> None:
+    from alembic import op
+
+    dialect = op.get_bind().dialect.name
+    for statement in drop_append_only_statements(dialect, schema, "audit_events"):
+        op.execute(statement)
+    op.drop_table("idempotency_records", schema=schema)
+    op.drop_index("ix_audit_events_entity", table_name="audit_events", schema=schema)
+    op.drop_table("audit_events", schema=schema)
+    op.drop_table("audit_checkpoints", schema=schema)
+    op.drop_table("accounts", schema=schema)
