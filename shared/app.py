@@ -354,6 +354,11 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         "description": "Validation error",
                         "content": problem_content,
                     }
+                if "requestBody" in operation:
+                    # A body that cannot be parsed at all (not UTF-8, broken multipart) is a 400.
+                    responses.setdefault(
+                        "400", {"description": "Unreadable body", "content": problem_content}
+                    )
                 responses.setdefault(
                     "500", {"description": "Internal server error", "content": problem_content}
                 )

@@ -60,14 +60,29 @@ def _configure_and_run(
 async def _run_async(url: str, metadata: MetaData, schema: str, drop_empty: bool) -> None:
     engine = create_engine(url, schema=schema, pool_size=1, max_overflow=0)
     try:
-        if not is_sqlite(url):
-            async with engine.begin() as conn:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         async with engine.connect() as conn:
+            if not is_sqlite(url):
+                # Replicas starting together migrate one after the other (session-level lock).
+                await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(schema)})
+                exists = await conn.scalar(
+                    text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}
+                )
+                if not exists:  # CREATE SCHEMA IF NOT EXISTS would need CREATE on the database
+                    await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                await conn.commit()
             await conn.run_sync(_configure_and_run, metadata, schema, drop_empty)
             await conn.commit()
+            if not is_sqlite(url):
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_key(schema)})
+                await conn.commit()
     finally:
         await engine.dispose()
+
+
+def _lock_key(schema: str) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"migrate:{schema}".encode()).digest()[:8], "big") >> 1
 
 
 def run_env(metadata: MetaData, *, schema: str, default_url: str) -> None:
