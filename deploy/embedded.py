@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import json
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -52,17 +53,20 @@ def _landing(names: Sequence[str]) -> HTMLResponse:
     return HTMLResponse(html)
 
 
-def prepare(service: str, data_dir: Path, *, demo: bool) -> list[tuple[str, str, list[str]]]:
-    """Point the service at its SQLite file, migrate it, and seed demo data on first start."""
+def _service_env(service: str, data_dir: Path) -> None:
     prefix = service.upper() + "_"
     os.environ.setdefault(prefix + "DATABASE_URL", f"sqlite:///{data_dir / (service + '.db')}")
     os.environ.setdefault(prefix + "UPLOAD_DIR", str(data_dir / "uploads" / service))
+
+
+def _prepare_here(service: str, data_dir: Path, *, demo: bool) -> list[tuple[str, str, list[str]]]:
+    """Migrate the service's SQLite file and seed demo data on first start; returns the logins."""
+    _service_env(service, data_dir)
     main = importlib.import_module(f"{service}.main")
     from shared import migrations
 
     spec = main.build_spec()
-    url = spec.settings.resolved_database_url()
-    migrations.upgrade(spec.migrations_dir, url)
+    migrations.upgrade(spec.migrations_dir, spec.settings.resolved_database_url())
     if not demo:
         return []
     # The logins are kept beside the data, so a restart prints them without seeding twice.
@@ -75,6 +79,18 @@ def prepare(service: str, data_dir: Path, *, demo: bool) -> list[tuple[str, str,
     logins = asyncio.run(seed_demo(spec, demo_module.seed, quiet=True))
     stamp.write_text(json.dumps(logins))
     return logins
+
+
+def prepare(service: str, data_dir: Path, *, demo: bool) -> list[tuple[str, str, list[str]]]:
+    """`_prepare_here` in a child process, so Alembic never loads into the serving process."""
+    _service_env(service, data_dir)
+    command = [sys.executable, __file__, "--prepare", service, "--data-dir", str(data_dir)]
+    if not demo:
+        command.append("--no-demo")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"preparing {service} failed:\n{done.stderr}")
+    return [(u, p, list(r)) for u, p, r in json.loads(done.stdout.strip().splitlines()[-1])]
 
 
 def build_suite(names: Sequence[str]) -> Starlette:
@@ -110,7 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--data-dir", type=Path, default=Path("var"))
     parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    parser.add_argument("--prepare", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare:
+        print(
+            json.dumps(_prepare_here(args.prepare, args.data_dir.resolve(), demo=not args.no_demo))
+        )
+        return 0
     names = [n.strip() for n in args.services.split(",") if n.strip()]
     unknown = [n for n in names if n not in SERVICES]
     if unknown or not names:

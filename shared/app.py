@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,13 +140,31 @@ def build_calendar(config: RegencyConfigBase) -> WorkingCalendar:
     )
 
 
-def migration_head(migrations_dir: Path) -> str | None:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+_REVISION = re.compile(r"^revision(?::[^=]*)?=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_dir))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+
+def migration_head(migrations_dir: Path) -> str | None:
+    """The head revision, read from the migration files' `revision`/`down_revision` lines.
+
+    Alembic itself would cost ~38 MB of resident memory in every serving process just to answer
+    /ready; `tests/shared/test_migrations.py` checks that this agrees with Alembic.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (migrations_dir / "versions").glob("*.py"):
+        text_ = path.read_text(encoding="utf-8")
+        found = _REVISION.search(text_)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN.search(text_)
+        if down is not None:
+            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    heads = revisions - parents
+    if len(heads) > 1:
+        raise RuntimeError(f"several migration heads in {migrations_dir}: {sorted(heads)}")
+    return heads.pop() if heads else None
 
 
 async def seal_once(app: FastAPI) -> int:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from num2words import num2words
-
 __all__ = ["format_rupiah", "parse_rupiah", "terbilang"]
 
 
@@ -39,6 +37,8 @@ def terbilang(amount: int) -> str:
     ``"satu juta lima ratus ribu rupiah"``. Negative amounts start with ``"minus"``."""
     amount = _require_int(amount)
     try:
+        from num2words import num2words  # imported on first use: it loads every language
+
         words = str(num2words(abs(amount), lang="id"))
     except (OverflowError, NotImplementedError) as exc:
         raise ValueError(f"amount too large to write in words: {amount}") from exc

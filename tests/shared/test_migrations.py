@@ -51,3 +51,18 @@ async def test_upgrade_check_downgrade_upgrade(service: str, tmp_path: Path) -> 
     assert left == 0
     migrations.upgrade(folder, url)
     migrations.check(folder, url)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_light_head_reader_agrees_with_alembic(service: str) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from shared.app import migration_head
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir(service)))
+    assert (
+        migration_head(migrations_dir(service))
+        == ScriptDirectory.from_config(cfg).get_current_head()
+    )
