@@ -28,7 +28,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from shared import audit
-from shared.auth import AccountMixin, CurrentPrincipal, LocalTokens, authenticate, require_roles
+from shared.auth import (
+    AccountMixin,
+    AddressThrottle,
+    CurrentPrincipal,
+    LocalTokens,
+    login,
+    require_roles,
+)
 from shared.calendar import WorkingCalendar
 from shared.config import RegencyConfigBase
 from shared.db import Database, SessionDep
@@ -242,23 +249,7 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
         request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
     ) -> TokenResponse:
         """Exchange a username and password for a bearer token."""
-        settings = request.app.state.settings
-        failure: AppError | None = None
-        async with request.app.state.db.sessionmaker.begin() as session:
-            try:
-                account = await authenticate(
-                    session,
-                    models.account,
-                    form.username,
-                    form.password,
-                    max_failures=settings.login_max_failures,
-                    lockout_seconds=settings.login_lockout_seconds,
-                )
-                token, expires = request.app.state.tokens.issue(account)
-            except AppError as exc:
-                failure = exc  # the failure count must be committed, so raise after the block
-        if failure is not None:
-            raise failure
+        token, expires = await login(request, form.username, form.password)
         return TokenResponse(access_token=token, expires_in=expires)
 
     @router.get(
@@ -436,6 +427,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         settings.secret_key, issuer=spec.name, minutes=settings.access_token_minutes
     )
     state.token_verifier = state.tokens
+    state.login_throttle = AddressThrottle(settings.login_max_failures_per_address)
     state.signer = Signer.from_seed_b64(
         __import__("base64").urlsafe_b64encode(settings.signing_seed_bytes()).decode()
     )

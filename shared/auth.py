@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.concurrency import run_in_threadpool
 
 from shared.db import BigIntId, JSONType, UTCDateTime, utcnow
-from shared.problems import ForbiddenError, TooManyRequestsError, UnauthorizedError
+from shared.problems import AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError
 
 SESSION_COOKIE = "session"
 CSRF_FIELD = "csrf_token"
@@ -270,3 +272,68 @@ async def authenticate(
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = await hash_password_async(password)
     return account
+
+
+class AddressThrottle:
+    """Failed logins per client address in a sliding window, against password spraying.
+
+    Kept in memory: each replica counts on its own, so N replicas allow N times the limit. The
+    per-account lock (on the account row) is the one that holds across replicas.
+    """
+
+    def __init__(self, max_failures: int = 30, window_seconds: float = 300.0) -> None:
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def check(self, address: str) -> None:
+        now = time.monotonic()
+        times = self._recent(address, now)
+        if len(times) >= self.max_failures:
+            wait = int(times[0] + self.window - now) + 1
+            raise TooManyRequestsError(
+                "Too many failed logins from this address: wait before trying again",
+                retry_after=wait,
+            )
+
+    def failed(self, address: str) -> None:
+        if len(self._failures) > 50_000:  # bounded memory under a flood of addresses
+            self._failures.clear()
+        self._recent(address, time.monotonic()).append(time.monotonic())
+
+
+async def login(request: Request, username: str, password: str) -> tuple[str, int]:
+    """The one login flow of the API and the pages: (token, seconds until it expires).
+
+    Failure counters are committed in their own transaction before the error is raised.
+    """
+    state = request.app.state
+    settings = state.settings
+    address = request.client.host if request.client else "unknown"
+    throttle: AddressThrottle = state.login_throttle
+    throttle.check(address)
+    failure: AppError | None = None
+    async with state.db.sessionmaker.begin() as session:
+        try:
+            account = await authenticate(
+                session,
+                state.models.account,
+                username,
+                password,
+                max_failures=settings.login_max_failures,
+                lockout_seconds=settings.login_lockout_seconds,
+            )
+            token, expires = tokens_of(request).issue(account)
+        except AppError as exc:
+            failure = exc
+    if failure is not None:
+        if failure.status == 401:
+            throttle.failed(address)
+        raise failure
+    return token, expires

@@ -49,6 +49,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)
+    login_max_failures_per_address: int = Field(default=30, ge=1)
 
     # Set by subclasses.
     service_name: str = "service"

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from shared.auth import SESSION_COOKIE, OptionalPrincipal, Principal, authenticate, tokens_of
+from shared.auth import SESSION_COOKIE, OptionalPrincipal, Principal, login, tokens_of
 from shared.money import format_rupiah, terbilang
 from shared.problems import AppError
 
@@ -181,33 +181,20 @@ def auth_pages(
         )
 
     @router.post("/login")
-    async def login(
+    async def login_submit(
         request: Request,
         username: Annotated[str, Form(max_length=64)],
         password: Annotated[str, Form(max_length=256)],
         next: Annotated[str, Form(max_length=500)] = "",
     ) -> Response:
-        settings = request.app.state.settings
-        db = request.app.state.db
-        error: str | None = None
-        async with db.sessionmaker.begin() as session:
-            try:
-                account = await authenticate(
-                    session,
-                    account_model(),
-                    username,
-                    password,
-                    max_failures=settings.login_max_failures,
-                    lockout_seconds=settings.login_lockout_seconds,
-                )
-                token, expires = tokens_of(request).issue(account)
-            except AppError as exc:
-                error = (
-                    "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi."
-                    if exc.status == 429
-                    else "Nama pengguna atau kata sandi salah."
-                )
-        if error is not None:
+        try:
+            token, expires = await login(request, username, password)
+        except AppError as exc:
+            error = (
+                "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi."
+                if exc.status == 429
+                else "Nama pengguna atau kata sandi salah."
+            )
             return render(
                 request,
                 "login.html",
@@ -217,7 +204,7 @@ def auth_pages(
                     "username_label": username_label,
                     "error": error,
                 },
-                status_code=401 if "salah" in error else 429,
+                status_code=exc.status,
             )
         response = RedirectResponse(safe_next(request, next), status_code=303)
         response.set_cookie(

@@ -30,7 +30,7 @@ async def test_login_and_logout_with_the_keyboard(
     assert "Rina" in await page.locator("header").inner_text()
     await page.get_by_role("button", name="Keluar").click()
     await page.wait_for_url(live.url + "/")
-    assert await page.get_by_role("link", name="Masuk").count() == 1
+    assert await page.locator("header").get_by_role("link", name="Masuk").count() == 1
     audit = await page.goto(live.url + "/audit")
     assert audit is not None
     assert audit.status == 200

@@ -263,3 +263,19 @@ async def test_concurrent_requests_each_get_their_own_transaction(make_app: Any)
             *(client.get("/api/v1/auth/me", headers=headers) for _ in range(20))
         )
     assert {r.status_code for r in responses} == {200}
+
+
+async def test_failed_logins_from_one_address_are_throttled_across_accounts(make_app: Any) -> None:
+    app = await make_app("hayu", login_max_failures_per_address=4)
+    await add_account(app, "pemilik", ["business_owner"])
+    async with client_for(app) as client:
+        for i in range(4):
+            response = await client.post(
+                "/api/v1/auth/token", data={"username": f"tebakan{i}", "password": "x"}
+            )
+            assert_problem(response, 401)
+        sprayed = await client.post(
+            "/api/v1/auth/token", data={"username": "pemilik", "password": "password-123"}
+        )
+    assert_problem(sprayed, 429, "too-many-requests")
+    assert int(sprayed.headers["retry-after"]) > 0
