@@ -66,7 +66,10 @@ def run_tests(extra: list[str]) -> int:
             continue
         print(f"\n=== tests on {backend} ===", flush=True)
         env = {**os.environ, "TEST_BACKEND": backend, "TEST_DATABASE_URL": pg_url}
-        code = subprocess.run([str(PY), "-m", "pytest", *extra], cwd=ROOT, env=env).returncode
+        # Its own temporary folder per backend: a second pytest run never deletes this one's.
+        basetemp = ROOT / "var" / "pytest" / backend
+        command = [str(PY), "-m", "pytest", f"--basetemp={basetemp}", *extra]
+        code = subprocess.run(command, cwd=ROOT, env=env).returncode
         status = status or code
     return status
 

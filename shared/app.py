@@ -38,6 +38,7 @@ from shared.auth import (
 )
 from shared.calendar import WorkingCalendar
 from shared.config import RegencyConfigBase
+from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -432,6 +433,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         __import__("base64").urlsafe_b64encode(settings.signing_seed_bytes()).decode()
     )
     state.calendar = build_calendar(spec.config)
+    state.cipher = FieldCipher(settings.data_key_bytes())
     state.metrics = Metrics(spec.name)
     state.migration_head = None
     state.periodic = periodic

@@ -20,12 +20,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, bindparam, insert, select, text, update
+from sqlalchemy import BigInteger, Index, String, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.auth import Principal
-from shared.db import BigIntId, JSONType, UTCDateTime, utcnow
+from shared.db import BigIntId, JSONType, UTCDateTime, try_single_replica_lock, utcnow
 from shared.observability import request_id_var
 from shared.signing import Signer, canonical_json, verify
 
@@ -149,15 +149,6 @@ class Checkpoint:
     algorithm: str = "Ed25519"
 
 
-async def _try_lock(session: AsyncSession, schema: str) -> bool:
-    """Only one replica seals at a time: a transaction-scoped advisory lock on PostgreSQL."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: one process per file, and BEGIN IMMEDIATE serialises writers
-    key = int.from_bytes(hashlib.sha256(f"audit-seal:{schema}".encode()).digest()[:8], "big") >> 1
-    got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
-    return bool(got)
-
-
 async def seal_pending(
     session: AsyncSession,
     event_model: type[AuditEventMixin],
@@ -170,7 +161,7 @@ async def seal_pending(
 ) -> int:
     """Seal unsealed events (oldest id first) and sign a checkpoint; returns how many were
     sealed."""
-    if not await _try_lock(session, schema):
+    if not await try_single_replica_lock(session, f"audit-seal:{schema}"):
         return 0
     last = (
         await session.execute(

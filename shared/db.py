@@ -10,14 +10,16 @@ queries serve both backends.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -143,8 +145,9 @@ def create_engine(
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front: two writers never deadlock on a lock upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the lock up front (IMMEDIATE), so two writers never deadlock on a lock
+        # upgrade; a reading request (GET) begins DEFERRED and reads beside them under WAL.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
     return engine
 
@@ -172,6 +175,20 @@ class Database:
         await self.engine.dispose()
 
 
+async def try_single_replica_lock(session: AsyncSession, name: str) -> bool:
+    """True when this transaction may do `name` alone: a transaction-scoped advisory lock on
+    PostgreSQL, released at commit; SQLite is one process per file, so always true there."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 1
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+# Whether the current request may write: on SQLite a reading request takes no write lock.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def database_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
@@ -179,8 +196,12 @@ def database_of(request: Request) -> Database:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed here and only here, before the response is sent."""
-    async with database_of(request).sessionmaker.begin() as session:
-        yield session
+    token = write_intent.set(request.method not in READ_METHODS)
+    try:
+        async with database_of(request).sessionmaker.begin() as session:
+            yield session
+    finally:
+        write_intent.reset(token)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

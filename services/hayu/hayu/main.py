@@ -6,11 +6,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from hayu import models, pages, routes
+from hayu import models, pages, routes, tasks
 from hayu.config import HayuConfig
 from hayu.settings import Settings, get_settings
 from shared.app import CommonModels, ServiceSpec, create_service_app
 from shared.config import load_regency_config
+from shared.crypto import FieldCipher
 
 PACKAGE_DIR = Path(__file__).parent
 TITLE = "HAYU — Perizinan Usaha"
@@ -38,6 +39,8 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         api_routers=[routes.router],
         page_router=pages.router,
         username_label="Nama pengguna",
+        periodic=[tasks.DEEMED_APPROVAL_TASK],
+        extra_state={"cipher": FieldCipher(settings.data_key_bytes())},
     )
 
 

@@ -1,15 +1,436 @@
-"""HAYU's pages, in Bahasa Indonesia."""
+"""HAYU's pages, in Bahasa Indonesia: they work without JavaScript and call the same domain code."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated, Any
 
-from shared.web import render
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from hayu import certificates, domain, oversight
+from hayu.config import RISK_LABELS
+from hayu.dependencies import ContextDep
+from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
+from hayu.workflow import ROLE_LABELS
+from shared.auth import OptionalPrincipal, Principal
+from shared.db import SessionDep, utcnow
+from shared.problems import AppError
+from shared.web import render, root_of
 
 router = APIRouter(include_in_schema=False)
 
+FIELD_LABELS = {
+    "permit_type_code": "Jenis perizinan",
+    "name": "Nama",
+    "nik": "NIK",
+    "phone": "Nomor telepon",
+    "kbli_codes": "Kode KBLI",
+    "address": "Alamat usaha",
+    "region_code": "Kode wilayah",
+    "capital_idr": "Modal usaha",
+    "workforce": "Jumlah tenaga kerja",
+    "username": "Nama pengguna",
+    "password": "Kata sandi",
+    "full_name": "Nama lengkap",
+}
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"{root_of(request)}/login?next={request.url.path}", status_code=303)
+
+
+def _errors_id(exc: ValidationError) -> list[str]:
+    messages = []
+    for err in exc.errors():
+        field = next(
+            (FIELD_LABELS[str(p)] for p in reversed(err["loc"]) if str(p) in FIELD_LABELS),
+            ".".join(str(p) for p in err["loc"]),
+        )
+        messages.append(f"{field}: {err['msg']}")
+    return messages
+
 
 @router.get("/")
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "index.html")
+async def home(request: Request, ctx: ContextDep) -> HTMLResponse:
+    return render(
+        request,
+        "index.html",
+        {"threshold": ctx.hayu.threshold_on(ctx.calendar.local_date(utcnow()))},
+    )
+
+
+# --- Owner account ------------------------------------------------------------------------------
+
+
+@router.get("/daftar")
+async def register_form(request: Request) -> HTMLResponse:
+    return render(request, "register.html", {"form": {}, "errors": []})
+
+
+@router.post("/daftar")
+async def register(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    full_name: Annotated[str, Form(max_length=200)],
+) -> Response:
+    form = {"username": username, "full_name": full_name}
+    try:
+        data = RegisterCreate(username=username, password=password, full_name=full_name)
+        await domain.register_owner(session, data)
+    except ValidationError as exc:
+        return render(
+            request, "register.html", {"form": form, "errors": _errors_id(exc)}, status_code=422
+        )
+    except AppError:
+        return render(
+            request,
+            "register.html",
+            {"form": form, "errors": ["Nama pengguna sudah dipakai; pilih yang lain."]},
+            status_code=409,
+        )
+    return RedirectResponse(f"{root_of(request)}/login?next={root_of(request)}/lapor", 303)
+
+
+# --- Filing -------------------------------------------------------------------------------------
+
+
+def _filing_form(raw: dict[str, str]) -> dict[str, Any]:
+    def as_int(value: str) -> Any:
+        cleaned = value.replace(".", "").replace(" ", "").strip()
+        return int(cleaned) if cleaned.isdigit() else value
+
+    return {
+        "permit_type_code": raw.get("permit_type_code", ""),
+        "business": {
+            "name": raw.get("name", ""),
+            "owner": {
+                "nik": raw.get("nik", "").strip(),
+                "name": raw.get("owner_name", ""),
+                "phone": raw.get("phone", ""),
+            },
+            "kbli_codes": [c.strip() for c in raw.get("kbli_codes", "").split(",") if c.strip()],
+            "address": raw.get("address", ""),
+            "region_code": raw.get("region_code", "").strip(),
+            "capital_idr": as_int(raw.get("capital_idr", "")),
+            "workforce": as_int(raw.get("workforce", "")),
+        },
+    }
+
+
+FILING_FIELDS = (
+    "permit_type_code",
+    "name",
+    "nik",
+    "owner_name",
+    "phone",
+    "kbli_codes",
+    "address",
+    "region_code",
+    "capital_idr",
+    "workforce",
+)
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(form.get(k, ""))[:500] for k in FILING_FIELDS}
+
+
+@router.get("/lapor")
+async def filing_form(request: Request, ctx: ContextDep, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    return render(
+        request,
+        "filing.html",
+        {"types": ctx.hayu.permit_types, "form": {}, "errors": [], "decision": None},
+    )
+
+
+@router.post("/lapor/periksa")
+async def filing_check(request: Request, ctx: ContextDep, principal: OptionalPrincipal) -> Response:
+    """Step 1: tell the owner, before anything is stored, what will happen and why."""
+    if principal is None:
+        return _login_redirect(request)
+    raw = await _form_values(request)
+    context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
+    try:
+        data = ApplicationCreate.model_validate(_filing_form(raw))
+        context["decision"] = domain.filing_decision(
+            ctx, data.permit_type_code, data.business.capital_idr, utcnow()
+        )
+        context["errors"] = []
+    except ValidationError as exc:
+        context["errors"] = _errors_id(exc)
+    except AppError as exc:
+        context["errors"] = [exc.detail or exc.title]
+    return render(request, "filing.html", context, status_code=422 if context["errors"] else 200)
+
+
+@router.post("/lapor")
+async def filing_submit(
+    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    raw = await _form_values(request)
+    context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
+    try:
+        data = ApplicationCreate.model_validate(_filing_form(raw))
+        if not principal.has_any("business_owner"):
+            context["errors"] = ["Hanya akun pelaku usaha yang dapat melapor atau mengajukan izin."]
+            return render(request, "filing.html", context, status_code=403)
+        created = await domain.file_application(session, ctx, principal, data, utcnow())
+    except ValidationError as exc:
+        context["errors"] = _errors_id(exc)
+        return render(request, "filing.html", context, status_code=422)
+    except AppError as exc:
+        context["errors"] = [exc.detail or exc.title]
+        return render(request, "filing.html", context, status_code=exc.status)
+    return RedirectResponse(f"{root_of(request)}/berkas/{created.id}", status_code=303)
+
+
+# --- One application ----------------------------------------------------------------------------
+
+
+async def _show(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: Principal,
+    application_id: int,
+    *,
+    messages: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    application = await domain.read_application(
+        session, ctx, principal, application_id, now=utcnow()
+    )
+    workflow = domain.workflow_for(ctx, application.kind)
+    actions = [workflow.action(name) for name in application.available_actions]
+    return render(
+        request,
+        "application.html",
+        {
+            "a": application,
+            "permit_type": ctx.hayu.permit_type(application.permit_type_code),
+            "actions": actions,
+            "role_labels": ROLE_LABELS,
+            "risk_labels": RISK_LABELS,
+            "state_labels": {st.name: st.label for st in workflow.states},
+        },
+        messages=messages or (),
+        status_code=status_code,
+    )
+
+
+@router.get("/berkas/{application_id}")
+async def application_page(
+    request: Request,
+    application_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    return await _show(request, session, ctx, principal, application_id)
+
+
+@router.post("/berkas/{application_id}/dokumen")
+async def upload_page(
+    request: Request,
+    application_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+    checklist_item: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    content = await file.read(ctx.settings.upload_max_bytes + 1)
+    try:
+        await domain.upload_document(
+            session,
+            ctx,
+            principal,
+            application_id,
+            checklist_item=checklist_item,
+            filename=file.filename or "dokumen",
+            content=content,
+            now=utcnow(),
+        )
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        message = {
+            413: "Berkas terlalu besar.",
+            415: "Hanya berkas PDF, JPEG atau PNG yang diterima.",
+        }.get(exc.status, exc.detail or exc.title)
+        return await _show(
+            request,
+            session,
+            ctx,
+            principal,
+            application_id,
+            messages=[("error", message)],
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"{root_of(request)}/berkas/{application_id}", status_code=303)
+
+
+@router.post("/berkas/{application_id}/aksi")
+async def action_page(
+    request: Request,
+    application_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+    action: Annotated[str, Form(max_length=64)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    inspection_date: Annotated[str, Form(max_length=10)] = "",
+    findings: Annotated[str, Form(max_length=4000)] = "",
+    back: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    try:
+        data = TransitionCreate.model_validate(
+            {
+                "action": action,
+                "note": note or None,
+                "inspection_date": inspection_date or None,
+                "findings": findings or None,
+            }
+        )
+        await domain.apply_transition(session, ctx, principal, application_id, data, utcnow())
+    except ValidationError as exc:
+        return await _show(
+            request,
+            session,
+            ctx,
+            principal,
+            application_id,
+            messages=[("error", m) for m in _errors_id(exc)],
+            status_code=422,
+        )
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        return await _show(
+            request,
+            session,
+            ctx,
+            principal,
+            application_id,
+            messages=[("error", exc.detail or exc.title)],
+            status_code=exc.status,
+        )
+    target = "/antrean" if back == "antrean" else f"/berkas/{application_id}"
+    return RedirectResponse(f"{root_of(request)}{target}", status_code=303)
+
+
+@router.get("/berkas")
+async def my_applications(
+    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    items, _ = await domain.list_applications(
+        session,
+        ctx,
+        principal,
+        status=None,
+        permit_type_code=None,
+        overdue=None,
+        owner_nik=None,
+        limit=100,
+        cursor=None,
+        now=utcnow(),
+    )
+    return render(request, "applications.html", {"items": items})
+
+
+# --- Officer queue ------------------------------------------------------------------------------
+
+
+@router.get("/antrean")
+async def queue(
+    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    if not domain.is_staff(principal):
+        return render(
+            request,
+            "error.html",
+            {"title": "Tidak diizinkan", "detail": "Antrean hanya untuk petugas.", "status": 403},
+            status_code=403,
+        )
+    items = await domain.queue_for(session, ctx, principal, utcnow())
+    workflow = ctx.hayu.workflow
+    rows = [(item, workflow.available_actions(item.status, principal.roles)) for item in items]
+    return render(
+        request,
+        "queue.html",
+        {
+            "rows": rows,
+            "roles": sorted(principal.roles),
+            "role_labels": ROLE_LABELS,
+        },
+    )
+
+
+# --- Public: tracking, verification, statistics -------------------------------------------------
+
+
+@router.get("/lacak")
+async def track_page(
+    request: Request, session: SessionDep, ctx: ContextDep, kode: str = ""
+) -> HTMLResponse:
+    result = None
+    error = None
+    if kode.strip():
+        try:
+            result = await domain.track(session, ctx, kode[:40], utcnow())
+        except AppError:
+            error = "Kode lacak tidak ditemukan. Periksa kembali penulisannya."
+    return render(
+        request,
+        "track.html",
+        {"kode": kode[:40], "t": result, "error": error},
+        status_code=404 if error else 200,
+    )
+
+
+@router.get("/verify/{number:path}")
+async def verify_page(
+    request: Request, number: str, session: SessionDep, ctx: ContextDep, t: str | None = None
+) -> HTMLResponse:
+    try:
+        result = await certificates.verify_number(session, ctx, number[:120], utcnow(), t)
+    except AppError:
+        return render(request, "verify.html", {"v": None, "number": number}, status_code=404)
+    return render(request, "verify.html", {"v": result, "number": number})
+
+
+@router.get("/periksa")
+async def verify_lookup(request: Request, nomor: str = "") -> Response:
+    if nomor.strip():
+        return RedirectResponse(f"{root_of(request)}/verify/{nomor.strip()[:120]}", 303)
+    return render(request, "verify.html", {"v": None, "number": "", "ask": True})
+
+
+@router.get("/statistik")
+async def stats_page(request: Request, session: SessionDep, ctx: ContextDep) -> HTMLResponse:
+    stats = await oversight.public_stats(session, ctx, utcnow())
+    longest = max(
+        [float(r.sla_working_days) for r in stats.items]
+        + [r.p90_working_days or 0.0 for r in stats.items]
+        + [1.0]
+    )
+    return render(request, "stats.html", {"stats": stats, "longest": longest})

@@ -1,7 +1,292 @@
-"""HAYU's JSON API."""
+"""HAYU's JSON API: thin routes, one domain call each."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from hayu import certificates, domain, oversight, reference
+from hayu.dependencies import ContextDep
+from hayu.schemas import (
+    AccountRead,
+    ApplicationCreate,
+    ApplicationCreated,
+    ApplicationPage,
+    ApplicationRead,
+    AuditSampleCreate,
+    AuditSampleRead,
+    CertificateTokenRead,
+    DocumentRead,
+    FilingDecisionRead,
+    KbliRead,
+    PermitTypeRead,
+    RegisterCreate,
+    StatsRead,
+    TrackRead,
+    TransitionCreate,
+    VerificationKeyRead,
+    VerifyRead,
+)
+from shared.auth import CurrentPrincipal, Principal, require_roles
+from shared.db import SessionDep, utcnow
+from shared.idempotency import IdempotencyDep
+from shared.pagination import CursorQuery, LimitQuery
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["hayu"])
+
+OwnerDep = Annotated[Principal, Depends(require_roles("business_owner"))]
+UploaderDep = Annotated[Principal, Depends(require_roles("business_owner", "officer"))]
+SamplerDep = Annotated[Principal, Depends(require_roles("officer", "admin"))]
+
+
+@router.get("/permit-types", response_model=list[PermitTypeRead])
+async def list_permit_types(ctx: ContextDep) -> list[PermitTypeRead]:
+    """The regency's permit type catalogue."""
+    return [
+        PermitTypeRead(
+            **p.model_dump(exclude={"required_documents"}),
+            required_documents=[d.model_dump() for d in p.required_documents],
+        )
+        for p in ctx.hayu.permit_types
+    ]
+
+
+@router.get("/kbli", response_model=list[KbliRead])
+async def search_kbli(
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100, description="code prefix or words of the title")] = "",
+    limit: LimitQuery = 20,
+) -> list[KbliRead]:
+    """Search the imported KBLI 2020 list by code prefix or title."""
+    rows = await reference.search_kbli(session, q, limit)
+    return [KbliRead(code=r.code, title=r.title, category=r.category) for r in rows]
+
+
+@router.post(
+    "/auth/register",
+    status_code=201,
+    response_model=AccountRead,
+    responses=problem_responses(409, 422),
+)
+async def register_owner(
+    data: RegisterCreate, session: SessionDep, idem: IdempotencyDep
+) -> JSONResponse:
+    """Create a business owner account."""
+    return await idem.respond(await domain.register_owner(session, data), 201)
+
+
+@router.get("/filing-decision", response_model=FilingDecisionRead, responses=problem_responses(422))
+async def filing_decision(
+    ctx: ContextDep,
+    permit_type_code: Annotated[str, Query(max_length=32)],
+    capital_idr: Annotated[int, Query(ge=0, le=10**15)],
+) -> FilingDecisionRead:
+    """Tell, before filing, whether the business will be registered at once or must apply."""
+    return domain.filing_decision(ctx, permit_type_code, capital_idr, utcnow())
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationCreated,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def file_application(
+    data: ApplicationCreate,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OwnerDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """File a business: registered at once below the threshold, else a permit application."""
+    created = await domain.file_application(session, ctx, principal, data, utcnow())
+    return await idem.respond(created, 201)
+
+
+@router.get(
+    "/applications",
+    response_model=ApplicationPage,
+    responses=problem_responses(400, 401, 403),
+)
+async def list_applications(
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+    status: Annotated[str | None, Query(max_length=64)] = None,
+    permit_type_code: Annotated[str | None, Query(max_length=32)] = None,
+    overdue: bool | None = None,
+    owner_nik: Annotated[str | None, Query(max_length=16, min_length=16)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> ApplicationPage:
+    """Applications, newest first: staff see all, a business owner their own."""
+    items, next_cursor = await domain.list_applications(
+        session,
+        ctx,
+        principal,
+        status=status,
+        permit_type_code=permit_type_code,
+        overdue=overdue,
+        owner_nik=owner_nik,
+        limit=limit,
+        cursor=cursor,
+        now=utcnow(),
+    )
+    return ApplicationPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def read_application(
+    application_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+    reveal_personal_data: Annotated[
+        bool, Query(description="officers and auditors: show NIK and phone (audited)")
+    ] = False,
+) -> ApplicationRead:
+    """One application with its business, checklist, documents and the actions open to you."""
+    return await domain.read_application(
+        session,
+        ctx,
+        principal,
+        application_id,
+        reveal_personal_data=reveal_personal_data,
+        now=utcnow(),
+    )
+
+
+@router.post(
+    "/applications/{application_id}/documents",
+    status_code=201,
+    response_model=DocumentRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+)
+async def upload_document(
+    application_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: UploaderDep,
+    checklist_item: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File(description="PDF, JPEG or PNG")],
+) -> DocumentRead:
+    """Upload one checklist document (PDF, JPEG or PNG, checked by content)."""
+    content = await file.read(ctx.settings.upload_max_bytes + 1)
+    return await domain.upload_document(
+        session,
+        ctx,
+        principal,
+        application_id,
+        checklist_item=checklist_item,
+        filename=file.filename or "dokumen",
+        content=content,
+        now=utcnow(),
+    )
+
+
+@router.post(
+    "/applications/{application_id}/transitions",
+    response_model=ApplicationRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def apply_transition(
+    application_id: int,
+    data: TransitionCreate,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+) -> ApplicationRead:
+    """Move an application by a workflow action (wrong state 409, wrong role 403)."""
+    return await domain.apply_transition(session, ctx, principal, application_id, data, utcnow())
+
+
+@router.get(
+    "/public/track/{tracking_code}", response_model=TrackRead, responses=problem_responses(404)
+)
+async def track(tracking_code: str, session: SessionDep, ctx: ContextDep) -> TrackRead:
+    """Where a file is, who holds it and how long each stage took (no personal data)."""
+    return await domain.track(session, ctx, tracking_code, utcnow())
+
+
+@router.get(
+    "/permits/{number:path}/certificate.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The certificate"},
+        **problem_responses(401, 404, 409),
+    },
+)
+async def certificate_pdf(
+    number: str, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> Response:
+    """The certificate PDF with its signed QR code (holder and officers)."""
+    pdf = await certificates.certificate_pdf(session, ctx, principal, number, utcnow())
+    filename = "sertifikat-" + "".join(c if c.isalnum() else "-" for c in number) + ".pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/permits/{number:path}/qr",
+    response_model=CertificateTokenRead,
+    responses=problem_responses(401, 404),
+)
+async def certificate_qr(
+    number: str, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> CertificateTokenRead:
+    """The signed token and URL the certificate's QR code carries (holder and officers)."""
+    token, url = await certificates.certificate_token_for(session, ctx, principal, number)
+    return CertificateTokenRead(number=number, token=token, url=url)
+
+
+@router.get(
+    "/public/verify/{number:path}", response_model=VerifyRead, responses=problem_responses(404)
+)
+async def verify_certificate(
+    number: str,
+    session: SessionDep,
+    ctx: ContextDep,
+    t: Annotated[str | None, Query(max_length=2000, description="the QR token, if scanned")] = None,
+) -> VerifyRead:
+    """Check a certificate by its number (and the QR token, if given)."""
+    return await certificates.verify_number(session, ctx, number, utcnow(), t)
+
+
+@router.get("/public/verification-key", response_model=VerificationKeyRead)
+async def verification_key(ctx: ContextDep) -> VerificationKeyRead:
+    """The Ed25519 public key that checks certificate QR codes offline."""
+    return VerificationKeyRead(key_id=ctx.signer.key_id(), public_key=ctx.signer.public_key_b64())
+
+
+@router.post(
+    "/self-reports/audit-sample",
+    status_code=201,
+    response_model=AuditSampleRead,
+    responses=problem_responses(401, 403, 422),
+)
+async def draw_audit_sample(
+    data: AuditSampleCreate,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: SamplerDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Draw and record a random sample of self-reports for post-audit."""
+    sample = await oversight.draw_audit_sample(session, ctx, principal, data.percent, utcnow())
+    return await idem.respond(sample, 201)
+
+
+@router.get("/public/stats", response_model=StatsRead)
+async def public_stats(session: SessionDep, ctx: ContextDep) -> StatsRead:
+    """Per permit type: counts, median and 90th percentile working days, share within SLA."""
+    return await oversight.public_stats(session, ctx, utcnow())

@@ -1,0 +1,96 @@
+"""HAYU's typed errors; each becomes an RFC 9457 problem with its own type slug."""
+
+from __future__ import annotations
+
+from shared.problems import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnprocessableError,
+    UnsupportedMediaTypeError,
+)
+
+
+class PermitTypeNotFoundError(UnprocessableError):
+    title = "Unknown permit type"
+    type = "permit-type-not-found"
+
+
+class KbliNotFoundError(UnprocessableError):
+    title = "KBLI code not in the imported KBLI 2020 list"
+    type = "kbli-not-found"
+
+
+class UsernameTakenError(ConflictError):
+    title = "Username already taken"
+    type = "username-taken"
+
+
+class ApplicationNotFoundError(NotFoundError):
+    title = "Application not found"
+    type = "application-not-found"
+
+
+class PermitNotFoundError(NotFoundError):
+    title = "Permit or registration not found"
+    type = "permit-not-found"
+
+
+class TrackingCodeNotFoundError(NotFoundError):
+    title = "Tracking code not found"
+    type = "tracking-code-not-found"
+
+
+class NotYourApplicationError(ForbiddenError):
+    title = "Not your application"
+    type = "not-your-application"
+
+
+class DocumentsMissingError(ConflictError):
+    title = "Required documents missing"
+    type = "documents-missing"
+
+
+class InspectionRequiredError(ConflictError):
+    title = "This permit type needs a field inspection first"
+    type = "inspection-required"
+
+
+class ChecklistItemError(UnprocessableError):
+    title = "Not a checklist item of this permit type"
+    type = "checklist-item-invalid"
+
+
+class UploadClosedError(ConflictError):
+    title = "Documents cannot be changed in this state"
+    type = "upload-closed"
+
+
+class UploadTooLargeError(PayloadTooLargeError):
+    type = "upload-too-large"
+
+
+class UploadTypeError(UnsupportedMediaTypeError):
+    title = "Only PDF, JPEG or PNG files are accepted"
+    type = "upload-type"
+
+
+class NoCertificateError(ConflictError):
+    title = "No certificate for this application yet"
+    type = "no-certificate"
+
+
+class AuditSampleError(UnprocessableError):
+    title = "Audit sample cannot be drawn"
+    type = "audit-sample-invalid"
+
+
+class RegionNotFoundError(UnprocessableError):
+    title = "Region code not in the imported kode wilayah list"
+    type = "region-not-found"
+
+
+class InspectionDateError(UnprocessableError):
+    title = "Inspection date not acceptable"
+    type = "inspection-date-invalid"

@@ -1,0 +1,187 @@
+"""Oversight: the random post-audit sample of self-reports and the public statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hayu import errors
+from hayu.dependencies import Context
+from hayu.domain import (
+    PERMIT,
+    SELF_REPORT,
+)
+from hayu.models import (
+    Application,
+    AuditEvent,
+    AuditSample,
+)
+from hayu.schemas import (
+    AuditSampleRead,
+    SampledRegistration,
+    StatsRead,
+    StatsRow,
+)
+from shared import audit
+from shared.auth import Principal
+
+# --------------------------------------------------------------------------------------------------
+# Post-audit sample
+# --------------------------------------------------------------------------------------------------
+
+
+async def draw_audit_sample(
+    session: AsyncSession, ctx: Context, principal: Principal, percent: int, now: dt.datetime
+) -> AuditSampleRead:
+    """A random share of self-reports not sampled before, drawn and recorded for post-audit."""
+    if percent > ctx.hayu.audit_sample_max_percent:
+        raise errors.AuditSampleError(
+            f"At most {ctx.hayu.audit_sample_max_percent}% may be drawn in one sample"
+        )
+    population = (
+        await session.execute(
+            select(Application.id, Application.number, Application.permit_type_code).where(
+                Application.kind == SELF_REPORT,
+                Application.status == "registered",
+                Application.audit_sample_id.is_(None),
+            )
+        )
+    ).all()
+    if not population:
+        raise errors.AuditSampleError("There are no registered self-reports left to sample")
+    size = max(1, math.ceil(len(population) * percent / 100))
+    chosen = sorted(secrets.SystemRandom().sample(list(population), size), key=lambda r: r.id)
+    ids = [r.id for r in chosen]
+    sample_id = (
+        await session.execute(
+            insert(AuditSample)
+            .values(
+                percent=percent,
+                population=len(population),
+                application_ids=ids,
+                drawn_by=principal.username,
+                drawn_at=now,
+            )
+            .returning(AuditSample.id)
+        )
+    ).scalar_one()
+    await session.execute(
+        update(Application)
+        .where(Application.id.in_(ids))
+        .values(audit_sample_id=sample_id)
+        .execution_options(synchronize_session=False)
+    )
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="audit_sample.drawn",
+        entity_type="audit_sample",
+        entity_id=sample_id,
+        after={"percent": percent, "population": len(population), "application_ids": ids},
+        occurred_at=now,
+    )
+    return AuditSampleRead(
+        id=sample_id,
+        percent=percent,
+        population=len(population),
+        drawn_at=now,
+        drawn_by=principal.username,
+        selected=[
+            SampledRegistration(id=r.id, number=r.number, permit_type_code=r.permit_type_code)
+            for r in chosen
+        ],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Public statistics
+# --------------------------------------------------------------------------------------------------
+
+
+def _percentile(values: Sequence[int], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    if q == 0.5:
+        mid = len(ordered) // 2
+        return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    rank = max(1, math.ceil(q * len(ordered)))  # nearest-rank
+    return float(ordered[rank - 1])
+
+
+async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) -> StatsRead:
+    counts = (
+        await session.execute(
+            select(
+                Application.permit_type_code,
+                Application.kind,
+                Application.status,
+                Application.deemed_approved,
+                func.count(),
+            ).group_by(
+                Application.permit_type_code,
+                Application.kind,
+                Application.status,
+                Application.deemed_approved,
+            )
+        )
+    ).all()
+    durations = (
+        await session.execute(
+            select(
+                Application.permit_type_code, Application.submitted_at, Application.issued_at
+            ).where(and_(Application.kind == PERMIT, Application.issued_at.is_not(None)))
+        )
+    ).all()
+    tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for code, kind, status, deemed, n in counts:
+        bucket = tally[code]
+        if kind == SELF_REPORT:
+            bucket["registered"] += n
+            if status == "revoked":
+                bucket["revoked"] += n
+            continue
+        if status in ("issued", "revoked"):
+            bucket["issued"] += n
+            if deemed:
+                bucket["deemed_approved"] += n
+            if status == "revoked":
+                bucket["revoked"] += n
+        elif status == "rejected":
+            bucket["rejected"] += n
+        else:
+            bucket["in_progress"] += n
+    days: dict[str, list[int]] = defaultdict(list)
+    for code, submitted_at, issued_at in durations:
+        if issued_at is None:
+            continue
+        days[code].append(ctx.calendar.elapsed_working_days(submitted_at, issued_at))
+    items = []
+    for permit_type in ctx.hayu.permit_types:
+        bucket = tally.get(permit_type.code, {})
+        spent = days.get(permit_type.code, [])
+        within = sum(1 for d in spent if d <= permit_type.sla_working_days)
+        items.append(
+            StatsRow(
+                permit_type_code=permit_type.code,
+                permit_type_name=permit_type.name,
+                sla_working_days=permit_type.sla_working_days,
+                registered=bucket.get("registered", 0),
+                issued=bucket.get("issued", 0),
+                deemed_approved=bucket.get("deemed_approved", 0),
+                rejected=bucket.get("rejected", 0),
+                revoked=bucket.get("revoked", 0),
+                in_progress=bucket.get("in_progress", 0),
+                median_working_days=_percentile(spent, 0.5),
+                p90_working_days=_percentile(spent, 0.9),
+                within_sla_share=round(within / len(spent), 4) if spent else None,
+            )
+        )
+    return StatsRead(generated_at=now, items=items)

@@ -1,0 +1,53 @@
+"""Filing, tracking and verification are hot paths: their database round trips are counted."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from hayu_factories import actors, filing
+from sqlalchemy import event
+
+from shared.testing import client_for
+
+
+@contextmanager
+def statements(app):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        head = statement.lstrip().split(None, 1)[0].upper()
+        if head in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+            seen.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_round_trips_of_filing_tracking_and_verification(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        with statements(app) as seen:
+            created = await client.post(
+                "/api/v1/applications", json=filing(capital_idr=1), headers=who.business_owner
+            )
+        # reference check, business, number, application, history, audit
+        assert len(seen) == 6, seen
+        with statements(app) as seen:
+            permit = await client.post(
+                "/api/v1/applications", json=filing("REKLAME"), headers=who.business_owner
+            )
+        assert len(seen) == 5, seen
+        with statements(app) as seen:
+            assert (
+                await client.get(f"/api/v1/public/track/{permit.json()['tracking_code']}")
+            ).status_code == 200
+        assert len(seen) == 1, seen
+        number = created.json()["registration_number"]
+        with statements(app) as seen:
+            assert (await client.get(f"/api/v1/public/verify/{number}")).status_code == 200
+        assert len(seen) == 1, seen

@@ -1,0 +1,146 @@
+"""HAYU's pages in headless Chromium: filing, upload, tracking, verification, queue, statistics."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from hayu_factories import NIK, filing
+
+from shared.testing import add_account, bearer
+
+pytestmark = pytest.mark.browser
+
+
+async def _login(page: Any, url: str, username: str, password: str = "password-123") -> None:
+    await page.goto(url + "/login")
+    await page.locator("#username").fill(username)
+    await page.get_by_label("Kata sandi").fill(password)
+    await page.get_by_role("button", name="Masuk").click()
+    await page.wait_for_load_state()
+
+
+async def _fill_filing(page: Any, capital: str, permit: str = "SIUP") -> None:
+    await page.get_by_label("Jenis perizinan").select_option(permit)
+    await page.get_by_label("Nama usaha").fill("Warung Sari Rasa")
+    await page.get_by_label("Nama pemilik").fill("Siti Rahmawati")
+    await page.get_by_label("NIK pemilik").fill(NIK)
+    await page.get_by_label("Nomor telepon").fill("081234567890")
+    await page.get_by_label("Kode KBLI 2020").fill("56102")
+    await page.get_by_label("Alamat usaha").fill("Jl. Merdeka No. 10")
+    await page.get_by_label("Kode wilayah (kecamatan atau desa)").fill("32.73.01")
+    await page.get_by_label("Modal usaha di luar tanah dan bangunan (rupiah)").fill(capital)
+    await page.get_by_label("Jumlah tenaga kerja").fill("3")
+
+
+async def test_owner_registers_files_below_threshold_and_downloads_certificate(
+    live_service: Any, page: Any
+) -> None:
+    live = await live_service("hayu")
+    await page.goto(live.url + "/daftar")
+    await page.get_by_label("Nama lengkap").fill("Siti Rahmawati")
+    await page.get_by_label("Nama pengguna").fill("siti")
+    await page.get_by_label("Kata sandi").fill("rahasia-siti-1")
+    await page.get_by_role("button", name="Daftar").click()
+    await page.wait_for_url(re.compile(r".*/login.*"))
+    await page.locator("#username").fill("siti")
+    await page.get_by_label("Kata sandi").fill("rahasia-siti-1")
+    await page.get_by_role("button", name="Masuk").click()
+    await page.wait_for_url(live.url + "/lapor")
+
+    await _fill_filing(page, "499999999")
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    decision = page.locator("#keputusan")
+    assert "Langsung terdaftar" in await decision.inner_text()
+    await page.get_by_role("button", name="Daftarkan sekarang").click()
+    await page.wait_for_url(re.compile(r".*/berkas/\d+$"))
+    assert "Terdaftar" in await page.locator("main").inner_text()
+    href = await page.get_by_role("link", name="Unduh sertifikat (PDF)").get_attribute("href")
+    pdf = await page.request.get(live.url + href)
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert (await pdf.body()).startswith(b"%PDF")
+
+    await page.get_by_role("link", name="Halaman verifikasi").click()
+    await page.wait_for_load_state()
+    verdict = page.locator(".verdict")
+    assert "AKTIF" in await verdict.inner_text()
+    color = await verdict.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert color == "rgb(20, 108, 46)"  # green
+
+
+async def test_above_threshold_upload_track_queue_and_revoked_verification(
+    live_service: Any, page: Any, browser: Any
+) -> None:
+    live = await live_service("hayu")
+    await add_account(live.app, "siti", ["business_owner"])
+    await add_account(live.app, "petugas", ["officer"], name="Budi")
+    await _login(page, live.url, "siti")
+    await page.goto(live.url + "/lapor")
+    await _fill_filing(page, "750000000")
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    assert "Perlu mengajukan izin" in await page.locator("#keputusan").inner_text()
+    await page.get_by_role("button", name="Ajukan permohonan").click()
+    await page.wait_for_url(re.compile(r".*/berkas/\d+$"))
+    await page.get_by_label("Dokumen", exact=True).select_option("ktp")
+    await page.get_by_label("Berkas (PDF, JPEG atau PNG)").set_input_files(
+        files=[{"name": "ktp.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}]
+    )
+    await page.get_by_role("button", name="Unggah").click()
+    await page.wait_for_load_state()
+    assert "sudah diunggah" in await page.locator("main").inner_text()
+    tracking = await page.get_by_role("link", name=re.compile(r"^HY-")).inner_text()
+
+    officer = await browser.new_context(locale="id-ID", viewport={"width": 390, "height": 844})
+    officer_page = await officer.new_page()
+    await _login(officer_page, live.url, "petugas")
+    await officer_page.goto(live.url + "/antrean")
+    assert "Warung Sari Rasa" in await officer_page.locator("main").inner_text()
+    await officer_page.get_by_role("button", name="Terima berkas dan mulai verifikasi").click()
+    await officer_page.wait_for_url(live.url + "/antrean")
+    await officer.close()
+
+    await page.goto(live.url + "/lacak")
+    await page.get_by_label("Kode lacak").fill(tracking.lower())
+    await page.get_by_role("button", name="Lacak").click()
+    await page.wait_for_load_state()
+    steps = page.locator("ol.timeline li")
+    assert await steps.count() == 2
+    assert "Verifikasi dokumen" in await steps.nth(1).inner_text()
+    assert NIK not in await page.content()
+
+    # A registration revoked over the API shows red on the verification page.
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        await add_account(live.app, "kepala", ["approver"])
+        owner = await bearer(client, "siti")
+        created = (
+            await client.post("/api/v1/applications", json=filing(capital_idr=1), headers=owner)
+        ).json()
+        approver = await bearer(client, "kepala")
+        await client.post(
+            f"/api/v1/applications/{created['id']}/transitions",
+            json={"action": "revoke", "note": "Alamat fiktif"},
+            headers=approver,
+        )
+    await page.goto(live.url + "/periksa")
+    await page.get_by_label("Nomor sertifikat atau izin").fill(created["registration_number"])
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    verdict = page.locator(".verdict")
+    assert "DICABUT" in await verdict.inner_text()
+    color = await verdict.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert color == "rgb(164, 22, 26)"  # red
+
+
+async def test_statistics_page_draws_the_chart(live_service: Any, page: Any) -> None:
+    live = await live_service("hayu")
+    await page.goto(live.url + "/statistik")
+    assert await page.locator("h1").inner_text() == "Statistik layanan perizinan"
+    rows = page.locator(".chart-row")
+    assert await rows.count() == 4
+    width = await page.locator(".chart-sla").first.evaluate("e => e.getBoundingClientRect().width")
+    assert width > 0
