@@ -1,0 +1,346 @@
+"""The scenario registry: every load the benchmark runs, as data.
+
+References come first (the floor every figure is divided by); the services' scenarios follow. A
+service scenario whose route is not in the service's OpenAPI document yet, or whose preflight
+request answers 404/405, is reported "not available yet" and skipped, so the harness runs while the
+endpoints are being written. Bodies and pools marked TODO are best guesses to check against the
+real schemas when the endpoints land (`python -m bench run --quick --scenarios 'erk.*'` shows the
+preflight answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+
+from bench.spec import CursorPool, Growth, Scenario, SqlPool
+
+REFERENCE_ROWS = 100_000
+"""Rows preloaded in bench_ref.payments for the indexed select."""
+
+PAYMENT_BODY = {
+    "reference": "pay-{uniq}",
+    "payer_name": "Payer {vu}",
+    "description": "Bench payment {uniq}",
+    "region_code": "32.73.01.1001",
+    "amount": "{int:1000:100000000}",
+}
+
+BENCH_FISCAL_YEAR = 2026
+"""The fiscal year the seeders file Sabilulungan's proposals under (its public list needs one)."""
+BENCH_PERIOD = "2026-10"
+"""The month the e-RK seeder fills with activities and attendance (a closed, past month)."""
+
+REF_INSERT = "reference.orm_insert"
+REF_SELECT = "reference.orm_select"
+
+REFERENCES: tuple[Scenario, ...] = (
+    Scenario(
+        name=REF_INSERT,
+        service="reference",
+        kind="write",
+        method="POST",
+        path="/orm/payments",
+        title="bare FastAPI: one INSERT through the async ORM (session.add + commit)",
+        body=PAYMENT_BODY,
+        expect=(201,),
+        overload=True,
+    ),
+    Scenario(
+        name="reference.core_insert",
+        service="reference",
+        kind="write",
+        method="POST",
+        path="/core/payments",
+        title="bare FastAPI: one INSERT through SQLAlchemy Core",
+        body=PAYMENT_BODY,
+        expect=(201,),
+        baseline=REF_INSERT,
+    ),
+    Scenario(
+        name="reference.raw_insert",
+        service="reference",
+        kind="write",
+        method="POST",
+        path="/raw/payments",
+        title="bare FastAPI: one INSERT through raw asyncpg",
+        body=PAYMENT_BODY,
+        expect=(201,),
+        baseline=REF_INSERT,
+    ),
+    Scenario(
+        name=REF_SELECT,
+        service="reference",
+        kind="lookup",
+        method="GET",
+        path=f"/orm/payments/ref-{{int:1:{REFERENCE_ROWS}}}",
+        title="bare FastAPI: one indexed SELECT by key through the async ORM",
+    ),
+)
+
+
+def _common(
+    service: str, list_path: str, list_query: str, track_sql: str, todo_list: str
+) -> list[Scenario]:
+    """Tracking lookup, public list at page 1 and page 1,000, and the /ready probe of a service.
+
+    `list_query` holds the list's required filters (`fiscal_year=2026`), or is empty.
+    """
+    page1 = f"{service}.public_list_page1"
+    query = f"{list_query}&" if list_query else ""
+    params = dict(p.split("=", 1) for p in list_query.split("&") if p)
+    return [
+        Scenario(
+            name=f"{service}.track",
+            service=service,
+            kind="lookup",
+            method="GET",
+            path="/api/v1/public/track/{pool:codes}",
+            title="public tracking lookup by code",
+            pools={"codes": SqlPool(track_sql)},
+            seed=(service,),
+            baseline=REF_SELECT,
+            target="≥ 1.0 × bare ORM indexed select",
+            overload=True,
+            todo="tracking codes come from the seeder",
+        ),
+        Scenario(
+            name=page1,
+            service=service,
+            kind="list",
+            method="GET",
+            path=f"{list_path}?{query}limit=20",
+            min_items=20,
+            title="public list, page 1 (20 items)",
+            seed=(service,),
+            baseline=REF_SELECT,
+            todo=todo_list,
+        ),
+        Scenario(
+            name=f"{service}.public_list_page1000",
+            service=service,
+            kind="list",
+            method="GET",
+            path=f"{list_path}?{query}limit=20&cursor={{pool:cursor}}",
+            min_items=20,
+            title="public list, page 1,000 (keyset cursor walked beforehand)",
+            pools={"cursor": CursorPool(list_path, page=1000, params=params)},
+            seed=(service,),
+            baseline=REF_SELECT,
+            latency_baseline=page1,
+            target="p50 ≤ 1.5 × page 1",
+            todo=todo_list + "; needs ≥ 20,000 public rows from the seeder",
+        ),
+        Scenario(
+            name=f"{service}.ready",
+            service=service,
+            kind="probe",
+            method="GET",
+            path="/ready",
+            title="GET /ready (one database round trip; load for the memory figure)",
+        ),
+    ]
+
+
+ERK: tuple[Scenario, ...] = (
+    Scenario(
+        name="erk.activity_submit",
+        service="erk",
+        kind="write",
+        method="POST",
+        path="/api/v1/activities",
+        title="e-RK: an employee logs a daily activity",
+        auth="erk.employee",
+        idempotency_key=True,
+        # TODO: a weekday inside the open period, and minutes that stay under the daily cap when
+        # one employee submits many times (one account per virtual user, many requests each).
+        body={"date": "{today}", "description": "Menyusun laporan {uniq}", "minutes": 1},
+        expect=(201,),
+        baseline=REF_INSERT,
+        seed=("erk",),
+        overload=True,
+        target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
+        todo="needs employees (erk seeder) behind the erk.employee accounts",
+    ),
+    Scenario(
+        name="erk.bulk_verify",
+        service="erk",
+        kind="write",
+        method="POST",
+        path="/api/v1/verifications",
+        title="e-RK: a supervisor verifies a batch of activities",
+        auth="erk.supervisor",
+        idempotency_key=True,
+        # TODO: a batch of submitted activities of the supervisor's own subordinates; a verified
+        # activity cannot be verified twice, so the pool must hold enough unverified batches
+        # (e.g. SqlPool of comma-joined ids per supervisor and a body built from it).
+        body={"activity_ids": ["{next:activity_id}"], "decision": "approved"},
+        pools={"activity_id": SqlPool("SELECT id FROM erk.activities WHERE status = 'submitted'")},
+        expect=(200,),
+        baseline=REF_INSERT,
+        seed=("erk",),
+        overload=True,
+        target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
+        todo="needs submitted activities of each supervisor's team (erk seeder)",
+    ),
+    *_common(
+        "erk",
+        "/api/v1/public/units",
+        "",
+        "SELECT tracking_code FROM erk.activities",
+        "TODO: e-RK's public list route and its tracking code are not settled",
+    ),
+)
+
+HAYU: tuple[Scenario, ...] = (
+    Scenario(
+        name="hayu.self_report",
+        service="hayu",
+        kind="write",
+        method="POST",
+        path="/api/v1/applications",
+        title="HAYU: a business below the capital threshold self-reports",
+        auth="hayu.owner",
+        idempotency_key=True,
+        # TODO: check permit_type_code, KBLI and region against the seeded reference data.
+        body={
+            "permit_type_code": "REG-UMK",
+            "business": {
+                "name": "Usaha Bench {uniq}",
+                "owner": {
+                    "nik": "3273011501900{int:100:999}",
+                    "name": "Pemilik {vu}",
+                    "phone": "+62812{int:10000000:99999999}",
+                },
+                "kbli_codes": ["47111"],
+                "address": "Jl. Asia Afrika No. {int:1:999}",
+                "region_code": "32.73.01.1001",
+                "capital_idr": "{int:1000000:400000000}",
+                "workforce": "{int:1:20}",
+            },
+        },
+        expect=(201,),
+        baseline=REF_INSERT,
+        seed=("hayu",),
+        overload=True,
+        target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
+        todo="needs KBLI/region reference rows and the hayu.owner accounts (hayu seeder)",
+    ),
+    Scenario(
+        name="hayu.certificate_verify",
+        service="hayu",
+        kind="lookup",
+        method="GET",
+        path="/api/v1/public/verify/{pool:number}",
+        title="HAYU: public verification of a certificate number",
+        pools={"number": SqlPool("SELECT number FROM hayu.applications WHERE number IS NOT NULL")},
+        baseline=REF_SELECT,
+        seed=("hayu",),
+        target="≥ 1.0 × bare ORM indexed select",
+        todo="needs registered applications with numbers (hayu seeder)",
+    ),
+    *_common(
+        "hayu",
+        "/api/v1/public/permits",
+        "",
+        "SELECT tracking_code FROM hayu.applications",
+        "TODO: HAYU's public list route is not settled",
+    ),
+)
+
+SABILULUNGAN: tuple[Scenario, ...] = (
+    Scenario(
+        name="sabilulungan.proposal_submit",
+        service="sabilulungan",
+        kind="write",
+        method="POST",
+        path="/api/v1/proposals",
+        title="Sabilulungan: an applicant submits a hibah proposal",
+        auth="sabilulungan.applicant",
+        idempotency_key=True,
+        # TODO: check against ProposalCreate when it settles (an open budget for the year must
+        # exist: the sabilulungan seeder creates it).
+        body={
+            "kind": "hibah",
+            "fiscal_year": BENCH_FISCAL_YEAR,
+            "title": "Bantuan sarana ibadah {uniq}",
+            "purpose": "Renovasi atap dan lantai masjid",
+            "requested_amount_idr": 50_000_000,
+            "budget_lines": [{"description": "Material bangunan", "amount_idr": 50_000_000}],
+            "applicant": {
+                "type": "organization",
+                "name": "Yayasan Bench {vu}",
+                "legal_entity_number": "AHU-{int:10000:99999}",
+                "address": "Jl. Braga No. {int:1:200}, Bandung",
+                "region_code": "32.73.01.1001",
+                "phone": "+62812{int:10000000:99999999}",
+                "bank_account": "0123{int:100000:999999}",
+            },
+        },
+        expect=(201,),
+        baseline=REF_INSERT,
+        seed=("sabilulungan",),
+        overload=True,
+        target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
+        todo="needs an open budget and the applicant accounts (sabilulungan seeder)",
+    ),
+    *_common(
+        "sabilulungan",
+        "/api/v1/public/proposals",
+        f"fiscal_year={BENCH_FISCAL_YEAR}",
+        "SELECT tracking_code FROM sabilulungan.proposals",
+        "TODO: check Sabilulungan's public list route",
+    ),
+)
+
+GROWTH: tuple[Growth, ...] = (
+    Growth(
+        name="erk.recap_growth",
+        service="erk",
+        method="GET",
+        # TODO: the request that computes the whole month's recap (the CSV export covers every
+        # employee; `POST /periods/{period}/close` may be the better measure once it settles).
+        path=f"/api/v1/recaps/{BENCH_PERIOD}.csv",
+        title="e-RK monthly recap over all employees",
+        grower="erk.activities",
+        volumes=(500_000, 1_000_000, 2_200_000),
+        auth="erk.hr",
+        limit_s=5.0,
+        todo="needs the e-RK seeder and its grower (bench.seed.grow_erk_activities)",
+    ),
+)
+GROWTH_BY_NAME: dict[str, Growth] = {g.name: g for g in GROWTH}
+
+SCENARIOS: tuple[Scenario, ...] = (*REFERENCES, *ERK, *HAYU, *SABILULUNGAN)
+BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
+SERVICES = ("sabilulungan", "hayu", "erk")
+
+if len(BY_NAME) != len(SCENARIOS):
+    raise RuntimeError("two scenarios share a name")
+
+
+def select_growth(patterns: Iterable[str] | None) -> list[Growth]:
+    """Growth measurements matching the patterns (all when none given)."""
+    wanted = [p for p in (patterns or []) if p]
+    return [g for g in GROWTH if not wanted or any(fnmatchcase(g.name, p) for p in wanted)]
+
+
+def select(patterns: Iterable[str] | None) -> list[Scenario]:
+    """Scenarios matching any shell-style pattern (`erk.*`, `*.track`); all when none given.
+
+    The references a chosen scenario is compared with are always included.
+    """
+    wanted = [p for p in (patterns or []) if p]
+    if not wanted:
+        return list(SCENARIOS)
+    chosen = {s.name for s in SCENARIOS if any(fnmatchcase(s.name, p) for p in wanted)}
+    if not chosen and not select_growth(wanted):
+        raise ValueError(f"no scenario matches {', '.join(wanted)}")
+    for name in list(chosen):
+        scenario = BY_NAME[name]
+        for dep in (scenario.baseline, scenario.latency_baseline):
+            if dep:
+                chosen.add(dep)
+                if BY_NAME[dep].baseline:
+                    chosen.add(BY_NAME[dep].baseline or "")
+    return [s for s in SCENARIOS if s.name in chosen]
