@@ -41,7 +41,12 @@ from shared.config import RegencyConfigBase
 from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
-from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.observability import (
+    AdmissionControl,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+)
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -499,6 +504,11 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
     static_dir = spec.package_dir / "static"
     app.mount("/static", _StaticWithFallback(static_dir), name="static")
+    app.add_middleware(
+        AdmissionControl,
+        max_in_flight=settings.max_in_flight,
+        max_wait=settings.admission_wait_seconds,
+    )
     app.add_middleware(
         RequestContextMiddleware, metrics=state.metrics, logger_name=f"{spec.name}.access"
     )

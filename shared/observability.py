@@ -7,6 +7,7 @@ figures.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -162,3 +163,63 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+
+class AdmissionControl:
+    """Pure ASGI middleware: at most `max_in_flight` requests inside the app at once.
+
+    A request that cannot get in within `max_wait` seconds is answered at once with a 503 problem
+    and `Retry-After`, so an overloaded service sheds load instead of letting every answer slow
+    past the client's patience. Health, readiness and metrics always get through.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int,
+        max_wait: float,
+        exempt: frozenset[str] = frozenset({"/health", "/ready", "/metrics"}),
+    ) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(max_in_flight)
+        self.max_wait = max_wait
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _route_path(scope) in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        try:
+            await asyncio.wait_for(self.slots.acquire(), self.max_wait)
+        except TimeoutError:
+            body = {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": "The service is busy; try again in a moment.",
+                "instance": scope.get("path", ""),
+                "request_id": request_id_var.get(),
+            }
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"retry-after", b"2"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
+
+
+def _route_path(scope: Scope) -> str:
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path

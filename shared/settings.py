@@ -45,7 +45,11 @@ class ServiceSettings(BaseSettings):
     seal_interval_seconds: float = Field(default=5.0, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
-    db_pool_timeout: float = Field(default=3.0, gt=0)
+    db_pool_timeout: float = Field(default=2.0, gt=0)
+    max_in_flight: int = Field(default=64, ge=1, description="requests inside the app at once")
+    admission_wait_seconds: float = Field(
+        default=1.5, gt=0, description="how long a request waits for a slot before a 503"
+    )
     log_level: str = "INFO"
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)

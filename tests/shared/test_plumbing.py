@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 
 from shared.auth import SESSION_COOKIE
@@ -279,3 +279,29 @@ async def test_failed_logins_from_one_address_are_throttled_across_accounts(make
         )
     assert_problem(sprayed, 429, "too-many-requests")
     assert int(sprayed.headers["retry-after"]) > 0
+
+
+async def test_overload_is_shed_with_503_and_retry_after(make_app: Any) -> None:
+    import asyncio as aio
+
+    release = aio.Event()
+    slow = APIRouter()
+
+    @slow.get("/api/v1/probe/slow")
+    async def slow_route() -> dict[str, bool]:
+        await release.wait()
+        return {"ok": True}
+
+    app = await make_app("hayu", extra_routers=[slow], max_in_flight=2, admission_wait_seconds=0.2)
+    async with client_for(app) as client:
+        held = [aio.create_task(client.get("/api/v1/probe/slow")) for _ in range(2)]
+        await aio.sleep(0.1)
+        shed = await client.get("/api/v1/probe/slow")
+        health = await client.get("/health")
+        release.set()
+        done = await aio.gather(*held)
+    body = assert_problem(shed, 503)
+    assert shed.headers["retry-after"] == "2"
+    assert body["request_id"] == shed.headers["x-request-id"]
+    assert health.status_code == 200  # monitoring always gets through
+    assert [r.status_code for r in done] == [200, 200]
