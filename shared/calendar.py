@@ -34,8 +34,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 __all__ = ["INDONESIAN_TIMEZONES", "WorkingCalendar"]
 
 # WIB, WITA and WIT. Indonesia has no daylight saving time, so local midnight is always
@@ -49,6 +47,8 @@ _KINDS = frozenset({"libur_nasional", "cuti_bersama"})
 @functools.lru_cache(maxsize=512)
 def _package_holidays(year: int, category: str) -> Mapping[date, str]:
     """National days of one year and one category from the ``holidays`` package."""
+    import holidays  # on first use: it costs start-up time and memory in every process
+
     # language must be explicit: without it the package picks the process locale, not "id".
     found = holidays.country_holidays("ID", years=year, categories=(category,), language="id")
     return {day: str(name) for day, name in found.items()}

@@ -28,7 +28,6 @@ from hayu.schemas import (
     VerifyRead,
 )
 from shared.auth import Principal
-from shared.documents import build_pdf
 from shared.money import format_rupiah, terbilang
 from shared.signing import SignatureError, verify_payload
 from shared.validators import mask
@@ -218,6 +217,9 @@ async def certificate_pdf(
     letterhead = [f"PEMERINTAH {regency.name.upper()}", ctx.hayu.office_name.upper()]
     if regency.address:
         letterhead.append(regency.address)
+    # reportlab is imported on the first certificate, not at start-up (15 MB, 0.1 s).
+    from shared.documents import build_pdf
+
     return await run_in_threadpool(
         lambda: build_pdf(
             title=title,

@@ -57,6 +57,7 @@ from shared.auth import Principal, hash_password_async
 from shared.codes import new_tracking_code, normalize_tracking_code, render_number_template
 from shared.money import format_rupiah
 from shared.pagination import keyset_page
+from shared.uploads import MAX_PIXELS, image_pixels
 from shared.validators import mask
 from shared.workflow import WorkflowDef, due_at, stage_spans, transition
 
@@ -447,14 +448,18 @@ def _valid_until(permit_type: PermitTypeDef, day: dt.date) -> dt.date | None:
 # --------------------------------------------------------------------------------------------------
 
 
-async def _load(session: AsyncSession, application_id: int) -> tuple[Application, Business]:
-    row = (
-        await session.execute(
-            select(Application, Business)
-            .join(Business, Business.id == Application.business_id)
-            .where(Application.id == application_id)
-        )
-    ).first()
+async def _load(
+    session: AsyncSession, application_id: int, *, lock: bool = False
+) -> tuple[Application, Business]:
+    stmt = (
+        select(Application, Business)
+        .join(Business, Business.id == Application.business_id)
+        .where(Application.id == application_id)
+    )
+    if lock:
+        # Two officers acting at once: the second waits, then sees the new state (409).
+        stmt = stmt.with_for_update(of=Application)
+    row = (await session.execute(stmt)).first()
     if row is None:
         raise errors.ApplicationNotFoundError(f"No application with id {application_id}")
     return row[0], row[1]
@@ -752,7 +757,7 @@ async def apply_transition(
     data: TransitionCreate,
     now: dt.datetime,
 ) -> ApplicationRead:
-    application, business = await _load(session, application_id)
+    application, business = await _load(session, application_id, lock=True)
     _check_access(principal, application)
     workflow = workflow_for(ctx, application.kind)
     payload = data.model_dump(exclude_none=True)
@@ -911,6 +916,14 @@ def sniff_content_type(content: bytes) -> str | None:
     return next((kind for magic, kind in _SIGNATURES if content.startswith(magic)), None)
 
 
+def _check_filename(filename: str) -> None:
+    # Browsers send a bare name; a path (`../x.pdf`, `a\\b.pdf`) or control characters are hostile.
+    if any(c in filename for c in "/\\") or filename in (".", "..") or not filename.isprintable():
+        raise errors.UploadNameError(
+            "The file name must be a plain name without folders or control characters"
+        )
+
+
 def _store(root: Path, digest: str, content: bytes) -> None:
     target = root / "hayu" / digest[:2] / digest
     if target.exists():
@@ -934,6 +947,7 @@ async def upload_document(
 ) -> DocumentRead:
     application, _ = await _load(session, application_id)
     _check_access(principal, application)
+    _check_filename(filename)
     if application.kind != PERMIT or application.status not in UPLOAD_OPEN_STATES:
         raise errors.UploadClosedError(
             f"Documents can be uploaded only while the file is submitted, under verification or "
@@ -954,6 +968,11 @@ async def upload_document(
     content_type = sniff_content_type(content)
     if content_type is None:
         raise errors.UploadTypeError("The file content is not PDF, JPEG or PNG")
+    pixels = image_pixels(content, content_type)
+    if pixels is not None and pixels > MAX_PIXELS:
+        raise errors.UploadImageTooLargeError(
+            f"The image claims {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
+        )
     digest = hashlib.sha256(content).hexdigest()
     await run_in_threadpool(_store, ctx.settings.upload_dir, digest, content)
     safe_name = Path(filename or "dokumen").name[:200] or "dokumen"

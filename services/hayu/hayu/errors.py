@@ -94,3 +94,13 @@ class RegionNotFoundError(UnprocessableError):
 class InspectionDateError(UnprocessableError):
     title = "Inspection date not acceptable"
     type = "inspection-date-invalid"
+
+
+class UploadNameError(UnprocessableError):
+    title = "File name not acceptable"
+    type = "upload-name-invalid"
+
+
+class UploadImageTooLargeError(UnprocessableError):
+    title = "Image has too many pixels"
+    type = "upload-image-too-large"
