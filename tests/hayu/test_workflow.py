@@ -397,16 +397,17 @@ async def test_openapi_document_declares_the_problem_statuses(make_app):
 
 
 async def test_the_pdf_qr_carries_the_signed_token_of_the_verification_url(make_app, monkeypatch):
-    from hayu import certificates
+    from shared import documents
 
     captured: dict[str, object] = {}
-    real = certificates.build_pdf
+    real = documents.build_pdf
 
     def spy(**kwargs):
         captured.update(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(certificates, "build_pdf", spy)
+    # certificates imports build_pdf when it draws the first certificate, from shared.documents.
+    monkeypatch.setattr(documents, "build_pdf", spy)
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
