@@ -75,7 +75,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 
 async def keyset_page(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[Any] | Any,
     *,
     keys: Sequence[Any],
     limit: int,

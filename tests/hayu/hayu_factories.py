@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from hayu.models import Application, ApplicationEvent, Business
 from sqlalchemy import func, select
 
+from hayu.models import Application, ApplicationEvent, Business
 from shared.testing import user_headers
 
 NIK = "3273014506900001"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hayu.main import PACKAGE_DIR
 from sqlalchemy import text
 
+from hayu.main import PACKAGE_DIR
 from shared import migrations
 from shared.db import create_engine
 from shared.testing import BACKEND, PG_URL

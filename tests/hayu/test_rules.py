@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hayu.config import HayuConfig
-from hayu.models import Account, ApplicationDocument, AuditEvent, AuditSample
 from hayu_factories import NIK, PDF, PNG, actors, counts, filing
 from sqlalchemy import func, select
 
+from hayu.config import HayuConfig
+from hayu.models import Account, ApplicationDocument, AuditEvent, AuditSample
 from shared.config import RegencyConfigError, parse_regency_config
 from shared.testing import assert_problem, client_for, reference_data
 

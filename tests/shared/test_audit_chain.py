@@ -150,7 +150,6 @@ async def test_cli_verify_exits_non_zero_naming_the_position(
         app, "UPDATE \"{schema}\".audit_events SET entity_id = 'x' WHERE seal_position = 4"
     )
     import hayu.main
-
     from shared.cli import _verify_cmd
 
     spec = hayu.main.build_spec(app.state.settings)

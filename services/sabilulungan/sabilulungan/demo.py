@@ -1,15 +1,30 @@
-"""Demo accounts and data for the embedded mode and for trying the service."""
+"""Demo accounts and data for the embedded mode and for trying the service.
+
+One fiscal year (next year) with ceilings for hibah and bansos, and proposals in every stage of the
+default workflow, all made through the same domain functions the API uses.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.app import ServiceSpec
-from shared.cli import create_account
+from sabilulungan import domain
+from sabilulungan.config import SabilulunganConfig
+from sabilulungan.models import Budget, Proposal
+from sabilulungan.runtime import build_runtime
+from sabilulungan.schemas import BudgetCreate, ProposalCreate, TransitionCreate
+from shared.app import ServiceSpec, build_calendar
+from shared.auth import Principal
+from shared.cli import create_account, signer_of
 
 DEMO_PASSWORD = "demo-sabilulungan-2026"
 DEMO_ACCOUNTS: list[tuple[str, list[str], str, str | None]] = [
     ("pemohon", ["applicant"], "Yayasan Harapan Bangsa", None),
+    ("warga", ["applicant"], "Siti Aminah", None),
     ("tatausaha", ["clerk"], "Tata Usaha Kesra", None),
     ("koordinator", ["coordinator"], "Tim Pertimbangan", None),
     ("opd", ["opd_evaluator"], "Evaluator Dinas Sosial", "DINSOS"),
@@ -20,11 +35,101 @@ DEMO_ACCOUNTS: list[tuple[str, list[str], str, str | None]] = [
     ("admin", ["admin"], "Admin Sabilulungan", None),
 ]
 
+# (title, kind, steps to take from "submitted"); each step is (actor, action, fields).
+Step = tuple[str, str, dict[str, Any]]
+_TO_APPROVAL: list[Step] = [
+    ("tatausaha", "verify_completeness", {}),
+    ("koordinator", "assign_opd", {"opd_code": "DINSOS"}),
+    ("opd", "recommend", {"amount_idr": 20_000_000}),
+    ("tapd", "consider", {"amount_idr": 18_000_000}),
+]
+_APPROVE: Step = ("kepala", "approve", {"decree_number": "400.3/KEP.100-KESRA/{year}"})
+_SIGN: Step = ("kepala", "sign_agreement", {"agreement_number": "NPHD/{n}/KESRA/{year}"})
+_PAY: Step = ("keuangan", "disburse", {"amount_idr": 18_000_000})
+_REPORT: Step = ("owner", "submit_report", {})
+SCENARIOS: list[tuple[str, str, list[Step]]] = [
+    ("Pengadaan alat musik sanggar", "hibah", []),
+    ("Renovasi madrasah diniyah", "hibah", [("tatausaha", "return_for_revision",
+                                            {"note": "Akta pendirian belum dilampirkan"})]),
+    ("Pelatihan kader posyandu", "hibah", _TO_APPROVAL[:1]),
+    ("Sarana olahraga karang taruna", "hibah", _TO_APPROVAL[:2]),
+    ("Perpustakaan warga", "hibah", _TO_APPROVAL[:3]),
+    ("Ambulans desa", "hibah", _TO_APPROVAL),
+    ("Rehabilitasi sekretariat PMI", "hibah", [*_TO_APPROVAL, _APPROVE]),
+    ("Festival budaya", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN]),
+    ("Bank sampah", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY]),
+    ("Pelatihan menjahit", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY, _REPORT]),
+    ("Pembangunan MCK umum", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY, _REPORT,
+                                       ("opd", "accept_report", {})]),
+    ("Bantuan modal warung", "bansos", [*_TO_APPROVAL[:2], ("opd", "recommend",
+                                                           {"amount_idr": 5_000_000})]),
+    ("Bantuan kursi roda", "bansos", [("tatausaha", "reject",
+                                       {"note": "Sudah menerima bantuan serupa dari Dinsos"})]),
+    ("Bantuan seragam sekolah", "bansos", [("owner", "withdraw", {})]),
+]  # fmt: skip
+
+
+def _principal(account: Any) -> Principal:
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        roles=frozenset(account.roles),
+        name=account.full_name,
+        unit=account.unit,
+    )
+
+
+def _fill(value: Any, year: int, n: int) -> Any:
+    return value.format(year=year, n=n) if isinstance(value, str) else value
+
+
+def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
+    amount = 25_000_000 if kind == "hibah" else 5_000_000
+    if kind == "hibah":
+        applicant: dict[str, Any] = {
+            "type": "organization",
+            "name": f"Yayasan {title.split()[-1].title()} Sejahtera",
+            "legal_entity_number": f"AHU-00{n:05d}.AH.01.04.2020",
+            "npwp": f"01.234.567.8-901.{n:03d}",
+            "address": f"Jl. Asia Afrika No. {n + 1}, Bandung",
+            "region_code": "32.73.01.1001",
+            "phone": "0224201234",
+            "bank_account": f"00{n:02d}12345678",
+            "board_members": [
+                {"name": f"Ketua {n}", "nik": f"32730101019{n:05d}", "position": "Ketua"},
+            ],
+        }
+    else:
+        applicant = {
+            "type": "individual",
+            "name": f"Warga Penerima {n}",
+            "nik": f"32730152038{n:05d}",
+            "address": f"Gang Mawar No. {n}, RT 01 RW 02",
+            "region_code": "32.73.01.1001",
+            "phone": f"08129876{n:04d}",
+            "bank_account": f"77{n:02d}00011122",
+        }
+    return ProposalCreate.model_validate(
+        {
+            "kind": kind,
+            "fiscal_year": year,
+            "title": title,
+            "purpose": f"{title} untuk masyarakat sekitar",
+            "requested_amount_idr": amount,
+            "budget_lines": [
+                {"description": "Belanja barang", "amount_idr": amount * 3 // 5},
+                {"description": "Belanja jasa", "amount_idr": amount - amount * 3 // 5},
+            ],
+            "applicant": applicant,
+        }
+    )
+
 
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
     logins = []
+    accounts: dict[str, Principal] = {}
     for username, roles, name, unit in DEMO_ACCOUNTS:
-        await create_account(
+        account = await create_account(
             session,
             spec.models,
             username,
@@ -34,5 +139,38 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
             unit=unit,
             actor="seed-demo",
         )
+        accounts[username] = _principal(account)
         logins.append((username, DEMO_PASSWORD, roles))
+    config = spec.config
+    assert isinstance(config, SabilulunganConfig)
+    rt = build_runtime(
+        config,
+        calendar=build_calendar(config),
+        signer=signer_of(spec),
+        data_key=spec.settings.data_key_bytes(),
+        upload_dir=Path(spec.settings.upload_dir),
+        upload_max_bytes=spec.settings.upload_max_bytes,
+        public_url=spec.settings.public_url,
+    )
+    year = rt.today().year + 1
+    admin = accounts["admin"]
+    for kind, ceiling in (("hibah", 150_000_000), ("bansos", 50_000_000)):
+        exists = await session.scalar(
+            select(Budget.id).where(Budget.fiscal_year == year, Budget.kind == kind)
+        )
+        if exists is None:
+            await domain.create_budget(
+                session, admin, BudgetCreate(fiscal_year=year, kind=kind, ceiling_idr=ceiling)
+            )
+    if await session.scalar(select(func.count()).select_from(Proposal)):
+        return logins  # proposals already seeded: seeding twice does not duplicate them
+    for n, (title, kind, steps) in enumerate(SCENARIOS, start=1):
+        owner = accounts["pemohon" if kind == "hibah" else "warga"]
+        created = await domain.create_proposal(session, rt, owner, _proposal(title, kind, year, n))
+        for actor, action, fields in steps:
+            who = owner if actor == "owner" else accounts[actor]
+            data = TransitionCreate.model_validate(
+                {"action": action, **{k: _fill(v, year, n) for k, v in fields.items()}}
+            )
+            await domain.apply_transition(session, rt, who, created.id, data)
     return logins

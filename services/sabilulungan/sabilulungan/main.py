@@ -37,7 +37,7 @@ def build_spec(
         settings=settings,
         config=config,
         models=COMMON_MODELS,
-        api_routers=[routes.router],
+        api_routers=[routes.router, routes.public_router],
         page_router=pages.router,
         username_label="Nama pengguna",
     )

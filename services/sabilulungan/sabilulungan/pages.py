@@ -1,15 +1,471 @@
-"""SABILULUNGAN's pages, in Bahasa Indonesia."""
+"""SABILULUNGAN's pages, in Bahasa Indonesia; every form works without JavaScript."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated, Any
 
-from shared.web import render
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sabilulungan import documents, domain, public
+from sabilulungan.runtime import runtime_of_app
+from sabilulungan.schemas import ProposalCreate, RegisterCreate, TransitionCreate
+from shared.auth import OptionalPrincipal, Principal
+from shared.db import SessionDep
+from shared.problems import AppError
+from shared.web import render, root_of
 
 router = APIRouter(include_in_schema=False)
+ProposalId = Annotated[int, Path(ge=1, le=2**53)]
+
+KIND_LABELS = {"hibah": "Hibah", "bansos": "Bantuan sosial"}
+LINE_ROWS = 5
+FIELD_LABELS = {
+    "kind": "Jenis bantuan",
+    "fiscal_year": "Tahun anggaran",
+    "title": "Judul usulan",
+    "purpose": "Tujuan penggunaan",
+    "requested_amount_idr": "Jumlah yang diusulkan",
+    "budget_lines": "Rincian anggaran (RAB)",
+    "nik": "NIK",
+    "npwp": "NPWP",
+    "phone": "Nomor telepon",
+    "region_code": "Kode wilayah",
+    "address": "Alamat",
+    "name": "Nama",
+    "bank_account": "Nomor rekening",
+    "legal_entity_number": "Nomor badan hukum",
+}
+
+
+def rt_checklist(request: Request) -> dict[str, str]:
+    return runtime_of_app(request.app).config.evaluation_checklist
+
+
+def _login_redirect(request: Request) -> Response:
+    return RedirectResponse(f"{root_of(request)}/login?next={request.url.path}", status_code=303)
+
+
+def _validation_messages(exc: ValidationError) -> list[tuple[str, str]]:
+    messages = []
+    for err in exc.errors():
+        where = next(
+            (FIELD_LABELS[str(p)] for p in reversed(err["loc"]) if str(p) in FIELD_LABELS),
+            ".".join(str(p) for p in err["loc"]),
+        )
+        messages.append(("error", f"{where}: {err['msg']}"))
+    return messages
 
 
 @router.get("/")
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "index.html")
+async def home(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
+    rt = runtime_of_app(request.app)
+    return render(request, "index.html", {"year": rt.today().year + 1}, principal=principal)
+
+
+# ------------------------------------------------------------------------------------------------
+# Tracking and transparency (public)
+# ------------------------------------------------------------------------------------------------
+
+
+@router.get("/lacak")
+async def track_form(
+    request: Request, kode: Annotated[str | None, Query(max_length=40)] = None
+) -> Response:
+    if kode:
+        return RedirectResponse(f"{root_of(request)}/lacak/{kode.strip()}", status_code=303)
+    return render(request, "track_form.html", {})
+
+
+@router.get("/lacak/{code}")
+async def track_page(request: Request, code: str, session: SessionDep) -> Response:
+    rt = runtime_of_app(request.app)
+    try:
+        tracked = await public.track(session, rt, code)
+    except AppError as exc:
+        return render(
+            request,
+            "track_form.html",
+            {"code": code},
+            status_code=404,
+            messages=[("error", exc.detail or "Usulan tidak ditemukan.")],
+        )
+    longest = max([t.working_days for t in tracked.timeline] + [1])
+    return render(
+        request,
+        "track.html",
+        {"t": tracked, "longest": longest, "kinds": KIND_LABELS},
+    )
+
+
+@router.get("/transparansi")
+async def transparency(
+    request: Request,
+    session: SessionDep,
+    tahun: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> HTMLResponse:
+    rt = runtime_of_app(request.app)
+    year = tahun or rt.today().year + 1
+    budget = await domain.public_budget(session, year)
+    rows = await public.ledger_all(session, fiscal_year=year, kind=None)
+    return render(
+        request,
+        "transparency.html",
+        {"year": year, "budget": budget, "rows": rows, "kinds": KIND_LABELS, "rt": rt},
+    )
+
+
+@router.get("/verify/{number}")
+async def verify_page(
+    request: Request,
+    number: str,
+    session: SessionDep,
+    t: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    try:
+        result = await documents.verification(session, runtime_of_app(request.app), number, t)
+    except AppError:
+        return render(request, "verify.html", {"result": None, "number": number}, status_code=404)
+    return render(request, "verify.html", {"result": result, "number": number})
+
+
+# ------------------------------------------------------------------------------------------------
+# Applicants
+# ------------------------------------------------------------------------------------------------
+
+
+@router.get("/daftar")
+async def register_form(request: Request) -> HTMLResponse:
+    return render(request, "register.html", {"form": {}})
+
+
+@router.post("/daftar")
+async def register_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    full_name: Annotated[str, Form(max_length=200)],
+) -> Response:
+    form = {"username": username, "full_name": full_name}
+    try:
+        data = RegisterCreate(username=username, password=password, full_name=full_name)
+        async with request.app.state.db.sessionmaker.begin() as session:
+            await domain.register_applicant(session, data)
+    except ValidationError:
+        return render(
+            request,
+            "register.html",
+            {"form": form},
+            status_code=422,
+            messages=[
+                (
+                    "error",
+                    "Nama pengguna 3–64 huruf/angka, kata sandi minimal 10 karakter, "
+                    "nama lengkap wajib diisi.",
+                )
+            ],
+        )
+    except AppError:
+        return render(
+            request,
+            "register.html",
+            {"form": form},
+            status_code=409,
+            messages=[("error", "Nama pengguna sudah dipakai; pilih yang lain.")],
+        )
+    return RedirectResponse(f"{root_of(request)}/login?next={root_of(request)}/ajukan", 303)
+
+
+def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
+    def opt(name: str) -> str | None:
+        value = str(form.get(name, "")).strip()
+        return value or None
+
+    def rupiah(name: str) -> int | str:
+        text = str(form.get(name, "")).replace(".", "").replace(" ", "").strip()
+        return int(text) if text.isdigit() else text
+
+    lines = []
+    for i in range(LINE_ROWS):
+        description = opt(f"line_description_{i}")
+        amount = opt(f"line_amount_{i}")
+        if description or amount:
+            lines.append(
+                {"description": description or "", "amount_idr": rupiah(f"line_amount_{i}")}
+            )
+    board = []
+    for who in ("chair", "secretary"):
+        name, nik = opt(f"{who}_name"), opt(f"{who}_nik")
+        if name or nik:
+            board.append(
+                {
+                    "name": name or "",
+                    "nik": nik or "",
+                    "position": "Ketua" if who == "chair" else "Sekretaris",
+                }
+            )
+    applicant_type = opt("applicant_type") or "individual"
+    return ProposalCreate.model_validate(
+        {
+            "kind": opt("kind"),
+            "fiscal_year": opt("fiscal_year"),
+            "title": opt("title"),
+            "purpose": opt("purpose"),
+            "requested_amount_idr": rupiah("requested_amount_idr"),
+            "budget_lines": lines,
+            "applicant": {
+                "type": applicant_type,
+                "name": opt("applicant_name"),
+                "nik": opt("nik"),
+                "legal_entity_number": opt("legal_entity_number"),
+                "npwp": opt("npwp"),
+                "address": opt("address"),
+                "region_code": opt("region_code"),
+                "phone": opt("phone"),
+                "bank_account": opt("bank_account"),
+                "board_members": board if applicant_type == "organization" else [],
+            },
+        }
+    )
+
+
+@router.get("/ajukan")
+async def apply_form(request: Request, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    rt = runtime_of_app(request.app)
+    return render(
+        request,
+        "apply.html",
+        {"form": {"fiscal_year": rt.today().year + 1}, "rows": range(LINE_ROWS)},
+        principal=principal,
+    )
+
+
+@router.post("/ajukan")
+async def apply_submit(request: Request, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    form = dict((await request.form()).items())
+    rt = runtime_of_app(request.app)
+    messages: list[tuple[str, str]] = []
+    if "applicant" not in principal.roles:
+        messages = [("error", "Hanya akun pemohon yang dapat mengajukan usulan.")]
+    else:
+        try:
+            data = _proposal_from_form(form)
+            async with request.app.state.db.sessionmaker.begin() as session:
+                created = await domain.create_proposal(session, rt, principal, data)
+            return RedirectResponse(
+                f"{root_of(request)}/usulan/{created.id}?baru=1", status_code=303
+            )
+        except ValidationError as exc:
+            messages = _validation_messages(exc)
+        except AppError as exc:
+            messages = [("error", exc.detail or exc.title)]
+    form.pop("csrf_token", None)
+    return render(
+        request,
+        "apply.html",
+        {"form": form, "rows": range(LINE_ROWS)},
+        status_code=422,
+        principal=principal,
+        messages=messages,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Proposal detail, actions, uploads, work queue (logged in)
+# ------------------------------------------------------------------------------------------------
+
+
+async def _detail(
+    request: Request,
+    principal: Principal,
+    proposal_id: ProposalId,
+    messages: list[tuple[str, str]],
+    status_code: int = 200,
+) -> Response:
+    rt = runtime_of_app(request.app)
+    async with request.app.state.db.sessionmaker() as session:
+        try:
+            p = await domain.read_proposal(session, rt, principal, proposal_id)
+        except AppError as exc:
+            return render(
+                request,
+                "error.html",
+                {"title": "Usulan tidak ditemukan", "detail": exc.detail, "status": 404},
+                status_code=404,
+            )
+        flags = []
+        if principal.roles & domain.REVIEWER_ROLES:
+            flags = await domain.proposal_flags(session, rt, principal, proposal_id)
+        files = await documents.list_documents(session, principal, proposal_id)
+    uploaded: dict[str, int] = {}
+    for f in files:
+        uploaded[f.checklist_item] = uploaded.get(f.checklist_item, 0) + 1
+    actions = [a for a in rt.workflow.actions if a.name in p.available_actions]
+    return render(
+        request,
+        "proposal.html",
+        {
+            "p": p,
+            "flags": flags,
+            "actions": actions,
+            "uploaded": uploaded,
+            "files": files,
+            "checklist": rt.config.checklist_items,
+            "evaluation": rt.config.evaluation_checklist,
+            "recommend_actions": [a.name for a in actions if rt.effect(a.name) == "recommend"],
+            "kinds": KIND_LABELS,
+            "desk": rt.config.desk_labels,
+        },
+        principal=principal,
+        messages=messages,
+        status_code=status_code,
+    )
+
+
+@router.get("/usulan/{proposal_id}")
+async def proposal_page(
+    request: Request,
+    proposal_id: ProposalId,
+    principal: OptionalPrincipal,
+    baru: Annotated[int | None, Query()] = None,
+    aksi: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    messages = []
+    if baru:
+        messages.append(("success", "Usulan diterima. Simpan kode pelacakan Anda."))
+    if aksi:
+        messages.append(("success", "Tindakan tersimpan."))
+    return await _detail(request, principal, proposal_id, messages)
+
+
+@router.post("/usulan/{proposal_id}/aksi")
+async def proposal_action(
+    request: Request, proposal_id: ProposalId, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    form = await request.form()
+    raw: dict[str, Any] = {
+        k: str(v).strip()
+        for k, v in form.items()
+        if k in ("action", "note", "amount_idr", "decree_number", "agreement_number", "opd_code")
+        and str(v).strip()
+    }
+    if "check_present" in form:
+        raw["checklist"] = {key: form.get(f"check_{key}") == "ya" for key in rt_checklist(request)}
+    if "amount_idr" in raw:
+        raw["amount_idr"] = raw["amount_idr"].replace(".", "")
+    rt = runtime_of_app(request.app)
+    try:
+        data = TransitionCreate.model_validate(raw)
+        async with request.app.state.db.sessionmaker.begin() as session:
+            await domain.apply_transition(session, rt, principal, proposal_id, data)
+    except ValidationError as exc:
+        return await _detail(request, principal, proposal_id, _validation_messages(exc), 422)
+    except AppError as exc:
+        return await _detail(
+            request, principal, proposal_id, [("error", exc.detail or exc.title)], exc.status
+        )
+    return RedirectResponse(
+        f"{root_of(request)}/usulan/{proposal_id}?aksi={raw.get('action', '')}", status_code=303
+    )
+
+
+@router.post("/usulan/{proposal_id}/dokumen")
+async def proposal_upload(
+    request: Request,
+    proposal_id: ProposalId,
+    principal: OptionalPrincipal,
+    item: Annotated[str, Form(max_length=64)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    rt = runtime_of_app(request.app)
+    content = await file.read(rt.upload_max_bytes + 1)
+    try:
+        async with request.app.state.db.sessionmaker.begin() as session:
+            await documents.upload_document(
+                session,
+                rt,
+                principal,
+                proposal_id,
+                checklist_item=item,
+                filename=file.filename or "berkas",
+                content=content,
+            )
+    except AppError as exc:
+        return await _detail(
+            request, principal, proposal_id, [("error", exc.detail or exc.title)], exc.status
+        )
+    return await _detail(request, principal, proposal_id, [("success", "Berkas diunggah.")])
+
+
+DECREE_ISSUERS = frozenset({"head", "tapd", "admin"})
+
+
+async def _queue(
+    request: Request,
+    principal: Principal,
+    session: AsyncSession,
+    messages: list[tuple[str, str]],
+    status_code: int = 200,
+) -> Response:
+    rt = runtime_of_app(request.app)
+    items = await domain.work_queue(session, rt, principal)
+    return render(
+        request,
+        "queue.html",
+        {
+            "items": items,
+            "kinds": KIND_LABELS,
+            "can_issue": bool(principal.roles & DECREE_ISSUERS),
+            "year": rt.today().year + 1,
+        },
+        principal=principal,
+        messages=messages,
+        status_code=status_code,
+    )
+
+
+@router.get("/antrian")
+async def work_queue(
+    request: Request, principal: OptionalPrincipal, session: SessionDep
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    return await _queue(request, principal, session, [])
+
+
+@router.post("/keputusan/lampiran")
+async def issue_annex(
+    request: Request,
+    principal: OptionalPrincipal,
+    decree_number: Annotated[str, Form(min_length=1, max_length=100)],
+    fiscal_year: Annotated[int, Form(ge=2000, le=2100)],
+) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    db = request.app.state.db
+    if not principal.roles & DECREE_ISSUERS:
+        messages = [("error", "Hanya kepala daerah, TAPD atau admin yang dapat menerbitkan.")]
+        async with db.sessionmaker() as session:
+            return await _queue(request, principal, session, messages, 403)
+    try:
+        async with db.sessionmaker.begin() as session:
+            doc = await public.issue_decree_annex(
+                session, principal, decree_number=decree_number.strip(), fiscal_year=fiscal_year
+            )
+    except AppError as exc:
+        async with db.sessionmaker() as session:
+            messages = [("error", exc.detail or exc.title)]
+            return await _queue(request, principal, session, messages, exc.status)
+    return RedirectResponse(f"{root_of(request)}/api/v1/documents/{doc.number}.pdf", 303)

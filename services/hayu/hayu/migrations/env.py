@@ -2,7 +2,6 @@
 
 from hayu.models import SCHEMA, Base
 from hayu.settings import get_settings
-
 from shared.migrations import run_env
 
 run_env(Base.metadata, schema=SCHEMA, default_url=get_settings().resolved_database_url())

@@ -1,0 +1,98 @@
+"""Integrity flags for reviewers and auditors: not blocking unless the regency configures it."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sabilulungan.models import BoardMember, Proposal
+from sabilulungan.runtime import Runtime
+from sabilulungan.schemas import FlagRead
+
+
+def _exempt(rt: Runtime, name: str) -> bool:
+    lowered = name.lower()
+    return any(
+        re.search(rf"\b{re.escape(body.lower())}\b", lowered)
+        for body in rt.config.continuity_exempt
+    )
+
+
+async def compute_flags(session: AsyncSession, rt: Runtime, p: Proposal) -> list[FlagRead]:
+    blocking = set(rt.config.blocking_flags)
+    flags: list[FlagRead] = []
+
+    def add(code: str, message: str, related: list[str]) -> None:
+        if related:
+            flags.append(
+                FlagRead(
+                    code=code,
+                    message=message,
+                    blocking=code in blocking,
+                    related=sorted(set(related)),
+                )
+            )
+
+    funded = ("approved", "agreement_signed", "disbursed", "reported", "closed")
+    if p.applicant_type == "organization" and not _exempt(rt, p.applicant_name):
+        rows = await session.scalars(
+            select(Proposal.tracking_code).where(
+                Proposal.applicant_key == p.applicant_key,
+                Proposal.fiscal_year == p.fiscal_year - 1,
+                or_(Proposal.approved_amount_idr.is_not(None), Proposal.status.in_(funded)),
+            )
+        )
+        add(
+            "funded_previous_year",
+            f"Organisasi ini menerima dana pada tahun anggaran {p.fiscal_year - 1}; hibah tidak "
+            "diberikan terus-menerus setiap tahun",
+            list(rows),
+        )
+    others = Proposal.applicant_key != p.applicant_key
+    if p.nik_idx:
+        direct = await session.scalars(
+            select(Proposal.tracking_code).where(others, Proposal.nik_idx == p.nik_idx)
+        )
+        via_board = await session.scalars(
+            select(Proposal.tracking_code)
+            .join(BoardMember, BoardMember.proposal_id == Proposal.id)
+            .where(others, BoardMember.nik_idx == p.nik_idx)
+        )
+        add("shared_nik", "NIK pemohon juga dipakai pemohon lain", [*direct, *via_board])
+    board_idx = list(
+        await session.scalars(select(BoardMember.nik_idx).where(BoardMember.proposal_id == p.id))
+    )
+    if board_idx:
+        via_board = await session.scalars(
+            select(Proposal.tracking_code)
+            .join(BoardMember, BoardMember.proposal_id == Proposal.id)
+            .where(others, BoardMember.nik_idx.in_(board_idx))
+        )
+        direct = await session.scalars(
+            select(Proposal.tracking_code).where(others, Proposal.nik_idx.in_(board_idx))
+        )
+        add(
+            "shared_board_member",
+            "Pengurus organisasi ini juga tercatat pada pemohon lain",
+            [*via_board, *direct],
+        )
+    if p.bank_account_idx:
+        rows = await session.scalars(
+            select(Proposal.tracking_code).where(
+                others, Proposal.bank_account_idx == p.bank_account_idx
+            )
+        )
+        add("shared_bank_account", "Rekening bank yang sama dipakai pemohon lain", list(rows))
+    rows = await session.scalars(
+        select(Proposal.tracking_code).where(
+            Proposal.applicant_key == p.applicant_key,
+            Proposal.id != p.id,
+            Proposal.lpj_due_date < rt.today(),
+            Proposal.reported_at.is_(None),
+            Proposal.disbursed_idr > 0,
+        )
+    )
+    add("overdue_report", "Pemohon belum menyerahkan LPJ hibah/bansos sebelumnya", list(rows))
+    return flags

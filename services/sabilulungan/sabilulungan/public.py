@@ -1,0 +1,271 @@
+"""The public side: tracking by code, the ledger, and the documents anyone can verify.
+
+Tracking and the ledger select named, non-personal columns only, so they cannot leak what they
+never load; nothing here returns an encrypted column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sabilulungan import errors
+from sabilulungan.models import AuditEvent, IssuedDocument, Proposal, StageEntry
+from sabilulungan.runtime import Runtime
+from sabilulungan.schemas import LedgerRow, TimelineEntry, TrackRead
+from shared.audit import record_event
+from shared.auth import Principal
+from shared.codes import normalize_tracking_code
+from shared.db import utcnow
+from shared.pagination import keyset_page
+from shared.workflow import stage_spans
+
+
+async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
+    try:
+        normalized = normalize_tracking_code(code)
+    except ValueError:
+        raise errors.ProposalNotFoundError(
+            "This is not a valid tracking code; check it for typos"
+        ) from None
+    row = (
+        await session.execute(
+            select(
+                Proposal.id,
+                Proposal.tracking_code,
+                Proposal.kind,
+                Proposal.fiscal_year,
+                Proposal.title,
+                Proposal.status,
+                Proposal.status_since,
+                Proposal.opd_code,
+            ).where(Proposal.tracking_code == normalized)
+        )
+    ).first()
+    if row is None:
+        raise errors.ProposalNotFoundError(f"No proposal has the tracking code {normalized}")
+    history = (
+        await session.execute(
+            select(StageEntry.state, StageEntry.entered_at)
+            .where(StageEntry.proposal_id == row.id)
+            .order_by(StageEntry.entered_at, StageEntry.id)
+        )
+    ).all()
+    spans = stage_spans(
+        rt.workflow, [(h.state, h.entered_at) for h in history], now=utcnow(), calendar=rt.calendar
+    )
+    holder = rt.holder(row.status)
+    holder_label = rt.config.desk_labels.get(holder, holder) if holder else None
+    if holder == "opd_evaluator" and row.opd_code:
+        holder_label = f"OPD {row.opd_code}"
+    return TrackRead(
+        tracking_code=row.tracking_code,
+        kind=row.kind,
+        fiscal_year=row.fiscal_year,
+        title=row.title,
+        status=row.status,
+        status_label=rt.state_label(row.status),
+        holder=holder,
+        holder_label=holder_label,
+        since=row.status_since,
+        final=rt.is_final(row.status),
+        timeline=[
+            TimelineEntry(
+                stage=s.state,
+                label=s.label,
+                holder=s.holder,
+                entered_at=s.entered_at,
+                left_at=s.left_at,
+                working_days=s.working_days,
+                sla_working_days=s.sla_working_days,
+                overdue=s.overdue,
+            )
+            for s in spans
+        ],
+    )
+
+
+def ledger_row(p: Any) -> LedgerRow:
+    individual = p.applicant_type == "individual"
+    return LedgerRow(
+        tracking_code=p.tracking_code,
+        fiscal_year=p.fiscal_year,
+        kind=p.kind,
+        recipient_type=p.applicant_type,
+        recipient_name=p.applicant_name,
+        recipient_address=None if individual else p.public_address,
+        # An individual's village code comes close to an address: publish the kecamatan only.
+        region_code=p.region_code[:8] if individual else p.region_code,
+        title=p.title,
+        status=p.status,
+        opd_code=p.opd_code,
+        requested_idr=p.requested_amount_idr,
+        recommended_idr=p.recommended_amount_idr,
+        approved_idr=p.approved_amount_idr,
+        disbursed_idr=p.disbursed_idr,
+        reported=p.reported_at is not None,
+        decree_number=p.decree_number,
+    )
+
+
+LEDGER_COLUMNS = (
+    Proposal.id,
+    Proposal.tracking_code,
+    Proposal.fiscal_year,
+    Proposal.kind,
+    Proposal.applicant_type,
+    Proposal.applicant_name,
+    Proposal.public_address,
+    Proposal.region_code,
+    Proposal.title,
+    Proposal.status,
+    Proposal.opd_code,
+    Proposal.requested_amount_idr,
+    Proposal.recommended_amount_idr,
+    Proposal.approved_amount_idr,
+    Proposal.disbursed_idr,
+    Proposal.reported_at,
+    Proposal.decree_number,
+)
+
+
+async def ledger_page(
+    session: AsyncSession,
+    *,
+    fiscal_year: int,
+    kind: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[LedgerRow], str | None]:
+    stmt = select(*LEDGER_COLUMNS).where(Proposal.fiscal_year == fiscal_year)
+    if kind is not None:
+        stmt = stmt.where(Proposal.kind == kind)
+    rows, next_cursor = await keyset_page(
+        session,
+        stmt,
+        keys=[Proposal.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+    )
+    return [ledger_row(r) for r in rows], next_cursor
+
+
+async def ledger_all(
+    session: AsyncSession, *, fiscal_year: int, kind: str | None
+) -> list[LedgerRow]:
+    stmt = select(*LEDGER_COLUMNS).where(Proposal.fiscal_year == fiscal_year)
+    if kind is not None:
+        stmt = stmt.where(Proposal.kind == kind)
+    rows = (await session.execute(stmt.order_by(Proposal.id))).all()
+    return [ledger_row(r) for r in rows]
+
+
+async def issue_document(
+    session: AsyncSession,
+    *,
+    number: str,
+    doc_type: str,
+    proposal: Proposal | None,
+    official_number: str,
+    amount: int,
+    now: dt.datetime,
+    fiscal_year: int | None = None,
+    kind: str | None = None,
+) -> None:
+    await session.execute(
+        insert(IssuedDocument).values(
+            number=number,
+            doc_type=doc_type,
+            proposal_id=proposal.id if proposal else None,
+            fiscal_year=proposal.fiscal_year if proposal else fiscal_year,
+            kind=proposal.kind if proposal else kind,
+            official_number=official_number,
+            amount_idr=amount,
+            issued_at=now,
+            revoked=False,
+        )
+    )
+
+
+async def issue_decree_annex(
+    session: AsyncSession, principal: Principal, *, decree_number: str, fiscal_year: int
+) -> IssuedDocument:
+    """Issue (once) the verifiable annex listing every proposal approved under a decree."""
+    existing = (
+        await session.execute(
+            select(IssuedDocument).where(
+                IssuedDocument.doc_type == "decree_annex",
+                IssuedDocument.official_number == decree_number,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Proposal.approved_amount_idr), 0)).where(
+            Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
+        )
+    )
+    if not total:
+        raise errors.DocumentNotAvailableError(
+            f"No proposal of fiscal year {fiscal_year} is approved under decree {decree_number}"
+        )
+    digest = hashlib.sha256(decree_number.encode()).hexdigest()[:10].upper()
+    doc = IssuedDocument(
+        number=f"KEP-{fiscal_year}-{digest}",
+        doc_type="decree_annex",
+        proposal_id=None,
+        fiscal_year=fiscal_year,
+        kind=None,
+        official_number=decree_number,
+        amount_idr=int(total),
+        issued_at=utcnow(),
+        revoked=False,
+    )
+    session.add(doc)
+    await session.flush()
+    await record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="document.issued",
+        entity_type="issued_document",
+        entity_id=doc.id,
+        after={"number": doc.number, "doc_type": doc.doc_type, "official_number": decree_number},
+    )
+    return doc
+
+
+async def find_issued(session: AsyncSession, number: str) -> tuple[IssuedDocument, Proposal | None]:
+    doc = (
+        await session.execute(select(IssuedDocument).where(IssuedDocument.number == number.upper()))
+    ).scalar_one_or_none()
+    if doc is None or doc.revoked:
+        raise errors.DocumentNotFoundError(f"No valid document has the number {number}")
+    proposal = None
+    if doc.proposal_id is not None:
+        proposal = await session.get(Proposal, doc.proposal_id)
+    return doc, proposal
+
+
+async def decree_annex_rows(
+    session: AsyncSession, decree_number: str, fiscal_year: int
+) -> list[Any]:
+    return list(
+        (
+            await session.execute(
+                select(*LEDGER_COLUMNS)
+                .where(
+                    and_(
+                        Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
+                    )
+                )
+                .order_by(Proposal.id)
+            )
+        ).all()
+    )

@@ -1,0 +1,179 @@
+"""Typed helpers for Sabilulungan tests: a running app with one account per role."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from shared.testing import AppFactory, add_account, bearer, client_for
+
+FISCAL_YEAR = dt.date.today().year + 1
+
+ORG_NIK_CHAIR = "3273010101900001"
+ORG_NIK_SECRETARY = "3273014505850002"
+ORG_BANK = "1234567890123"
+PERSON_NIK = "3273015203800003"
+PERSON_BANK = "9876543210"
+PERSON_ADDRESS = "Jl. Melati Gang Buntu No. 7 RT 02 RW 05"
+PERSON_PHONE = "081298765432"
+
+ROLES = {
+    "applicant": ["applicant"],
+    "applicant2": ["applicant"],
+    "clerk": ["clerk"],
+    "coordinator": ["coordinator"],
+    "opd": ["opd_evaluator"],
+    "opd_other": ["opd_evaluator"],
+    "tapd": ["tapd"],
+    "head": ["head"],
+    "finance": ["finance"],
+    "auditor": ["auditor"],
+    "admin": ["admin"],
+}
+UNITS = {"opd": "DINSOS", "opd_other": "DISPORA"}
+
+
+def hibah_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "hibah",
+        "fiscal_year": FISCAL_YEAR,
+        "title": "Renovasi sekretariat yayasan",
+        "purpose": "Perbaikan atap dan ruang belajar anak",
+        "requested_amount_idr": 50_000_000,
+        "budget_lines": [
+            {"description": "Material atap", "amount_idr": 30_000_000},
+            {"description": "Upah tukang", "amount_idr": 20_000_000},
+        ],
+        "applicant": {
+            "type": "organization",
+            "name": "Yayasan Harapan Bangsa",
+            "legal_entity_number": "AHU-0012345.AH.01.04.2019",
+            "npwp": "01.234.567.8-901.000",
+            "address": "Jl. Merdeka No. 10, Bandung",
+            "region_code": "32.73.01.1001",
+            "phone": "0221234567",
+            "bank_account": ORG_BANK,
+            "board_members": [
+                {"name": "Ketua Yayasan", "nik": ORG_NIK_CHAIR, "position": "Ketua"},
+                {"name": "Sekretaris Yayasan", "nik": ORG_NIK_SECRETARY, "position": "Sekretaris"},
+            ],
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def bansos_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "bansos",
+        "fiscal_year": FISCAL_YEAR,
+        "title": "Bantuan modal usaha warung",
+        "purpose": "Modal usaha bagi keluarga rentan",
+        "requested_amount_idr": 5_000_000,
+        "budget_lines": [{"description": "Modal barang dagangan", "amount_idr": 5_000_000}],
+        "applicant": {
+            "type": "individual",
+            "name": "Siti Aminah",
+            "nik": PERSON_NIK,
+            "address": PERSON_ADDRESS,
+            "region_code": "32.73.01.1001",
+            "phone": PERSON_PHONE,
+            "bank_account": PERSON_BANK,
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class World:
+    app: FastAPI
+    client: httpx.AsyncClient
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    year = FISCAL_YEAR
+    org_nik_chair = ORG_NIK_CHAIR
+    org_bank = ORG_BANK
+    person_nik = PERSON_NIK
+    person_bank = PERSON_BANK
+    person_address = PERSON_ADDRESS
+    person_phone = PERSON_PHONE
+    hibah = staticmethod(hibah_body)
+    bansos = staticmethod(bansos_body)
+
+    def h(self, who: str) -> dict[str, str]:
+        return self.headers[who]
+
+    async def budget(self, kind: str, ceiling: int, year: int = FISCAL_YEAR) -> None:
+        r = await self.client.post(
+            "/api/v1/budgets",
+            json={"fiscal_year": year, "kind": kind, "ceiling_idr": ceiling},
+            headers=self.h("tapd"),
+        )
+        assert r.status_code == 201, r.text
+
+    async def submit(self, body: dict[str, Any], who: str = "applicant") -> dict[str, Any]:
+        r = await self.client.post("/api/v1/proposals", json=body, headers=self.h(who))
+        assert r.status_code == 201, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    async def act(self, pid: int, who: str, action: str, **fields: Any) -> httpx.Response:
+        return await self.client.post(
+            f"/api/v1/proposals/{pid}/transitions",
+            json={"action": action, **fields},
+            headers=self.h(who),
+        )
+
+    async def ok(self, pid: int, who: str, action: str, **fields: Any) -> dict[str, Any]:
+        r = await self.act(pid, who, action, **fields)
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    async def to_approval(self, pid: int, amount: int) -> None:
+        await self.ok(pid, "clerk", "verify_completeness")
+        await self.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
+        await self.ok(pid, "opd", "recommend", amount_idr=amount)
+        await self.ok(pid, "tapd", "consider", amount_idr=amount)
+
+    async def count(self, model: Any) -> int:
+        async with self.app.state.db.sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+    async def row(self, model: Any, **where: Any) -> Any:
+        async with self.app.state.db.sessionmaker() as session:
+            stmt = select(model).filter_by(**where)
+            return (await session.execute(stmt)).scalar_one_or_none()
+
+
+@contextlib.asynccontextmanager
+async def make_world(
+    make_app: AppFactory, config_toml: str | None = None, **overrides: Any
+) -> AsyncIterator[World]:
+    app = await make_app("sabilulungan", config_toml=config_toml, **overrides)
+    async with client_for(app) as client:
+        world = World(app=app, client=client)
+        for username, roles in ROLES.items():
+            await add_account(app, username, roles, name=username, unit=UNITS.get(username))
+            world.headers[username] = await bearer(client, username)
+        yield world
+
+
+@pytest.fixture
+def world_factory(make_app: AppFactory) -> Any:
+    return lambda config_toml=None, **kw: make_world(make_app, config_toml, **kw)
+
+
+@pytest.fixture
+async def world(make_app: AppFactory) -> AsyncIterator[World]:
+    async with make_world(make_app) as w:
+        yield w

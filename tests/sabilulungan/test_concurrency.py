@@ -1,0 +1,66 @@
+"""50 concurrent approvals against a ceiling that fits only some of them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sabilulungan.models import AuditEvent, Budget, Proposal, StageEntry
+from shared.testing import BACKEND
+
+AMOUNT = 5_000_000
+CEILING = 117_500_000  # fits 23 approvals of 5 juta
+N = 50
+
+
+async def test_concurrent_approvals_never_exceed_the_ceiling(world_factory: Any) -> None:
+    # A pool big enough that every request holds its own connection and transaction at once.
+    async with world_factory(db_pool_size=30, db_max_overflow=40, db_pool_timeout=60) as world:
+        await world.budget("bansos", CEILING)
+        ids = []
+        for i in range(N):
+            body = world.bansos(title=f"Bantuan {i}")
+            body["applicant"] = {**body["applicant"], "name": f"Warga {i}"}
+            created = await world.submit(body)
+            await world.to_approval(created["id"], AMOUNT)
+            ids.append(created["id"])
+
+        async def approve(pid: int) -> Any:
+            return await world.act(pid, "head", "approve", decree_number="400/KEP.1/2027")
+
+        if BACKEND == "postgres":
+            # Real concurrent transactions: 50 requests in flight through the app at once.
+            responses = await asyncio.gather(*(approve(pid) for pid in ids))
+        else:
+            # SQLite serialises writers (BEGIN IMMEDIATE); run the same requests one by one.
+            responses = [await approve(pid) for pid in ids]
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses.count(200) == CEILING // AMOUNT
+        refused = [r for r in responses if r.status_code != 200]
+        assert len(refused) == N - CEILING // AMOUNT
+        for r in refused:
+            assert r.status_code == 409, r.text
+            assert r.json()["type"].endswith("/budget-ceiling-exceeded")
+        budget = await world.row(Budget, fiscal_year=world.year, kind="bansos")
+        assert budget.approved_idr == (CEILING // AMOUNT) * AMOUNT
+        assert budget.approved_idr <= budget.ceiling_idr
+        async with world.app.state.db.sessionmaker() as session:
+            from sqlalchemy import func, select
+
+            approved = await session.scalar(
+                select(func.coalesce(func.sum(Proposal.approved_amount_idr), 0))
+            )
+            count = await session.scalar(
+                select(func.count()).select_from(Proposal).where(Proposal.status == "approved")
+            )
+            entries = await session.scalar(
+                select(func.count()).select_from(StageEntry).where(StageEntry.action == "approve")
+            )
+            events = await session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "proposal.approve")
+            )
+        assert approved == budget.approved_idr
+        assert count == entries == events == CEILING // AMOUNT  # refused ones left no trace

@@ -1,0 +1,43 @@
+"""Demo data: a fiscal year with ceilings, proposals in every stage, an account per role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from sabilulungan import demo
+from sabilulungan.main import build_spec
+from sabilulungan.models import Proposal
+from sabilulungan.workflow import DEFAULT_WORKFLOW
+from shared.testing import AppFactory, bearer, client_for
+
+
+async def test_demo_covers_every_stage_and_role(make_app: AppFactory) -> None:
+    app = await make_app("sabilulungan")
+    spec = build_spec(app.state.settings, app.state.config)
+    for _ in range(2):  # seeding twice does not duplicate
+        async with app.state.db.sessionmaker.begin() as session:
+            logins = await demo.seed(session, spec)
+    roles = {role for _, _, rs in logins for role in rs}
+    assert roles == {
+        "applicant", "clerk", "coordinator", "opd_evaluator", "tapd", "head", "finance",
+        "auditor", "admin",
+    }  # fmt: skip
+    async with app.state.db.sessionmaker() as session:
+        rows = (
+            await session.execute(select(Proposal.status, func.count()).group_by(Proposal.status))
+        ).all()
+    by_status: dict[str, Any] = dict(rows)  # type: ignore[arg-type]
+    assert set(by_status) == {s.name for s in DEFAULT_WORKFLOW.states}
+    assert sum(by_status.values()) == len(demo.SCENARIOS)
+    async with client_for(app) as client:
+        headers = await bearer(client, "kepala", demo.DEMO_PASSWORD)
+        assert (await client.get("/api/v1/auth/me", headers=headers)).json()["roles"] == ["head"]
+        year = dt.date.today().year + 1
+        kinds = (await client.get(f"/api/v1/public/budgets/{year}")).json()["kinds"]
+        # Six hibah proposals approved at 18 juta each; two disbursed-and-beyond plus one paid.
+        assert kinds["hibah"]["ceiling_idr"] == 150_000_000
+        assert kinds["hibah"]["approved_idr"] == 5 * 18_000_000
+        assert kinds["hibah"]["disbursed_idr"] == 3 * 18_000_000

@@ -1,0 +1,198 @@
+"""Generated PDFs carry a QR whose signed URL opens the verification page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import update
+
+from sabilulungan import documents
+from sabilulungan.models import IssuedDocument, Proposal, StageEntry
+from sabilulungan.runtime import runtime_of_app
+from shared.testing import assert_problem
+
+
+async def _approved_hibah(world: Any) -> dict[str, Any]:
+    await world.budget("hibah", 100_000_000)
+    created = await world.submit(world.hibah())
+    await world.to_approval(created["id"], 30_000_000)
+    await world.ok(created["id"], "head", "approve", decree_number="400/KEP.5/2027")
+    return dict(created)
+
+
+async def test_nphd_qr_leads_to_the_verification_page(world: Any) -> None:
+    created = await _approved_hibah(world)
+    pid = created["id"]
+    r = await world.client.get(f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant"))
+    assert_problem(r, 409, "document-not-available")
+    await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/5/2027")
+    pdf = await world.client.get(f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant"))
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert pdf.content.rstrip().endswith(b"%%EOF")
+    other = await world.client.get(
+        f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant2")
+    )
+    assert_problem(other, 404)
+
+    doc = await world.row(IssuedDocument, doc_type="nphd")
+    qr = documents.verify_url(runtime_of_app(world.app), "http://test", doc)
+    parts = urlsplit(qr)
+    page = await world.client.get(f"{parts.path}?{parts.query}", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "asli dan tercatat" in page.text
+    assert "Tanda tangan digital QR sah" in page.text
+    assert "Rp30.000.000" in page.text
+    api = (await world.client.get(f"/api/v1/public/verify/{doc.number}?{parts.query}")).json()
+    assert api["signature_valid"] is True
+    assert api["recipient_name"] == "Yayasan Harapan Bangsa"
+    forged = (await world.client.get(f"/api/v1/public/verify/{doc.number}?t=abc.def")).json()
+    assert forged["signature_valid"] is False
+    unknown = await world.client.get("/verify/NPHD-NOPE", headers={"accept": "text/html"})
+    assert unknown.status_code == 404
+    assert_problem(
+        await world.client.get("/api/v1/public/verify/NPHD-NOPE"), 404, "document-not-found"
+    )
+
+
+async def test_bansos_has_no_nphd(world: Any) -> None:
+    await world.budget("bansos", 10_000_000)
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.to_approval(pid, 5_000_000)
+    await world.ok(pid, "head", "approve", decree_number="1/2027")
+    r = await world.act(pid, "head", "sign_agreement", agreement_number="NPHD/1")
+    assert_problem(r, 409, "document-not-available")
+
+
+async def test_decree_annex_lists_every_recipient_and_verifies(world: Any) -> None:
+    await _approved_hibah(world)
+    body = {"decree_number": "400/KEP.5/2027", "fiscal_year": world.year}
+    r = await world.client.post("/api/v1/decrees/annex", json=body, headers=world.h("head"))
+    assert r.status_code == 201, r.text
+    annex = r.json()
+    assert annex["amount_idr"] == 30_000_000
+    again = await world.client.post("/api/v1/decrees/annex", json=body, headers=world.h("head"))
+    assert again.json()["number"] == annex["number"]
+    pdf = await world.client.get(
+        f"/api/v1/documents/{annex['number']}.pdf", headers=world.h("auditor")
+    )
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
+    parts = urlsplit(annex["verify_url"])
+    page = await world.client.get(f"{parts.path}?{parts.query}", headers={"accept": "text/html"})
+    assert "Lampiran Keputusan" in page.text
+    none = {"decree_number": "999/NOPE", "fiscal_year": world.year}
+    r = await world.client.post("/api/v1/decrees/annex", json=none, headers=world.h("head"))
+    assert_problem(r, 409, "document-not-available")
+    r = await world.client.post("/api/v1/decrees/annex", json=body, headers=world.h("applicant"))
+    assert_problem(r, 403)
+
+
+async def test_overdue_stages_show_in_the_timeline_and_lead_the_queue(world: Any) -> None:
+    old = (await world.submit(world.bansos(title="Lama")))["id"]
+    new = (await world.submit(world.bansos(title="Baru")))["id"]
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    async with world.app.state.db.sessionmaker.begin() as session:
+        await session.execute(update(Proposal).where(Proposal.id == old).values(status_since=past))
+        await session.execute(
+            update(StageEntry).where(StageEntry.proposal_id == old).values(entered_at=past)
+        )
+    code = (await world.row(Proposal, id=old)).tracking_code
+    track = (await world.client.get(f"/api/v1/public/track/{code}")).json()
+    assert track["timeline"][0]["overdue"] is True
+    assert track["timeline"][0]["working_days"] > 5
+    queue = await world.client.get("/antrian", headers={**world.h("clerk"), "accept": "text/html"})
+    assert queue.text.index("Lama") < queue.text.index("Baru")
+    assert "Terlambat" in queue.text
+    listed = (await world.client.get("/api/v1/proposals", headers=world.h("clerk"))).json()
+    overdue = {p["id"]: p["overdue"] for p in listed["items"]}
+    assert overdue == {old: True, new: False}
+
+
+async def test_overdue_lpj_flags_the_next_proposal(world: Any) -> None:
+    await world.budget("bansos", 50_000_000, year=world.year - 1)
+    first = (await world.submit(world.bansos(fiscal_year=world.year - 1)))["id"]
+    await world.to_approval(first, 5_000_000)
+    await world.ok(first, "head", "approve", decree_number="1/2026")
+    await world.ok(first, "finance", "disburse", amount_idr=5_000_000)
+    async with world.app.state.db.sessionmaker.begin() as session:
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.id == first)
+            .values(lpj_due_date=dt.date.today() - dt.timedelta(days=1))
+        )
+    second = (await world.submit(world.bansos()))["id"]
+    flags = (
+        await world.client.get(f"/api/v1/proposals/{second}/flags", headers=world.h("clerk"))
+    ).json()["flags"]
+    assert "overdue_report" in {f["code"] for f in flags}
+
+
+async def test_every_decision_records_the_rule_version(world_factory: Any) -> None:
+    today = dt.date.today()
+    toml = f"""
+[[sabilulungan.rule_sets]]
+version = "perbup-2020"
+effective_from = 2020-01-01
+[[sabilulungan.rule_sets]]
+version = "perbup-baru"
+effective_from = {today}
+lpj_due_month = 2
+lpj_due_day = 15
+max_tranches = 1
+"""
+    async with world_factory(toml) as world:
+        await world.budget("bansos", 50_000_000)
+        pid = (await world.submit(world.bansos()))["id"]
+        await world.to_approval(pid, 5_000_000)
+        await world.ok(pid, "head", "approve", decree_number="1/2027")
+        body = await world.ok(pid, "finance", "disburse", amount_idr=1_000_000)
+        assert body["lpj_due_date"] == f"{world.year + 1}-02-15"
+        r = await world.act(pid, "finance", "disburse", amount_idr=1_000_000)
+        assert_problem(r, 409, "too-many-tranches")
+        async with world.app.state.db.sessionmaker() as session:
+            from sqlalchemy import select
+
+            versions = set((await session.execute(select(StageEntry.rule_version))).scalars())
+        assert versions == {"perbup-baru"}
+
+
+async def test_uploaded_documents_are_listed_and_read_with_an_audit_event(world: Any) -> None:
+    from sabilulungan.models import AuditEvent
+
+    pid = (await world.submit(world.bansos()))["id"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    r = await world.client.post(
+        f"/api/v1/proposals/{pid}/documents",
+        data={"item": "ktp_chair"},
+        files={"file": ("ktp.png", png, "image/png")},
+        headers=world.h("applicant"),
+    )
+    assert r.status_code == 201
+    doc_id = r.json()["id"]
+    listed = await world.client.get(f"/api/v1/proposals/{pid}/documents", headers=world.h("clerk"))
+    assert [d["checklist_item"] for d in listed.json()] == ["ktp_chair"]
+    got = await world.client.get(
+        f"/api/v1/proposals/{pid}/documents/{doc_id}", headers=world.h("clerk")
+    )
+    assert got.status_code == 200
+    assert got.content == png
+    assert got.headers["content-type"] == "image/png"
+    async with world.app.state.db.sessionmaker() as session:
+        from sqlalchemy import select
+
+        actors = list(
+            (
+                await session.execute(
+                    select(AuditEvent.actor).where(AuditEvent.action == "document.read")
+                )
+            ).scalars()
+        )
+    assert actors == ["clerk"]
+    other = await world.client.get(
+        f"/api/v1/proposals/{pid}/documents/{doc_id}", headers=world.h("applicant2")
+    )
+    assert_problem(other, 404)

@@ -1,0 +1,161 @@
+"""Sabilulungan's pages in headless Chromium on a phone-sized screen, without writing any JS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from sabilulungan import documents
+from sabilulungan.models import IssuedDocument
+from sabilulungan.runtime import runtime_of_app
+from shared.testing import add_account, bearer, client_for
+
+pytestmark = pytest.mark.browser
+
+YEAR = dt.date.today().year + 1
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def _login(page: Any, url: str, username: str, next_path: str = "/") -> None:
+    await page.goto(f"{url}/login?next={next_path}")
+    await page.locator("#username").fill(username)
+    await page.get_by_label("Kata sandi").fill("password-123")
+    await page.get_by_role("button", name="Masuk").click()
+    await page.wait_for_url(url + next_path)
+
+
+async def test_apply_upload_track_queue_and_transparency(
+    live_service: Any, page: Any, tmp_path: Any
+) -> None:
+    live = await live_service("sabilulungan")
+    for username, roles, unit in (
+        ("pemohon", ["applicant"], None),
+        ("tatausaha", ["clerk"], None),
+        ("tapd", ["tapd"], None),
+    ):
+        await add_account(live.app, username, roles, name=username, unit=unit)
+    async with client_for(live.app) as client:
+        tapd = await bearer(client, "tapd")
+        r = await client.post(
+            "/api/v1/budgets",
+            json={"fiscal_year": YEAR, "kind": "bansos", "ceiling_idr": 80_000_000},
+            headers=tapd,
+        )
+        assert r.status_code == 201
+
+    await _login(page, live.url, "pemohon", "/ajukan")
+    await page.get_by_label("Jenis bantuan").select_option("bansos")
+    await page.get_by_label("Judul usulan").fill("Bantuan alat bantu dengar")
+    await page.get_by_label("Tujuan penggunaan dana").fill("Alat bantu dengar untuk lansia")
+    await page.get_by_label("Jumlah yang diusulkan").fill("2.500.000")
+    await page.get_by_label("Uraian 1").fill("Alat bantu dengar")
+    await page.get_by_label("Jumlah 1 (Rp)").fill("2.500.000")
+    await page.get_by_label("Pemohon adalah").select_option("individual")
+    await page.get_by_label("Nama pemohon").fill("Ibu Rukmini")
+    await page.get_by_label("NIK (wajib untuk perorangan)").fill("3273015203800003")
+    await page.get_by_label("Alamat", exact=True).fill("Jl. Dahlia No. 9, Bandung")
+    await page.get_by_label("Kode wilayah desa/kelurahan").fill("32.73.01.1001")
+    await page.get_by_label("Nomor telepon").fill("081234567890")
+    await page.get_by_role("button", name="Kirim usulan").click()
+    await page.wait_for_url(re.compile(r"/usulan/\d+"))
+    assert "Usulan diterima" in await page.get_by_role("status").first.inner_text()
+    code = (await page.locator("#tracking-code").inner_text()).strip()
+
+    upload = tmp_path / "surat.pdf"
+    upload.write_bytes(PDF)
+    await page.get_by_label("Jenis dokumen").select_option("proposal_letter")
+    await page.get_by_label("Berkas (PDF, JPG atau PNG)").set_input_files(str(upload))
+    await page.get_by_role("button", name="Unggah").click()
+    await page.wait_for_load_state()
+    assert "Berkas diunggah." in await page.locator("main").inner_text()
+
+    await page.goto(live.url + "/lacak")
+    await page.get_by_label("Kode pelacakan").fill(code.lower())
+    await page.get_by_role("button", name="Lacak").click()
+    await page.wait_for_url(re.compile("/lacak/"))
+    assert await page.locator("#status").inner_text() == "Pemeriksaan kelengkapan"
+    assert await page.locator("#holder").inner_text() == "Tata Usaha"
+
+    await page.get_by_role("button", name="Keluar").click()
+    await page.wait_for_url(live.url + "/")  # the logout has landed before the next login
+    await _login(page, live.url, "tatausaha", "/antrian")
+    await page.get_by_role("link", name=code).click()
+    await page.get_by_role("button", name="Berkas lengkap").click()
+    await page.wait_for_url(re.compile(r"aksi=verify_completeness"))
+    assert "Penunjukan OPD" in await page.locator("#status").inner_text()
+
+    await page.goto(f"{live.url}/transparansi?tahun={YEAR}")
+    bar = page.get_by_role("img", name=re.compile("Pagu Rp80.000.000"))
+    assert await bar.count() == 1
+    table = await page.locator("table").inner_text()
+    assert "Ibu Rukmini" in table
+    assert "Dahlia" not in table
+    assert "3273015203800003" not in await page.content()
+
+
+async def test_nphd_verification_page_opens_from_the_qr(live_service: Any, page: Any) -> None:
+    live = await live_service("sabilulungan")
+    people = {
+        "pemohon": ["applicant"],
+        "tatausaha": ["clerk"],
+        "koordinator": ["coordinator"],
+        "opd": ["opd_evaluator"],
+        "tapd": ["tapd"],
+        "kepala": ["head"],
+    }
+    async with client_for(live.app) as client:
+        h = {}
+        for username, roles in people.items():
+            unit = "DINSOS" if username == "opd" else None
+            await add_account(live.app, username, roles, name=username, unit=unit)
+            h[username] = await bearer(client, username)
+        await client.post(
+            "/api/v1/budgets",
+            json={"fiscal_year": YEAR, "kind": "hibah", "ceiling_idr": 80_000_000},
+            headers=h["tapd"],
+        )
+        body = {
+            "kind": "hibah",
+            "fiscal_year": YEAR,
+            "title": "Gedung serbaguna",
+            "purpose": "Pembangunan gedung serbaguna",
+            "requested_amount_idr": 10_000_000,
+            "budget_lines": [{"description": "Bahan", "amount_idr": 10_000_000}],
+            "applicant": {
+                "type": "organization",
+                "name": "Perkumpulan Warga Sauyunan",
+                "legal_entity_number": "AHU-0099.AH.01.07.2021",
+                "address": "Jl. Braga No. 1, Bandung",
+                "region_code": "32.73.01.1001",
+                "phone": "0224201111",
+            },
+        }
+        pid = (await client.post("/api/v1/proposals", json=body, headers=h["pemohon"])).json()["id"]
+        steps = [
+            ("tatausaha", {"action": "verify_completeness"}),
+            ("koordinator", {"action": "assign_opd", "opd_code": "DINSOS"}),
+            ("opd", {"action": "recommend", "amount_idr": 10_000_000}),
+            ("tapd", {"action": "consider", "amount_idr": 9_000_000}),
+            ("kepala", {"action": "approve", "decree_number": "400/KEP.9/2027"}),
+            ("kepala", {"action": "sign_agreement", "agreement_number": "NPHD/9/2027"}),
+        ]
+        for who, step in steps:
+            r = await client.post(f"/api/v1/proposals/{pid}/transitions", json=step, headers=h[who])
+            assert r.status_code == 200, r.text
+    async with live.app.state.db.sessionmaker() as session:
+        from sqlalchemy import select
+
+        doc = (await session.execute(select(IssuedDocument))).scalar_one()
+    qr = urlsplit(documents.verify_url(runtime_of_app(live.app), live.url, doc))
+    response = await page.goto(f"{live.url}{qr.path}?{qr.query}")
+    assert response is not None
+    assert response.status == 200
+    text = await page.locator("main").inner_text()
+    assert "asli dan tercatat" in text
+    assert "Tanda tangan digital QR sah" in text
+    assert "Rp9.000.000" in text
+    assert "Perkumpulan Warga Sauyunan" in text

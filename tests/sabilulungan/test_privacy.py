@@ -1,0 +1,185 @@
+"""Public endpoints, pages and the CSV never contain a NIK, bank account or individual's address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+
+from sabilulungan.models import AuditEvent, IssuedDocument, Proposal
+from shared.testing import assert_problem
+
+
+def _secrets(world: Any) -> list[str]:
+    return [
+        world.person_nik,
+        world.org_nik_chair,
+        "3273014505850002",
+        world.person_bank,
+        world.org_bank,
+        world.person_address,
+        "Melati Gang Buntu",
+        world.person_phone,
+        "6281298765432",
+        "81298765432",
+        "012345678901000",
+    ]
+
+
+async def _seed(world: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    await world.budget("hibah", 100_000_000)
+    await world.budget("bansos", 100_000_000)
+    hibah = await world.submit(world.hibah())
+    bansos = await world.submit(world.bansos(), who="applicant2")
+    for pid in (hibah["id"], bansos["id"]):
+        await world.to_approval(pid, 5_000_000)
+        await world.ok(pid, "head", "approve", decree_number="400/KEP.77/2027")
+    await world.ok(hibah["id"], "head", "sign_agreement", agreement_number="NPHD/77/2027")
+    await world.ok(bansos["id"], "finance", "disburse", amount_idr=5_000_000)
+    return hibah, bansos
+
+
+async def test_public_responses_never_contain_personal_data(world: Any) -> None:
+    hibah, bansos = await _seed(world)
+    annex = await world.client.post(
+        "/api/v1/decrees/annex",
+        json={"decree_number": "400/KEP.77/2027", "fiscal_year": world.year},
+        headers=world.h("head"),
+    )
+    assert annex.status_code == 201, annex.text
+    nphd = await world.row(IssuedDocument, doc_type="nphd")
+    html = {"accept": "text/html"}
+    y = world.year
+    responses = [
+        await world.client.get(f"/api/v1/public/budgets/{y}"),
+        await world.client.get(f"/api/v1/public/proposals?fiscal_year={y}&limit=100"),
+        await world.client.get(f"/api/v1/public/proposals.csv?fiscal_year={y}"),
+        await world.client.get("/api/v1/public/data-dictionary"),
+        await world.client.get(f"/api/v1/public/track/{hibah['tracking_code']}"),
+        await world.client.get(f"/api/v1/public/track/{bansos['tracking_code']}"),
+        await world.client.get(f"/api/v1/public/verify/{nphd.number}"),
+        await world.client.get(f"/api/v1/public/verify/{annex.json()['number']}"),
+        await world.client.get("/", headers=html),
+        await world.client.get(f"/transparansi?tahun={y}", headers=html),
+        await world.client.get(f"/lacak/{hibah['tracking_code']}", headers=html),
+        await world.client.get(f"/lacak/{bansos['tracking_code']}", headers=html),
+        await world.client.get(f"/verify/{nphd.number}", headers=html),
+    ]
+    for r in responses:
+        assert r.status_code == 200, (r.url, r.text)
+        for secret in _secrets(world):
+            assert secret not in r.text, (r.url, secret)
+    csv_text = responses[2].text
+    assert "Siti Aminah" in csv_text  # the recipient is public, her address is not
+    assert "Jl. Merdeka No. 10, Bandung" in csv_text  # an organisation's address is public
+
+
+async def test_personal_data_is_encrypted_at_rest_and_masked_in_the_api(world: Any) -> None:
+    _, bansos = await _seed(world)
+    async with world.app.state.db.sessionmaker() as session:
+        rows = (await session.execute(text("SELECT * FROM sabilulungan.proposals"))).all()
+        board = (await session.execute(text("SELECT * FROM sabilulungan.board_members"))).all()
+    dump = repr(rows) + repr(board)
+    for secret in _secrets(world):
+        assert secret not in dump
+    detail = await world.client.get(f"/api/v1/proposals/{bansos['id']}", headers=world.h("clerk"))
+    assert detail.status_code == 200
+    for secret in _secrets(world):
+        assert secret not in detail.text
+    assert detail.json()["applicant"]["address"] == "(disembunyikan)"
+
+
+async def test_unmasked_personal_data_is_for_some_roles_and_audited(world: Any) -> None:
+    _, bansos = await _seed(world)
+    url = f"/api/v1/proposals/{bansos['id']}/personal-data"
+    assert_problem(await world.client.get(url, headers=world.h("coordinator")), 403)
+    r = await world.client.get(url, headers=world.h("auditor"))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["nik"] == world.person_nik
+    assert body["address"] == world.person_address
+    assert body["bank_account"] == world.person_bank
+    async with world.app.state.db.sessionmaker() as session:
+        events = (
+            (
+                await session.execute(
+                    select(AuditEvent).where(AuditEvent.action == "personal_data.read")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [(e.actor, e.entity_id) for e in events] == [("auditor", str(bansos["id"]))]
+    assert world.person_nik not in repr([e.after for e in events])
+
+
+async def test_duplicate_nik_and_bank_account_raise_flags(world: Any) -> None:
+    first = await world.submit(world.bansos())
+    other = world.bansos(title="Usulan kedua")
+    other["applicant"] = {**other["applicant"], "name": "Orang Lain", "nik": "3273016505900004"}
+    second = await world.submit(other, who="applicant2")
+    flags = await world.client.get(
+        f"/api/v1/proposals/{second['id']}/flags", headers=world.h("clerk")
+    )
+    assert flags.status_code == 200
+    codes = {f["code"]: f for f in flags.json()["flags"]}
+    assert codes["shared_bank_account"]["related"] == [first["tracking_code"]]
+    assert "shared_nik" not in codes
+    # A board member of an organisation who also applies for bansos as an individual.
+    org = world.hibah()
+    org["applicant"]["board_members"][0]["nik"] = world.person_nik
+    org["applicant"]["bank_account"] = "5555555555"
+    org_created = await world.submit(org)
+    flags = (
+        await world.client.get(
+            f"/api/v1/proposals/{org_created['id']}/flags", headers=world.h("auditor")
+        )
+    ).json()["flags"]
+    assert {f["code"] for f in flags} == {"shared_board_member"}
+    assert_problem(
+        await world.client.get(
+            f"/api/v1/proposals/{first['id']}/flags", headers=world.h("applicant")
+        ),
+        403,
+    )
+
+
+async def test_organisation_funded_last_year_is_flagged_unless_exempt(world: Any) -> None:
+    await world.budget("hibah", 100_000_000, year=world.year - 1)
+    last = await world.submit(world.hibah(fiscal_year=world.year - 1))
+    await world.to_approval(last["id"], 10_000_000)
+    await world.ok(last["id"], "head", "approve", decree_number="1/2026")
+    now = await world.submit(world.hibah())
+    flags = (
+        await world.client.get(f"/api/v1/proposals/{now['id']}/flags", headers=world.h("tapd"))
+    ).json()["flags"]
+    assert [f["code"] for f in flags] == ["funded_previous_year"]
+    assert flags[0]["blocking"] is False
+    koni_last = world.hibah(fiscal_year=world.year - 1)
+    koni_last["applicant"] = {**koni_last["applicant"], "name": "KONI Kota Contoh",
+                              "legal_entity_number": "AHU-KONI", "board_members": [],
+                              "bank_account": "1111111111"}  # fmt: skip
+    k1 = await world.submit(koni_last)
+    await world.to_approval(k1["id"], 10_000_000)
+    await world.ok(k1["id"], "head", "approve", decree_number="1/2026")
+    koni_now = await world.submit({**koni_last, "fiscal_year": world.year})
+    flags = (
+        await world.client.get(f"/api/v1/proposals/{koni_now['id']}/flags", headers=world.h("tapd"))
+    ).json()["flags"]
+    assert "funded_previous_year" not in {f["code"] for f in flags}
+
+
+async def test_blocking_flag_from_configuration_refuses_approval(world_factory: Any) -> None:
+    toml = '[sabilulungan]\nblocking_flags = ["shared_bank_account"]\n'
+    async with world_factory(toml) as world:
+        await world.budget("bansos", 100_000_000)
+        await world.submit(world.bansos())
+        other = world.bansos()
+        other["applicant"] = {**other["applicant"], "name": "Lain", "nik": "3273016505900004"}
+        second = await world.submit(other, who="applicant2")
+        await world.to_approval(second["id"], 5_000_000)
+        r = await world.act(second["id"], "head", "approve", decree_number="1/2027")
+        problem = assert_problem(r, 409, "integrity-flag")
+        assert problem["flags"] == ["shared_bank_account"]
+        p = await world.row(Proposal, id=second["id"])
+        assert p.status == "awaiting_approval"

@@ -1,0 +1,284 @@
+"""Every rule of the issue's point 2: a clear 4xx problem, and nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sabilulungan.models import AuditEvent, Budget, Proposal, StageEntry
+from shared.testing import add_account, assert_problem, bearer
+
+TODAY = dt.date.today()
+
+
+async def _state(world: Any) -> tuple[Any, ...]:
+    budgets = []
+    async with world.app.state.db.sessionmaker() as session:
+        from sqlalchemy import select
+
+        for b in (await session.execute(select(Budget).order_by(Budget.id))).scalars():
+            budgets.append((b.kind, b.ceiling_idr, b.approved_idr, b.disbursed_idr))
+        proposals = [
+            (p.id, p.status, p.recommended_amount_idr, p.final_amount_idr,
+             p.approved_amount_idr, p.disbursed_idr, p.agreement_number)
+            for p in (await session.execute(select(Proposal).order_by(Proposal.id))).scalars()
+        ]  # fmt: skip
+    return (
+        await world.count(Proposal),
+        await world.count(StageEntry),
+        await world.count(AuditEvent),
+        tuple(budgets),
+        tuple(proposals),
+    )
+
+
+class Unchanged:
+    def __init__(self, world: Any) -> None:
+        self.world = world
+
+    async def __aenter__(self) -> None:
+        self.before = await _state(self.world)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            assert await _state(self.world) == self.before
+
+
+async def _refused_create(
+    world: Any, body: dict[str, Any], status: int, slug: str
+) -> dict[str, Any]:
+    async with Unchanged(world):
+        r = await world.client.post("/api/v1/proposals", json=body, headers=world.h("applicant"))
+        return assert_problem(r, status, slug)
+
+
+async def test_hibah_only_to_organisations_with_legal_entity(world: Any) -> None:
+    person = world.bansos(kind="hibah")
+    await _refused_create(world, person, 422, "ineligible-applicant")
+    org = world.hibah()
+    org["applicant"] = {**org["applicant"], "legal_entity_number": None}
+    body = await _refused_create(world, org, 422, "ineligible-applicant")
+    assert "298" in body["detail"]
+
+
+async def test_bansos_individual_needs_a_nik(world: Any) -> None:
+    body = world.bansos()
+    body["applicant"] = {**body["applicant"], "nik": None}
+    await _refused_create(world, body, 422, "ineligible-applicant")
+
+
+async def test_amounts_are_whole_positive_rupiah(world: Any) -> None:
+    for amount in (1.5, 0, -5_000_000, "lima juta"):
+        await _refused_create(
+            world, world.bansos(requested_amount_idr=amount), 422, "validation-error"
+        )
+    lines = [{"description": "Modal", "amount_idr": 2_500_000.5}]
+    await _refused_create(world, world.bansos(budget_lines=lines), 422, "validation-error")
+
+
+async def test_budget_lines_must_sum_to_requested(world: Any) -> None:
+    body = world.bansos(requested_amount_idr=6_000_000)
+    problem = await _refused_create(world, body, 422, "budget-lines-mismatch")
+    assert problem["lines_total_idr"] == 5_000_000
+
+
+async def test_proposal_window_from_configuration(world_factory: Any) -> None:
+    toml = f"""
+[[sabilulungan.proposal_windows]]
+fiscal_year = {TODAY.year + 1}
+opens_on = {TODAY - dt.timedelta(days=60)}
+closes_on = {TODAY - dt.timedelta(days=1)}
+"""
+    async with world_factory(toml) as world:
+        problem = await _refused_create(world, world.bansos(), 422, "proposal-window-closed")
+        assert str(TODAY - dt.timedelta(days=1)) in problem["detail"]
+        # Another fiscal year has no window: open by default.
+        await world.submit(world.bansos(fiscal_year=TODAY.year + 2))
+
+
+async def test_recommended_and_final_amounts_never_above_requested(world: Any) -> None:
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.ok(pid, "clerk", "verify_completeness")
+    await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
+    async with Unchanged(world):
+        r = await world.act(pid, "opd", "recommend", amount_idr=5_000_001)
+        assert_problem(r, 422, "amount-above-requested")
+    await world.ok(pid, "opd", "recommend", amount_idr=5_000_000)
+    async with Unchanged(world):
+        r = await world.act(pid, "tapd", "consider", amount_idr=7_000_000)
+        assert_problem(r, 422, "amount-above-requested")
+
+
+async def test_ceiling_refuses_an_approval_that_does_not_fit(world: Any) -> None:
+    await world.budget("bansos", 4_000_000)
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.to_approval(pid, 5_000_000)
+    async with Unchanged(world):
+        r = await world.act(pid, "head", "approve", decree_number="1/2027")
+        problem = assert_problem(r, 409, "budget-ceiling-exceeded")
+    assert problem["remaining_idr"] == 4_000_000
+
+
+async def test_approval_without_a_budget_is_refused(world: Any) -> None:
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.to_approval(pid, 5_000_000)
+    async with Unchanged(world):
+        r = await world.act(pid, "head", "approve", decree_number="1/2027")
+        assert_problem(r, 409, "budget-not-set")
+
+
+async def test_recommender_cannot_approve(world: Any) -> None:
+    await world.budget("bansos", 50_000_000)
+    await add_account(world.app, "dualrole", ["opd_evaluator", "head"], unit="DINSOS")
+    dual = await bearer(world.client, "dualrole")
+    world.headers["dual"] = dual
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.ok(pid, "clerk", "verify_completeness")
+    await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
+    await world.ok(pid, "dual", "recommend", amount_idr=5_000_000)
+    await world.ok(pid, "tapd", "consider", amount_idr=5_000_000)
+    async with Unchanged(world):
+        r = await world.act(pid, "dual", "approve", decree_number="1/2027")
+        assert_problem(r, 403, "segregation-of-duties")
+    await world.ok(pid, "head", "approve", decree_number="1/2027")
+
+
+async def test_approval_needs_a_decree_number(world: Any) -> None:
+    await world.budget("bansos", 50_000_000)
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.to_approval(pid, 5_000_000)
+    async with Unchanged(world):
+        r = await world.act(pid, "head", "approve")
+        problem = assert_problem(r, 422, "missing-fields")
+        assert problem["fields"] == ["decree_number"]
+        r = await world.act(pid, "head", "approve", decree_number="   ")
+        assert_problem(r, 422, "missing-fields")
+
+
+async def test_hibah_not_disbursed_before_nphd_nor_above_approved(world: Any) -> None:
+    await world.budget("hibah", 100_000_000)
+    pid = (await world.submit(world.hibah()))["id"]
+    await world.to_approval(pid, 40_000_000)
+    await world.ok(pid, "head", "approve", decree_number="2/2027")
+    async with Unchanged(world):
+        r = await world.act(pid, "finance", "disburse", amount_idr=10_000_000)
+        assert_problem(r, 409, "agreement-required")
+    await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/9/2027")
+    async with Unchanged(world):
+        r = await world.act(pid, "finance", "disburse", amount_idr=40_000_001)
+        assert_problem(r, 422, "disbursement-exceeds-approved")
+    await world.ok(pid, "finance", "disburse", amount_idr=30_000_000)
+    async with Unchanged(world):
+        r = await world.act(pid, "finance", "disburse", amount_idr=10_000_001)
+        assert_problem(r, 422, "disbursement-exceeds-approved")
+
+
+async def test_freeze_period_refuses_approval_and_disbursement(world_factory: Any) -> None:
+    toml = f"""
+[[sabilulungan.freeze_periods]]
+name = "Pilkada serentak"
+starts_on = {TODAY - dt.timedelta(days=1)}
+ends_on = {TODAY + dt.timedelta(days=1)}
+kinds = ["bansos"]
+"""
+    async with world_factory(toml) as world:
+        await world.budget("bansos", 50_000_000)
+        await world.budget("hibah", 50_000_000)
+        pid = (await world.submit(world.bansos()))["id"]
+        await world.to_approval(pid, 5_000_000)
+        async with Unchanged(world):
+            r = await world.act(pid, "head", "approve", decree_number="3/2027")
+            problem = assert_problem(r, 409, "freeze-period")
+        assert "Pilkada serentak" in problem["detail"]
+        assert problem["period"] == "Pilkada serentak"
+        # Hibah is not in the configured kinds.
+        hid = (await world.submit(world.hibah()))["id"]
+        await world.to_approval(hid, 10_000_000)
+        await world.ok(hid, "head", "approve", decree_number="3/2027")
+
+
+async def test_wrong_state_is_409_and_wrong_role_is_403(world: Any) -> None:
+    pid = (await world.submit(world.bansos()))["id"]
+    async with Unchanged(world):
+        r = await world.act(pid, "head", "approve", decree_number="1/2027")
+        assert_problem(r, 409, "invalid-transition")
+        r = await world.act(pid, "finance", "verify_completeness")
+        assert_problem(r, 403, "action-forbidden")
+        r = await world.act(pid, "clerk", "fly_to_the_moon")
+        assert_problem(r, 422, "unknown-action")
+        r = await world.act(pid, "clerk", "reject")
+        assert_problem(r, 422, "missing-fields")
+
+
+async def test_only_the_applicant_withdraws_and_only_before_approval(world: Any) -> None:
+    await world.budget("bansos", 50_000_000)
+    pid = (await world.submit(world.bansos()))["id"]
+    async with Unchanged(world):
+        r = await world.act(pid, "applicant2", "withdraw")
+        assert_problem(r, 404, "proposal-not-found")
+    pid2 = (await world.submit(world.bansos()))["id"]
+    await world.to_approval(pid2, 5_000_000)
+    await world.ok(pid2, "head", "approve", decree_number="4/2027")
+    async with Unchanged(world):
+        r = await world.act(pid2, "applicant", "withdraw")
+        assert_problem(r, 409, "invalid-transition")
+    body = await world.ok(pid, "applicant", "withdraw")
+    assert body["status"] == "withdrawn"
+
+
+async def test_opd_evaluator_sees_only_its_own_opd(world: Any) -> None:
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.ok(pid, "clerk", "verify_completeness")
+    await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
+    r = await world.client.get(f"/api/v1/proposals/{pid}", headers=world.h("opd_other"))
+    assert_problem(r, 404, "proposal-not-found")
+    async with Unchanged(world):
+        r = await world.act(pid, "opd_other", "recommend", amount_idr=1_000_000)
+        assert_problem(r, 404, "proposal-not-found")
+    listed = await world.client.get("/api/v1/proposals", headers=world.h("opd_other"))
+    assert listed.json()["items"] == []
+    listed = await world.client.get("/api/v1/proposals", headers=world.h("opd"))
+    assert [p["id"] for p in listed.json()["items"]] == [pid]
+
+
+async def test_budget_is_set_once_by_tapd(world: Any) -> None:
+    await world.budget("hibah", 10_000_000)
+    body = {"fiscal_year": world.year, "kind": "hibah", "ceiling_idr": 20_000_000}
+    async with Unchanged(world):
+        r = await world.client.post("/api/v1/budgets", json=body, headers=world.h("tapd"))
+        assert_problem(r, 409, "budget-exists")
+        r = await world.client.post("/api/v1/budgets", json=body, headers=world.h("applicant"))
+        assert_problem(r, 403, "forbidden")
+        r = await world.client.post(
+            "/api/v1/budgets", json={**body, "ceiling_idr": 1.5}, headers=world.h("tapd")
+        )
+        assert_problem(r, 422, "validation-error")
+
+
+async def test_idempotent_proposal_creation(world: Any) -> None:
+    headers = {**world.h("applicant"), "Idempotency-Key": "abc-1"}
+    first = await world.client.post("/api/v1/proposals", json=world.bansos(), headers=headers)
+    again = await world.client.post("/api/v1/proposals", json=world.bansos(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["tracking_code"] == again.json()["tracking_code"]
+    assert await world.count(Proposal) == 1
+
+
+async def test_ceiling_changes_never_go_below_the_approved_total(world: Any) -> None:
+    await world.budget("bansos", 10_000_000)
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.to_approval(pid, 5_000_000)
+    await world.ok(pid, "head", "approve", decree_number="1/2027")
+    url = f"/api/v1/budgets/{world.year}/bansos"
+    async with Unchanged(world):
+        r = await world.client.put(url, json={"ceiling_idr": 4_999_999}, headers=world.h("tapd"))
+        assert_problem(r, 409, "ceiling-below-approved")
+        r = await world.client.put(url, json={"ceiling_idr": 9}, headers=world.h("head"))
+        assert_problem(r, 403)
+        r = await world.client.put(
+            f"/api/v1/budgets/{world.year}/hibah", json={"ceiling_idr": 9}, headers=world.h("tapd")
+        )
+        assert_problem(r, 404, "budget-not-found")
+    r = await world.client.put(url, json={"ceiling_idr": 5_000_000}, headers=world.h("tapd"))
+    assert r.status_code == 200
+    assert r.json()["remaining_idr"] == 0
