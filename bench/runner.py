@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench import database, pgbench, seed, servers
+from bench import database, pgbench, profiling, seed, servers
 from bench.k6 import Level, LoadResult, k6_binary, k6_script, run_level
 from bench.scenarios import REFERENCE_ROWS, SERVICES
 from bench.spec import (
@@ -137,9 +137,7 @@ def service_env(service: str, db_url: str, workdir: Path) -> dict[str, str]:
             prefix + "DATABASE_URL": db_url,
             prefix + "ENVIRONMENT": "development",
             prefix + "SECRET_KEY": "bench-" + uuid.uuid5(uuid.NAMESPACE_URL, service).hex,
-            prefix + "DATA_KEY": base64.urlsafe_b64encode(
-                uuid.uuid5(uuid.NAMESPACE_DNS, service + "-data").bytes * 2
-            ).decode(),
+            prefix + "DATA_KEY": seed.bench_data_key(service),
             prefix + "SIGNING_SEED": base64.urlsafe_b64encode(
                 uuid.uuid5(uuid.NAMESPACE_DNS, service + "-seed").bytes * 2
             ).decode(),
@@ -237,11 +235,14 @@ async def login_all(base_url: str, group: seed.LoginGroup, count: int) -> list[d
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-async def walk_cursor(base_url: str, pool: CursorPool) -> str:
-    """The cursor after (page - 1) * page_size items, walking the list in the largest pages."""
+async def walk_cursor(
+    base_url: str, pool: CursorPool, headers: Mapping[str, str] | None = None
+) -> str:
+    """The cursor after (page - 1) * page_size items, walking the list in the largest pages
+    (with the scenario's login in `headers` when the list needs one)."""
     remaining = (pool.page - 1) * pool.page_size
     cursor: str | None = None
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
         while remaining > 0:
             limit = min(pool.max_limit, remaining)
             params: dict[str, Any] = {**pool.params, "limit": limit}
@@ -265,7 +266,13 @@ async def walk_cursor(base_url: str, pool: CursorPool) -> str:
     return cursor
 
 
-async def build_pools(db_url: str, base_url: str, scenario: Scenario) -> dict[str, list[str]]:
+async def build_pools(
+    db_url: str,
+    base_url: str,
+    scenario: Scenario,
+    logins: Sequence[Mapping[str, str]] = (),
+) -> dict[str, list[str]]:
+    headers = {"Authorization": f"Bearer {logins[0]['token']}"} if logins else None
     pools: dict[str, list[str]] = {}
     for name, source in scenario.pools.items():
         if isinstance(source, SqlPool):
@@ -274,7 +281,7 @@ async def build_pools(db_url: str, base_url: str, scenario: Scenario) -> dict[st
             except Exception as exc:  # an undefined table or column while the schema settles
                 raise LookupError(f"pool {name}: {type(exc).__name__}: {exc}") from None
         elif isinstance(source, CursorPool):
-            values = [await walk_cursor(base_url, source)]
+            values = [await walk_cursor(base_url, source, headers)]
         elif isinstance(source, ListPool):
             values = list(source.values)
         if not values:
@@ -401,13 +408,15 @@ class Runner:
 
         def one(level: Level) -> LoadResult:
             nonlocal used
-            profiler = None
+            profilers = []
+            stem = f"{self.profiles / scenario.name}.c{level.vus}"
             if self.o.profile_vus and level.vus == self.o.profile_vus and not level.label:
-                profiler = servers.profile(
-                    server.pid,
-                    self.profiles / f"{scenario.name}.c{level.vus}.svg",
-                    duration_s=level.duration_s,
-                )
+                # Two samplers of the same process: the flame graph, and collapsed stacks for
+                # the text summary (`*.top.txt`, bench.profiling).
+                profilers = [
+                    servers.profile(server.pid, Path(stem + suffix), duration_s=level.duration_s)
+                    for suffix in (".svg", ".folded")
+                ]
             with servers.RssSampler(server.pid) as sampler:
                 result = run_level(
                     script,
@@ -421,8 +430,11 @@ class Runner:
                 )
             used += result.iterations + level.vus  # an interrupted iteration per VU at most
             result.rss_peak_mb = round(sampler.peak_mb, 1)
-            if profiler is not None:
+            for profiler in profilers:
                 servers.finish_profile(profiler)
+            folded = Path(stem + ".folded")
+            if profilers and folded.exists():
+                Path(stem + ".top.txt").write_text(profiling.summarize(folded))
             return result
 
         if self.o.warmup_s > 0:
@@ -492,7 +504,7 @@ class Runner:
                     return None
             logins = tokens[scenario.auth]
         try:
-            pools = await build_pools(run.db_url, server.url, scenario)
+            pools = await build_pools(run.db_url, server.url, scenario, logins)
         except (LookupError, RuntimeError, httpx.HTTPError) as exc:
             skip("skipped", str(exc))
             return None

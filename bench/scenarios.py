@@ -80,11 +80,20 @@ REFERENCES: tuple[Scenario, ...] = (
 
 
 def _common(
-    service: str, list_path: str, list_query: str, track_sql: str, todo_list: str
+    service: str,
+    list_path: str,
+    list_query: str,
+    track_sql: str,
+    todo_list: str,
+    *,
+    list_title: str = "public list",
+    list_auth: str | None = None,
 ) -> list[Scenario]:
     """Tracking lookup, public list at page 1 and page 1,000, and the /ready probe of a service.
 
-    `list_query` holds the list's required filters (`fiscal_year=2026`), or is empty.
+    `list_query` holds the list's required filters (`fiscal_year=2026`), or is empty. A service
+    without a public list measures its closest paginated list instead, logged in as `list_auth`
+    (the cursor walk for page 1,000 uses the same login).
     """
     page1 = f"{service}.public_list_page1"
     query = f"{list_query}&" if list_query else ""
@@ -111,7 +120,8 @@ def _common(
             method="GET",
             path=f"{list_path}?{query}limit=20",
             min_items=20,
-            title="public list, page 1 (20 items)",
+            title=f"{list_title}, page 1 (20 items)",
+            auth=list_auth,
             seed=(service,),
             baseline=REF_SELECT,
             todo=todo_list,
@@ -123,13 +133,14 @@ def _common(
             method="GET",
             path=f"{list_path}?{query}limit=20&cursor={{pool:cursor}}",
             min_items=20,
-            title="public list, page 1,000 (keyset cursor walked beforehand)",
+            title=f"{list_title}, page 1,000 (keyset cursor walked beforehand)",
+            auth=list_auth,
             pools={"cursor": CursorPool(list_path, page=1000, params=params)},
             seed=(service,),
             baseline=REF_SELECT,
             latency_baseline=page1,
             target="p50 ≤ 1.5 × page 1",
-            todo=todo_list + "; needs ≥ 20,000 public rows from the seeder",
+            todo=todo_list,
         ),
         Scenario(
             name=f"{service}.ready",
@@ -192,6 +203,9 @@ ERK: tuple[Scenario, ...] = (
     ),
 )
 
+HAYU_KBLI = "56102"
+"""A KBLI code of the reference rows the HAYU seeder imports (`hayu.demo.DEMO_KBLI`)."""
+
 HAYU: tuple[Scenario, ...] = (
     Scenario(
         name="hayu.self_report",
@@ -199,10 +213,11 @@ HAYU: tuple[Scenario, ...] = (
         kind="write",
         method="POST",
         path="/api/v1/applications",
-        title="HAYU: a business below the capital threshold self-reports",
+        title="HAYU: a business below the capital threshold self-reports (registered at once)",
         auth="hayu.owner",
         idempotency_key=True,
-        # TODO: check permit_type_code, KBLI and region against the seeded reference data.
+        # hayu.schemas.ApplicationCreate: REG-UMK allows self-reporting, and a capital below the
+        # threshold (500 million rupiah by default) registers the business with a number at once.
         body={
             "permit_type_code": "REG-UMK",
             "business": {
@@ -212,7 +227,7 @@ HAYU: tuple[Scenario, ...] = (
                     "name": "Pemilik {vu}",
                     "phone": "+62812{int:10000000:99999999}",
                 },
-                "kbli_codes": ["47111"],
+                "kbli_codes": [HAYU_KBLI],
                 "address": "Jl. Asia Afrika No. {int:1:999}",
                 "region_code": "32.73.01.1001",
                 "capital_idr": "{int:1000000:400000000}",
@@ -224,7 +239,6 @@ HAYU: tuple[Scenario, ...] = (
         seed=("hayu",),
         overload=True,
         target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
-        todo="needs KBLI/region reference rows and the hayu.owner accounts (hayu seeder)",
     ),
     Scenario(
         name="hayu.certificate_verify",
@@ -233,18 +247,26 @@ HAYU: tuple[Scenario, ...] = (
         method="GET",
         path="/api/v1/public/verify/{pool:number}",
         title="HAYU: public verification of a certificate number",
-        pools={"number": SqlPool("SELECT number FROM hayu.applications WHERE number IS NOT NULL")},
+        pools={
+            "number": SqlPool(
+                "SELECT number FROM hayu.applications WHERE number IS NOT NULL ORDER BY random()"
+            )
+        },
         baseline=REF_SELECT,
         seed=("hayu",),
         target="≥ 1.0 × bare ORM indexed select",
-        todo="needs registered applications with numbers (hayu seeder)",
     ),
+    # HAYU has no public list (its public routes are tracking, verification, the key and the
+    # statistics): its closest paginated list is the officers' `GET /api/v1/applications`
+    # (all files, newest first, keyset on id), measured logged in as an officer.
     *_common(
         "hayu",
-        "/api/v1/public/permits",
+        "/api/v1/applications",
         "",
-        "SELECT tracking_code FROM hayu.applications",
-        "TODO: HAYU's public list route is not settled",
+        "SELECT tracking_code FROM hayu.applications ORDER BY random()",
+        "",
+        list_title="officers' application list (HAYU has no public list)",
+        list_auth="hayu.officer",
     ),
 )
 
@@ -255,26 +277,37 @@ SABILULUNGAN: tuple[Scenario, ...] = (
         kind="write",
         method="POST",
         path="/api/v1/proposals",
-        title="Sabilulungan: an applicant submits a hibah proposal",
+        title="Sabilulungan: an organisation submits a hibah proposal",
         auth="sabilulungan.applicant",
         idempotency_key=True,
-        # TODO: check against ProposalCreate when it settles (an open budget for the year must
-        # exist: the sabilulungan seeder creates it).
+        # sabilulungan.schemas.ProposalCreate: a hibah goes to an organisation with its
+        # legal-entity number; the budget lines add up to the requested amount.
         body={
             "kind": "hibah",
             "fiscal_year": BENCH_FISCAL_YEAR,
             "title": "Bantuan sarana ibadah {uniq}",
             "purpose": "Renovasi atap dan lantai masjid",
             "requested_amount_idr": 50_000_000,
-            "budget_lines": [{"description": "Material bangunan", "amount_idr": 50_000_000}],
+            "budget_lines": [
+                {"description": "Material bangunan", "amount_idr": 30_000_000},
+                {"description": "Upah tukang", "amount_idr": 20_000_000},
+            ],
             "applicant": {
                 "type": "organization",
                 "name": "Yayasan Bench {vu}",
-                "legal_entity_number": "AHU-{int:10000:99999}",
+                "legal_entity_number": "AHU-{int:10000:99999}.AH.01.04.2020",
+                "npwp": "01.234.567.8-901.{int:100:999}",
                 "address": "Jl. Braga No. {int:1:200}, Bandung",
                 "region_code": "32.73.01.1001",
                 "phone": "+62812{int:10000000:99999999}",
                 "bank_account": "0123{int:100000:999999}",
+                "board_members": [
+                    {
+                        "name": "Ketua {vu}",
+                        "nik": "3273010101{int:80:99}{int:1000:9999}",
+                        "position": "Ketua",
+                    },
+                ],
             },
         },
         expect=(201,),
@@ -282,14 +315,14 @@ SABILULUNGAN: tuple[Scenario, ...] = (
         seed=("sabilulungan",),
         overload=True,
         target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
-        todo="needs an open budget and the applicant accounts (sabilulungan seeder)",
     ),
     *_common(
         "sabilulungan",
         "/api/v1/public/proposals",
         f"fiscal_year={BENCH_FISCAL_YEAR}",
-        "SELECT tracking_code FROM sabilulungan.proposals",
-        "TODO: check Sabilulungan's public list route",
+        "SELECT tracking_code FROM sabilulungan.proposals ORDER BY random()",
+        "",
+        list_title="public ledger of the fiscal year",
     ),
 )
 

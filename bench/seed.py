@@ -5,8 +5,9 @@
 The schema is migrated first (`python -m <service> migrate`, run by the caller); each seeder then
 bulk-loads with asyncpg's `copy_records_to_table` and every step is timed. The generic part is done
 here: accounts for every login group, all sharing ONE argon2id hash computed once (hashing 100,000
-passwords would take longer than everything else). The per-service table seeders below are TODO
-until the services' tables settle; each states its target volume from issue 6.
+passwords would take longer than everything else). HAYU's and Sabilulungan's tables are loaded by
+`bench.seed_hayu` and `bench.seed_sabilulungan`; e-RK's seeder and grower are still TODO. Each
+states its target volume from issue 6.
 
 Seeded rows carry no audit events: the benchmark measures requests, not the history of the seed.
 """
@@ -26,6 +27,17 @@ from bench.database import connect
 
 BENCH_PASSWORD = "bench-password-2026"
 """The password of every seeded account (bench database only)."""
+
+
+def bench_data_key(service: str) -> str:
+    """The data key (`<SERVICE>_DATA_KEY`) the benchmark gives a service: the seeders encrypt
+    NIKs, phones and bank accounts with it so that the server can read them."""
+    import base64
+    import uuid
+
+    return base64.urlsafe_b64encode(
+        uuid.uuid5(uuid.NAMESPACE_DNS, service + "-data").bytes * 2
+    ).decode()
 
 
 @dataclass(frozen=True)
@@ -191,7 +203,7 @@ async def seed_accounts(ctx: SeedContext, group: LoginGroup) -> int:
     return await ctx.copy("accounts", ACCOUNT_COLUMNS, records, step=f"accounts:{group.name}")
 
 
-# --- Per-service table seeders: TODO until the services' tables settle ----------------------------
+# --- Per-service table seeders ------------------------------------------------------------------
 #
 # Each one receives the context after the accounts of its login groups exist, and loads its tables
 # with `ctx.copy(table, columns, records)` (generators of tuples; keep ids deterministic so the
@@ -201,6 +213,8 @@ ERK_EMPLOYEES = 20_000
 ERK_ACTIVITIES = 2_200_000  # one month: ~20 working days x ~5.5 activities per employee
 HAYU_BUSINESSES = 100_000  # with one application each, spread over every workflow stage
 SABILULUNGAN_PROPOSALS = 20_000  # with their stage history
+LIST_FLOOR = 20_100
+"""Rows a public list needs at any scale so that page 1,000 of 20 exists (with a next page)."""
 
 
 class SeederNotImplementedError(NotImplementedError):
@@ -218,20 +232,21 @@ async def seed_erk(ctx: SeedContext) -> None:
 
 
 async def seed_hayu(ctx: SeedContext) -> None:
-    """TODO: `ctx.volume(HAYU_BUSINESSES)` businesses owned by the `hayu.owner` accounts, one
-    application each across all workflow stages (self-reports registered with certificate
-    numbers, permits in every state with their events), KBLI and region rows they refer to."""
-    raise SeederNotImplementedError(
-        f"HAYU seeder: {ctx.volume(HAYU_BUSINESSES)} businesses and applications"
-    )
+    """`ctx.volume(HAYU_BUSINESSES)` businesses (at least `LIST_FLOOR`) owned by the `hayu.owner`
+    accounts, one application each across all workflow stages (see `bench.seed_hayu`)."""
+    from bench.seed_hayu import seed_hayu as seed
+
+    await seed(ctx, max(ctx.volume(HAYU_BUSINESSES), LIST_FLOOR))
 
 
 async def seed_sabilulungan(ctx: SeedContext) -> None:
-    """TODO: budgets and budget lines, `ctx.volume(SABILULUNGAN_PROPOSALS)` proposals by the
-    `sabilulungan.applicant` accounts across all stages, with their stage entries (history)."""
-    raise SeederNotImplementedError(
-        f"Sabilulungan seeder: {ctx.volume(SABILULUNGAN_PROPOSALS)} proposals with history"
-    )
+    """`ctx.volume(SABILULUNGAN_PROPOSALS)` proposals (at least `LIST_FLOOR`) of
+    `BENCH_FISCAL_YEAR` by the `sabilulungan.applicant` accounts, across all stages, with their
+    history and the year's budgets (see `bench.seed_sabilulungan`)."""
+    from bench.scenarios import BENCH_FISCAL_YEAR
+    from bench.seed_sabilulungan import seed_sabilulungan as seed
+
+    await seed(ctx, max(ctx.volume(SABILULUNGAN_PROPOSALS), LIST_FLOOR), BENCH_FISCAL_YEAR)
 
 
 async def grow_erk_activities(ctx: SeedContext, total: int) -> None:
@@ -303,6 +318,8 @@ async def seed_service(
         except SeederNotImplementedError as exc:
             report.status = "todo"
             report.detail = f"not implemented yet: {exc}"
+        except RuntimeError as exc:  # a seeder's own consistency check
+            report.status, report.detail = "failed", f"{type(exc).__name__}: {exc}"
         analyze_started = time.perf_counter()
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", service)
         for row in tables:

@@ -202,7 +202,8 @@ def running(
 
 
 def profile(pid: int, output: Path, *, duration_s: float) -> subprocess.Popen[bytes]:
-    """py-spy samples the server for `duration_s` and writes a flame graph (SVG) to `output`."""
+    """py-spy samples the server for `duration_s` and writes a flame graph (SVG) to `output`,
+    or collapsed stacks (py-spy's raw format, for `bench.profiling`) when it ends in `.folded`."""
     import sys
 
     py_spy = Path(sys.executable).with_name("py-spy")
@@ -219,6 +220,7 @@ def profile(pid: int, output: Path, *, duration_s: float) -> subprocess.Popen[by
             "100",
             "--nonblocking",
             "--subprocesses",
+            *(["--format", "raw"] if output.suffix == ".folded" else []),
             "--output",
             str(output),
         ],
