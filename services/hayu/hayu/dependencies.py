@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from hayu.config import HayuConfig, HayuSection
 from hayu.settings import Settings
@@ -41,9 +41,14 @@ def context_of(app_state: object, base_url: str) -> Context:
     )
 
 
-def get_context(request: Request) -> Context:
+# async: a plain function dependency would be sent through the thread pool on every request.
+async def get_context(request: Request) -> Context:
     root = str(request.scope.get("root_path", "")).rstrip("/")
     return context_of(request.app.state, f"{request.base_url.scheme}://{request.url.netloc}{root}")
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
+
+
+# Ids are BIGINT: a larger number in a path is a 422, not an overflow in the database driver.
+ApplicationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the application's id")]

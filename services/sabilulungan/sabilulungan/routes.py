@@ -45,7 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["sabilulungan"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return runtime_of_app(request.app)
 
 
