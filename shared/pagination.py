@@ -68,6 +68,8 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != arity:
             raise ValueError("wrong arity")
+        if any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in values):
+            raise ValueError("out of range")  # a database integer: larger ones overflow drivers
         return [_decode_value(v) for v in values]
     except (ValueError, binascii.Error, json.JSONDecodeError):
         raise InvalidCursorError("The cursor is not one this list gave out") from None

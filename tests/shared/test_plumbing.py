@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 
 from shared.auth import SESSION_COOKIE
+from shared.pagination import encode_cursor
 from shared.testing import (
     PROBE_SECRET,
     SERVICES,
@@ -246,11 +247,16 @@ async def test_audit_events_are_paged_by_keyset(make_app: Any) -> None:
         bad_cursor = await client.get(
             "/api/v1/audit/events", params={"cursor": "!!!"}, headers=headers
         )
+        huge = encode_cursor([2**70])
+        overflow = await client.get(
+            "/api/v1/audit/events", params={"cursor": huge}, headers=headers
+        )
         too_big = await client.get("/api/v1/audit/events", params={"limit": 101}, headers=headers)
     assert len(seen) == 6
     assert seen == sorted(seen, reverse=True)
     assert len(set(seen)) == 6
     assert_problem(bad_cursor, 400, "invalid-cursor")
+    assert_problem(overflow, 400, "invalid-cursor")
     assert_problem(too_big, 422)
 
 

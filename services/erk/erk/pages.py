@@ -1,15 +1,697 @@
-"""ERK's pages, in Bahasa Indonesia."""
+"""e-RK's pages, in Bahasa Indonesia: phone-first, plain forms that work without JavaScript."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
-from shared.web import render
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erk import activities, attendance, domain, people, recap, schemas
+from erk.dependencies import RulesDep
+from erk.models import Activity, Employee
+from shared.auth import OptionalPrincipal, Principal
+from shared.db import SessionDep
+from shared.problems import AppError
+from shared.web import MONTHS_ID, render, root_of
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+
+# What a person reads when a rule refuses their form (the API's details are in English).
+MESSAGES_ID = {
+    "activity-date-in-future": "Tanggal aktivitas tidak boleh melewati hari ini.",
+    "entry-cutoff-passed": "Batas waktu pengisian aktivitas bulan itu sudah lewat.",
+    "daily-cap-exceeded": "Jumlah menit hari itu melebihi batas harian.",
+    "absent-on-date": "Pada tanggal itu Anda tercatat cuti, sakit, atau tidak hadir.",
+    "period-closed": "Bulan itu sudah ditutup.",
+    "period-not-over": "Bulan itu belum berakhir.",
+    "self-verification": "Anda tidak dapat memverifikasi aktivitas Anda sendiri.",
+    "not-verifier": "Anda bukan verifikator aktivitas ini.",
+    "activity-not-pending": "Aktivitas itu sudah diverifikasi.",
+    "activity-locked": "Aktivitas yang sudah disetujui tidak dapat diubah.",
+    "rejection-note-required": "Tuliskan alasan penolakan.",
+    "import-rejected": "Berkas ditolak; tidak ada data yang diimpor. Perbaiki baris berikut.",
+    "not-an-employee": "Akun ini tidak terdaftar sebagai pegawai aktif.",
+    "target-not-found": "Sasaran kinerja itu bukan milik Anda.",
+    "password-not-changed": "Kata sandi lama salah, atau kata sandi baru kurang dari 8 karakter "
+    "atau sama dengan yang lama.",
+    "out-of-unit-scope": "Data itu di luar unit yang Anda kelola.",
+    "activity-not-found": "Aktivitas tidak ditemukan.",
+    "evidence-missing": "Aktivitas belum dilengkapi bukti; pemerintah daerah mewajibkan bukti.",
+    "unsupported-media-type": "Bukti harus berupa berkas PDF, JPEG, atau PNG.",
+    "payload-too-large": "Berkas bukti terlalu besar.",
+}
+STATUS_ID = {"submitted": "Menunggu", "approved": "Disetujui", "rejected": "Ditolak"}
+
+
+def message_of(exc: AppError) -> str:
+    return MESSAGES_ID.get(exc.type, "Data belum benar. Periksa kembali isian Anda.")
+
+
+async def attempt(session: AsyncSession, action: Callable[[], Awaitable[T]]) -> T | AppError:
+    """Run a domain call in a savepoint: a refused form leaves nothing half-written."""
+    try:
+        async with session.begin_nested():
+            return await action()
+    except AppError as exc:
+        return exc
+
+
+async def signed_in(
+    request: Request, session: AsyncSession, principal: Principal | None
+) -> Principal | Response:
+    """The caller, or a redirect: to the login page, or to change a first-time password."""
+    if principal is None:
+        return RedirectResponse(
+            f"{root_of(request)}/login?next={quote(request.url.path)}", status_code=303
+        )
+    if request.url.path != f"{root_of(request)}/ganti-sandi" and await people.must_change_password(
+        session, principal.username
+    ):
+        return RedirectResponse(f"{root_of(request)}/ganti-sandi", status_code=303)
+    return principal
+
+
+def month_label(first: dt.date) -> str:
+    return f"{MONTHS_ID[first.month - 1]} {first.year}"
+
+
+def _month_param(value: str | None, today: dt.date) -> dt.date:
+    if value:
+        try:
+            return domain.parse_period(value)
+        except AppError:
+            pass
+    return domain.month_start(today)
 
 
 @router.get("/")
 async def home(request: Request) -> HTMLResponse:
     return render(request, "index.html")
+
+
+async def _day_entries(session: AsyncSession, nip: str, day: dt.date) -> list[Any]:
+    stmt = (
+        select(Activity)
+        .join(Employee, Employee.id == Activity.employee_id)
+        .where(Employee.nip == nip, Activity.activity_date == day)
+        .order_by(Activity.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def _entry_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    rules: domain.Rules,
+    day: dt.date,
+    *,
+    form: dict[str, Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    messages: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    entries = await _day_entries(session, principal.username, day)
+    targets = await attempt(
+        session, lambda: activities.list_targets(session, principal.username, principal, rules)
+    )
+    yesterday = day - dt.timedelta(days=1)
+    while not rules.calendar.is_working_day(yesterday) and (day - yesterday).days < 7:
+        yesterday -= dt.timedelta(days=1)
+    return render(
+        request,
+        "entry.html",
+        {
+            "day": day,
+            "today": rules.today,
+            "entries": entries,
+            "total": sum(e.minutes for e in entries if e.status != "rejected"),
+            "cap": rules.config.daily_cap_minutes,
+            "previous": await _day_entries(session, principal.username, yesterday),
+            "previous_day": yesterday,
+            "form": form or {},
+            "error": error,
+            "status_id": STATUS_ID,
+            "targets": [] if isinstance(targets, AppError) else targets,
+            "evidence_required": rules.config.evidence_required,
+        },
+        status_code=status_code,
+        principal=principal,
+        messages=messages or [],
+    )
+
+
+@router.get("/aktivitas")
+async def entry_form(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    tanggal: str | None = None,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    day = rules.today
+    if tanggal:
+        try:
+            day = dt.date.fromisoformat(tanggal)
+        except ValueError:
+            day = rules.today
+    return await _entry_page(request, session, who, rules, day)
+
+
+@router.post("/aktivitas")
+async def entry_submit(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    tanggal: Annotated[str, Form()],
+    uraian: Annotated[str, Form()],
+    menit: Annotated[str, Form()],
+    hasil_jumlah: Annotated[str, Form()] = "",
+    hasil_satuan: Annotated[str, Form()] = "",
+    sasaran: Annotated[str, Form()] = "",
+    bukti: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    form = {
+        "uraian": uraian,
+        "menit": menit,
+        "hasil_jumlah": hasil_jumlah,
+        "hasil_satuan": hasil_satuan,
+        "sasaran": sasaran,
+    }
+    try:
+        day = dt.date.fromisoformat(tanggal)
+        data = schemas.ActivityCreate(
+            date=day,
+            description=uraian.strip(),
+            minutes=int(menit),
+            output_quantity=int(hasil_jumlah) if hasil_jumlah.strip() else None,
+            output_unit=hasil_satuan.strip() or None,
+            target_id=int(sasaran) if sasaran.strip() else None,
+        )
+    except ValueError:
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            rules.today,
+            form=form,
+            error="Isi tanggal, uraian (paling sedikit 3 huruf), dan menit (bilangan bulat "
+            "lebih dari 0).",
+            status_code=422,
+        )
+    settings = request.app.state.settings
+
+    async def submit() -> schemas.ActivityRead:
+        created = await activities.submit_activity(session, data, actor=who, rules=rules)
+        if bukti is not None and bukti.filename:
+            created = await activities.attach_evidence(
+                session,
+                created.id,
+                bukti,
+                actor=who,
+                rules=rules,
+                upload_dir=settings.upload_dir,
+                max_bytes=settings.upload_max_bytes,
+            )
+        return created
+
+    result = await attempt(session, submit)
+    if isinstance(result, AppError):
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            day,
+            form=form,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    return await _entry_page(
+        request,
+        session,
+        who,
+        rules,
+        day,
+        messages=[("success", f"Aktivitas tersimpan ({data.minutes} menit), menunggu verifikasi.")],
+    )
+
+
+@router.get("/bulan-saya")
+async def my_month(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    bulan: str | None = None,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    first = _month_param(bulan, rules.today)
+    after = domain.next_month(first)
+    sums = (
+        await session.execute(
+            select(Activity.activity_date, Activity.status, func.sum(Activity.minutes))
+            .join(Employee, Employee.id == Activity.employee_id)
+            .where(
+                Employee.nip == who.username,
+                Activity.activity_date >= first,
+                Activity.activity_date < after,
+            )
+            .group_by(Activity.activity_date, Activity.status)
+        )
+    ).all()
+    per_day: dict[dt.date, dict[str, int]] = {}
+    for day, status, minutes in sums:
+        per_day.setdefault(day, {})[status] = int(minutes)
+    weeks: list[list[dict[str, Any] | None]] = []
+    week: list[dict[str, Any] | None] = [None] * first.weekday()
+    day = first
+    while day < after:
+        counts = per_day.get(day, {})
+        verified = counts.get("approved", 0)
+        working = rules.calendar.is_working_day(day)
+        if not working:
+            tone = "libur"
+        elif verified >= 300:
+            tone = "penuh"
+        elif verified > 0:
+            tone = "sebagian"
+        elif counts.get("submitted"):
+            tone = "menunggu"
+        else:
+            tone = "kosong"
+        week.append(
+            {
+                "day": day,
+                "verified": verified,
+                "pending": counts.get("submitted", 0),
+                "rejected": counts.get("rejected", 0),
+                "tone": tone,
+            }
+        )
+        if len(week) == 7:
+            weeks.append(week)
+            week = []
+        day += dt.timedelta(days=1)
+    if week:
+        weeks.append(week + [None] * (7 - len(week)))
+    result = await recap.recap_rows(session, rules, domain.period_of(first), nip=who.username)
+    row = recap.to_read(result.rows[0], result.rule) if result.rows else None
+    return render(
+        request,
+        "month.html",
+        {
+            "weeks": weeks,
+            "label": month_label(first),
+            "period": domain.period_of(first),
+            "previous": domain.period_of(domain.previous_month(first)),
+            "next": domain.period_of(after),
+            "row": row,
+            "closed": result.closed,
+            "totals": {
+                s: sum(v.get(s, 0) for v in per_day.values())
+                for s in ("approved", "submitted", "rejected")
+            },
+        },
+        principal=who,
+    )
+
+
+async def _inbox(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    rules: domain.Rules,
+    *,
+    messages: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    items = await activities.pending_for(session, actor=who, rules=rules)
+    targets = await activities.targets_to_approve(session, actor=who, rules=rules)
+    return render(
+        request,
+        "inbox.html",
+        {"items": items, "targets": targets},
+        principal=who,
+        messages=messages or [],
+        status_code=status_code,
+    )
+
+
+@router.get("/verifikasi")
+async def inbox(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, rules: RulesDep
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    return await _inbox(request, session, who, rules)
+
+
+@router.post("/verifikasi")
+async def inbox_decide(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    keputusan: Annotated[str, Form()],
+    aktivitas: Annotated[list[int] | None, Form()] = None,
+    alasan: Annotated[str, Form()] = "",
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    if not aktivitas:
+        return await _inbox(
+            request,
+            session,
+            who,
+            rules,
+            messages=[("error", "Pilih paling sedikit satu aktivitas.")],
+            status_code=422,
+        )
+    decision = schemas.Decision.rejected if keputusan == "rejected" else schemas.Decision.approved
+    ids = list(aktivitas)
+    result = await attempt(
+        session,
+        lambda: activities.verify_activities(
+            session, ids, decision, alasan, actor=who, rules=rules
+        ),
+    )
+    if isinstance(result, AppError):
+        return await _inbox(
+            request,
+            session,
+            who,
+            rules,
+            messages=[("error", message_of(result))],
+            status_code=result.status,
+        )
+    done = "disetujui" if decision == schemas.Decision.approved else "ditolak"
+    return await _inbox(
+        request, session, who, rules, messages=[("success", f"{len(ids)} aktivitas {done}.")]
+    )
+
+
+async def _targets_page(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    rules: domain.Rules,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    messages: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    mine = await attempt(
+        session, lambda: activities.list_targets(session, who.username, who, rules)
+    )
+    return render(
+        request,
+        "targets.html",
+        {
+            "targets": [] if isinstance(mine, AppError) else mine,
+            "year": rules.today.year,
+            "form": form or {},
+            "error": error,
+        },
+        principal=who,
+        status_code=status_code,
+        messages=messages or [],
+    )
+
+
+@router.get("/sasaran")
+async def targets_page(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, rules: RulesDep
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    return await _targets_page(request, session, who, rules)
+
+
+@router.post("/sasaran")
+async def targets_propose(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    tahun: Annotated[str, Form()],
+    judul: Annotated[str, Form()],
+    jumlah: Annotated[str, Form()] = "",
+    satuan: Annotated[str, Form()] = "",
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    form = {"tahun": tahun, "judul": judul, "jumlah": jumlah, "satuan": satuan}
+    try:
+        data = schemas.TargetCreate(
+            year=int(tahun),
+            title=judul.strip(),
+            quantity=int(jumlah) if jumlah.strip() else None,
+            output_unit=satuan.strip() or None,
+        )
+    except ValueError:
+        return await _targets_page(
+            request,
+            session,
+            who,
+            rules,
+            form=form,
+            error="Isi tahun, uraian sasaran (paling sedikit 3 huruf), dan jumlah berupa angka.",
+            status_code=422,
+        )
+    result = await attempt(
+        session, lambda: activities.create_target(session, data, actor=who, rules=rules)
+    )
+    if isinstance(result, AppError):
+        return await _targets_page(
+            request,
+            session,
+            who,
+            rules,
+            form=form,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    return await _targets_page(
+        request,
+        session,
+        who,
+        rules,
+        messages=[("success", "Sasaran diusulkan; menunggu persetujuan atasan.")],
+    )
+
+
+@router.post("/sasaran/{target_id}/setujui")
+async def targets_approve(
+    request: Request,
+    target_id: int,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    result = await attempt(
+        session, lambda: activities.approve_target(session, target_id, actor=who, rules=rules)
+    )
+    if isinstance(result, AppError):
+        return await _inbox(
+            request,
+            session,
+            who,
+            rules,
+            messages=[("error", message_of(result))],
+            status_code=result.status,
+        )
+    return await _inbox(
+        request, session, who, rules, messages=[("success", "Sasaran kinerja disetujui.")]
+    )
+
+
+@router.get("/rekap")
+async def unit_recap(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    bulan: str | None = None,
+    unit: str | None = None,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    if not who.has_any("unit_admin", "hr_admin", "auditor", "admin"):
+        return render(
+            request,
+            "error.html",
+            {
+                "title": "Tidak diizinkan",
+                "detail": "Rekap unit hanya untuk admin unit, BKPSDM, dan auditor.",
+                "status": 403,
+            },
+            status_code=403,
+            principal=who,
+        )
+    first = _month_param(bulan, domain.previous_month(rules.today))
+    period = domain.period_of(first)
+    scope = await domain.scope_path(session, who)
+    units = await people.list_units(session)
+    path = scope
+    chosen = next((u for u in units if u.code == unit), None)
+    if chosen is not None and (scope is None or chosen.path.startswith(scope)):
+        path = chosen.path
+    result = await recap.recap_rows(session, rules, period, unit_path=path)
+    rows = [recap.to_read(r, result.rule) for r in result.rows]
+    by_unit: dict[str, list[float]] = {}
+    for r in rows:
+        by_unit.setdefault(r.unit_code, []).append(r.performance_pct)
+    unit_bars = sorted(
+        ((code, round(sum(v) / len(v), 2), len(v)) for code, v in by_unit.items()),
+        key=lambda item: -item[1],
+    )
+    return render(
+        request,
+        "recap.html",
+        {
+            "rows": sorted(rows, key=lambda r: -r.performance_pct),
+            "unit_bars": unit_bars,
+            "period": period,
+            "label": month_label(first),
+            "closed": result.closed,
+            "rule_version": result.rule.version,
+            "units": [u for u in units if scope is None or u.path.startswith(scope)],
+            "unit": unit or "",
+            "total": sum(r.tpp_total_idr for r in rows),
+        },
+        principal=who,
+    )
+
+
+def _admin_only(request: Request, who: Principal) -> HTMLResponse | None:
+    if who.has_any("unit_admin", "hr_admin", "admin"):
+        return None
+    return render(
+        request,
+        "error.html",
+        {"title": "Tidak diizinkan", "detail": "Halaman ini untuk admin.", "status": 403},
+        status_code=403,
+        principal=who,
+    )
+
+
+@router.get("/impor")
+async def imports_form(
+    request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    return _admin_only(request, who) or render(request, "imports.html", {}, principal=who)
+
+
+@router.post("/impor/{kind}")
+async def imports_upload(
+    request: Request,
+    kind: str,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    berkas: Annotated[UploadFile, File()],
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    refused = _admin_only(request, who)
+    if refused is not None:
+        return refused
+    content = await berkas.read(20 * 1024 * 1024 + 1)
+    importer = attendance.import_attendance if kind == "kehadiran" else people.import_employees
+    result = await attempt(session, lambda: importer(session, content, actor=who, rules=rules))
+    if isinstance(result, AppError):
+        return render(
+            request,
+            "imports.html",
+            {
+                "kind": kind,
+                "error": message_of(result),
+                "detail": result.detail,
+                "rows": result.extensions.get("rows", []),
+            },
+            principal=who,
+            status_code=result.status,
+        )
+    return render(
+        request,
+        "imports.html",
+        {"kind": kind, "report": result},
+        principal=who,
+        messages=[("success", f"{result.imported} baris diimpor.")],
+    )
+
+
+@router.get("/ganti-sandi")
+async def password_form(
+    request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    forced = await people.must_change_password(session, who.username)
+    return render(request, "password.html", {"forced": forced}, principal=who)
+
+
+@router.post("/ganti-sandi")
+async def password_change(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    sandi_lama: Annotated[str, Form(max_length=256)],
+    sandi_baru: Annotated[str, Form(max_length=256)],
+    sandi_ulang: Annotated[str, Form(max_length=256)],
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    if sandi_baru != sandi_ulang:
+        return render(
+            request,
+            "password.html",
+            {"forced": True, "error": "Ulangan kata sandi baru tidak sama."},
+            principal=who,
+            status_code=422,
+        )
+    result = await attempt(
+        session, lambda: people.change_password(session, who, sandi_lama, sandi_baru)
+    )
+    if isinstance(result, AppError):
+        return render(
+            request,
+            "password.html",
+            {"forced": True, "error": message_of(result)},
+            principal=who,
+            status_code=result.status,
+        )
+    return RedirectResponse(f"{root_of(request)}/aktivitas", status_code=303)

@@ -1,7 +1,519 @@
-"""ERK's JSON API."""
+"""e-RK's JSON API: thin routes, one domain call each."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from erk import activities, attendance, domain, people, recap, schemas
+from erk.dependencies import (
+    AdminRoles,
+    EmployeeRole,
+    PeriodPath,
+    RecapReaders,
+    RulesDep,
+    UnitAdminRoles,
+)
+from erk.domain import Rules
+from shared.auth import CurrentPrincipal, Principal
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.pagination import CursorQuery, LimitQuery, Page
+from shared.problems import PayloadTooLargeError, problem_responses
+from shared.validators import NIP
 
 router = APIRouter(prefix="/api/v1", tags=["erk"])
+IdPath = Annotated[int, Path(ge=1, le=schemas.MAX_ID)]
+
+MAX_CSV_BYTES = 20 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _csv_bytes(file: UploadFile) -> bytes:
+    content = await file.read(MAX_CSV_BYTES + 1)
+    if len(content) > MAX_CSV_BYTES:
+        raise PayloadTooLargeError(f"A CSV import may have at most {MAX_CSV_BYTES} bytes")
+    return content
+
+
+@router.post(
+    "/units",
+    status_code=201,
+    response_model=schemas.UnitRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[AdminRoles],
+)
+async def create_unit(
+    data: schemas.UnitCreate, session: SessionDep, principal: CurrentPrincipal, idem: IdempotencyDep
+) -> JSONResponse:
+    """Add a unit (OPD, bidang or sub-bidang) under an optional parent."""
+    unit = await people.create_unit(session, data, actor=principal)
+    return await idem.respond(schemas.UnitRead.model_validate(unit), 201)
+
+
+@router.get(
+    "/units",
+    response_model=list[schemas.UnitRead],
+    responses=problem_responses(401),
+)
+async def list_units(session: SessionDep, principal: CurrentPrincipal) -> list[schemas.UnitRead]:
+    """Every unit, in tree order."""
+    return [schemas.UnitRead.model_validate(u) for u in await people.list_units(session)]
+
+
+@router.post(
+    "/employees",
+    status_code=201,
+    response_model=schemas.EmployeeRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[UnitAdminRoles],
+)
+async def create_employee(
+    data: schemas.EmployeeCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Register an employee and their account (username = NIP, no usable password yet)."""
+    employee = await people.create_employee(session, data, actor=principal)
+    return await idem.respond(employee, 201)
+
+
+@router.post(
+    "/employees/import",
+    status_code=201,
+    response_model=schemas.ImportReport,
+    responses=problem_responses(401, 403, 413, 422),
+    dependencies=[UnitAdminRoles],
+)
+async def import_employees(
+    file: Annotated[UploadFile, File(description="CSV from the personnel system")],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.ImportReport:
+    """Create or update employees from a CSV: every row or none, with a per-row report."""
+    content = await _csv_bytes(file)
+    return await people.import_employees(session, content, actor=principal, rules=rules)
+
+
+@router.get(
+    "/employees/{nip}",
+    response_model=schemas.EmployeeRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def read_employee(
+    nip: NIP, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> schemas.EmployeeRead:
+    """One employee's master data (themself, their supervisors and admins)."""
+    return await people.read_employee(session, nip, principal=principal, rules=rules)
+
+
+@router.post(
+    "/employees/{nip}/password",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[AdminRoles],
+)
+async def reset_password(
+    nip: NIP, data: schemas.PasswordReset, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """Set a temporary password; the employee must change it at the next login."""
+    await people.reset_password(session, nip, data.password, actor=principal)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/targets",
+    status_code=201,
+    response_model=schemas.TargetRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def create_target(
+    data: schemas.TargetCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Propose an annual performance target (SKP); the supervisor approves it."""
+    target = await activities.create_target(session, data, actor=principal, rules=rules)
+    return await idem.respond(schemas.TargetRead.model_validate(target), 201)
+
+
+@router.get(
+    "/targets",
+    response_model=list[schemas.TargetRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_targets(
+    session: SessionDep, principal: CurrentPrincipal, rules: RulesDep, nip: NIP | None = None
+) -> list[schemas.TargetRead]:
+    """An employee's annual targets (default: the caller's)."""
+    targets = await activities.list_targets(session, nip or principal.username, principal, rules)
+    return [schemas.TargetRead.model_validate(t) for t in targets]
+
+
+@router.post(
+    "/targets/{target_id}/approve",
+    response_model=schemas.TargetRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def approve_target(
+    target_id: IdPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> schemas.TargetRead:
+    """The supervisor approves a subordinate's target."""
+    target = await activities.approve_target(session, target_id, actor=principal, rules=rules)
+    return schemas.TargetRead.model_validate(target)
+
+
+@router.post(
+    "/activities",
+    status_code=201,
+    response_model=schemas.ActivityRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[EmployeeRole],
+)
+async def submit_activity(
+    data: schemas.ActivityCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Log one activity of a working day; it waits for the supervisor's verification."""
+    activity = await activities.submit_activity(session, data, actor=principal, rules=rules)
+    return await idem.respond(activity, 201)
+
+
+@router.get(
+    "/activities",
+    response_model=Page[schemas.ActivityRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def list_activities(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    nip: NIP | None = None,
+    month: Annotated[str | None, Query(pattern=schemas.PERIOD_PATTERN)] = None,
+    status: schemas.ActivityStatus | None = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Page[schemas.ActivityRead]:
+    """Activities, newest first: one's own, a subordinate's, or (admins) a unit's."""
+    items, next_cursor = await activities.list_activities(
+        session,
+        actor=principal,
+        rules=rules,
+        nip=nip,
+        month=month,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page[schemas.ActivityRead](items=items, next_cursor=next_cursor)
+
+
+@router.patch(
+    "/activities/{activity_id}",
+    response_model=schemas.ActivityRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def update_activity(
+    activity_id: IdPath,
+    data: schemas.ActivityUpdate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.ActivityRead:
+    """Correct one's own activity before approval; a rejected one goes back for verification."""
+    return await activities.update_activity(
+        session, activity_id, data, actor=principal, rules=rules
+    )
+
+
+@router.put(
+    "/activities/{activity_id}/evidence",
+    response_model=schemas.ActivityRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+)
+async def attach_evidence(
+    request: Request,
+    activity_id: IdPath,
+    file: Annotated[UploadFile, File(description="PDF, JPEG or PNG")],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.ActivityRead:
+    """Attach (or replace) the evidence of one's own activity before approval."""
+    settings = request.app.state.settings
+    return await activities.attach_evidence(
+        session,
+        activity_id,
+        file,
+        actor=principal,
+        rules=rules,
+        upload_dir=settings.upload_dir,
+        max_bytes=settings.upload_max_bytes,
+    )
+
+
+@router.get(
+    "/activities/{activity_id}/evidence",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+async def read_evidence(
+    request: Request,
+    activity_id: IdPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> FileResponse:
+    """The evidence file of an activity (its employee, their supervisors and admins)."""
+    path, media_type, name = await activities.evidence_of(
+        session,
+        activity_id,
+        actor=principal,
+        rules=rules,
+        upload_dir=request.app.state.settings.upload_dir,
+    )
+    return FileResponse(path, media_type=media_type, filename=name or None)
+
+
+@router.post(
+    "/activities/{activity_id}/verify",
+    response_model=schemas.VerifyResult,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def verify_activity(
+    activity_id: IdPath,
+    data: schemas.VerifyRequest,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.VerifyResult:
+    """Approve or reject one activity (a rejection needs a reason)."""
+    return await activities.verify_activities(
+        session, [activity_id], data.decision, data.note, actor=principal, rules=rules
+    )
+
+
+@router.post(
+    "/verifications",
+    response_model=schemas.VerifyResult,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def verify_many(
+    data: schemas.BulkVerifyRequest,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.VerifyResult:
+    """Approve or reject many activities at once: all of them or none."""
+    return await activities.verify_activities(
+        session, data.activity_ids, data.decision, data.note, actor=principal, rules=rules
+    )
+
+
+@router.get(
+    "/verifications/pending",
+    response_model=list[schemas.ActivityRead],
+    responses=problem_responses(401),
+)
+async def pending_verifications(
+    session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> list[schemas.ActivityRead]:
+    """Activities waiting for the caller's verification now (own, delegated or escalated)."""
+    rows = await activities.pending_for(session, actor=principal, rules=rules)
+    return [activity for activity, _ in rows]
+
+
+@router.post(
+    "/attendance",
+    status_code=201,
+    response_model=schemas.AttendanceRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[UnitAdminRoles],
+)
+async def record_attendance(
+    data: schemas.AttendanceCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Record (or correct) one employee's attendance on one day."""
+    result = await attendance.record_attendance(session, data, actor=principal, rules=rules)
+    return await idem.respond(result, 201)
+
+
+@router.post(
+    "/attendance/import",
+    status_code=201,
+    response_model=schemas.ImportReport,
+    responses=problem_responses(401, 403, 413, 422),
+    dependencies=[UnitAdminRoles],
+)
+async def import_attendance(
+    file: Annotated[UploadFile, File(description="CSV: nip,date,status,minutes_late,...")],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.ImportReport:
+    """Attendance from the fingerprint machines' CSV: every row or none, with a per-row report."""
+    content = await _csv_bytes(file)
+    return await attendance.import_attendance(session, content, actor=principal, rules=rules)
+
+
+@router.post(
+    "/delegations",
+    status_code=201,
+    response_model=schemas.DelegationRead,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[UnitAdminRoles],
+)
+async def create_delegation(
+    data: schemas.DelegationCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Name an acting official (Plt/Plh) who verifies for a supervisor during a date range."""
+    delegation = await people.create_delegation(session, data, actor=principal)
+    body = schemas.DelegationRead(
+        id=delegation.id,
+        supervisor_nip=delegation.supervisor_nip,
+        delegate_nip=delegation.delegate_nip,
+        start_date=delegation.start_date,
+        end_date=delegation.end_date,
+    )
+    return await idem.respond(body, 201)
+
+
+@router.post(
+    "/periods/{period}/close",
+    response_model=schemas.PeriodRead,
+    responses=problem_responses(401, 403, 409, 422),
+    dependencies=[AdminRoles],
+)
+async def close_period(
+    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> schemas.PeriodRead:
+    """Close a month: its recap is frozen with the rule version in force."""
+    return await recap.close_period(session, period, actor=principal, rules=rules)
+
+
+async def _recap(
+    session: AsyncSession,
+    principal: Principal,
+    rules: Rules,
+    period: str,
+    unit_code: str | None,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> recap.RecapResult:
+    path = await domain.unit_scope(session, principal, unit_code)
+    return await recap.recap_rows(
+        session, rules, period, unit_path=path, limit=limit, cursor=cursor
+    )
+
+
+UnitCodeQuery = Annotated[str | None, Query(max_length=32, description="a unit and its sub-units")]
+
+
+@router.get(
+    "/recaps/{period}.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}, **problem_responses(401, 403, 404, 422)},
+    dependencies=[RecapReaders],
+)
+async def export_recap_xlsx(
+    request: Request,
+    period: PeriodPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    unit_code: UnitCodeQuery = None,
+) -> Response:
+    """The month's recap as a spreadsheet for payroll."""
+    result = await _recap(session, principal, rules, period, unit_code)
+    # Building a workbook of 20,000 rows takes a second or two: off the event loop.
+    body = await run_in_threadpool(
+        recap.export_xlsx, result, regency=request.app.state.config.regency.name
+    )
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="rekap-tpp-{period}.xlsx"'},
+    )
+
+
+@router.get(
+    "/recaps/{period}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404, 422)},
+    dependencies=[RecapReaders],
+)
+async def export_recap_csv(
+    period: PeriodPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    unit_code: UnitCodeQuery = None,
+) -> Response:
+    """The month's recap as CSV."""
+    result = await _recap(session, principal, rules, period, unit_code)
+    return Response(
+        recap.export_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rekap-tpp-{period}.csv"'},
+    )
+
+
+@router.get(
+    "/recaps/{period}",
+    response_model=schemas.RecapPage,
+    responses=problem_responses(400, 401, 403, 404, 422),
+    dependencies=[RecapReaders],
+)
+async def read_recap(
+    period: PeriodPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    unit_code: UnitCodeQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> schemas.RecapPage:
+    """Each employee's minutes, discipline and TPP for a month, with the reasons."""
+    result = await _recap(session, principal, rules, period, unit_code, limit=limit, cursor=cursor)
+    return schemas.RecapPage(
+        period=period,
+        closed=result.closed,
+        rule_version=result.rule.version,
+        items=[recap.to_read(r, result.rule) for r in result.rows],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/me/recap/{period}",
+    response_model=schemas.RecapRow,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[EmployeeRole],
+)
+async def my_recap(
+    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> schemas.RecapRow:
+    """The caller's own recap and TPP for a month, with the reasons."""
+    return await recap.recap_of(session, rules, period, principal.username)

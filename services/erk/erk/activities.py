@@ -1,0 +1,785 @@
+"""Targets, daily activities, evidence, verification and escalation.
+
+The hot paths (submitting and verifying activities) are Core statements: submitting is one
+INSERT ... SELECT that checks the employee, the closed month, leave or absence, the daily cap and
+the target in the same statement, and only a refused insert pays for a second query that says
+which rule was broken. Verifying loads the rows with their supervisors in one SELECT and changes
+them with one UPDATE; the audit events go in one executemany.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
+
+from erk import errors, schemas
+from erk.domain import (
+    READ_ALL_ROLES,
+    Rules,
+    acting_for,
+    audit_many,
+    check_scope,
+    chunks,
+    closed_on,
+    ensure_may_read,
+    ensure_month_open,
+    entry_open_from,
+    get_employee,
+    next_month,
+    parse_period,
+    period_of,
+    scope_path,
+    supervises,
+    verification_boundary,
+    write_scope,
+)
+from erk.models import Activity, Attendance, AuditEvent, Employee, Target, Unit
+from shared.audit import record_event
+from shared.auth import Principal
+from shared.db import UTCDateTime
+from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
+from shared.uploads import store_upload, stored_path
+
+
+async def create_target(
+    session: AsyncSession, data: schemas.TargetCreate, *, actor: Principal, rules: Rules
+) -> Target:
+    nip = data.nip or actor.username
+    employee, unit = await get_employee(session, nip)
+    if nip != actor.username:
+        scope = await write_scope(session, actor)
+        check_scope(unit.path, scope, "The employee")
+    target = Target(
+        employee_id=employee.id,
+        year=data.year,
+        title=data.title,
+        quantity=data.quantity,
+        output_unit=data.output_unit,
+        status="proposed",
+    )
+    session.add(target)
+    await session.flush()
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="target.proposed",
+        entity_type="target",
+        entity_id=target.id,
+        after={"nip": nip, "year": data.year, "title": data.title},
+    )
+    return target
+
+
+async def approve_target(
+    session: AsyncSession, target_id: int, *, actor: Principal, rules: Rules
+) -> Target:
+    row = (
+        await session.execute(
+            select(Target, Employee)
+            .join(Employee, Employee.id == Target.employee_id)
+            .where(Target.id == target_id)
+        )
+    ).first()
+    if row is None:
+        raise errors.TargetNotFoundError(f"No target {target_id}")
+    target, employee = row[0], row[1]
+    if employee.nip == actor.username:
+        raise errors.SelfVerificationError("Your supervisor approves your targets")
+    if not await supervises(session, actor, employee, rules.today):
+        raise errors.NotVerifierError("Only the employee's supervisor approves their targets")
+    target.status = "approved"
+    target.approved_by = actor.username
+    target.approved_at = rules.now
+    await session.flush()
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="target.approved",
+        entity_type="target",
+        entity_id=target.id,
+        before={"status": "proposed"},
+        after={"status": "approved"},
+    )
+    return target
+
+
+async def list_targets(
+    session: AsyncSession, nip: str, principal: Principal, rules: Rules
+) -> list[Target]:
+    employee, unit = await get_employee(session, nip)
+    await ensure_may_read(session, principal, employee, unit, today=rules.today)
+    stmt = (
+        select(Target)
+        .where(Target.employee_id == employee.id)
+        .order_by(Target.year.desc(), Target.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def targets_to_approve(
+    session: AsyncSession, *, actor: Principal, rules: Rules
+) -> list[tuple[Target, str]]:
+    """Proposed targets of the people the caller supervises today (directly or as delegate)."""
+    acting = await acting_for(session, actor.username, rules.today)
+    stmt = (
+        select(Target, Employee.name)
+        .join(Employee, Employee.id == Target.employee_id)
+        .where(
+            Target.status == "proposed",
+            Employee.supervisor_nip.in_(acting),
+            Employee.nip != actor.username,
+        )
+        .order_by(Employee.name, Target.id)
+        .limit(200)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+
+def _check_dates(rules: Rules, day: dt.date) -> None:
+    if day > rules.today:
+        raise errors.ActivityDateInFutureError(
+            f"{day.isoformat()} is after today ({rules.today.isoformat()})"
+        )
+    if day < entry_open_from(rules):
+        raise errors.EntryCutoffPassedError(
+            f"Activities of {period_of(day)} could be entered until day "
+            f"{rules.config.entry_cutoff_day} of the next month"
+        )
+
+
+async def _diagnose(
+    session: AsyncSession,
+    rules: Rules,
+    *,
+    nip: str,
+    day: dt.date,
+    minutes: int,
+    target_id: int | None,
+    exclude_id: int | None = None,
+) -> None:
+    """Say which rule refused a write (only refused writes pay for this query)."""
+    employee_id = select(Employee.id).where(Employee.nip == nip).scalar_subquery()
+    others = select(func.coalesce(func.sum(Activity.minutes), 0)).where(
+        Activity.employee_id == employee_id,
+        Activity.activity_date == day,
+        Activity.status != schemas.ActivityStatus.rejected,
+    )
+    if exclude_id is not None:
+        others = others.where(Activity.id != exclude_id)
+    row = (
+        await session.execute(
+            select(
+                employee_id.label("employee_id"),
+                select(Employee.active).where(Employee.nip == nip).scalar_subquery().label("a"),
+                closed_on(literal(day, Date())).label("closed"),
+                select(Attendance.status)
+                .where(Attendance.employee_id == employee_id, Attendance.day == day)
+                .scalar_subquery()
+                .label("attendance"),
+                others.scalar_subquery().label("logged"),
+                (
+                    select(Target.id)
+                    .where(Target.id == target_id, Target.employee_id == employee_id)
+                    .scalar_subquery()
+                    if target_id is not None
+                    else literal(None, Integer())
+                ).label("target"),
+            )
+        )
+    ).one()
+    if row.employee_id is None or not row.a:
+        raise errors.NotAnEmployeeError("Your account is not an active employee of the regency")
+    if row.closed:
+        raise errors.PeriodClosedError(f"{period_of(day)} is closed; nothing more can be logged")
+    if row.attendance in schemas.NO_WORK_STATUSES:
+        raise errors.AbsentOnDateError(
+            f"Attendance records {row.attendance} on {day.isoformat()}: no activity can be logged"
+        )
+    cap = rules.config.daily_cap_minutes
+    if int(row.logged) + minutes > cap:
+        raise errors.DailyCapExceededError(
+            f"{row.logged} minutes are already logged on {day.isoformat()}; adding {minutes} "
+            f"would pass the daily cap of {cap}",
+            logged_minutes=int(row.logged),
+            daily_cap_minutes=cap,
+        )
+    if target_id is not None and row.target is None:
+        raise errors.TargetNotFoundError(f"Target {target_id} is not one of your targets")
+
+
+_EMPLOYEE_LOCK = select(
+    func.pg_advisory_xact_lock(func.hashtext(bindparam("lock_key", type_=String())))
+)
+
+
+async def _serialize_employee(connection: AsyncConnection, nip: str) -> None:
+    """One writer per employee at a time, so two simultaneous entries cannot both pass the cap.
+
+    PostgreSQL under READ COMMITTED takes each statement's snapshot when it starts, so the lock must
+    be its own statement, before the insert; it is released at commit. SQLite needs nothing:
+    BEGIN IMMEDIATE already lets one writer in at a time.
+    """
+    if connection.dialect.name == "postgresql":
+        await connection.execute(_EMPLOYEE_LOCK, {"lock_key": f"erk-activity:{nip}"})
+
+
+def _submit_statement(*, with_target: bool) -> Any:
+    """INSERT ... SELECT that inserts only when every entry rule holds (built once, bound later)."""
+    day = bindparam("day", type_=Date())
+    logged = (
+        select(func.coalesce(func.sum(Activity.minutes), 0))
+        .where(
+            Activity.employee_id == Employee.id,
+            Activity.activity_date == day,
+            Activity.status != schemas.ActivityStatus.rejected.value,
+        )
+        .scalar_subquery()
+    )
+    conditions = [
+        Employee.nip == bindparam("nip", type_=String()),
+        Employee.active.is_(True),
+        ~closed_on(day),
+        ~exists().where(
+            Attendance.employee_id == Employee.id,
+            Attendance.day == day,
+            Attendance.status.in_([s.value for s in schemas.NO_WORK_STATUSES]),
+        ),
+        logged + bindparam("minutes", type_=Integer()) <= bindparam("cap", type_=Integer()),
+    ]
+    if with_target:
+        conditions.append(
+            exists().where(
+                Target.id == bindparam("target_id", type_=BigInteger()),
+                Target.employee_id == Employee.id,
+            )
+        )
+    source = select(
+        Employee.id,
+        day,
+        bindparam("description", type_=String()),
+        bindparam("minutes", type_=Integer()),
+        bindparam("output_quantity", type_=Integer()),
+        bindparam("output_unit", type_=String()),
+        bindparam("target_id", type_=BigInteger()),
+        literal(schemas.ActivityStatus.submitted.value, String()),
+        bindparam("created_at", type_=UTCDateTime()),
+        bindparam("updated_at", type_=UTCDateTime()),
+    ).where(*conditions)
+    return (
+        insert(Activity)
+        .from_select(
+            [
+                "employee_id",
+                "activity_date",
+                "description",
+                "minutes",
+                "output_quantity",
+                "output_unit",
+                "target_id",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            source,
+        )
+        .returning(Activity.id)
+    )
+
+
+# Built once per process: a request only binds values (no statement building, cached compile).
+_SUBMIT = {False: _submit_statement(with_target=False), True: _submit_statement(with_target=True)}
+
+
+async def submit_activity(
+    session: AsyncSession, data: schemas.ActivityCreate, *, actor: Principal, rules: Rules
+) -> schemas.ActivityRead:
+    _check_dates(rules, data.date)
+    nip = actor.username
+    now = rules.now
+    params = {
+        "nip": nip,
+        "day": data.date,
+        "minutes": data.minutes,
+        "cap": rules.config.daily_cap_minutes,
+        "description": data.description,
+        "output_quantity": data.output_quantity,
+        "output_unit": data.output_unit,
+        "target_id": data.target_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    stmt = _SUBMIT[data.target_id is not None]
+    # On the connection: with a parameter dict the ORM session would take this for a bulk insert.
+    connection = await session.connection()
+    await _serialize_employee(connection, nip)
+    activity_id = (await connection.execute(stmt, params)).scalar_one_or_none()
+    if activity_id is None:
+        await _diagnose(
+            session, rules, nip=nip, day=data.date, minutes=data.minutes, target_id=data.target_id
+        )
+        raise errors.ActivityNotPendingError("The activity could not be logged; try again")
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="activity.submitted",
+        entity_type="activity",
+        entity_id=activity_id,
+        after={"date": data.date.isoformat(), "minutes": data.minutes, "status": "submitted"},
+        occurred_at=now,
+    )
+    return schemas.ActivityRead(
+        id=activity_id,
+        nip=nip,
+        date=data.date,
+        description=data.description,
+        minutes=data.minutes,
+        output_quantity=data.output_quantity,
+        output_unit=data.output_unit,
+        target_id=data.target_id,
+        status=schemas.ActivityStatus.submitted,
+    )
+
+
+def _activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:
+    return schemas.ActivityRead(
+        id=activity.id,
+        nip=nip,
+        date=activity.activity_date,
+        description=activity.description,
+        minutes=activity.minutes,
+        output_quantity=activity.output_quantity,
+        output_unit=activity.output_unit,
+        target_id=activity.target_id,
+        status=schemas.ActivityStatus(activity.status),
+        verified_by=activity.verified_by,
+        note=activity.note,
+        escalated_to_nip=activity.escalated_to_nip,
+        has_evidence=activity.evidence_sha256 is not None,
+    )
+
+
+async def update_activity(
+    session: AsyncSession,
+    activity_id: int,
+    data: schemas.ActivityUpdate,
+    *,
+    actor: Principal,
+    rules: Rules,
+) -> schemas.ActivityRead:
+    """Correct one's own activity that is not yet approved; a rejected one is resubmitted."""
+    row = (
+        await session.execute(
+            select(Activity, Employee.nip)
+            .join(Employee, Employee.id == Activity.employee_id)
+            .where(Activity.id == activity_id)
+        )
+    ).first()
+    if row is None:
+        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
+    activity, nip = row[0], row[1]
+    if nip != actor.username:
+        raise errors.NotYourActivityError("Only the employee who logged it may change it")
+    if activity.status == schemas.ActivityStatus.approved:
+        raise errors.ActivityLockedError("This activity is already approved")
+    changes = data.model_dump(exclude_unset=True)
+    new_day = changes.get("date") or activity.activity_date
+    new_minutes = changes.get("minutes") or activity.minutes
+    target_id = changes.get("target_id", activity.target_id)
+    _check_dates(rules, activity.activity_date)
+    _check_dates(rules, new_day)
+    await _serialize_employee(await session.connection(), nip)
+    await _diagnose(
+        session,
+        rules,
+        nip=nip,
+        day=new_day,
+        minutes=new_minutes,
+        target_id=target_id,
+        exclude_id=activity.id,
+    )
+    if activity.activity_date != new_day:
+        await ensure_month_open(session, activity.activity_date)
+    before = {
+        "date": activity.activity_date.isoformat(),
+        "minutes": activity.minutes,
+        "status": activity.status,
+    }
+    values: dict[str, Any] = {
+        "activity_date": new_day,
+        "minutes": new_minutes,
+        "target_id": target_id,
+        "status": schemas.ActivityStatus.submitted.value,
+        "verified_by": None,
+        "verified_at": None,
+        "note": None,
+        "escalated_to_nip": None,
+        "updated_at": rules.now,
+    }
+    if changes.get("description"):
+        values["description"] = changes["description"]
+    for key in ("output_quantity", "output_unit"):
+        if key in changes:
+            values[key] = changes[key]
+    await session.execute(update(Activity).where(Activity.id == activity.id).values(**values))
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="activity.resubmitted" if before["status"] == "rejected" else "activity.updated",
+        entity_type="activity",
+        entity_id=activity.id,
+        before=before,
+        after={"date": new_day.isoformat(), "minutes": new_minutes, "status": "submitted"},
+    )
+    for key, value in values.items():
+        setattr(activity, key, value)
+    return _activity_read(activity, nip)
+
+
+async def _own_open_activity(
+    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+) -> Activity:
+    row = (
+        await session.execute(
+            select(Activity, Employee.nip)
+            .join(Employee, Employee.id == Activity.employee_id)
+            .where(Activity.id == activity_id)
+        )
+    ).first()
+    if row is None:
+        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
+    activity, nip = row[0], row[1]
+    if nip != actor.username:
+        raise errors.NotYourActivityError("Only the employee who logged it may change it")
+    if activity.status == schemas.ActivityStatus.approved:
+        raise errors.ActivityLockedError("This activity is already approved")
+    _check_dates(rules, activity.activity_date)
+    await ensure_month_open(session, activity.activity_date)
+    return activity
+
+
+async def attach_evidence(
+    session: AsyncSession,
+    activity_id: int,
+    upload: UploadFile,
+    *,
+    actor: Principal,
+    rules: Rules,
+    upload_dir: Path,
+    max_bytes: int,
+) -> schemas.ActivityRead:
+    """Store a PDF, JPEG or PNG (checked by content) as the evidence of one's own activity."""
+    activity = await _own_open_activity(session, activity_id, actor=actor, rules=rules)
+    stored = await store_upload(upload, upload_dir=upload_dir, max_bytes=max_bytes)
+    before = {"evidence_sha256": activity.evidence_sha256}
+    activity.evidence_sha256 = stored.sha256
+    activity.evidence_type = stored.content_type
+    activity.evidence_name = stored.filename
+    activity.updated_at = rules.now
+    await session.flush()
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="activity.evidence_attached",
+        entity_type="activity",
+        entity_id=activity.id,
+        before=before,
+        after={"evidence_sha256": stored.sha256, "content_type": stored.content_type},
+    )
+    return _activity_read(activity, actor.username)
+
+
+async def evidence_of(
+    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules, upload_dir: Path
+) -> tuple[Path, str, str]:
+    """The stored evidence file of an activity the caller may read: (path, type, name)."""
+    row = (
+        await session.execute(
+            select(Activity, Employee, Unit)
+            .join(Employee, Employee.id == Activity.employee_id)
+            .join(Unit, Unit.id == Employee.unit_id)
+            .where(Activity.id == activity_id)
+        )
+    ).first()
+    if row is None:
+        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
+    activity, employee, unit = row[0], row[1], row[2]
+    await ensure_may_read(session, actor, employee, unit, today=rules.today)
+    if activity.evidence_sha256 is None:
+        raise errors.EvidenceNotFoundError("This activity has no evidence attached")
+    path = stored_path(upload_dir, activity.evidence_sha256)
+    if not path.exists():
+        raise errors.EvidenceNotFoundError("The evidence file is missing from storage")
+    return path, activity.evidence_type or "application/octet-stream", activity.evidence_name or ""
+
+
+async def list_activities(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    rules: Rules,
+    nip: str | None,
+    month: str | None,
+    status: schemas.ActivityStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[schemas.ActivityRead], str | None]:
+    stmt = select(
+        Activity.id,
+        Activity.activity_date,
+        Activity.description,
+        Activity.minutes,
+        Activity.output_quantity,
+        Activity.output_unit,
+        Activity.target_id,
+        Activity.status,
+        Activity.verified_by,
+        Activity.note,
+        Activity.escalated_to_nip,
+        Activity.evidence_sha256,
+        Employee.nip,
+    ).join(Employee, Employee.id == Activity.employee_id)
+    if nip is None and not actor.has_any(*READ_ALL_ROLES, "unit_admin"):
+        nip = actor.username
+    if nip is not None:
+        employee, unit = await get_employee(session, nip)
+        await ensure_may_read(session, actor, employee, unit, today=rules.today)
+        stmt = stmt.where(Activity.employee_id == employee.id)
+    else:
+        scope = await scope_path(session, actor)
+        if scope is not None:
+            stmt = stmt.join(Unit, Unit.id == Employee.unit_id).where(Unit.path.startswith(scope))
+    if month is not None:
+        first = parse_period(month)
+        stmt = stmt.where(
+            Activity.activity_date >= first, Activity.activity_date < next_month(first)
+        )
+    if status is not None:
+        stmt = stmt.where(Activity.status == status.value)
+    if cursor:
+        day, last_id = decode_cursor(cursor, 2)
+        if not isinstance(day, dt.date) or not isinstance(last_id, int) or not 0 < last_id < 2**63:
+            raise InvalidCursorError("The cursor is not one this list gave out")
+    rows, next_cursor = await keyset_page(
+        session,
+        stmt,
+        keys=[Activity.activity_date, Activity.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return [
+        schemas.ActivityRead(
+            id=r.id,
+            nip=r.nip,
+            date=r.activity_date,
+            description=r.description,
+            minutes=r.minutes,
+            output_quantity=r.output_quantity,
+            output_unit=r.output_unit,
+            target_id=r.target_id,
+            status=schemas.ActivityStatus(r.status),
+            verified_by=r.verified_by,
+            note=r.note,
+            escalated_to_nip=r.escalated_to_nip,
+            has_evidence=r.evidence_sha256 is not None,
+        )
+        for r in rows
+    ], next_cursor
+
+
+async def verify_activities(
+    session: AsyncSession,
+    activity_ids: Sequence[int],
+    decision: schemas.Decision,
+    note: str | None,
+    *,
+    actor: Principal,
+    rules: Rules,
+) -> schemas.VerifyResult:
+    """Approve or reject activities, all of them or none.
+
+    The verifier is the direct supervisor (or the acting official the unit admin set for the
+    supervisor's absence); once the month's verification deadline has passed, the supervisor's own
+    supervisor (or their acting official) instead. Nobody verifies their own entries.
+    """
+    note = (note or "").strip() or None
+    if decision == schemas.Decision.rejected and note is None:
+        raise errors.RejectionNoteRequiredError("Say why the activity is rejected")
+    ids = sorted(set(activity_ids))
+    me = actor.username
+    supervisor = aliased(Employee)
+    rows = (
+        await session.execute(
+            select(
+                Activity.id,
+                Activity.status,
+                Activity.activity_date,
+                Employee.nip,
+                Employee.supervisor_nip,
+                supervisor.supervisor_nip.label("grand_nip"),
+                closed_on(Activity.activity_date).label("closed"),
+                Activity.evidence_sha256,
+            )
+            .join(Employee, Employee.id == Activity.employee_id)
+            .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
+            .where(Activity.id.in_(ids))
+        )
+    ).all()
+    missing = sorted(set(ids) - {r.id for r in rows})
+    if missing:
+        raise errors.ActivityNotFoundError(
+            f"No activity with id {', '.join(map(str, missing))}", missing_ids=missing
+        )
+    boundary = verification_boundary(rules)
+    acting: set[str] | None = None
+    for r in rows:
+        if r.nip == me:
+            raise errors.SelfVerificationError(f"Activity {r.id} is your own")
+        if r.closed:
+            raise errors.PeriodClosedError(f"Activity {r.id} belongs to a closed month")
+        if r.status != schemas.ActivityStatus.submitted:
+            raise errors.ActivityNotPendingError(f"Activity {r.id} is already {r.status}")
+        if (
+            decision == schemas.Decision.approved
+            and rules.config.evidence_required
+            and r.evidence_sha256 is None
+        ):
+            raise errors.EvidenceMissingError(f"Activity {r.id} has no evidence attached yet")
+        responsible = r.supervisor_nip
+        if r.activity_date < boundary and r.grand_nip is not None:
+            responsible = r.grand_nip
+        if responsible == me:
+            continue
+        if acting is None:
+            acting = await acting_for(session, me, rules.today)
+        if responsible not in acting:
+            raise errors.NotVerifierError(
+                f"Activity {r.id} is verified by {responsible or 'nobody registered'}"
+            )
+    result = await session.execute(
+        update(Activity)
+        .where(Activity.id.in_(ids), Activity.status == schemas.ActivityStatus.submitted.value)
+        .values(
+            status=decision.value,
+            verified_by=me,
+            verified_at=rules.now,
+            note=note,
+            updated_at=rules.now,
+        )
+    )
+    if result.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise errors.ActivityNotPendingError("Another verifier acted on these activities first")
+    await audit_many(
+        session,
+        actor,
+        action=f"activity.{decision.value}",
+        entity_type="activity",
+        items=[(i, {"status": "submitted"}, {"status": decision.value, "note": note}) for i in ids],
+    )
+    return schemas.VerifyResult(decision=decision, activity_ids=ids)
+
+
+async def pending_for(
+    session: AsyncSession, *, actor: Principal, rules: Rules, limit: int = 200
+) -> list[tuple[schemas.ActivityRead, str]]:
+    """Activities waiting for the caller's verification now, with the employee's name."""
+    acting = await acting_for(session, actor.username, rules.today)
+    boundary = verification_boundary(rules)
+    supervisor = aliased(Employee)
+    stmt = (
+        select(Activity, Employee.nip, Employee.name)
+        .join(Employee, Employee.id == Activity.employee_id)
+        .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
+        .where(
+            Activity.status == schemas.ActivityStatus.submitted.value,
+            Employee.nip != actor.username,
+            ~closed_on(Activity.activity_date),
+            or_(
+                and_(Activity.activity_date >= boundary, Employee.supervisor_nip.in_(acting)),
+                and_(Activity.activity_date < boundary, supervisor.supervisor_nip.in_(acting)),
+                and_(
+                    Activity.activity_date < boundary,
+                    supervisor.supervisor_nip.is_(None),
+                    Employee.supervisor_nip.in_(acting),
+                ),
+            ),
+        )
+        .order_by(Employee.name, Activity.activity_date, Activity.id)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [(_activity_read(r[0], r[1]), r[2]) for r in rows]
+
+
+ESCALATION_LOCK_KEY = 0x65726B5F657363  # "erk_esc"
+
+
+async def escalate_overdue(session: AsyncSession, rules: Rules) -> int:
+    """Mark pending activities past the deadline as escalated to the supervisor's supervisor.
+
+    On PostgreSQL one replica at a time does it (a transaction-level advisory lock); the others
+    skip the run.
+    """
+    if (await session.connection()).dialect.name == "postgresql":
+        locked = await session.scalar(select(func.pg_try_advisory_xact_lock(ESCALATION_LOCK_KEY)))
+        if not locked:
+            return 0
+    boundary = verification_boundary(rules)
+    supervisor = aliased(Employee)
+    rows = (
+        await session.execute(
+            select(Activity.id, supervisor.supervisor_nip)
+            .join(Employee, Employee.id == Activity.employee_id)
+            .join(supervisor, supervisor.nip == Employee.supervisor_nip)
+            .where(
+                Activity.status == schemas.ActivityStatus.submitted.value,
+                Activity.activity_date < boundary,
+                Activity.escalated_to_nip.is_(None),
+                supervisor.supervisor_nip.is_not(None),
+            )
+            .limit(5000)
+        )
+    ).all()
+    by_target: dict[str, list[int]] = {}
+    for activity_id, grand in rows:
+        by_target.setdefault(str(grand), []).append(int(activity_id))
+    for grand, ids in by_target.items():
+        for chunk in chunks(ids, 500):
+            await session.execute(
+                update(Activity)
+                .where(Activity.id.in_(chunk), Activity.escalated_to_nip.is_(None))
+                .values(escalated_to_nip=grand)
+            )
+    await audit_many(
+        session,
+        "system",
+        action="activity.escalated",
+        entity_type="activity",
+        items=[(i, None, {"escalated_to": g}) for g, ids in by_target.items() for i in ids],
+    )
+    return len(rows)

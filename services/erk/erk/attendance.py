@@ -1,0 +1,188 @@
+"""Attendance and discipline: one day at a time, or the fingerprint machines' CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erk import errors, schemas
+from erk.domain import (
+    Rules,
+    audit_many,
+    check_scope,
+    chunks,
+    ensure_month_open,
+    get_employee,
+    period_of,
+    read_csv,
+    reject_import,
+    write_scope,
+)
+from erk.models import Attendance, AuditEvent, Employee, Period, Unit
+from shared.audit import record_event
+from shared.auth import Principal
+
+
+async def record_attendance(
+    session: AsyncSession, data: schemas.AttendanceCreate, *, actor: Principal, rules: Rules
+) -> schemas.AttendanceRead:
+    if data.date > rules.today:
+        raise errors.ActivityDateInFutureError("Attendance cannot be recorded ahead of the day")
+    employee, unit = await get_employee(session, data.nip)
+    check_scope(unit.path, await write_scope(session, actor), "The employee")
+    await ensure_month_open(session, data.date)
+    current = await session.scalar(
+        select(Attendance).where(Attendance.employee_id == employee.id, Attendance.day == data.date)
+    )
+    before = None
+    if current is None:
+        current = Attendance(employee_id=employee.id, day=data.date)
+        session.add(current)
+    else:
+        before = {
+            "status": current.status,
+            "minutes_late": current.minutes_late,
+            "minutes_early": current.minutes_early,
+        }
+    current.status = data.status.value
+    current.minutes_late = data.minutes_late
+    current.minutes_early = data.minutes_early
+    current.updated_at = rules.now
+    await session.flush()
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="attendance.recorded",
+        entity_type="attendance",
+        entity_id=f"{data.nip}:{data.date.isoformat()}",
+        before=before,
+        after={
+            "status": data.status.value,
+            "minutes_late": data.minutes_late,
+            "minutes_early": data.minutes_early,
+        },
+    )
+    return schemas.AttendanceRead(
+        nip=data.nip,
+        date=data.date,
+        status=data.status,
+        minutes_late=data.minutes_late,
+        minutes_early=data.minutes_early,
+    )
+
+
+async def import_attendance(
+    session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
+) -> schemas.ImportReport:
+    """Attendance from the fingerprint machines' CSV (nip,date,status,minutes_late,minutes_early):
+    every row or none."""
+    scope = await write_scope(session, actor)
+    rows = read_csv(content, ("nip", "date", "status"))
+    nips = sorted({r.get("nip", "") for r in rows})
+    people: dict[str, tuple[int, str]] = {}
+    for chunk in chunks(nips, 500):
+        found = await session.execute(
+            select(Employee.nip, Employee.id, Unit.path)
+            .join(Unit, Unit.id == Employee.unit_id)
+            .where(Employee.nip.in_(chunk))
+        )
+        people.update({r.nip: (r.id, r.path) for r in found})
+    closed = [
+        (r.start_date, r.end_date)
+        for r in (await session.execute(select(Period.start_date, Period.end_date))).all()
+    ]
+    statuses = {s.value for s in schemas.AttendanceStatus}
+    report: list[schemas.ImportRowError] = []
+    parsed: dict[tuple[int, dt.date], dict[str, Any]] = {}
+    for number, row in enumerate(rows, start=2):
+        problems = []
+        nip = row.get("nip", "")
+        person = people.get(nip)
+        if person is None:
+            problems.append("NIP is not a registered employee")
+        elif scope is not None and not person[1].startswith(scope):
+            problems.append("employee is outside the unit you administer")
+        try:
+            day = dt.date.fromisoformat(row.get("date", ""))
+            if day > rules.today:
+                problems.append("date lies in the future")
+            if any(start <= day <= end for start, end in closed):
+                problems.append(f"{period_of(day)} is closed")
+        except ValueError:
+            day = dt.date.min
+            problems.append("date must be written YYYY-MM-DD")
+        status = row.get("status", "").lower()
+        if status not in statuses:
+            problems.append(f"status must be one of {', '.join(sorted(statuses))}")
+        minutes: list[int] = []
+        for column in ("minutes_late", "minutes_early"):
+            try:
+                value = int(row.get(column) or 0)
+                if not 0 <= value <= 1440:
+                    raise ValueError
+                minutes.append(value)
+            except ValueError:
+                minutes.append(0)
+                problems.append(f"{column} must be a whole number from 0 to 1440")
+        if person is not None and (person[0], day) in parsed:
+            problems.append("the same employee and date appear twice")
+        if problems:
+            report.append(schemas.ImportRowError(row=number, nip=nip or None, errors=problems))
+            continue
+        assert person is not None
+        parsed[(person[0], day)] = {
+            "employee_id": person[0],
+            "day": day,
+            "status": status,
+            "minutes_late": minutes[0],
+            "minutes_early": minutes[1],
+            "updated_at": rules.now,
+            "nip": nip,
+        }
+    if report:
+        raise reject_import(report)
+    existing: dict[tuple[int, dt.date], Attendance] = {}
+    ids = sorted({k[0] for k in parsed})
+    days = [k[1] for k in parsed]
+    for chunk in chunks(ids, 500):
+        records = await session.scalars(
+            select(Attendance).where(
+                Attendance.employee_id.in_(chunk),
+                Attendance.day >= min(days),
+                Attendance.day <= max(days),
+            )
+        )
+        existing.update({(a.employee_id, a.day): a for a in records})
+    new_rows = []
+    events: list[tuple[int | str, dict[str, Any] | None, dict[str, Any] | None]] = []
+    for key, values in parsed.items():
+        after = {k: values[k] for k in ("status", "minutes_late", "minutes_early")}
+        entity = f"{values['nip']}:{values['day'].isoformat()}"
+        current = existing.get(key)
+        if current is None:
+            new_rows.append({k: v for k, v in values.items() if k != "nip"})
+            events.append((entity, None, after))
+        else:
+            before = {
+                "status": current.status,
+                "minutes_late": current.minutes_late,
+                "minutes_early": current.minutes_early,
+            }
+            current.status = values["status"]
+            current.minutes_late = values["minutes_late"]
+            current.minutes_early = values["minutes_early"]
+            current.updated_at = rules.now
+            events.append((entity, before, after))
+    if new_rows:
+        await session.execute(insert(Attendance), new_rows)
+    await session.flush()
+    await audit_many(
+        session, actor, action="attendance.imported", entity_type="attendance", items=events
+    )
+    return schemas.ImportReport(
+        imported=len(parsed), created=len(new_rows), updated=len(parsed) - len(new_rows)
+    )

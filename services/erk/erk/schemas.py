@@ -1,0 +1,252 @@
+"""e-RK's request and response bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shared.validators import NIP
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Quantity = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class ActivityStatus(StrEnum):
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Decision(StrEnum):
+    approved = "approved"
+    rejected = "rejected"
+
+
+class AttendanceStatus(StrEnum):
+    present = "present"
+    leave = "leave"
+    sick = "sick"
+    duty_travel = "duty_travel"
+    absent = "absent"
+
+
+# Days on which nobody may log work: leave, sick leave and unexcused absence (duty travel is work).
+NO_WORK_STATUSES = (AttendanceStatus.leave, AttendanceStatus.sick, AttendanceStatus.absent)
+
+
+def _has_bad_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_bad_text(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_bad_text(v) for v in value)
+    return False
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        # Lone surrogates and NUL cannot be stored as UTF-8 text: refuse them as a 422.
+        if _has_bad_text(data):
+            raise ValueError("text contains characters that cannot be stored (surrogates or NUL)")
+        return data
+
+
+class UnitCreate(Body):
+    code: Code
+    name: str = Field(min_length=2, max_length=200)
+    parent_code: Code | None = None
+
+
+class UnitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    path: str
+
+
+class EmployeeCreate(Body):
+    nip: NIP
+    name: str = Field(min_length=2, max_length=200)
+    unit_code: Code
+    position: str = Field(default="", max_length=200)
+    job_class: int = Field(ge=1, le=17)
+    rank: str = Field(default="", max_length=8, description="golongan, e.g. III/a")
+    supervisor_nip: NIP | None = None
+    tpp_base_idr: int = Field(ge=0, le=1_000_000_000)
+    active: bool = True
+
+
+class EmployeeRead(BaseModel):
+    nip: str
+    name: str
+    unit_code: str
+    position: str
+    job_class: int
+    rank: str
+    supervisor_nip: str | None
+    tpp_base_idr: int | None = Field(
+        description="personal pay data: shown to the employee and to HR, not to supervisors"
+    )
+    active: bool
+
+
+class ImportRowError(BaseModel):
+    row: int
+    nip: str | None
+    errors: list[str]
+
+
+class ImportReport(BaseModel):
+    imported: int
+    created: int
+    updated: int
+
+
+class TargetCreate(Body):
+    nip: NIP | None = Field(default=None, description="default: the caller")
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=3, max_length=500)
+    quantity: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    output_unit: str | None = Field(default=None, max_length=50)
+
+
+class TargetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    year: int
+    title: str
+    quantity: int | None
+    output_unit: str | None
+    status: str
+    approved_by: str | None
+
+
+class ActivityCreate(Body):
+    date: dt.date
+    description: str = Field(min_length=3, max_length=2000)
+    minutes: int = Field(gt=0, le=1440, description="whole minutes, more than zero")
+    output_quantity: Quantity | None = None
+    output_unit: str | None = Field(default=None, max_length=50)
+    target_id: Id | None = None
+
+
+class ActivityUpdate(Body):
+    date: dt.date | None = None
+    description: str | None = Field(default=None, min_length=3, max_length=2000)
+    minutes: int | None = Field(default=None, gt=0, le=1440)
+    output_quantity: Quantity | None = None
+    output_unit: str | None = Field(default=None, max_length=50)
+    target_id: Id | None = None
+
+
+class ActivityRead(BaseModel):
+    id: int
+    nip: str
+    date: dt.date
+    description: str
+    minutes: int
+    output_quantity: int | None
+    output_unit: str | None
+    target_id: int | None
+    status: ActivityStatus
+    verified_by: str | None = None
+    note: str | None = None
+    escalated_to_nip: str | None = None
+    has_evidence: bool = False
+
+
+class VerifyRequest(Body):
+    decision: Decision
+    note: str | None = Field(default=None, max_length=500)
+
+
+class BulkVerifyRequest(Body):
+    activity_ids: list[Id] = Field(min_length=1, max_length=500)
+    decision: Decision
+    note: str | None = Field(default=None, max_length=500)
+
+
+class VerifyResult(BaseModel):
+    decision: Decision
+    activity_ids: list[int]
+
+
+class AttendanceCreate(Body):
+    nip: NIP
+    date: dt.date
+    status: AttendanceStatus
+    minutes_late: int = Field(default=0, ge=0, le=1440)
+    minutes_early: int = Field(default=0, ge=0, le=1440)
+
+
+class AttendanceRead(BaseModel):
+    nip: str
+    date: dt.date
+    status: AttendanceStatus
+    minutes_late: int
+    minutes_early: int
+
+
+class DelegationCreate(Body):
+    supervisor_nip: NIP
+    delegate_nip: NIP
+    start_date: dt.date
+    end_date: dt.date
+
+
+class DelegationRead(BaseModel):
+    id: int
+    supervisor_nip: str
+    delegate_nip: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+class RecapRow(BaseModel):
+    nip: str
+    name: str
+    unit_code: str
+    working_days: int
+    standard_minutes: int
+    verified_minutes: int
+    performance_pct: float
+    discipline_pct: float
+    tpp_base_idr: int
+    tpp_performance_idr: int
+    tpp_discipline_idr: int
+    tpp_total_idr: int
+    explanation: list[str]
+
+
+class RecapPage(BaseModel):
+    period: str
+    closed: bool
+    rule_version: str
+    items: list[RecapRow]
+    next_cursor: str | None = None
+
+
+class PeriodRead(BaseModel):
+    period: str
+    working_days: int
+    rule_version: str
+    employees: int
+    closed_at: dt.datetime
+
+
+class PasswordReset(Body):
+    password: str = Field(min_length=8, max_length=256)

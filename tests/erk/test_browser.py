@@ -1,0 +1,140 @@
+"""The pages in a real headless Chromium, on a phone-sized screen, without JavaScript."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from .conftest import CHIEF, STAFF, Erk
+
+pytestmark = pytest.mark.browser
+TODAY = dt.date(2025, 3, 12)
+PHONE = {"width": 375, "height": 740}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def served(erk: Erk) -> AsyncIterator[tuple[Erk, str]]:
+    """The app on a real port, served on the test's own event loop."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(erk.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield erk, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _fits_phone(page: object) -> None:
+    overflow = await page.evaluate(  # type: ignore[attr-defined]
+        "document.documentElement.scrollWidth - window.innerWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+
+
+async def test_employee_and_supervisor_in_the_browser(
+    served: tuple[Erk, str], browser: Any
+) -> None:
+    erk, base = served
+    await erk.tree()
+    erk.at(TODAY)
+    assert (await erk.log(STAFF, TODAY - dt.timedelta(days=1), 90, "Rapat staf")).status_code == 201
+    await erk.login(STAFF)
+    await erk.login(CHIEF)
+    staff = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await staff.new_page()
+    await page.goto(f"{base}/aktivitas")
+    await page.get_by_label("NIP").fill(STAFF)
+    await page.get_by_label("Kata sandi").fill("sandi-awal-123")
+    await page.get_by_role("button", name="Masuk").click()
+    # First login: the temporary password must be changed before anything else.
+    assert page.url.endswith("/ganti-sandi")
+    await page.get_by_label("Kata sandi saat ini").fill("sandi-awal-123")
+    await page.get_by_label("Kata sandi baru (paling sedikit 8 karakter)").fill("rahasia-99")
+    await page.get_by_label("Ulangi kata sandi baru").fill("rahasia-99")
+    await page.get_by_role("button", name="Simpan kata sandi").click()
+    assert page.url.endswith("/aktivitas")
+    await _fits_phone(page)
+    await page.get_by_label("Uraian kegiatan").fill("Menyusun telaah staf")
+    await page.get_by_label("Lama (menit)").fill("120")
+    await page.get_by_role("button", name="Simpan aktivitas").click()
+    assert "Aktivitas tersimpan" in await page.content()
+    # Yesterday's entry, one tap away.
+    await page.get_by_role("button", name="Salin").first.click()
+    assert "tercatat 210 dari batas 450 menit" in await page.content()
+
+    chief = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page2 = await chief.new_page()
+    await page2.goto(f"{base}/login")
+    await page2.get_by_label("NIP").fill(CHIEF)
+    await page2.get_by_label("Kata sandi").fill("sandi-awal-123")
+    await page2.get_by_role("button", name="Masuk").click()
+    await page2.goto(f"{base}/verifikasi")
+    # Forced password change applies to the chief too.
+    assert page2.url.endswith("/ganti-sandi")
+    await page2.get_by_label("Kata sandi saat ini").fill("sandi-awal-123")
+    await page2.get_by_label("Kata sandi baru (paling sedikit 8 karakter)").fill("rahasia-88")
+    await page2.get_by_label("Ulangi kata sandi baru").fill("rahasia-88")
+    await page2.get_by_role("button", name="Simpan kata sandi").click()
+    await page2.goto(f"{base}/verifikasi")
+    assert await page2.locator('input[name="aktivitas"]').count() == 3
+    await _fits_phone(page2)
+    await page2.get_by_role("button", name="Setujui yang dipilih").click()
+    assert "3 aktivitas disetujui" in await page2.content()
+
+    await page.goto(f"{base}/bulan-saya?bulan=2025-03")
+    content = await page.content()
+    assert "Mengapa jumlahnya demikian" in content
+    assert await page.locator("td.tone-sebagian").count() == 2
+    await _fits_phone(page)
+    await staff.close()
+    await chief.close()
+
+
+async def test_admin_recap_and_imports_in_the_browser(
+    served: tuple[Erk, str], browser: Any
+) -> None:
+    erk, base = served
+    await erk.tree()
+    erk.at(TODAY)
+    context = await browser.new_context(viewport=PHONE, locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("NIP").fill("bkpsdm")
+    await page.get_by_label("Kata sandi").fill("password-123")
+    await page.get_by_role("button", name="Masuk").click()
+    await page.goto(f"{base}/rekap?bulan=2025-02")
+    assert "Kinerja per unit" in await page.content()
+    assert await page.locator("ul.bars li").count() >= 3
+    await _fits_phone(page)
+    await page.goto(f"{base}/impor")
+    await page.get_by_label("Berkas CSV kehadiran").set_input_files(
+        files=[
+            {
+                "name": "absen.csv",
+                "mimeType": "text/csv",
+                "buffer": b"nip,date,status\n123,2025-03-01,hadir\n",
+            }
+        ]
+    )
+    await page.get_by_role("button", name="Impor kehadiran").click()
+    content = await page.content()
+    assert "tidak ada data yang diimpor" in content
+    assert await page.locator("table tbody tr").count() == 1
+    await context.close()

@@ -1,0 +1,76 @@
+"""The hot paths count their database round trips: a regression here costs every regency."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from .conftest import CHIEF, STAFF, Erk
+
+
+@contextmanager
+def statements(erk: Erk) -> Iterator[list[str]]:
+    seen: list[str] = []
+    engine = erk.app.state.db.engine.sync_engine
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _work(seen: list[str]) -> list[str]:
+    return [s for s in seen if s not in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")]
+
+
+async def test_submitting_an_activity_is_two_statements(erk: Erk, backend: str) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 12))
+    await erk.login(STAFF)
+    with statements(erk) as seen:
+        r = await erk.log(STAFF, dt.date(2025, 3, 10), 60)
+    assert r.status_code == 201
+    # PostgreSQL first takes the employee's transaction lock (SQLite's BEGIN IMMEDIATE does that);
+    # then the checked insert and the audit event.
+    lock = ["SELECT"] if backend == "postgres" else []
+    assert _work(seen) == [*lock, "INSERT", "INSERT"], seen
+
+
+async def test_bulk_verification_is_three_statements(erk: Erk) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 12))
+    ids = [(await erk.log(STAFF, dt.date(2025, 3, d), 60)).json()["id"] for d in (10, 11, 12)]
+    headers = await erk.login(CHIEF)
+    with statements(erk) as seen:
+        r = await erk.client.post(
+            "/api/v1/verifications",
+            json={"activity_ids": ids, "decision": "approved"},
+            headers=headers,
+        )
+    assert r.status_code == 200
+    # rows with their supervisors, one UPDATE, the audit events in one executemany
+    assert _work(seen) == ["SELECT", "UPDATE", "INSERT"], seen
+
+
+async def test_simultaneous_entries_cannot_pass_the_daily_cap_together(erk: Erk) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 12))
+    await erk.login(STAFF)
+    results = await asyncio.gather(
+        *(erk.log(STAFF, dt.date(2025, 3, 10), 100, f"Kegiatan {i}") for i in range(6))
+    )
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201, 201, 201, 201, 422, 422], [r.text for r in results]
+    listed = await erk.client.get(
+        "/api/v1/activities", params={"limit": 50}, headers=await erk.login(STAFF)
+    )
+    assert sum(a["minutes"] for a in listed.json()["items"]) == 400
