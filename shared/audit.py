@@ -123,18 +123,30 @@ async def record_event(
     else:
         name, actor_role = actor or SYSTEM_ACTOR, role or (SYSTEM_ACTOR if actor is None else "")
     await session.execute(
-        insert(model).values(
-            occurred_at=occurred_at or utcnow(),
-            actor=name,
-            actor_role=actor_role,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-            request_id=request_id_var.get(),
-        )
+        _insert_of(model),
+        {
+            "occurred_at": occurred_at or utcnow(),
+            "actor": name,
+            "actor_role": actor_role,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "before": before,
+            "after": after,
+            "request_id": request_id_var.get(),
+        },
     )
+
+
+_INSERTS: dict[type[AuditEventMixin], Any] = {}
+
+
+def _insert_of(model: type[AuditEventMixin]) -> Any:
+    """One INSERT per table, built once: on the hot path only the parameters change."""
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(model)
+    return stmt
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ async def test_above_threshold_upload_track_queue_and_revoked_verification(
     assert "Perlu mengajukan izin" in await page.locator("#keputusan").inner_text()
     await page.get_by_role("button", name="Ajukan permohonan").click()
     await page.wait_for_url(re.compile(r".*/berkas/\d+$"))
-    await page.get_by_label("Dokumen", exact=True).select_option("ktp")
+    await page.get_by_label("Jenis dokumen").select_option("ktp")
     await page.get_by_label("Berkas (PDF, JPEG atau PNG)").set_input_files(
         files=[{"name": "ktp.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}]
     )
@@ -144,3 +144,71 @@ async def test_statistics_page_draws_the_chart(live_service: Any, page: Any) -> 
     assert await rows.count() == 4
     width = await page.locator(".chart-sla").first.evaluate("e => e.getBoundingClientRect().width")
     assert width > 0
+
+
+NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+async def test_filing_errors_in_indonesian_linked_to_fields_without_javascript(
+    live_service: Any, browser: Any
+) -> None:
+    live = await live_service("hayu")
+    await add_account(live.app, "siti", ["business_owner"])
+    context = await browser.new_context(
+        locale="id-ID", viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    await _login(page, live.url, "siti")
+    await page.goto(live.url + "/lapor")
+    await _fill_filing(page, "Rp 750.000.000")
+    await page.get_by_label("NIK pemilik").fill("12345")
+    await page.get_by_label("Nomor telepon").fill("12")
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+
+    summary = page.locator("#kesalahan")
+    text = await summary.inner_text()
+    assert "NIK pemilik: harus tepat 16 angka" in text
+    assert "Nomor telepon: bukan nomor telepon Indonesia yang valid" in text
+    assert "Modal usaha" not in text  # "Rp 750.000.000" is understood
+    assert not re.search(r"\b(must|should|valid integer|String)\b", text)
+    assert await summary.get_by_role("link", name=re.compile("NIK pemilik")).get_attribute(
+        "href"
+    ) == ("#nik")
+    assert await page.locator("#nik").get_attribute("aria-invalid") == "true"
+    assert await page.locator("#name").get_attribute("aria-invalid") is None
+    assert await page.get_by_label("Nama usaha").input_value() == "Warung Sari Rasa"
+    assert await page.evaluate(NO_OVERFLOW)
+    await context.close()
+
+
+async def test_phone_layout_has_no_horizontal_overflow(live_service: Any, page: Any) -> None:
+    live = await live_service("hayu")
+    await add_account(live.app, "siti", ["business_owner"])
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        owner = await bearer(client, "siti")
+        created = (
+            await client.post("/api/v1/applications", json=filing(capital_idr=1), headers=owner)
+        ).json()
+        await client.post(
+            "/api/v1/applications", json=filing(capital_idr=900_000_000), headers=owner
+        )
+    await _login(page, live.url, "siti")
+    long_number = "00001/SIUP/3273/DPMPTSP/XI/2026-TIDAK-ADA-NOMOR-SEPANJANG-INI"
+    for path in (
+        "/",
+        "/lapor",
+        "/berkas",
+        "/statistik",
+        f"/lacak?kode={created['tracking_code']}",
+        f"/verify/{created['registration_number']}",
+        f"/verify/{long_number}",
+    ):
+        await page.goto(live.url + path)
+        assert await page.evaluate(NO_OVERFLOW), path
+        assert await page.locator("h1").count() == 1, path
+    # On a phone the list of files is a stack of cards, each value labelled.
+    await page.goto(live.url + "/berkas")
+    cell = page.locator("td[data-label='Kode lacak']").first
+    assert await cell.evaluate("e => getComputedStyle(e).display") == "block"
+    assert await cell.evaluate("e => getComputedStyle(e, '::before').content") == '"Kode lacak"'

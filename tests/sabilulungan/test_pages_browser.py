@@ -159,3 +159,91 @@ async def test_nphd_verification_page_opens_from_the_qr(live_service: Any, page:
     assert "Tanda tangan digital QR sah" in text
     assert "Rp9.000.000" in text
     assert "Perkumpulan Warga Sauyunan" in text
+
+
+NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+async def test_apply_errors_in_indonesian_linked_to_fields_without_javascript(
+    live_service: Any, browser: Any
+) -> None:
+    live = await live_service("sabilulungan")
+    await add_account(live.app, "pemohon", ["applicant"], name="pemohon")
+    context = await browser.new_context(
+        locale="id-ID", viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    await _login(page, live.url, "pemohon", "/ajukan")
+    await page.get_by_label("Jenis bantuan").select_option("bansos")
+    await page.get_by_label("Judul usulan").fill("Bantuan alat bantu dengar")
+    await page.get_by_label("Tujuan penggunaan dana").fill("Alat bantu dengar untuk lansia")
+    await page.get_by_label("Jumlah yang diusulkan").fill("2.500.000")
+    await page.get_by_label("Uraian 1").fill("Alat bantu dengar")
+    await page.get_by_label("Jumlah 1 (Rp)").fill("2.500.000")
+    await page.get_by_label("Pemohon adalah").select_option("individual")
+    await page.get_by_label("Nama pemohon").fill("Ibu Rukmini")
+    await page.get_by_label("NIK (wajib untuk perorangan)").fill("32730152")
+    await page.get_by_label("Alamat", exact=True).fill("Jl. Dahlia No. 9, Bandung")
+    await page.get_by_label("Kode wilayah desa/kelurahan").fill("32.73.01.1001")
+    await page.get_by_label("Nomor telepon").fill("12")
+    await page.get_by_role("button", name="Kirim usulan").click()
+    await page.wait_for_load_state()
+
+    summary = page.locator("#kesalahan")
+    text = await summary.inner_text()
+    assert "NIK: harus tepat 16 angka" in text
+    assert "Nomor telepon: bukan nomor telepon Indonesia yang valid" in text
+    assert not re.search(r"\b(must|should|String|Value error)\b", text)
+    link = summary.get_by_role("link", name=re.compile("Nomor telepon"))
+    assert await link.get_attribute("href") == "#phone"
+    assert await page.locator("#phone").get_attribute("aria-invalid") == "true"
+    assert await page.get_by_label("Judul usulan").input_value() == "Bantuan alat bantu dengar"
+    assert await page.get_by_label("Jumlah 1 (Rp)").input_value() == "2.500.000"
+    assert await page.evaluate(NO_OVERFLOW)
+    await context.close()
+
+
+async def test_ledger_and_queue_fit_a_phone(live_service: Any, page: Any) -> None:
+    live = await live_service("sabilulungan")
+    for username, roles in (("pemohon", ["applicant"]), ("tapd", ["tapd"]), ("kepala", ["head"])):
+        await add_account(live.app, username, roles, name=username)
+    async with client_for(live.app) as client:
+        tapd = await bearer(client, "tapd")
+        await client.post(
+            "/api/v1/budgets",
+            json={"fiscal_year": YEAR, "kind": "hibah", "ceiling_idr": 80_000_000},
+            headers=tapd,
+        )
+        body = {
+            "kind": "hibah",
+            "fiscal_year": YEAR,
+            "title": "Renovasi gedung serbaguna perkumpulan warga",
+            "purpose": "Renovasi",
+            "requested_amount_idr": 125_000_000,
+            "budget_lines": [{"description": "Bahan", "amount_idr": 125_000_000}],
+            "applicant": {
+                "type": "organization",
+                "name": "Perkumpulan Warga Sauyunan Sejahtera Bersama",
+                "legal_entity_number": "AHU-0099.AH.01.07.2021",
+                "address": "Jl. Braga No. 1, Bandung",
+                "region_code": "32.73.01.1001",
+                "phone": "0224201111",
+            },
+        }
+        pemohon = await bearer(client, "pemohon")
+        r = await client.post("/api/v1/proposals", json=body, headers=pemohon)
+        assert r.status_code == 201, r.text
+
+    await page.goto(f"{live.url}/transparansi?tahun={YEAR}")
+    assert await page.evaluate(NO_OVERFLOW)
+    amount = page.locator("td[data-label='Diusulkan']").first
+    assert await amount.inner_text() == "Rp125.000.000"
+    # An amount is never broken in the middle: it stays on one line.
+    line = await amount.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert await amount.evaluate("e => e.getBoundingClientRect().height") < 2 * line + 16
+
+    await _login(page, live.url, "kepala", "/antrian")
+    assert await page.title() == "Antrian kerja — Kota Contoh"
+    assert await page.locator("header #decree_number").count() == 0
+    assert await page.locator("main #decree_number").count() == 1
+    assert await page.evaluate(NO_OVERFLOW)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -10,45 +11,96 @@ from pydantic import ValidationError
 
 from hayu import certificates, domain, oversight
 from hayu.config import RISK_LABELS
-from hayu.dependencies import ContextDep
+from hayu.dependencies import ApplicationId, ContextDep
 from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep, utcnow
+from shared.pesan import FieldError, field_errors, problem_id
 from shared.problems import AppError
 from shared.web import render, root_of
 
 router = APIRouter(include_in_schema=False)
 
-FIELD_LABELS = {
-    "permit_type_code": "Jenis perizinan",
-    "name": "Nama",
-    "nik": "NIK",
-    "phone": "Nomor telepon",
-    "kbli_codes": "Kode KBLI",
-    "address": "Alamat usaha",
-    "region_code": "Kode wilayah",
-    "capital_idr": "Modal usaha",
-    "workforce": "Jumlah tenaga kerja",
-    "username": "Nama pengguna",
-    "password": "Kata sandi",
-    "full_name": "Nama lengkap",
+# Form field id and its label, by the last matching part of a pydantic error location.
+FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("permit_type_code",): ("permit_type_code", "Jenis perizinan"),
+    ("business", "name"): ("name", "Nama usaha"),
+    ("owner", "name"): ("owner_name", "Nama pemilik"),
+    ("nik",): ("nik", "NIK pemilik"),
+    ("phone",): ("phone", "Nomor telepon"),
+    ("kbli_codes",): ("kbli_codes", "Kode KBLI"),
+    ("address",): ("address", "Alamat usaha"),
+    ("region_code",): ("region_code", "Kode wilayah"),
+    ("capital_idr",): ("capital_idr", "Modal usaha"),
+    ("workforce",): ("workforce", "Jumlah tenaga kerja"),
+    ("username",): ("username", "Nama pengguna"),
+    ("password",): ("password", "Kata sandi"),
+    ("full_name",): ("full_name", "Nama lengkap"),
+    ("note",): ("note", "Catatan"),
+    ("inspection_date",): ("inspection_date", "Tanggal pemeriksaan"),
+    ("findings",): ("findings", "Hasil pemeriksaan"),
 }
+
+
+def _field_of(loc: tuple[Any, ...]) -> tuple[str | None, str]:
+    names = tuple(str(p) for p in loc if not isinstance(p, int))
+    for size in (2, 1):
+        if len(names) >= size and names[-size:] in FIELDS:
+            return FIELDS[names[-size:]]
+    return None, ""
+
+
+def _documents_missing(exc: AppError) -> str:
+    missing = exc.extensions.get("missing") or []
+    return (
+        "Dokumen belum lengkap: " + ", ".join(missing) + "."
+        if missing
+        else "Dokumen belum lengkap."
+    )
+
+
+PROBLEMS: dict[str, Any] = {
+    "permit-type-not-found": "Jenis perizinan tidak dikenal; pilih dari daftar.",
+    "kbli-not-found": lambda e: (
+        f"Kode KBLI {', '.join(re.findall(r'[0-9]{5}', e.detail or ''))} tidak ada dalam daftar "
+        "KBLI 2020. Periksa kembali kodenya."
+    ),
+    "region-not-found": "Kode wilayah tidak ada dalam daftar wilayah kabupaten/kota ini.",
+    "documents-missing": _documents_missing,
+    "inspection-required": "Izin ini wajib diperiksa di lapangan: jadwalkan pemeriksaan.",
+    "inspection-date-invalid": "Tanggal pemeriksaan tidak boleh sebelum hari ini.",
+    "upload-closed": "Dokumen hanya dapat diunggah selama berkas diperiksa atau diperbaiki.",
+    "checklist-item-invalid": "Jenis dokumen ini tidak termasuk persyaratan izin ini.",
+    "upload-too-large": "Berkas terlalu besar.",
+    "upload-type": "Hanya berkas PDF, JPEG atau PNG (tidak kosong) yang diterima.",
+    "upload-name-invalid": "Nama berkas tidak valid; ganti nama berkas lalu unggah lagi.",
+    "upload-image-too-large": "Ukuran gambar terlalu besar; kecilkan resolusinya lalu unggah lagi.",
+    "tracking-code-not-found": "Kode lacak tidak ditemukan. Periksa kembali penulisannya.",
+    "not-your-application": "Anda tidak berwenang melihat data ini.",
+}
+PROBLEM_FIELDS = {"kbli-not-found": "kbli_codes", "region-not-found": "region_code"}
+
+
+def _problem(exc: AppError) -> str:
+    return problem_id(exc, PROBLEMS)
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"{root_of(request)}/login?next={request.url.path}", status_code=303)
 
 
-def _errors_id(exc: ValidationError) -> list[str]:
-    messages = []
-    for err in exc.errors():
-        field = next(
-            (FIELD_LABELS[str(p)] for p in reversed(err["loc"]) if str(p) in FIELD_LABELS),
-            ".".join(str(p) for p in err["loc"]),
-        )
-        messages.append(f"{field}: {err['msg']}")
-    return messages
+PATTERN_HINTS = {
+    "username": "gunakan huruf kecil, angka, titik atau tanda hubung; minimal 3 karakter"
+}
+
+
+def _errors_id(exc: ValidationError) -> list[FieldError]:
+    return field_errors(exc, _field_of, PATTERN_HINTS)
+
+
+def _problem_errors(exc: AppError) -> list[FieldError]:
+    return [FieldError(PROBLEM_FIELDS.get(exc.type), "", _problem(exc))]
 
 
 @router.get("/")
@@ -88,7 +140,12 @@ async def register(
         return render(
             request,
             "register.html",
-            {"form": form, "errors": ["Nama pengguna sudah dipakai; pilih yang lain."]},
+            {
+                "form": form,
+                "errors": [
+                    FieldError("username", "Nama pengguna", "sudah dipakai; pilih yang lain")
+                ],
+            },
             status_code=409,
         )
     return RedirectResponse(f"{root_of(request)}/login?next={root_of(request)}/lapor", 303)
@@ -99,7 +156,9 @@ async def register(
 
 def _filing_form(raw: dict[str, str]) -> dict[str, Any]:
     def as_int(value: str) -> Any:
-        cleaned = value.replace(".", "").replace(" ", "").strip()
+        cleaned = (
+            value.strip().removeprefix("Rp").removeprefix("rp").replace(".", "").replace(" ", "")
+        )
         return int(cleaned) if cleaned.isdigit() else value
 
     return {
@@ -166,7 +225,7 @@ async def filing_check(request: Request, ctx: ContextDep, principal: OptionalPri
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)
     except AppError as exc:
-        context["errors"] = [exc.detail or exc.title]
+        context["errors"] = _problem_errors(exc)
     return render(request, "filing.html", context, status_code=422 if context["errors"] else 200)
 
 
@@ -181,14 +240,18 @@ async def filing_submit(
     try:
         data = ApplicationCreate.model_validate(_filing_form(raw))
         if not principal.has_any("business_owner"):
-            context["errors"] = ["Hanya akun pelaku usaha yang dapat melapor atau mengajukan izin."]
+            context["errors"] = [
+                FieldError(
+                    None, "", "Hanya akun pelaku usaha yang dapat melapor atau mengajukan izin."
+                )
+            ]
             return render(request, "filing.html", context, status_code=403)
         created = await domain.file_application(session, ctx, principal, data, utcnow())
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)
         return render(request, "filing.html", context, status_code=422)
     except AppError as exc:
-        context["errors"] = [exc.detail or exc.title]
+        context["errors"] = _problem_errors(exc)
         return render(request, "filing.html", context, status_code=exc.status)
     return RedirectResponse(f"{root_of(request)}/berkas/{created.id}", status_code=303)
 
@@ -218,6 +281,7 @@ async def _show(
             "a": application,
             "permit_type": ctx.hayu.permit_type(application.permit_type_code),
             "actions": actions,
+            "staff": domain.is_staff(principal),
             "role_labels": ROLE_LABELS,
             "risk_labels": RISK_LABELS,
             "state_labels": {st.name: st.label for st in workflow.states},
@@ -230,7 +294,7 @@ async def _show(
 @router.get("/berkas/{application_id}")
 async def application_page(
     request: Request,
-    application_id: int,
+    application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
     principal: OptionalPrincipal,
@@ -243,7 +307,7 @@ async def application_page(
 @router.post("/berkas/{application_id}/dokumen")
 async def upload_page(
     request: Request,
-    application_id: int,
+    application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
     principal: OptionalPrincipal,
@@ -267,10 +331,7 @@ async def upload_page(
     except AppError as exc:
         if exc.status == 404:
             raise
-        message = {
-            413: "Berkas terlalu besar.",
-            415: "Hanya berkas PDF, JPEG atau PNG yang diterima.",
-        }.get(exc.status, exc.detail or exc.title)
+        message = _problem(exc)
         return await _show(
             request,
             session,
@@ -286,7 +347,7 @@ async def upload_page(
 @router.post("/berkas/{application_id}/aksi")
 async def action_page(
     request: Request,
-    application_id: int,
+    application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
     principal: OptionalPrincipal,
@@ -315,7 +376,7 @@ async def action_page(
             ctx,
             principal,
             application_id,
-            messages=[("error", m) for m in _errors_id(exc)],
+            messages=[("error", str(m)) for m in _errors_id(exc)],
             status_code=422,
         )
     except AppError as exc:
@@ -327,7 +388,7 @@ async def action_page(
             ctx,
             principal,
             application_id,
-            messages=[("error", exc.detail or exc.title)],
+            messages=[("error", _problem(exc))],
             status_code=exc.status,
         )
     target = "/antrean" if back == "antrean" else f"/berkas/{application_id}"

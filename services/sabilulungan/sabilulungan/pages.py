@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
@@ -14,30 +15,126 @@ from sabilulungan.runtime import runtime_of_app
 from sabilulungan.schemas import ProposalCreate, RegisterCreate, TransitionCreate
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
+from shared.money import format_rupiah
+from shared.pesan import FieldError, field_errors, problem_id
 from shared.problems import AppError
-from shared.web import render, root_of
+from shared.web import render, root_of, tanggal
 
 router = APIRouter(include_in_schema=False)
 ProposalId = Annotated[int, Path(ge=1, le=2**53)]
 
 KIND_LABELS = {"hibah": "Hibah", "bansos": "Bantuan sosial"}
 LINE_ROWS = 5
-FIELD_LABELS = {
-    "kind": "Jenis bantuan",
-    "fiscal_year": "Tahun anggaran",
-    "title": "Judul usulan",
-    "purpose": "Tujuan penggunaan",
-    "requested_amount_idr": "Jumlah yang diusulkan",
-    "budget_lines": "Rincian anggaran (RAB)",
-    "nik": "NIK",
-    "npwp": "NPWP",
-    "phone": "Nomor telepon",
-    "region_code": "Kode wilayah",
-    "address": "Alamat",
-    "name": "Nama",
-    "bank_account": "Nomor rekening",
-    "legal_entity_number": "Nomor badan hukum",
+# Form field id and its label, by the last matching parts of a pydantic error location.
+FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("kind",): ("kind", "Jenis bantuan"),
+    ("fiscal_year",): ("fiscal_year", "Tahun anggaran"),
+    ("title",): ("title", "Judul usulan"),
+    ("purpose",): ("purpose", "Tujuan penggunaan dana"),
+    ("requested_amount_idr",): ("requested_amount_idr", "Jumlah yang diusulkan"),
+    ("budget_lines",): ("line_description_0", "Rincian anggaran (RAB)"),
+    ("applicant", "type"): ("applicant_type", "Pemohon adalah"),
+    ("applicant", "name"): ("applicant_name", "Nama pemohon"),
+    ("applicant", "nik"): ("nik", "NIK"),
+    ("npwp",): ("npwp", "NPWP"),
+    ("phone",): ("phone", "Nomor telepon"),
+    ("region_code",): ("region_code", "Kode wilayah"),
+    ("address",): ("address", "Alamat"),
+    ("bank_account",): ("bank_account", "Nomor rekening bank"),
+    ("legal_entity_number",): ("legal_entity_number", "Nomor badan hukum"),
+    ("note",): ("note", "Catatan"),
+    ("amount_idr",): ("amount_idr", "Jumlah"),
+    ("decree_number",): ("decree_number", "Nomor Keputusan"),
+    ("agreement_number",): ("agreement_number", "Nomor NPHD"),
+    ("opd_code",): ("opd_code", "Kode OPD"),
 }
+
+
+def _field_of(loc: tuple[Any, ...]) -> tuple[str | None, str]:
+    parts = tuple(str(p) for p in loc)
+    if len(parts) >= 3 and parts[0] == "budget_lines":
+        what = "line_amount" if parts[2] == "amount_idr" else "line_description"
+        label = "Jumlah" if parts[2] == "amount_idr" else "Uraian"
+        return f"{what}_{parts[1]}", f"RAB baris {int(parts[1]) + 1}, {label.lower()}"
+    if "board_members" in parts and len(parts) >= 4:
+        who = "chair" if parts[-2] == "0" else "secretary"
+        field = parts[-1] if parts[-1] in ("name", "nik") else "name"
+        role = "ketua" if who == "chair" else "sekretaris"
+        return f"{who}_{field}", f"{'NIK' if field == 'nik' else 'Nama'} {role}"
+    names = tuple(p for p in parts if not p.isdigit())
+    for size in (2, 1):
+        if len(names) >= size and names[-size:] in FIELDS:
+            return FIELDS[names[-size:]]
+    return None, ""
+
+
+def _rupiah_id(amount: Any) -> str:
+    return format_rupiah(int(amount)) if isinstance(amount, int) else str(amount)
+
+
+def _window_closed(exc: AppError) -> str:
+    opens, closes = exc.extensions.get("opens_on"), exc.extensions.get("closes_on")
+    if opens and closes:
+        return (
+            "Usulan untuk tahun anggaran ini hanya diterima dari "
+            f"{tanggal(dt.date.fromisoformat(opens))} sampai "
+            f"{tanggal(dt.date.fromisoformat(closes))}."
+        )
+    return "Belum ada masa pengajuan usulan yang dibuka untuk tahun anggaran ini."
+
+
+PROBLEMS: dict[str, Any] = {
+    "ineligible-applicant": (
+        "Hibah hanya untuk organisasi berbadan hukum dengan nomor SK Kemenkumham "
+        "(UU 23/2014 Pasal 298 ayat 5); perorangan dan kelompok mengajukan bansos dengan NIK."
+    ),
+    "budget-lines-mismatch": lambda e: (
+        f"Jumlah rincian anggaran ({_rupiah_id(e.extensions.get('lines_total_idr'))}) tidak sama "
+        f"dengan jumlah yang diusulkan ({_rupiah_id(e.extensions.get('requested_amount_idr'))})."
+    ),
+    "proposal-window-closed": _window_closed,
+    "amount-above-requested": lambda e: (
+        "Jumlah tidak boleh melebihi jumlah yang diusulkan "
+        f"({_rupiah_id(e.extensions.get('requested_amount_idr'))})."
+    ),
+    "invalid-amount": "Jumlah harus berupa rupiah bulat lebih dari nol.",
+    "freeze-period": lambda e: (
+        f"Tindakan ini dihentikan sementara selama masa {e.extensions.get('period', '')} "
+        f"({e.extensions.get('starts_on', '')} sampai {e.extensions.get('ends_on', '')})."
+    ),
+    "budget-ceiling-exceeded": lambda e: (
+        "Persetujuan ini melampaui pagu tahun anggaran; sisa pagu "
+        f"{_rupiah_id(e.extensions.get('remaining_idr'))}."
+    ),
+    "budget-not-set": "Pagu untuk jenis bantuan dan tahun anggaran ini belum ditetapkan.",
+    "segregation-of-duties": (
+        "Pejabat yang merekomendasikan atau menetapkan jumlah tidak boleh juga menyetujuinya."
+    ),
+    "agreement-required": "Hibah tidak dapat dicairkan sebelum NPHD ditandatangani.",
+    "disbursement-exceeds-approved": lambda e: (
+        "Pencairan melebihi jumlah yang disetujui; sisa yang dapat dicairkan "
+        f"{_rupiah_id(e.extensions.get('remaining_idr'))}."
+    ),
+    "too-many-tranches": "Jumlah tahap pencairan sudah mencapai batas.",
+    "integrity-flag": "Tanda integritas menghalangi persetujuan; periksa bagian Tanda integritas.",
+    "not-your-proposal": "Hanya pemohon atau Tata Usaha yang dapat melakukan ini.",
+    "opd-mismatch": "Usulan ini ditugaskan kepada OPD lain.",
+    "unknown-checklist-item": "Jenis dokumen tidak dikenal; pilih dari daftar.",
+    "unsupported-file": "Hanya berkas PDF, JPEG atau PNG (tidak kosong) yang diterima.",
+    "file-too-large": "Berkas terlalu besar.",
+    "document-not-available": "Dokumen ini belum tersedia.",
+    "proposal-not-found": "Usulan tidak ditemukan. Periksa kembali kode pelacakan.",
+    "document-not-found": "Dokumen tidak ditemukan.",
+    "personal-data-forbidden": "Peran Anda tidak berwenang melihat data pribadi.",
+}
+PROBLEM_FIELDS = {
+    "budget-lines-mismatch": ("requested_amount_idr", "Jumlah yang diusulkan"),
+    "ineligible-applicant": ("legal_entity_number", "Nomor badan hukum"),
+}
+
+
+def _problem(exc: AppError) -> str:
+    return problem_id(exc, PROBLEMS)
 
 
 def rt_checklist(request: Request) -> dict[str, str]:
@@ -49,14 +146,7 @@ def _login_redirect(request: Request) -> Response:
 
 
 def _validation_messages(exc: ValidationError) -> list[tuple[str, str]]:
-    messages = []
-    for err in exc.errors():
-        where = next(
-            (FIELD_LABELS[str(p)] for p in reversed(err["loc"]) if str(p) in FIELD_LABELS),
-            ".".join(str(p) for p in err["loc"]),
-        )
-        messages.append(("error", f"{where}: {err['msg']}"))
-    return messages
+    return [("error", str(e)) for e in field_errors(exc, _field_of)]
 
 
 @router.get("/")
@@ -90,7 +180,7 @@ async def track_page(request: Request, code: str, session: SessionDep) -> Respon
             "track_form.html",
             {"code": code},
             status_code=404,
-            messages=[("error", exc.detail or "Usulan tidak ditemukan.")],
+            messages=[("error", _problem(exc))],
         )
     longest = max([t.working_days for t in tracked.timeline] + [1])
     return render(
@@ -239,7 +329,7 @@ async def apply_form(request: Request, principal: OptionalPrincipal) -> Response
     return render(
         request,
         "apply.html",
-        {"form": {"fiscal_year": rt.today().year + 1}, "rows": range(LINE_ROWS)},
+        {"form": {"fiscal_year": rt.today().year + 1}, "rows": range(LINE_ROWS), "errors": []},
         principal=principal,
     )
 
@@ -250,9 +340,9 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
         return _login_redirect(request)
     form = dict((await request.form()).items())
     rt = runtime_of_app(request.app)
-    messages: list[tuple[str, str]] = []
+    errors: list[FieldError] = []
     if "applicant" not in principal.roles:
-        messages = [("error", "Hanya akun pemohon yang dapat mengajukan usulan.")]
+        errors = [FieldError(None, "", "Hanya akun pemohon yang dapat mengajukan usulan.")]
     else:
         try:
             data = _proposal_from_form(form)
@@ -262,17 +352,17 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
                 f"{root_of(request)}/usulan/{created.id}?baru=1", status_code=303
             )
         except ValidationError as exc:
-            messages = _validation_messages(exc)
+            errors = field_errors(exc, _field_of)
         except AppError as exc:
-            messages = [("error", exc.detail or exc.title)]
+            field, _ = PROBLEM_FIELDS.get(exc.type, (None, ""))
+            errors = [FieldError(field, "", _problem(exc))]
     form.pop("csrf_token", None)
     return render(
         request,
         "apply.html",
-        {"form": form, "rows": range(LINE_ROWS)},
+        {"form": form, "rows": range(LINE_ROWS), "errors": errors},
         status_code=422,
         principal=principal,
-        messages=messages,
     )
 
 
@@ -296,7 +386,7 @@ async def _detail(
             return render(
                 request,
                 "error.html",
-                {"title": "Usulan tidak ditemukan", "detail": exc.detail, "status": 404},
+                {"title": "Usulan tidak ditemukan", "detail": _problem(exc), "status": 404},
                 status_code=404,
             )
         flags = []
@@ -372,7 +462,7 @@ async def proposal_action(
         return await _detail(request, principal, proposal_id, _validation_messages(exc), 422)
     except AppError as exc:
         return await _detail(
-            request, principal, proposal_id, [("error", exc.detail or exc.title)], exc.status
+            request, principal, proposal_id, [("error", _problem(exc))], exc.status
         )
     return RedirectResponse(
         f"{root_of(request)}/usulan/{proposal_id}?aksi={raw.get('action', '')}", status_code=303
@@ -404,7 +494,7 @@ async def proposal_upload(
             )
     except AppError as exc:
         return await _detail(
-            request, principal, proposal_id, [("error", exc.detail or exc.title)], exc.status
+            request, principal, proposal_id, [("error", _problem(exc))], exc.status
         )
     return await _detail(request, principal, proposal_id, [("success", "Berkas diunggah.")])
 
@@ -466,6 +556,6 @@ async def issue_annex(
             )
     except AppError as exc:
         async with db.sessionmaker() as session:
-            messages = [("error", exc.detail or exc.title)]
+            messages = [("error", _problem(exc))]
             return await _queue(request, principal, session, messages, exc.status)
     return RedirectResponse(f"{root_of(request)}/api/v1/documents/{doc.number}.pdf", 303)

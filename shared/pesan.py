@@ -1,0 +1,160 @@
+"""Error messages for the pages in Bahasa Indonesia.
+
+The API keeps its English problem details; a person filling in a form sees these instead. A
+pydantic error becomes a `FieldError` (which form field, what to fix) so that a page can link the
+message to the field and mark the field as invalid; an `AppError` becomes one sentence, chosen by
+its stable `type` slug with the service's own sentences first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.problems import AppError
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str | None  # the id of the form field, for a link and aria-invalid
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.message}" if self.label else self.message
+
+
+# Custom validators (shared/validators.py, service schemas) raise English sentences; these
+# patterns turn the ones a person can meet in a form into Indonesian.
+_VALUE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"must be exactly (\d+) digits", "harus tepat {0} angka"),
+        (r"must be a string of( \d+)? digits", "hanya boleh berisi angka"),
+        (
+            r"starts with '(\d+)', which is not a known province code",
+            "kode provinsi {0} tidak dikenal",
+        ),
+        (r"not a KBLI 2020 division", "bukan kode KBLI 2020 yang dikenal"),
+        (r"KBLI code is listed twice", "ada kode KBLI yang ditulis dua kali"),
+        (
+            r"invalid kabupaten/kota or kecamatan code",
+            "kode kabupaten/kota atau kecamatan tidak valid",
+        ),
+        (r"NIK birth (day|month|date)", "tanggal lahir di dalam NIK tidak valid"),
+        (r"NIK sequence number", "empat angka terakhir NIK tidak boleh 0000"),
+        (r"phone number", "bukan nomor telepon Indonesia yang valid, contoh 081234567890"),
+        (r"NPWP cannot be all zeros", "NPWP tidak boleh nol semua"),
+        (r"NPWP", "harus 15 angka (format lama) atau 16 angka (NIK)"),
+        (r"kode wilayah must look like", "tulis seperti 32.73.01 atau 32.73.01.1001"),
+        (r"kode wilayah parts below the province", "bagian kode wilayah tidak boleh 00"),
+        (r"tracking code", "kode lacak tidak valid; periksa penulisannya"),
+    )
+)
+
+_BY_TYPE: dict[str, str] = {
+    "missing": "wajib diisi",
+    "string_type": "wajib diisi",
+    "int_type": "tulis angka bulat tanpa sen atau huruf, misalnya 150000000",
+    "int_parsing": "tulis angka bulat tanpa sen atau huruf, misalnya 150000000",
+    "int_from_float": "tulis angka bulat tanpa sen",
+    "literal_error": "pilih salah satu pilihan yang tersedia",
+    "enum": "pilih salah satu pilihan yang tersedia",
+    "date_parsing": "tanggal tidak valid",
+    "date_from_datetime_parsing": "tanggal tidak valid",
+    "date_type": "tanggal tidak valid",
+    "date_past": "tanggal tidak boleh sebelum hari ini",
+    "extra_forbidden": "isian tidak dikenal",
+}
+
+
+def _constraint(err: Mapping[str, Any]) -> str | None:
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "wajib diisi" if n <= 1 else f"terlalu pendek, minimal {n} karakter"
+    if kind == "string_too_long":
+        return f"terlalu panjang, maksimal {ctx.get('max_length')} karakter"
+    if kind == "too_short":
+        return "wajib diisi"
+    if kind == "too_long":
+        return f"terlalu banyak, maksimal {ctx.get('max_length')}"
+    if kind == "greater_than_equal":
+        return f"tidak boleh kurang dari {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"harus lebih dari {ctx.get('gt')}"
+    if kind == "less_than_equal":
+        return f"tidak boleh lebih dari {ctx.get('le')}"
+    if kind == "less_than":
+        return f"harus kurang dari {ctx.get('lt')}"
+    if kind == "string_pattern_mismatch":
+        return "bentuk isian tidak sesuai"
+    return _BY_TYPE.get(kind)
+
+
+def message_id(err: Mapping[str, Any]) -> str:
+    """One pydantic error as an Indonesian phrase (without the field name)."""
+    if err["type"] in ("value_error", "assertion_error"):
+        text = str(err.get("msg", ""))
+        for pattern, indonesian in _VALUE_ERRORS:
+            match = pattern.search(text)
+            if match:
+                return indonesian.format(*match.groups())
+        return "isian belum benar"
+    return _constraint(err) or "isian belum benar"
+
+
+FieldOf = Callable[[tuple[Any, ...]], tuple[str | None, str]]
+
+
+def field_errors(
+    exc: ValidationError, field_of: FieldOf, pattern_hints: Mapping[str, str] | None = None
+) -> list[FieldError]:
+    """Every error of `exc`, once per field and message, named by `field_of(loc)`.
+
+    `pattern_hints` says, per field id, what a value must look like when it fails a pattern.
+    """
+    seen: set[tuple[str | None, str]] = set()
+    result = []
+    for err in exc.errors():
+        field, label = field_of(tuple(err["loc"]))
+        message = message_id(err)
+        hints = pattern_hints or {}
+        if err["type"] == "string_pattern_mismatch" and field is not None and field in hints:
+            message = hints[field]
+        if (field, message) in seen:
+            continue
+        seen.add((field, message))
+        result.append(FieldError(field, label, message))
+    return result
+
+
+# Problems shared by every service (the workflow engine, uploads).
+_PROBLEMS: dict[str, str] = {
+    "invalid-transition": "Tindakan ini tidak berlaku pada tahap sekarang. Muat ulang halaman.",
+    "action-forbidden": "Peran Anda tidak berwenang melakukan tindakan ini.",
+    "unknown-action": "Tindakan tidak dikenal.",
+    "missing-fields": "Lengkapi isian yang wajib untuk tindakan ini.",
+    "username-taken": "Nama pengguna sudah dipakai; pilih yang lain.",
+}
+
+
+def problem_id(exc: AppError, sentences: Mapping[str, str | Callable[[AppError], str]]) -> str:
+    """An `AppError` as one Indonesian sentence: the service's own first, then the shared ones."""
+    chosen = sentences.get(exc.type) or _PROBLEMS.get(exc.type)
+    if callable(chosen):
+        return chosen(exc)
+    if chosen:
+        return chosen
+    return {
+        403: "Anda tidak berwenang melakukan ini.",
+        404: "Data tidak ditemukan.",
+        409: "Tindakan ini bertentangan dengan keadaan data sekarang. Muat ulang halaman.",
+        413: "Berkas terlalu besar.",
+        415: "Hanya berkas PDF, JPEG atau PNG yang diterima.",
+    }.get(exc.status, "Data belum benar. Periksa kembali isian Anda.")
