@@ -54,6 +54,7 @@ from shared.problems import (
     ConflictError,
     Problem,
     ServiceUnavailableError,
+    UnprocessableError,
     install_problem_handlers,
     problem_responses,
 )
@@ -99,6 +100,14 @@ class ServiceSpec:
     @property
     def migrations_dir(self) -> Path:
         return self.package_dir / "migrations"
+
+
+BAD_TEXT_SQLSTATES = frozenset({"22021", "22P05"})  # character_not_in_repertoire, untranslatable
+
+
+class InvalidCharactersError(UnprocessableError):
+    title = "Text contains characters that cannot be stored"
+    type = "invalid-characters"
 
 
 class TokenResponse(BaseModel):
@@ -485,7 +494,19 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             request, ServiceUnavailableError("The service is busy; try again in a few seconds")
         )
 
+    async def bad_text(request: Request, exc: Exception) -> Response:
+        # PostgreSQL refuses a NUL byte or an unencodable character in text: the client's input.
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) not in BAD_TEXT_SQLSTATES:
+            raise exc  # any other database error is a 500, answered by the middleware
+        return await render_app_error(
+            request,
+            InvalidCharactersError(
+                "The request contains a NUL byte or another character that cannot be stored"
+            ),
+        )
+
     app.add_exception_handler(StoredResponseReplayError, replay)
+    app.add_exception_handler(sa_exc.DBAPIError, bad_text)
     app.add_exception_handler(sa_exc.IntegrityError, integrity)
     app.add_exception_handler(sa_exc.TimeoutError, unavailable)
     app.add_exception_handler(sa_exc.OperationalError, unavailable)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from shared.auth import SESSION_COOKIE
 from shared.pagination import encode_cursor
 from shared.testing import (
+    BACKEND,
     PROBE_SECRET,
     SERVICES,
     add_account,
@@ -311,3 +312,22 @@ async def test_overload_is_shed_with_503_and_retry_after(make_app: Any) -> None:
     assert body["request_id"] == shed.headers["x-request-id"]
     assert health.status_code == 200  # monitoring always gets through
     assert [r.status_code for r in done] == [200, 200]
+
+
+async def test_nul_byte_in_text_is_a_422_and_nothing_is_written(make_app: Any) -> None:
+    app = await hayu_with_test_routes(make_app)
+    async with client_for(app) as client:
+        response = await client.post(
+            "/api/v1/probe/things", json={"name": "lampu\u0000", "amount_idr": 1}
+        )
+    model = app.state.models.audit_event
+    async with app.state.db.sessionmaker() as session:
+        written = await session.scalar(
+            select(func.count()).select_from(model).where(model.entity_type == "thing")
+        )
+    if BACKEND == "postgres":
+        assert_problem(response, 422, "invalid-characters")
+        assert written == 0
+    else:  # SQLite stores the character as it is
+        assert response.status_code == 201
+        assert written == 1
