@@ -62,6 +62,11 @@ def image_pixels(head: bytes, media_type: str) -> int | None:
     return None
 
 
+def is_plain_filename(name: str) -> bool:
+    """Browsers send a bare name; a path (`../x.pdf`, `a\\b.pdf`) or a control character is not."""
+    return not (any(c in name for c in "/\\") or name in (".", "..") or not name.isprintable())
+
+
 def _safe_name(name: str | None) -> str:
     base = os.path.basename(name or "berkas").strip() or "berkas"
     return "".join(ch for ch in base if ch.isprintable())[:200]

@@ -145,3 +145,8 @@ def service_process(tmp_path: Path) -> Iterator[Callable[[str, str], ServiceProc
     yield make
     for proc in started:
         proc.kill()
+
+
+# `reliability_helpers` is imported by the tests: in importlib mode test folders are not on
+# sys.path.
+sys.path.insert(0, str(Path(__file__).parent))

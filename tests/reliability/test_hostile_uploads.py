@@ -39,18 +39,6 @@ HOSTILE: dict[str, tuple[str, bytes]] = {
     "dotdot-name-into-uploads": ("../hayu/aa/evil.pdf", PDF),
 }
 
-SABILULUNGAN_BUGS = {
-    "png-decompression-bomb": "sabilulungan.documents.upload_document stores a PNG whose IHDR "
-    "claims 50,000 x 50,000 pixels (201); it never reads the image size "
-    "(shared.uploads.image_pixels/MAX_PIXELS exist but are not used)",
-    "dotdot-name": "sabilulungan.documents.upload_document answers 201 to a filename with '../' "
-    "(it keeps Path(name).name) instead of refusing it with a 4xx",
-    "dotdot-backslash-name": "sabilulungan.documents.upload_document answers 201 to a filename "
-    "with '..\\' and stores it verbatim as the document's filename",
-    "dotdot-name-into-uploads": "sabilulungan.documents.upload_document answers 201 to a "
-    "filename with '../' instead of refusing it with a 4xx",
-}
-
 
 @dataclass
 class Target:
@@ -118,8 +106,6 @@ def _cases() -> list[Any]:
     for service in TARGETS:
         for name in HOSTILE:
             marks = []
-            if service == "sabilulungan" and name in SABILULUNGAN_BUGS:
-                marks.append(pytest.mark.xfail(strict=True, reason=SABILULUNGAN_BUGS[name]))
             cases.append(pytest.param(service, name, marks=marks, id=f"{service}-{name}"))
     return cases
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from hayu import certificates, domain, oversight, reference
-from hayu.dependencies import ContextDep
+from hayu.dependencies import ApplicationId, ContextDep
 from hayu.schemas import (
     AccountRead,
     ApplicationCreate,
@@ -144,7 +144,7 @@ async def list_applications(
     responses=problem_responses(401, 403, 404),
 )
 async def read_application(
-    application_id: int,
+    application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
@@ -170,7 +170,7 @@ async def read_application(
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
 )
 async def upload_document(
-    application_id: int,
+    application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
     principal: UploaderDep,
@@ -197,7 +197,7 @@ async def upload_document(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def apply_transition(
-    application_id: int,
+    application_id: ApplicationId,
     data: TransitionCreate,
     session: SessionDep,
     ctx: ContextDep,

@@ -20,6 +20,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.money import format_rupiah, terbilang
 from shared.signing import SignatureError, verify_payload
+from shared.uploads import HEAD_BYTES, MAX_PIXELS, image_pixels, is_plain_filename
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -73,7 +74,16 @@ async def upload_document(
         )
     if not content:
         raise errors.UnsupportedFileError("The file is empty")
+    if filename and not is_plain_filename(filename):
+        raise errors.UploadNameError(
+            "The file name must be a plain name without folders or control characters"
+        )
     media_type = sniff(content)
+    pixels = image_pixels(content[:HEAD_BYTES], media_type)
+    if pixels is not None and pixels > MAX_PIXELS:
+        raise errors.UploadImageTooLargeError(
+            f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
+        )
     digest = hashlib.sha256(content).hexdigest()
     await run_in_threadpool(_store, rt.upload_dir, digest, content)
     now = utcnow()

@@ -122,6 +122,16 @@ class UnsupportedFileError(UnsupportedMediaTypeError):
     type = "unsupported-file"
 
 
+class UploadNameError(UnprocessableError):
+    title = "File name not accepted"
+    type = "upload-name-invalid"
+
+
+class UploadImageTooLargeError(UnprocessableError):
+    title = "Image has too many pixels"
+    type = "upload-image-too-large"
+
+
 class FileTooLargeError(PayloadTooLargeError):
     title = "File too large"
     type = "file-too-large"
