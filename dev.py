@@ -68,6 +68,7 @@ def run_tests(extra: list[str]) -> int:
         env = {**os.environ, "TEST_BACKEND": backend, "TEST_DATABASE_URL": pg_url}
         # Its own temporary folder per backend: a second pytest run never deletes this one's.
         basetemp = ROOT / "var" / "pytest" / backend
+        basetemp.parent.mkdir(parents=True, exist_ok=True)
         command = [str(PY), "-m", "pytest", f"--basetemp={basetemp}", *extra]
         code = subprocess.run(command, cwd=ROOT, env=env).returncode
         status = status or code
