@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import update
 
 from sabilulungan import documents
@@ -22,7 +26,20 @@ async def _approved_hibah(world: Any) -> dict[str, Any]:
     return dict(created)
 
 
-async def test_nphd_qr_leads_to_the_verification_page(world: Any) -> None:
+async def test_nphd_qr_leads_to_the_verification_page(
+    world: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from shared import documents as shared_documents
+
+    drawn: dict[str, Any] = {}
+    real_build = shared_documents.build_pdf
+
+    def spy(**kwargs: Any) -> bytes:
+        drawn.update(kwargs)
+        return real_build(**kwargs)
+
+    # documents.py imports build_pdf from shared.documents when it draws the first PDF.
+    monkeypatch.setattr(shared_documents, "build_pdf", spy)
     created = await _approved_hibah(world)
     pid = created["id"]
     r = await world.client.get(f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant"))
@@ -38,8 +55,19 @@ async def test_nphd_qr_leads_to_the_verification_page(world: Any) -> None:
     )
     assert_problem(other, 404)
 
+    source = tmp_path / "nphd.pdf"
+    source.write_bytes(pdf.content)
+    if shutil.which("pdftoppm"):  # the PDF opens: it renders to an image
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "40", str(source), str(tmp_path / "p")],
+            check=True,
+            timeout=60,
+        )
+        assert sorted(tmp_path.glob("p*.png"))[0].stat().st_size > 3_000
+
     doc = await world.row(IssuedDocument, doc_type="nphd")
     qr = documents.verify_url(runtime_of_app(world.app), "http://test", doc)
+    assert drawn["qr_data"] == qr  # the QR printed in the PDF is this signed verification link
     parts = urlsplit(qr)
     page = await world.client.get(f"{parts.path}?{parts.query}", headers={"accept": "text/html"})
     assert page.status_code == 200
