@@ -57,7 +57,7 @@ from shared.auth import Principal, hash_password_async
 from shared.codes import new_tracking_code, normalize_tracking_code, render_number_template
 from shared.money import format_rupiah
 from shared.pagination import keyset_page
-from shared.uploads import MAX_PIXELS, image_pixels
+from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
 from shared.validators import mask
 from shared.workflow import WorkflowDef, due_at, stage_spans, transition
 
@@ -905,20 +905,10 @@ async def run_deemed_approvals(session: AsyncSession, ctx: Context, now: dt.date
 # --------------------------------------------------------------------------------------------------
 
 UPLOAD_OPEN_STATES = frozenset({"submitted", "document_verification", "revision_requested"})
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff_content_type(content: bytes) -> str | None:
-    return next((kind for magic, kind in _SIGNATURES if content.startswith(magic)), None)
 
 
 def _check_filename(filename: str) -> None:
-    # Browsers send a bare name; a path (`../x.pdf`, `a\\b.pdf`) or control characters are hostile.
-    if any(c in filename for c in "/\\") or filename in (".", "..") or not filename.isprintable():
+    if not is_plain_filename(filename):
         raise errors.UploadNameError(
             "The file name must be a plain name without folders or control characters"
         )
@@ -965,7 +955,7 @@ async def upload_document(
         raise errors.UploadTooLargeError(f"The file is larger than {limit // 1024} KiB")
     if not content:
         raise errors.UploadTypeError("The file is empty")
-    content_type = sniff_content_type(content)
+    content_type = sniff(content)
     if content_type is None:
         raise errors.UploadTypeError("The file content is not PDF, JPEG or PNG")
     pixels = image_pixels(content, content_type)

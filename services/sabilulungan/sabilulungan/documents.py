@@ -20,19 +20,13 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.money import format_rupiah, terbilang
 from shared.signing import SignatureError, verify_payload
-from shared.uploads import HEAD_BYTES, MAX_PIXELS, image_pixels, is_plain_filename
-
-SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
+from shared.uploads import HEAD_BYTES, MAX_PIXELS, image_pixels, is_plain_filename, sniff
 
 
-def sniff(content: bytes) -> str:
-    for magic, media_type in SIGNATURES:
-        if content.startswith(magic):
-            return media_type
+def media_type_of(content: bytes) -> str:
+    media_type = sniff(content)
+    if media_type is not None:
+        return media_type
     raise errors.UnsupportedFileError(
         "Only PDF, JPEG and PNG files are accepted (checked by content)"
     )
@@ -78,7 +72,7 @@ async def upload_document(
         raise errors.UploadNameError(
             "The file name must be a plain name without folders or control characters"
         )
-    media_type = sniff(content)
+    media_type = media_type_of(content)
     pixels = image_pixels(content[:HEAD_BYTES], media_type)
     if pixels is not None and pixels > MAX_PIXELS:
         raise errors.UploadImageTooLargeError(
