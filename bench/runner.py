@@ -39,6 +39,7 @@ from bench.spec import (
     render,
     render_path,
     route_template,
+    split_login_item,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -284,6 +285,10 @@ async def build_pools(
             values = [await walk_cursor(base_url, source, headers)]
         elif isinstance(source, ListPool):
             values = list(source.values)
+        if name == scenario.login_from:
+            # Only the work of the accounts this run logged in as.
+            logged_in = {login["username"] for login in logins}
+            values = [v for v in values if split_login_item(v)[0] in logged_in]
         if not values:
             raise LookupError(f"pool {name} is empty")
         pools[name] = values
@@ -298,15 +303,21 @@ def preflight(
     run_id: str,
 ) -> tuple[int, str, int | None]:
     """One request as k6 would send it: (status, start of the body, number of `items` or None)."""
+    login = logins[0] if logins else None
+    batch: list[int] = []
+    if scenario.login_from:
+        user, batch = split_login_item(pools[scenario.login_from][0])
+        login = next(item for item in logins if item["username"] == user)
     ctx = RenderContext(
         run_id=run_id,
         level="preflight",
-        user=logins[0]["username"] if logins else "",
+        user=login["username"] if login else "",
         pools=pools,
+        batch=batch,
     )
     headers = {str(k): str(v) for k, v in render(dict(scenario.headers), ctx).items()}
-    if logins:
-        headers["Authorization"] = f"Bearer {logins[0]['token']}"
+    if login:
+        headers["Authorization"] = f"Bearer {login['token']}"
     if scenario.idempotency_key:
         headers["Idempotency-Key"] = f"bench-preflight-{uuid.uuid4()}"
     content = None
@@ -404,6 +415,8 @@ class Runner:
         data_file.write_text(json.dumps({"logins": logins, "pools": pools}))
         used = 1  # {next:...} values handed out so far (the preflight took the first)
         once = set(re.findall(r"\{next:([^{}]*)\}", json.dumps([scenario.path, scenario.body])))
+        if scenario.login_from:
+            once.add(scenario.login_from)
         smallest = min((len(pools[name]) for name in once), default=0)
 
         def one(level: Level) -> LoadResult:

@@ -3,9 +3,8 @@
 References come first (the floor every figure is divided by); the services' scenarios follow. A
 service scenario whose route is not in the service's OpenAPI document yet, or whose preflight
 request answers 404/405, is reported "not available yet" and skipped, so the harness runs while the
-endpoints are being written. Bodies and pools marked TODO are best guesses to check against the
-real schemas when the endpoints land (`python -m bench run --quick --scenarios 'erk.*'` shows the
-preflight answer).
+endpoints are being written (`python -m bench run --quick --scenarios 'erk.*'` shows the preflight
+answer).
 """
 
 from __future__ import annotations
@@ -83,7 +82,7 @@ def _common(
     service: str,
     list_path: str,
     list_query: str,
-    track_sql: str,
+    track_sql: str | None,
     todo_list: str,
     *,
     list_title: str = "public list",
@@ -91,14 +90,15 @@ def _common(
 ) -> list[Scenario]:
     """Tracking lookup, public list at page 1 and page 1,000, and the /ready probe of a service.
 
-    `list_query` holds the list's required filters (`fiscal_year=2026`), or is empty. A service
+    `list_query` holds the list's required filters (`fiscal_year=2026`), or is empty; `track_sql`
+    is None for a service without public tracking. A service
     without a public list measures its closest paginated list instead, logged in as `list_auth`
     (the cursor walk for page 1,000 uses the same login).
     """
     page1 = f"{service}.public_list_page1"
     query = f"{list_query}&" if list_query else ""
     params = dict(p.split("=", 1) for p in list_query.split("&") if p)
-    return [
+    track = [
         Scenario(
             name=f"{service}.track",
             service=service,
@@ -106,13 +106,17 @@ def _common(
             method="GET",
             path="/api/v1/public/track/{pool:codes}",
             title="public tracking lookup by code",
-            pools={"codes": SqlPool(track_sql)},
+            pools={"codes": SqlPool(sql)},
             seed=(service,),
             baseline=REF_SELECT,
             target="≥ 1.0 × bare ORM indexed select",
             overload=True,
-            todo="tracking codes come from the seeder",
-        ),
+        )
+        for sql in [track_sql]
+        if sql is not None
+    ]
+    return [
+        *track,
         Scenario(
             name=page1,
             service=service,
@@ -153,6 +157,26 @@ def _common(
     ]
 
 
+OPEN_DAYS_SQL = """
+SELECT to_char(d, 'YYYY-MM-DD') FROM generate_series(
+    date_trunc('month', now() AT TIME ZONE 'Asia/Jakarta'),
+    date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta'), interval '1 day') AS d
+"""
+"""This month's days up to today in regency time: always open for entries."""
+
+VERIFY_BATCHES_SQL = """
+SELECT supervisor_nip || '|' || string_agg(id::text, ',' ORDER BY id)
+FROM (SELECT a.id, e.supervisor_nip,
+             (row_number() OVER (PARTITION BY e.supervisor_nip ORDER BY a.id) - 1) / 5 AS batch
+      FROM erk.activities a JOIN erk.employees e ON e.id = a.employee_id
+      WHERE a.status = 'submitted'
+        AND a.activity_date >= date_trunc('month', now() AT TIME ZONE 'Asia/Jakarta')) q
+GROUP BY supervisor_nip, batch
+ORDER BY batch, supervisor_nip
+"""
+"""Batches of five pending activities of one supervisor's team, `<supervisor NIP>|<id>,<id>,...`,
+round-robin over the supervisors (the seeder queues them: `bench.seed_erk`)."""
+
 ERK: tuple[Scenario, ...] = (
     Scenario(
         name="erk.activity_submit",
@@ -163,15 +187,19 @@ ERK: tuple[Scenario, ...] = (
         title="e-RK: an employee logs a daily activity",
         auth="erk.employee",
         idempotency_key=True,
-        # TODO: a weekday inside the open period, and minutes that stay under the daily cap when
-        # one employee submits many times (one account per virtual user, many requests each).
-        body={"date": "{today}", "description": "Menyusun laporan {uniq}", "minutes": 1},
+        # One minute each, on a day of this month: one employee per virtual user logs thousands
+        # of entries in a run, and each day holds at most the daily cap (450 minutes by default).
+        body={
+            "date": "{pool:days}",
+            "description": "Menyusun laporan {uniq}",
+            "minutes": 1,
+        },
+        pools={"days": SqlPool(OPEN_DAYS_SQL)},
         expect=(201,),
         baseline=REF_INSERT,
         seed=("erk",),
         overload=True,
         target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
-        todo="needs employees (erk seeder) behind the erk.employee accounts",
     ),
     Scenario(
         name="erk.bulk_verify",
@@ -179,27 +207,29 @@ ERK: tuple[Scenario, ...] = (
         kind="write",
         method="POST",
         path="/api/v1/verifications",
-        title="e-RK: a supervisor verifies a batch of activities",
+        title="e-RK: a supervisor approves a batch of five activities of their team",
         auth="erk.supervisor",
         idempotency_key=True,
-        # TODO: a batch of submitted activities of the supervisor's own subordinates; a verified
-        # activity cannot be verified twice, so the pool must hold enough unverified batches
-        # (e.g. SqlPool of comma-joined ids per supervisor and a body built from it).
-        body={"activity_ids": ["{next:activity_id}"], "decision": "approved"},
-        pools={"activity_id": SqlPool("SELECT id FROM erk.activities WHERE status = 'submitted'")},
+        # Each request takes the next unused batch and logs in as the batch's supervisor.
+        body={"activity_ids": "{batch}", "decision": "approved"},
+        pools={"batches": SqlPool(VERIFY_BATCHES_SQL, limit=100_000)},
+        login_from="batches",
         expect=(200,),
         baseline=REF_INSERT,
         seed=("erk",),
         overload=True,
         target="≥ 1.0 × bare ORM insert at 16 and 64 clients",
-        todo="needs submitted activities of each supervisor's team (erk seeder)",
     ),
+    # e-RK has no public tracking: activities are personnel records, not a citizen's file. Its
+    # largest paginated list is HR's view of a month's activities (two million rows).
     *_common(
         "erk",
-        "/api/v1/public/units",
+        "/api/v1/activities",
+        f"month={BENCH_PERIOD}",
+        None,
         "",
-        "SELECT tracking_code FROM erk.activities",
-        "TODO: e-RK's public list route and its tracking code are not settled",
+        list_title="HR's list of the month's activities (e-RK has no public list)",
+        list_auth="erk.hr",
     ),
 )
 
@@ -331,15 +361,14 @@ GROWTH: tuple[Growth, ...] = (
         name="erk.recap_growth",
         service="erk",
         method="GET",
-        # TODO: the request that computes the whole month's recap (the CSV export covers every
-        # employee; `POST /periods/{period}/close` may be the better measure once it settles).
+        # The month is open, so the export computes the recap of every employee live from the
+        # activities and attendance (a closed month would read the frozen rows instead).
         path=f"/api/v1/recaps/{BENCH_PERIOD}.csv",
-        title="e-RK monthly recap over all employees",
+        title="e-RK monthly recap over all employees (CSV of the live recap)",
         grower="erk.activities",
         volumes=(500_000, 1_000_000, 2_200_000),
         auth="erk.hr",
         limit_s=5.0,
-        todo="needs the e-RK seeder and its grower (bench.seed.grow_erk_activities)",
     ),
 )
 GROWTH_BY_NAME: dict[str, Growth] = {g.name: g for g in GROWTH}

@@ -6,8 +6,8 @@ The schema is migrated first (`python -m <service> migrate`, run by the caller);
 bulk-loads with asyncpg's `copy_records_to_table` and every step is timed. The generic part is done
 here: accounts for every login group, all sharing ONE argon2id hash computed once (hashing 100,000
 passwords would take longer than everything else). HAYU's and Sabilulungan's tables are loaded by
-`bench.seed_hayu` and `bench.seed_sabilulungan`; e-RK's seeder and grower are still TODO. Each
-states its target volume from issue 6.
+`bench.seed_erk`, `bench.seed_hayu` and `bench.seed_sabilulungan`. Each states its target volume
+from issue 6.
 
 Seeded rows carry no audit events: the benchmark measures requests, not the history of the seed.
 """
@@ -81,12 +81,17 @@ def erk_nip(index: int) -> str:
     return f"{birth:%Y%m%d}{appointed}{1 + block % 2}{sequence:03d}"
 
 
-# TODO(service owners): check the role names against each service's require_roles.
+def erk_supervisor_nip(index: int) -> str:
+    from bench.seed_erk import SUPERVISOR_BASE
+
+    return erk_nip(SUPERVISOR_BASE + index)
+
+
 LOGIN_GROUPS: dict[str, LoginGroup] = {
     g.key: g
     for g in (
         LoginGroup("erk", "employee", ("employee",), 20_000, username=erk_nip),
-        LoginGroup("erk", "supervisor", ("employee", "supervisor"), 2_000),
+        LoginGroup("erk", "supervisor", ("employee",), 2_000, username=erk_supervisor_nip),
         LoginGroup("erk", "hr", ("hr_admin",), 2),
         LoginGroup("hayu", "owner", ("business_owner",), 100_000),
         LoginGroup("hayu", "officer", ("officer",), 20),
@@ -210,6 +215,7 @@ async def seed_accounts(ctx: SeedContext, group: LoginGroup) -> int:
 # scenarios' SqlPool queries find them). Target volumes at scale 1.0 are the constants below.
 
 ERK_EMPLOYEES = 20_000
+ERK_SUPERVISORS = 2_000  # ten employees each
 ERK_ACTIVITIES = 2_200_000  # one month: ~20 working days x ~5.5 activities per employee
 HAYU_BUSINESSES = 100_000  # with one application each, spread over every workflow stage
 SABILULUNGAN_PROPOSALS = 20_000  # with their stage history
@@ -222,13 +228,13 @@ class SeederNotImplementedError(NotImplementedError):
 
 
 async def seed_erk(ctx: SeedContext) -> None:
-    """TODO: units, `ctx.volume(ERK_EMPLOYEES)` employees (nip = `erk_nip(i)`, the usernames of
-    the `erk.employee` group; supervisors from `erk.supervisor`), their targets, a month of
-    attendance and `ctx.volume(ERK_ACTIVITIES)` activities across all verification states."""
-    raise SeederNotImplementedError(
-        f"e-RK seeder: {ctx.volume(ERK_EMPLOYEES)} employees, "
-        f"{ctx.volume(ERK_ACTIVITIES)} activities, attendance"
-    )
+    """Units, `ctx.volume(ERK_EMPLOYEES)` employees under `ctx.volume(ERK_SUPERVISORS)` supervisors
+    (the `erk.employee` and `erk.supervisor` accounts), `ctx.volume(ERK_ACTIVITIES)` activities and
+    the attendance of `BENCH_PERIOD`, and this month's verification queue (see `bench.seed_erk`)."""
+    from bench.seed_erk import seed_erk as seed
+
+    volume = ctx.volume
+    await seed(ctx, volume(ERK_EMPLOYEES), volume(ERK_SUPERVISORS), volume(ERK_ACTIVITIES))
 
 
 async def seed_hayu(ctx: SeedContext) -> None:
@@ -250,10 +256,11 @@ async def seed_sabilulungan(ctx: SeedContext) -> None:
 
 
 async def grow_erk_activities(ctx: SeedContext, total: int) -> None:
-    """TODO: bring `erk.activities` of the benchmark month up to `total` rows (insert only the
-    difference, spread over the seeded employees and working days), for the recap growth
-    measurement at 0.5, 1 and 2.2 million activities."""
-    raise SeederNotImplementedError(f"e-RK activity grower: {total} activities")
+    """Bring the benchmark month's activities to `total` rows (see `bench.seed_erk`), for the
+    recap growth measurement at 0.5, 1 and 2.2 million activities."""
+    from bench.seed_erk import grow_erk_activities as grow_to
+
+    await grow_to(ctx, total)
 
 
 GROWERS: dict[str, Callable[[SeedContext, int], Awaitable[None]]] = {

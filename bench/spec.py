@@ -11,6 +11,8 @@ generated k6 script, and by `render` below for the preflight request, with the s
     {next:NAME}     the next unused value of the pool NAME, across all virtual users and levels
                     (for things done once: verifying an activity); wraps when the pool runs out
     {user}          the username the virtual user logged in as
+    {batch}         with `login_from`: the ids of the pool value this request took, as a JSON
+                    array of integers
     {today}         today's date (UTC), ISO 8601
     {now}           the current time (UTC), ISO 8601
 
@@ -32,7 +34,7 @@ JSON = Any
 
 GENERATOR = re.compile(r"\{([a-z_]+)(?::([^{}]*))?\}")
 GENERATOR_NAMES = frozenset(
-    {"uniq", "uuid", "vu", "iter", "int", "pool", "next", "user", "today", "now"}
+    {"uniq", "uuid", "vu", "iter", "int", "pool", "next", "user", "today", "now", "batch"}
 )
 
 
@@ -81,6 +83,11 @@ class Scenario:
     is still to be filled in (shown in the report while the scenario is not available). A list
     scenario with `min_items` runs only when the preflight page holds that many `items` (a list
     page over an empty table is not a figure worth reporting).
+
+    `login_from` names a pool of `<username>|<id>,<id>,...` values: each request takes the next
+    unused one (as `{next:...}` does), sends it with that login's bearer token, and `{batch}`
+    yields its ids. For work that belongs to one account: a supervisor approves only their own
+    team's entries.
     """
 
     name: str
@@ -102,6 +109,7 @@ class Scenario:
     min_items: int = 0
     target: str = ""
     todo: str = ""
+    login_from: str | None = None
 
     def __post_init__(self) -> None:
         for text in _strings((self.path, dict(self.headers), self.body)):
@@ -111,6 +119,10 @@ class Scenario:
                     raise ValueError(f"{self.name}: unknown generator {{{name}}} in {text!r}")
                 if name in ("pool", "next") and arg not in self.pools:
                     raise ValueError(f"{self.name}: pool {arg!r} is used but not declared")
+                if name == "batch" and self.login_from is None:
+                    raise ValueError(f"{self.name}: {{batch}} needs login_from")
+        if self.login_from is not None and (self.login_from not in self.pools or not self.auth):
+            raise ValueError(f"{self.name}: login_from needs its pool and an auth group")
 
 
 @dataclass(frozen=True)
@@ -155,9 +167,16 @@ class RenderContext:
     offset: int = 0
     pools: Mapping[str, Sequence[str]] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
+    batch: Sequence[int] = ()
 
 
-def _generate(name: str, arg: str | None, ctx: RenderContext) -> str | int:
+def split_login_item(value: str) -> tuple[str, list[int]]:
+    """`<username>|<id>,<id>` (a `login_from` pool value) as the username and the ids."""
+    user, _, ids = value.partition("|")
+    return user, [int(i) for i in ids.split(",") if i]
+
+
+def _generate(name: str, arg: str | None, ctx: RenderContext) -> str | int | list[int]:
     if name == "uniq":
         return f"{ctx.run_id}-{ctx.level}-{ctx.vu}-{ctx.iteration}"
     if name == "uuid":
@@ -181,6 +200,8 @@ def _generate(name: str, arg: str | None, ctx: RenderContext) -> str | int:
         return list(values)[(ctx.offset + ctx.iteration) % len(values)]
     if name == "user":
         return ctx.user
+    if name == "batch":
+        return list(ctx.batch)
     if name == "today":
         return dt.datetime.now(dt.UTC).date().isoformat()
     if name == "now":

@@ -107,6 +107,7 @@ class Activity(Base):
         CheckConstraint("minutes > 0", name="minutes_positive"),
         Index("ix_activities_employee_date", "employee_id", "activity_date"),
         Index("ix_activities_date_status", "activity_date", "status"),
+        Index("ix_activities_date_id", "activity_date", "id"),  # the lists' keyset order
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
