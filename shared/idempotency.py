@@ -1,26 +1,36 @@
 """Idempotency-Key for create endpoints.
 
 The same key with the same body answers the first response again without a second write; the same
-key
-with another body is a 422 problem. The record is written in the request's own transaction, so a
-request that fails leaves no record and can be retried; two concurrent requests with one key collide
-on the unique constraint and only one of them commits.
+key with another body is a 422 problem. The record is written in the request's own transaction, so
+a request that fails leaves no record and can be retried.
+
+A first try costs one statement: the record is inserted with ON CONFLICT DO NOTHING when the route
+answers, and nothing is read up front. When the insert finds the key taken (a retry, or a twin
+request that committed while this one ran), the request's own writes are rolled back and the stored
+answer is replayed. A retry that fails a rule on its way (the first try already used the daily cap,
+say) is also answered from the store: the error path looks the key up before answering with the
+problem. Two concurrent requests with one key meet on the unique index; the second waits for the
+first to commit, then replays its answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Integer, String, UniqueConstraint, insert, select
+from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.auth import OptionalPrincipal
-from shared.db import BigIntId, JSONType, SessionDep, UTCDateTime, utcnow
+from shared.db import BigIntId, JSONType, SessionDep, UTCDateTime, database_of, utcnow, write_intent
 from shared.problems import AppError, UnprocessableError
 
 KEY_HEADER_DOC = (
@@ -64,7 +74,7 @@ class Idempotency:
     def __init__(
         self,
         model: type[IdempotencyRecordMixin] | None,
-        session: Any,
+        session: AsyncSession,
         scope: str,
         key: str | None,
         request_hash: str,
@@ -80,17 +90,62 @@ class Idempotency:
     ) -> JSONResponse:
         body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
         if self.key is not None and self.model is not None:
-            await self.session.execute(
-                insert(self.model).values(
-                    scope=self.scope,
-                    key=self.key,
-                    request_hash=self.request_hash,
-                    status_code=status_code,
-                    response_body=body,
-                    created_at=utcnow(),
-                )
+            stored = await self.session.execute(
+                _insert_new(self.model, self.session.get_bind().dialect.name),
+                {
+                    "scope": self.scope,
+                    "key": self.key,
+                    "request_hash": self.request_hash,
+                    "status_code": status_code,
+                    "response_body": body,
+                    "created_at": utcnow(),
+                },
             )
+            if stored.first() is None:  # the key was taken meanwhile: that answer stands
+                await _raise_stored(
+                    self.session, self.model, self.scope, self.key, self.request_hash
+                )
         return JSONResponse(body, status_code=status_code)
+
+
+_INSERTS: dict[tuple[type[IdempotencyRecordMixin], str], Any] = {}
+
+
+def _insert_new(model: type[IdempotencyRecordMixin], dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (scope, key) DO NOTHING RETURNING id, built once per table."""
+    stmt = _INSERTS.get((model, dialect))
+    if stmt is None:
+        dml = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table: Any = model
+        stmt = (
+            dml(table).on_conflict_do_nothing(index_elements=["scope", "key"]).returning(table.id)
+        )
+        _INSERTS[(model, dialect)] = stmt
+    return stmt
+
+
+async def _raise_stored(
+    session: AsyncSession,
+    model: type[IdempotencyRecordMixin],
+    scope: str,
+    key: str,
+    request_hash: str,
+) -> None:
+    """Raise the replay of the stored answer (or 422 for another body); return if none is stored."""
+    stored = (
+        await session.execute(
+            select(model.request_hash, model.status_code, model.response_body).where(
+                model.scope == scope, model.key == key
+            )
+        )
+    ).first()
+    if stored is None:
+        return
+    if stored.request_hash != request_hash:
+        raise IdempotencyKeyReusedError(
+            "This Idempotency-Key was already used for a different request body"
+        )
+    raise StoredResponseReplayError(stored.status_code, stored.response_body)
 
 
 async def get_idempotency(
@@ -100,29 +155,32 @@ async def get_idempotency(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", max_length=200, description=KEY_HEADER_DOC)
     ] = None,
-) -> Idempotency:
+) -> AsyncIterator[Idempotency]:
     model: type[IdempotencyRecordMixin] | None = getattr(
         request.app.state, "idempotency_model", None
     )
     who = principal.username if principal else "anonymous"
     scope = f"{who}:{request.method}:{request.url.path}"[:200]
     if idempotency_key is None or model is None:
-        return Idempotency(model, session, scope, None, "")
+        yield Idempotency(model, session, scope, None, "")
+        return
     digest = hashlib.sha256(await request.body()).hexdigest()
-    stored = (
-        await session.execute(
-            select(model.request_hash, model.status_code, model.response_body).where(
-                model.scope == scope, model.key == idempotency_key
-            )
-        )
-    ).first()
-    if stored is not None:
-        if stored.request_hash != digest:
-            raise IdempotencyKeyReusedError(
-                "This Idempotency-Key was already used for a different request body"
-            )
-        raise StoredResponseReplayError(stored.status_code, stored.response_body)
-    return Idempotency(model, session, scope, idempotency_key, digest)
+    try:
+        yield Idempotency(model, session, scope, idempotency_key, digest)
+    except (AppError, IntegrityError) as exc:
+        if isinstance(exc, StoredResponseReplayError | IdempotencyKeyReusedError):
+            raise
+        # A retry whose first try committed may fail a rule the first try changed (the daily cap
+        # it used, the business it registered): the first answer stands. The request's own
+        # transaction may be aborted, so look on a connection of its own, reading committed rows
+        # (on SQLite as a reader: the request's transaction still holds the write lock).
+        token = write_intent.set(False)
+        try:
+            async with database_of(request).sessionmaker() as lookup:
+                await _raise_stored(lookup, model, scope, idempotency_key, digest)
+        finally:
+            write_intent.reset(token)
+        raise
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency, scope="function")]

@@ -237,3 +237,28 @@ async def test_idempotency_key_returns_the_first_response(ready: Erk) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert await _counts(ready) == (1, 1)
+
+
+async def test_a_retry_that_the_first_try_would_refuse_still_gets_the_first_answer(
+    ready: Erk,
+) -> None:
+    # The first try filled the day's cap: run again, the rules would refuse the entry (422
+    # daily-cap-exceeded), but the retry is answered from the store, and nothing is written twice.
+    headers = {**await ready.login(STAFF), "Idempotency-Key": "k-cap"}
+    body = {"date": "2025-03-10", "description": "Pelatihan sehari penuh", "minutes": 450}
+    first = await ready.client.post("/api/v1/activities", json=body, headers=headers)
+    again = await ready.client.post("/api/v1/activities", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await ready.client.post(
+        "/api/v1/activities", json={**body, "minutes": 30}, headers=headers
+    )
+    assert_problem(other, 422, "idempotency-key-reused")
+    fresh = await ready.client.post(
+        "/api/v1/activities",
+        json={**body, "minutes": 30},
+        headers={**headers, "Idempotency-Key": "k-cap-2"},
+    )
+    assert_problem(fresh, 422, "daily-cap-exceeded")
+    assert await _counts(ready) == (1, 1)
