@@ -20,7 +20,18 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    String,
+    Text,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -118,10 +129,7 @@ async def record_event(
     occurred_at: dt.datetime | None = None,
 ) -> None:
     """Append one event in the caller's transaction (one INSERT, no ORM unit of work)."""
-    if isinstance(actor, Principal):
-        name, actor_role = actor.username, role or actor.primary_role
-    else:
-        name, actor_role = actor or SYSTEM_ACTOR, role or (SYSTEM_ACTOR if actor is None else "")
+    name, actor_role = _actor_of(actor, role)
     await session.execute(
         _insert_of(model),
         {
@@ -136,6 +144,69 @@ async def record_event(
             "request_id": request_id_var.get(),
         },
     )
+
+
+def _actor_of(actor: Principal | str | None, role: str | None) -> tuple[str, str]:
+    if isinstance(actor, Principal):
+        return actor.username, role or actor.primary_role
+    return actor or SYSTEM_ACTOR, role or (SYSTEM_ACTOR if actor is None else "")
+
+
+_EVENT_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "actor_role",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+    "request_id",
+)
+
+
+def audited(
+    dml: Any, model: type[AuditEventMixin], *, action: str, entity_type: str, id_column: str = "id"
+) -> Any:
+    """PostgreSQL only: `dml` (an INSERT or UPDATE ... RETURNING the entity id) and one audit event
+    per row it returns, as ONE statement (a data-modifying CTE). It returns the events'
+    `entity_id`s, so the caller still sees which rows were written. Build it once; bind the
+    statement's own parameters and `audit_params(...)` per request. The events are the rows
+    `record_event` writes (same columns; sealed into the chain later)."""
+    rows = dml.cte("audited_rows")
+    source = select(
+        bindparam("audit_at", type_=UTCDateTime()),
+        bindparam("audit_actor", type_=String()),
+        bindparam("audit_role", type_=String()),
+        literal(action, String()),
+        literal(entity_type, String()),
+        cast(rows.c[id_column], String()),
+        bindparam("audit_before", type_=JSONType),
+        bindparam("audit_after", type_=JSONType),
+        bindparam("audit_request", type_=String()),
+    )
+    table: Any = model
+    return insert(table).from_select(list(_EVENT_COLUMNS), source).returning(table.entity_id)
+
+
+def audit_params(
+    actor: Principal | str | None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    role: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The audit parameters of an `audited` statement (the same for every row it writes)."""
+    name, actor_role = _actor_of(actor, role)
+    return {
+        "audit_at": occurred_at or utcnow(),
+        "audit_actor": name,
+        "audit_role": actor_role,
+        "audit_before": before,
+        "audit_after": after,
+        "audit_request": request_id_var.get(),
+    }
 
 
 _INSERTS: dict[type[AuditEventMixin], Any] = {}

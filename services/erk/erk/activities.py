@@ -55,7 +55,7 @@ from erk.domain import (
     write_scope,
 )
 from erk.models import Activity, Attendance, AuditEvent, Employee, Target, Unit
-from shared.audit import record_event
+from shared.audit import audit_params, audited, record_event
 from shared.auth import Principal
 from shared.db import UTCDateTime
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
@@ -311,6 +311,11 @@ def _submit_statement(*, with_target: bool) -> Any:
 
 # Built once per process: a request only binds values (no statement building, cached compile).
 _SUBMIT = {False: _submit_statement(with_target=False), True: _submit_statement(with_target=True)}
+# PostgreSQL: the entry and its audit event in one statement (a data-modifying CTE).
+_SUBMIT_AUDITED = {
+    with_target: audited(stmt, AuditEvent, action="activity.submitted", entity_type="activity")
+    for with_target, stmt in _SUBMIT.items()
+}
 
 
 async def submit_activity(
@@ -331,26 +336,34 @@ async def submit_activity(
         "created_at": now,
         "updated_at": now,
     }
-    stmt = _SUBMIT[data.target_id is not None]
+    after = {"date": data.date.isoformat(), "minutes": data.minutes, "status": "submitted"}
+    with_target = data.target_id is not None
     # On the connection: with a parameter dict the ORM session would take this for a bulk insert.
     connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
     await _serialize_employee(connection, nip)
-    activity_id = (await connection.execute(stmt, params)).scalar_one_or_none()
+    if postgres:
+        params |= audit_params(actor, after=after, occurred_at=now)
+        found = (await connection.execute(_SUBMIT_AUDITED[with_target], params)).scalar()
+        activity_id = None if found is None else int(found)
+    else:
+        activity_id = (await connection.execute(_SUBMIT[with_target], params)).scalar()
     if activity_id is None:
         await _diagnose(
             session, rules, nip=nip, day=data.date, minutes=data.minutes, target_id=data.target_id
         )
         raise errors.ActivityNotPendingError("The activity could not be logged; try again")
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action="activity.submitted",
-        entity_type="activity",
-        entity_id=activity_id,
-        after={"date": data.date.isoformat(), "minutes": data.minutes, "status": "submitted"},
-        occurred_at=now,
-    )
+    if not postgres:
+        await record_event(
+            session,
+            AuditEvent,
+            actor=actor,
+            action="activity.submitted",
+            entity_type="activity",
+            entity_id=activity_id,
+            after=after,
+            occurred_at=now,
+        )
     return schemas.ActivityRead(
         id=activity_id,
         nip=nip,
@@ -681,27 +694,58 @@ async def verify_activities(
             raise errors.NotVerifierError(
                 f"Activity {r.id} is verified by {responsible or 'nobody registered'}"
             )
-    result = await session.execute(
-        update(Activity)
-        .where(Activity.id.in_(ids), Activity.status == schemas.ActivityStatus.submitted.value)
-        .values(
-            status=decision.value,
-            verified_by=me,
-            verified_at=rules.now,
-            note=note,
-            updated_at=rules.now,
-        )
-    )
-    if result.rowcount != len(ids):  # type: ignore[attr-defined]
+    params = {
+        "ids": ids,
+        "new_status": decision.value,
+        "new_verified_by": me,
+        "new_verified_at": rules.now,
+        "new_note": note,
+        "new_updated_at": rules.now,
+    }
+    before, after = {"status": "submitted"}, {"status": decision.value, "note": note}
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # The change and its audit events in one statement.
+        params |= audit_params(actor, before=before, after=after, occurred_at=rules.now)
+        changed = len((await connection.execute(_VERIFY_AUDITED[decision], params)).all())
+    else:
+        changed = (await connection.execute(_VERIFY, params)).rowcount
+    if changed != len(ids):
         raise errors.ActivityNotPendingError("Another verifier acted on these activities first")
-    await audit_many(
-        session,
-        actor,
+    if connection.dialect.name != "postgresql":
+        await audit_many(
+            session,
+            actor,
+            action=f"activity.{decision.value}",
+            entity_type="activity",
+            items=[(i, before, after) for i in ids],
+        )
+    return schemas.VerifyResult(decision=decision, activity_ids=ids)
+
+
+_VERIFY = (
+    update(Activity)
+    .where(
+        Activity.id.in_(bindparam("ids", expanding=True)),
+        Activity.status == schemas.ActivityStatus.submitted.value,
+    )
+    .values(
+        status=bindparam("new_status", type_=String()),
+        verified_by=bindparam("new_verified_by", type_=String()),
+        verified_at=bindparam("new_verified_at", type_=UTCDateTime()),
+        note=bindparam("new_note", type_=String()),
+        updated_at=bindparam("new_updated_at", type_=UTCDateTime()),
+    )
+)
+_VERIFY_AUDITED = {
+    decision: audited(
+        _VERIFY.returning(Activity.id),
+        AuditEvent,
         action=f"activity.{decision.value}",
         entity_type="activity",
-        items=[(i, {"status": "submitted"}, {"status": decision.value, "note": note}) for i in ids],
     )
-    return schemas.VerifyResult(decision=decision, activity_ids=ids)
+    for decision in schemas.Decision
+}
 
 
 async def pending_for(
