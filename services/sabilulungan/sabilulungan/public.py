@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
@@ -24,6 +24,27 @@ from shared.db import utcnow
 from shared.pagination import keyset_page
 from shared.workflow import stage_spans
 
+_P = Proposal.__table__.c
+_E = StageEntry.__table__.c
+# Public tracking in one statement: the proposal's public columns beside each stage entry (a LEFT
+# JOIN, so a proposal is found even without history), in the order the timeline needs. Built once.
+_TRACK = (
+    select(
+        _P.tracking_code,
+        _P.kind,
+        _P.fiscal_year,
+        _P.title,
+        _P.status,
+        _P.status_since,
+        _P.opd_code,
+        _E.state,
+        _E.entered_at,
+    )
+    .select_from(Proposal.__table__.outerjoin(StageEntry.__table__, _E.proposal_id == _P.id))
+    .where(_P.tracking_code == bindparam("code"))
+    .order_by(_E.entered_at, _E.id)
+)
+
 
 async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
     try:
@@ -32,32 +53,13 @@ async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
         raise errors.ProposalNotFoundError(
             "This is not a valid tracking code; check it for typos"
         ) from None
-    row = (
-        await session.execute(
-            select(
-                Proposal.id,
-                Proposal.tracking_code,
-                Proposal.kind,
-                Proposal.fiscal_year,
-                Proposal.title,
-                Proposal.status,
-                Proposal.status_since,
-                Proposal.opd_code,
-            ).where(Proposal.tracking_code == normalized)
-        )
-    ).first()
-    if row is None:
+    conn = await session.connection()
+    rows = (await conn.execute(_TRACK, {"code": normalized})).all()
+    if not rows:
         raise errors.ProposalNotFoundError(f"No proposal has the tracking code {normalized}")
-    history = (
-        await session.execute(
-            select(StageEntry.state, StageEntry.entered_at)
-            .where(StageEntry.proposal_id == row.id)
-            .order_by(StageEntry.entered_at, StageEntry.id)
-        )
-    ).all()
-    spans = stage_spans(
-        rt.workflow, [(h.state, h.entered_at) for h in history], now=utcnow(), calendar=rt.calendar
-    )
+    row = rows[0]
+    history = [(h.state, h.entered_at) for h in rows if h.state is not None]
+    spans = stage_spans(rt.workflow, history, now=utcnow(), calendar=rt.calendar)
     holder = rt.holder(row.status)
     holder_label = rt.config.desk_labels.get(holder, holder) if holder else None
     if holder == "opd_evaluator" and row.opd_code:

@@ -7,7 +7,7 @@ import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from sabilulungan import documents, domain, public
 from sabilulungan.models import Budget
@@ -134,7 +134,10 @@ async def create_proposal(
     idem: IdempotencyDep,
 ) -> Response:
     """Submit a hibah or bansos proposal."""
-    return await idem.respond(await domain.create_proposal(session, rt, principal, data), 201)
+    # One write stores the proposal, its children, the audit event and the idempotency record.
+    return JSONResponse(
+        await domain.submit_proposal(session, rt, principal, data, idem), status_code=201
+    )
 
 
 @router.get(

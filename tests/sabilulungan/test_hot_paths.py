@@ -1,0 +1,194 @@
+"""The hot paths keep their round trips: a proposal submission and a public tracking lookup.
+
+Each test counts the SQL statements the app's engine executes (transaction control aside) and
+asserts the count reached, so a change that adds a round trip fails here. On PostgreSQL a
+submission is ONE statement (data-modifying CTEs); on SQLite it takes the portable path, one
+statement per table. Both paths must write the same rows, checked below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import event, select, text
+
+from sabilulungan.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    BoardMember,
+    BudgetLine,
+    IdempotencyRecord,
+    Proposal,
+    StageEntry,
+)
+from shared.audit import seal_pending, verify_chain
+from shared.testing import assert_problem
+
+# statements per request; transaction control (BEGIN, COMMIT) is not counted
+SUBMIT = {"postgresql": 1, "sqlite": 5}  # proposal, budget lines, board, stage entry, audit event
+SUBMIT_KEYED = {"postgresql": 1, "sqlite": 6}  # + the idempotency record (in the CTE on PostgreSQL)
+# a retry: the write, the record found taken, the lookup of the stored answer; then rolled back
+SUBMIT_REPLAY = {"postgresql": 3, "sqlite": 7}
+TRACK = 1  # the proposal's public columns joined to its stage entries
+
+
+@contextlib.contextmanager
+def counting(world: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            statements.append(statement)
+
+    engine = world.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def dialect(world: Any) -> str:
+    name: str = world.app.state.db.dialect
+    return name
+
+
+async def test_submission_and_tracking_count_their_statements(world: Any) -> None:
+    with counting(world) as statements:
+        created = await world.submit(world.hibah())
+    assert len(statements) <= SUBMIT[dialect(world)], statements
+    with counting(world) as statements:
+        r = await world.client.get(f"/api/v1/public/track/{created['tracking_code']}")
+    assert r.status_code == 200
+    assert len(statements) <= TRACK, statements
+    assert [s["stage"] for s in r.json()["timeline"]] == ["submitted"]
+    with counting(world) as statements:
+        await world.client.get("/api/v1/public/track/SB-0000-0000-000")
+    assert len(statements) <= TRACK
+
+
+async def test_keyed_submission_stores_its_answer_in_the_same_write(world: Any) -> None:
+    body = world.hibah()
+    headers = {**world.h("applicant"), "Idempotency-Key": "kunci-1"}
+    with counting(world) as statements:
+        first = await world.client.post("/api/v1/proposals", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert len(statements) <= SUBMIT_KEYED[dialect(world)], statements
+    with counting(world) as statements:
+        again = await world.client.post("/api/v1/proposals", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(statements) <= SUBMIT_REPLAY[dialect(world)], statements
+    assert await world.count(Proposal) == 1
+    other = world.hibah(title="Judul lain")
+    assert_problem(
+        await world.client.post("/api/v1/proposals", json=other, headers=headers),
+        422,
+        "idempotency-key-reused",
+    )
+    assert await world.count(Proposal) == 1  # the other body's write was rolled back
+    record = await world.row(IdempotencyRecord, key="kunci-1")
+    assert record.status_code == 201
+    assert record.response_body == first.json()
+    # the same key from another applicant is another scope: a new proposal
+    mine = {**world.h("applicant2"), "Idempotency-Key": "kunci-1"}
+    r = await world.client.post("/api/v1/proposals", json=body, headers=mine)
+    assert r.status_code == 201
+    assert r.json()["id"] != first.json()["id"]
+    assert await world.count(Proposal) == 2
+
+
+async def test_submission_writes_every_row_and_a_sealable_audit_event(world: Any) -> None:
+    await world.budget("hibah", 10**9)  # an event written by shared.audit.record_event
+    hibah = await world.submit(world.hibah())
+    bansos = await world.submit(world.bansos())
+    assert hibah["id"] != bansos["id"]
+    shown = (
+        await world.client.get(f"/api/v1/proposals/{hibah['id']}", headers=world.h("applicant"))
+    ).json()
+    assert shown == hibah
+    async with world.app.state.db.sessionmaker() as session:
+        lines = (
+            await session.execute(
+                select(
+                    BudgetLine.proposal_id, BudgetLine.position, BudgetLine.description
+                ).order_by(BudgetLine.id)
+            )
+        ).all()
+        assert [tuple(x) for x in lines] == [
+            (hibah["id"], 0, "Material atap"),
+            (hibah["id"], 1, "Upah tukang"),
+            (bansos["id"], 0, "Modal barang dagangan"),
+        ]
+        board = (
+            await session.execute(
+                select(BoardMember.proposal_id, BoardMember.position, BoardMember.role).order_by(
+                    BoardMember.id
+                )
+            )
+        ).all()
+        assert [tuple(x) for x in board] == [
+            (hibah["id"], 0, "Ketua"),
+            (hibah["id"], 1, "Sekretaris"),
+        ]
+        stages = (await session.execute(select(StageEntry).order_by(StageEntry.id))).scalars().all()
+        assert [(s.proposal_id, s.state, s.action, s.actor, s.actor_role) for s in stages] == [
+            (hibah["id"], "submitted", "submit", "applicant", "applicant"),
+            (bansos["id"], "submitted", "submit", "applicant", "applicant"),
+        ]
+        ours = AuditEvent.entity_type.in_(("budget", "proposal"))
+        stmt = select(AuditEvent).where(ours).order_by(AuditEvent.id)
+        events = (await session.execute(stmt)).scalars().all()
+        assert [(e.action, e.entity_id, e.actor, e.actor_role) for e in events] == [
+            ("budget.created", "1", "tapd", "tapd"),
+            ("proposal.submitted", str(hibah["id"]), "applicant", "applicant"),
+            ("proposal.submitted", str(bansos["id"]), "applicant", "applicant"),
+        ]
+        submitted = events[1]
+        assert submitted.before is None
+        assert submitted.request_id
+        assert submitted.after == {
+            "tracking_code": hibah["tracking_code"],
+            "kind": "hibah",
+            "fiscal_year": world.year,
+            "requested_amount_idr": 50_000_000,
+            "status": "submitted",
+            "rule_version": submitted.after["rule_version"],
+        }
+        assert submitted.occurred_at == stages[0].entered_at
+        # `before` is stored exactly as record_event stores it (JSON null, not SQL NULL)
+        nulls = (
+            await session.execute(
+                text("SELECT before IS NULL FROM sabilulungan.audit_events ORDER BY id")
+            )
+        ).scalars()
+        assert len(set(nulls)) == 1
+        # personal data is stored only encrypted, with blind indexes
+        row = (
+            await session.execute(select(Proposal).where(Proposal.id == bansos["id"]))
+        ).scalar_one()
+        assert world.person_nik not in (row.nik_enc or "")
+        assert row.applicant_key == "nik:" + (row.nik_idx or "")
+        signer = world.app.state.signer
+        sealed = await seal_pending(
+            session,
+            AuditEvent,
+            AuditCheckpoint,
+            signer=signer,
+            service="sabilulungan",
+            schema="sabilulungan",
+        )
+        await session.commit()
+        assert sealed >= 3  # the accounts' events, the budget and both proposals
+        result = await verify_chain(
+            session,
+            AuditEvent,
+            AuditCheckpoint,
+            public_key=signer.public_key_b64(),
+            service="sabilulungan",
+        )
+        assert result.ok, result
+        assert result.checked == sealed
