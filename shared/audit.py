@@ -165,15 +165,13 @@ _EVENT_COLUMNS = (
 )
 
 
-def audited(
-    dml: Any, model: type[AuditEventMixin], *, action: str, entity_type: str, id_column: str = "id"
+def events_from(
+    rows: Any, model: type[AuditEventMixin], *, action: str, entity_type: str, id_column: str = "id"
 ) -> Any:
-    """PostgreSQL only: `dml` (an INSERT or UPDATE ... RETURNING the entity id) and one audit event
-    per row it returns, as ONE statement (a data-modifying CTE). It returns the events'
-    `entity_id`s, so the caller still sees which rows were written. Build it once; bind the
-    statement's own parameters and `audit_params(...)` per request. The events are the rows
-    `record_event` writes (same columns; sealed into the chain later)."""
-    rows = dml.cte("audited_rows")
+    """PostgreSQL only: the INSERT of one audit event per row of `rows` (a CTE of an INSERT or
+    UPDATE ... RETURNING the entity id), to run as a CTE of the same statement. The events are
+    the rows `record_event` writes (same columns; sealed into the chain later); bind
+    `audit_params(...)` per request."""
     source = select(
         bindparam("audit_at", type_=UTCDateTime()),
         bindparam("audit_actor", type_=String()),
@@ -187,6 +185,17 @@ def audited(
     )
     table: Any = model
     return insert(table).from_select(list(_EVENT_COLUMNS), source).returning(table.entity_id)
+
+
+def audited(
+    dml: Any, model: type[AuditEventMixin], *, action: str, entity_type: str, id_column: str = "id"
+) -> Any:
+    """PostgreSQL only: `dml` (an INSERT or UPDATE ... RETURNING the entity id) and one audit event
+    per row it returns, as ONE statement (a data-modifying CTE). It returns the events'
+    `entity_id`s, so the caller still sees which rows were written. Build it once; bind the
+    statement's own parameters and `audit_params(...)` per request."""
+    rows = dml.cte("audited_rows")
+    return events_from(rows, model, action=action, entity_type=entity_type, id_column=id_column)
 
 
 def audit_params(

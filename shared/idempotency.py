@@ -23,7 +23,16 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,12 +93,44 @@ class Idempotency:
         self.scope = scope
         self.key = key
         self.request_hash = request_hash
+        self.recorded = False
+
+    @property
+    def active(self) -> bool:
+        """True when this request carries a key the service stores."""
+        return self.key is not None and self.model is not None
+
+    def statement_params(
+        self, body: BaseModel | dict[str, Any], status_code: int = 201
+    ) -> dict[str, Any]:
+        """The parameters of a `record_from` CTE: the answer to store (its id is set in SQL)."""
+        if isinstance(body, BaseModel):
+            body = body.model_dump(mode="json")
+        return {
+            "idem_scope": self.scope,
+            "idem_key": self.key,
+            "idem_hash": self.request_hash,
+            "idem_status": status_code,
+            "idem_body": body if self.active else None,
+            "idem_at": utcnow(),
+            "idem_store": self.active,
+        }
+
+    async def settle(self, stored: bool) -> None:
+        """After a statement with a `record_from` CTE: `stored` says whether it wrote the record.
+        A taken key replays the stored answer (rolling this request back); else `respond` only
+        answers, without writing the record a second time."""
+        if self.model is None or self.key is None:
+            return
+        if not stored:
+            await _raise_stored(self.session, self.model, self.scope, self.key, self.request_hash)
+        self.recorded = True
 
     async def respond(
         self, payload: BaseModel | dict[str, Any], status_code: int = 201
     ) -> JSONResponse:
         body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
-        if self.key is not None and self.model is not None:
+        if self.key is not None and self.model is not None and not self.recorded:
             stored = await self.session.execute(
                 _insert_new(self.model, self.session.get_bind().dialect.name),
                 {
@@ -106,6 +147,35 @@ class Idempotency:
                     self.session, self.model, self.scope, self.key, self.request_hash
                 )
         return JSONResponse(body, status_code=status_code)
+
+
+def record_from(rows: Any, model: type[IdempotencyRecordMixin], *, id_column: str = "id") -> Any:
+    """PostgreSQL only: the INSERT of a request's idempotency record, to run as a CTE of the
+    statement that writes the request's new row (`rows`, a CTE returning `id_column`): the stored
+    answer is `statement_params`' body with its `id` set to the new row's id, in SQL. ON CONFLICT
+    DO NOTHING RETURNING id, so the statement can say whether the key was free (`settle`). Build it
+    once; it writes nothing when the request has no key (`idem_store` false) or `rows` is empty."""
+    table: Any = model
+    source = select(
+        bindparam("idem_scope", type_=String()),
+        bindparam("idem_key", type_=String()),
+        bindparam("idem_hash", type_=String()),
+        bindparam("idem_status", type_=Integer()),
+        func.jsonb_set(
+            bindparam("idem_body", type_=postgresql.JSONB()),
+            literal_column("'{id}'::text[]"),
+            func.to_jsonb(rows.c[id_column]),
+        ),
+        bindparam("idem_at", type_=UTCDateTime()),
+    ).where(bindparam("idem_store", type_=Boolean()))
+    return (
+        postgresql.insert(table)
+        .from_select(
+            ["scope", "key", "request_hash", "status_code", "response_body", "created_at"], source
+        )
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(table.id)
+    )
 
 
 _INSERTS: dict[tuple[type[IdempotencyRecordMixin], str], Any] = {}

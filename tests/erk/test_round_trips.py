@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+
+from erk.models import IdempotencyRecord
 
 from .conftest import CHIEF, STAFF, Erk
 
@@ -44,6 +46,31 @@ async def test_submitting_an_activity_is_two_statements(erk: Erk, backend: str) 
     # SQLite, without such CTEs, in two.
     expected = ["SELECT", "WITH"] if backend == "postgres" else ["INSERT", "INSERT"]
     assert _work(seen) == expected, seen
+
+
+async def test_a_submission_with_an_idempotency_key_stores_its_answer_in_the_same_statement(
+    erk: Erk, backend: str
+) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 12))
+    headers = {**await erk.login(STAFF), "Idempotency-Key": "rt-1"}
+    body = {"date": "2025-03-10", "description": "Menyusun laporan", "minutes": 60}
+    with statements(erk) as seen:
+        first = await erk.client.post("/api/v1/activities", json=body, headers=headers)
+    assert first.status_code == 201
+    # PostgreSQL: the lock, then entry + audit event + idempotency record in one statement;
+    # SQLite: the entry, the event, the record.
+    expected = ["SELECT", "WITH"] if backend == "postgres" else ["INSERT", "INSERT", "INSERT"]
+    assert _work(seen) == expected, seen
+    async with erk.app.state.db.sessionmaker() as session:
+        stored = (await session.execute(select(IdempotencyRecord))).scalars().all()
+    assert [(r.key, r.status_code, r.response_body) for r in stored] == [
+        ("rt-1", 201, first.json())
+    ]
+    with statements(erk) as seen:
+        again = await erk.client.post("/api/v1/activities", json=body, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_bulk_verification_is_two_statements(erk: Erk, backend: str) -> None:

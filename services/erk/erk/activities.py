@@ -54,10 +54,19 @@ from erk.domain import (
     verification_boundary,
     write_scope,
 )
-from erk.models import Activity, Attendance, AuditEvent, Employee, Target, Unit
-from shared.audit import audit_params, audited, record_event
+from erk.models import (
+    Activity,
+    Attendance,
+    AuditEvent,
+    Employee,
+    IdempotencyRecord,
+    Target,
+    Unit,
+)
+from shared.audit import audit_params, audited, events_from, record_event
 from shared.auth import Principal
 from shared.db import UTCDateTime
+from shared.idempotency import Idempotency, record_from
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
 from shared.uploads import store_upload, stored_path
 
@@ -311,16 +320,40 @@ def _submit_statement(*, with_target: bool) -> Any:
 
 # Built once per process: a request only binds values (no statement building, cached compile).
 _SUBMIT = {False: _submit_statement(with_target=False), True: _submit_statement(with_target=True)}
-# PostgreSQL: the entry and its audit event in one statement (a data-modifying CTE).
-_SUBMIT_AUDITED = {
-    with_target: audited(stmt, AuditEvent, action="activity.submitted", entity_type="activity")
-    for with_target, stmt in _SUBMIT.items()
+
+
+def _submit_recorded(stmt: Any) -> Any:
+    """PostgreSQL: the checked insert, its audit event and the idempotency record (the answer,
+    when the request has a key) in ONE statement of data-modifying CTEs; it returns the new id
+    (none when a rule refused the entry) and whether the idempotency record was written."""
+    rows = stmt.cte("new_activity")
+    events = events_from(rows, AuditEvent, action="activity.submitted", entity_type="activity")
+    record = record_from(rows, IdempotencyRecord).cte("new_record")
+    stored = select(func.count()).select_from(record).scalar_subquery()
+    return select(rows.c.id, stored.label("stored")).add_cte(events.cte("new_event"))
+
+
+_NO_RECORD = {
+    "idem_scope": None,
+    "idem_key": None,
+    "idem_hash": None,
+    "idem_status": None,
+    "idem_body": None,
+    "idem_at": None,
+    "idem_store": False,
 }
+_SUBMIT_RECORDED = {with_target: _submit_recorded(stmt) for with_target, stmt in _SUBMIT.items()}
 
 
 async def submit_activity(
-    session: AsyncSession, data: schemas.ActivityCreate, *, actor: Principal, rules: Rules
+    session: AsyncSession,
+    data: schemas.ActivityCreate,
+    *,
+    actor: Principal,
+    rules: Rules,
+    idem: Idempotency | None = None,
 ) -> schemas.ActivityRead:
+    """Log one activity; with `idem`, PostgreSQL stores the answer in the same statement."""
     _check_dates(rules, data.date)
     nip = actor.username
     now = rules.now
@@ -342,10 +375,28 @@ async def submit_activity(
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
     await _serialize_employee(connection, nip)
+    read = schemas.ActivityRead(
+        id=0,  # set below (and, in the stored answer, in SQL)
+        nip=nip,
+        date=data.date,
+        description=data.description,
+        minutes=data.minutes,
+        output_quantity=data.output_quantity,
+        output_unit=data.output_unit,
+        target_id=data.target_id,
+        status=schemas.ActivityStatus.submitted,
+    )
     if postgres:
         params |= audit_params(actor, after=after, occurred_at=now)
-        found = (await connection.execute(_SUBMIT_AUDITED[with_target], params)).scalar()
-        activity_id = None if found is None else int(found)
+        if idem is not None:
+            params |= idem.statement_params(read, 201)
+        else:
+            params |= _NO_RECORD
+        row = (await connection.execute(_SUBMIT_RECORDED[with_target], params)).first()
+        activity_id = None if row is None else int(row.id)
+        if row is not None and idem is not None:
+            read.id = activity_id or 0
+            await idem.settle(bool(row.stored))
     else:
         activity_id = (await connection.execute(_SUBMIT[with_target], params)).scalar()
     if activity_id is None:
@@ -364,17 +415,8 @@ async def submit_activity(
             after=after,
             occurred_at=now,
         )
-    return schemas.ActivityRead(
-        id=activity_id,
-        nip=nip,
-        date=data.date,
-        description=data.description,
-        minutes=data.minutes,
-        output_quantity=data.output_quantity,
-        output_unit=data.output_unit,
-        target_id=data.target_id,
-        status=schemas.ActivityStatus.submitted,
-    )
+    read.id = activity_id
+    return read
 
 
 def _activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:

@@ -186,7 +186,9 @@ async def submit_activity(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Log one activity of a working day; it waits for the supervisor's verification."""
-    activity = await activities.submit_activity(session, data, actor=principal, rules=rules)
+    activity = await activities.submit_activity(
+        session, data, actor=principal, rules=rules, idem=idem
+    )
     return await idem.respond(activity, 201)
 
 
