@@ -60,7 +60,7 @@ from shared.problems import (
 )
 from shared.settings import ServiceSettings
 from shared.signing import Signer
-from shared.web import SHARED_STATIC, html_error, make_templates, render, wants_html
+from shared.web import SHARED_STATIC, LazyTemplates, html_error, render, wants_html
 
 logger = logging.getLogger("shared.app")
 
@@ -451,7 +451,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     state.metrics = Metrics(spec.name)
     state.migration_head = None
     state.periodic = periodic
-    state.templates = make_templates(
+    state.templates = LazyTemplates(
         spec.package_dir / "templates",
         globals_={
             "service_title": spec.title,

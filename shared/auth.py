@@ -19,11 +19,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
-import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,12 +30,17 @@ from starlette.concurrency import run_in_threadpool
 from shared.db import BigIntId, JSONType, UTCDateTime, utcnow
 from shared.problems import AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 SESSION_COOKIE = "session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# argon2id with the library's current recommended parameters, built on the first login or password
+# change: a serving process that only verifies tokens never loads argon2 (see `password_hasher`).
+_hasher: PasswordHasher | None = None
 # Verified when the username does not exist, so that answer takes as long as a wrong password.
 # A constant, not hashed at import: hashing would add ~0.3 s to every start-up.
 _DUMMY_HASH = (
@@ -50,8 +52,20 @@ _DUMMY_HASH = (
 def use_fast_hashing_for_tests() -> None:
     """Cheap argon2id parameters: only the test suite calls this, never a running service."""
     global _hasher, _DUMMY_HASH
+    from argon2 import PasswordHasher
+
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     _DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def password_hasher() -> PasswordHasher:
+    """The process's argon2id hasher, built on first use."""
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher()
+    return _hasher
 
 
 class AccountMixin:
@@ -71,16 +85,18 @@ class AccountMixin:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 async def hash_password_async(password: str) -> str:
-    return await run_in_threadpool(_hasher.hash, password)
+    return await run_in_threadpool(password_hasher().hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -117,7 +133,12 @@ class LocalTokens:
     issuer: str
     minutes: int = 60
 
+    # PyJWT is imported on the first token issued or verified, not at start-up: importing it loads
+    # `cryptography`'s OpenSSL bindings (about 9 MB resident) although HS256 needs only hmac.
+
     def issue(self, account: AccountMixin) -> tuple[str, int]:
+        import jwt
+
         now = utcnow()
         expires = self.minutes * 60
         claims = {
@@ -133,6 +154,8 @@ class LocalTokens:
         return jwt.encode(claims, self.secret, algorithm="HS256"), expires
 
     def verify(self, token: str) -> Principal:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
@@ -274,7 +297,7 @@ async def authenticate(
         raise UnauthorizedError("Incorrect username or password")
     account.failed_logins = 0
     account.locked_until = None
-    if _hasher.check_needs_rehash(account.password_hash):
+    if password_hasher().check_needs_rehash(account.password_hash):
         account.password_hash = await hash_password_async(password)
     return account
 

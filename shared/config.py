@@ -8,7 +8,6 @@ runs any subset of the suite. A bad value stops start-up with a message that nam
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -102,6 +101,8 @@ def load_regency_config(path: Path | None, model: type[ConfigT]) -> ConfigT:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RegencyConfigError(f"cannot read regency configuration {path}: {exc}") from None
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

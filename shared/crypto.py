@@ -26,14 +26,13 @@ import hmac
 import os
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import String, TypeDecorator
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
     "DecryptionError",
@@ -60,6 +59,9 @@ class DecryptionError(Exception):
 
 
 def _derive(master_key: bytes, info: bytes, length: int = 32) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT, info=info).derive(
         master_key
     )
@@ -107,9 +109,11 @@ class _KeySet:
     __slots__ = ("aead", "index_key", "kid")
 
     def __init__(self, master_key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         # The key id is derived, not configured, so it can never disagree with the key it names.
         self.kid = _derive(master_key, b"key-id", 4).hex()
-        self.aead = AESGCM(_derive(master_key, b"encrypt"))
+        self.aead: AESGCM = AESGCM(_derive(master_key, b"encrypt"))
         self.index_key = _derive(master_key, b"blind-index")
 
 
@@ -121,15 +125,37 @@ class FieldCipher:
     """
 
     def __init__(self, master_key: bytes | str, *, old_keys: Iterable[bytes | str] = ()) -> None:
-        self._current = _KeySet(_key_bytes(master_key))
-        self._keys: dict[str, _KeySet] = {self._current.kid: self._current}
-        self._old: list[_KeySet] = []
-        for old in old_keys:
-            keyset = _KeySet(_key_bytes(old))
-            if keyset.kid in self._keys:
-                continue  # the same key listed twice
-            self._keys[keyset.kid] = keyset
-            self._old.append(keyset)
+        # Keys are checked now; the sub-keys are derived on first use, so that a service starts
+        # without loading `cryptography` (about 9 MB resident).
+        self._master = _key_bytes(master_key)
+        self._old_masters = [_key_bytes(old) for old in old_keys]
+        self._built: tuple[_KeySet, dict[str, _KeySet], list[_KeySet]] | None = None
+
+    def _keysets(self) -> tuple[_KeySet, dict[str, _KeySet], list[_KeySet]]:
+        if self._built is None:
+            current = _KeySet(self._master)
+            keys = {current.kid: current}
+            old: list[_KeySet] = []
+            for master in self._old_masters:
+                keyset = _KeySet(master)
+                if keyset.kid in keys:
+                    continue  # the same key listed twice
+                keys[keyset.kid] = keyset
+                old.append(keyset)
+            self._built = (current, keys, old)
+        return self._built
+
+    @property
+    def _current(self) -> _KeySet:
+        return self._keysets()[0]
+
+    @property
+    def _keys(self) -> dict[str, _KeySet]:
+        return self._keysets()[1]
+
+    @property
+    def _old(self) -> list[_KeySet]:
+        return self._keysets()[2]
 
     def __repr__(self) -> str:
         return f"FieldCipher(kid={self._current.kid!r}, old_keys={len(self._old)})"
@@ -166,6 +192,8 @@ class FieldCipher:
             raise DecryptionError("token is not valid base64url") from exc
         if len(data) < NONCE_BYTES + TAG_BYTES:
             raise DecryptionError("token is too short")
+        from cryptography.exceptions import InvalidTag
+
         try:
             plaintext = keyset.aead.decrypt(
                 data[:NONCE_BYTES], data[NONCE_BYTES:], self._aad(kid, context)

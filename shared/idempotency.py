@@ -33,7 +33,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -185,7 +185,13 @@ def _insert_new(model: type[IdempotencyRecordMixin], dialect: str) -> Any:
     """INSERT ... ON CONFLICT (scope, key) DO NOTHING RETURNING id, built once per table."""
     stmt = _INSERTS.get((model, dialect))
     if stmt is None:
-        dml = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        dml: Any
+        if dialect == "postgresql":
+            dml = postgresql.insert
+        else:
+            from sqlalchemy.dialects import sqlite  # not loaded by a PostgreSQL deployment
+
+            dml = sqlite.insert
         table: Any = model
         stmt = (
             dml(table).on_conflict_do_nothing(index_elements=["scope", "key"]).returning(table.id)

@@ -19,17 +19,17 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# `cryptography` is imported where a key is first used, not at import: its OpenSSL bindings cost
+# about 9 MB in every serving process, and an idle service signs and verifies nothing.
 
 __all__ = [
     "SignatureError",
@@ -107,21 +107,55 @@ def load_public_key(public_key_b64: str) -> Ed25519PublicKey:
         raise ValueError("public key is not valid base64url") from exc
     if len(raw) != PUBLIC_KEY_BYTES:
         raise ValueError(f"public key must be {PUBLIC_KEY_BYTES} bytes, got {len(raw)}")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def public_key_id(public_key_b64: str) -> str:
     """The short id of a published key: the first 8 hex characters of SHA-256 of its raw bytes."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     raw = load_public_key(public_key_b64).public_bytes(Encoding.Raw, PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:8]
 
 
 class Signer:
-    """Signs with an Ed25519 private key built from a 32-byte seed."""
+    """Signs with an Ed25519 private key built from a 32-byte seed.
 
-    def __init__(self, private_key: Ed25519PrivateKey) -> None:
-        self._private_key = private_key
-        self._public_raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    Made from a seed (`from_seed_b64`), the key itself is built on first use, so a service that
+    has not signed or published anything yet has not loaded `cryptography`.
+    """
+
+    def __init__(
+        self, private_key: Ed25519PrivateKey | None = None, *, seed: bytes | None = None
+    ) -> None:
+        if (private_key is None) == (seed is None):
+            raise TypeError("Signer needs exactly one of a private key or a seed")
+        if seed is not None and len(seed) != SEED_BYTES:
+            raise ValueError(f"signing seed must be {SEED_BYTES} bytes, got {len(seed)}")
+        self._key = private_key
+        self._seed = seed
+        self._public: bytes | None = None
+
+    @property
+    def _private_key(self) -> Ed25519PrivateKey:
+        key = self._key
+        if key is None:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+            # Two threads may both build it: the same key from the same seed, so no lock.
+            key = self._key = Ed25519PrivateKey.from_private_bytes(bytes(self._seed or b""))
+        return key
+
+    @property
+    def _public_raw(self) -> bytes:
+        if self._public is None:
+            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+            key = self._private_key.public_key()
+            self._public = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return self._public
 
     @classmethod
     def from_seed_b64(cls, seed_b64: str) -> Signer:
@@ -132,11 +166,13 @@ class Signer:
             raise ValueError("signing seed is not valid base64url") from exc
         if len(seed) != SEED_BYTES:
             raise ValueError(f"signing seed must be {SEED_BYTES} bytes, got {len(seed)}")
-        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+        return cls(seed=seed)
 
     @classmethod
     def generate(cls) -> Signer:
         """A signer with a fresh random key (export it with `seed_b64` to keep it)."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return cls(Ed25519PrivateKey.generate())
 
     def __repr__(self) -> str:
@@ -145,6 +181,12 @@ class Signer:
 
     def seed_b64(self) -> str:
         """The private seed as base64url without padding: secret, for configuration only."""
+        from cryptography.hazmat.primitives.serialization import (
+            Encoding,
+            NoEncryption,
+            PrivateFormat,
+        )
+
         raw = self._private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         return _b64encode(raw)
 
@@ -177,6 +219,8 @@ def verify(message: bytes, signature_b64: str, public_key_b64: str) -> bool:
     A malformed signature is simply not valid (False); a malformed public key is a configuration
     mistake and raises `ValueError`.
     """
+    from cryptography.exceptions import InvalidSignature
+
     public_key = load_public_key(public_key_b64)
     try:
         signature = _b64decode(signature_b64)
@@ -191,6 +235,8 @@ def verify_payload(token: str, public_key_b64: str) -> dict[str, Any]:
 
     Raises `SignatureError` for any malformed or forged token, `ValueError` for a malformed key.
     """
+    from cryptography.exceptions import InvalidSignature
+
     public_key = load_public_key(public_key_b64)
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 2:

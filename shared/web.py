@@ -11,18 +11,19 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from shared.auth import SESSION_COOKIE, OptionalPrincipal, Principal, login, tokens_of
 from shared.money import format_rupiah, terbilang
 from shared.problems import AppError
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 SHARED_STATIC = Path(__file__).parent / "static"
@@ -53,6 +54,9 @@ def tanggal(value: dt.date | dt.datetime | None, tz: str = "Asia/Jakarta") -> st
 
 
 def make_templates(service_dir: Path | None, *, globals_: dict[str, Any]) -> Jinja2Templates:
+    from fastapi.templating import Jinja2Templates
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
     loaders = [FileSystemLoader(str(SHARED_TEMPLATES))]
     if service_dir is not None:
         loaders.insert(0, FileSystemLoader(str(service_dir)))
@@ -74,6 +78,30 @@ def make_templates(service_dir: Path | None, *, globals_: dict[str, Any]) -> Jin
     return Jinja2Templates(env=env)
 
 
+class LazyTemplates:
+    """A service's templates, built by `make_templates` when the first page is rendered.
+
+    Jinja2 (and its environment) are not needed to answer the API, `/health` or `/ready`, so a
+    process that serves no page never loads them; the first page pays about 50 ms once.
+    """
+
+    def __init__(self, service_dir: Path | None, *, globals_: dict[str, Any]) -> None:
+        self._service_dir = service_dir
+        self._globals = globals_
+        self._templates: Jinja2Templates | None = None
+
+    def get(self) -> Jinja2Templates:
+        if self._templates is None:
+            self._templates = make_templates(self._service_dir, globals_=self._globals)
+        return self._templates
+
+
+def templates_of(request: Request) -> Jinja2Templates:
+    """The app's templates (`state.templates`: built eagerly or a `LazyTemplates`)."""
+    templates: Jinja2Templates | LazyTemplates = request.app.state.templates
+    return templates.get() if isinstance(templates, LazyTemplates) else templates
+
+
 def root_of(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
@@ -87,7 +115,7 @@ def render(
     principal: Principal | None = None,
     messages: Sequence[tuple[str, str]] = (),
 ) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = templates_of(request)
     principal = principal or getattr(request.state, "principal", None)
     token = request.cookies.get(SESSION_COOKIE)
     if principal is None and token:

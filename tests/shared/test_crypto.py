@@ -22,6 +22,10 @@ from shared.crypto import (
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
 NIK = "3273014101900002"
+# Made under KEY by the cryptography-based derivation used before (see TestKeyDerivation).
+KNOWN_KID = "2bf8a636"
+KNOWN_NIK_INDEX = "49a6cbcc3f93d33415ae7b2a07b951bc"
+KNOWN_TOKEN = "v1:2bf8a636:AAAAAAAAAAAAAAAALK5xkf8b0DxYc-JLTFi6eMSshxIJdeuIG3UJ5X-EMA8"
 
 
 @pytest.fixture
@@ -242,3 +246,16 @@ class TestEncryptedString:
             conn.execute(insert(table), {"id": 1, "nik": NIK})
         with pytest.raises(RuntimeError):
             get_field_cipher()
+
+
+class TestKeyDerivation:
+    """Sub-keys are derived on first use (start-up loads no `cryptography`); the bytes must stay
+    exactly the ones stored tokens and blind indexes were made with."""
+
+    def test_known_key_id_and_blind_index_do_not_change(self, cipher: FieldCipher) -> None:
+        # Values computed with the earlier, cryptography-based derivation.
+        assert cipher.key_id == KNOWN_KID
+        assert cipher.blind_index(NIK, purpose="nik") == KNOWN_NIK_INDEX
+
+    def test_a_token_made_before_decrypts(self, cipher: FieldCipher) -> None:
+        assert cipher.decrypt(KNOWN_TOKEN, context="applicant:1:nik") == NIK

@@ -45,6 +45,38 @@ async def test_health_ready_and_landing_page(make_app: Any, service: str) -> Non
         assert 'route="/health"' in metrics.text
 
 
+async def test_metrics_are_valid_prometheus_text(make_app: Any) -> None:
+    parser = pytest.importorskip("prometheus_client.parser")
+    app = await make_app("sabilulungan")
+    async with client_for(app) as client:
+        for _ in range(3):
+            await client.get("/health")
+        await client.get("/no-such-page")
+        response = await client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    families = {f.name: f for f in parser.text_string_to_metric_families(response.text)}
+    assert families["http_requests"].type == "counter"
+    health = [
+        s
+        for s in families["http_requests"].samples
+        if s.labels
+        == {"service": "sabilulungan", "method": "GET", "route": "/health", "status": "200"}
+    ]
+    assert [s.value for s in health] == [3.0]
+    latency = families["http_request_duration_seconds"]
+    assert latency.type == "histogram"
+    buckets = [
+        s
+        for s in latency.samples
+        if s.name.endswith("_bucket") and s.labels.get("route") == "/health"
+    ]
+    assert buckets[-1].labels["le"] == "+Inf"
+    assert buckets[-1].value == 3.0
+    assert [b.value for b in buckets] == sorted(b.value for b in buckets)  # cumulative
+    counts = [s for s in latency.samples if s.name.endswith("_count")]
+    assert any(s.labels.get("route") == "unmatched" for s in counts)
+
+
 async def test_ready_is_503_when_migrations_are_behind(make_app: Any) -> None:
     app = await make_app("hayu")
     app.state.migration_head = "a-revision-not-applied"

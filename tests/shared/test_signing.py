@@ -76,6 +76,21 @@ class TestSigner:
     def test_generated_signers_differ(self) -> None:
         assert Signer.generate().public_key_b64() != Signer.generate().public_key_b64()
 
+    def test_a_key_or_a_seed_make_the_same_signer(self, signer: Signer) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from_key = Signer(Ed25519PrivateKey.from_private_bytes(RFC8032_SEED))
+        from_seed = Signer(seed=RFC8032_SEED)
+        assert from_key.public_key_b64() == from_seed.public_key_b64() == signer.public_key_b64()
+        assert from_key.sign(b"x") == from_seed.sign(b"x")
+        assert from_seed.seed_b64() == b64(RFC8032_SEED)
+
+    def test_a_signer_needs_exactly_one_of_key_or_seed(self) -> None:
+        with pytest.raises(TypeError):
+            Signer()
+        with pytest.raises(ValueError, match="seed"):
+            Signer(seed=bytes(31))
+
 
 class TestVerify:
     def test_valid_signature_verifies(self, signer: Signer) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +24,7 @@ from erk.domain import (
 )
 from erk.models import Account, AuditEvent, Delegation, Employee, Unit
 from shared.audit import record_event
-from shared.auth import Principal, hash_password_async
+from shared.auth import Principal, hash_password_async, password_hasher
 from shared.db import utcnow
 from shared.money import parse_rupiah
 from shared.validators import validate_nip
@@ -413,8 +411,10 @@ async def create_delegation(
 
 
 def _password_ok(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return PasswordHasher().verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
