@@ -1,26 +1,26 @@
 """HAYU's rules: filing, the permit workflow, certificates, verification, audit samples, statistics.
 
-Functions take the request's session, raise typed errors and flush; they never commit. Filing,
-tracking and verification are hot paths: they use Core statements and count their round trips.
+Functions take the request's session, raise typed errors and flush; they never commit, with one
+exception: `file_and_record(..., own_transaction=True)` (see there). Filing, tracking and
+verification are hot paths: they use Core statements and count their round trips.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, insert, literal, or_, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from hayu import errors
+from hayu import errors, reference, writes
 from hayu.config import PermitTypeDef
 from hayu.dependencies import Context
 from hayu.models import (
@@ -30,9 +30,7 @@ from hayu.models import (
     ApplicationEvent,
     AuditEvent,
     Business,
-    KbliCode,
-    NumberSequence,
-    Region,
+    IdempotencyRecord,
 )
 from hayu.schemas import (
     AccountRead,
@@ -55,11 +53,15 @@ from hayu.workflow import ROLE_LABELS, SELF_REPORT_WORKFLOW, STAFF_ROLES
 from shared import audit
 from shared.auth import Principal, hash_password_async
 from shared.codes import new_tracking_code, normalize_tracking_code, render_number_template
+from shared.idempotency import Idempotency
 from shared.money import format_rupiah
+from shared.observability import request_id_var
 from shared.pagination import keyset_page
 from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
 from shared.validators import mask
 from shared.workflow import WorkflowDef, due_at, stage_spans, transition
+
+logger = logging.getLogger(__name__)
 
 SELF_REPORT = "self_report"
 PERMIT = "permit"
@@ -125,18 +127,8 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 async def next_sequence(session: AsyncSession, scope: str) -> int:
     """Bump and return the counter of `scope` in one statement (an upsert with RETURNING)."""
-    table = cast("Table", NumberSequence.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        pg = postgresql.insert(table).values(scope=scope, last_value=1)
-        stmt: Any = pg.on_conflict_do_update(
-            index_elements=[table.c.scope], set_={"last_value": table.c.last_value + 1}
-        )
-    else:
-        lite = sqlite.insert(table).values(scope=scope, last_value=1)
-        stmt = lite.on_conflict_do_update(
-            index_elements=[table.c.scope], set_={"last_value": table.c.last_value + 1}
-        )
-    return int((await session.execute(stmt.returning(table.c.last_value))).scalar_one())
+    stmt = writes.BUMP_SEQUENCE[session.get_bind().dialect.name]
+    return int((await session.execute(stmt, {"seq_scope": scope})).scalar_one())
 
 
 async def _number(
@@ -295,26 +287,13 @@ async def check_reference_codes(
 ) -> None:
     """KBLI codes and the kecamatan of the address must be in the imported lists, once imported.
 
-    One round trip: the matches plus one sentinel row per list telling whether it is empty.
+    Checked against the process's copy of the lists (`reference.ReferenceCache`): no round trip
+    once loaded.
     """
     kecamatan = ".".join(region_code.split(".")[:3])
-    stmt = union_all(
-        select(literal("k").label("kind"), KbliCode.code.label("code")).where(
-            KbliCode.code.in_(list(kbli_codes))
-        ),
-        select(literal("k*").label("kind"), func.min(KbliCode.code).label("code")),
-        select(literal("r").label("kind"), Region.code.label("code")).where(
-            Region.code == kecamatan
-        ),
-        select(literal("r*").label("kind"), func.min(Region.code).label("code")),
-    )
-    rows = (await session.execute(stmt)).all()
-    found: dict[str, set[str]] = defaultdict(set)
-    for kind, code in rows:
-        if code is not None:
-            found[kind].add(code)
-    if found["k*"]:
-        missing = [c for c in kbli_codes if c not in found["k"]]
+    sets = await reference.cache_for(session).get(session)
+    if sets.kbli:
+        missing = [c for c in kbli_codes if c not in sets.kbli]
         if missing:
             raise errors.KbliNotFoundError(
                 f"KBLI code(s) {', '.join(missing)} are not in the KBLI 2020 list",
@@ -327,7 +306,7 @@ async def check_reference_codes(
                     for c in missing
                 ],
             )
-    if found["r*"] and not found["r"]:
+    if sets.kecamatan and kecamatan not in sets.kecamatan:
         raise errors.RegionNotFoundError(
             f"Region code {region_code}: kecamatan {kecamatan} is not in the imported list",
             errors=[
@@ -348,85 +327,134 @@ async def file_application(
     now: dt.datetime,
 ) -> ApplicationCreated:
     """Self-report registered at once, or a permit application entering the workflow."""
+    created, _ = await file_and_record(session, ctx, principal, data, now, None)
+    return created
+
+
+async def file_and_record(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    data: ApplicationCreate,
+    now: dt.datetime,
+    idempotency: Idempotency | None,
+    *,
+    own_transaction: bool = False,
+) -> tuple[ApplicationCreated, bool]:
+    """`file_application`, also writing `idempotency`'s record when it can do so in the same
+    statement; the flag tells whether it did (then the caller must not store it again).
+
+    On PostgreSQL the whole write is one statement (`hayu.writes`): business, application,
+    history, audit event, idempotency record and, for a self-report, the registration number.
+    The yearly counter's row lock orders a year's self-reports (numbers stay gapless) until the
+    transaction that bumped it ends. With `own_transaction` — for a caller whose transaction has
+    only read so far and will write nothing after (the API route) — that transaction is committed
+    here, and the statement runs as a transaction of its own (autocommit): the server releases
+    the lock as the statement commits, without waiting for this process to send a COMMIT, which
+    under load waits its turn in the event loop. Otherwise the caller's COMMIT releases it.
+    """
     permit_type = permit_type_or_422(ctx, data.permit_type_code)
     biz = data.business
     await check_reference_codes(session, biz.kbli_codes, biz.region_code)
     today = ctx.calendar.local_date(now)
     decision = decide_filing(ctx, permit_type, biz.capital_idr, today)
+    self_report = decision.kind == SELF_REPORT
     cipher = ctx.cipher
-    business_id = (
-        await session.execute(
-            insert(Business)
-            .values(
-                owner_account_id=principal.account_id or None,
-                owner_nik_encrypted=cipher.encrypt(biz.owner.nik, context="owner-nik"),
-                owner_nik_index=cipher.blind_index(biz.owner.nik, purpose="nik"),
-                owner_name=biz.owner.name,
-                owner_phone_encrypted=cipher.encrypt(biz.owner.phone, context="owner-phone"),
-                name=biz.name,
-                kbli_codes=list(biz.kbli_codes),
-                address=biz.address,
-                region_code=biz.region_code,
-                capital_idr=biz.capital_idr,
-                workforce=biz.workforce,
-                created_at=now,
-            )
-            .returning(Business.id)
-        )
-    ).scalar_one()
+    account_id = principal.account_id or None
     tracking_code = new_tracking_code(ctx.hayu.tracking_prefix)
-    values: dict[str, Any] = {
+    workflow = SELF_REPORT_WORKFLOW if self_report else ctx.hayu.workflow
+    status = workflow.initial_state
+    business: dict[str, Any] = {
+        "owner_account_id": account_id,
+        "owner_nik_encrypted": cipher.encrypt(biz.owner.nik, context="owner-nik"),
+        "owner_nik_index": cipher.blind_index(biz.owner.nik, purpose="nik"),
+        "owner_name": biz.owner.name,
+        "owner_phone_encrypted": cipher.encrypt(biz.owner.phone, context="owner-phone"),
+        "name": biz.name,
+        "kbli_codes": list(biz.kbli_codes),
+        "address": biz.address,
+        "region_code": biz.region_code,
+        "capital_idr": biz.capital_idr,
+        "workforce": biz.workforce,
+        "created_at": now,
+    }
+    application: dict[str, Any] = {
         "kind": decision.kind,
         "permit_type_code": permit_type.code,
-        "business_id": business_id,
-        "applicant_account_id": principal.account_id or None,
+        "applicant_account_id": account_id,
+        "status": status,
         "status_since": now,
+        "stage_due_date": None if self_report else due_at(workflow, status, now, ctx.calendar),
         "tracking_code": tracking_code,
         "rule_version": decision.rule_version,
         "decision_reason": decision.reason,
+        "workflow_name": workflow.name,
         "submitted_at": now,
+        "issued_at": now if self_report else None,
+        "valid_until": _valid_until(permit_type, today) if self_report else None,
         "deemed_approved": False,
     }
-    number = None
-    if decision.kind == SELF_REPORT:
-        number = await _number(ctx, session, SELF_REPORT, permit_type.code, today)
-        status = SELF_REPORT_WORKFLOW.initial_state
-        values.update(
-            status=status,
-            number=number,
-            issued_at=now,
-            valid_until=_valid_until(permit_type, today),
-            workflow_name=SELF_REPORT_WORKFLOW.name,
+    action = "register" if self_report else "submit"
+    details = {"rule_version": decision.rule_version, "threshold_idr": decision.threshold_idr}
+    audit_after: dict[str, Any] = {
+        "status": status,
+        "kind": decision.kind,
+        "permit_type_code": permit_type.code,
+        "number": None,
+        "rule_version": decision.rule_version,
+        "capital_idr": biz.capital_idr,
+    }
+    template = ctx.hayu.registration_number_template
+    number_fields: dict[str, object] = {
+        "code": ctx.config.regency.code.replace(".", ""),
+        "type": permit_type.code,
+    }
+    seq_sql = writes.seq_format(template) if self_report else None
+    if session.get_bind().dialect.name == "postgresql" and (not self_report or seq_sql):
+        record = idempotency if _foldable(idempotency) else None
+        # nothing may be left for the caller's transaction to write after the statement
+        nothing_after = record is not None or idempotency is None or idempotency.key is None
+        application_id, number, seq = await _file_in_one_statement(
+            session,
+            principal,
+            business,
+            application,
+            (action, details, audit_after),
+            today,
+            seq_sql,
+            number_fields,
+            record,
+            own_transaction and nothing_after,
         )
+        if self_report:
+            expected = render_number_template(template, seq=seq, when=today, **number_fields)
+            if number != expected:  # cannot happen for the specs `writes.seq_format` accepts
+                logger.error("number %s rendered in SQL, %s expected", number, expected)
+        stored = record is not None
     else:
-        workflow = ctx.hayu.workflow
-        status = workflow.initial_state
-        values.update(
-            status=status,
-            workflow_name=workflow.name,
-            stage_due_date=due_at(workflow, status, now, ctx.calendar),
+        business_id = (await session.execute(writes.INSERT_BUSINESS, business)).scalar_one()
+        number = None
+        if self_report:
+            number = await _number(ctx, session, SELF_REPORT, permit_type.code, today)
+        application_id = (
+            await session.execute(
+                writes.INSERT_APPLICATION,
+                {**application, "business_id": business_id, "number": number},
+            )
+        ).scalar_one()
+        await _record_step(
+            session,
+            application_id=application_id,
+            action=action,
+            from_state=None,
+            to_state=status,
+            actor=principal,
+            now=now,
+            details=details,
+            audit_after={**audit_after, "number": number},
         )
-    application_id = (
-        await session.execute(insert(Application).values(**values).returning(Application.id))
-    ).scalar_one()
-    await _record_step(
-        session,
-        application_id=application_id,
-        action="register" if decision.kind == SELF_REPORT else "submit",
-        from_state=None,
-        to_state=status,
-        actor=principal,
-        now=now,
-        details={"rule_version": decision.rule_version, "threshold_idr": decision.threshold_idr},
-        audit_after={
-            "kind": decision.kind,
-            "permit_type_code": permit_type.code,
-            "number": number,
-            "rule_version": decision.rule_version,
-            "capital_idr": biz.capital_idr,
-        },
-    )
-    return ApplicationCreated(
+        stored = False
+    created = ApplicationCreated(
         id=application_id,
         kind=decision.kind,
         status=status,
@@ -435,6 +463,95 @@ async def file_application(
         decision_reason=decision.reason,
         rule_version=decision.rule_version,
     )
+    return created, stored
+
+
+def _foldable(idempotency: Idempotency | None) -> bool:
+    """Whether the idempotency record can be written by the filing statement itself."""
+    return (
+        idempotency is not None
+        and idempotency.key is not None
+        and idempotency.model is IdempotencyRecord
+    )
+
+
+_ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
+
+async def _file_in_one_statement(
+    session: AsyncSession,
+    principal: Principal,
+    business: dict[str, Any],
+    application: dict[str, Any],
+    step: tuple[str, dict[str, Any], dict[str, Any]],
+    today: dt.date,
+    seq_sql: writes.SeqFormat | None,
+    number_fields: dict[str, object],
+    idempotency: Idempotency | None,
+    own_transaction: bool,
+) -> tuple[int, str | None, int]:
+    """PostgreSQL: every row of a filing in one statement; returns (id, number, seq)."""
+    now = application["submitted_at"]
+    action, details, audit_after = step
+    params: dict[str, Any] = {
+        **{k: v for k, v in application.items() if k not in ("submitted_at", "status_since")},
+        **{k: v for k, v in business.items() if k not in ("created_at", "name")},
+        "business_name": business["name"],
+        "now": now,
+        "action": action,
+        "details": details,
+        "actor": principal.username,
+        "actor_role": principal.primary_role,
+        "audit_action": f"application.{action}",
+        "entity_type": "application",
+        "audit_before": None,
+        "audit_after": audit_after,
+        "request_id": request_id_var.get(),
+    }
+    if seq_sql is not None:
+        prefix, suffix = seq_sql.affixes(
+            {
+                "year": today.year,
+                "month": today.month,
+                "roman_month": _ROMAN_MONTHS[today.month - 1],
+                "day": today.day,
+                **number_fields,
+            }
+        )
+        params.update(
+            seq_scope=f"{SELF_REPORT}:{today.year}",
+            number_prefix=prefix,
+            number_suffix=suffix,
+            number_width=seq_sql.width,
+            fill=seq_sql.fill,
+        )
+    if idempotency is not None:
+        params.update(
+            idem_scope=idempotency.scope,
+            idem_key=idempotency.key,
+            idem_hash=idempotency.request_hash,
+            idem_status=201,
+            response_body={
+                "kind": application["kind"],
+                "status": application["status"],
+                "tracking_code": application["tracking_code"],
+                "decision_reason": application["decision_reason"],
+                "rule_version": application["rule_version"],
+            },
+        )
+    stmt = writes.FILING[(seq_sql is not None, idempotency is not None)]
+    engine = session.bind
+    if own_transaction and isinstance(engine, AsyncEngine):
+        # End the caller's read-only transaction (its connection goes back to the pool), then
+        # run the one statement that writes as its own transaction.
+        await session.commit()
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await auto.execute(stmt, params)).one()
+    else:
+        # Core on the session's connection: no ORM execution layer for a plain statement.
+        row = (await (await session.connection()).execute(stmt, params)).one()
+    return int(row.id), row.number, int(row.seq)
 
 
 def _valid_until(permit_type: PermitTypeDef, day: dt.date) -> dt.date | None:

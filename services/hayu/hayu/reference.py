@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import time
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu.models import (
@@ -69,10 +73,88 @@ def read_region_csvs(paths: Sequence[Path]) -> list[dict[str, str]]:
 async def replace_reference(
     session: AsyncSession, model: type[KbliCode] | type[Region], rows: list[dict[str, str]]
 ) -> int:
-    """Replace a reference list in one transaction (the old list stays if anything fails)."""
-    from sqlalchemy import delete
+    """Replace a reference list in one transaction (the old list stays if anything fails).
 
+    This process's cached lists are dropped now and again when the transaction commits, so the
+    next filing here checks against the new list; other processes see it within `CACHE_TTL`.
+    """
+    cache = cache_for(session)
+    cache.invalidate()
+    event.listen(session.sync_session, "after_commit", lambda _s: cache.invalidate(), once=True)
     await session.execute(delete(model))
     for start in range(0, len(rows), 1000):
         await session.execute(insert(model), rows[start : start + 1000])
     return len(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# The lists filing checks against, cached in the process
+# --------------------------------------------------------------------------------------------------
+
+CACHE_TTL = 60.0
+"""Seconds a process trusts its copy of the lists: how long another replica may check against
+the list it had before an import."""
+
+
+@dataclass(frozen=True)
+class ReferenceSets:
+    """The imported codes; an empty set means the list was never imported (form check only)."""
+
+    kbli: frozenset[str]
+    kecamatan: frozenset[str]
+    """Region codes of at most three parts: the only ones a business's kecamatan can equal."""
+
+
+class ReferenceCache:
+    """The KBLI and region codes of one database, loaded once per `CACHE_TTL` and on demand.
+
+    `invalidate` bumps a generation: a load that began before it never stores its (older) result.
+    After the TTL one request reloads while the others keep checking against the previous copy.
+    """
+
+    def __init__(self, ttl: float = CACHE_TTL) -> None:
+        self.ttl = ttl
+        self._sets: ReferenceSets | None = None
+        self._loaded_at = 0.0
+        self._generation = 0
+        self._refreshing = False
+
+    def invalidate(self) -> None:
+        self._sets = None
+        self._generation += 1
+
+    async def get(self, session: AsyncSession) -> ReferenceSets:
+        sets = self._sets
+        if sets is not None and (self._refreshing or time.monotonic() - self._loaded_at < self.ttl):
+            return sets
+        generation = self._generation
+        self._refreshing = True
+        try:
+            loaded = await _load_sets(session)
+        finally:
+            self._refreshing = False
+        if generation == self._generation:
+            self._sets, self._loaded_at = loaded, time.monotonic()
+        return loaded
+
+
+async def _load_sets(session: AsyncSession) -> ReferenceSets:
+    kbli = (await session.execute(select(KbliCode.code))).scalars().all()
+    regions = (
+        (await session.execute(select(Region.code).where(~Region.code.like("%.%.%.%"))))
+        .scalars()
+        .all()
+    )
+    return ReferenceSets(kbli=frozenset(kbli), kecamatan=frozenset(regions))
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, ReferenceCache] = weakref.WeakKeyDictionary()
+
+
+def cache_for(session: AsyncSession) -> ReferenceCache:
+    """The cache of the database `session` is bound to (one per engine, so per app)."""
+    engine = session.get_bind()
+    cache = _CACHES.get(engine)
+    if cache is None:
+        cache = _CACHES[engine] = ReferenceCache()
+    return cache

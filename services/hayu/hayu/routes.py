@@ -102,7 +102,11 @@ async def file_application(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """File a business: registered at once below the threshold, else a permit application."""
-    created = await domain.file_application(session, ctx, principal, data, utcnow())
+    created, stored = await domain.file_and_record(
+        session, ctx, principal, data, utcnow(), idem, own_transaction=True
+    )
+    if stored:  # the idempotency record was written (and committed) by the filing statement
+        return JSONResponse(created.model_dump(mode="json"), status_code=201)
     return await idem.respond(created, 201)
 
 
