@@ -527,7 +527,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.mount("/static", _StaticWithFallback(static_dir), name="static")
     app.add_middleware(
         AdmissionControl,
-        max_in_flight=settings.max_in_flight,
+        max_in_flight=settings.max_in_flight or settings.db_pool_size + settings.db_max_overflow,
         max_wait=settings.admission_wait_seconds,
     )
     app.add_middleware(

@@ -191,7 +191,10 @@ class AdmissionControl:
             await self.app(scope, receive, send)
             return
         try:
-            await asyncio.wait_for(self.slots.acquire(), self.max_wait)
+            if self.slots.locked():
+                await asyncio.wait_for(self.slots.acquire(), self.max_wait)
+            else:
+                await self.slots.acquire()  # a free slot: no timer, no task
         except TimeoutError:
             body = {
                 "type": "about:blank",

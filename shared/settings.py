@@ -46,7 +46,12 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=2.0, gt=0)
-    max_in_flight: int = Field(default=64, ge=1, description="requests inside the app at once")
+    max_in_flight: int | None = Field(
+        default=None,
+        ge=1,
+        description="requests inside the app at once (default: the database pool's size plus "
+        "overflow, so that an admitted request never queues for a connection)",
+    )
     admission_wait_seconds: float = Field(
         default=1.5, gt=0, description="how long a request waits for a slot before a 503"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Select, insert, or_, select
+from sqlalchemy import Select, String, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -1125,6 +1125,25 @@ async def upload_document(
 # --------------------------------------------------------------------------------------------------
 
 
+# Built once: a lookup only binds the code (no statement building or cache key per request).
+_TRACK = (
+    select(
+        Application.kind,
+        Application.permit_type_code,
+        Application.status,
+        Application.status_since,
+        Application.submitted_at,
+        Application.deemed_approved,
+        Application.number,
+        ApplicationEvent.to_state,
+        ApplicationEvent.occurred_at,
+    )
+    .join(ApplicationEvent, ApplicationEvent.application_id == Application.id)
+    .where(Application.tracking_code == bindparam("code", type_=String()))
+    .order_by(ApplicationEvent.occurred_at, ApplicationEvent.id)
+)
+
+
 async def track(session: AsyncSession, ctx: Context, code: str, now: dt.datetime) -> TrackRead:
     """Where the file is and how long each step took; no personal data. One round trip."""
     try:
@@ -1133,24 +1152,7 @@ async def track(session: AsyncSession, ctx: Context, code: str, now: dt.datetime
         raise errors.TrackingCodeNotFoundError(
             "This is not a valid tracking code; check it for typos"
         ) from None
-    rows = (
-        await session.execute(
-            select(
-                Application.kind,
-                Application.permit_type_code,
-                Application.status,
-                Application.status_since,
-                Application.submitted_at,
-                Application.deemed_approved,
-                Application.number,
-                ApplicationEvent.to_state,
-                ApplicationEvent.occurred_at,
-            )
-            .join(ApplicationEvent, ApplicationEvent.application_id == Application.id)
-            .where(Application.tracking_code == canonical)
-            .order_by(ApplicationEvent.occurred_at, ApplicationEvent.id)
-        )
-    ).all()
+    rows = (await session.execute(_TRACK, {"code": canonical})).all()
     if not rows:
         raise errors.TrackingCodeNotFoundError(f"No file has the tracking code {canonical}")
     first = rows[0]
