@@ -178,6 +178,23 @@ def record_from(rows: Any, model: type[IdempotencyRecordMixin], *, id_column: st
     )
 
 
+def record_params(
+    idem: Idempotency | None, body: BaseModel | dict[str, Any], status_code: int = 201
+) -> dict[str, Any]:
+    """The parameters of a `record_from` CTE; without a handle, ones that store nothing."""
+    if idem is not None:
+        return idem.statement_params(body, status_code)
+    return {
+        "idem_scope": None,
+        "idem_key": None,
+        "idem_hash": None,
+        "idem_status": None,
+        "idem_body": None,
+        "idem_at": None,
+        "idem_store": False,
+    }
+
+
 _INSERTS: dict[tuple[type[IdempotencyRecordMixin], str], Any] = {}
 
 

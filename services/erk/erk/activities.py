@@ -66,7 +66,7 @@ from erk.models import (
 from shared.audit import audit_params, audited, events_from, record_event
 from shared.auth import Principal
 from shared.db import UTCDateTime
-from shared.idempotency import Idempotency, record_from
+from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
 from shared.uploads import store_upload, stored_path
 
@@ -333,15 +333,6 @@ def _submit_recorded(stmt: Any) -> Any:
     return select(rows.c.id, stored.label("stored")).add_cte(events.cte("new_event"))
 
 
-_NO_RECORD = {
-    "idem_scope": None,
-    "idem_key": None,
-    "idem_hash": None,
-    "idem_status": None,
-    "idem_body": None,
-    "idem_at": None,
-    "idem_store": False,
-}
 _SUBMIT_RECORDED = {with_target: _submit_recorded(stmt) for with_target, stmt in _SUBMIT.items()}
 
 
@@ -388,10 +379,7 @@ async def submit_activity(
     )
     if postgres:
         params |= audit_params(actor, after=after, occurred_at=now)
-        if idem is not None:
-            params |= idem.statement_params(read, 201)
-        else:
-            params |= _NO_RECORD
+        params |= record_params(idem, read, 201)
         row = (await connection.execute(_SUBMIT_RECORDED[with_target], params)).first()
         activity_id = None if row is None else int(row.id)
         if row is not None and idem is not None:
