@@ -28,6 +28,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from shared import audit
+from shared.audit_routes import audit_router
 from shared.auth import (
     AccountMixin,
     AddressThrottle,
@@ -121,17 +122,6 @@ class MeRead(BaseModel):
     name: str
     roles: list[str]
     unit: str | None
-
-
-class CheckpointRead(BaseModel):
-    service: str
-    position: int
-    hash: str
-    sealed_at: str
-    key_id: str
-    signature: str
-    public_key: str
-    algorithm: str
 
 
 class AuditEventRead(BaseModel):
@@ -277,23 +267,6 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
             name=principal.name,
             roles=sorted(principal.roles),
             unit=principal.unit,
-        )
-
-    @router.get("/api/v1/public/audit/checkpoint", tags=["audit"], response_model=CheckpointRead)
-    async def public_checkpoint(request: Request, session: SessionDep) -> CheckpointRead:
-        """The latest signed checkpoint of the audit chain and the key to check it with."""
-        cp = await audit.latest_checkpoint(
-            session, models.audit_checkpoint, signer=request.app.state.signer, service=spec.name
-        )
-        return CheckpointRead(
-            service=cp.service,
-            position=cp.position,
-            hash=cp.hash,
-            sealed_at=cp.sealed_at.isoformat(),
-            key_id=cp.key_id,
-            signature=cp.signature,
-            public_key=cp.public_key,
-            algorithm=cp.algorithm,
         )
 
     @router.get(
@@ -514,6 +487,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.add_exception_handler(ConnectionError, unavailable)
 
     app.include_router(_common_router(spec))
+    app.include_router(audit_router(spec.name))
     for router in spec.api_routers:
         app.include_router(router)
     if spec.page_router is not None:

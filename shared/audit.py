@@ -6,10 +6,17 @@ not sealed yet and extends a hash chain over them in that order:
 
     hash(n) = sha256(hash(n-1) || canonical(event n))
 
-so writers never wait on a global lock. After each run it signs a checkpoint (position, hash, time)
-with the service's Ed25519 key; the public endpoint publishes the latest checkpoint and the key.
-`verify_chain` recomputes the chain and names the first broken position: an edited or deleted sealed
-row, or a chain that no longer reaches a signed checkpoint.
+so writers never wait on a global lock. The same events are the leaves of a Merkle tree (RFC 9162,
+see `shared.audit_proofs`), whose perfect subtrees are stored in `audit_tree`. After each run the
+sealer signs a checkpoint with the service's Ed25519 key: a signed tree head (size, Merkle root,
+chain hash, time) that also names the digest of the checkpoint before it, so checkpoints form a
+chain of their own. Events, checkpoints and tree nodes are append-only (database triggers, and a
+runtime role that owns none of them: deploy/postgres/).
+
+`verify_chain` recomputes the chain and the tree and names the first broken position: an edited or
+deleted sealed row, a removed checkpoint, or a log that no longer reaches a signed checkpoint,
+including checkpoints held outside the database (`audit-verify --against`), which is how a rewrite
+by someone holding the database and the signing key is caught.
 """
 
 from __future__ import annotations
@@ -22,26 +29,44 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Index,
+    MetaData,
+    SmallInteger,
     String,
+    Table,
     Text,
     bindparam,
     cast,
+    func,
     insert,
     literal,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.audit_proofs import (
+    EMPTY_ROOT,
+    GENESIS_HASH,
+    LEGACY_VERSION,
+    TREE_VERSION,
+    Frontier,
+    SignedCheckpoint,
+    check_checkpoint_chain,
+    consistency_proof,
+    leaf_hash,
+)
 from shared.auth import Principal
 from shared.db import BigIntId, JSONType, UTCDateTime, try_single_replica_lock, utcnow
 from shared.observability import request_id_var
-from shared.signing import Signer, canonical_json, verify
+from shared.signing import Signer, canonical_json
 
-GENESIS_HASH = "0" * 64
 SYSTEM_ACTOR = "system"
+TREE_TABLE = "audit_tree"
+WITNESS_TABLE = "audit_witness_cursors"
 
 
 class AuditEventMixin:
@@ -66,14 +91,56 @@ class AuditEventMixin:
 
 
 class AuditCheckpointMixin:
-    """Columns of a service's `audit_checkpoints` table: one signed row per sealing run."""
+    """Columns of a service's `audit_checkpoints` table: one signed row per sealing run.
+
+    Declaring the model also declares, in the same metadata, the tables that belong with it:
+    `audit_tree` (the Merkle tree's perfect subtrees) and `audit_witness_cursors` (how far each
+    witness has received the checkpoints)."""
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    position: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
     chain_hash: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(SmallInteger, default=TREE_VERSION)
+    tree_root: Mapped[str | None] = mapped_column(String(64), default=None)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = getattr(cls, "__table__", None)
+        if table is not None:
+            declare_side_tables(table.metadata)
+
+
+def declare_side_tables(metadata: MetaData) -> None:
+    """`audit_tree` and `audit_witness_cursors` in a service's metadata (once)."""
+    schema = metadata.schema
+    key = f"{schema}.{TREE_TABLE}" if schema else TREE_TABLE
+    if key in metadata.tables:
+        return
+    Table(
+        TREE_TABLE,
+        metadata,
+        Column("level", SmallInteger, primary_key=True, autoincrement=False),
+        Column("idx", BigInteger, primary_key=True, autoincrement=False),
+        Column("hash", String(64), nullable=False),
+    )
+    Table(
+        WITNESS_TABLE,
+        metadata,
+        Column("witness", String(500), primary_key=True),
+        Column("checkpoint_id", BigInteger, nullable=False),
+        Column("attempts", BigInteger, nullable=False),
+        Column("next_attempt_at", UTCDateTime(), nullable=True),
+        Column("last_error", String(200), nullable=True),
+    )
+
+
+def side_table(checkpoint_model: type[AuditCheckpointMixin], name: str) -> Table:
+    metadata: MetaData = checkpoint_model.__table__.metadata  # type: ignore[attr-defined]
+    return metadata.tables[f"{metadata.schema}.{name}" if metadata.schema else name]
 
 
 def event_canonical(row: Any, position: int) -> bytes:
@@ -105,13 +172,24 @@ def chain_step(prev_hash: str, canonical: bytes) -> str:
 def checkpoint_message(
     service: str, position: int, chain_hash: str, sealed_at: dt.datetime
 ) -> bytes:
-    return canonical_json(
-        {
-            "service": service,
-            "position": position,
-            "hash": chain_hash,
-            "sealed_at": sealed_at.astimezone(dt.UTC).isoformat(),
-        }
+    """What a legacy checkpoint (hash chain only, signed before the tree existed) signed."""
+    return SignedCheckpoint(
+        service, position, chain_hash, sealed_at, "", version=LEGACY_VERSION
+    ).message()
+
+
+def signed_of(row: AuditCheckpointMixin, service: str) -> SignedCheckpoint:
+    """A stored checkpoint row as the statement it signed."""
+    return SignedCheckpoint(
+        service=service,
+        size=int(row.position),
+        chain_hash=row.chain_hash,
+        sealed_at=row.sealed_at,
+        signature=row.signature,
+        version=int(row.version or LEGACY_VERSION),
+        root=row.tree_root,
+        previous=row.previous_hash,
+        key_id=row.key_id,
     )
 
 
@@ -231,6 +309,8 @@ def _insert_of(model: type[AuditEventMixin]) -> Any:
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """The latest checkpoint as the public page and endpoint show it."""
+
     service: str
     position: int
     hash: str
@@ -239,6 +319,51 @@ class Checkpoint:
     signature: str
     public_key: str
     algorithm: str = "Ed25519"
+    version: int = TREE_VERSION
+    root: str | None = None
+    previous: str | None = None
+    digest: str = ""
+
+    @classmethod
+    def of(cls, signed: SignedCheckpoint, public_key: str) -> Checkpoint:
+        return cls(
+            service=signed.service,
+            position=signed.size,
+            hash=signed.chain_hash,
+            sealed_at=signed.sealed_at,
+            key_id=signed.key_id,
+            signature=signed.signature,
+            public_key=public_key,
+            version=signed.version,
+            root=signed.root,
+            previous=signed.previous,
+            digest=signed.digest(),
+        )
+
+
+async def _tree_nodes(
+    session: AsyncSession, tree: Table, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(tree.c.level, tree.c.idx, tree.c.hash).where(
+            tuple_(tree.c.level, tree.c.idx).in_(list(keys))
+        )
+    )
+    return {(int(lv), int(ix)): bytes.fromhex(h) for lv, ix, h in rows}
+
+
+async def tree_size(session: AsyncSession, tree: Table) -> int:
+    top = await session.scalar(select(func.max(tree.c.idx)).where(tree.c.level == 0))
+    return 0 if top is None else int(top) + 1
+
+
+async def _frontier(session: AsyncSession, tree: Table) -> Frontier:
+    size = await tree_size(session, tree)
+    keys = Frontier.levels(size)
+    found = await _tree_nodes(session, tree, keys)
+    return Frontier(size, [found[k] for k in keys])
 
 
 async def seal_pending(
@@ -251,8 +376,8 @@ async def seal_pending(
     schema: str,
     batch: int = 5000,
 ) -> int:
-    """Seal unsealed events (oldest id first) and sign a checkpoint; returns how many were
-    sealed."""
+    """Seal unsealed events (oldest id first), add them to the tree and sign a checkpoint that
+    names the one before it; returns how many were sealed."""
     if not await try_single_replica_lock(session, f"audit-seal:{schema}"):
         return 0
     last = (
@@ -278,11 +403,21 @@ async def seal_pending(
     )
     if not pending:
         return 0
+    tree = side_table(checkpoint_model, TREE_TABLE)
+    frontier = await _frontier(session, tree)
+    nodes: list[dict[str, Any]] = []
+    if frontier.size < position:  # events sealed before the tree existed: add them once
+        async for row in _stream_sealed(session, event_model, after=frontier.size):
+            nodes += _append(frontier, event_canonical(row, int(row.seal_position)))
     updates = []
     for row in pending:
         position += 1
-        chain_hash = chain_step(chain_hash, event_canonical(row, position))
+        canonical = event_canonical(row, position)
+        chain_hash = chain_step(chain_hash, canonical)
+        nodes += _append(frontier, canonical)
         updates.append({"b_id": row.id, "b_pos": position, "b_hash": chain_hash})
+    if frontier.size != position:
+        raise RuntimeError("the audit tree and the hash chain disagree on the log's size")
     table = event_model.__table__  # type: ignore[attr-defined]
     await session.execute(
         update(table)
@@ -291,19 +426,61 @@ async def seal_pending(
         updates,
         execution_options={"synchronize_session": False},
     )
-    sealed_at = utcnow()
+    await session.execute(insert(tree), nodes)
+    prior = (
+        await session.execute(
+            select(checkpoint_model).order_by(checkpoint_model.position.desc()).limit(1)
+        )
+    ).scalar_one_or_none()
+    signed = SignedCheckpoint(
+        service=service,
+        size=position,
+        chain_hash=chain_hash,
+        sealed_at=utcnow(),
+        signature="",
+        root=frontier.root().hex(),
+        previous=GENESIS_HASH if prior is None else signed_of(prior, service).digest(),
+        key_id=signer.key_id(),
+    )
     await session.execute(
         insert(checkpoint_model).values(
-            position=position,
-            chain_hash=chain_hash,
-            sealed_at=sealed_at,
-            key_id=signer.key_id(),
-            signature=signer.sign(checkpoint_message(service, position, chain_hash, sealed_at)),
+            position=signed.size,
+            chain_hash=signed.chain_hash,
+            sealed_at=signed.sealed_at,
+            key_id=signed.key_id,
+            signature=signer.sign(signed.message()),
+            version=signed.version,
+            tree_root=signed.root,
+            previous_hash=signed.previous,
         )
     )
+    if prior is not None:
+        session.expunge(prior)
     for row in pending:
         session.expunge(row)
     return len(pending)
+
+
+def _append(frontier: Frontier, canonical: bytes) -> list[dict[str, Any]]:
+    return [
+        {"level": level, "idx": index, "hash": value.hex()}
+        for level, index, value in frontier.append(leaf_hash(canonical))
+    ]
+
+
+def empty_checkpoint(service: str, signer: Signer) -> SignedCheckpoint:
+    """A signed statement of the empty log, before anything was sealed."""
+    unsigned = SignedCheckpoint(
+        service=service,
+        size=0,
+        chain_hash=GENESIS_HASH,
+        sealed_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
+        signature="",
+        root=EMPTY_ROOT,
+        previous=GENESIS_HASH,
+        key_id=signer.key_id(),
+    )
+    return SignedCheckpoint(**{**unsigned.__dict__, "signature": signer.sign(unsigned.message())})
 
 
 async def latest_checkpoint(
@@ -318,28 +495,39 @@ async def latest_checkpoint(
             select(checkpoint_model).order_by(checkpoint_model.position.desc()).limit(1)
         )
     ).scalar_one_or_none()
-    if row is None:
-        # Nothing sealed yet: a signed statement of the empty chain.
-        sealed_at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        message = checkpoint_message(service, 0, GENESIS_HASH, sealed_at)
-        return Checkpoint(
-            service,
-            0,
-            GENESIS_HASH,
-            sealed_at,
-            signer.key_id(),
-            signer.sign(message),
-            signer.public_key_b64(),
-        )
-    return Checkpoint(
-        service=service,
-        position=row.position,
-        hash=row.chain_hash,
-        sealed_at=row.sealed_at,
-        key_id=row.key_id,
-        signature=row.signature,
-        public_key=signer.public_key_b64(),
-    )
+    signed = empty_checkpoint(service, signer) if row is None else signed_of(row, service)
+    return Checkpoint.of(signed, signer.public_key_b64())
+
+
+class ProofUnavailableError(ValueError):
+    """The sizes asked for are not ones this log can prove between."""
+
+
+async def consistency(
+    session: AsyncSession,
+    checkpoint_model: type[AuditCheckpointMixin],
+    first: int,
+    second: int,
+) -> list[str]:
+    """The RFC 9162 consistency proof between the trees of `first` and `second` events, read
+    from the stored subtrees in one query."""
+    tree = side_table(checkpoint_model, TREE_TABLE)
+    size = await tree_size(session, tree)
+    if not 0 <= first <= second <= size:
+        raise ProofUnavailableError(f"sizes must satisfy 0 <= first <= second <= {size}")
+    if first in (0, second):
+        return []
+    wanted: list[tuple[int, int]] = []
+
+    def record(level: int, index: int) -> bytes:
+        wanted.append((level, index))
+        return b"\0" * 32
+
+    consistency_proof(first, second, record)
+    found = await _tree_nodes(session, tree, sorted(set(wanted)))
+    if len(found) != len(set(wanted)):
+        raise RuntimeError("the stored audit tree is missing nodes")
+    return [h.hex() for h in consistency_proof(first, second, lambda lv, ix: found[(lv, ix)])]
 
 
 @dataclass(frozen=True)
@@ -351,9 +539,12 @@ class VerifyResult:
 
 
 async def _stream_sealed(
-    session: AsyncSession, event_model: type[AuditEventMixin], chunk: int = 2000
+    session: AsyncSession,
+    event_model: type[AuditEventMixin],
+    chunk: int = 2000,
+    *,
+    after: int = 0,
 ) -> AsyncIterator[Any]:
-    after = 0
     while True:
         rows: Sequence[Any] = (
             (
@@ -372,7 +563,14 @@ async def _stream_sealed(
         for row in rows:
             yield row
         after = int(rows[-1].seal_position)
-        session.expunge_all()
+        for row in rows:
+            session.expunge(row)
+
+
+def _differs(cp: SignedCheckpoint, chain_hash: str, root: str) -> bool:
+    if cp.chain_hash != chain_hash:
+        return True
+    return cp.version >= TREE_VERSION and cp.root != root
 
 
 async def verify_chain(
@@ -382,36 +580,93 @@ async def verify_chain(
     *,
     public_key: str,
     service: str,
+    outside: Sequence[SignedCheckpoint] = (),
 ) -> VerifyResult:
-    """Recompute the chain from position 1 and check every signed checkpoint against it."""
-    checkpoints = {
-        cp.position: cp
-        for cp in (
+    """Recompute the chain and the tree from position 1 and check every signed checkpoint, the
+    chain of checkpoints, and the checkpoints held `outside` (saved earlier, or a witness's)
+    against them."""
+    local = [
+        signed_of(row, service)
+        for row in (
             await session.execute(select(checkpoint_model).order_by(checkpoint_model.position))
         ).scalars()
-    }
-    for cp in checkpoints.values():
-        message = checkpoint_message(service, cp.position, cp.chain_hash, cp.sealed_at)
-        if not verify(message, cp.signature, public_key):
-            return VerifyResult(False, 0, cp.position, "checkpoint signature does not verify")
+    ]
+    problem = check_checkpoint_chain(local, public_key, service, complete=True)
+    if problem is not None:
+        return VerifyResult(False, 0, problem.size, problem.reason)
+    for cp in outside:
+        if cp.service != service or not cp.signature_ok(public_key):
+            return VerifyResult(
+                False, 0, cp.size, "a checkpoint held outside is not signed by this service's key"
+            )
+    signed = {cp.size: cp for cp in local}
+    held: dict[int, list[SignedCheckpoint]] = {}
+    for cp in outside:
+        held.setdefault(cp.size, []).append(cp)
+    agreed = 0  # the largest size an outside checkpoint confirmed
     expected = 1
     chain_hash = GENESIS_HASH
+    frontier = Frontier()
     async for row in _stream_sealed(session, event_model):
         if row.seal_position != expected:
             return VerifyResult(False, expected - 1, expected, "event missing from the chain")
-        chain_hash = chain_step(chain_hash, event_canonical(row, expected))
+        canonical = event_canonical(row, expected)
+        chain_hash = chain_step(chain_hash, canonical)
+        frontier.append(leaf_hash(canonical))
         if chain_hash != row.seal_hash:
             return VerifyResult(
                 False, expected - 1, expected, "event content does not match its hash"
             )
-        signed = checkpoints.get(expected)
-        if signed is not None and signed.chain_hash != chain_hash:
-            return VerifyResult(
-                False, expected - 1, expected, "chain differs from the signed checkpoint"
-            )
+        mine = signed.get(expected)
+        outside_here = held.get(expected, [])
+        if mine is not None or outside_here:
+            root = frontier.root().hex()
+            if mine is not None and _differs(mine, chain_hash, root):
+                return VerifyResult(
+                    False, expected - 1, expected, "chain differs from the signed checkpoint"
+                )
+            if any(_differs(o, chain_hash, root) for o in outside_here):
+                return VerifyResult(
+                    False,
+                    agreed,
+                    agreed + 1,
+                    f"the log differs from the checkpoint held outside at size {expected}: "
+                    f"the first changed event is between positions {agreed + 1} and {expected}",
+                )
+            if outside_here:
+                agreed = expected
         expected += 1
     last = expected - 1
-    beyond = [p for p in checkpoints if p > last]
-    if beyond:
+    if local and local[-1].size > last:
         return VerifyResult(False, last, last + 1, "events signed in a checkpoint are missing")
+    if last > (local[-1].size if local else 0):
+        return VerifyResult(
+            False,
+            last,
+            (local[-1].size if local else 0) + 1,
+            "sealed events after the last checkpoint: a checkpoint was removed",
+        )
+    beyond = [size for size in held if size > last]
+    if beyond:
+        return VerifyResult(
+            False,
+            last,
+            last + 1,
+            f"the log ends at {last} but a checkpoint held outside signs {max(beyond)} events "
+            "(a truncated log or an older backup)",
+        )
+    for size, copies in sorted(held.items()):
+        kept = signed.get(size)
+        for cp in copies:
+            if kept is None:
+                return VerifyResult(
+                    False, last, size, f"the checkpoint held outside at size {size} was removed"
+                )
+            if kept.digest() != cp.digest():
+                return VerifyResult(
+                    False,
+                    last,
+                    size,
+                    f"two different signed checkpoints for size {size}: history was re-signed",
+                )
     return VerifyResult(True, last)

@@ -1,6 +1,7 @@
 """The command line every service offers as `python -m <service>`.
 
-migrate, downgrade, create-account, set-password, seed-demo, audit-seal and audit-verify; a service
+migrate, downgrade, create-account, set-password, seed-demo, audit-seal and audit-verify
+(`--against FILE_OR_URL` compares the log with checkpoints held outside); a service
 adds its own commands (imports, exports) through `extra`.
 """
 
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit, migrations
 from shared.app import CommonModels, ServiceSpec
+from shared.audit_proofs import SignedCheckpoint
+from shared.audit_verifier import UnreadableError, load_checkpoints
 from shared.auth import hash_password
 from shared.db import Database
 from shared.signing import Signer
@@ -189,7 +192,7 @@ async def _seal(spec: ServiceSpec) -> int:
     return 0
 
 
-async def verify(spec: ServiceSpec) -> audit.VerifyResult:
+async def verify(spec: ServiceSpec, outside: Sequence[SignedCheckpoint] = ()) -> audit.VerifyResult:
     db = database_of(spec)
     try:
         async with db.sessionmaker() as session:
@@ -199,15 +202,24 @@ async def verify(spec: ServiceSpec) -> audit.VerifyResult:
                 spec.models.audit_checkpoint,
                 public_key=signer_of(spec).public_key_b64(),
                 service=spec.name,
+                outside=outside,
             )
     finally:
         await db.dispose()
 
 
-async def _verify_cmd(spec: ServiceSpec) -> int:
-    result = await verify(spec)
+async def _verify_cmd(spec: ServiceSpec, against: Sequence[str] = ()) -> int:
+    outside: list[SignedCheckpoint] = []
+    for source in against:
+        try:
+            outside += await load_checkpoints(source)
+        except UnreadableError as exc:
+            print(f"cannot read the checkpoints held outside: {exc}", file=sys.stderr)
+            return 2
+    result = await verify(spec, outside)
     if result.ok:
-        print(f"audit chain intact: {result.checked} sealed events verified")
+        held = f", consistent with {len(outside)} checkpoints held outside" if against else ""
+        print(f"audit chain intact: {result.checked} sealed events verified{held}")
         return 0
     print(
         f"audit chain BROKEN at position {result.first_broken_position}: {result.reason} "
@@ -246,14 +258,25 @@ def run_cli(
     p.add_argument("--password", required=True)
     sub.add_parser("seed-demo", help="load demo accounts and data")
     sub.add_parser("audit-seal", help="seal pending audit events now")
-    sub.add_parser("audit-verify", help="recompute the audit chain; non-zero exit when broken")
+    p = sub.add_parser(
+        "audit-verify", help="recompute the audit chain and tree; non-zero exit when broken"
+    )
+    p.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="FILE_OR_URL",
+        help="checkpoints held outside: a JSON file saved earlier, its URL, or the base URL of "
+        "a copy of the service (a witness); detects a rewritten or rolled-back log",
+    )
     for command in extra:
         command.configure(sub.add_parser(command.name, help=command.help))
     args = parser.parse_args(argv)
     spec = spec_factory()
-    url = spec.settings.resolved_database_url()
+    url = spec.settings.resolved_migration_url()
     if args.command == "migrate":
         migrations.upgrade(spec.migrations_dir, url, args.revision)
+        migrations.restrict_audit_grants(url, spec.name)
         print(f"{spec.name}: migrated to {args.revision}")
         return 0
     if args.command == "downgrade":
@@ -265,7 +288,7 @@ def run_cli(
         "set-password": lambda: _set_password(spec, args.username, args.password),
         "seed-demo": lambda: _ok(seed_demo(spec, seeder)),
         "audit-seal": lambda: _seal(spec),
-        "audit-verify": lambda: _verify_cmd(spec),
+        "audit-verify": lambda: _verify_cmd(spec, args.against),
     }
     for command in extra:
         runners[command.name] = lambda c=command: c.run(spec, args)  # type: ignore[misc]

@@ -295,3 +295,156 @@ def drop_common_tables_v1(schema: str) -> None:
     op.drop_table("audit_events", schema=schema)
     op.drop_table("audit_checkpoints", schema=schema)
     op.drop_table("accounts", schema=schema)
+
+
+# --- The audit log as a transparency log, frozen as version 1 (each service's `..._audit`) ---
+
+AUDIT_TABLES = ("audit_events", "audit_checkpoints", "audit_tree")
+
+
+def _refuse_change_statements(dialect: str, schema: str, table: str) -> list[str]:
+    """DDL that refuses every UPDATE and DELETE on an append-only audit table."""
+    if dialect == "postgresql":
+        return [
+            f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON "{schema}".{table}
+FOR EACH ROW EXECUTE FUNCTION "{schema}".audit_refuse_change()"""
+        ]
+    return [
+        f"""CREATE TRIGGER "{schema}".{table}_no_change_{op} BEFORE {op.upper()} ON {table}
+BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+        for op in ("update", "delete")
+    ]
+
+
+def restrict_audit_grants_statement(schema: str) -> str:
+    """PostgreSQL: take UPDATE, DELETE and TRUNCATE on the audit tables from every role but their
+    owner, leaving a role that could write events only the sealing UPDATE (of `seal_position` and
+    `seal_hash`, which the trigger allows once). Idempotent; run by every `migrate`."""
+    tables = ", ".join(f"'{t}'" for t in AUDIT_TABLES)
+    return f"""DO $$
+DECLARE g record;
+BEGIN
+  FOR g IN
+    SELECT DISTINCT c.relname AS tab, a.grantee AS grantee
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL aclexplode(c.relacl) a
+    WHERE n.nspname = '{schema}' AND c.relname IN ({tables}) AND a.grantee <> c.relowner
+  LOOP
+    IF g.grantee = 0 THEN
+      EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I.%I FROM PUBLIC', '{schema}', g.tab);
+    ELSE
+      EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I.%I FROM %s',
+                     '{schema}', g.tab, g.grantee::regrole);
+      IF g.tab = 'audit_events'
+         AND has_table_privilege(g.grantee, '"{schema}".audit_events', 'INSERT') THEN
+        EXECUTE format('GRANT UPDATE (seal_position, seal_hash) ON %I.audit_events TO %s',
+                       '{schema}', g.grantee::regrole);
+      END IF;
+    END IF;
+  END LOOP;
+END $$"""
+
+
+def restrict_audit_grants(url: str, schema: str) -> None:
+    """Apply `restrict_audit_grants_statement` now (PostgreSQL; nothing to do on SQLite), for a
+    database whose roles were split after its audit migration ran."""
+    if is_sqlite(url):
+        return
+
+    async def run() -> None:
+        engine = create_engine(url, schema=schema, pool_size=1, max_overflow=0)
+        try:
+            async with engine.begin() as conn:
+                exists = await conn.scalar(
+                    text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f'"{schema}".audit_tree'}
+                )
+                if exists:
+                    await conn.execute(text(restrict_audit_grants_statement(schema)))
+        finally:
+            await engine.dispose()
+
+    _in_thread_if_loop(asyncio.run, run())
+
+
+def create_audit_log_v1(schema: str) -> None:
+    """Signed tree heads chained to each other, the Merkle tree's stored subtrees, the witnesses'
+    delivery cursors, append-only checkpoints and tree, and audit grants only for sealing."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from shared.db import UTCDateTime
+
+    dialect = op.get_bind().dialect.name
+    op.add_column(
+        "audit_checkpoints",
+        sa.Column("version", sa.SmallInteger(), server_default="1", nullable=False),
+        schema=schema,
+    )
+    op.add_column("audit_checkpoints", sa.Column("tree_root", sa.String(length=64)), schema=schema)
+    op.add_column(
+        "audit_checkpoints", sa.Column("previous_hash", sa.String(length=64)), schema=schema
+    )
+    op.create_index(
+        op.f(f"ix_{schema}_audit_checkpoints_position"),
+        "audit_checkpoints",
+        ["position"],
+        unique=True,
+        schema=schema,
+    )
+    op.create_table(
+        "audit_tree",
+        sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_audit_tree")),
+        schema=schema,
+    )
+    op.create_table(
+        "audit_witness_cursors",
+        sa.Column("witness", sa.String(length=500), nullable=False),
+        sa.Column("checkpoint_id", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.BigInteger(), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("witness", name=op.f("pk_audit_witness_cursors")),
+        schema=schema,
+    )
+    if dialect == "postgresql":
+        op.execute(
+            f"""CREATE OR REPLACE FUNCTION "{schema}".audit_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$"""
+        )
+    for table in ("audit_checkpoints", "audit_tree"):
+        for statement in _refuse_change_statements(dialect, schema, table):
+            op.execute(statement)
+    if dialect == "postgresql":
+        op.execute(restrict_audit_grants_statement(schema))
+
+
+def drop_audit_log_v1(schema: str) -> None:
+    from alembic import op
+
+    dialect = op.get_bind().dialect.name
+    for table in ("audit_checkpoints", "audit_tree"):
+        if dialect == "postgresql":
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_append_only ON "{schema}".{table}')
+        else:
+            for kind in ("update", "delete"):
+                op.execute(f'DROP TRIGGER IF EXISTS "{schema}".{table}_no_change_{kind}')
+    if dialect == "postgresql":
+        op.execute(f'DROP FUNCTION IF EXISTS "{schema}".audit_refuse_change()')
+    op.drop_table("audit_witness_cursors", schema=schema)
+    op.drop_table("audit_tree", schema=schema)
+    op.drop_index(
+        op.f(f"ix_{schema}_audit_checkpoints_position"),
+        table_name="audit_checkpoints",
+        schema=schema,
+    )
+    with op.batch_alter_table("audit_checkpoints", schema=schema) as batch:
+        batch.drop_column("previous_hash")
+        batch.drop_column("tree_root")
+        batch.drop_column("version")

@@ -28,6 +28,15 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL (PostgreSQL or SQLite); default: var/<service>.db"
     )
+    migration_database_url: str = Field(
+        default="",
+        description="URL of the role that owns the schema, used by `migrate` and `downgrade` "
+        "only (default: database_url); the service itself logs in as a role that owns nothing",
+    )
+    audit_witness_urls: str = Field(
+        default="",
+        description="comma-separated URLs to which each new audit checkpoint is POSTed",
+    )
     secret_key: str = Field(default=DEV_SECRET, description="signs tokens, sessions and CSRF")
     data_key: str = Field(
         default="", description="urlsafe base64 of 32 bytes: encrypts NIK, NPWP, bank accounts"
@@ -76,6 +85,12 @@ class ServiceSettings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///var/{self.service_name}.db"
+
+    def resolved_migration_url(self) -> str:
+        return self.migration_database_url or self.resolved_database_url()
+
+    def witness_urls(self) -> list[str]:
+        return [u.strip() for u in self.audit_witness_urls.split(",") if u.strip()]
 
     def derived_key(self, purpose: str) -> bytes:
         """A development fallback key derived from the secret, so demo mode needs no setup."""

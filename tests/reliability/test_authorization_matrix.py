@@ -247,6 +247,18 @@ def hayu_rows() -> list[Row]:
         ),
         Row(
             "GET",
+            "/api/v1/public/audit/checkpoints",
+            public(p),
+            static("/api/v1/public/audit/checkpoints"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/public/audit/consistency",
+            public(p),
+            static("/api/v1/public/audit/consistency?first=0&second=0"),
+        ),
+        Row(
+            "GET",
             "/api/v1/audit/events",
             expect(p, {"auditor": 200, "admin": 200}),
             static("/api/v1/audit/events"),
@@ -503,6 +515,18 @@ def sabilulungan_rows() -> list[Row]:
             "/api/v1/public/audit/checkpoint",
             public(p),
             static("/api/v1/public/audit/checkpoint"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/public/audit/checkpoints",
+            public(p),
+            static("/api/v1/public/audit/checkpoints"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/public/audit/consistency",
+            public(p),
+            static("/api/v1/public/audit/consistency?first=0&second=0"),
         ),
         Row(
             "GET",
@@ -847,6 +871,18 @@ def erk_rows() -> list[Row]:
             "/api/v1/public/audit/checkpoint",
             public(p),
             static("/api/v1/public/audit/checkpoint"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/public/audit/checkpoints",
+            public(p),
+            static("/api/v1/public/audit/checkpoints"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/public/audit/consistency",
+            public(p),
+            static("/api/v1/public/audit/consistency?first=0&second=0"),
         ),
         Row(
             "GET",

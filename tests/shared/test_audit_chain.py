@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shared import audit
 from shared.app import seal_once
+from shared.audit_proofs import GENESIS_HASH, SignedCheckpoint
 from shared.signing import verify
 from shared.testing import BACKEND, SERVICES, add_account, client_for
 
@@ -35,8 +35,15 @@ async def _tamper(app: FastAPI, statement: str) -> None:
         if BACKEND == "postgres":
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
         else:
-            await conn.execute(text(f'DROP TRIGGER IF EXISTS "{schema}".audit_events_no_update'))
-            await conn.execute(text(f'DROP TRIGGER IF EXISTS "{schema}".audit_events_no_delete'))
+            for trigger in (
+                "audit_events_no_update",
+                "audit_events_no_delete",
+                "audit_checkpoints_no_change_update",
+                "audit_checkpoints_no_change_delete",
+                "audit_tree_no_change_update",
+                "audit_tree_no_change_delete",
+            ):
+                await conn.execute(text(f'DROP TRIGGER IF EXISTS "{schema}".{trigger}'))
         await conn.execute(text(statement.format(schema=schema)))
 
 
@@ -61,13 +68,16 @@ async def test_sealed_chain_verifies_and_checkpoint_is_published(
     assert checkpoint["position"] == 5
     assert len(checkpoint["hash"]) == 64
     assert checkpoint["algorithm"] == "Ed25519"
-    message = audit.checkpoint_message(
-        service,
-        checkpoint["position"],
-        checkpoint["hash"],
-        dt.datetime.fromisoformat(checkpoint["sealed_at"]),
+    signed = SignedCheckpoint.from_json(checkpoint)
+    assert signed.signature_ok(checkpoint["public_key"])
+    assert verify(signed.message(), checkpoint["signature"], checkpoint["public_key"])
+    assert checkpoint["previous"] == GENESIS_HASH  # the first checkpoint starts the chain
+    assert checkpoint["digest"] == signed.digest()
+    # a legacy reader's message (position, hash only) is not what a tree checkpoint signs
+    legacy = audit.checkpoint_message(
+        service, checkpoint["position"], checkpoint["hash"], signed.sealed_at
     )
-    assert verify(message, checkpoint["signature"], checkpoint["public_key"])
+    assert not verify(legacy, checkpoint["signature"], checkpoint["public_key"])
 
 
 async def test_sealing_continues_the_chain(make_app: Any) -> None:
