@@ -34,6 +34,8 @@ fi
 if [ "${MIGRATE_ON_START:-1}" = 1 ]; then
     python -m "$service" migrate
 fi
+# Migrations log in as the schema's owner; the serving process never holds that password.
+unset "$(printf '%s' "$service" | tr '[:lower:]' '[:upper:]')_MIGRATION_DATABASE_URL"
 
 exec uvicorn "$service.main:app" \
     --host 0.0.0.0 \

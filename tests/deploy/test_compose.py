@@ -252,9 +252,13 @@ def _run_init_script(tmp_path: Path, passwords: dict[str, str]) -> list[tuple[li
     return calls
 
 
-def test_init_script_creates_one_role_and_schema_per_service(tmp_path: Path) -> None:
+def test_init_script_creates_an_owner_and_a_runtime_role_and_a_schema_per_service(
+    tmp_path: Path,
+) -> None:
     passwords = {f"{s.upper()}_DB_PASSWORD": f"pw-{s}" for s in SERVICES}
+    passwords |= {f"{s.upper()}_OWNER_DB_PASSWORD": f"owner-pw-{s}" for s in SERVICES}
     passwords["ERK_DB_PASSWORD"] = "change-me"  # a service the regency does not run
+    passwords["ERK_OWNER_DB_PASSWORD"] = "change-me"
     calls = _run_init_script(tmp_path, passwords)
 
     lockdown, *per_service = calls
@@ -267,13 +271,23 @@ def test_init_script_creates_one_role_and_schema_per_service(tmp_path: Path) -> 
         role = variables["role"]
         roles.append(role)
         assert "ON_ERROR_STOP" in variables
-        expected = "" if role == "erk" else f"pw-{role}"
-        assert variables["password"] == expected
+        assert variables["owner"] == f"{role}_owner"
+        assert variables["schema"] == role
+        assert variables["password"] == ("" if role == "erk" else f"pw-{role}")
+        assert variables["owner_password"] == ("" if role == "erk" else f"owner-pw-{role}")
         assert 'CREATE ROLE :"role" LOGIN' in sql
-        assert 'CREATE SCHEMA :"role" AUTHORIZATION :"role";' in sql
-        # Only its own database and schema: no grant names another schema.
-        grants = [ln for ln in sql.splitlines() if ln.startswith("GRANT")]
-        assert grants == ['GRANT CONNECT, CREATE ON DATABASE :"db" TO :"role";']
+        assert 'CREATE ROLE :"owner" LOGIN' in sql
+        # the owner owns the schema; the runtime role the service logs in as owns nothing
+        assert 'CREATE SCHEMA :"schema" AUTHORIZATION :"owner";' in sql
+        grants = [ln for ln in sql.splitlines() if ln.lstrip().startswith("GRANT")]
+        assert grants == [
+            'GRANT CONNECT, CREATE ON DATABASE :"db" TO :"owner";',
+            'GRANT CONNECT ON DATABASE :"db" TO :"role";',
+            'GRANT USAGE ON SCHEMA :"schema" TO :"role";',
+            '    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"role";',
+            '    GRANT USAGE, SELECT ON SEQUENCES TO :"role";',
+        ]
+        assert "TRUNCATE" not in sql
         assert not any(other in sql for other in SERVICES)
     assert roles == list(SERVICES)
 
