@@ -381,6 +381,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     periodic: list[PeriodicTask] = [
         PeriodicTask("audit-seal", settings.seal_interval_seconds, _seal_task)
     ]
+    if settings.witness_urls():
+        from shared.audit_witness import witness_task
+
+        periodic.append(PeriodicTask("audit-witness", settings.seal_interval_seconds, witness_task))
     periodic.extend(spec.periodic)
 
     @contextlib.asynccontextmanager

@@ -73,6 +73,17 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
 
     @model_validator(mode="after")
+    def _witnesses_are_urls(self) -> ServiceSettings:
+        for url in self.witness_urls():
+            if not url.startswith(("https://", "http://")) or len(url) > 500:
+                prefix = (self.model_config.get("env_prefix") or "").upper()
+                raise ValueError(
+                    f"{prefix}AUDIT_WITNESS_URLS: {url!r} is not an http(s) URL of at most 500 "
+                    "characters"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholders(self) -> ServiceSettings:
         if self.environment == "production":
             for name in ("secret_key", "data_key", "signing_seed"):
