@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,7 @@ from shared.observability import request_id_var
 from shared.signing import Signer, canonical_json
 
 SYSTEM_ACTOR = "system"
+logger = logging.getLogger("shared.audit")
 TREE_TABLE = "audit_tree"
 WITNESS_TABLE = "audit_witness_cursors"
 
@@ -432,6 +434,16 @@ async def seal_pending(
             select(checkpoint_model).order_by(checkpoint_model.position.desc()).limit(1)
         )
     ).scalar_one_or_none()
+    if (0 if prior is None else int(prior.position)) != position - len(pending):
+        # Every run signs a checkpoint at the size it reached: a gap means one was removed.
+        logger.error(
+            "audit log of %s: the last checkpoint signs %s events but %s were sealed before this "
+            "run; a checkpoint was removed (compare with copies held outside: audit-verify "
+            "--against)",
+            service,
+            0 if prior is None else prior.position,
+            position - len(pending),
+        )
     signed = SignedCheckpoint(
         service=service,
         size=position,

@@ -88,15 +88,21 @@ def audit_router(service: str) -> APIRouter:
         "/checkpoints", response_model=Page[CheckpointRead], responses=problem_responses(400)
     )
     async def history(
-        request: Request, session: SessionDep, limit: LimitQuery = 100, cursor: CursorQuery = None
+        request: Request,
+        session: SessionDep,
+        since: Annotated[
+            int, Query(ge=0, le=2**62, description="only checkpoints of this size or larger")
+        ] = 0,
+        limit: LimitQuery = 100,
+        cursor: CursorQuery = None,
     ) -> Page[CheckpointRead]:
         """Every signed checkpoint, oldest first: save them, and later prove the log extends
-        them."""
+        them. `since` starts at the last one you saved (each names the one before it)."""
         state = request.app.state
         model: type[audit.AuditCheckpointMixin] = state.models.audit_checkpoint
         rows, next_cursor = await keyset_page(
             session,
-            select(model),
+            select(model).where(model.position >= since),
             keys=[model.position],
             limit=limit,
             cursor=cursor,

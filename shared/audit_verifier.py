@@ -3,17 +3,18 @@
     python -m shared.audit_verifier https://layanan.example.go.id/hayu --public-key KEY \\
         [--state saved.json] [--all-proofs]
 
-It downloads the whole history of signed checkpoints (`/api/v1/public/audit/checkpoints`), checks
-every signature with the key given (never the one the service serves), that each checkpoint names
-the digest of the one before it and that the sizes grow, and asks for RFC 9162 consistency proofs
-(`/api/v1/public/audit/consistency`) that each later tree extends the earlier one. With `--state`,
-the checkpoints saved there on an earlier run must still be in the history, unchanged, and the
-current tree must extend them: a rollback to an older backup, a removed checkpoint or a rewritten
-past shows up as a difference at a named size. On success the current history is written back to
-the state file, so the next run compares against it. Exit status 0 when everything holds, 1 when
-something does not (the message names the size), 2 when the service cannot be read.
+The first time (no `--state` file yet) it downloads the whole history of signed checkpoints
+(`/api/v1/public/audit/checkpoints`), checks every signature with the key given (never the one the
+service serves), that each checkpoint names the digest of the one before it and that the sizes
+grow, and asks for an RFC 9162 consistency proof (`/api/v1/public/audit/consistency`) that the
+latest tree extends the first. It saves that history in the `--state` file. Later runs read only
+what is new since the last saved checkpoint: that checkpoint must still be served unchanged (its
+digest vouches for every one before it), the new ones must follow it link by link, and the current
+tree must extend it. A rollback to an older backup, a removed checkpoint or a rewritten past shows
+up as a difference at a named size. Exit status 0 when everything holds (the state file is then
+updated), 1 when something does not, 2 when the service cannot be read.
 
-It needs no database access and nothing from the service but those two public routes.
+It needs no database access and nothing from the service but its public audit routes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from shared.audit_proofs import (
 )
 
 CHECKPOINTS_PATH = "/api/v1/public/audit/checkpoints"
+LATEST_PATH = "/api/v1/public/audit/checkpoint"
 CONSISTENCY_PATH = "/api/v1/public/audit/consistency"
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -68,12 +70,15 @@ def _parse(data: Any) -> list[SignedCheckpoint]:
         raise UnreadableError(str(exc)) from None
 
 
-async def fetch_checkpoints(client: httpx.AsyncClient, base_url: str) -> list[SignedCheckpoint]:
-    """Every checkpoint a service publishes, oldest first, following the pages."""
+async def fetch_checkpoints(
+    client: httpx.AsyncClient, base_url: str, since: int = 0
+) -> list[SignedCheckpoint]:
+    """The checkpoints a service publishes (of size `since` or larger), oldest first, following
+    the pages."""
     found: list[SignedCheckpoint] = []
     cursor: str | None = None
     while True:
-        query = {"limit": "100", **({"cursor": cursor} if cursor else {})}
+        query = {"limit": "100", "since": str(since), **({"cursor": cursor} if cursor else {})}
         page = await _get_json(
             client, f"{base_url.rstrip('/')}{CHECKPOINTS_PATH}?{urllib.parse.urlencode(query)}"
         )
@@ -154,38 +159,45 @@ async def check_service(
     saved: Sequence[SignedCheckpoint] = (),
     all_proofs: bool = False,
 ) -> tuple[list[SignedCheckpoint], str | None]:
-    """The service's checkpoints and, when something does not hold, what (naming the size)."""
-    served = await fetch_checkpoints(client, base_url)
-    name = service or (served[0].service if served else "")
-    problem = check_checkpoint_chain(served, public_key, name, complete=True)
+    """The service's checkpoints and, when something does not hold, what (naming the size).
+
+    Without `saved` the whole history is read and checked from the first checkpoint. With it,
+    only the checkpoints from the last saved one on are read: that one must be served unchanged,
+    the later ones must follow it link by link, and the current tree must extend it; since each
+    checkpoint names the digest of the one before, the saved one vouches for all before it. The
+    history returned is the saved one followed by what is new."""
+    for old in saved:
+        if not old.signature_ok(public_key) or (service and old.service != service):
+            return list(saved), f"at size {old.size}: the saved checkpoint is not this service's"
+    anchor = max(saved, key=lambda cp: cp.size) if saved else None
+    served = await fetch_checkpoints(client, base_url, anchor.size if anchor else 0)
+    name = service or (anchor.service if anchor else served[0].service if served else "")
+    problem = check_checkpoint_chain(served, public_key, name, complete=anchor is None)
     if problem is not None:
         return served, f"at size {problem.size}: {problem.reason}"
+    if anchor is not None:
+        if not served:
+            latest = await load_checkpoints(f"{base_url.rstrip('/')}{LATEST_PATH}", client)
+            end = latest[-1].size if latest else 0
+            return list(saved), (
+                f"at size {end + 1}: the log was rolled back: a saved checkpoint signs "
+                f"{anchor.size} events, the service now publishes {end}"
+            )
+        if served[0].size != anchor.size:
+            return list(saved), f"at size {anchor.size}: the saved checkpoint was removed"
+        if served[0].digest() != anchor.digest():
+            return list(saved), f"at size {anchor.size}: the checkpoint differs from the saved one"
+        if not await _consistent(client, base_url, anchor, served[-1]):
+            return list(saved), (
+                f"at size {anchor.size}: the current tree does not extend the saved one"
+            )
+        history = sorted(saved, key=lambda cp: cp.size)
+        served = [*(cp for cp in history if cp.size < anchor.size), *served]
     trees = [cp for cp in served if cp.version >= TREE_VERSION]
-    latest = served[-1] if served else None
-    by_size = {cp.size: cp for cp in served}
-    for old in saved:
-        if not old.signature_ok(public_key) or (name and old.service != name):
-            return served, f"at size {old.size}: the saved checkpoint is not this service's"
-    end = latest.size if latest is not None else 0
-    if saved and max(old.size for old in saved) > end:
-        return served, (
-            f"at size {end + 1}: the log was rolled back: a saved checkpoint signs "
-            f"{max(old.size for old in saved)} events, the service now publishes {end}"
-        )
-    for old in saved:
-        now = by_size.get(old.size)
-        if latest is None:
-            break
-        if now is None:
-            return served, f"at size {old.size}: the saved checkpoint was removed"
-        if now.digest() != old.digest():
-            return served, f"at size {old.size}: the checkpoint differs from the saved one"
-        if not await _consistent(client, base_url, old, latest):
-            return served, f"at size {old.size}: the current tree does not extend the saved one"
     if all_proofs:
         pairs = list(itertools.pairwise(trees))
     else:
-        pairs = [(trees[0], trees[-1])] if len(trees) > 1 else []
+        pairs = [(trees[0], trees[-1])] if len(trees) > 1 and anchor is None else []
     for old, new in pairs:
         if not await _consistent(client, base_url, old, new):
             return served, f"at size {new.size}: the tree does not extend the one at {old.size}"

@@ -353,3 +353,45 @@ async def test_a_log_sealed_before_the_tree_existed_continues_into_it(make_app: 
     async with client_for(app) as client:
         _, problem = await check_service(client, "http://test", signer.public_key_b64())
     assert problem is None
+
+
+async def test_standalone_verifier_reads_only_what_is_new_since_the_saved_checkpoint(
+    make_app: Any,
+) -> None:
+    app = await make_app("erk")
+    key = app.state.signer.public_key_b64()
+    await _one_checkpoint_per_event(app, 4)
+    asked: list[str] = []
+
+    async def log(request: Any) -> None:
+        asked.append(str(request.url))
+
+    async with client_for(app, event_hooks={"request": [log]}) as client:
+        saved, problem = await check_service(client, "http://test", key)
+        assert problem is None
+        await _one_checkpoint_per_event(app, 2, start=4)
+        asked.clear()
+        history, problem = await check_service(client, "http://test", key, saved=saved)
+        assert problem is None
+        assert [cp.size for cp in history] == [1, 2, 3, 4, 5, 6]
+        assert any("since=4" in url for url in asked)
+        assert not any("since=0" in url for url in asked)
+        assert any("consistency?first=4&second=6" in url for url in asked)
+        await _tamper(app, 'DELETE FROM "{schema}".audit_checkpoints WHERE position = 6')
+        _, problem = await check_service(client, "http://test", key, saved=history)
+        assert problem is not None
+        assert "rolled back" in problem  # from outside, the latest is now older than saved
+        await _one_checkpoint_per_event(app, 1, start=6)
+        _, problem = await check_service(client, "http://test", key, saved=history)
+        assert problem == "at size 6: the saved checkpoint was removed"
+
+
+async def test_sealer_reports_a_removed_latest_checkpoint(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await make_app("hayu")
+    await _one_checkpoint_per_event(app, 3)
+    await _tamper(app, 'DELETE FROM "{schema}".audit_checkpoints WHERE position = 3')
+    with caplog.at_level("ERROR", logger="shared.audit"):
+        await _one_checkpoint_per_event(app, 1, start=3)
+    assert "a checkpoint was removed" in caplog.text
