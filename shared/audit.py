@@ -658,6 +658,15 @@ async def verify_chain(
             (local[-1].size if local else 0) + 1,
             "sealed events after the last checkpoint: a checkpoint was removed",
         )
+    if any(cp.version >= TREE_VERSION for cp in local):
+        stored = await _frontier(session, side_table(checkpoint_model, TREE_TABLE))
+        if stored.size != last or stored.root() != frontier.root():
+            return VerifyResult(
+                False,
+                last,
+                min(stored.size, last) + 1,
+                "the stored Merkle tree differs from the events (its proofs would not hold)",
+            )
     beyond = [size for size in held if size > last]
     if beyond:
         return VerifyResult(

@@ -395,3 +395,16 @@ async def test_sealer_reports_a_removed_latest_checkpoint(
     with caplog.at_level("ERROR", logger="shared.audit"):
         await _one_checkpoint_per_event(app, 1, start=3)
     assert "a checkpoint was removed" in caplog.text
+
+
+async def test_a_tampered_stored_tree_is_reported(make_app: Any) -> None:
+    app = await make_app("hayu")
+    await _one_checkpoint_per_event(app, 4)
+    await _tamper(
+        app,
+        'UPDATE "{schema}".audit_tree SET hash = '
+        "CASE WHEN substr(hash, 1, 2) = 'ff' THEN 'ee' ELSE 'ff' END || substr(hash, 3)",
+    )
+    result = await _verify(app)
+    assert not result.ok
+    assert "stored Merkle tree" in result.reason
