@@ -47,53 +47,69 @@ async def _superuser(*statements: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture
-async def split_roles() -> AsyncIterator[tuple[str, str]]:
-    """init.sh's roles (under unique names) and schema, migrated as the owner; afterwards the
-    schema is migrated back as the superuser for the other tests."""
+SPLIT_SCRIPT = INIT_SCRIPT.parent / "split-roles.sql"
+
+
+def _psql(sql: str, **variables: str) -> None:
+    args = ["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "--quiet"]
+    for name, value in variables.items():
+        args += ["-v", f"{name}={value}"]
+    url = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    done = subprocess.run(
+        [*args, url], input=sql, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def _runtime_disables_a_trigger(runtime_url: str) -> bool:
+    engine = create_engine(runtime_url, schema=SCHEMA, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'ALTER TABLE "{SCHEMA}".audit_events DISABLE TRIGGER ALL'))
+            await conn.execute(text(f'ALTER TABLE "{SCHEMA}".audit_events ENABLE TRIGGER ALL'))
+        return True
+    except DBAPIError:
+        return False
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["init.sh", "split-roles.sql"])
+async def split_roles(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str]]:
+    """The owner and runtime roles (under unique names) and the schema migrated as the owner:
+    either as init.sh creates them on a new database, or as split-roles.sql makes them of a
+    database created the old way (one role owning everything). Afterwards the schema is migrated
+    back as the superuser for the other tests."""
     suffix = secrets.token_hex(4)
     owner, runtime = f"audit_owner_{suffix}", f"audit_runtime_{suffix}"
     database = make_url(PG_URL).database or ""
+    names = {"role": runtime, "owner": owner, "schema": SCHEMA, "db": database}
+    owner_url, runtime_url = _url_as(owner, "owner-pw"), _url_as(runtime, "runtime-pw")
     await _superuser(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
-    psql = subprocess.run(
-        [
-            "psql",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "--no-psqlrc",
-            "--quiet",
-            "-v",
-            f"role={runtime}",
-            "-v",
-            f"owner={owner}",
-            "-v",
-            f"schema={SCHEMA}",
-            "-v",
-            f"db={database}",
-            "-v",
-            "password=runtime-pw",
-            "-v",
-            "owner_password=owner-pw",
-            make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False),
-        ],
-        input=_role_sql(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert psql.returncode == 0, psql.stderr
     try:
-        owner_url = _url_as(owner, "owner-pw")
-        migrations.upgrade(migrations_dir(SCHEMA), owner_url)
+        if request.param == "init.sh":
+            _psql(_role_sql(), **names, password="runtime-pw", owner_password="owner-pw")
+        else:
+            await _superuser(
+                f"CREATE ROLE \"{runtime}\" LOGIN PASSWORD 'runtime-pw'",
+                f'GRANT CONNECT, CREATE ON DATABASE "{database}" TO "{runtime}"',
+                f'CREATE SCHEMA "{SCHEMA}" AUTHORIZATION "{runtime}"',
+            )
+            migrations.upgrade(migrations_dir(SCHEMA), runtime_url)
+            # the finding: a service that owns its tables switches the audit triggers off
+            assert await _runtime_disables_a_trigger(runtime_url)
+            _psql(SPLIT_SCRIPT.read_text(), **names, owner_password="owner-pw")
+        migrations.upgrade(migrations_dir(SCHEMA), owner_url)  # what `migrate` does
         migrations.restrict_audit_grants(owner_url, SCHEMA)
-        yield owner_url, _url_as(runtime, "runtime-pw")
+        assert not await _runtime_disables_a_trigger(runtime_url)
+        yield owner_url, runtime_url
     finally:
         await _superuser(
             f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE',
-            f'DROP OWNED BY "{owner}", "{runtime}"',
-            f'DROP ROLE IF EXISTS "{runtime}"',
-            f'DROP ROLE IF EXISTS "{owner}"',
+            f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{owner}') THEN "
+            f'DROP OWNED BY "{owner}"; DROP ROLE "{owner}"; END IF; END $$',
+            f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{runtime}') THEN "
+            f'DROP OWNED BY "{runtime}"; DROP ROLE "{runtime}"; END IF; END $$',
         )
         migrations.upgrade(migrations_dir(SCHEMA), PG_URL)
 
