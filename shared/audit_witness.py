@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -34,6 +35,7 @@ logger = logging.getLogger("shared.audit_witness")
 BATCH = 20
 MAX_PAUSE_SECONDS = 300
 TIMEOUT_SECONDS = 5.0
+RUN_BUDGET_SECONDS = 15.0  # per witness and run: a slow witness never holds a connection for long
 
 
 def _pause(attempts: int) -> dt.timedelta:
@@ -73,7 +75,10 @@ async def _deliver_to(
     )
     sent = 0
     error: str | None = None
+    deadline = time.monotonic() + RUN_BUDGET_SECONDS
     for cp in pending:
+        if time.monotonic() > deadline:
+            break  # the rest goes in the next run
         body = checkpoint_read(audit.signed_of(cp, service), public_key).model_dump()
         try:
             answer = await client.post(witness, json=body, timeout=TIMEOUT_SECONDS)
