@@ -408,3 +408,17 @@ async def test_a_tampered_stored_tree_is_reported(make_app: Any) -> None:
     result = await _verify(app)
     assert not result.ok
     assert "stored Merkle tree" in result.reason
+
+
+async def test_audit_page_shows_the_signed_tree_head_in_indonesian(make_app: Any) -> None:
+    app = await make_app("sabilulungan")
+    await _one_checkpoint_per_event(app, 2)
+    latest = (await _published(app))[-1]
+    async with client_for(app) as client:
+        page = await client.get("/audit")
+    assert page.status_code == 200
+    assert "Akar pohon Merkle" in page.text
+    assert latest.root is not None
+    assert latest.root in page.text
+    assert latest.previous is not None
+    assert latest.previous in page.text
