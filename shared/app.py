@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from shared import audit
-from shared.audit_routes import audit_router
+from shared.audit_routes import audit_router, auditor_router
 from shared.auth import (
     AccountMixin,
     AddressThrottle,
@@ -492,6 +492,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
 
     app.include_router(_common_router(spec))
     app.include_router(audit_router(spec.name))
+    app.include_router(auditor_router(spec.name))
     for router in spec.api_routers:
         app.include_router(router)
     if spec.page_router is not None:

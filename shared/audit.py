@@ -58,6 +58,7 @@ from shared.audit_proofs import (
     SignedCheckpoint,
     check_checkpoint_chain,
     consistency_proof,
+    inclusion_proof,
     leaf_hash,
 )
 from shared.auth import Principal
@@ -540,6 +541,69 @@ async def consistency(
     if len(found) != len(set(wanted)):
         raise RuntimeError("the stored audit tree is missing nodes")
     return [h.hex() for h in consistency_proof(first, second, lambda lv, ix: found[(lv, ix)])]
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """Where one sealed event is in the tree a checkpoint signed, and the path proving it."""
+
+    event_id: int
+    position: int
+    leaf_data: str
+    leaf_hash: str
+    checkpoint: SignedCheckpoint
+    proof: list[str]
+
+
+async def inclusion(
+    session: AsyncSession,
+    event_model: type[AuditEventMixin],
+    checkpoint_model: type[AuditCheckpointMixin],
+    *,
+    event_id: int,
+    service: str,
+    size: int | None = None,
+) -> Inclusion:
+    """The RFC 9162 inclusion proof of a sealed event in the tree of the checkpoint of `size`
+    (default: the latest)."""
+    row = (
+        await session.execute(select(event_model).where(event_model.id == event_id))
+    ).scalar_one_or_none()
+    if row is None or row.seal_position is None:
+        raise ProofUnavailableError("the event does not exist or is not sealed yet")
+    stmt = select(checkpoint_model)
+    stmt = (
+        stmt.order_by(checkpoint_model.position.desc()).limit(1)
+        if size is None
+        else stmt.where(checkpoint_model.position == size)
+    )
+    cp = (await session.execute(stmt)).scalar_one_or_none()
+    if cp is None or cp.tree_root is None:
+        raise ProofUnavailableError("no tree checkpoint of that size")
+    position = int(row.seal_position)
+    if position > int(cp.position):
+        raise ProofUnavailableError("the event was sealed after that checkpoint")
+    data = event_canonical(row, position)
+    tree = side_table(checkpoint_model, TREE_TABLE)
+    wanted: list[tuple[int, int]] = []
+
+    def record(level: int, index: int) -> bytes:
+        wanted.append((level, index))
+        return b"\0" * 32
+
+    inclusion_proof(position - 1, int(cp.position), record)
+    found = await _tree_nodes(session, tree, sorted(set(wanted)))
+    if len(found) != len(set(wanted)):
+        raise RuntimeError("the stored audit tree is missing nodes")
+    proof = inclusion_proof(position - 1, int(cp.position), lambda lv, ix: found[(lv, ix)])
+    return Inclusion(
+        event_id=event_id,
+        position=position,
+        leaf_data=data.decode(),
+        leaf_hash=leaf_hash(data).hex(),
+        checkpoint=signed_of(cp, service),
+        proof=[h.hex() for h in proof],
+    )
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,50 @@ def verify_consistency(
     return fr == first_root and sr == second_root and sn == 0
 
 
+def inclusion_proof(index: int, size: int, node: NodeLookup) -> list[bytes]:
+    """RFC 9162 section 2.1.3.1: PATH(index, D[size]), the audit path of leaf `index`."""
+    if not 0 <= index < size:
+        raise ValueError("an inclusion proof needs 0 <= index < size")
+    proof: list[bytes] = []
+
+    def path(m: int, start: int, end: int) -> None:
+        n = end - start
+        if n == 1:
+            return
+        k = _largest_power_of_two_below(n)
+        if m < k:
+            path(m, start, start + k)
+            proof.append(subtree_hash(start + k, end, node))
+        else:
+            path(m - k, start + k, end)
+            proof.append(subtree_hash(start, start + k, node))
+
+    path(index, 0, size)
+    return proof
+
+
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """RFC 9162 section 2.1.3.2: is `leaf` (a leaf hash) at `index` of the tree with `root`?"""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
 # --- Checkpoints (signed tree heads) ---
 
 

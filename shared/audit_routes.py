@@ -6,19 +6,22 @@
   events extends the tree of M events.
 
 No event is published here (events may name people); the signed tree heads and proofs are enough to
-show that the history an outsider saw earlier has not been rewritten or rolled back.
+show that the history an outsider saw earlier has not been rewritten or rolled back. Auditors
+(signed in) also get `GET /api/v1/audit/events/{id}/inclusion?size=N`: the proof that one event is
+in the tree a checkpoint signed, so an event copied into a report can be shown to be in the log.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from shared import audit
 from shared.audit_proofs import SignedCheckpoint
+from shared.auth import require_roles
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
 from shared.problems import UnprocessableError, problem_responses
@@ -49,6 +52,18 @@ class ConsistencyRead(BaseModel):
     first: int
     second: int
     proof: list[str]
+
+
+class InclusionRead(BaseModel):
+    """`leaf_data` is the exact bytes hashed for the event (compare them with the event);
+    SHA-256(0x00 || leaf_data) = `leaf_hash`, and `proof` leads from it to `checkpoint.root`."""
+
+    event_id: int
+    position: int
+    leaf_data: str
+    leaf_hash: str
+    proof: list[str]
+    checkpoint: CheckpointRead
 
 
 class ProofSizesError(UnprocessableError):
@@ -129,5 +144,51 @@ def audit_router(service: str) -> APIRouter:
         except audit.ProofUnavailableError as exc:
             raise ProofSizesError(str(exc)) from None
         return ConsistencyRead(first=first, second=second, proof=proof)
+
+    return router
+
+
+def auditor_router(service: str) -> APIRouter:
+    """Routes for auditors (signed in): proofs about single events, which are not public."""
+    router = APIRouter(
+        prefix="/api/v1/audit",
+        tags=["audit"],
+        dependencies=[Depends(require_roles("auditor", "admin"))],
+    )
+
+    @router.get(
+        "/events/{event_id}/inclusion",
+        response_model=InclusionRead,
+        responses=problem_responses(401, 403, 422),
+    )
+    async def event_inclusion(
+        request: Request,
+        session: SessionDep,
+        event_id: Annotated[int, Path(ge=1, le=2**62)],
+        size: Annotated[
+            int | None, Query(ge=1, le=2**62, description="a checkpoint's size (default: latest)")
+        ] = None,
+    ) -> InclusionRead:
+        """The RFC 9162 proof that a sealed event is in the tree a checkpoint signed."""
+        state = request.app.state
+        try:
+            found = await audit.inclusion(
+                session,
+                state.models.audit_event,
+                state.models.audit_checkpoint,
+                event_id=event_id,
+                service=service,
+                size=size,
+            )
+        except audit.ProofUnavailableError as exc:
+            raise ProofSizesError(str(exc)) from None
+        return InclusionRead(
+            event_id=found.event_id,
+            position=found.position,
+            leaf_data=found.leaf_data,
+            leaf_hash=found.leaf_hash,
+            proof=found.proof,
+            checkpoint=checkpoint_read(found.checkpoint, state.signer.public_key_b64()),
+        )
 
     return router

@@ -263,6 +263,12 @@ def hayu_rows() -> list[Row]:
             expect(p, {"auditor": 200, "admin": 200}),
             static("/api/v1/audit/events"),
         ),
+        Row(
+            "GET",
+            "/api/v1/audit/events/{event_id}/inclusion",
+            expect(p, {"auditor": 422, "admin": 422}),  # no such sealed event: refused after auth
+            static("/api/v1/audit/events/999999/inclusion"),
+        ),
         Row("GET", "/api/v1/permit-types", public(p), static("/api/v1/permit-types")),
         Row("GET", "/api/v1/kbli", public(p), static("/api/v1/kbli", params={"q": "47"})),
         Row(
@@ -533,6 +539,12 @@ def sabilulungan_rows() -> list[Row]:
             "/api/v1/audit/events",
             expect(p, {"auditor": 200, "admin": 200}),
             static("/api/v1/audit/events"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/audit/events/{event_id}/inclusion",
+            expect(p, {"auditor": 422, "admin": 422}),  # no such sealed event: refused after auth
+            static("/api/v1/audit/events/999999/inclusion"),
         ),
         Row("POST", "/api/v1/auth/register", public(p, 201), register),
         Row("POST", "/api/v1/budgets", expect(p, {"tapd": 201, "admin": 201}), new_budget),
@@ -889,6 +901,12 @@ def erk_rows() -> list[Row]:
             "/api/v1/audit/events",
             expect(p, {"auditor": 200, "admin": 200}),
             static("/api/v1/audit/events"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/audit/events/{event_id}/inclusion",
+            expect(p, {"auditor": 422, "admin": 422}),  # no such sealed event: refused after auth
+            static("/api/v1/audit/events/999999/inclusion"),
         ),
         Row("POST", "/api/v1/units", expect(p, {"hr_admin": 201, "admin": 201}), new_unit),
         Row("GET", "/api/v1/units", everyone, static("/api/v1/units")),

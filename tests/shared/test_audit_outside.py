@@ -422,3 +422,49 @@ async def test_audit_page_shows_the_signed_tree_head_in_indonesian(make_app: Any
     assert latest.root in page.text
     assert latest.previous is not None
     assert latest.previous in page.text
+
+
+async def test_auditors_get_an_inclusion_proof_of_a_sealed_event(make_app: Any) -> None:
+    from shared.audit_proofs import verify_inclusion
+    from shared.testing import bearer
+
+    app = await make_app("hayu")
+    await _one_checkpoint_per_event(app, 5)
+    await add_account(app, "unsealed", ["officer"])  # written after the last sealing run
+    model = app.state.models.audit_event
+    async with app.state.db.sessionmaker() as session:
+        rows = (await session.execute(select(model).order_by(model.id))).scalars().all()
+    sealed, unsealed = rows[2], rows[-1]
+    async with client_for(app) as client:
+        auditor = await bearer(client, "user0")
+        officer = await bearer(client, "unsealed")
+        for size in (None, 3, 5):
+            query = "" if size is None else f"?size={size}"
+            answer = await client.get(
+                f"/api/v1/audit/events/{sealed.id}/inclusion{query}", headers=auditor
+            )
+            assert answer.status_code == 200
+            body = answer.json()
+            checkpoint = SignedCheckpoint.from_json(body["checkpoint"])
+            assert checkpoint.signature_ok(app.state.signer.public_key_b64())
+            assert checkpoint.size == (size or 5)
+            leaf = audit.leaf_hash(body["leaf_data"].encode())
+            assert leaf.hex() == body["leaf_hash"]
+            assert json.loads(body["leaf_data"])["entity_id"] == sealed.entity_id
+            proof = [bytes.fromhex(h) for h in body["proof"]]
+            assert verify_inclusion(
+                body["position"] - 1,
+                checkpoint.size,
+                leaf,
+                bytes.fromhex(checkpoint.root or ""),
+                proof,
+            )
+        refusals = [
+            (f"/api/v1/audit/events/{sealed.id}/inclusion?size=2", auditor, 422),  # sealed later
+            (f"/api/v1/audit/events/{sealed.id}/inclusion?size=9", auditor, 422),
+            (f"/api/v1/audit/events/{unsealed.id}/inclusion", auditor, 422),
+            (f"/api/v1/audit/events/{sealed.id}/inclusion", officer, 403),
+            (f"/api/v1/audit/events/{sealed.id}/inclusion", {}, 401),
+        ]
+        for url, headers, status in refusals:
+            assert (await client.get(url, headers=headers)).status_code == status, url

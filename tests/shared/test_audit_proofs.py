@@ -10,11 +10,13 @@ from shared.audit_proofs import (
     EMPTY_ROOT,
     Frontier,
     consistency_proof,
+    inclusion_proof,
     leaf_hash,
     node_hash,
     root_of,
     subtree_hash,
     verify_consistency,
+    verify_inclusion,
 )
 
 
@@ -95,3 +97,19 @@ def test_malformed_proofs_are_refused() -> None:
     assert not verify_consistency(5, 5, old, new, [])
     with pytest.raises(ValueError, match="first"):
         consistency_proof(0, 5, lambda lv, ix: stored[(lv, ix)])
+
+
+def test_inclusion_proofs_verify_for_every_leaf_and_size_and_refuse_others() -> None:
+    stored = nodes_of(DATA)
+    for size in range(1, len(DATA) + 1):
+        root = mth(DATA[:size])
+        for index in range(size):
+            proof = inclusion_proof(index, size, lambda lv, ix: stored[(lv, ix)])
+            assert verify_inclusion(index, size, leaf_hash(DATA[index]), root, proof)
+            assert not verify_inclusion(index, size, leaf_hash(b"forged"), root, proof)
+            if size > 1:
+                other = (index + 1) % size
+                assert not verify_inclusion(other, size, leaf_hash(DATA[index]), root, proof)
+    assert not verify_inclusion(5, 5, leaf_hash(DATA[0]), mth(DATA[:5]), [])
+    with pytest.raises(ValueError, match="index"):
+        inclusion_proof(5, 5, lambda lv, ix: stored[(lv, ix)])
