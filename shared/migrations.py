@@ -422,6 +422,12 @@ END $$"""
         for statement in _refuse_change_statements(dialect, schema, table):
             op.execute(statement)
     if dialect == "postgresql":
+        # TRUNCATE skips row triggers: refuse it too, whoever was granted it (SQLite has none).
+        for table in AUDIT_TABLES:
+            op.execute(
+                f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON "{schema}".{table}
+FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".audit_refuse_change()"""
+            )
         op.execute(restrict_audit_grants_statement(schema))
 
 
@@ -436,6 +442,8 @@ def drop_audit_log_v1(schema: str) -> None:
             for kind in ("update", "delete"):
                 op.execute(f'DROP TRIGGER IF EXISTS "{schema}".{table}_no_change_{kind}')
     if dialect == "postgresql":
+        for table in AUDIT_TABLES:
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_no_truncate ON "{schema}".{table}')
         op.execute(f'DROP FUNCTION IF EXISTS "{schema}".audit_refuse_change()')
     op.drop_table("audit_witness_cursors", schema=schema)
     op.drop_table("audit_tree", schema=schema)

@@ -141,6 +141,11 @@ async def test_checkpoints_and_the_tree_refuse_update_and_delete(make_app: Any) 
         with pytest.raises(DBAPIError, match="append-only"):
             async with app.state.db.engine.begin() as conn:
                 await conn.execute(text(statement))
+    if BACKEND == "postgres":  # TRUNCATE skips row triggers; a statement trigger refuses it
+        for table in ("audit_events", "audit_checkpoints", "audit_tree"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with app.state.db.engine.begin() as conn:
+                    await conn.execute(text(f'TRUNCATE "{schema}".{table} CASCADE'))
     assert (await _verify(app)).ok
 
 
