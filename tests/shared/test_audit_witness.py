@@ -106,3 +106,49 @@ async def test_witnesses_are_configured_as_urls_and_run_as_a_periodic_task(make_
     assert "audit-witness" in [task.name for task in app.state.periodic]
     plain = await make_app("erk")
     assert "audit-witness" not in [task.name for task in plain.state.periodic]
+
+
+async def test_the_reference_witness_keeps_a_chain_and_refuses_a_rewritten_one(
+    make_app: Any, tmp_path: Any
+) -> None:
+    from shared.audit_verifier import load_checkpoints
+    from shared.audit_witness_server import WitnessStore, witness_app
+
+    app = await make_app("hayu", audit_witness_urls="http://witness/checkpoints")
+    store = WitnessStore(tmp_path / "hayu.jsonl", app.state.signer.public_key_b64(), "hayu")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=witness_app(store)))
+    for name in ("a", "b", "c"):
+        await _seal(app, name)
+    assert await audit_witness.deliver_once(app, client) == 3
+    assert await audit_witness.deliver_once(app, client) == 0
+    kept = await load_checkpoints("http://witness/checkpoints.json", client)
+    assert [cp.size for cp in kept] == [1, 2, 3]
+    # the copy survives a restart of the witness
+    assert [cp.size for cp in WitnessStore(store.path, store.public_key, "hayu").kept] == [1, 2, 3]
+    again = await client.post("http://witness/checkpoints", json=kept[1].to_json())
+    assert again.status_code == 200
+    forged = SignedCheckpoint(**{**kept[2].__dict__, "chain_hash": "f" * 64})
+    forged = SignedCheckpoint(
+        **{**forged.__dict__, "signature": app.state.signer.sign(forged.message())}
+    )
+    conflict = await client.post("http://witness/checkpoints", json=forged.to_json())
+    assert conflict.status_code == 409
+    assert "differs" in conflict.json()["detail"]
+    assert (tmp_path / "hayu.jsonl.conflicts").exists()
+    await _seal(app, "d")
+    await _seal(app, "e")
+    async with app.state.db.sessionmaker() as session:
+        model = app.state.models.audit_checkpoint
+        fifth = (await session.execute(select(model).where(model.position == 5))).scalar_one()
+        gap = audit.signed_of(fifth, "hayu")
+    skipped = await client.post("http://witness/checkpoints", json=gap.to_json())
+    assert skipped.status_code == 409  # the checkpoint at size 4 never reached it
+    assert "does not follow" in skipped.json()["detail"]
+    stranger = await client.post(
+        "http://witness/checkpoints",
+        json={**kept[2].to_json(), "size": 4, "signature": "AAAA"},
+    )
+    assert stranger.status_code == 422
+    junk = await client.post("http://witness/checkpoints", content=b"not json")
+    assert junk.status_code == 422
+    await client.aclose()
