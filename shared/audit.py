@@ -21,6 +21,7 @@ by someone holding the database and the signing key is caught.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hashlib
 import logging
@@ -54,9 +55,10 @@ from shared.audit_proofs import (
     GENESIS_HASH,
     LEGACY_VERSION,
     TREE_VERSION,
+    ChainProblem,
     Frontier,
     SignedCheckpoint,
-    check_checkpoint_chain,
+    check_link,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -649,6 +651,58 @@ def _differs(cp: SignedCheckpoint, chain_hash: str, root: str) -> bool:
     return cp.version >= TREE_VERSION and cp.root != root
 
 
+CHECKPOINT_CHUNK = 2000
+
+
+class _CheckpointWalk:
+    """The stored checkpoints in order of size, read a chunk at a time (a busy log has millions),
+    each checked against the one before it as it is reached."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        model: type[AuditCheckpointMixin],
+        public_key: str,
+        service: str,
+    ) -> None:
+        self.session, self.model, self.chunk = session, model, CHECKPOINT_CHUNK
+        self.public_key, self.service = public_key, service
+        self.buffer: collections.deque[SignedCheckpoint] = collections.deque()
+        self.read_up_to = 0
+        self.prior: SignedCheckpoint | None = None  # the last one checked and passed
+        self.current: SignedCheckpoint | None = None  # the next one to meet in the events
+        self.any_tree = False
+
+    async def advance(self) -> ChainProblem | None:
+        if self.current is not None:
+            self.prior = self.current
+        if not self.buffer:
+            rows = (
+                (
+                    await self.session.execute(
+                        select(self.model)
+                        .where(self.model.position > self.read_up_to)
+                        .order_by(self.model.position)
+                        .limit(self.chunk)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for row in rows:
+                self.buffer.append(signed_of(row, self.service))
+                self.session.expunge(row)
+            if rows:
+                self.read_up_to = self.buffer[-1].size
+        self.current = self.buffer.popleft() if self.buffer else None
+        if self.current is None:
+            return None
+        self.any_tree = self.any_tree or self.current.version >= TREE_VERSION
+        return check_link(
+            self.prior, self.current, self.public_key, self.service, complete=self.prior is None
+        )
+
+
 async def verify_chain(
     session: AsyncSession,
     event_model: type[AuditEventMixin],
@@ -661,24 +715,19 @@ async def verify_chain(
     """Recompute the chain and the tree from position 1 and check every signed checkpoint, the
     chain of checkpoints, and the checkpoints held `outside` (saved earlier, or a witness's)
     against them."""
-    local = [
-        signed_of(row, service)
-        for row in (
-            await session.execute(select(checkpoint_model).order_by(checkpoint_model.position))
-        ).scalars()
-    ]
-    problem = check_checkpoint_chain(local, public_key, service, complete=True)
-    if problem is not None:
-        return VerifyResult(False, 0, problem.size, problem.reason)
     for cp in outside:
         if cp.service != service or not cp.signature_ok(public_key):
             return VerifyResult(
                 False, 0, cp.size, "a checkpoint held outside is not signed by this service's key"
             )
-    signed = {cp.size: cp for cp in local}
     held: dict[int, list[SignedCheckpoint]] = {}
     for cp in outside:
         held.setdefault(cp.size, []).append(cp)
+    walk = _CheckpointWalk(session, checkpoint_model, public_key, service)
+    problem = await walk.advance()
+    if problem is not None:
+        return VerifyResult(False, 0, problem.size, problem.reason)
+    kept: dict[int, SignedCheckpoint] = {}  # the local checkpoints at the sizes held outside
     agreed = 0  # the largest size an outside checkpoint confirmed
     expected = 1
     chain_hash = GENESIS_HASH
@@ -693,7 +742,7 @@ async def verify_chain(
             return VerifyResult(
                 False, expected - 1, expected, "event content does not match its hash"
             )
-        mine = signed.get(expected)
+        mine = walk.current if walk.current and walk.current.size == expected else None
         outside_here = held.get(expected, [])
         if mine is not None or outside_here:
             root = frontier.root().hex()
@@ -711,18 +760,25 @@ async def verify_chain(
                 )
             if outside_here:
                 agreed = expected
+            if mine is not None:
+                if outside_here:
+                    kept[expected] = mine
+                problem = await walk.advance()
+                if problem is not None:
+                    return VerifyResult(False, expected, problem.size, problem.reason)
         expected += 1
     last = expected - 1
-    if local and local[-1].size > last:
+    if walk.current is not None:
         return VerifyResult(False, last, last + 1, "events signed in a checkpoint are missing")
-    if last > (local[-1].size if local else 0):
+    signed_up_to = walk.prior.size if walk.prior else 0
+    if last > signed_up_to:
         return VerifyResult(
             False,
             last,
-            (local[-1].size if local else 0) + 1,
+            signed_up_to + 1,
             "sealed events after the last checkpoint: a checkpoint was removed",
         )
-    if any(cp.version >= TREE_VERSION for cp in local):
+    if walk.any_tree:
         stored = await _frontier(session, side_table(checkpoint_model, TREE_TABLE))
         if stored.size != last or stored.root() != frontier.root():
             return VerifyResult(
@@ -741,13 +797,13 @@ async def verify_chain(
             "(a truncated log or an older backup)",
         )
     for size, copies in sorted(held.items()):
-        kept = signed.get(size)
+        local = kept.get(size)
         for cp in copies:
-            if kept is None:
+            if local is None:
                 return VerifyResult(
                     False, last, size, f"the checkpoint held outside at size {size} was removed"
                 )
-            if kept.digest() != cp.digest():
+            if local.digest() != cp.digest():
                 return VerifyResult(
                     False,
                     last,

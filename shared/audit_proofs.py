@@ -302,6 +302,36 @@ class ChainProblem:
     reason: str
 
 
+def check_link(
+    prior: SignedCheckpoint | None,
+    cp: SignedCheckpoint,
+    public_key: str,
+    service: str,
+    *,
+    complete: bool = False,
+) -> ChainProblem | None:
+    """One checkpoint after `prior` (None: the first one given; with `complete`, the first of the
+    whole history, so a tree checkpoint must start the chain)."""
+    if cp.service != service:
+        return ChainProblem(cp.size, f"checkpoint of another service ({cp.service})")
+    if not cp.signature_ok(public_key):
+        return ChainProblem(cp.size, "checkpoint signature does not verify")
+    if prior is not None:
+        if cp.size <= prior.size:
+            return ChainProblem(cp.size, "checkpoint sizes do not grow")
+        if cp.version >= TREE_VERSION and cp.previous != prior.digest():
+            return ChainProblem(
+                cp.size, "checkpoint does not follow the one before it (one was removed)"
+            )
+        if cp.version < prior.version:
+            return ChainProblem(cp.size, "a legacy checkpoint after a tree checkpoint")
+    elif cp.version >= TREE_VERSION and (
+        cp.previous is None or (complete and cp.previous != GENESIS_HASH)
+    ):
+        return ChainProblem(cp.size, "the first checkpoint does not start the chain")
+    return None
+
+
 def check_checkpoint_chain(
     checkpoints: Sequence[SignedCheckpoint],
     public_key: str,
@@ -314,22 +344,8 @@ def check_checkpoint_chain(
     the chain; otherwise the first one's `previous` is taken on trust."""
     prior: SignedCheckpoint | None = None
     for cp in checkpoints:
-        if cp.service != service:
-            return ChainProblem(cp.size, f"checkpoint of another service ({cp.service})")
-        if not cp.signature_ok(public_key):
-            return ChainProblem(cp.size, "checkpoint signature does not verify")
-        if prior is not None:
-            if cp.size <= prior.size:
-                return ChainProblem(cp.size, "checkpoint sizes do not grow")
-            if cp.version >= TREE_VERSION and cp.previous != prior.digest():
-                return ChainProblem(
-                    cp.size, "checkpoint does not follow the one before it (one was removed)"
-                )
-            if cp.version < prior.version:
-                return ChainProblem(cp.size, "a legacy checkpoint after a tree checkpoint")
-        elif cp.version >= TREE_VERSION and (
-            cp.previous is None or (complete and cp.previous != GENESIS_HASH)
-        ):
-            return ChainProblem(cp.size, "the first checkpoint does not start the chain")
+        problem = check_link(prior, cp, public_key, service, complete=complete)
+        if problem is not None:
+            return problem
         prior = cp
     return None

@@ -473,3 +473,17 @@ async def test_auditors_get_an_inclusion_proof_of_a_sealed_event(make_app: Any) 
         ]
         for url, headers, status in refusals:
             assert (await client.get(url, headers=headers)).status_code == status, url
+
+
+async def test_verification_reads_checkpoints_a_chunk_at_a_time(
+    make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "CHECKPOINT_CHUNK", 2)
+    app = await make_app("hayu")
+    await _one_checkpoint_per_event(app, 7)
+    saved = await load_checkpoints(str(await _saved(app, tmp_path)))
+    assert (await _verify(app, saved)).ok
+    await _tamper(app, 'DELETE FROM "{schema}".audit_checkpoints WHERE position = 5')
+    result = await _verify(app, saved)
+    assert (result.ok, result.first_broken_position) == (False, 6)
+    assert "removed" in result.reason
