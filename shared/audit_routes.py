@@ -23,8 +23,10 @@ from shared import audit
 from shared.audit_proofs import SignedCheckpoint
 from shared.auth import require_roles
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
+from shared.pagination import CursorQuery, Page, keyset_page
 from shared.problems import UnprocessableError, problem_responses
+
+MAX_CHECKPOINTS_PAGE = 1000  # small rows, read in bulk by verifiers
 
 
 class CheckpointRead(BaseModel):
@@ -108,7 +110,9 @@ def audit_router(service: str) -> APIRouter:
         since: Annotated[
             int, Query(ge=0, le=2**62, description="only checkpoints of this size or larger")
         ] = 0,
-        limit: LimitQuery = 100,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_CHECKPOINTS_PAGE, description="page size, at most 1000")
+        ] = 100,
         cursor: CursorQuery = None,
     ) -> Page[CheckpointRead]:
         """Every signed checkpoint, oldest first: save them, and later prove the log extends

@@ -78,7 +78,7 @@ async def fetch_checkpoints(
     found: list[SignedCheckpoint] = []
     cursor: str | None = None
     while True:
-        query = {"limit": "100", "since": str(since), **({"cursor": cursor} if cursor else {})}
+        query = {"limit": "1000", "since": str(since), **({"cursor": cursor} if cursor else {})}
         page = await _get_json(
             client, f"{base_url.rstrip('/')}{CHECKPOINTS_PATH}?{urllib.parse.urlencode(query)}"
         )

@@ -281,6 +281,7 @@ async def test_public_history_pages_and_consistency_proofs(make_app: Any, servic
             )
         ).json()
         assert [cp["size"] for cp in rest["items"]] == [3, 4]
+        assert (await client.get("/api/v1/public/audit/checkpoints?limit=1001")).status_code == 422
         published = await load_checkpoints("http://test", client)
         roots = {cp.size: bytes.fromhex(cp.root or "") for cp in published}
         for a in range(1, 6):
