@@ -130,6 +130,10 @@ def render(
         # Pages without an auth dependency still show who is logged in.
         with contextlib.suppress(AppError):
             principal = request.app.state.token_verifier.verify(token)
+            # Browsing any page is activity. The renewed token keeps its epoch, so a revoked
+            # session renewed here is still refused wherever it would be used.
+            if getattr(request.state, "renewed_session", None) is None:
+                request.state.renewed_session = tokens_of(request).renewal(principal)
     ctx: dict[str, Any] = {
         "request": request,
         "root": root_of(request),
