@@ -31,12 +31,11 @@ from shared import audit
 from shared.audit_routes import audit_router, auditor_router
 from shared.auth import (
     AccountMixin,
-    AddressThrottle,
     CurrentPrincipal,
-    LocalTokens,
     login,
     require_roles,
 )
+from shared.auth_api import auth_router
 from shared.calendar import WorkingCalendar
 from shared.config import RegencyConfigBase
 from shared.crypto import FieldCipher
@@ -60,6 +59,7 @@ from shared.problems import (
     problem_responses,
 )
 from shared.settings import ServiceSettings
+from shared.setup_auth import install_auth
 from shared.signing import Signer
 from shared.web import SHARED_STATIC, LazyTemplates, html_error, render, wants_html
 
@@ -248,7 +248,7 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
         "/api/v1/auth/token",
         tags=["auth"],
         response_model=TokenResponse,
-        responses=problem_responses(401, 422, 429),
+        responses=problem_responses(401, 422, 429, 503),
     )
     async def issue_token(
         request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
@@ -410,16 +410,13 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
     state = app.state
     state.service_name = spec.name
+    state.username_label = spec.username_label
     state.settings = settings
     state.config = spec.config
     state.db = db
     state.models = spec.models
     state.idempotency_model = spec.models.idempotency
-    state.tokens = LocalTokens(
-        settings.secret_key, issuer=spec.name, minutes=settings.access_token_minutes
-    )
-    state.token_verifier = state.tokens
-    state.login_throttle = AddressThrottle(settings.login_max_failures_per_address)
+    install_auth(app, settings, db, spec.models.account)
     state.signer = Signer.from_seed_b64(
         __import__("base64").urlsafe_b64encode(settings.signing_seed_bytes()).decode()
     )
@@ -493,6 +490,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(_common_router(spec))
     app.include_router(audit_router(spec.name))
     app.include_router(auditor_router(spec.name))
+    app.include_router(auth_router())
     for router in spec.api_routers:
         app.include_router(router)
     if spec.page_router is not None:

@@ -1,12 +1,19 @@
 """Accounts, passwords, tokens and roles, the same in every service (each keeps its own accounts).
 
-- Passwords are argon2id, hashed off the event loop.
-- The API takes bearer JWTs; the pages keep the same token in an HttpOnly, SameSite cookie, and a
-  state-changing request authenticated by that cookie must carry the CSRF token derived from it.
-- Roles are checked in one dependency, `require_roles`. Tokens are verified without a database
-  round trip, so a role change takes effect when the token expires (`access_token_minutes`).
-- Failed logins are counted on the account; past the limit the account is locked for a while and the
-  token endpoint answers 429 with Retry-After.
+- Passwords are argon2id, hashed off the event loop, at most a few at once per process
+  (`shared.login_guard.hash_slots`).
+- The API takes bearer JWTs; the pages keep a session token in an HttpOnly, SameSite cookie, and a
+  state-changing request authenticated by that cookie must carry the CSRF token derived from the
+  session's id. Page sessions slide: renewed while used, ended after `session_idle_minutes`
+  unused and `session_max_hours` after login (see `shared.sessions`).
+- Every token carries its account's `token_epoch`; a password, role, unit or username change,
+  deactivation or logout raises the epoch in the database, and each process refuses tokens of an
+  older epoch within `revocation_refresh_seconds` (see `shared.revocation`).
+- A token of an account that must change its password is good only for changing it (and for
+  `/me` and logout): every service enforces this here, pages and API alike.
+- Roles are checked in one dependency, `require_roles`.
+- Failed logins are throttled per (username, address), per address and per username across many
+  addresses (see `shared.login_guard`), in memory, identically for unknown usernames.
 - `TokenVerifier` is the seam where a regency's OpenID Connect provider can be accepted later.
 """
 
@@ -15,23 +22,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import time
-from collections import deque
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy import Boolean, Integer, String, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from starlette.concurrency import run_in_threadpool
 
-from shared.db import BigIntId, JSONType, UTCDateTime, utcnow
-from shared.problems import AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError
+from shared.db import BigIntId, Database, JSONType, UTCDateTime, utcnow, write_intent
+from shared.login_guard import LoginGuard, hash_slots
+from shared.network import client_address
+from shared.problems import AppError, ForbiddenError, UnauthorizedError
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
+
+    from shared.revocation import AccountEpochs
 
 SESSION_COOKIE = "session"
 CSRF_FIELD = "csrf_token"
@@ -82,6 +91,12 @@ class AccountMixin:
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by a database trigger on a new password, roles, unit, username or deactivation, and
+    # by logout: tokens carry the epoch they were issued under (see shared/revocation.py).
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    epoch_changed_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, default=None, index=True
+    )
 
 
 def hash_password(password: str) -> str:
@@ -89,7 +104,8 @@ def hash_password(password: str) -> str:
 
 
 async def hash_password_async(password: str) -> str:
-    return await run_in_threadpool(password_hasher().hash, password)
+    """Hash off the event loop, within the process's hashing slots (503 when none frees up)."""
+    return await hash_slots.run(password_hasher().hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -99,6 +115,40 @@ def _verify(password_hash: str, password: str) -> bool:
         return password_hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password against a stored hash, or against a dummy one so both take as long."""
+    ok = await hash_slots.run(_verify, password_hash or _DUMMY_HASH, password)
+    return ok and password_hash is not None
+
+
+# Paths (below the service's root) where a token that must change its password is accepted.
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout", "/ganti-sandi", "/logout"}
+)
+
+
+class PasswordChangeRequiredError(ForbiddenError):
+    title = "Password change required"
+    type = "password-change-required"
+
+
+class PasswordChangePageRedirectError(AppError):
+    """A page asked with a session that must change its password: to the change page first."""
+
+    status = 303
+    title = "See Other"
+    type = "password-change-required"
+
+    def __init__(self, detail: str, *, location: str) -> None:
+        super().__init__(detail)
+        self.headers = {"Location": location}
+
+
+class SessionEndedError(UnauthorizedError):
+    title = "Session ended"
+    type = "session-ended"
 
 
 @dataclass(frozen=True)
@@ -120,6 +170,14 @@ class Principal:
     def primary_role(self) -> str:
         return sorted(self.roles)[0] if self.roles else ""
 
+    @property
+    def epoch(self) -> int:
+        return int(self.claims.get("ep") or 0)
+
+    @property
+    def must_change_password(self) -> bool:
+        return bool(self.claims.get("pwc"))
+
 
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> Principal: ...
@@ -127,31 +185,65 @@ class TokenVerifier(Protocol):
 
 @dataclass(frozen=True)
 class LocalTokens:
-    """HS256 tokens issued and verified by the service itself."""
+    """HS256 tokens issued and verified by the service itself.
+
+    API tokens live `minutes`. Page-session tokens (`ses` claim) live `session_idle_minutes` and
+    are renewed while used, up to `session_max_seconds` after the login (`auth` claim); a session
+    keeps its id (`sid`) across renewals, and its CSRF token is derived from that id.
+    """
 
     secret: str
     issuer: str
     minutes: int = 60
+    session_idle_minutes: int = 60
+    session_max_seconds: int = 12 * 3600
+    renew_after_seconds: int = 60
 
     # PyJWT is imported on the first token issued or verified, not at start-up: importing it loads
     # `cryptography`'s OpenSSL bindings (about 9 MB resident) although HS256 needs only hmac.
 
-    def issue(self, account: AccountMixin) -> tuple[str, int]:
-        import jwt
-
-        now = utcnow()
-        expires = self.minutes * 60
-        claims = {
+    def issue(self, account: AccountMixin, *, session: bool = False) -> tuple[str, int]:
+        now = int(utcnow().timestamp())
+        claims: dict[str, Any] = {
             "sub": account.username,
             "uid": account.id,
             "roles": list(account.roles),
             "name": account.full_name,
             "unit": account.unit,
             "iss": self.issuer,
-            "iat": int(now.timestamp()),
-            "exp": int(now.timestamp()) + expires,
+            "iat": now,
+            "auth": now,
+            "ep": int(account.token_epoch or 0),
+            "sid": secrets.token_hex(12),
         }
+        if account.must_change_password:
+            claims["pwc"] = True
+        if session:
+            claims["ses"] = 1
+        return self._sign(claims, now)
+
+    def _sign(self, claims: dict[str, Any], now: int) -> tuple[str, int]:
+        import jwt
+
+        if claims.get("ses"):
+            hard_end = int(claims["auth"]) + self.session_max_seconds
+            expires = max(0, min(self.session_idle_minutes * 60, hard_end - now))
+        else:
+            expires = self.minutes * 60
+        claims = {**claims, "iat": now, "exp": now + expires}
         return jwt.encode(claims, self.secret, algorithm="HS256"), expires
+
+    def renewal(self, principal: Principal) -> tuple[str, int] | None:
+        """A fresh token for a page session in use (None: not due, or at its hard limit)."""
+        claims = principal.claims
+        if not claims.get("ses"):
+            return None
+        now = int(utcnow().timestamp())
+        if now - int(claims.get("iat", now)) < self.renew_after_seconds:
+            return None
+        if int(claims.get("auth", 0)) + self.session_max_seconds <= now:
+            return None
+        return self._sign(dict(claims), now)
 
     def verify(self, token: str) -> Principal:
         import jwt
@@ -165,7 +257,7 @@ class LocalTokens:
                 options={"require": ["exp", "sub", "iss"]},
             )
         except jwt.ExpiredSignatureError:
-            raise UnauthorizedError("The access token has expired; log in again") from None
+            raise SessionEndedError("The access token has expired; log in again") from None
         except jwt.PyJWTError:
             raise UnauthorizedError("The access token is not valid") from None
         return Principal(
@@ -178,7 +270,17 @@ class LocalTokens:
         )
 
     def csrf_token(self, session_token: str) -> str:
-        mac = hmac.new(self.secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256)
+        """The CSRF token of a session: the same for every renewal of the session's token."""
+        import jwt
+
+        basis = session_token
+        try:
+            sid = jwt.decode(session_token, options={"verify_signature": False}).get("sid")
+            if isinstance(sid, str) and sid:
+                basis = "sid:" + sid
+        except jwt.PyJWTError:
+            pass
+        mac = hmac.new(self.secret.encode(), b"csrf:" + basis.encode(), hashlib.sha256)
         return mac.hexdigest()[:40]
 
 
@@ -209,6 +311,45 @@ async def _csrf_ok(request: Request, token: str) -> bool:
     return sent is not None and hmac.compare_digest(sent, expected)
 
 
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def relative_path(request: Request) -> str:
+    root = _root(request)
+    path = request.url.path
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+async def _keep_form(request: Request) -> None:
+    """A page form posted after its session ended: keep its text fields for after the login."""
+    content_type = request.headers.get("content-type", "")
+    if request.method != "POST" or not content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        return
+    try:
+        form = await request.form()
+    except Exception:
+        return
+    request.state.kept_form = [
+        (key, value)
+        for key, value in form.multi_items()
+        if isinstance(value, str) and key != CSRF_FIELD
+    ]
+    request.state.kept_files = any(not isinstance(v, str) for _, v in form.multi_items())
+
+
+async def _check_epoch(request: Request, principal: Principal) -> None:
+    epochs: AccountEpochs | None = getattr(request.app.state, "account_epochs", None)
+    if epochs is None or not principal.account_id:
+        return
+    if principal.epoch < await epochs.current(principal.account_id):
+        raise SessionEndedError(
+            "This session has ended (logout, or a password or rights change): log in again"
+        )
+
+
 async def optional_principal(request: Request) -> Principal | None:
     """The caller if a bearer token or session cookie is present and valid, else None."""
     cached: Principal | None = getattr(request.state, "principal", None)
@@ -222,7 +363,24 @@ async def optional_principal(request: Request) -> Principal | None:
         via_cookie = token is not None
     if token is None:
         return None
-    principal = verifier.verify(token)
+    try:
+        principal = verifier.verify(token)
+        await _check_epoch(request, principal)
+    except UnauthorizedError:
+        if via_cookie:
+            request.state.session_ended = True
+            await _keep_form(request)
+        raise
+    path = relative_path(request)
+    if principal.must_change_password and path not in PASSWORD_CHANGE_PATHS:
+        request.state.password_change_required = True
+        if via_cookie and not path.startswith("/api/"):
+            raise PasswordChangePageRedirectError(
+                "Change the temporary password first", location=_root(request) + "/ganti-sandi"
+            )
+        raise PasswordChangeRequiredError(
+            "Change the temporary password first (POST /api/v1/auth/password)"
+        )
     if via_cookie:
         if request.method not in SAFE_METHODS and not await _csrf_ok(request, token):
             raise ForbiddenError("The form has expired or did not come from this site; reload it")
@@ -235,6 +393,9 @@ async def optional_principal(request: Request) -> Principal | None:
             via_cookie=True,
             claims=principal.claims,
         )
+        renewed = tokens_of(request).renewal(principal)
+        if renewed is not None:
+            request.state.renewed_session = renewed
     request.state.principal = principal
     return principal
 
@@ -268,100 +429,113 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 async def authenticate(
-    session: AsyncSession,
-    model: type[AccountMixin],
-    username: str,
-    password: str,
-    *,
-    max_failures: int,
-    lockout_seconds: int,
+    db: Database, model: type[AccountMixin], username: str, password: str
 ) -> AccountMixin:
-    """Check a password, counting failures; the caller commits `session` even when this raises."""
-    account = (
-        await session.execute(select(model).where(model.username == username.strip()))
-    ).scalar_one_or_none()
-    now = utcnow()
-    if account is not None and account.locked_until is not None and account.locked_until > now:
-        wait = int((account.locked_until - now).total_seconds()) + 1
-        raise TooManyRequestsError(
-            "Too many failed logins: wait before trying again", retry_after=wait
-        )
-    stored = account.password_hash if account is not None else _DUMMY_HASH
-    ok = await run_in_threadpool(_verify, stored, password)
+    """Check a password. Nothing is written unless it is right (then only to upgrade its hash).
+
+    The account is read in a short read-only transaction that ends before the hash is verified:
+    no connection (and, on SQLite, no write lock) is held during the ~0.3 s of argon2. An unknown
+    username costs the same work as a wrong password (a dummy hash is verified) and gets the
+    same answer.
+    """
+    intent = write_intent.set(False)
+    try:
+        async with db.sessionmaker() as session:
+            account = (
+                await session.execute(select(model).where(model.username == username.strip()))
+            ).scalar_one_or_none()
+        # Closing the session ends the transaction and detaches the account, loaded as it was.
+    finally:
+        write_intent.reset(intent)
+    ok = await verify_password(account.password_hash if account is not None else None, password)
     if account is None or not ok or not account.active:
-        if account is not None:
-            account.failed_logins += 1
-            if account.failed_logins >= max_failures:
-                account.locked_until = now + dt.timedelta(seconds=lockout_seconds)
-                account.failed_logins = 0
         raise UnauthorizedError("Incorrect username or password")
-    account.failed_logins = 0
-    account.locked_until = None
     if password_hasher().check_needs_rehash(account.password_hash):
-        account.password_hash = await hash_password_async(password)
+        new_hash = await hash_password_async(password)
+        async with db.sessionmaker.begin() as session:
+            stored = await session.get(model, account.id)
+            if stored is not None and stored.password_hash == account.password_hash:
+                stored.password_hash = new_hash
+                await session.flush()
+                await session.refresh(stored, ["token_epoch"])  # the new hash raised the epoch
+                account = stored
     return account
 
 
-class AddressThrottle:
-    """Failed logins per client address in a sliding window, against password spraying.
-
-    Kept in memory: each replica counts on its own, so N replicas allow N times the limit. The
-    per-account lock (on the account row) is the one that holds across replicas.
-    """
-
-    def __init__(self, max_failures: int = 30, window_seconds: float = 300.0) -> None:
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, address: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(address, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def check(self, address: str) -> None:
-        now = time.monotonic()
-        times = self._recent(address, now)
-        if len(times) >= self.max_failures:
-            wait = int(times[0] + self.window - now) + 1
-            raise TooManyRequestsError(
-                "Too many failed logins from this address: wait before trying again",
-                retry_after=wait,
-            )
-
-    def failed(self, address: str) -> None:
-        if len(self._failures) > 50_000:  # bounded memory under a flood of addresses
-            self._failures.clear()
-        self._recent(address, time.monotonic()).append(time.monotonic())
+def login_guard_of(request: Request) -> LoginGuard:
+    guard: LoginGuard = request.app.state.login_guard
+    return guard
 
 
-async def login(request: Request, username: str, password: str) -> tuple[str, int]:
+def account_epochs_of(request: Request) -> AccountEpochs | None:
+    return getattr(request.app.state, "account_epochs", None)
+
+
+async def login(
+    request: Request, username: str, password: str, *, session: bool = False
+) -> tuple[str, int]:
     """The one login flow of the API and the pages: (token, seconds until it expires).
 
-    Failure counters are committed in their own transaction before the error is raised.
+    `session=True` issues a page-session token (sliding, see `LocalTokens`).
     """
     state = request.app.state
-    settings = state.settings
-    address = request.client.host if request.client else "unknown"
-    throttle: AddressThrottle = state.login_throttle
-    throttle.check(address)
-    failure: AppError | None = None
-    async with state.db.sessionmaker.begin() as session:
-        try:
-            account = await authenticate(
-                session,
-                state.models.account,
-                username,
-                password,
-                max_failures=settings.login_max_failures,
-                lockout_seconds=settings.login_lockout_seconds,
-            )
-            token, expires = tokens_of(request).issue(account)
-        except AppError as exc:
-            failure = exc
-    if failure is not None:
-        if failure.status == 401:
-            throttle.failed(address)
-        raise failure
+    address = client_address(request)
+    guard = login_guard_of(request)
+    guard.check(username, address)
+    try:
+        account = await authenticate(state.db, state.models.account, username, password)
+    except UnauthorizedError:
+        guard.failed(username, address)
+        raise
+    token, expires = tokens_of(request).issue(account, session=session)
+    guard.succeeded(username, address)
+    epochs = account_epochs_of(request)
+    if epochs is not None:
+        epochs.note(account.id, int(account.token_epoch or 0))
     return token, expires
+
+
+async def end_sessions(request: Request, principal: Principal) -> None:
+    """Logout: raise the account's epoch, so every token it holds is refused (all devices)."""
+    model = request.app.state.models.account
+    async with request.app.state.db.sessionmaker.begin() as db_session:
+        await db_session.execute(
+            update(model)
+            .where(model.id == principal.account_id)
+            .values(token_epoch=model.token_epoch + 1)
+        )
+    epochs = account_epochs_of(request)
+    if epochs is not None:
+        epochs.note(principal.account_id, principal.epoch + 1)
+
+
+async def change_password(
+    db_session: AsyncSession,
+    model: type[AccountMixin],
+    principal: Principal,
+    current: str,
+    new: str,
+) -> AccountMixin:
+    """The caller changes their own password; the epoch rises, so older tokens end.
+
+    Returns the account as stored (with its new epoch) for a fresh token.
+    """
+    account = await db_session.get(model, principal.account_id)
+    stored = account.password_hash if account is not None and account.active else None
+    if not await verify_password(stored, current) or account is None:
+        raise PasswordChangeError("The current password is not correct")
+    if len(new) < 8 or new == current:
+        raise PasswordChangeError(
+            "The new password needs at least 8 characters and must differ from the current one"
+        )
+    account.password_hash = await hash_password_async(new)
+    account.must_change_password = False
+    await db_session.flush()
+    await db_session.refresh(account, ["token_epoch"])
+    return account
+
+
+class PasswordChangeError(AppError):
+    status = 422
+    title = "Password not changed"
+    type = "password-not-changed"

@@ -14,7 +14,7 @@ import contextvars
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -157,6 +157,8 @@ class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     schema: str
+    url: str = ""
+    _housekeeping: AsyncEngine | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, url: str, *, schema: str, **engine_args: Any) -> Database:
@@ -165,14 +167,32 @@ class Database:
             engine=engine,
             sessionmaker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
             schema=schema,
+            url=url,
         )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def housekeeping_engine(self) -> AsyncEngine:
+        """One extra connection for the process's periodic reads (which tokens were revoked).
+
+        Kept apart from the request pool: such a read never waits behind requests for a
+        connection, and never takes a slot a request was admitted for.
+        """
+        if self._housekeeping is None:
+            if not self.url:
+                return self.engine
+            self._housekeeping = create_engine(
+                self.url, schema=self.schema, pool_size=1, max_overflow=0
+            )
+        return self._housekeeping
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._housekeeping is not None:
+            await self._housekeeping.dispose()
+            self._housekeeping = None
 
 
 async def try_single_replica_lock(session: AsyncSession, name: str) -> bool:

@@ -456,3 +456,106 @@ def drop_audit_log_v1(schema: str) -> None:
         batch.drop_column("previous_hash")
         batch.drop_column("tree_root")
         batch.drop_column("version")
+
+
+# --- Version 2 of the accounts table: tokens that can be revoked ---
+# `token_epoch` is written into every token and session; a token whose epoch is lower than the
+# account's is refused. The database raises the epoch itself, whatever code (or person) changes
+# the account: a new password, other roles, another unit or username, or deactivation. Logout
+# raises it explicitly. `epoch_changed_at` lets each process re-read only the recent changes.
+
+ACCOUNT_EPOCH_TRIGGER = "accounts_token_epoch"
+
+
+def account_epoch_statements(dialect: str, schema: str) -> list[str]:
+    """DDL of the trigger that raises `token_epoch` when an account's rights change."""
+    if dialect == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION "{schema}".{ACCOUNT_EPOCH_TRIGGER}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.password_hash IS DISTINCT FROM OLD.password_hash
+     OR NEW.roles::text IS DISTINCT FROM OLD.roles::text
+     OR NEW.unit IS DISTINCT FROM OLD.unit
+     OR NEW.username IS DISTINCT FROM OLD.username
+     OR (OLD.active AND NOT NEW.active) THEN
+    NEW.token_epoch := GREATEST(NEW.token_epoch, OLD.token_epoch + 1);
+  END IF;
+  IF NEW.token_epoch IS DISTINCT FROM OLD.token_epoch THEN
+    NEW.epoch_changed_at := clock_timestamp();
+  END IF;
+  RETURN NEW;
+END $$""",
+            f"""CREATE TRIGGER {ACCOUNT_EPOCH_TRIGGER} BEFORE UPDATE ON "{schema}".accounts
+FOR EACH ROW EXECUTE FUNCTION "{schema}".{ACCOUNT_EPOCH_TRIGGER}()""",
+        ]
+    # SQLite stores UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); %f gives milliseconds.
+    now = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
+    return [
+        f"""CREATE TRIGGER "{schema}".{ACCOUNT_EPOCH_TRIGGER}
+AFTER UPDATE OF password_hash, roles, unit, username, active ON accounts
+WHEN NEW.password_hash IS NOT OLD.password_hash OR NEW.roles IS NOT OLD.roles
+  OR NEW.unit IS NOT OLD.unit OR NEW.username IS NOT OLD.username
+  OR (OLD.active AND NOT NEW.active)
+BEGIN
+  UPDATE accounts SET token_epoch = max(NEW.token_epoch, OLD.token_epoch + 1) WHERE id = NEW.id;
+END""",
+        f"""CREATE TRIGGER "{schema}".{ACCOUNT_EPOCH_TRIGGER}_at
+AFTER UPDATE OF token_epoch ON accounts
+WHEN NEW.token_epoch IS NOT OLD.token_epoch
+BEGIN
+  UPDATE accounts SET epoch_changed_at = {now} WHERE id = NEW.id;
+END""",
+    ]
+
+
+def drop_account_epoch_statements(dialect: str, schema: str) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            f'DROP TRIGGER IF EXISTS {ACCOUNT_EPOCH_TRIGGER} ON "{schema}".accounts',
+            f'DROP FUNCTION IF EXISTS "{schema}".{ACCOUNT_EPOCH_TRIGGER}()',
+        ]
+    return [
+        f'DROP TRIGGER IF EXISTS "{schema}".{ACCOUNT_EPOCH_TRIGGER}',
+        f'DROP TRIGGER IF EXISTS "{schema}".{ACCOUNT_EPOCH_TRIGGER}_at',
+    ]
+
+
+def add_account_epoch_v2(schema: str) -> None:
+    """Upgrade: `accounts.token_epoch`, `accounts.epoch_changed_at` (indexed) and the trigger."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from shared.db import UTCDateTime
+
+    op.add_column(
+        "accounts",
+        sa.Column("token_epoch", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        schema=schema,
+    )
+    op.add_column(
+        "accounts",
+        sa.Column("epoch_changed_at", UTCDateTime(timezone=True), nullable=True),
+        schema=schema,
+    )
+    op.create_index(
+        op.f(f"ix_{schema}_accounts_epoch_changed_at"),
+        "accounts",
+        ["epoch_changed_at"],
+        schema=schema,
+    )
+    for statement in account_epoch_statements(op.get_bind().dialect.name, schema):
+        op.execute(statement)
+
+
+def drop_account_epoch_v2(schema: str) -> None:
+    from alembic import op
+
+    for statement in drop_account_epoch_statements(op.get_bind().dialect.name, schema):
+        op.execute(statement)
+    op.drop_index(
+        op.f(f"ix_{schema}_accounts_epoch_changed_at"), table_name="accounts", schema=schema
+    )
+    with op.batch_alter_table("accounts", schema=schema) as batch:
+        batch.drop_column("epoch_changed_at")
+        batch.drop_column("token_epoch")

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.network import parse_trusted_proxies
+
 DEV_SECRET = "development-only-secret-never-use-in-production"
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", DEV_SECRET})
 
@@ -65,9 +67,45 @@ class ServiceSettings(BaseSettings):
         default=1.5, gt=0, description="how long a request waits for a slot before a 503"
     )
     log_level: str = "INFO"
-    login_max_failures: int = Field(default=5, ge=1)
-    login_lockout_seconds: int = Field(default=300, ge=1)
-    login_max_failures_per_address: int = Field(default=30, ge=1)
+    # --- Login, sessions and tokens (see shared/auth.py and shared/sessions.py) ---
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins for one account from one address before 429"
+    )
+    login_lockout_seconds: int = Field(
+        default=300, ge=1, description="window over which failed logins are counted"
+    )
+    login_max_failures_per_address: int = Field(
+        default=30, ge=1, description="failed logins from one address, over all usernames"
+    )
+    login_lock_addresses: int = Field(
+        default=10,
+        ge=2,
+        description="an account is locked for every address (except those it recently logged in "
+        "from) when its failed logins come from this many different addresses in the window",
+    )
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, description="argon2 hashes at once per process (64 MiB each)"
+    )
+    password_hash_wait_seconds: float = Field(
+        default=3.0, gt=0, description="how long a login waits for a hashing slot before a 503"
+    )
+    session_idle_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="a page session ends after this long unused"
+    )
+    session_max_hours: float = Field(
+        default=12, gt=0, le=7 * 24, description="a page session ends this long after login"
+    )
+    revocation_refresh_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="how often a process re-reads which accounts' tokens were revoked",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses/CIDR networks of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (default: none)",
+    )
 
     # Set by subclasses.
     service_name: str = "service"
@@ -85,6 +123,7 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> ServiceSettings:
+        parse_trusted_proxies(self.trusted_proxies)  # a typo stops start-up, not the throttle
         if self.environment == "production":
             for name in ("secret_key", "data_key", "signing_seed"):
                 if getattr(self, name).strip().lower() in PLACEHOLDER_SECRETS:

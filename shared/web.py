@@ -12,15 +12,23 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from shared.auth import SESSION_COOKIE, OptionalPrincipal, Principal, login, tokens_of
+from shared.auth import (
+    SESSION_COOKIE,
+    OptionalPrincipal,
+    Principal,
+    end_sessions,
+    login,
+    tokens_of,
+)
 from shared.money import format_rupiah, terbilang
 from shared.problems import AppError
+from shared.sessions import apply_renewal, clear_session_cookie, set_session_cookie
 
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
@@ -122,6 +130,10 @@ def render(
         # Pages without an auth dependency still show who is logged in.
         with contextlib.suppress(AppError):
             principal = request.app.state.token_verifier.verify(token)
+            # Browsing any page is activity. The renewed token keeps its epoch, so a revoked
+            # session renewed here is still refused wherever it would be used.
+            if getattr(request.state, "renewed_session", None) is None:
+                request.state.renewed_session = tokens_of(request).renewal(principal)
     ctx: dict[str, Any] = {
         "request": request,
         "root": root_of(request),
@@ -130,7 +142,9 @@ def render(
         "messages": list(messages),
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    apply_renewal(request, response)  # a page seen is activity: the session slides on
+    return response
 
 
 def wants_html(request: Request) -> bool:
@@ -159,8 +173,9 @@ TITLES_ID = {
 def html_error(request: Request, status: int, detail: str | None) -> Response:
     """The page a person sees instead of a problem+json body."""
     if status == 401:
-        target = root_of(request) + "/login?next=" + request.url.path
-        return RedirectResponse(target, status_code=303)
+        return _login_again(request)
+    if status in (303, 403) and getattr(request.state, "password_change_required", False):
+        return RedirectResponse(root_of(request) + "/ganti-sandi", status_code=303)
     return render(
         request,
         "error.html",
@@ -172,6 +187,56 @@ def html_error(request: Request, status: int, detail: str | None) -> Response:
         },
         status_code=status,
     )
+
+
+SESSION_ENDED = "Sesi Anda berakhir. Silakan masuk lagi."
+FORM_KEPT = (
+    "Sesi Anda berakhir sebelum isian terkirim. Isian Anda disimpan: masuk lagi, lalu kirim ulang."
+)
+FILES_NOT_KEPT = "Berkas yang dilampirkan perlu dipilih ulang setelah masuk."
+
+
+def _login_again(request: Request) -> Response:
+    """A page that needs a login: to the login page, saying so when a session just ended.
+
+    A form posted after its session ended is not lost: the login page carries its text fields,
+    and after the login they are offered for sending again (see `login_submit`).
+    """
+    ended = bool(getattr(request.state, "session_ended", False))
+    kept: list[tuple[str, str]] | None = getattr(request.state, "kept_form", None)
+    if ended and kept is not None:
+        import json
+
+        response: Response = render(
+            request,
+            "login.html",
+            {
+                "next_url": _referer_path(request) or request.url.path,
+                "username": "",
+                "username_label": request.app.state.username_label,
+                "error": None,
+                "notice": FORM_KEPT,
+                "kept_form": json.dumps(kept, ensure_ascii=False),
+                "kept_action": request.url.path,
+                "kept_files": bool(getattr(request.state, "kept_files", False)),
+            },
+            status_code=401,
+        )
+    else:
+        query = urlencode({"next": request.url.path, **({"sesi": "berakhir"} if ended else {})})
+        response = RedirectResponse(root_of(request) + "/login?" + query, status_code=303)
+    if ended:
+        clear_session_cookie(request, response)
+    return response
+
+
+def _referer_path(request: Request) -> str:
+    """The page the form was on, when the browser says and it is this site's."""
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    if not referer or parts.netloc != request.url.netloc:
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def safe_next(request: Request, target: str | None) -> str:
@@ -196,7 +261,9 @@ def auth_pages(
     router = APIRouter(include_in_schema=False)
 
     @router.get("/login")
-    async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    async def login_form(
+        request: Request, next: str | None = None, sesi: str | None = None
+    ) -> HTMLResponse:
         return render(
             request,
             "login.html",
@@ -205,6 +272,7 @@ def auth_pages(
                 "username": "",
                 "username_label": username_label,
                 "error": None,
+                "notice": SESSION_ENDED if sesi == "berakhir" else None,
             },
         )
 
@@ -214,16 +282,18 @@ def auth_pages(
         username: Annotated[str, Form(max_length=64)],
         password: Annotated[str, Form(max_length=256)],
         next: Annotated[str, Form(max_length=500)] = "",
+        kept_form: Annotated[str, Form(max_length=200_000)] = "",
+        kept_action: Annotated[str, Form(max_length=500)] = "",
     ) -> Response:
+        kept = _kept_fields(kept_form)
         try:
-            token, expires = await login(request, username, password)
+            token, _ = await login(request, username, password, session=True)
         except AppError as exc:
-            error = (
-                "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi."
-                if exc.status == 429
-                else "Nama pengguna atau kata sandi salah."
-            )
-            return render(
+            error = {
+                429: "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi.",
+                503: "Layanan sedang sibuk. Coba lagi beberapa detik lagi.",
+            }.get(exc.status, "Nama pengguna atau kata sandi salah.")
+            response: Response = render(
                 request,
                 "login.html",
                 {
@@ -231,28 +301,59 @@ def auth_pages(
                     "username": username,
                     "username_label": username_label,
                     "error": error,
+                    "kept_form": kept_form if kept else "",
+                    "kept_action": kept_action,
+                    "notice": FORM_KEPT if kept else None,
                 },
                 status_code=exc.status,
             )
-        response = RedirectResponse(safe_next(request, next), status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=expires,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path=root_of(request) or "/",
-        )
+            if exc.headers:
+                response.headers.update(exc.headers)
+            return response
+        if kept and kept_action:
+            response = render(
+                request,
+                "resubmit.html",
+                {
+                    "fields": kept,
+                    "action": safe_next(request, kept_action),
+                    "back": safe_next(request, next),
+                    "csrf_token": tokens_of(request).csrf_token(token),
+                },
+            )
+        else:
+            response = RedirectResponse(safe_next(request, next), status_code=303)
+        set_session_cookie(request, response, token)
         return response
 
     @router.post("/logout", dependencies=[Depends(_csrf_checked)])
-    async def logout(request: Request) -> Response:
+    async def logout(request: Request, principal: OptionalPrincipal) -> Response:
+        if principal is not None:
+            await end_sessions(request, principal)
         response = RedirectResponse(root_of(request) + "/", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path=root_of(request) or "/")
+        clear_session_cookie(request, response)
         return response
 
     return router
+
+
+def _kept_fields(raw: str) -> list[tuple[str, str]]:
+    """The text fields of a form kept across a login (as sent back by the login page)."""
+    if not raw:
+        return []
+    import json
+
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [
+        (item[0], item[1])
+        for item in items
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item)
+    ][:500]
 
 
 async def _csrf_checked(principal: OptionalPrincipal) -> None:

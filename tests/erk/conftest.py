@@ -90,8 +90,29 @@ class Erk:
                 headers=self.hr,
             )
             assert r.status_code == 204, r.text
-            self._tokens[nip] = await bearer(self.client, nip, "sandi-awal-123")
+            self._tokens[nip] = await self._full_token(nip)
         return self._tokens[nip]
+
+    async def _full_token(self, nip: str) -> dict[str, str]:
+        """A token as if the employee had already replaced the temporary password: a token taken
+        while `must_change_password` is set is good only for changing it. The flag is set again
+        afterwards, so pages still ask for the change."""
+        from sqlalchemy import update
+
+        from erk.models import Account
+
+        async def flag(value: bool) -> None:
+            async with self.app.state.db.sessionmaker.begin() as session:
+                await session.execute(
+                    update(Account)
+                    .where(Account.username == nip)
+                    .values(must_change_password=value)
+                )
+
+        await flag(False)
+        headers = await bearer(self.client, nip, "sandi-awal-123")
+        await flag(True)
+        return headers
 
     async def tree(self) -> None:
         """DINAS > BIDANG: HEAD supervises CHIEF and DEPUTY, CHIEF supervises STAFF and STAFF2."""

@@ -150,6 +150,28 @@ async def check_matrix(world: World, rows: list[Row]) -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def account_rows(p: tuple[str, ...]) -> list[Row]:
+    """The shared account routes, last: logging out ends every token of the principal."""
+    signed_in = expect(p, dict.fromkeys(set(p) - {ANONYMOUS}, 422))
+    return [
+        Row(
+            "POST",
+            "/api/v1/auth/password",
+            signed_in,  # the current password is wrong: nothing changes, the token stays good
+            static(
+                "/api/v1/auth/password",
+                json={"current_password": "bukan-sandinya", "new_password": "sandi-baru-123"},
+            ),
+        ),
+        Row(
+            "POST",
+            "/api/v1/auth/logout",
+            expect(p, dict.fromkeys(set(p) - {ANONYMOUS}, 204)),
+            static("/api/v1/auth/logout"),
+        ),
+    ]
+
+
 # --------------------------------------------------------------------------------------------------
 # HAYU
 # --------------------------------------------------------------------------------------------------
@@ -353,7 +375,7 @@ def hayu_rows() -> list[Row]:
 async def test_hayu_authorization_matrix(make_app: Any) -> None:
     world = await hayu_world(make_app)
     async with contextlib.aclosing(world.client):
-        await check_matrix(world, hayu_rows())
+        await check_matrix(world, [*hayu_rows(), *account_rows(world.principals)])
 
 
 async def test_hayu_another_owners_application_can_be_neither_read_nor_changed(
@@ -671,7 +693,7 @@ def sabilulungan_rows() -> list[Row]:
 async def test_sabilulungan_authorization_matrix(make_app: Any) -> None:
     world = await sabilulungan_world(make_app)
     async with contextlib.aclosing(world.client):
-        await check_matrix(world, sabilulungan_rows())
+        await check_matrix(world, [*sabilulungan_rows(), *account_rows(world.principals)])
 
 
 async def test_sabilulungan_another_applicants_proposal_can_be_neither_read_nor_changed(
@@ -761,7 +783,15 @@ async def erk_world(make_app: Any) -> World:
         await ok("/api/v1/employees", employee)
     for who, nip in (("employee", OWNER), (OTHER, PEER), (SUPERVISOR, CHIEF)):
         await ok(f"/api/v1/employees/{nip}/password", {"password": ERK_PASSWORD}, 204)
-        world.headers[who] = await bearer(client, nip, ERK_PASSWORD)
+        # The temporary password's token is good only for replacing it.
+        temporary = await bearer(client, nip, ERK_PASSWORD)
+        changed = await client.post(
+            "/api/v1/auth/password",
+            json={"current_password": ERK_PASSWORD, "new_password": ERK_PASSWORD + "-baru"},
+            headers=temporary,
+        )
+        assert changed.status_code == 200, changed.text
+        world.headers[who] = {"Authorization": f"Bearer {changed.json()['access_token']}"}
     await world.login("unit_admin", "u-unit", ["unit_admin"], unit="DINAS")
     for role in ("auditor", "admin"):
         await world.login(role, f"u-{role}", [role])
@@ -1048,7 +1078,7 @@ def erk_rows() -> list[Row]:
 async def test_erk_authorization_matrix(make_app: Any) -> None:
     world = await erk_world(make_app)
     async with contextlib.aclosing(world.client):
-        await check_matrix(world, erk_rows())
+        await check_matrix(world, [*erk_rows(), *account_rows(world.principals)])
 
 
 async def test_erk_another_employees_activities_can_be_neither_read_nor_changed(

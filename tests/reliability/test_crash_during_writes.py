@@ -320,8 +320,14 @@ def test_erk_activities_survive_sigkill(
             )
             assert reset.status_code == 204, reset.text
             form = {"username": nip, "password": PASSWORD}
-            token = client.post("/api/v1/auth/token", data=form).json()["access_token"]
-            headers.append({"Authorization": f"Bearer {token}"})
+            temporary = client.post("/api/v1/auth/token", data=form).json()["access_token"]
+            changed = client.post(  # a temporary password's token only replaces it
+                "/api/v1/auth/password",
+                json={"current_password": PASSWORD, "new_password": PASSWORD + "-baru"},
+                headers={"Authorization": f"Bearer {temporary}"},
+            )
+            assert changed.status_code == 200, changed.text
+            headers.append({"Authorization": f"Bearer {changed.json()['access_token']}"})
     days = _working_dates("Asia/Jakarta")
 
     def make_body(i: int, key: str) -> tuple[dict[str, Any], str]:

@@ -18,6 +18,7 @@ from erk.models import Activity, Employee
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
 from shared.problems import AppError
+from shared.sessions import reissue_session
 from shared.web import MONTHS_ID, render, root_of
 
 router = APIRouter(include_in_schema=False)
@@ -694,4 +695,7 @@ async def password_change(
             principal=who,
             status_code=result.status,
         )
-    return RedirectResponse(f"{root_of(request)}/aktivitas", status_code=303)
+    response = RedirectResponse(f"{root_of(request)}/aktivitas", status_code=303)
+    # The new password ended every earlier session, this one included: give it a new one.
+    await reissue_session(request, response, session, who)
+    return response
