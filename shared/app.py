@@ -41,6 +41,7 @@ from shared.config import RegencyConfigBase
 from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
+from shared.limits import BodyLimits, body_limits
 from shared.observability import (
     AdmissionControl,
     Metrics,
@@ -530,6 +531,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         max_in_flight=settings.max_in_flight or settings.db_pool_size + settings.db_max_overflow,
         max_wait=settings.admission_wait_seconds,
     )
+    app.add_middleware(BodyLimits, limits=body_limits(settings))
     app.add_middleware(
         RequestContextMiddleware, metrics=state.metrics, logger_name=f"{spec.name}.access"
     )

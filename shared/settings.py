@@ -55,6 +55,25 @@ class ServiceSettings(BaseSettings):
     admission_wait_seconds: float = Field(
         default=1.5, gt=0, description="how long a request waits for a slot before a 503"
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest JSON or form body a route accepts"
+    )
+    max_upload_request_bytes: int = Field(
+        default=21 * 1024 * 1024,
+        ge=1024,
+        description="largest multipart body of a route that takes a file (the file's own limit, "
+        "upload_max_bytes, is checked by the route)",
+    )
+    body_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="a request body must arrive completely within this"
+    )
+    body_idle_seconds: float = Field(
+        default=10.0, gt=0, description="longest pause allowed while a request body arrives"
+    )
+    body_min_rate_bytes: int = Field(
+        default=1024, ge=0, description="slowest accepted body rate (bytes a second), after a grace"
+    )
+    body_grace_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)
