@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-never-use-in-production"
@@ -74,6 +76,16 @@ class ServiceSettings(BaseSettings):
         default=1024, ge=0, description="slowest accepted body rate (bytes a second), after a grace"
     )
     body_grace_seconds: float = Field(default=5.0, ge=0)
+    metrics_allowed_networks: list[str] = Field(
+        default=["127.0.0.0/8", "::1/128"],
+        description="networks whose direct (unproxied) connections may read /metrics",
+    )
+    metrics_token: str = Field(
+        default="", description="a bearer token that may read /metrics from anywhere"
+    )
+    api_docs: bool | None = Field(
+        default=None, description="serve /docs and /openapi.json (default: outside production)"
+    )
     log_level: str = "INFO"
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)
@@ -82,15 +94,33 @@ class ServiceSettings(BaseSettings):
     # Set by subclasses.
     service_name: str = "service"
 
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)  # a ValueError names the bad entry
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("must be an absolute http(s) URL such as https://layanan.example.id")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> ServiceSettings:
+        prefix = (self.model_config.get("env_prefix") or "").upper()
         if self.environment == "production":
             for name in ("secret_key", "data_key", "signing_seed"):
                 if getattr(self, name).strip().lower() in PLACEHOLDER_SECRETS:
-                    prefix = (self.model_config.get("env_prefix") or "").upper()
                     raise ValueError(
                         f"{prefix}{name.upper()} must be set to a real secret in production"
                     )
+        if self.environment == "production" and not self.public_url:
+            # Printed links and QR codes would otherwise take the request's Host header.
+            raise ValueError(f"{prefix}PUBLIC_URL must be set in production")
         return self
 
     def resolved_database_url(self) -> str:
@@ -109,3 +139,7 @@ class ServiceSettings(BaseSettings):
         if self.signing_seed:
             return base64.urlsafe_b64decode(self.signing_seed + "=" * (-len(self.signing_seed) % 4))
         return self.derived_key("signing-seed")
+
+
+def is_production(settings: ServiceSettings) -> bool:
+    return settings.environment == "production"

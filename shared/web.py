@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shared.auth import SESSION_COOKIE, OptionalPrincipal, Principal, login, tokens_of
 from shared.money import format_rupiah, terbilang
 from shared.problems import AppError
+from shared.security import cookie_secure
 
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
@@ -241,7 +242,7 @@ def auth_pages(
             max_age=expires,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=cookie_secure(request),
             path=root_of(request) or "/",
         )
         return response
