@@ -41,6 +41,7 @@ from shared.config import RegencyConfigBase
 from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
+from shared.limits import BodyLimits, body_limits
 from shared.observability import (
     AdmissionControl,
     Metrics,
@@ -52,13 +53,15 @@ from shared.problems import (
     PROBLEM_MEDIA_TYPE,
     AppError,
     ConflictError,
+    ForbiddenError,
     Problem,
     ServiceUnavailableError,
     UnprocessableError,
     install_problem_handlers,
     problem_responses,
 )
-from shared.settings import ServiceSettings
+from shared.security import SecurityHeaders, metrics_allowed
+from shared.settings import ServiceSettings, is_production
 from shared.setup_auth import install_auth
 from shared.signing import Signer
 from shared.web import SHARED_STATIC, LazyTemplates, html_error, render, wants_html
@@ -241,7 +244,9 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
 
     @router.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
-        """Prometheus metrics of this service."""
+        """Prometheus metrics of this service (allowed networks or the metrics token)."""
+        if not metrics_allowed(request):
+            raise ForbiddenError("The metrics are for the monitoring system only")
         return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @router.post(
@@ -402,11 +407,15 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
                     await task
             await db.dispose()
 
+    docs = settings.api_docs if settings.api_docs is not None else not is_production(settings)
     app = FastAPI(
         title=spec.title,
         description=spec.description,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     state = app.state
     state.service_name = spec.name
@@ -507,6 +516,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         max_in_flight=settings.max_in_flight or settings.db_pool_size + settings.db_max_overflow,
         max_wait=settings.admission_wait_seconds,
     )
+    app.add_middleware(BodyLimits, limits=body_limits(settings))
+    app.add_middleware(SecurityHeaders, public_url=settings.public_url)
     app.add_middleware(
         RequestContextMiddleware, metrics=state.metrics, logger_name=f"{spec.name}.access"
     )

@@ -144,10 +144,22 @@ async def _create_account_cmd(spec: ServiceSpec, args: argparse.Namespace) -> in
     return 0
 
 
+DEMO_REFUSED = (
+    "seed-demo refuses to run in production: it creates accounts with the published demo "
+    "passwords. Create real accounts with create-account instead."
+)
+
+
+class DemoInProductionError(RuntimeError):
+    """seed-demo was asked to run on a production deployment."""
+
+
 async def seed_demo(
     spec: ServiceSpec, seeder: Seeder | None, *, quiet: bool = False
 ) -> list[tuple[str, str, list[str]]]:
     """Load the demo data and seal its audit events; returns the demo logins."""
+    if spec.settings.environment == "production":
+        raise DemoInProductionError(DEMO_REFUSED)
     if seeder is None:
         if not quiet:
             print("this service has no demo data")
@@ -274,6 +286,9 @@ def run_cli(
     args = parser.parse_args(argv)
     spec = spec_factory()
     url = spec.settings.resolved_migration_url()
+    if args.command == "seed-demo" and spec.settings.environment == "production":
+        print(f"{spec.name}: {DEMO_REFUSED}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         migrations.upgrade(spec.migrations_dir, url, args.revision)
         migrations.restrict_audit_grants(url, spec.name)

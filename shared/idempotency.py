@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.auth import OptionalPrincipal
+from shared.auth import OptionalPrincipal, Principal
 from shared.db import BigIntId, JSONType, SessionDep, UTCDateTime, database_of, utcnow, write_intent
 from shared.problems import AppError, UnprocessableError
 
@@ -241,6 +241,15 @@ async def _raise_stored(
     raise StoredResponseReplayError(stored.status_code, stored.response_body)
 
 
+def caller_of(request: Request, principal: Principal | None) -> str:
+    """Whose keys these are: the account, or for an anonymous caller its network address, so that
+    one anonymous caller can neither replay nor block another's key."""
+    if principal is not None:
+        return principal.username
+    client = request.client
+    return f"anonymous@{client.host if client else 'unknown'}"
+
+
 async def get_idempotency(
     request: Request,
     session: SessionDep,
@@ -252,8 +261,7 @@ async def get_idempotency(
     model: type[IdempotencyRecordMixin] | None = getattr(
         request.app.state, "idempotency_model", None
     )
-    who = principal.username if principal else "anonymous"
-    scope = f"{who}:{request.method}:{request.url.path}"[:200]
+    scope = f"{caller_of(request, principal)}:{request.method}:{request.url.path}"[:200]
     if idempotency_key is None or model is None:
         yield Idempotency(model, session, scope, None, "")
         return
@@ -265,8 +273,11 @@ async def get_idempotency(
             raise
         # A retry whose first try committed may fail a rule the first try changed (the daily cap
         # it used, the business it registered): the first answer stands. The request's own
-        # transaction may be aborted, so look on a connection of its own, reading committed rows
-        # (on SQLite as a reader: the request's transaction still holds the write lock).
+        # transaction is refused anyway: roll it back first, so that its connection (and on
+        # SQLite its write lock) goes back to the pool before the lookup takes one, and a burst
+        # of refused keyed writes never holds two connections each. Then look on a session of
+        # its own, reading committed rows.
+        await session.rollback()
         token = write_intent.set(False)
         try:
             async with database_of(request).sessionmaker() as lookup:

@@ -91,6 +91,7 @@ async def keyset_page(
     """
     if cursor:
         values = decode_cursor(cursor, len(keys))
+        _check_key_types(values, keys)
         row_key = tuple_(*keys)
         bound = tuple_(*values)
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
@@ -103,6 +104,37 @@ async def keyset_page(
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, _key_name(k)) for k in keys])
     return rows, next_cursor
+
+
+def _python_type(key: Any) -> type | None:
+    try:
+        return key.type.python_type  # type: ignore[no-any-return]
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def _check_key_types(values: Sequence[Any], keys: Sequence[Any]) -> None:
+    """A cursor's values must have the types of the key columns they are compared with: a crafted
+    cursor (a text where an id belongs, a date without a time zone) is a 400, not a database
+    error."""
+    for value, key in zip(values, keys, strict=True):
+        expected = _python_type(key)
+        if value is None:
+            ok = False
+        elif expected is None:
+            ok = True
+        elif expected is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif expected is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif expected is dt.datetime:
+            ok = isinstance(value, dt.datetime) and value.tzinfo is not None
+        elif expected is dt.date:
+            ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            raise InvalidCursorError("The cursor is not one this list gave out")
 
 
 def _key_name(key: Any) -> str:

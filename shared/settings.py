@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.network import parse_trusted_proxies
@@ -66,6 +68,35 @@ class ServiceSettings(BaseSettings):
     admission_wait_seconds: float = Field(
         default=1.5, gt=0, description="how long a request waits for a slot before a 503"
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest JSON or form body a route accepts"
+    )
+    max_upload_request_bytes: int = Field(
+        default=21 * 1024 * 1024,
+        ge=1024,
+        description="largest multipart body of a route that takes a file (the file's own limit, "
+        "upload_max_bytes, is checked by the route)",
+    )
+    body_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="a request body must arrive completely within this"
+    )
+    body_idle_seconds: float = Field(
+        default=10.0, gt=0, description="longest pause allowed while a request body arrives"
+    )
+    body_min_rate_bytes: int = Field(
+        default=1024, ge=0, description="slowest accepted body rate (bytes a second), after a grace"
+    )
+    body_grace_seconds: float = Field(default=5.0, ge=0)
+    metrics_allowed_networks: list[str] = Field(
+        default=["127.0.0.0/8", "::1/128"],
+        description="networks whose direct (unproxied) connections may read /metrics",
+    )
+    metrics_token: str = Field(
+        default="", description="a bearer token that may read /metrics from anywhere"
+    )
+    api_docs: bool | None = Field(
+        default=None, description="serve /docs and /openapi.json (default: outside production)"
+    )
     log_level: str = "INFO"
     # --- Login, sessions and tokens (see shared/auth.py and shared/sessions.py) ---
     login_max_failures: int = Field(
@@ -110,6 +141,21 @@ class ServiceSettings(BaseSettings):
     # Set by subclasses.
     service_name: str = "service"
 
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)  # a ValueError names the bad entry
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("must be an absolute http(s) URL such as https://layanan.example.id")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _witnesses_are_urls(self) -> ServiceSettings:
         for url in self.witness_urls():
@@ -124,13 +170,16 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> ServiceSettings:
         parse_trusted_proxies(self.trusted_proxies)  # a typo stops start-up, not the throttle
+        prefix = (self.model_config.get("env_prefix") or "").upper()
         if self.environment == "production":
             for name in ("secret_key", "data_key", "signing_seed"):
                 if getattr(self, name).strip().lower() in PLACEHOLDER_SECRETS:
-                    prefix = (self.model_config.get("env_prefix") or "").upper()
                     raise ValueError(
                         f"{prefix}{name.upper()} must be set to a real secret in production"
                     )
+        if self.environment == "production" and not self.public_url:
+            # Printed links and QR codes would otherwise take the request's Host header.
+            raise ValueError(f"{prefix}PUBLIC_URL must be set in production")
         return self
 
     def resolved_database_url(self) -> str:
@@ -155,3 +204,7 @@ class ServiceSettings(BaseSettings):
         if self.signing_seed:
             return base64.urlsafe_b64decode(self.signing_seed + "=" * (-len(self.signing_seed) % 4))
         return self.derived_key("signing-seed")
+
+
+def is_production(settings: ServiceSettings) -> bool:
+    return settings.environment == "production"

@@ -7,6 +7,7 @@ directory can live on a volume shared by several replicas. The caller records th
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
 CHUNK = 64 * 1024
-HEAD_BYTES = 64 * 1024  # enough to find a JPEG's frame header behind its metadata, usually
+HEAD_BYTES = 64 * 1024  # enough to recognise the file type
 MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; far larger is a decompression bomb
 
 
@@ -43,23 +44,44 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def image_pixels(head: bytes, media_type: str) -> int | None:
-    """Width x height read from a PNG or JPEG header, without decoding the image."""
-    if media_type == "image/png" and len(head) >= 24 and head[12:16] == b"IHDR":
-        return int.from_bytes(head[16:20], "big") * int.from_bytes(head[20:24], "big")
-    if media_type == "image/jpeg":
-        i = 2
-        while i + 9 < len(head):
-            if head[i] != 0xFF:
-                return None
-            marker = head[i + 1]
-            length = int.from_bytes(head[i + 2 : i + 4], "big")
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height = int.from_bytes(head[i + 5 : i + 7], "big")
-                width = int.from_bytes(head[i + 7 : i + 9], "big")
-                return width * height
-            i += 2 + length
-    return None
+def image_pixels(data: bytes | mmap.mmap, media_type: str) -> int | None:
+    """Width x height declared by a whole PNG or JPEG, read from its headers without decoding.
+
+    A JPEG is walked marker by marker up to its first scan, wherever the frame header sits (a
+    large EXIF block can push it far past the first kilobytes), skipping stray bytes between
+    markers the way decoders do; the largest frame declared counts.
+    """
+    if media_type == "image/png":
+        if len(data) >= 24 and data[12:16] == b"IHDR":
+            return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+        return None
+    if media_type != "image/jpeg":
+        return None
+    largest: int | None = None
+    i = 2
+    end = len(data)
+    while i < end:
+        if data[i] != 0xFF:
+            i = data.find(b"\xff", i)  # stray bytes: resynchronise on the next marker
+            if i < 0:
+                break
+        while i < end and data[i] == 0xFF:
+            i += 1  # fill bytes
+        if i >= end:
+            break
+        marker = data[i]
+        i += 1
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:
+            continue  # markers without a length
+        if marker in (0xD9, 0xDA) or i + 2 > end:
+            break  # end of image, or the first scan: every frame header comes before it
+        length = int.from_bytes(data[i : i + 2], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 7 <= end:
+            height = int.from_bytes(data[i + 3 : i + 5], "big")
+            width = int.from_bytes(data[i + 5 : i + 7], "big")
+            largest = max(largest or 0, width * height)
+        i += max(length, 2)
+    return largest
 
 
 def is_plain_filename(name: str) -> bool:
@@ -99,7 +121,7 @@ async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) 
             raise UnsupportedMediaTypeError(
                 "Only PDF, JPEG and PNG files are accepted (checked by content, not by name)"
             )
-        pixels = image_pixels(head, media_type)
+        pixels = _file_pixels(tmp, media_type)
         if pixels is not None and pixels > MAX_PIXELS:
             raise UnprocessableError(
                 f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
@@ -115,6 +137,13 @@ async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) 
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _file_pixels(path: Path, media_type: str) -> int | None:
+    if media_type not in ("image/png", "image/jpeg"):
+        return None
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return image_pixels(data, media_type)
 
 
 def stored_path(upload_dir: Path, sha256: str) -> Path:

@@ -112,3 +112,24 @@ def files_under(root: Path) -> set[Path]:
 async def row_count(app: FastAPI, model: Any) -> int:
     async with app.state.db.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def jpeg(width: int, height: int, *, metadata_bytes: int = 0) -> bytes:
+    """A JPEG's markers claiming `width` x `height`, its frame header behind `metadata_bytes` of
+    APP1 metadata (as a camera's EXIF block with a thumbnail puts it)."""
+    parts = [b"\xff\xd8", _jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")]
+    while metadata_bytes > 0:
+        size = min(metadata_bytes, 60_000)
+        parts.append(_jpeg_segment(0xE1, b"Exif\x00\x00" + b"\x00" * size))
+        metadata_bytes -= size
+    components = b"".join(bytes([i, 0x11, 0]) for i in (1, 2, 3))
+    parts.append(_jpeg_segment(0xC0, struct.pack(">BHHB", 8, height, width, 3) + components))
+    parts.append(
+        _jpeg_segment(0xDA, b"\x03" + b"".join(bytes([i, 0]) for i in (1, 2, 3)) + b"\x00\x3f\x00")
+    )
+    parts.append(b"\x12\x34" * 8 + b"\xff\xd9")
+    return b"".join(parts)

@@ -14,7 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from reliability_helpers import PDF, bansos_proposal, files_under, hayu_filing, png, row_count
+from reliability_helpers import (
+    PDF,
+    bansos_proposal,
+    files_under,
+    hayu_filing,
+    jpeg,
+    png,
+    row_count,
+)
 
 from hayu.models import ApplicationDocument
 from sabilulungan.models import Document
@@ -54,8 +62,8 @@ class Target:
         return await row_count(self.app, self.model), files_under(self.upload_dir)
 
 
-async def _hayu(make_app: Any, client_stack: list[httpx.AsyncClient]) -> Target:
-    app = await make_app("hayu", upload_max_bytes=LIMIT)
+async def _hayu(make_app: Any, client_stack: list[httpx.AsyncClient], limit: int = LIMIT) -> Target:
+    app = await make_app("hayu", upload_max_bytes=limit)
     client = client_for(app)
     client_stack.append(client)
     await add_account(app, "pemilik", ["business_owner"])
@@ -77,8 +85,10 @@ async def _hayu(make_app: Any, client_stack: list[httpx.AsyncClient]) -> Target:
     return Target(app, client, upload, ApplicationDocument, app.state.settings.upload_dir)
 
 
-async def _sabilulungan(make_app: Any, client_stack: list[httpx.AsyncClient]) -> Target:
-    app = await make_app("sabilulungan", upload_max_bytes=LIMIT)
+async def _sabilulungan(
+    make_app: Any, client_stack: list[httpx.AsyncClient], limit: int = LIMIT
+) -> Target:
+    app = await make_app("sabilulungan", upload_max_bytes=limit)
     client = client_for(app)
     client_stack.append(client)
     await add_account(app, "pemohon", ["applicant"])
@@ -167,3 +177,19 @@ async def test_benign_upload_is_stored_once(
     (stored,) = files - before_files
     assert stored.read_bytes() == content
     assert target.upload_dir in stored.parents
+
+
+@pytest.mark.parametrize("service", sorted(TARGETS))
+async def test_a_jpeg_declaring_a_huge_frame_behind_its_metadata_is_refused(
+    make_app: Any, client_stack: list[httpx.AsyncClient], service: str
+) -> None:
+    """The frame header 100 KiB into the file (past the part that used to be read) still counts;
+    a photo of ordinary size with the same metadata is stored (the control)."""
+    target = await TARGETS[service](make_app, client_stack, 512 * 1024)
+    before_rows, before_files = await target.stored()
+    bomb = await target.upload("foto.jpg", jpeg(60_000, 60_000, metadata_bytes=100_000))
+    assert 400 <= bomb.status_code < 500, bomb.text
+    assert "pixels" in assert_problem(bomb, bomb.status_code)["detail"]
+    assert await target.stored() == (before_rows, before_files)
+    photo = await target.upload("foto.jpg", jpeg(4000, 3000, metadata_bytes=100_000))
+    assert photo.status_code == 201, photo.text

@@ -95,6 +95,10 @@ def test_production_refuses_placeholder_secrets(monkeypatch: Any) -> None:
     with pytest.raises(ValidationError, match="HAYU_DATA_KEY"):
         Settings(environment="production", secret_key="s" * 40, data_key="", signing_seed="y" * 43)
     ok = Settings(
-        environment="production", secret_key="s" * 40, data_key="x" * 43, signing_seed="y" * 43
+        environment="production",
+        secret_key="s" * 40,
+        data_key="x" * 43,
+        signing_seed="y" * 43,
+        public_url="https://izin.example.go.id",
     )
     assert ok.environment == "production"

@@ -20,7 +20,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.money import format_rupiah, terbilang
 from shared.signing import SignatureError, verify_payload
-from shared.uploads import HEAD_BYTES, MAX_PIXELS, image_pixels, is_plain_filename, sniff
+from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
 
 
 def media_type_of(content: bytes) -> str:
@@ -73,7 +73,7 @@ async def upload_document(
             "The file name must be a plain name without folders or control characters"
         )
     media_type = media_type_of(content)
-    pixels = image_pixels(content[:HEAD_BYTES], media_type)
+    pixels = image_pixels(content, media_type)
     if pixels is not None and pixels > MAX_PIXELS:
         raise errors.UploadImageTooLargeError(
             f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"

@@ -1,0 +1,165 @@
+"""Browser-facing protections: security headers, cross-site form posts, cookies, `/metrics` access.
+
+`SecurityHeaders` is pure ASGI middleware. On every answer it sets a Content-Security-Policy that
+allows no inline script (htmx is served from `/static`), `frame-ancestors 'none'`
+(and `X-Frame-Options: DENY` for older browsers), `X-Content-Type-Options: nosniff` and a
+`Referrer-Policy`. Before the app runs, it refuses a state-changing request that a browser marks as
+coming from another site (`Sec-Fetch-Site`, or an `Origin` that is not this site's), so a foreign
+page cannot post the login or registration form (login CSRF) or any other form in a visitor's name.
+Clients that are not browsers send neither header and are not affected.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.observability import request_id_var
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+# The interactive API documentation (development and test only) loads its scripts from a CDN.
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: see the module docstring. `public_url` is the site's external URL."""
+
+    def __init__(self, app: ASGIApp, *, public_url: str = "") -> None:
+        self.app = app
+        self.public_origin = origin_of(public_url) if public_url else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope)
+        if scope.get("method", "GET") not in SAFE_METHODS and self._cross_site(scope):
+            await _forbidden(scope, send)
+            return
+        with_csp = path not in DOCS_PATHS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in HEADERS if h[0] not in present)
+                if with_csp and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", CSP.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _cross_site(self, scope: Scope) -> bool:
+        fetch_site = origin = host = None
+        for name, value in scope.get("headers", ()):
+            if name == b"sec-fetch-site":
+                fetch_site = value.decode("latin-1").lower()
+            elif name == b"origin":
+                origin = value.decode("latin-1").lower()
+            elif name == b"host":
+                host = value.decode("latin-1").lower()
+        if fetch_site in ("same-origin", "none"):
+            return False
+        if fetch_site in ("cross-site", "same-site"):
+            return True
+        if origin is None:
+            return False  # not a browser (or one too old to say): nothing to check against
+        return origin not in self._own_origins(host)
+
+    def _own_origins(self, host: str | None) -> set[str]:
+        own = {self.public_origin} if self.public_origin else set()
+        if host:
+            # Behind a TLS-terminating gateway the request arrives as http for an https page.
+            own.update({f"http://{host}", f"https://{host}"})
+        return own
+
+
+async def _forbidden(scope: Scope, send: Send) -> None:
+    body = {
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "A form of another site cannot be submitted to this service",
+        "instance": scope.get("path", ""),
+        "request_id": request_id_var.get(),
+    }
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"application/problem+json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+def cookie_secure(request: Request) -> bool:
+    """Whether a cookie must be `Secure`: in production, whenever the public URL is https, or when
+    the request itself came over https (a TLS-terminating gateway hides that from the app)."""
+    settings = request.app.state.settings
+    return (
+        settings.environment == "production"
+        or settings.public_url.lower().startswith("https://")
+        or request.url.scheme == "https"
+    )
+
+
+def _is_proxied(request: Request) -> bool:
+    headers = request.headers
+    return any(h in headers for h in ("x-forwarded-for", "forwarded", "x-real-ip"))
+
+
+def in_networks(address: str | None, networks: Iterable[str]) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def metrics_allowed(request: Request) -> bool:
+    """`/metrics` answers a scraper that shows the metrics token (`Authorization: Bearer ...`), or
+    one connecting directly (not through a proxy) from an allowed network."""
+    settings = request.app.state.settings
+    token = settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return True
+    if _is_proxied(request):
+        return False  # whoever is behind the proxy is not the proxy's address
+    peer = request.client.host if request.client else None
+    return in_networks(peer, settings.metrics_allowed_networks)
+
+
+def _route_path(scope: Scope) -> str:
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
