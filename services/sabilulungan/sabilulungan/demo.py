@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import domain
+from sabilulungan import budgets, submission, transitions
 from sabilulungan.config import SabilulunganConfig
 from sabilulungan.models import Budget, Proposal
 from sabilulungan.runtime import build_runtime
@@ -159,18 +159,20 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
             select(Budget.id).where(Budget.fiscal_year == year, Budget.kind == kind)
         )
         if exists is None:
-            await domain.create_budget(
+            await budgets.create_budget(
                 session, admin, BudgetCreate(fiscal_year=year, kind=kind, ceiling_idr=ceiling)
             )
     if await session.scalar(select(func.count()).select_from(Proposal)):
         return logins  # proposals already seeded: seeding twice does not duplicate them
     for n, (title, kind, steps) in enumerate(SCENARIOS, start=1):
         owner = accounts["pemohon" if kind == "hibah" else "warga"]
-        created = await domain.create_proposal(session, rt, owner, _proposal(title, kind, year, n))
+        created = await submission.create_proposal(
+            session, rt, owner, _proposal(title, kind, year, n)
+        )
         for actor, action, fields in steps:
             who = owner if actor == "owner" else accounts[actor]
             data = TransitionCreate.model_validate(
                 {"action": action, **{k: _fill(v, year, n) for k, v in fields.items()}}
             )
-            await domain.apply_transition(session, rt, who, created.id, data)
+            await transitions.apply_transition(session, rt, who, created.id, data)
     return logins

@@ -10,8 +10,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import documents, domain, public
-from sabilulungan.runtime import runtime_of_app
+from sabilulungan import (
+    accounts,
+    budgets,
+    documents,
+    issued,
+    proposals,
+    public,
+    submission,
+    transitions,
+)
+from sabilulungan.dependencies import runtime_of_app
 from sabilulungan.schemas import ProposalCreate, RegisterCreate, TransitionCreate
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
@@ -198,7 +207,7 @@ async def transparency(
 ) -> HTMLResponse:
     rt = runtime_of_app(request.app)
     year = tahun or rt.today().year + 1
-    budget = await domain.public_budget(session, year)
+    budget = await budgets.public_budget(session, year)
     rows = await public.ledger_all(session, fiscal_year=year, kind=None)
     return render(
         request,
@@ -215,7 +224,7 @@ async def verify_page(
     t: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     try:
-        result = await documents.verification(session, runtime_of_app(request.app), number, t)
+        result = await issued.verification(session, runtime_of_app(request.app), number, t)
     except AppError:
         return render(request, "verify.html", {"result": None, "number": number}, status_code=404)
     return render(request, "verify.html", {"result": result, "number": number})
@@ -242,7 +251,7 @@ async def register_submit(
     try:
         data = RegisterCreate(username=username, password=password, full_name=full_name)
         async with request.app.state.db.sessionmaker.begin() as session:
-            await domain.register_applicant(session, data)
+            await accounts.register_applicant(session, data)
     except ValidationError:
         return render(
             request,
@@ -347,7 +356,7 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
         try:
             data = _proposal_from_form(form)
             async with request.app.state.db.sessionmaker.begin() as session:
-                created = await domain.create_proposal(session, rt, principal, data)
+                created = await submission.create_proposal(session, rt, principal, data)
             return RedirectResponse(
                 f"{root_of(request)}/usulan/{created.id}?baru=1", status_code=303
             )
@@ -381,7 +390,7 @@ async def _detail(
     rt = runtime_of_app(request.app)
     async with request.app.state.db.sessionmaker() as session:
         try:
-            p = await domain.read_proposal(session, rt, principal, proposal_id)
+            p = await proposals.read_proposal(session, rt, principal, proposal_id)
         except AppError as exc:
             return render(
                 request,
@@ -390,8 +399,8 @@ async def _detail(
                 status_code=404,
             )
         flags = []
-        if principal.roles & domain.REVIEWER_ROLES:
-            flags = await domain.proposal_flags(session, rt, principal, proposal_id)
+        if principal.roles & proposals.REVIEWER_ROLES:
+            flags = await proposals.proposal_flags(session, rt, principal, proposal_id)
         files = await documents.list_documents(session, principal, proposal_id)
     uploaded: dict[str, int] = {}
     for f in files:
@@ -457,7 +466,7 @@ async def proposal_action(
     try:
         data = TransitionCreate.model_validate(raw)
         async with request.app.state.db.sessionmaker.begin() as session:
-            await domain.apply_transition(session, rt, principal, proposal_id, data)
+            await transitions.apply_transition(session, rt, principal, proposal_id, data)
     except ValidationError as exc:
         return await _detail(request, principal, proposal_id, _validation_messages(exc), 422)
     except AppError as exc:
@@ -510,7 +519,7 @@ async def _queue(
     status_code: int = 200,
 ) -> Response:
     rt = runtime_of_app(request.app)
-    items = await domain.work_queue(session, rt, principal)
+    items = await proposals.work_queue(session, rt, principal)
     return render(
         request,
         "queue.html",
@@ -551,7 +560,7 @@ async def issue_annex(
             return await _queue(request, principal, session, messages, 403)
     try:
         async with db.sessionmaker.begin() as session:
-            doc = await public.issue_decree_annex(
+            doc = await issued.issue_decree_annex(
                 session, principal, decree_number=decree_number.strip(), fiscal_year=fiscal_year
             )
     except AppError as exc:

@@ -6,19 +6,15 @@ never load; nothing here returns an encrypted column.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
-from sabilulungan.models import AuditEvent, IssuedDocument, Proposal, StageEntry
+from sabilulungan.models import Proposal, StageEntry
 from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import LedgerRow, TimelineEntry, TrackRead
-from shared.audit import record_event
-from shared.auth import Principal
 from shared.codes import normalize_tracking_code
 from shared.db import utcnow
 from shared.pagination import keyset_page
@@ -165,109 +161,3 @@ async def ledger_all(
         stmt = stmt.where(Proposal.kind == kind)
     rows = (await session.execute(stmt.order_by(Proposal.id))).all()
     return [ledger_row(r) for r in rows]
-
-
-async def issue_document(
-    session: AsyncSession,
-    *,
-    number: str,
-    doc_type: str,
-    proposal: Proposal | None,
-    official_number: str,
-    amount: int,
-    now: dt.datetime,
-    fiscal_year: int | None = None,
-    kind: str | None = None,
-) -> None:
-    await session.execute(
-        insert(IssuedDocument).values(
-            number=number,
-            doc_type=doc_type,
-            proposal_id=proposal.id if proposal else None,
-            fiscal_year=proposal.fiscal_year if proposal else fiscal_year,
-            kind=proposal.kind if proposal else kind,
-            official_number=official_number,
-            amount_idr=amount,
-            issued_at=now,
-            revoked=False,
-        )
-    )
-
-
-async def issue_decree_annex(
-    session: AsyncSession, principal: Principal, *, decree_number: str, fiscal_year: int
-) -> IssuedDocument:
-    """Issue (once) the verifiable annex listing every proposal approved under a decree."""
-    existing = (
-        await session.execute(
-            select(IssuedDocument).where(
-                IssuedDocument.doc_type == "decree_annex",
-                IssuedDocument.official_number == decree_number,
-            )
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Proposal.approved_amount_idr), 0)).where(
-            Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
-        )
-    )
-    if not total:
-        raise errors.DocumentNotAvailableError(
-            f"No proposal of fiscal year {fiscal_year} is approved under decree {decree_number}"
-        )
-    digest = hashlib.sha256(decree_number.encode()).hexdigest()[:10].upper()
-    doc = IssuedDocument(
-        number=f"KEP-{fiscal_year}-{digest}",
-        doc_type="decree_annex",
-        proposal_id=None,
-        fiscal_year=fiscal_year,
-        kind=None,
-        official_number=decree_number,
-        amount_idr=int(total),
-        issued_at=utcnow(),
-        revoked=False,
-    )
-    session.add(doc)
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=principal,
-        action="document.issued",
-        entity_type="issued_document",
-        entity_id=doc.id,
-        after={"number": doc.number, "doc_type": doc.doc_type, "official_number": decree_number},
-    )
-    return doc
-
-
-async def find_issued(session: AsyncSession, number: str) -> tuple[IssuedDocument, Proposal | None]:
-    doc = (
-        await session.execute(select(IssuedDocument).where(IssuedDocument.number == number.upper()))
-    ).scalar_one_or_none()
-    if doc is None or doc.revoked:
-        raise errors.DocumentNotFoundError(f"No valid document has the number {number}")
-    proposal = None
-    if doc.proposal_id is not None:
-        proposal = await session.get(Proposal, doc.proposal_id)
-    return doc, proposal
-
-
-async def decree_annex_rows(
-    session: AsyncSession, decree_number: str, fiscal_year: int
-) -> list[Any]:
-    return list(
-        (
-            await session.execute(
-                select(*LEDGER_COLUMNS)
-                .where(
-                    and_(
-                        Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
-                    )
-                )
-                .order_by(Proposal.id)
-            )
-        ).all()
-    )
