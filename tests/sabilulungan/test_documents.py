@@ -17,6 +17,8 @@ from sabilulungan.dependencies import runtime_of_app
 from sabilulungan.models import IssuedDocument, Proposal, StageEntry
 from shared.testing import assert_problem
 
+from .conftest import NOW
+
 
 async def _approved_hibah(world: Any) -> dict[str, Any]:
     await world.budget("hibah", 100_000_000)
@@ -141,16 +143,18 @@ async def test_overdue_stages_show_in_the_timeline_and_lead_the_queue(world: Any
 
 
 async def test_overdue_lpj_flags_the_next_proposal(world: Any) -> None:
+    world.at(NOW.replace(year=world.year - 1))
     await world.budget("bansos", 50_000_000, year=world.year - 1)
     first = (await world.submit(world.bansos(fiscal_year=world.year - 1)))["id"]
     await world.to_approval(first, 5_000_000)
     await world.ok(first, "head", "approve", decree_number="1/2026")
     await world.ok(first, "finance", "disburse", amount_idr=5_000_000)
+    world.at(NOW)
     async with world.app.state.db.sessionmaker.begin() as session:
         await session.execute(
             update(Proposal)
             .where(Proposal.id == first)
-            .values(lpj_due_date=dt.date.today() - dt.timedelta(days=1))
+            .values(lpj_due_date=NOW.date() - dt.timedelta(days=1))
         )
     second = (await world.submit(world.bansos()))["id"]
     flags = (

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from sabilulungan import errors
+from sabilulungan.evidence import check_upload_open
 from sabilulungan.models import AuditEvent, Document
 from sabilulungan.proposals import get_proposal
 from sabilulungan.runtime import Runtime
@@ -59,6 +60,7 @@ async def upload_document(
             + ", ".join(rt.config.checklist_items),
             allowed=list(rt.config.checklist_items),
         )
+    check_upload_open(rt, rt.config.rule_set_on(rt.today()), proposal, checklist_item)
     if len(content) > rt.upload_max_bytes:
         raise errors.FileTooLargeError(
             f"The file is larger than the limit of {rt.upload_max_bytes} bytes"

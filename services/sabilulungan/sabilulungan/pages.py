@@ -21,6 +21,7 @@ from sabilulungan import (
     transitions,
 )
 from sabilulungan.dependencies import runtime_of_app
+from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import ProposalCreate, RegisterCreate, TransitionCreate
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
@@ -135,11 +136,36 @@ PROBLEMS: dict[str, Any] = {
     "proposal-not-found": "Usulan tidak ditemukan. Periksa kembali kode pelacakan.",
     "document-not-found": "Dokumen tidak ditemukan.",
     "personal-data-forbidden": "Peran Anda tidak berwenang melihat data pribadi.",
+    "missing-documents": "Dokumen persyaratan belum lengkap; lihat daftar dokumen yang kurang.",
+    "checklist-incomplete": "Semua butir berita acara evaluasi wajib dijawab dan terpenuhi "
+    "sebelum merekomendasikan jumlah; jika tidak, kembalikan atau tolak usulan.",
+    "uploads-locked": "Unggahan ditutup pada tahap ini.",
+    "outside-fiscal-year": "Pencairan hanya dalam tahun anggaran usulan.",
+    "amount-above-recommendation": "Jumlah tidak boleh melebihi rekomendasi sebelumnya.",
+    "unknown-opd": "Pilih OPD dari daftar.",
+    "not-stage-holder": "Hanya pemegang tahap saat ini yang dapat melakukan tindakan ini.",
+    "invalid-refund": "Jumlah pengembalian tidak sah.",
+    "unspent-not-returned": "Sisa dana belum disetor kembali ke Kas Daerah.",
+    "past-fiscal-year": "Tahun anggaran sudah lewat.",
 }
 PROBLEM_FIELDS = {
     "budget-lines-mismatch": ("requested_amount_idr", "Jumlah yang diusulkan"),
     "ineligible-applicant": ("legal_entity_number", "Nomor badan hukum"),
+    "past-fiscal-year": ("fiscal_year", "Tahun anggaran"),
 }
+# A refused eligibility rule, in Bahasa Indonesia, next to the field it concerns.
+RULE_MESSAGES = {
+    "recipient_category": ("category", "Kategori penerima tidak sesuai dengan jenis bantuan "
+                           "(hibah hanya untuk pemerintah, BUMN/BUMD dan organisasi berbadan "
+                           "hukum; perorangan mengajukan bansos)."),
+    "legal_document": ("legal_entity_number", "Nomor badan hukum wajib diisi dengan format yang "
+                       "benar, misalnya AHU-0012345.AH.01.04.2019."),
+    "registration_age": ("legal_entity_number", "Lembaga belum terdaftar cukup lama."),
+    "max_amount": ("requested_amount_idr", "Jumlah melebihi batas untuk kategori penerima ini."),
+    "bansos_purpose": ("purpose_code", "Pilih tujuan bansos."),
+    "domicile": ("region_code", "Domisili atau kedudukan penerima harus di wilayah daerah ini."),
+    "fiscal_year": ("fiscal_year", "Tahun anggaran sudah lewat."),
+}  # fmt: skip
 
 
 def _problem(exc: AppError) -> str:
@@ -312,6 +338,7 @@ def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
             "fiscal_year": opt("fiscal_year"),
             "title": opt("title"),
             "purpose": opt("purpose"),
+            "purpose_code": opt("purpose_code"),
             "requested_amount_idr": rupiah("requested_amount_idr"),
             "budget_lines": lines,
             "applicant": {
@@ -325,9 +352,30 @@ def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
                 "phone": opt("phone"),
                 "bank_account": opt("bank_account"),
                 "board_members": board if applicant_type == "organization" else [],
+                "category": opt("category"),
             },
         }
     )
+
+
+PURPOSE_LABELS = {
+    "rehabilitasi_sosial": "Rehabilitasi sosial",
+    "perlindungan_sosial": "Perlindungan sosial",
+    "pemberdayaan_sosial": "Pemberdayaan sosial",
+    "jaminan_sosial": "Jaminan sosial",
+    "penanggulangan_kemiskinan": "Penanggulangan kemiskinan",
+    "penanggulangan_bencana": "Penanggulangan bencana",
+}
+
+
+def _apply_choices(rt: Runtime) -> dict[str, Any]:
+    rule = rt.config.rule_set_on(rt.today())
+    purposes: dict[str, str] = {}
+    for category in rule.recipient_categories.values():
+        for code in category.purposes:
+            purposes[code] = PURPOSE_LABELS.get(code, code)
+    categories = {k: f"{c.label} ({c.kind})" for k, c in rule.recipient_categories.items()}
+    return {"purposes": purposes, "categories": categories}
 
 
 @router.get("/ajukan")
@@ -338,7 +386,12 @@ async def apply_form(request: Request, principal: OptionalPrincipal) -> Response
     return render(
         request,
         "apply.html",
-        {"form": {"fiscal_year": rt.today().year + 1}, "rows": range(LINE_ROWS), "errors": []},
+        {
+            "form": {"fiscal_year": rt.today().year + 1},
+            "rows": range(LINE_ROWS),
+            "errors": [],
+            **_apply_choices(rt),
+        },
         principal=principal,
     )
 
@@ -363,13 +416,17 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
         except ValidationError as exc:
             errors = field_errors(exc, _field_of)
         except AppError as exc:
-            field, _ = PROBLEM_FIELDS.get(exc.type, (None, ""))
-            errors = [FieldError(field, "", _problem(exc))]
+            rule = str(getattr(exc, "extensions", {}).get("rule", ""))
+            if rule in RULE_MESSAGES:
+                errors = [FieldError(RULE_MESSAGES[rule][0], "", RULE_MESSAGES[rule][1])]
+            else:
+                field, _ = PROBLEM_FIELDS.get(exc.type, (None, ""))
+                errors = [FieldError(field, "", _problem(exc))]
     form.pop("csrf_token", None)
     return render(
         request,
         "apply.html",
-        {"form": form, "rows": range(LINE_ROWS), "errors": errors},
+        {"form": form, "rows": range(LINE_ROWS), "errors": errors, **_apply_choices(rt)},
         status_code=422,
         principal=principal,
     )
@@ -420,6 +477,8 @@ async def _detail(
             "recommend_actions": [a.name for a in actions if rt.effect(a.name) == "recommend"],
             "kinds": KIND_LABELS,
             "desk": rt.config.desk_labels,
+            "opd_units": rt.config.opd_units,
+            "report_actions": [a.name for a in actions if rt.effect(a.name) == "submit_report"],
         },
         principal=principal,
         messages=messages,
@@ -455,13 +514,16 @@ async def proposal_action(
     raw: dict[str, Any] = {
         k: str(v).strip()
         for k, v in form.items()
-        if k in ("action", "note", "amount_idr", "decree_number", "agreement_number", "opd_code")
+        if k
+        in ("action", "note", "amount_idr", "decree_number", "agreement_number", "opd_code",
+            "spent_idr")
         and str(v).strip()
-    }
+    }  # fmt: skip
     if "check_present" in form:
         raw["checklist"] = {key: form.get(f"check_{key}") == "ya" for key in rt_checklist(request)}
-    if "amount_idr" in raw:
-        raw["amount_idr"] = raw["amount_idr"].replace(".", "")
+    for key in ("amount_idr", "spent_idr"):
+        if key in raw:
+            raw[key] = raw[key].replace(".", "")
     rt = runtime_of_app(request.app)
     try:
         data = TransitionCreate.model_validate(raw)

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from sabilulungan import errors
+from sabilulungan import errors, evidence
 from sabilulungan.flags import compute_flags
 from sabilulungan.models import AuditEvent, Proposal, StageEntry
 from sabilulungan.runtime import Runtime
@@ -69,6 +69,8 @@ def _proposal_read(
     unmasked: dict[str, Any] | None,
 ) -> ProposalRead:
     actions = [a.name for a in rt.workflow.available_actions(p.status, principal.roles)]
+    if p.kind == "hibah" and not p.agreement_number:
+        actions = [a for a in actions if rt.effect(a) != "disburse"]  # no "Cairkan" before NPHD
     return ProposalRead(
         id=p.id,
         tracking_code=p.tracking_code,
@@ -90,6 +92,11 @@ def _proposal_read(
         agreement_number=p.agreement_number,
         lpj_due_date=p.lpj_due_date,
         reported_at=p.reported_at,
+        recipient_category=p.recipient_category,
+        spent_idr=p.spent_idr,
+        refunded_idr=p.refunded_idr,
+        released_idr=p.released_idr,
+        report_late=p.report_late,
         available_actions=actions,
         budget_lines=lines,
         applicant=_masked_applicant(rt, p, board, unmasked),
@@ -132,6 +139,10 @@ async def read_proposal(
         ],
         board=[BoardMemberRead(name=m.name, position=m.role, nik=MASKED) for m in p.board_members],
         unmasked=None,
+    )
+    rule = rt.config.rule_set_on(rt.today())
+    read.missing_documents = await evidence.missing(
+        session, p, evidence.next_step_documents(rt, rule, p)
     )
     entries = await session.execute(
         select(StageEntry).where(StageEntry.proposal_id == p.id).order_by(StageEntry.id)

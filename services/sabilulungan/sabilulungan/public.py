@@ -87,18 +87,25 @@ async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
     )
 
 
+INDIVIDUAL_APPLICANT = "Pemohon perorangan"
+INDIVIDUAL_AID = "Bantuan sosial perorangan"
+
+
 def ledger_row(p: Any) -> LedgerRow:
     individual = p.applicant_type == "individual"
+    # UU 27/2022: an individual is public only once a Keputusan names them as a recipient, and
+    # never with the need (a wheelchair is health data, Pasal 4(2)): the title is withheld.
+    named = not individual or p.decree_number is not None
     return LedgerRow(
         tracking_code=p.tracking_code,
         fiscal_year=p.fiscal_year,
         kind=p.kind,
         recipient_type=p.applicant_type,
-        recipient_name=p.applicant_name,
+        recipient_name=p.applicant_name if named else INDIVIDUAL_APPLICANT,
         recipient_address=None if individual else p.public_address,
         # An individual's village code comes close to an address: publish the kecamatan only.
         region_code=p.region_code[:8] if individual else p.region_code,
-        title=p.title,
+        title=INDIVIDUAL_AID if individual else p.title,
         status=p.status,
         opd_code=p.opd_code,
         requested_idr=p.requested_amount_idr,
@@ -107,6 +114,9 @@ def ledger_row(p: Any) -> LedgerRow:
         disbursed_idr=p.disbursed_idr,
         reported=p.reported_at is not None,
         decree_number=p.decree_number,
+        refunded_idr=p.refunded_idr,
+        released_idr=p.released_idr,
+        report_late=p.report_late,
     )
 
 
@@ -128,6 +138,9 @@ LEDGER_COLUMNS = (
     Proposal.disbursed_idr,
     Proposal.reported_at,
     Proposal.decree_number,
+    Proposal.refunded_idr,
+    Proposal.released_idr,
+    Proposal.report_late,
 )
 
 
@@ -161,3 +174,14 @@ async def ledger_all(
         stmt = stmt.where(Proposal.kind == kind)
     rows = (await session.execute(stmt.order_by(Proposal.id))).all()
     return [ledger_row(r) for r in rows]
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula is neutralised with a leading quote
+    (OWASP CSV injection); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

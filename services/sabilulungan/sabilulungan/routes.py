@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
@@ -286,8 +287,18 @@ async def download_document(
     return Response(
         content,
         media_type=doc.content_type,
-        headers={"Content-Disposition": f'attachment; filename="document-{doc.id}"'},
+        headers={"Content-Disposition": content_disposition(doc.filename, doc.content_type)},
     )
+
+
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def content_disposition(filename: str, content_type: str) -> str:
+    """The original name (ASCII-safe) with the extension its content has."""
+    ext = _EXTENSIONS.get(content_type, "")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", filename.rsplit(".", 1)[0])[:150] or "berkas"
+    return f'attachment; filename="{stem}{ext}"'
 
 
 @router.get(
@@ -410,7 +421,7 @@ async def read_ledger_csv(
     writer.writerow(fields)
     for row in rows:
         data = row.model_dump()
-        writer.writerow(["" if data[f] is None else data[f] for f in fields])
+        writer.writerow(["" if data[f] is None else public.csv_safe(data[f]) for f in fields])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -423,7 +434,9 @@ DICTIONARY = DataDictionaryRead(
     license="CC BY 4.0",
     privacy=(
         "Tidak memuat NIK, NPWP, nomor rekening, telepon, atau alamat perorangan; untuk penerima "
-        "perorangan kode wilayah hanya sampai kecamatan (UU 27/2022)."
+        "perorangan kode wilayah hanya sampai kecamatan, nama hanya setelah ditetapkan dalam "
+        "Keputusan, dan kebutuhan (judul usulan) tidak pernah ditampilkan (UU 27/2022). Sel "
+        "yang diawali = + - @ diberi tanda kutip agar tidak dijalankan sebagai rumus."
     ),
     fields=[
         DictionaryField(name="tracking_code", type="string", description="Kode pelacakan usulan"),
@@ -458,6 +471,15 @@ DICTIONARY = DataDictionaryRead(
         DictionaryField(
             name="decree_number", type="string|null", description="Nomor Keputusan Kepala Daerah"
         ),
+        DictionaryField(
+            name="refunded_idr", type="integer", description="Sisa dana disetor ke Kas Daerah"
+        ),
+        DictionaryField(
+            name="released_idr",
+            type="integer",
+            description="Jumlah ditetapkan yang tidak dicairkan dan dikembalikan ke pagu",
+        ),
+        DictionaryField(name="report_late", type="boolean", description="LPJ terlambat"),
     ],
 )
 

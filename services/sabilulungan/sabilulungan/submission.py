@@ -17,6 +17,8 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
+from sabilulungan.config import RecipientCategory
+from sabilulungan.eligibility import check_eligibility
 from sabilulungan.models import (
     AuditEvent,
     BoardMember,
@@ -50,20 +52,12 @@ def _applicant_key(rt: Runtime, data: ProposalCreate) -> str:
     return "name:" + hashlib.sha256(applicant.name.strip().lower().encode()).hexdigest()[:32]
 
 
-def check_proposal_rules(rt: Runtime, data: ProposalCreate, today: dt.date) -> None:
+def check_proposal_rules(
+    rt: Runtime, data: ProposalCreate, today: dt.date
+) -> tuple[str, RecipientCategory]:
     """The rules a new proposal must meet; each broken rule is a 422 naming it."""
     applicant = data.applicant
-    if data.kind == "hibah":
-        if applicant.type != "organization":
-            raise errors.IneligibleApplicantError(
-                "Hibah may go only to organisations with Indonesian legal-entity status "
-                "(UU 23/2014 Pasal 298(5)); individuals may apply for bansos"
-            )
-        if not applicant.legal_entity_number:
-            raise errors.IneligibleApplicantError(
-                "Hibah needs the organisation's legal-entity number (SK Kemenkumham), "
-                "UU 23/2014 Pasal 298(5)"
-            )
+    category = check_eligibility(rt, rt.config.rule_set_on(today), data, today)
     if applicant.type == "individual":
         if not applicant.nik:
             raise errors.IneligibleApplicantError("An individual applicant must give a NIK")
@@ -89,6 +83,7 @@ def check_proposal_rules(rt: Runtime, data: ProposalCreate, today: dt.date) -> N
         raise errors.ProposalWindowClosedError(
             f"No proposal window is open for fiscal year {data.fiscal_year}"
         )
+    return category
 
 
 # The columns a new proposal writes, in one order shared by both write paths below.
@@ -110,6 +105,8 @@ _PROPOSAL_COLUMNS = (
     "applicant_name",
     "applicant_key",
     "legal_entity_number",
+    "recipient_category",
+    "purpose_code",
     "region_code",
     "public_address",
     "address_enc",
@@ -222,7 +219,7 @@ async def _write_proposal(
 ) -> tuple[ProposalRead, dict[str, Any]]:
     now = rt.now()
     today = rt.calendar.local_date(now)
-    check_proposal_rules(rt, data, today)
+    category_name, category = check_proposal_rules(rt, data, today)
     applicant = data.applicant
     enc = rt.cipher.encrypt
     idx = rt.cipher.blind_index
@@ -253,6 +250,8 @@ async def _write_proposal(
         "applicant_name": applicant.name,
         "applicant_key": applicant_key,
         "legal_entity_number": applicant.legal_entity_number,
+        "recipient_category": category_name,
+        "purpose_code": data.purpose_code,
         "region_code": applicant.region_code,
         "public_address": None if individual else applicant.address,
         "address_enc": enc(applicant.address, context="address"),
@@ -281,7 +280,7 @@ async def _write_proposal(
     }
     # The answer is built before the write (id 0, set below), so that PostgreSQL can store it
     # with the idempotency record in the same statement.
-    read = _new_proposal_read(rt, principal, data, values, rule.version)
+    read = _new_proposal_read(rt, principal, data, values, rule.version, category)
     body = read.model_dump(mode="json")
     record = idem if idem is not None and idem.key is not None and idem.model is not None else None
     conn = await session.connection()
@@ -385,6 +384,7 @@ def _new_proposal_read(
     data: ProposalCreate,
     values: dict[str, Any],
     rule_version: str,
+    category: RecipientCategory,
 ) -> ProposalRead:
     """The answer to a submission, from what was written (no ORM object, no read back)."""
     applicant = data.applicant
@@ -411,6 +411,8 @@ def _new_proposal_read(
         agreement_number=None,
         lpj_due_date=None,
         reported_at=None,
+        recipient_category=values["recipient_category"],
+        missing_documents=list(category.required_documents),
         available_actions=[a.name for a in rt.workflow.available_actions(status, principal.roles)],
         budget_lines=[
             BudgetLineRead(description=x.description, amount_idr=x.amount_idr)

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
+from sabilulungan.config import ACTION_DUTIES
 from sabilulungan.effects import EFFECTS, Step
 from sabilulungan.models import AuditEvent, Proposal, StageEntry
 from sabilulungan.proposals import can_see, read_proposal
@@ -67,6 +68,37 @@ def _check_actor(p: Proposal, principal: Principal, acting: set[str]) -> None:
         )
 
 
+def duty_of(rt: Runtime, action: str, role: str) -> str:
+    return rt.config.duties.get(action) or ACTION_DUTIES.get(action) or role
+
+
+async def _check_segregation(
+    session: AsyncSession, rt: Runtime, p: Proposal, principal: Principal, action: str, role: str
+) -> None:
+    """No one holds two conflicting duties on the same file (the rule table in the config)."""
+    duty = duty_of(rt, action, role)
+    rows = (
+        await session.execute(
+            select(StageEntry.action, StageEntry.actor_role).where(
+                StageEntry.proposal_id == p.id, StageEntry.actor == principal.username
+            )
+        )
+    ).all()
+    held = {duty_of(rt, r.action, r.actor_role) for r in rows}
+    if p.owner_username == principal.username:
+        held.add("applicant")
+    for a, b in rt.config.segregation:
+        for mine, other in ((a, b), (b, a)):
+            if duty == mine and other in held:
+                raise errors.SegregationOfDutiesError(
+                    f"You already acted on this file as {other}; the same person may not also "
+                    f"act as {duty} (segregation rule {a} ≠ {b})",
+                    rule=f"{a}!={b}",
+                    duty=duty,
+                    conflicts_with=other,
+                )
+
+
 async def apply_transition(
     session: AsyncSession,
     rt: Runtime,
@@ -101,6 +133,7 @@ async def apply_transition(
         rule=rt.config.rule_set_on(today),
         amount=data.amount_idr,
     )
+    await _check_segregation(session, rt, p, principal, action.name, step.role)
     before = _snapshot(p)
     await EFFECTS[effect_name](step)
     await record_transition(step, before)
