@@ -161,7 +161,14 @@ async def record_transition(step: Step, before: dict[str, Any]) -> None:
         )
     )
     after = _snapshot(p)
-    after.update({"action": action.name, "rule_version": step.rule.version, "note": step.data.note})
+    after.update(
+        {
+            "action": action.name,
+            "rule_version": step.rule.version,
+            "basis": step.rule.basis,
+            "note": step.data.note,
+        }
+    )
     after.update(step.extra)
     await record_event(
         session,
