@@ -228,3 +228,50 @@ async def test_uploaded_documents_are_listed_and_read_with_an_audit_event(world:
         f"/api/v1/proposals/{pid}/documents/{doc_id}", headers=world.h("applicant2")
     )
     assert_problem(other, 404)
+
+
+async def test_nphd_has_the_pasal_13_content_and_the_rule_sets_deadline(
+    world_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import documents as shared_documents
+
+    drawn: dict[str, Any] = {}
+    real_build = shared_documents.build_pdf
+
+    def spy(**kwargs: Any) -> bytes:
+        drawn.update(kwargs)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(shared_documents, "build_pdf", spy)
+    toml = """
+[regency]
+name = "Kabupaten Contoh"
+kind = "kabupaten"
+code = "32.73"
+
+[sabilulungan]
+signatory_name = "Drs. Sekda Contoh"
+
+[[sabilulungan.rule_sets]]
+version = "perbup-7-2025"
+effective_from = 2018-01-01
+lpj_due_month = 1
+lpj_due_day = 20
+basis = "Perbup Contoh 7/2025"
+"""
+    async with world_factory(toml) as world:
+        pid = (await _approved_hibah(world))["id"]
+        await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/5/2027")
+        pdf = await world.client.get(
+            f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant")
+        )
+        assert pdf.status_code == 200
+    rows = dict(drawn["rows"])
+    text = " ".join([*(f"{k} {v}" for k, v in drawn["rows"]), *drawn["paragraphs"]])
+    assert rows["Pihak Pertama (pemberi)"] == "Pemerintah Kabupaten Contoh"
+    assert "Drs. Sekda Contoh, atas nama Bupati" in text
+    assert rows["Rekening penerima"] == world.org_bank
+    assert rows["Batas LPJ"] == f"20 Januari {world.year + 1}"
+    assert "10 Januari" not in text
+    assert "Perbup Contoh 7/2025" in text
+    assert [r[1] for r in drawn["table"][1:]] == ["Material atap", "Upah tukang"]

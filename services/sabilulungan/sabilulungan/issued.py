@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from sabilulungan import errors
-from sabilulungan.models import AuditEvent, IssuedDocument, Proposal
+from sabilulungan.models import AuditEvent, BoardMember, BudgetLine, IssuedDocument, Proposal
 from sabilulungan.proposals import get_proposal
 from sabilulungan.public import LEDGER_COLUMNS
 from sabilulungan.runtime import Runtime
@@ -193,30 +193,14 @@ async def document_pdf(
     site = rt.public_url or base_url.rstrip("/")
     footer = f"Dokumen {doc.number} · verifikasi: {site}/verify/{doc.number}"
     if doc.doc_type == "nphd" and proposal is not None:
+        content = await _nphd_content(session, rt, proposal, doc)
         return await run_in_threadpool(
             lambda: build_pdf(
                 title="NASKAH PERJANJIAN HIBAH DAERAH (NPHD)",
                 subtitle=f"Nomor {doc.official_number}",
-                rows=[
-                    ("Nomor dokumen", doc.number),
-                    ("Nomor Keputusan", proposal.decree_number or "—"),
-                    ("Penerima hibah", proposal.applicant_name),
-                    ("Nomor badan hukum", proposal.legal_entity_number or "—"),
-                    ("Alamat penerima", proposal.public_address or "—"),
-                    ("Tahun anggaran", str(proposal.fiscal_year)),
-                    ("Jumlah hibah", format_rupiah(doc.amount_idr)),
-                    ("Terbilang", terbilang(doc.amount_idr)),
-                    ("Kode pelacakan", proposal.tracking_code),
-                ],
-                paragraphs=[
-                    f"Hibah diberikan untuk: {proposal.purpose}",
-                    "Penerima hibah wajib menggunakan dana sesuai rencana anggaran biaya, tidak "
-                    "mengalihkannya kepada pihak lain, dan menyampaikan laporan "
-                    "pertanggungjawaban (LPJ) kepada kepala daerah paling lambat tanggal 10 "
-                    f"Januari {proposal.fiscal_year + 1}.",
-                    "Penyalahgunaan dana hibah dikenai sanksi sesuai ketentuan peraturan "
-                    "perundang-undangan.",
-                ],
+                rows=content["rows"],
+                table=content["table"],
+                paragraphs=content["paragraphs"],
                 qr_data=qr,
                 footer=footer,
                 letterhead=letterhead,
@@ -235,7 +219,7 @@ async def document_pdf(
     ]
     return await run_in_threadpool(
         lambda: build_pdf(
-            title=rt.config.decree_annex_title.upper(),
+            title=rt.config.decree_annex_title.replace("Kepala Daerah", rt.head_title).upper(),
             subtitle=f"Keputusan Nomor {doc.official_number} · Tahun Anggaran {doc.fiscal_year}",
             rows=[
                 ("Nomor dokumen", doc.number),
@@ -257,3 +241,68 @@ async def nphd_number(session: AsyncSession, principal: Principal, proposal_id: 
     if not proposal.agreement_number:
         raise errors.DocumentNotAvailableError("The NPHD of this proposal has not been signed yet")
     return f"NPHD-{proposal.tracking_code}"
+
+
+async def _nphd_content(
+    session: AsyncSession, rt: Runtime, p: Proposal, doc: IssuedDocument
+) -> dict[str, Any]:
+    """What Permendagri 32/2011 Pasal 13 (as amended) asks of an NPHD: the parties and their
+    signatories, amount and purpose, the RAB, rights and duties, disbursement (tranches, the
+    recipient's account) and the reporting duty with the rule set's deadline."""
+    rule = rt.config.rule_set_on(doc.issued_at.date())
+    lines = (
+        await session.execute(
+            select(BudgetLine.description, BudgetLine.amount_idr)
+            .where(BudgetLine.proposal_id == p.id)
+            .order_by(BudgetLine.position)
+        )
+    ).all()
+    chair = await session.scalar(
+        select(BoardMember.name)
+        .where(BoardMember.proposal_id == p.id)
+        .order_by(BoardMember.position)
+    )
+    account = rt.cipher.decrypt(p.bank_account_enc, context="bank") if p.bank_account_enc else "—"
+    due = p.lpj_due_date or dt.date(p.fiscal_year + 1, rule.lpj_due_month, rule.lpj_due_day)
+    giver = rt.config.signatory_name or f"{rt.config.signatory_position} {rt.regency_name}"
+    return {
+        "rows": [
+            ("Nomor dokumen", doc.number),
+            ("Nomor Keputusan", p.decree_number or "—"),
+            ("Pihak Pertama (pemberi)", f"Pemerintah {rt.regency_name}"),
+            ("Ditandatangani oleh", f"{giver}, atas nama {rt.head_title}"),
+            ("Pihak Kedua (penerima)", p.applicant_name),
+            ("Ditandatangani oleh", f"{chair or p.applicant_name}, Ketua/Pimpinan"),
+            ("Nomor badan hukum", p.legal_entity_number or "—"),
+            ("Alamat penerima", p.public_address or "—"),
+            ("Tahun anggaran", str(p.fiscal_year)),
+            ("Jumlah hibah", format_rupiah(doc.amount_idr)),
+            ("Terbilang", terbilang(doc.amount_idr)),
+            ("Pencairan", f"transfer (LS) paling banyak {rule.max_tranches} tahap"),
+            ("Rekening penerima", account),
+            ("Batas LPJ", f"{due.day} {_MONTHS[due.month - 1]} {due.year}"),
+            ("Kode pelacakan", p.tracking_code),
+        ],
+        "table": [["No", "Rincian RAB", "Jumlah"]]
+        + [[str(i), d, format_rupiah(a)] for i, (d, a) in enumerate(lines, start=1)],
+        "paragraphs": [
+            f"Hibah diberikan untuk: {p.purpose}",
+            "Hak Pihak Kedua: menerima dana hibah sesuai jumlah dan tahap di atas ke rekening "
+            "atas nama lembaga. Kewajiban Pihak Kedua: menggunakan dana sesuai RAB, tidak "
+            "mengalihkannya kepada pihak lain, menyetor sisa dana yang tidak digunakan ke Kas "
+            "Daerah, dan menyampaikan laporan pertanggungjawaban (LPJ) berisi laporan "
+            "penggunaan, surat pernyataan tanggung jawab, bukti pengeluaran dan foto kegiatan "
+            f"kepada {rt.head_title} paling lambat {due.day} {_MONTHS[due.month - 1]} "
+            f"{due.year}.",
+            "Hak Pihak Pertama: memantau dan mengevaluasi penggunaan dana. Kewajiban Pihak "
+            "Pertama: mencairkan dana sesuai NPHD ini.",
+            "Penyalahgunaan dana hibah dikenai sanksi sesuai ketentuan peraturan "
+            f"perundang-undangan. Dasar: {rule.basis}.",
+        ],
+    }
+
+
+_MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+    "Oktober", "November", "Desember",
+)  # fmt: skip
