@@ -40,6 +40,7 @@ def bansos_proposal(**overrides: Any) -> dict[str, Any]:
         "fiscal_year": SABILULUNGAN_YEAR,
         "title": "Bantuan modal usaha warung",
         "purpose": "Modal usaha bagi keluarga rentan",
+        "purpose_code": "pemberdayaan_sosial",
         "requested_amount_idr": 5_000_000,
         "budget_lines": [{"description": "Modal barang dagangan", "amount_idr": 5_000_000}],
         "applicant": {

@@ -32,6 +32,7 @@ from reliability_helpers import (
 )
 from sqlalchemy import select
 
+from sabilulungan.config import EVALUATION_CHECKLIST
 from sabilulungan.models import IssuedDocument
 from shared.app import seal_once
 from shared.db import utcnow
@@ -457,8 +458,22 @@ async def sabilulungan_world(make_app: Any) -> World:
         body = {"fiscal_year": YEAR, "kind": kind, "ceiling_idr": 10_000_000_000}
         await ok("/api/v1/budgets", "tapd", body, 201)
 
+    async def complete(pid: int) -> None:
+        # the category's required documents, so that "Berkas lengkap" may be taken
+        read = await client.get(f"/api/v1/proposals/{pid}", headers=world.h("applicant"))
+        for item in read.json()["missing_documents"]:
+            r = await client.post(
+                f"/api/v1/proposals/{pid}/documents",
+                data={"item": item},
+                files={"file": (f"{item}.pdf", PDF, "application/pdf")},
+                headers=world.h("applicant"),
+            )
+            assert r.status_code == 201, r.text
+
     async def submit() -> dict[str, Any]:
-        return await ok("/api/v1/proposals", "applicant", bansos_proposal(), 201)
+        created = await ok("/api/v1/proposals", "applicant", bansos_proposal(), 201)
+        await complete(created["id"])
+        return created
 
     proposal = await submit()
     upload = await client.post(
@@ -470,9 +485,12 @@ async def sabilulungan_world(make_app: Any) -> World:
     assert upload.status_code == 201, upload.text
     hibah = await ok("/api/v1/proposals", "applicant", sabilulungan_hibah(), 201)
     act = f"/api/v1/proposals/{hibah['id']}/transitions"
+    await complete(hibah["id"])
     await ok(act, "clerk", {"action": "verify_completeness"})
     await ok(act, "coordinator", {"action": "assign_opd", "opd_code": "DINSOS"})
-    await ok(act, "opd_evaluator", {"action": "recommend", "amount_idr": 30_000_000})
+    checklist = dict.fromkeys(EVALUATION_CHECKLIST, True)
+    recommend = {"action": "recommend", "amount_idr": 30_000_000, "checklist": checklist}
+    await ok(act, "opd_evaluator", recommend)
     await ok(act, "tapd", {"action": "consider", "amount_idr": 30_000_000})
     decree = f"400/KEP.5/{YEAR}"
     await ok(act, "head", {"action": "approve", "decree_number": decree})

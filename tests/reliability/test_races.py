@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from reliability_helpers import bansos_proposal, hayu_filing
+from reliability_helpers import PDF, bansos_proposal, hayu_filing
 from sqlalchemy import func, select
 
 from hayu.models import ApplicationEvent
@@ -110,6 +110,15 @@ async def test_two_clerks_verify_the_same_proposal_at_once(make_app: Any) -> Non
             )
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
+            # the category's required documents, so that "Berkas lengkap" may be taken
+            for item in created.json()["missing_documents"]:
+                uploaded = await client.post(
+                    f"/api/v1/proposals/{ids[-1]}/documents",
+                    data={"item": item},
+                    files={"file": (f"{item}.pdf", PDF, "application/pdf")},
+                    headers=applicant,
+                )
+                assert uploaded.status_code == 201, uploaded.text
         for proposal_id in ids:
             responses = await asyncio.gather(
                 *(

@@ -13,9 +13,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from sabilulungan.config import EVALUATION_CHECKLIST, LPJ_DOCUMENTS
 from shared.testing import AppFactory, add_account, bearer, client_for
 
 FISCAL_YEAR = dt.date.today().year + 1
+# The tests' "now": inside the fiscal year, so that disbursements are on time (13:00 WIB).
+NOW = dt.datetime(FISCAL_YEAR, 3, 2, 6, 0, tzinfo=dt.UTC)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EVALUATION = dict.fromkeys(EVALUATION_CHECKLIST, True)
 
 ORG_NIK_CHAIR = "3273010101900001"
 ORG_NIK_SECRETARY = "3273014505850002"
@@ -32,13 +37,14 @@ ROLES = {
     "coordinator": ["coordinator"],
     "opd": ["opd_evaluator"],
     "opd_other": ["opd_evaluator"],
+    "opd2": ["opd_evaluator"],
     "tapd": ["tapd"],
     "head": ["head"],
     "finance": ["finance"],
     "auditor": ["auditor"],
     "admin": ["admin"],
 }
-UNITS = {"opd": "DINSOS", "opd_other": "DISPORA"}
+UNITS = {"opd": "DINSOS", "opd_other": "DISPORA", "opd2": "DINSOS"}
 
 
 def hibah_body(**overrides: Any) -> dict[str, Any]:
@@ -77,6 +83,7 @@ def bansos_body(**overrides: Any) -> dict[str, Any]:
         "fiscal_year": FISCAL_YEAR,
         "title": "Bantuan modal usaha warung",
         "purpose": "Modal usaha bagi keluarga rentan",
+        "purpose_code": "pemberdayaan_sosial",
         "requested_amount_idr": 5_000_000,
         "budget_lines": [{"description": "Modal barang dagangan", "amount_idr": 5_000_000}],
         "applicant": {
@@ -139,11 +146,41 @@ class World:
         result: dict[str, Any] = r.json()
         return result
 
+    def at(self, when: dt.datetime) -> None:
+        """Fix the service's clock (UTC)."""
+        self.app.state.clock = lambda: when
+
+    async def upload(
+        self, pid: int, item: str, who: str = "applicant", name: str = "berkas.pdf"
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/api/v1/proposals/{pid}/documents",
+            data={"item": item},
+            files={"file": (name, PDF, "application/pdf")},
+            headers=self.h(who),
+        )
+
+    async def docs(self, pid: int, items: list[str], who: str = "applicant") -> None:
+        for item in items:
+            r = await self.upload(pid, item, who)
+            assert r.status_code == 201, r.text
+
+    async def complete(self, pid: int, who: str = "clerk") -> None:
+        """Upload every document the proposal's category requires."""
+        r = await self.client.get(f"/api/v1/proposals/{pid}", headers=self.h(who))
+        assert r.status_code == 200, r.text
+        await self.docs(pid, r.json()["missing_documents"], who)
+
     async def to_approval(self, pid: int, amount: int) -> None:
+        await self.complete(pid, "clerk")
         await self.ok(pid, "clerk", "verify_completeness")
         await self.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
-        await self.ok(pid, "opd", "recommend", amount_idr=amount)
+        await self.ok(pid, "opd", "recommend", amount_idr=amount, checklist=EVALUATION)
         await self.ok(pid, "tapd", "consider", amount_idr=amount)
+
+    async def lpj(self, pid: int, spent: int, who: str = "applicant") -> None:
+        await self.docs(pid, LPJ_DOCUMENTS, who)
+        await self.ok(pid, who, "submit_report", spent_idr=spent)
 
     async def count(self, model: Any) -> int:
         async with self.app.state.db.sessionmaker() as session:
@@ -160,6 +197,7 @@ async def make_world(
     make_app: AppFactory, config_toml: str | None = None, **overrides: Any
 ) -> AsyncIterator[World]:
     app = await make_app("sabilulungan", config_toml=config_toml, **overrides)
+    app.state.clock = lambda: NOW
     async with client_for(app) as client:
         world = World(app=app, client=client)
         for username, roles in ROLES.items():

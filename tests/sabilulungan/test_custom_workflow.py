@@ -11,6 +11,8 @@ from sabilulungan.config import SabilulunganConfig
 from shared.config import RegencyConfigError, load_regency_config
 from shared.testing import assert_problem
 
+from .conftest import EVALUATION
+
 BANDUNG = """
 [regency]
 name = "Kota Bandung"
@@ -115,10 +117,11 @@ async def test_bandung_seven_step_flow_runs_from_configuration(world_factory: An
         created = await world.submit(world.hibah())
         pid, code = created["id"], created["tracking_code"]
         assert created["status"] == "tu_check"
+        await world.complete(pid, "clerk")
         await world.ok(pid, "clerk", "verify_completeness")
         await world.ok(pid, "head", "forward")
         await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
-        await world.ok(pid, "opd", "recommend", amount_idr=45_000_000)
+        await world.ok(pid, "opd", "recommend", amount_idr=45_000_000, checklist=EVALUATION)
         await world.ok(pid, "coordinator", "tp_verify", amount_idr=35_000_000)
         # TAPD's final amount is the approval: the ceiling holds here too.
         r = await world.act(pid, "tapd", "tapd_final", amount_idr=35_000_000, decree_number="K/1")

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sabilulungan import demo
+from sabilulungan import demo, evidence
 from sabilulungan.main import build_spec
-from sabilulungan.models import Proposal
+from sabilulungan.models import Document, Proposal
 from sabilulungan.workflow import DEFAULT_WORKFLOW
 from shared.testing import AppFactory, bearer, client_for
 
@@ -32,12 +32,39 @@ async def test_demo_covers_every_stage_and_role(make_app: AppFactory) -> None:
     by_status: dict[str, Any] = dict(rows)  # type: ignore[arg-type]
     assert set(by_status) == {s.name for s in DEFAULT_WORKFLOW.states}
     assert sum(by_status.values()) == len(demo.SCENARIOS)
+    # Every file past the completeness check has its category's documents on file.
+    async with app.state.db.sessionmaker() as session:
+        checked = (
+            (
+                await session.execute(
+                    select(Proposal).where(
+                        Proposal.status.not_in(["submitted", "revision", "rejected", "withdrawn"])
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for p in checked:
+            items = set(
+                await session.scalars(
+                    select(Document.checklist_item).where(Document.proposal_id == p.id)
+                )
+            )
+            rule = app.state.config.sabilulungan.rule_sets[-1]
+            assert set(evidence.required_documents(rule, p)) <= items, p.title
+            if p.reported_at is not None:
+                assert set(rule.lpj_documents) <= items, p.title
     async with client_for(app) as client:
         headers = await bearer(client, "kepala", demo.DEMO_PASSWORD)
         assert (await client.get("/api/v1/auth/me", headers=headers)).json()["roles"] == ["head"]
-        year = dt.date.today().year + 1
+        year = dt.date.today().year
         kinds = (await client.get(f"/api/v1/public/budgets/{year}")).json()["kinds"]
-        # Six hibah proposals approved at 18 juta each; two disbursed-and-beyond plus one paid.
+        # This year: three hibah paid at 18 juta each, 1 juta of which came back unspent.
         assert kinds["hibah"]["ceiling_idr"] == 150_000_000
-        assert kinds["hibah"]["approved_idr"] == 5 * 18_000_000
-        assert kinds["hibah"]["disbursed_idr"] == 3 * 18_000_000
+        assert kinds["hibah"]["approved_idr"] == 3 * 18_000_000 - 1_000_000
+        assert kinds["hibah"]["disbursed_idr"] == 3 * 18_000_000 - 1_000_000
+        # Next year: two approved and not yet paid; the cancelled one went back to the ceiling.
+        kinds = (await client.get(f"/api/v1/public/budgets/{year + 1}")).json()["kinds"]
+        assert kinds["hibah"]["approved_idr"] == 2 * 18_000_000
+        assert kinds["hibah"]["disbursed_idr"] == 0

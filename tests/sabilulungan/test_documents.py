@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import update
 
-from sabilulungan import documents
+from sabilulungan import issued
+from sabilulungan.dependencies import runtime_of_app
 from sabilulungan.models import IssuedDocument, Proposal, StageEntry
-from sabilulungan.runtime import runtime_of_app
 from shared.testing import assert_problem
+
+from .conftest import NOW
 
 
 async def _approved_hibah(world: Any) -> dict[str, Any]:
@@ -66,7 +68,7 @@ async def test_nphd_qr_leads_to_the_verification_page(
         assert sorted(tmp_path.glob("p*.png"))[0].stat().st_size > 3_000
 
     doc = await world.row(IssuedDocument, doc_type="nphd")
-    qr = documents.verify_url(runtime_of_app(world.app), "http://test", doc)
+    qr = issued.verify_url(runtime_of_app(world.app), "http://test", doc)
     assert drawn["qr_data"] == qr  # the QR printed in the PDF is this signed verification link
     parts = urlsplit(qr)
     page = await world.client.get(f"{parts.path}?{parts.query}", headers={"accept": "text/html"})
@@ -141,16 +143,18 @@ async def test_overdue_stages_show_in_the_timeline_and_lead_the_queue(world: Any
 
 
 async def test_overdue_lpj_flags_the_next_proposal(world: Any) -> None:
+    world.at(NOW.replace(year=world.year - 1))
     await world.budget("bansos", 50_000_000, year=world.year - 1)
     first = (await world.submit(world.bansos(fiscal_year=world.year - 1)))["id"]
     await world.to_approval(first, 5_000_000)
     await world.ok(first, "head", "approve", decree_number="1/2026")
     await world.ok(first, "finance", "disburse", amount_idr=5_000_000)
+    world.at(NOW)
     async with world.app.state.db.sessionmaker.begin() as session:
         await session.execute(
             update(Proposal)
             .where(Proposal.id == first)
-            .values(lpj_due_date=dt.date.today() - dt.timedelta(days=1))
+            .values(lpj_due_date=NOW.date() - dt.timedelta(days=1))
         )
     second = (await world.submit(world.bansos()))["id"]
     flags = (
@@ -224,3 +228,50 @@ async def test_uploaded_documents_are_listed_and_read_with_an_audit_event(world:
         f"/api/v1/proposals/{pid}/documents/{doc_id}", headers=world.h("applicant2")
     )
     assert_problem(other, 404)
+
+
+async def test_nphd_has_the_pasal_13_content_and_the_rule_sets_deadline(
+    world_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import documents as shared_documents
+
+    drawn: dict[str, Any] = {}
+    real_build = shared_documents.build_pdf
+
+    def spy(**kwargs: Any) -> bytes:
+        drawn.update(kwargs)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(shared_documents, "build_pdf", spy)
+    toml = """
+[regency]
+name = "Kabupaten Contoh"
+kind = "kabupaten"
+code = "32.73"
+
+[sabilulungan]
+signatory_name = "Drs. Sekda Contoh"
+
+[[sabilulungan.rule_sets]]
+version = "perbup-7-2025"
+effective_from = 2018-01-01
+lpj_due_month = 1
+lpj_due_day = 20
+basis = "Perbup Contoh 7/2025"
+"""
+    async with world_factory(toml) as world:
+        pid = (await _approved_hibah(world))["id"]
+        await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/5/2027")
+        pdf = await world.client.get(
+            f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant")
+        )
+        assert pdf.status_code == 200
+    rows = dict(drawn["rows"])
+    text = " ".join([*(f"{k} {v}" for k, v in drawn["rows"]), *drawn["paragraphs"]])
+    assert rows["Pihak Pertama (pemberi)"] == "Pemerintah Kabupaten Contoh"
+    assert "Drs. Sekda Contoh, atas nama Bupati" in text
+    assert rows["Rekening penerima"] == world.org_bank
+    assert rows["Batas LPJ"] == f"20 Januari {world.year + 1}"
+    assert "10 Januari" not in text
+    assert "Perbup Contoh 7/2025" in text
+    assert [r[1] for r in drawn["table"][1:]] == ["Material atap", "Upah tukang"]

@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from sabilulungan.models import Document, Proposal
-from shared.testing import client_for
+from shared.testing import assert_problem, client_for
+
+from .conftest import EVALUATION
 
 HTML = {"accept": "text/html"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -39,6 +41,7 @@ async def test_applicant_applies_uploads_and_tracks_through_pages(world: Any) ->
             "fiscal_year": str(world.year),
             "title": "Bantuan kursi roda",
             "purpose": "Kursi roda untuk warga lansia",
+            "purpose_code": "rehabilitasi_sosial",
             "requested_amount_idr": "3.000.000",
             "line_description_0": "Kursi roda",
             "line_amount_0": "3.000.000",
@@ -77,6 +80,17 @@ async def test_applicant_applies_uploads_and_tracks_through_pages(world: Any) ->
         assert code in queue.text
         page = await officer.get(f"/usulan/{pid}")
         assert "Berkas lengkap" in page.text
+        # The page lists what is missing before the button is pressed, and the button refuses.
+        assert "Dokumen yang masih kurang" in page.text
+        assert "KTP pemohon" in page.text
+        refused = await officer.post(
+            f"/usulan/{pid}/aksi",
+            data={"csrf_token": _csrf(page.text), "action": "verify_completeness"},
+        )
+        assert refused.status_code == 422
+        assert "Dokumen persyaratan belum lengkap" in refused.text
+        assert (await world.row(Proposal, id=pid)).status == "submitted"
+        await world.complete(pid, "clerk")
         done = await officer.post(
             f"/usulan/{pid}/aksi",
             data={"csrf_token": _csrf(page.text), "action": "verify_completeness"},
@@ -95,7 +109,9 @@ async def test_applicant_applies_uploads_and_tracks_through_pages(world: Any) ->
         assert missing.status_code == 404
         page = await public.get(f"/transparansi?tahun={world.year}")
         assert "Rp100.000.000" in page.text
-        assert "Pak Darto" in page.text
+        # An individual applicant is not named, nor the need, before a decree names them.
+        assert "Pak Darto" not in page.text
+        assert "Kursi roda" not in page.text
         assert "Kenanga" not in page.text
 
 
@@ -121,29 +137,38 @@ async def test_document_upload_rules(world_factory: Any) -> None:
 
 async def test_opd_records_the_berita_acara_checklist_from_the_page(world: Any) -> None:
     pid = (await world.submit(world.bansos()))["id"]
+    await world.complete(pid, "clerk")
     await world.ok(pid, "clerk", "verify_completeness")
     await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
     async with client_for(world.app, headers=HTML) as officer:
         await _login(officer, "opd")
         page = await officer.get(f"/usulan/{pid}")
         assert 'label for="check_organisation_real"' in page.text
+        base = {
+            "csrf_token": _csrf(page.text),
+            "action": "recommend",
+            "amount_idr": "4.500.000",
+            "check_present": "1",
+        }
+        # One item ticked is not an evaluation: refused, nothing stored.
         r = await officer.post(
-            f"/usulan/{pid}/aksi",
-            data={
-                "csrf_token": _csrf(page.text),
-                "action": "recommend",
-                "amount_idr": "4.500.000",
-                "check_present": "1",
-                "check_organisation_real": "ya",
-            },
+            f"/usulan/{pid}/aksi", data={**base, "check_organisation_real": "ya"}
         )
+        assert r.status_code == 422
+        assert "berita acara" in r.text
+        assert (await world.row(Proposal, id=pid)).recommended_amount_idr is None
+        every = {f"check_{key}": "ya" for key in EVALUATION}
+        r = await officer.post(f"/usulan/{pid}/aksi", data={**base, **every})
         assert r.status_code == 303, r.text
     stored = await world.row(Proposal, id=pid)
     assert stored.recommended_amount_idr == 4_500_000
     assert stored.evaluation_checklist["organisation_real"] is True
-    assert stored.evaluation_checklist["ktp_verified"] is False
-    r = await world.act(pid, "tapd", "return_for_revision", note="Ulangi")
-    assert r.status_code == 200
+    assert stored.evaluation_checklist["ktp_verified"] is True
+    r = await world.act(pid, "clerk", "return_for_revision", note="Ulangi")
+    assert_problem(r, 403, "not-stage-holder")  # the clerk's desk is behind the file
+    await world.ok(pid, "tapd", "consider", amount_idr=4_000_000)
+    await world.ok(pid, "head", "return_to_tapd", note="Periksa ulang")
+    await world.ok(pid, "tapd", "return_for_revision", note="Ulangi")
     await world.ok(pid, "applicant", "resubmit")
     await world.ok(pid, "clerk", "verify_completeness")
     await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sabilulungan import documents
+from sabilulungan import issued
+from sabilulungan.dependencies import runtime_of_app
 from sabilulungan.models import IssuedDocument
-from sabilulungan.runtime import runtime_of_app
 from shared.testing import add_account, bearer, client_for
 
 pytestmark = pytest.mark.browser
@@ -150,7 +150,7 @@ async def test_nphd_verification_page_opens_from_the_qr(live_service: Any, page:
         from sqlalchemy import select
 
         doc = (await session.execute(select(IssuedDocument))).scalar_one()
-    qr = urlsplit(documents.verify_url(runtime_of_app(live.app), live.url, doc))
+    qr = urlsplit(issued.verify_url(runtime_of_app(live.app), live.url, doc))
     response = await page.goto(f"{live.url}{qr.path}?{qr.query}")
     assert response is not None
     assert response.status == 200

@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 from sabilulungan.models import AuditEvent, IssuedDocument, Proposal
 from shared.testing import assert_problem
 
+from .conftest import NOW
+
 
 def _secrets(world: Any) -> list[str]:
     return [
@@ -144,11 +146,26 @@ async def test_duplicate_nik_and_bank_account_raise_flags(world: Any) -> None:
     )
 
 
-async def test_organisation_funded_last_year_is_flagged_unless_exempt(world: Any) -> None:
+KONI_AHU = "AHU-0000077.AH.01.07.2010"
+
+
+async def test_organisation_funded_last_year_is_flagged_unless_exempt(world_factory: Any) -> None:
+    # Exemption by a configured identifier, not by words in the name: "Yayasan PMI Sejahtera"
+    # is flagged, the KONI whose AHU number is listed is not.
+    toml = f'[sabilulungan]\ncontinuity_exempt = ["{KONI_AHU}"]\n'
+    async with world_factory(toml) as world:
+        await _funded_last_year(world)
+
+
+async def _funded_last_year(world: Any) -> None:
+    world.at(NOW.replace(year=world.year - 1))
     await world.budget("hibah", 100_000_000, year=world.year - 1)
-    last = await world.submit(world.hibah(fiscal_year=world.year - 1))
+    last_body = world.hibah(fiscal_year=world.year - 1)
+    last_body["applicant"] = {**last_body["applicant"], "name": "Yayasan PMI Sejahtera"}
+    last = await world.submit(last_body)
     await world.to_approval(last["id"], 10_000_000)
     await world.ok(last["id"], "head", "approve", decree_number="1/2026")
+    world.at(NOW)
     now = await world.submit(world.hibah())
     flags = (
         await world.client.get(f"/api/v1/proposals/{now['id']}/flags", headers=world.h("tapd"))
@@ -156,12 +173,14 @@ async def test_organisation_funded_last_year_is_flagged_unless_exempt(world: Any
     assert [f["code"] for f in flags] == ["funded_previous_year"]
     assert flags[0]["blocking"] is False
     koni_last = world.hibah(fiscal_year=world.year - 1)
-    koni_last["applicant"] = {**koni_last["applicant"], "name": "KONI Kota Contoh",
-                              "legal_entity_number": "AHU-KONI", "board_members": [],
+    koni_last["applicant"] = {**koni_last["applicant"], "name": "Komite Olahraga Kota",
+                              "legal_entity_number": KONI_AHU, "board_members": [],
                               "bank_account": "1111111111"}  # fmt: skip
+    world.at(NOW.replace(year=world.year - 1))
     k1 = await world.submit(koni_last)
     await world.to_approval(k1["id"], 10_000_000)
     await world.ok(k1["id"], "head", "approve", decree_number="1/2026")
+    world.at(NOW)
     koni_now = await world.submit({**koni_last, "fiscal_year": world.year})
     flags = (
         await world.client.get(f"/api/v1/proposals/{koni_now['id']}/flags", headers=world.h("tapd"))

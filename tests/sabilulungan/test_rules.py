@@ -8,7 +8,9 @@ from typing import Any
 from sabilulungan.models import AuditEvent, Budget, Proposal, StageEntry
 from shared.testing import add_account, assert_problem, bearer
 
-TODAY = dt.date.today()
+from .conftest import EVALUATION, NOW
+
+TODAY = NOW.date()  # the service's fixed clock (conftest)
 
 
 async def _state(world: Any) -> tuple[Any, ...]:
@@ -85,7 +87,7 @@ async def test_budget_lines_must_sum_to_requested(world: Any) -> None:
 async def test_proposal_window_from_configuration(world_factory: Any) -> None:
     toml = f"""
 [[sabilulungan.proposal_windows]]
-fiscal_year = {TODAY.year + 1}
+fiscal_year = {TODAY.year}
 opens_on = {TODAY - dt.timedelta(days=60)}
 closes_on = {TODAY - dt.timedelta(days=1)}
 """
@@ -98,12 +100,13 @@ closes_on = {TODAY - dt.timedelta(days=1)}
 
 async def test_recommended_and_final_amounts_never_above_requested(world: Any) -> None:
     pid = (await world.submit(world.bansos()))["id"]
+    await world.complete(pid, "clerk")
     await world.ok(pid, "clerk", "verify_completeness")
     await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
     async with Unchanged(world):
-        r = await world.act(pid, "opd", "recommend", amount_idr=5_000_001)
+        r = await world.act(pid, "opd", "recommend", amount_idr=5_000_001, checklist=EVALUATION)
         assert_problem(r, 422, "amount-above-requested")
-    await world.ok(pid, "opd", "recommend", amount_idr=5_000_000)
+    await world.ok(pid, "opd", "recommend", amount_idr=5_000_000, checklist=EVALUATION)
     async with Unchanged(world):
         r = await world.act(pid, "tapd", "consider", amount_idr=7_000_000)
         assert_problem(r, 422, "amount-above-requested")
@@ -133,9 +136,10 @@ async def test_recommender_cannot_approve(world: Any) -> None:
     dual = await bearer(world.client, "dualrole")
     world.headers["dual"] = dual
     pid = (await world.submit(world.bansos()))["id"]
+    await world.complete(pid, "clerk")
     await world.ok(pid, "clerk", "verify_completeness")
     await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
-    await world.ok(pid, "dual", "recommend", amount_idr=5_000_000)
+    await world.ok(pid, "dual", "recommend", amount_idr=5_000_000, checklist=EVALUATION)
     await world.ok(pid, "tapd", "consider", amount_idr=5_000_000)
     async with Unchanged(world):
         r = await world.act(pid, "dual", "approve", decree_number="1/2027")
@@ -228,12 +232,15 @@ async def test_only_the_applicant_withdraws_and_only_before_approval(world: Any)
 
 async def test_opd_evaluator_sees_only_its_own_opd(world: Any) -> None:
     pid = (await world.submit(world.bansos()))["id"]
+    await world.complete(pid, "clerk")
     await world.ok(pid, "clerk", "verify_completeness")
     await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
     r = await world.client.get(f"/api/v1/proposals/{pid}", headers=world.h("opd_other"))
     assert_problem(r, 404, "proposal-not-found")
     async with Unchanged(world):
-        r = await world.act(pid, "opd_other", "recommend", amount_idr=1_000_000)
+        r = await world.act(
+            pid, "opd_other", "recommend", amount_idr=1_000_000, checklist=EVALUATION
+        )
         assert_problem(r, 404, "proposal-not-found")
     listed = await world.client.get("/api/v1/proposals", headers=world.h("opd_other"))
     assert listed.json()["items"] == []

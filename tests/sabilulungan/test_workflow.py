@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sabilulungan.config import LPJ_DOCUMENTS
 from sabilulungan.models import IssuedDocument
+
+from .conftest import EVALUATION
 
 
 async def _track(world: Any, code: str) -> dict[str, Any]:
@@ -50,7 +53,7 @@ async def test_hibah_walks_the_whole_default_workflow(world: Any) -> None:
         ("applicant", "resubmit", {}, "submitted", "clerk"),
         ("clerk", "verify_completeness", {}, "awaiting_assignment", "coordinator"),
         ("coordinator", "assign_opd", {"opd_code": "DINSOS"}, "evaluation", "opd_evaluator"),
-        ("opd", "recommend", {"amount_idr": 45_000_000, "checklist": {"organisation_real": True}},
+        ("opd", "recommend", {"amount_idr": 45_000_000, "checklist": EVALUATION},
          "consideration", "tapd"),
         ("tapd", "consider", {"amount_idr": 40_000_000}, "awaiting_approval", "head"),
         ("head", "approve", {"decree_number": "400/KEP.12-KESRA/2026"}, "approved", "head"),
@@ -58,10 +61,14 @@ async def test_hibah_walks_the_whole_default_workflow(world: Any) -> None:
          "finance"),
         ("finance", "disburse", {"amount_idr": 25_000_000}, "disbursed", "applicant"),
         ("finance", "disburse", {"amount_idr": 15_000_000}, "disbursed", "applicant"),
-        ("applicant", "submit_report", {}, "reported", "opd_evaluator"),
-        ("opd", "accept_report", {}, "closed", None),
+        ("applicant", "submit_report", {"spent_idr": 40_000_000}, "reported", "opd_evaluator"),
+        ("opd2", "accept_report", {}, "closed", None),
     ]  # fmt: skip
     for who, action, fields, status, holder in steps:
+        if action == "verify_completeness":
+            await world.complete(pid, "applicant")
+        if action == "submit_report":
+            await world.docs(pid, LPJ_DOCUMENTS)
         body = await world.ok(pid, who, action, **fields)
         assert body["status"] == status, action
         stages.append(status)
@@ -118,14 +125,18 @@ async def test_bansos_walks_the_whole_default_workflow(world: Any) -> None:
         ("applicant2", "resubmit", {}, "submitted"),
         ("clerk", "verify_completeness", {}, "awaiting_assignment"),
         ("coordinator", "assign_opd", {"opd_code": "DINSOS"}, "evaluation"),
-        ("opd", "recommend", {"amount_idr": 5_000_000}, "consideration"),
+        ("opd", "recommend", {"amount_idr": 5_000_000, "checklist": EVALUATION}, "consideration"),
         ("tapd", "consider", {"amount_idr": 4_000_000}, "awaiting_approval"),
         ("head", "approve", {"decree_number": "400/KEP.13-KESRA/2026"}, "approved"),
         ("finance", "disburse", {"amount_idr": 4_000_000}, "disbursed"),
-        ("applicant2", "submit_report", {}, "reported"),
-        ("opd", "accept_report", {}, "closed"),
+        ("applicant2", "submit_report", {"spent_idr": 4_000_000}, "reported"),
+        ("opd2", "accept_report", {}, "closed"),
     ]
     for who, action, fields, status in steps:
+        if action == "verify_completeness" and len(stages) == 1:
+            await world.complete(pid, "applicant2")
+        if action == "submit_report":
+            await world.docs(pid, LPJ_DOCUMENTS, "applicant2")
         await world.ok(pid, who, action, **fields)
         stages.append(status)
         row = await _check(

@@ -30,7 +30,14 @@ Kind = Literal["hibah", "bansos"]
 KINDS: tuple[Kind, ...] = ("hibah", "bansos")
 Effect = Literal[
     "none",
+    "verify_completeness",
     "assign_opd",
+    "reassign_opd",
+    "return_to_tapd",
+    "reject",
+    "return_for_revision",
+    "cancel",
+    "refund",
     "recommend",
     "consider",
     "approve",
@@ -38,6 +45,7 @@ Effect = Literal[
     "disburse",
     "submit_report",
     "accept_report",
+    "return_report",
     "withdraw",
 ]
 EFFECT_NAMES: frozenset[str] = frozenset(Effect.__args__)  # type: ignore[attr-defined]
@@ -72,6 +80,103 @@ class FreezePeriod(StrictModel):
         return self
 
 
+DOC_PATTERNS: dict[str, str] = {
+    # Kemenkumham (AHU) approval of a yayasan or perkumpulan, e.g. AHU-0012345.AH.01.04.2019
+    "ahu": r"^AHU-\d{7}\.AH\.\d{2}\.\d{2}\.\d{4}$",
+    # a koperasi's legal-entity decree, e.g. AHU-000123.AH.01.26.2021 or 518/BH/XIII/2015
+    "koperasi": r"^(AHU-\d{6,7}\.AH\.\d{2}\.\d{2}\.\d{4}|\d{1,4}/BH/[A-Z0-9.\-/]{2,40})$",
+    # an SKT or a regional decree recognising a community/adat group: a numbered letter
+    "decree": r"^[0-9A-Za-z.\-]{1,20}(/[0-9A-Za-z.\-]{1,30}){2,8}$",
+}
+
+
+class RecipientCategory(StrictModel):
+    """Who may receive what (UU 23/2014 Pasal 298(5); Permendagri 32/2011 as amended)."""
+
+    label: str = Field(min_length=3)
+    kind: Kind
+    applicant_type: Literal["individual", "organization"]
+    legal_document: Literal["ahu", "koperasi", "decree"] | None = Field(
+        default=None, description="shape the legal-entity number must have (None: not needed)"
+    )
+    required_documents: list[str] = Field(
+        default_factory=list, description="checklist items needed before 'Berkas lengkap'"
+    )
+    domicile_exempt: bool = Field(
+        default=False, description="may sit outside the regency (e.g. vertical agencies)"
+    )
+    min_registered_years: int = Field(default=0, ge=0, le=10)
+    max_amount_idr: int | None = Field(
+        default=None, gt=0, description="largest amount one recipient may request"
+    )
+    purposes: list[str] = Field(
+        default_factory=list, description="bansos purposes a proposal must name one of"
+    )
+
+
+_ORG_DOCS = [
+    "proposal_letter", "rab", "legal_entity_decree", "statute", "board_decree", "npwp",
+    "domicile_letter", "ktp_chair", "ktp_secretary", "bank_statement", "integrity_pact",
+]  # fmt: skip
+_GOV_DOCS = ["proposal_letter", "rab", "bank_statement", "integrity_pact"]
+BANSOS_PURPOSES = [
+    "rehabilitasi_sosial", "perlindungan_sosial", "pemberdayaan_sosial", "jaminan_sosial",
+    "penanggulangan_kemiskinan", "penanggulangan_bencana",
+]  # fmt: skip
+
+RECIPIENT_CATEGORIES: dict[str, RecipientCategory] = {
+    "central_government": RecipientCategory(
+        label="Pemerintah pusat / instansi vertikal", kind="hibah",
+        applicant_type="organization", required_documents=_GOV_DOCS, domicile_exempt=True,
+    ),
+    "regional_government": RecipientCategory(
+        label="Pemerintah daerah lain", kind="hibah", applicant_type="organization",
+        required_documents=_GOV_DOCS, domicile_exempt=True,
+    ),
+    "state_enterprise": RecipientCategory(
+        label="BUMN / BUMD", kind="hibah", applicant_type="organization",
+        required_documents=[*_GOV_DOCS, "npwp"],
+    ),
+    "legal_entity": RecipientCategory(
+        label="Badan, lembaga atau ormas berbadan hukum Indonesia", kind="hibah",
+        applicant_type="organization", legal_document="ahu", required_documents=_ORG_DOCS,
+    ),
+    "cooperative": RecipientCategory(
+        label="Koperasi", kind="hibah", applicant_type="organization",
+        legal_document="koperasi", required_documents=_ORG_DOCS,
+    ),
+    "community_group": RecipientCategory(
+        label="Kelompok masyarakat / masyarakat hukum adat yang diakui", kind="hibah",
+        applicant_type="organization", legal_document="decree",
+        required_documents=[d for d in _ORG_DOCS if d != "statute"],
+    ),
+    "individual": RecipientCategory(
+        label="Perorangan", kind="bansos", applicant_type="individual",
+        required_documents=["proposal_letter", "ktp_applicant", "domicile_letter",
+                            "social_risk_letter", "bank_statement"],
+        max_amount_idr=25_000_000, purposes=BANSOS_PURPOSES,
+    ),
+    "family": RecipientCategory(
+        label="Keluarga", kind="bansos", applicant_type="individual",
+        required_documents=["proposal_letter", "ktp_applicant", "family_card",
+                            "domicile_letter", "social_risk_letter", "bank_statement"],
+        max_amount_idr=50_000_000, purposes=BANSOS_PURPOSES,
+    ),
+    "social_group": RecipientCategory(
+        label="Kelompok / masyarakat", kind="bansos", applicant_type="organization",
+        required_documents=["proposal_letter", "rab", "domicile_letter", "ktp_chair",
+                            "social_risk_letter", "bank_statement"],
+        max_amount_idr=200_000_000, purposes=BANSOS_PURPOSES,
+    ),
+}  # fmt: skip
+DEFAULT_CATEGORY: dict[tuple[str, str], str] = {
+    ("hibah", "organization"): "legal_entity",
+    ("bansos", "individual"): "individual",
+    ("bansos", "organization"): "social_group",
+}
+LPJ_DOCUMENTS = ["lpj_usage_report", "lpj_receipts", "lpj_photos", "lpj_statement"]
+
+
 class RuleSet(StrictModel):
     version: str = Field(min_length=1, max_length=40)
     effective_from: date
@@ -80,6 +185,22 @@ class RuleSet(StrictModel):
     )
     lpj_due_day: int = Field(default=10, ge=1, le=28)
     max_tranches: int = Field(default=3, ge=1, le=12, description="disbursements per proposal")
+    basis: str = Field(
+        default="Permendagri 32/2011 s.t.d.t.d. Permendagri 99/2019; Permendagri 77/2020; "
+        "UU 23/2014 Pasal 298",
+        min_length=3,
+        description="legal basis (Perkada/Perwal number) recorded on every decision",
+    )
+    recipient_categories: dict[str, RecipientCategory] = Field(
+        default_factory=lambda: dict(RECIPIENT_CATEGORIES)
+    )
+    lpj_documents: list[str] = Field(
+        default_factory=lambda: list(LPJ_DOCUMENTS),
+        description="evidence an LPJ needs before it is submitted and accepted",
+    )
+    disbursement_grace_days: int = Field(
+        default=0, ge=0, le=90, description="days after 31 December a fiscal year may still pay"
+    )
 
 
 DEFAULT_RULE_SET = RuleSet(version="permendagri-32-2011-123-2018", effective_from=date(2018, 1, 1))
@@ -93,7 +214,18 @@ CHECKLIST_ITEMS: dict[str, str] = {
     "ktp_chair": "KTP ketua",
     "ktp_secretary": "KTP sekretaris",
     "bank_statement": "Rekening bank",
+    "statute": "AD/ART",
+    "board_decree": "SK susunan pengurus",
+    "integrity_pact": "Surat pernyataan tanggung jawab / pakta integritas",
+    "ktp_applicant": "KTP pemohon",
+    "family_card": "Kartu keluarga",
+    "social_risk_letter": "Surat keterangan risiko sosial (kelurahan/desa atau Dinas Sosial)",
     "lpj_evidence": "Bukti LPJ (foto dan kuitansi)",
+    "lpj_usage_report": "LPJ: laporan penggunaan dana",
+    "lpj_receipts": "LPJ: kuitansi / bukti pengeluaran",
+    "lpj_photos": "LPJ: foto kegiatan (0/50/100%)",
+    "lpj_statement": "LPJ: surat pernyataan tanggung jawab",
+    "refund_receipt": "Bukti setor sisa dana ke Kas Daerah",
 }
 
 # The OPD's berita acara checklist (Bandung's SKPD checklist, domain-brief §1.5).
@@ -120,6 +252,42 @@ DESK_LABELS: dict[str, str] = {
 }
 
 
+OPD_UNITS: dict[str, str] = {
+    "DINSOS": "Dinas Sosial",
+    "DISPORA": "Dinas Pemuda dan Olahraga",
+    "DISDIK": "Dinas Pendidikan",
+    "DINKES": "Dinas Kesehatan",
+    "DISBUDPAR": "Dinas Kebudayaan dan Pariwisata",
+    "KESRA": "Bagian Kesejahteraan Rakyat",
+    "KESBANGPOL": "Badan Kesatuan Bangsa dan Politik",
+}
+
+# Who does what on a file: each action is one duty; SEGREGATION lists the pairs of duties no one
+# person may both hold on the same file (the applicant against every official duty; clerk,
+# evaluator, TAPD, head, treasurer and LPJ reviewer all distinct).
+ACTION_DUTIES: dict[str, str] = {
+    "submit": "applicant", "resubmit": "applicant", "submit_report": "applicant",
+    "withdraw": "applicant", "verify_completeness": "clerk", "assign_opd": "coordinator",
+    "reassign_opd": "coordinator", "recommend": "evaluator", "consider": "tapd",
+    "approve": "head", "return_to_tapd": "head", "sign_agreement": "head", "cancel": "head",
+    "disburse": "treasurer", "refund": "treasurer", "accept_report": "lpj_reviewer",
+    "return_report": "lpj_reviewer",
+}  # fmt: skip
+_OFFICIAL_DUTIES = [
+    "clerk",
+    "coordinator",
+    "evaluator",
+    "tapd",
+    "head",
+    "treasurer",
+    "lpj_reviewer",
+]
+_DISTINCT = ["clerk", "evaluator", "tapd", "head", "treasurer", "lpj_reviewer"]
+SEGREGATION: list[tuple[str, str]] = [("applicant", d) for d in _OFFICIAL_DUTIES] + [
+    (a, b) for i, a in enumerate(_DISTINCT) for b in _DISTINCT[i + 1 :]
+]
+
+
 class SabilulunganSection(StrictModel):
     tracking_prefix: str = Field(default="SB", pattern=r"^[A-Z]{1,10}$")
     workflow: WorkflowDef | None = Field(
@@ -135,9 +303,24 @@ class SabilulunganSection(StrictModel):
     freeze_periods: list[FreezePeriod] = Field(default_factory=list)
     rule_sets: list[RuleSet] = Field(default_factory=lambda: [DEFAULT_RULE_SET], min_length=1)
     continuity_exempt: list[str] = Field(
-        default_factory=lambda: ["KONI", "PMI", "Pramuka", "Korpri"],
-        description="bodies funded yearly by law: no 'funded last year' flag (name contains)",
+        default_factory=list,
+        description="legal-entity numbers of bodies funded yearly by law (KONI, PMI, Pramuka, "
+        "Korpri): no 'funded last year' flag (Permendagri 32/2011 Pasal 4(4)c)",
     )
+    opd_units: dict[str, str] = Field(
+        default_factory=lambda: dict(OPD_UNITS),
+        description="units the coordinator may route a proposal to (code: name)",
+    )
+    segregation: list[tuple[str, str]] = Field(
+        default_factory=lambda: list(SEGREGATION),
+        description="pairs of duties one person may not both hold on the same file",
+    )
+    duties: dict[str, str] = Field(
+        default_factory=dict,
+        description="duty of an action of a custom workflow (default: ACTION_DUTIES, else role)",
+    )
+    signatory_name: str = Field(default="", description="who signs the NPHD for the regency")
+    signatory_position: str = Field(default="Sekretaris Daerah", min_length=3)
     blocking_flags: list[
         Literal[
             "funded_previous_year",
@@ -182,6 +365,17 @@ class SabilulunganSection(StrictModel):
             if wrong:
                 raise ValueError(
                     f"freeze period '{period.name}' names unknown actions: {', '.join(wrong)}"
+                )
+        items = set(self.checklist_items)
+        for rule in self.rule_sets:
+            named = set(rule.lpj_documents)
+            for category in rule.recipient_categories.values():
+                named |= set(category.required_documents)
+            wrong = sorted(named - items)
+            if wrong:
+                raise ValueError(
+                    f"rule set '{rule.version}' names documents that are not checklist items: "
+                    + ", ".join(wrong)
                 )
         return self
 

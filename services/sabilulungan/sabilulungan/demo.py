@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import domain
-from sabilulungan.config import SabilulunganConfig
+from sabilulungan import budgets, documents, evidence, proposals, submission, transitions
+from sabilulungan.config import EVALUATION_CHECKLIST, SabilulunganConfig
 from sabilulungan.models import Budget, Proposal
-from sabilulungan.runtime import build_runtime
+from sabilulungan.runtime import Runtime, build_runtime
 from sabilulungan.schemas import BudgetCreate, ProposalCreate, TransitionCreate
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
@@ -28,6 +28,7 @@ DEMO_ACCOUNTS: list[tuple[str, list[str], str, str | None]] = [
     ("tatausaha", ["clerk"], "Tata Usaha Kesra", None),
     ("koordinator", ["coordinator"], "Tim Pertimbangan", None),
     ("opd", ["opd_evaluator"], "Evaluator Dinas Sosial", "DINSOS"),
+    ("opd2", ["opd_evaluator"], "Pemeriksa LPJ Dinas Sosial", "DINSOS"),
     ("tapd", ["tapd"], "Sekretariat TAPD", None),
     ("kepala", ["head"], "Wali Kota", None),
     ("keuangan", ["finance"], "Bendahara BPKAD", None),
@@ -35,38 +36,58 @@ DEMO_ACCOUNTS: list[tuple[str, list[str], str, str | None]] = [
     ("admin", ["admin"], "Admin Sabilulungan", None),
 ]
 
-# (title, kind, steps to take from "submitted"); each step is (actor, action, fields).
+# (title, kind, steps to take from "submitted"); each step is (actor, action, fields). The steps
+# obey the rules they demonstrate: "@docs" uploads the category's required documents before
+# "Berkas lengkap", "@lpj" the LPJ evidence, "@refund" the deposit slip of a refund; each duty on a
+# file is held by a different person; files that are paid belong to the current fiscal year (paid
+# within it), the others to the next one.
 Step = tuple[str, str, dict[str, Any]]
+_EVALUATION = dict.fromkeys(EVALUATION_CHECKLIST, True)
 _TO_APPROVAL: list[Step] = [
+    ("owner", "@docs", {}),
     ("tatausaha", "verify_completeness", {}),
     ("koordinator", "assign_opd", {"opd_code": "DINSOS"}),
-    ("opd", "recommend", {"amount_idr": 20_000_000}),
+    ("opd", "recommend", {"amount_idr": 20_000_000, "checklist": _EVALUATION}),
     ("tapd", "consider", {"amount_idr": 18_000_000}),
 ]
 _APPROVE: Step = ("kepala", "approve", {"decree_number": "400.3/KEP.100-KESRA/{year}"})
 _SIGN: Step = ("kepala", "sign_agreement", {"agreement_number": "NPHD/{n}/KESRA/{year}"})
 _PAY: Step = ("keuangan", "disburse", {"amount_idr": 18_000_000})
-_REPORT: Step = ("owner", "submit_report", {})
+_REPORT: list[Step] = [("owner", "@lpj", {}), ("owner", "submit_report", {"spent_idr": 18_000_000})]
+_PAID = [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY]
 SCENARIOS: list[tuple[str, str, list[Step]]] = [
     ("Pengadaan alat musik sanggar", "hibah", []),
     ("Renovasi madrasah diniyah", "hibah", [("tatausaha", "return_for_revision",
                                             {"note": "Akta pendirian belum dilampirkan"})]),
-    ("Pelatihan kader posyandu", "hibah", _TO_APPROVAL[:1]),
-    ("Sarana olahraga karang taruna", "hibah", _TO_APPROVAL[:2]),
-    ("Perpustakaan warga", "hibah", _TO_APPROVAL[:3]),
+    ("Pelatihan kader posyandu", "hibah", _TO_APPROVAL[:2]),
+    ("Sarana olahraga karang taruna", "hibah", _TO_APPROVAL[:3]),
+    ("Perpustakaan warga", "hibah", _TO_APPROVAL[:4]),
     ("Ambulans desa", "hibah", _TO_APPROVAL),
     ("Rehabilitasi sekretariat PMI", "hibah", [*_TO_APPROVAL, _APPROVE]),
     ("Festival budaya", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN]),
-    ("Bank sampah", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY]),
-    ("Pelatihan menjahit", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY, _REPORT]),
-    ("Pembangunan MCK umum", "hibah", [*_TO_APPROVAL, _APPROVE, _SIGN, _PAY, _REPORT,
-                                       ("opd", "accept_report", {})]),
-    ("Bantuan modal warung", "bansos", [*_TO_APPROVAL[:2], ("opd", "recommend",
-                                                           {"amount_idr": 5_000_000})]),
+    ("Lomba seni pelajar", "hibah", [*_TO_APPROVAL, _APPROVE, ("kepala", "cancel",
+                                     {"note": "Kegiatan dibatalkan penerima"})]),
+    ("Bank sampah", "hibah", _PAID),
+    ("Pelatihan menjahit", "hibah", [*_PAID, *_REPORT]),
+    ("Pembangunan MCK umum", "hibah", [*_PAID, ("owner", "@lpj", {}),
+                                       ("owner", "submit_report", {"spent_idr": 17_000_000}),
+                                       ("owner", "@refund", {}),
+                                       ("keuangan", "refund", {"amount_idr": 1_000_000}),
+                                       ("opd2", "accept_report", {})]),
+    ("Bantuan modal warung", "bansos", [*_TO_APPROVAL[:3], ("opd", "recommend",
+                                        {"amount_idr": 5_000_000, "checklist": _EVALUATION})]),
     ("Bantuan kursi roda", "bansos", [("tatausaha", "reject",
                                        {"note": "Sudah menerima bantuan serupa dari Dinsos"})]),
     ("Bantuan seragam sekolah", "bansos", [("owner", "withdraw", {})]),
 ]  # fmt: skip
+PURPOSES = {"Bantuan modal warung": "pemberdayaan_sosial", "Bantuan kursi roda":
+            "rehabilitasi_sosial", "Bantuan seragam sekolah": "perlindungan_sosial"}  # fmt: skip
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def fiscal_year_of(steps: list[Step], this_year: int) -> int:
+    """Files that are paid belong to the current fiscal year; the others to the next one."""
+    return this_year if _PAY in steps else this_year + 1
 
 
 def _principal(account: Any) -> Principal:
@@ -115,6 +136,7 @@ def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
             "fiscal_year": year,
             "title": title,
             "purpose": f"{title} untuk masyarakat sekitar",
+            "purpose_code": PURPOSES.get(title),
             "requested_amount_idr": amount,
             "budget_lines": [
                 {"description": "Belanja barang", "amount_idr": amount * 3 // 5},
@@ -123,6 +145,24 @@ def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
             "applicant": applicant,
         }
     )
+
+
+async def _upload(
+    session: AsyncSession, rt: Runtime, who: Principal, proposal_id: int, what: str
+) -> None:
+    rule = rt.config.rule_set_on(rt.today())
+    if what == "@docs":
+        p = await proposals.get_proposal(session, who, proposal_id)
+        items = evidence.required_documents(rule, p)
+    elif what == "@lpj":
+        items = list(rule.lpj_documents)
+    else:
+        items = [evidence.REFUND_RECEIPT]
+    for item in items:
+        await documents.upload_document(
+            session, rt, who, proposal_id, checklist_item=item, filename=f"{item}.pdf",
+            content=DEMO_PDF,
+        )  # fmt: skip
 
 
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
@@ -152,25 +192,32 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
         upload_max_bytes=spec.settings.upload_max_bytes,
         public_url=spec.settings.public_url,
     )
-    year = rt.today().year + 1
+    this_year = rt.today().year
     admin = accounts["admin"]
-    for kind, ceiling in (("hibah", 150_000_000), ("bansos", 50_000_000)):
-        exists = await session.scalar(
-            select(Budget.id).where(Budget.fiscal_year == year, Budget.kind == kind)
-        )
-        if exists is None:
-            await domain.create_budget(
-                session, admin, BudgetCreate(fiscal_year=year, kind=kind, ceiling_idr=ceiling)
+    for year in (this_year, this_year + 1):
+        for kind, ceiling in (("hibah", 150_000_000), ("bansos", 50_000_000)):
+            exists = await session.scalar(
+                select(Budget.id).where(Budget.fiscal_year == year, Budget.kind == kind)
             )
+            if exists is None:
+                await budgets.create_budget(
+                    session, admin, BudgetCreate(fiscal_year=year, kind=kind, ceiling_idr=ceiling)
+                )
     if await session.scalar(select(func.count()).select_from(Proposal)):
         return logins  # proposals already seeded: seeding twice does not duplicate them
     for n, (title, kind, steps) in enumerate(SCENARIOS, start=1):
+        year = fiscal_year_of(steps, this_year)
         owner = accounts["pemohon" if kind == "hibah" else "warga"]
-        created = await domain.create_proposal(session, rt, owner, _proposal(title, kind, year, n))
+        created = await submission.create_proposal(
+            session, rt, owner, _proposal(title, kind, year, n)
+        )
         for actor, action, fields in steps:
             who = owner if actor == "owner" else accounts[actor]
+            if action.startswith("@"):
+                await _upload(session, rt, who, created.id, action)
+                continue
             data = TransitionCreate.model_validate(
                 {"action": action, **{k: _fill(v, year, n) for k, v in fields.items()}}
             )
-            await domain.apply_transition(session, rt, who, created.id, data)
+            await transitions.apply_transition(session, rt, who, created.id, data)
     return logins

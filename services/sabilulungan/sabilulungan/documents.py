@@ -1,4 +1,4 @@
-"""Uploaded documents (checked by content, stored content-addressed) and generated PDFs with QR."""
+"""Uploaded documents: checked by content, stored content-addressed, every reading audited."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from sabilulungan import errors
-from sabilulungan.domain import get_proposal
-from sabilulungan.models import AuditEvent, Document, IssuedDocument, Proposal
-from sabilulungan.public import decree_annex_rows, find_issued
+from sabilulungan.evidence import check_upload_open
+from sabilulungan.models import AuditEvent, Document
+from sabilulungan.proposals import get_proposal
 from sabilulungan.runtime import Runtime
-from sabilulungan.schemas import DocumentRead, VerificationRead
+from sabilulungan.schemas import DocumentRead
 from shared.audit import record_event
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.money import format_rupiah, terbilang
-from shared.signing import SignatureError, verify_payload
 from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
 
 
@@ -62,6 +60,7 @@ async def upload_document(
             + ", ".join(rt.config.checklist_items),
             allowed=list(rt.config.checklist_items),
         )
+    check_upload_open(rt, rt.config.rule_set_on(rt.today()), proposal, checklist_item)
     if len(content) > rt.upload_max_bytes:
         raise errors.FileTooLargeError(
             f"The file is larger than the limit of {rt.upload_max_bytes} bytes"
@@ -173,132 +172,3 @@ async def read_document(
         after={"document_id": doc.id, "item": doc.checklist_item},
     )
     return _document_read(doc), content
-
-
-def verify_url(rt: Runtime, base_url: str, doc: IssuedDocument) -> str:
-    token = rt.signer.sign_payload(
-        {
-            "n": doc.number,
-            "t": doc.doc_type,
-            "a": doc.amount_idr,
-            "y": doc.fiscal_year,
-            "k": rt.signer.key_id(),
-        }
-    )
-    base = rt.public_url or base_url.rstrip("/")
-    return f"{base}/verify/{doc.number}?t={token}"
-
-
-def signature_valid(rt: Runtime, number: str, token: str | None) -> bool | None:
-    """Whether the QR's signed token was made by this service for this document (None: no token)."""
-    if not token:
-        return None
-    try:
-        payload = verify_payload(token, rt.signer.public_key_b64())
-    except (SignatureError, ValueError):
-        return False
-    return payload.get("n") == number
-
-
-async def verification(
-    session: AsyncSession, rt: Runtime, number: str, token: str | None = None
-) -> VerificationRead:
-    doc, proposal = await find_issued(session, number)
-    return VerificationRead(
-        signature_valid=signature_valid(rt, doc.number, token),
-        valid=True,
-        document_number=doc.number,
-        doc_type=doc.doc_type,
-        official_number=doc.official_number,
-        fiscal_year=doc.fiscal_year,
-        kind=doc.kind,
-        tracking_code=proposal.tracking_code if proposal else None,
-        recipient_name=proposal.applicant_name if proposal else None,
-        amount_idr=doc.amount_idr,
-        issued_date=doc.issued_at.date(),
-    )
-
-
-def _can_download(doc: IssuedDocument, proposal: Proposal | None, principal: Principal) -> bool:
-    if principal.roles & {"clerk", "coordinator", "tapd", "head", "finance", "auditor", "admin"}:
-        return True
-    return proposal is not None and proposal.owner_id == principal.account_id
-
-
-async def document_pdf(
-    session: AsyncSession, rt: Runtime, principal: Principal, number: str, base_url: str
-) -> bytes:
-    from shared.documents import build_pdf  # reportlab loads on first use
-
-    doc, proposal = await find_issued(session, number)
-    if not _can_download(doc, proposal, principal):
-        raise errors.DocumentNotFoundError(f"No valid document has the number {number}")
-    qr = verify_url(rt, base_url, doc)
-    letterhead = [f"PEMERINTAH {rt.regency_name.upper()}"]
-    site = rt.public_url or base_url.rstrip("/")
-    footer = f"Dokumen {doc.number} · verifikasi: {site}/verify/{doc.number}"
-    if doc.doc_type == "nphd" and proposal is not None:
-        return await run_in_threadpool(
-            lambda: build_pdf(
-                title="NASKAH PERJANJIAN HIBAH DAERAH (NPHD)",
-                subtitle=f"Nomor {doc.official_number}",
-                rows=[
-                    ("Nomor dokumen", doc.number),
-                    ("Nomor Keputusan", proposal.decree_number or "—"),
-                    ("Penerima hibah", proposal.applicant_name),
-                    ("Nomor badan hukum", proposal.legal_entity_number or "—"),
-                    ("Alamat penerima", proposal.public_address or "—"),
-                    ("Tahun anggaran", str(proposal.fiscal_year)),
-                    ("Jumlah hibah", format_rupiah(doc.amount_idr)),
-                    ("Terbilang", terbilang(doc.amount_idr)),
-                    ("Kode pelacakan", proposal.tracking_code),
-                ],
-                paragraphs=[
-                    f"Hibah diberikan untuk: {proposal.purpose}",
-                    "Penerima hibah wajib menggunakan dana sesuai rencana anggaran biaya, tidak "
-                    "mengalihkannya kepada pihak lain, dan menyampaikan laporan "
-                    "pertanggungjawaban (LPJ) kepada kepala daerah paling lambat tanggal 10 "
-                    f"Januari {proposal.fiscal_year + 1}.",
-                    "Penyalahgunaan dana hibah dikenai sanksi sesuai ketentuan peraturan "
-                    "perundang-undangan.",
-                ],
-                qr_data=qr,
-                footer=footer,
-                letterhead=letterhead,
-            )
-        )
-    rows = await decree_annex_rows(session, doc.official_number, doc.fiscal_year)
-    table = [["No", "Kode", "Jenis", "Penerima", "Jumlah"]] + [
-        [
-            str(i),
-            r.tracking_code,
-            r.kind,
-            r.applicant_name,
-            format_rupiah(r.approved_amount_idr or 0),
-        ]
-        for i, r in enumerate(rows, start=1)
-    ]
-    return await run_in_threadpool(
-        lambda: build_pdf(
-            title=rt.config.decree_annex_title.upper(),
-            subtitle=f"Keputusan Nomor {doc.official_number} · Tahun Anggaran {doc.fiscal_year}",
-            rows=[
-                ("Nomor dokumen", doc.number),
-                ("Jumlah penerima", str(len(rows))),
-                ("Jumlah seluruhnya", format_rupiah(doc.amount_idr)),
-                ("Terbilang", terbilang(doc.amount_idr)),
-            ],
-            table=table,
-            paragraphs=[],
-            qr_data=qr,
-            footer=footer,
-            letterhead=letterhead,
-        )
-    )
-
-
-async def nphd_number(session: AsyncSession, principal: Principal, proposal_id: int) -> str:
-    proposal = await get_proposal(session, principal, proposal_id)
-    if not proposal.agreement_number:
-        raise errors.DocumentNotAvailableError("The NPHD of this proposal has not been signed yet")
-    return f"NPHD-{proposal.tracking_code}"

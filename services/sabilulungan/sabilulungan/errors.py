@@ -150,3 +150,53 @@ class PersonalDataForbiddenError(ForbiddenError):
 class CeilingBelowApprovedError(ConflictError):
     title = "Ceiling below the approved total"
     type = "ceiling-below-approved"
+
+
+class PastFiscalYearError(UnprocessableError):
+    title = "Fiscal year has ended"
+    type = "past-fiscal-year"
+
+
+class MissingDocumentsError(UnprocessableError):
+    title = "Required documents missing"
+    type = "missing-documents"
+
+
+class ChecklistIncompleteError(UnprocessableError):
+    title = "Evaluation checklist incomplete"
+    type = "checklist-incomplete"
+
+
+class UploadsLockedError(ConflictError):
+    title = "Uploads are closed at this stage"
+    type = "uploads-locked"
+
+
+class OutsideFiscalYearError(ConflictError):
+    title = "Outside the fiscal year"
+    type = "outside-fiscal-year"
+
+
+class AmountAboveRecommendationError(UnprocessableError):
+    title = "Amount above the previous recommendation"
+    type = "amount-above-recommendation"
+
+
+class UnknownOpdError(UnprocessableError):
+    title = "Unknown OPD"
+    type = "unknown-opd"
+
+
+class NotStageHolderError(ForbiddenError):
+    title = "Not the holder of the current stage"
+    type = "not-stage-holder"
+
+
+class RefundError(UnprocessableError):
+    title = "Refund not valid"
+    type = "invalid-refund"
+
+
+class UnspentNotReturnedError(ConflictError):
+    title = "Unspent money not returned"
+    type = "unspent-not-returned"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,12 +10,9 @@ from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import FlagRead
 
 
-def _exempt(rt: Runtime, name: str) -> bool:
-    lowered = name.lower()
-    return any(
-        re.search(rf"\b{re.escape(body.lower())}\b", lowered)
-        for body in rt.config.continuity_exempt
-    )
+def _exempt(rt: Runtime, legal_entity_number: str | None) -> bool:
+    """Bodies funded yearly by law are listed by identifier (never matched on their name)."""
+    return bool(legal_entity_number) and legal_entity_number in rt.config.continuity_exempt
 
 
 async def compute_flags(session: AsyncSession, rt: Runtime, p: Proposal) -> list[FlagRead]:
@@ -36,7 +31,7 @@ async def compute_flags(session: AsyncSession, rt: Runtime, p: Proposal) -> list
             )
 
     funded = ("approved", "agreement_signed", "disbursed", "reported", "closed")
-    if p.applicant_type == "organization" and not _exempt(rt, p.applicant_name):
+    if p.applicant_type == "organization" and not _exempt(rt, p.legal_entity_number):
         rows = await session.scalars(
             select(Proposal.tracking_code).where(
                 Proposal.applicant_key == p.applicant_key,

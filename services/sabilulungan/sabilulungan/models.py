@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -110,6 +111,12 @@ class Proposal(Base):
     lpj_due_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
     reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     evaluation_checklist: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    recipient_category: Mapped[str | None] = mapped_column(String(40), default=None)
+    purpose_code: Mapped[str | None] = mapped_column(String(40), default=None)
+    spent_idr: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    refunded_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    released_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    report_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     applicant_type: Mapped[str] = mapped_column(String(16))
     applicant_name: Mapped[str] = mapped_column(String(200))

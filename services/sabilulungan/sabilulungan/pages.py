@@ -10,8 +10,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import documents, domain, public
-from sabilulungan.runtime import runtime_of_app
+from sabilulungan import (
+    accounts,
+    budgets,
+    documents,
+    issued,
+    proposals,
+    public,
+    submission,
+    transitions,
+)
+from sabilulungan.dependencies import runtime_of_app
+from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import ProposalCreate, RegisterCreate, TransitionCreate
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
@@ -126,11 +136,36 @@ PROBLEMS: dict[str, Any] = {
     "proposal-not-found": "Usulan tidak ditemukan. Periksa kembali kode pelacakan.",
     "document-not-found": "Dokumen tidak ditemukan.",
     "personal-data-forbidden": "Peran Anda tidak berwenang melihat data pribadi.",
+    "missing-documents": "Dokumen persyaratan belum lengkap; lihat daftar dokumen yang kurang.",
+    "checklist-incomplete": "Semua butir berita acara evaluasi wajib dijawab dan terpenuhi "
+    "sebelum merekomendasikan jumlah; jika tidak, kembalikan atau tolak usulan.",
+    "uploads-locked": "Unggahan ditutup pada tahap ini.",
+    "outside-fiscal-year": "Pencairan hanya dalam tahun anggaran usulan.",
+    "amount-above-recommendation": "Jumlah tidak boleh melebihi rekomendasi sebelumnya.",
+    "unknown-opd": "Pilih OPD dari daftar.",
+    "not-stage-holder": "Hanya pemegang tahap saat ini yang dapat melakukan tindakan ini.",
+    "invalid-refund": "Jumlah pengembalian tidak sah.",
+    "unspent-not-returned": "Sisa dana belum disetor kembali ke Kas Daerah.",
+    "past-fiscal-year": "Tahun anggaran sudah lewat.",
 }
 PROBLEM_FIELDS = {
     "budget-lines-mismatch": ("requested_amount_idr", "Jumlah yang diusulkan"),
     "ineligible-applicant": ("legal_entity_number", "Nomor badan hukum"),
+    "past-fiscal-year": ("fiscal_year", "Tahun anggaran"),
 }
+# A refused eligibility rule, in Bahasa Indonesia, next to the field it concerns.
+RULE_MESSAGES = {
+    "recipient_category": ("category", "Kategori penerima tidak sesuai dengan jenis bantuan "
+                           "(hibah hanya untuk pemerintah, BUMN/BUMD dan organisasi berbadan "
+                           "hukum; perorangan mengajukan bansos)."),
+    "legal_document": ("legal_entity_number", "Nomor badan hukum wajib diisi dengan format yang "
+                       "benar, misalnya AHU-0012345.AH.01.04.2019."),
+    "registration_age": ("legal_entity_number", "Lembaga belum terdaftar cukup lama."),
+    "max_amount": ("requested_amount_idr", "Jumlah melebihi batas untuk kategori penerima ini."),
+    "bansos_purpose": ("purpose_code", "Pilih tujuan bansos."),
+    "domicile": ("region_code", "Domisili atau kedudukan penerima harus di wilayah daerah ini."),
+    "fiscal_year": ("fiscal_year", "Tahun anggaran sudah lewat."),
+}  # fmt: skip
 
 
 def _problem(exc: AppError) -> str:
@@ -198,7 +233,7 @@ async def transparency(
 ) -> HTMLResponse:
     rt = runtime_of_app(request.app)
     year = tahun or rt.today().year + 1
-    budget = await domain.public_budget(session, year)
+    budget = await budgets.public_budget(session, year)
     rows = await public.ledger_all(session, fiscal_year=year, kind=None)
     return render(
         request,
@@ -215,7 +250,7 @@ async def verify_page(
     t: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     try:
-        result = await documents.verification(session, runtime_of_app(request.app), number, t)
+        result = await issued.verification(session, runtime_of_app(request.app), number, t)
     except AppError:
         return render(request, "verify.html", {"result": None, "number": number}, status_code=404)
     return render(request, "verify.html", {"result": result, "number": number})
@@ -242,7 +277,7 @@ async def register_submit(
     try:
         data = RegisterCreate(username=username, password=password, full_name=full_name)
         async with request.app.state.db.sessionmaker.begin() as session:
-            await domain.register_applicant(session, data)
+            await accounts.register_applicant(session, data)
     except ValidationError:
         return render(
             request,
@@ -303,6 +338,7 @@ def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
             "fiscal_year": opt("fiscal_year"),
             "title": opt("title"),
             "purpose": opt("purpose"),
+            "purpose_code": opt("purpose_code"),
             "requested_amount_idr": rupiah("requested_amount_idr"),
             "budget_lines": lines,
             "applicant": {
@@ -316,9 +352,30 @@ def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
                 "phone": opt("phone"),
                 "bank_account": opt("bank_account"),
                 "board_members": board if applicant_type == "organization" else [],
+                "category": opt("category"),
             },
         }
     )
+
+
+PURPOSE_LABELS = {
+    "rehabilitasi_sosial": "Rehabilitasi sosial",
+    "perlindungan_sosial": "Perlindungan sosial",
+    "pemberdayaan_sosial": "Pemberdayaan sosial",
+    "jaminan_sosial": "Jaminan sosial",
+    "penanggulangan_kemiskinan": "Penanggulangan kemiskinan",
+    "penanggulangan_bencana": "Penanggulangan bencana",
+}
+
+
+def _apply_choices(rt: Runtime) -> dict[str, Any]:
+    rule = rt.config.rule_set_on(rt.today())
+    purposes: dict[str, str] = {}
+    for category in rule.recipient_categories.values():
+        for code in category.purposes:
+            purposes[code] = PURPOSE_LABELS.get(code, code)
+    categories = {k: f"{c.label} ({c.kind})" for k, c in rule.recipient_categories.items()}
+    return {"purposes": purposes, "categories": categories}
 
 
 @router.get("/ajukan")
@@ -329,7 +386,12 @@ async def apply_form(request: Request, principal: OptionalPrincipal) -> Response
     return render(
         request,
         "apply.html",
-        {"form": {"fiscal_year": rt.today().year + 1}, "rows": range(LINE_ROWS), "errors": []},
+        {
+            "form": {"fiscal_year": rt.today().year + 1},
+            "rows": range(LINE_ROWS),
+            "errors": [],
+            **_apply_choices(rt),
+        },
         principal=principal,
     )
 
@@ -347,20 +409,24 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
         try:
             data = _proposal_from_form(form)
             async with request.app.state.db.sessionmaker.begin() as session:
-                created = await domain.create_proposal(session, rt, principal, data)
+                created = await submission.create_proposal(session, rt, principal, data)
             return RedirectResponse(
                 f"{root_of(request)}/usulan/{created.id}?baru=1", status_code=303
             )
         except ValidationError as exc:
             errors = field_errors(exc, _field_of)
         except AppError as exc:
-            field, _ = PROBLEM_FIELDS.get(exc.type, (None, ""))
-            errors = [FieldError(field, "", _problem(exc))]
+            rule = str(getattr(exc, "extensions", {}).get("rule", ""))
+            if rule in RULE_MESSAGES:
+                errors = [FieldError(RULE_MESSAGES[rule][0], "", RULE_MESSAGES[rule][1])]
+            else:
+                field, _ = PROBLEM_FIELDS.get(exc.type, (None, ""))
+                errors = [FieldError(field, "", _problem(exc))]
     form.pop("csrf_token", None)
     return render(
         request,
         "apply.html",
-        {"form": form, "rows": range(LINE_ROWS), "errors": errors},
+        {"form": form, "rows": range(LINE_ROWS), "errors": errors, **_apply_choices(rt)},
         status_code=422,
         principal=principal,
     )
@@ -381,7 +447,7 @@ async def _detail(
     rt = runtime_of_app(request.app)
     async with request.app.state.db.sessionmaker() as session:
         try:
-            p = await domain.read_proposal(session, rt, principal, proposal_id)
+            p = await proposals.read_proposal(session, rt, principal, proposal_id)
         except AppError as exc:
             return render(
                 request,
@@ -390,8 +456,8 @@ async def _detail(
                 status_code=404,
             )
         flags = []
-        if principal.roles & domain.REVIEWER_ROLES:
-            flags = await domain.proposal_flags(session, rt, principal, proposal_id)
+        if principal.roles & proposals.REVIEWER_ROLES:
+            flags = await proposals.proposal_flags(session, rt, principal, proposal_id)
         files = await documents.list_documents(session, principal, proposal_id)
     uploaded: dict[str, int] = {}
     for f in files:
@@ -411,6 +477,8 @@ async def _detail(
             "recommend_actions": [a.name for a in actions if rt.effect(a.name) == "recommend"],
             "kinds": KIND_LABELS,
             "desk": rt.config.desk_labels,
+            "opd_units": rt.config.opd_units,
+            "report_actions": [a.name for a in actions if rt.effect(a.name) == "submit_report"],
         },
         principal=principal,
         messages=messages,
@@ -446,18 +514,21 @@ async def proposal_action(
     raw: dict[str, Any] = {
         k: str(v).strip()
         for k, v in form.items()
-        if k in ("action", "note", "amount_idr", "decree_number", "agreement_number", "opd_code")
+        if k
+        in ("action", "note", "amount_idr", "decree_number", "agreement_number", "opd_code",
+            "spent_idr")
         and str(v).strip()
-    }
+    }  # fmt: skip
     if "check_present" in form:
         raw["checklist"] = {key: form.get(f"check_{key}") == "ya" for key in rt_checklist(request)}
-    if "amount_idr" in raw:
-        raw["amount_idr"] = raw["amount_idr"].replace(".", "")
+    for key in ("amount_idr", "spent_idr"):
+        if key in raw:
+            raw[key] = raw[key].replace(".", "")
     rt = runtime_of_app(request.app)
     try:
         data = TransitionCreate.model_validate(raw)
         async with request.app.state.db.sessionmaker.begin() as session:
-            await domain.apply_transition(session, rt, principal, proposal_id, data)
+            await transitions.apply_transition(session, rt, principal, proposal_id, data)
     except ValidationError as exc:
         return await _detail(request, principal, proposal_id, _validation_messages(exc), 422)
     except AppError as exc:
@@ -510,7 +581,7 @@ async def _queue(
     status_code: int = 200,
 ) -> Response:
     rt = runtime_of_app(request.app)
-    items = await domain.work_queue(session, rt, principal)
+    items = await proposals.work_queue(session, rt, principal)
     return render(
         request,
         "queue.html",
@@ -551,7 +622,7 @@ async def issue_annex(
             return await _queue(request, principal, session, messages, 403)
     try:
         async with db.sessionmaker.begin() as session:
-            doc = await public.issue_decree_annex(
+            doc = await issued.issue_decree_annex(
                 session, principal, decree_number=decree_number.strip(), fiscal_year=fiscal_year
             )
     except AppError as exc:

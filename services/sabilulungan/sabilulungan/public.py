@@ -6,19 +6,15 @@ never load; nothing here returns an encrypted column.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
-from sabilulungan.models import AuditEvent, IssuedDocument, Proposal, StageEntry
+from sabilulungan.models import Proposal, StageEntry
 from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import LedgerRow, TimelineEntry, TrackRead
-from shared.audit import record_event
-from shared.auth import Principal
 from shared.codes import normalize_tracking_code
 from shared.db import utcnow
 from shared.pagination import keyset_page
@@ -91,18 +87,25 @@ async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
     )
 
 
+INDIVIDUAL_APPLICANT = "Pemohon perorangan"
+INDIVIDUAL_AID = "Bantuan sosial perorangan"
+
+
 def ledger_row(p: Any) -> LedgerRow:
     individual = p.applicant_type == "individual"
+    # UU 27/2022: an individual is public only once a Keputusan names them as a recipient, and
+    # never with the need (a wheelchair is health data, Pasal 4(2)): the title is withheld.
+    named = not individual or p.decree_number is not None
     return LedgerRow(
         tracking_code=p.tracking_code,
         fiscal_year=p.fiscal_year,
         kind=p.kind,
         recipient_type=p.applicant_type,
-        recipient_name=p.applicant_name,
+        recipient_name=p.applicant_name if named else INDIVIDUAL_APPLICANT,
         recipient_address=None if individual else p.public_address,
         # An individual's village code comes close to an address: publish the kecamatan only.
         region_code=p.region_code[:8] if individual else p.region_code,
-        title=p.title,
+        title=INDIVIDUAL_AID if individual else p.title,
         status=p.status,
         opd_code=p.opd_code,
         requested_idr=p.requested_amount_idr,
@@ -111,6 +114,9 @@ def ledger_row(p: Any) -> LedgerRow:
         disbursed_idr=p.disbursed_idr,
         reported=p.reported_at is not None,
         decree_number=p.decree_number,
+        refunded_idr=p.refunded_idr,
+        released_idr=p.released_idr,
+        report_late=p.report_late,
     )
 
 
@@ -132,6 +138,9 @@ LEDGER_COLUMNS = (
     Proposal.disbursed_idr,
     Proposal.reported_at,
     Proposal.decree_number,
+    Proposal.refunded_idr,
+    Proposal.released_idr,
+    Proposal.report_late,
 )
 
 
@@ -167,107 +176,12 @@ async def ledger_all(
     return [ledger_row(r) for r in rows]
 
 
-async def issue_document(
-    session: AsyncSession,
-    *,
-    number: str,
-    doc_type: str,
-    proposal: Proposal | None,
-    official_number: str,
-    amount: int,
-    now: dt.datetime,
-    fiscal_year: int | None = None,
-    kind: str | None = None,
-) -> None:
-    await session.execute(
-        insert(IssuedDocument).values(
-            number=number,
-            doc_type=doc_type,
-            proposal_id=proposal.id if proposal else None,
-            fiscal_year=proposal.fiscal_year if proposal else fiscal_year,
-            kind=proposal.kind if proposal else kind,
-            official_number=official_number,
-            amount_idr=amount,
-            issued_at=now,
-            revoked=False,
-        )
-    )
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-async def issue_decree_annex(
-    session: AsyncSession, principal: Principal, *, decree_number: str, fiscal_year: int
-) -> IssuedDocument:
-    """Issue (once) the verifiable annex listing every proposal approved under a decree."""
-    existing = (
-        await session.execute(
-            select(IssuedDocument).where(
-                IssuedDocument.doc_type == "decree_annex",
-                IssuedDocument.official_number == decree_number,
-            )
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Proposal.approved_amount_idr), 0)).where(
-            Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
-        )
-    )
-    if not total:
-        raise errors.DocumentNotAvailableError(
-            f"No proposal of fiscal year {fiscal_year} is approved under decree {decree_number}"
-        )
-    digest = hashlib.sha256(decree_number.encode()).hexdigest()[:10].upper()
-    doc = IssuedDocument(
-        number=f"KEP-{fiscal_year}-{digest}",
-        doc_type="decree_annex",
-        proposal_id=None,
-        fiscal_year=fiscal_year,
-        kind=None,
-        official_number=decree_number,
-        amount_idr=int(total),
-        issued_at=utcnow(),
-        revoked=False,
-    )
-    session.add(doc)
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=principal,
-        action="document.issued",
-        entity_type="issued_document",
-        entity_id=doc.id,
-        after={"number": doc.number, "doc_type": doc.doc_type, "official_number": decree_number},
-    )
-    return doc
-
-
-async def find_issued(session: AsyncSession, number: str) -> tuple[IssuedDocument, Proposal | None]:
-    doc = (
-        await session.execute(select(IssuedDocument).where(IssuedDocument.number == number.upper()))
-    ).scalar_one_or_none()
-    if doc is None or doc.revoked:
-        raise errors.DocumentNotFoundError(f"No valid document has the number {number}")
-    proposal = None
-    if doc.proposal_id is not None:
-        proposal = await session.get(Proposal, doc.proposal_id)
-    return doc, proposal
-
-
-async def decree_annex_rows(
-    session: AsyncSession, decree_number: str, fiscal_year: int
-) -> list[Any]:
-    return list(
-        (
-            await session.execute(
-                select(*LEDGER_COLUMNS)
-                .where(
-                    and_(
-                        Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
-                    )
-                )
-                .order_by(Proposal.id)
-            )
-        ).all()
-    )
+def csv_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula is neutralised with a leading quote
+    (OWASP CSV injection); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

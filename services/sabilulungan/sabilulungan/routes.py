@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from sabilulungan import documents, domain, public
+from sabilulungan import (
+    accounts,
+    budgets,
+    documents,
+    issued,
+    proposals,
+    public,
+    submission,
+    transitions,
+)
+from sabilulungan.dependencies import (
+    MAX_ID,
+    Applicant,
+    BudgetSetter,
+    DecreeIssuer,
+    FiscalYear,
+    ProposalId,
+    Reviewer,
+    RuntimeDep,
+    base_url,
+)
 from sabilulungan.models import Budget
-from sabilulungan.runtime import Runtime, runtime_of_app
 from sabilulungan.schemas import (
     ApplicantRead,
     BudgetCreate,
@@ -35,7 +55,7 @@ from sabilulungan.schemas import (
     TransitionCreate,
     VerificationRead,
 )
-from shared.auth import CurrentPrincipal, Principal, require_roles
+from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
@@ -45,23 +65,7 @@ router = APIRouter(prefix="/api/v1", tags=["sabilulungan"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 
-async def get_runtime(request: Request) -> Runtime:
-    return runtime_of_app(request.app)
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Applicant = Annotated[Principal, Depends(require_roles("applicant"))]
-BudgetSetter = Annotated[Principal, Depends(require_roles("tapd", "admin"))]
-Reviewer = Annotated[Principal, Depends(require_roles(*sorted(domain.REVIEWER_ROLES)))]
-DecreeIssuer = Annotated[Principal, Depends(require_roles("head", "tapd", "admin"))]
-FiscalYear = Annotated[int, Path(ge=2000, le=2100)]
-MAX_ID = 2**53  # ids beyond this exist in no table and overflow SQLite integers
-ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 KindQuery = Annotated[Literal["hibah", "bansos"] | None, Query()]
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + str(request.scope.get("root_path", ""))
 
 
 @router.post(
@@ -73,7 +77,7 @@ def base_url(request: Request) -> str:
 )
 async def register(data: RegisterCreate, session: SessionDep, idem: IdempotencyDep) -> Response:
     """Create an applicant account."""
-    account = await domain.register_applicant(session, data)
+    account = await accounts.register_applicant(session, data)
     return await idem.respond(RegisterRead(username=account.username, roles=account.roles), 201)
 
 
@@ -99,7 +103,7 @@ async def create_budget(
     data: BudgetCreate, principal: BudgetSetter, session: SessionDep, idem: IdempotencyDep
 ) -> Response:
     """Set the ceiling of a fiscal year and kind (TAPD)."""
-    b = await domain.create_budget(session, principal, data)
+    b = await budgets.create_budget(session, principal, data)
     return await idem.respond(_budget_read(b), 201)
 
 
@@ -116,7 +120,7 @@ async def change_ceiling(
     session: SessionDep,
 ) -> BudgetRead:
     """Change a ceiling (APBD Perubahan), never below the approved total (TAPD)."""
-    b = await domain.change_ceiling(session, principal, fiscal_year, kind, data.ceiling_idr)
+    b = await budgets.change_ceiling(session, principal, fiscal_year, kind, data.ceiling_idr)
     return _budget_read(b)
 
 
@@ -136,7 +140,7 @@ async def create_proposal(
     """Submit a hibah or bansos proposal."""
     # One write stores the proposal, its children, the audit event and the idempotency record.
     return JSONResponse(
-        await domain.submit_proposal(session, rt, principal, data, idem), status_code=201
+        await submission.submit_proposal(session, rt, principal, data, idem), status_code=201
     )
 
 
@@ -157,7 +161,7 @@ async def list_proposals(
     cursor: CursorQuery = None,
 ) -> ProposalPage:
     """Proposals the caller may see, newest first."""
-    items, next_cursor = await domain.list_proposals(
+    items, next_cursor = await proposals.list_proposals(
         session,
         rt,
         principal,
@@ -180,7 +184,7 @@ async def read_proposal(
     proposal_id: ProposalId, principal: CurrentPrincipal, session: SessionDep, rt: RuntimeDep
 ) -> ProposalRead:
     """One proposal, personal data masked."""
-    return await domain.read_proposal(session, rt, principal, proposal_id)
+    return await proposals.read_proposal(session, rt, principal, proposal_id)
 
 
 @router.get(
@@ -192,7 +196,7 @@ async def read_personal_data(
     proposal_id: ProposalId, principal: CurrentPrincipal, session: SessionDep, rt: RuntimeDep
 ) -> ApplicantRead:
     """The applicant's personal data in clear (audited; clerk, OPD, finance, auditor)."""
-    return await domain.reveal_personal_data(session, rt, principal, proposal_id)
+    return await proposals.reveal_personal_data(session, rt, principal, proposal_id)
 
 
 @router.post(
@@ -208,7 +212,7 @@ async def transition_proposal(
     rt: RuntimeDep,
 ) -> ProposalRead:
     """Take a workflow action on a proposal."""
-    return await domain.apply_transition(session, rt, principal, proposal_id, data)
+    return await transitions.apply_transition(session, rt, principal, proposal_id, data)
 
 
 @router.get(
@@ -220,7 +224,7 @@ async def read_flags(
     proposal_id: ProposalId, principal: Reviewer, session: SessionDep, rt: RuntimeDep
 ) -> FlagsRead:
     """Integrity flags for reviewers and auditors."""
-    flags = await domain.proposal_flags(session, rt, principal, proposal_id)
+    flags = await proposals.proposal_flags(session, rt, principal, proposal_id)
     return FlagsRead(proposal_id=proposal_id, flags=flags)
 
 
@@ -283,8 +287,18 @@ async def download_document(
     return Response(
         content,
         media_type=doc.content_type,
-        headers={"Content-Disposition": f'attachment; filename="document-{doc.id}"'},
+        headers={"Content-Disposition": content_disposition(doc.filename, doc.content_type)},
     )
+
+
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def content_disposition(filename: str, content_type: str) -> str:
+    """The original name (ASCII-safe) with the extension its content has."""
+    ext = _EXTENSIONS.get(content_type, "")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", filename.rsplit(".", 1)[0])[:150] or "berkas"
+    return f'attachment; filename="{stem}{ext}"'
 
 
 @router.get(
@@ -300,8 +314,8 @@ async def nphd_pdf(
     rt: RuntimeDep,
 ) -> Response:
     """The signed grant agreement (NPHD) as a PDF with a verification QR."""
-    number = await documents.nphd_number(session, principal, proposal_id)
-    pdf = await documents.document_pdf(session, rt, principal, number, base_url(request))
+    number = await issued.nphd_number(session, principal, proposal_id)
+    pdf = await issued.document_pdf(session, rt, principal, number, base_url(request))
     return Response(pdf, media_type="application/pdf")
 
 
@@ -320,7 +334,7 @@ async def issue_decree_annex(
     idem: IdempotencyDep,
 ) -> Response:
     """Issue the verifiable annex of a decree: every recipient and amount approved under it."""
-    doc = await public.issue_decree_annex(
+    doc = await issued.issue_decree_annex(
         session, principal, decree_number=data.decree_number, fiscal_year=data.fiscal_year
     )
     read = IssuedDocumentRead(
@@ -330,7 +344,7 @@ async def issue_decree_annex(
         fiscal_year=doc.fiscal_year,
         amount_idr=doc.amount_idr,
         issued_at=doc.issued_at,
-        verify_url=documents.verify_url(rt, base_url(request), doc),
+        verify_url=issued.verify_url(rt, base_url(request), doc),
         pdf_url=f"{base_url(request)}/api/v1/documents/{doc.number}.pdf",
     )
     return await idem.respond(read, 201)
@@ -349,7 +363,7 @@ async def issued_pdf(
     rt: RuntimeDep,
 ) -> Response:
     """A generated document (NPHD or decree annex) as a PDF."""
-    pdf = await documents.document_pdf(session, rt, principal, document_number, base_url(request))
+    pdf = await issued.document_pdf(session, rt, principal, document_number, base_url(request))
     return Response(pdf, media_type="application/pdf")
 
 
@@ -361,7 +375,7 @@ async def issued_pdf(
 @public_router.get("/budgets/{fiscal_year}", response_model=PublicBudgetRead)
 async def read_public_budget(fiscal_year: FiscalYear, session: SessionDep) -> PublicBudgetRead:
     """Per kind: ceiling, proposed, recommended, approved, disbursed, reported and remaining."""
-    return await domain.public_budget(session, fiscal_year)
+    return await budgets.public_budget(session, fiscal_year)
 
 
 @public_router.get(
@@ -407,7 +421,7 @@ async def read_ledger_csv(
     writer.writerow(fields)
     for row in rows:
         data = row.model_dump()
-        writer.writerow(["" if data[f] is None else data[f] for f in fields])
+        writer.writerow(["" if data[f] is None else public.csv_safe(data[f]) for f in fields])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -420,7 +434,9 @@ DICTIONARY = DataDictionaryRead(
     license="CC BY 4.0",
     privacy=(
         "Tidak memuat NIK, NPWP, nomor rekening, telepon, atau alamat perorangan; untuk penerima "
-        "perorangan kode wilayah hanya sampai kecamatan (UU 27/2022)."
+        "perorangan kode wilayah hanya sampai kecamatan, nama hanya setelah ditetapkan dalam "
+        "Keputusan, dan kebutuhan (judul usulan) tidak pernah ditampilkan (UU 27/2022). Sel "
+        "yang diawali = + - @ diberi tanda kutip agar tidak dijalankan sebagai rumus."
     ),
     fields=[
         DictionaryField(name="tracking_code", type="string", description="Kode pelacakan usulan"),
@@ -455,6 +471,15 @@ DICTIONARY = DataDictionaryRead(
         DictionaryField(
             name="decree_number", type="string|null", description="Nomor Keputusan Kepala Daerah"
         ),
+        DictionaryField(
+            name="refunded_idr", type="integer", description="Sisa dana disetor ke Kas Daerah"
+        ),
+        DictionaryField(
+            name="released_idr",
+            type="integer",
+            description="Jumlah ditetapkan yang tidak dicairkan dan dikembalikan ke pagu",
+        ),
+        DictionaryField(name="report_late", type="boolean", description="LPJ terlambat"),
     ],
 )
 
@@ -477,4 +502,4 @@ async def verify_document(
     t: Annotated[str | None, Query(max_length=2000, description="signed QR token")] = None,
 ) -> VerificationRead:
     """Whether a generated NPHD or decree annex is genuine, and what it says."""
-    return await documents.verification(session, rt, document_number, t)
+    return await issued.verification(session, rt, document_number, t)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from fastapi import FastAPI
 
 from sabilulungan.config import EFFECT_NAMES, SabilulunganConfig, SabilulunganSection
 from sabilulungan.workflow import DEFAULT_WORKFLOW
@@ -29,6 +28,13 @@ class Runtime:
     upload_max_bytes: int
     public_url: str
     regency_name: str
+    regency_code: str = "32.73"
+    head_title: str = "Wali Kota"
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+    def now(self) -> dt.datetime:
+        """The current UTC time from the injectable clock (tests and the demo may fix it)."""
+        return self.clock()
 
     def effect(self, action: str) -> str:
         if action in self.config.action_effects:
@@ -36,7 +42,7 @@ class Runtime:
         return action if action in EFFECT_NAMES else "none"
 
     def today(self) -> dt.date:
-        return self.calendar.local_date(utcnow())
+        return self.calendar.local_date(self.now())
 
     def state_label(self, state: str) -> str:
         try:
@@ -66,6 +72,7 @@ def build_runtime(
     upload_dir: Path,
     upload_max_bytes: int,
     public_url: str,
+    clock: Callable[[], dt.datetime] = utcnow,
 ) -> Runtime:
     section = config.sabilulungan
     return Runtime(
@@ -78,24 +85,10 @@ def build_runtime(
         upload_max_bytes=upload_max_bytes,
         public_url=public_url.rstrip("/"),
         regency_name=config.regency.name,
+        regency_code=config.regency.code,
+        head_title="Bupati" if config.regency.kind == "kabupaten" else "Wali Kota",
+        clock=clock,
     )
-
-
-def runtime_of_app(app: FastAPI) -> Runtime:
-    state = app.state
-    runtime: Runtime | None = getattr(state, "runtime", None)
-    if runtime is None:
-        runtime = build_runtime(
-            state.config,
-            calendar=state.calendar,
-            signer=state.signer,
-            data_key=state.settings.data_key_bytes(),
-            upload_dir=Path(state.settings.upload_dir),
-            upload_max_bytes=state.settings.upload_max_bytes,
-            public_url=state.settings.public_url,
-        )
-        state.runtime = runtime
-    return runtime
 
 
 def digits_only(value: str) -> str:

@@ -99,6 +99,14 @@ class ApplicantIn(Input):
     phone: PhoneNumber
     bank_account: BankAccount | None = None
     board_members: list[BoardMemberIn] = Field(default_factory=list, max_length=30)
+    category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")] | None = Field(
+        default=None,
+        description="recipient category (rule set's recipient_categories); by default the "
+        "kind's usual one: legal_entity for hibah, individual or social_group for bansos",
+    )
+    registered_on: dt.date | None = Field(
+        default=None, description="date of the legal-entity decree / SKT (registration age)"
+    )
 
 
 class ProposalCreate(Input):
@@ -109,6 +117,9 @@ class ProposalCreate(Input):
     requested_amount_idr: Rupiah
     budget_lines: list[BudgetLineIn] = Field(min_length=1, max_length=200)
     applicant: ApplicantIn
+    purpose_code: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="bansos purpose (rehabilitasi_sosial, ...)"
+    )
 
 
 class TransitionCreate(Input):
@@ -127,6 +138,9 @@ class TransitionCreate(Input):
     ) = None
     checklist: dict[str, bool] | None = Field(
         default=None, description="berita acara checklist of the OPD evaluation"
+    )
+    spent_idr: int | None = Field(
+        default=None, ge=0, le=10**15, description="LPJ: rupiah spent (the rest is returned)"
     )
 
 
@@ -186,6 +200,14 @@ class ProposalRead(BaseModel):
     agreement_number: str | None
     lpj_due_date: dt.date | None
     reported_at: dt.datetime | None
+    recipient_category: str | None = None
+    spent_idr: int | None = None
+    refunded_idr: int = 0
+    released_idr: int = 0
+    report_late: bool = False
+    missing_documents: list[str] = Field(
+        default_factory=list, description="documents the next step still needs"
+    )
     available_actions: list[str]
     budget_lines: list[BudgetLineRead]
     applicant: ApplicantRead
@@ -267,6 +289,9 @@ class LedgerRow(BaseModel):
     disbursed_idr: int
     reported: bool
     decree_number: str | None
+    refunded_idr: int = 0
+    released_idr: int = 0
+    report_late: bool = False
 
 
 LedgerPage = Page[LedgerRow]

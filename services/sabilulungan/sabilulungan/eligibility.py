@@ -1,0 +1,100 @@
+"""Who may receive what: the recipient category a proposal is filed under, checked on submission.
+
+The categories (UU 23/2014 Pasal 298(5); Permendagri 32/2011 as amended) live in the rule set in
+force, so a regency may change them and every decision records the version and basis it used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sabilulungan import errors
+from sabilulungan.config import DEFAULT_CATEGORY, DOC_PATTERNS, RecipientCategory, RuleSet
+from sabilulungan.runtime import Runtime
+from sabilulungan.schemas import ProposalCreate
+
+
+def category_of(rule: RuleSet, data: ProposalCreate) -> tuple[str, RecipientCategory]:
+    applicant = data.applicant
+    name = applicant.category or DEFAULT_CATEGORY.get((data.kind, applicant.type))
+    if name is None:
+        raise errors.IneligibleApplicantError(
+            "Hibah may go only to government bodies, BUMN/BUMD and organisations with "
+            "Indonesian legal-entity status (UU 23/2014 Pasal 298(5)); individuals may apply "
+            "for bansos",
+            rule="recipient_category",
+        )
+    category = rule.recipient_categories.get(name)
+    if category is None:
+        raise errors.IneligibleApplicantError(
+            f"'{name}' is not a recipient category; use one of: "
+            + ", ".join(rule.recipient_categories),
+            rule="recipient_category",
+            allowed=list(rule.recipient_categories),
+        )
+    if category.kind != data.kind or category.applicant_type != applicant.type:
+        raise errors.IneligibleApplicantError(
+            f"A {data.kind} cannot go to the category '{category.label}' "
+            f"({category.kind}, {category.applicant_type}); UU 23/2014 Pasal 298",
+            rule="recipient_category",
+        )
+    return name, category
+
+
+def check_eligibility(
+    rt: Runtime, rule: RuleSet, data: ProposalCreate, today: dt.date
+) -> tuple[str, RecipientCategory]:
+    """Each broken rule is a 422 naming it (`rule` in the problem) and the basis."""
+    applicant = data.applicant
+    if data.fiscal_year < today.year:
+        raise errors.PastFiscalYearError(
+            f"Fiscal year {data.fiscal_year} has ended; proposals are for the current or a "
+            "coming fiscal year",
+            rule="fiscal_year",
+        )
+    name, category = category_of(rule, data)
+    number = (applicant.legal_entity_number or "").strip()
+    if category.legal_document is not None:
+        if not number:
+            raise errors.IneligibleApplicantError(
+                f"The category '{category.label}' needs its legal-entity number "
+                "(e.g. the Kemenkumham AHU decree), UU 23/2014 Pasal 298(5)",
+                rule="legal_document",
+            )
+        if not re.fullmatch(DOC_PATTERNS[category.legal_document], number):
+            raise errors.IneligibleApplicantError(
+                f"'{number}' is not a valid {category.legal_document.upper()} number for the "
+                f"category '{category.label}'",
+                rule="legal_document",
+            )
+    if category.min_registered_years:
+        registered = applicant.registered_on
+        limit = today.replace(year=today.year - category.min_registered_years)
+        if registered is None or registered > limit:
+            raise errors.IneligibleApplicantError(
+                f"The category '{category.label}' must have been registered for at least "
+                f"{category.min_registered_years} years ({rule.basis})",
+                rule="registration_age",
+            )
+    if category.max_amount_idr is not None and data.requested_amount_idr > category.max_amount_idr:
+        raise errors.IneligibleApplicantError(
+            f"A {data.kind} to the category '{category.label}' is at most "
+            f"{category.max_amount_idr} rupiah ({rule.basis})",
+            rule="max_amount",
+            max_amount_idr=category.max_amount_idr,
+        )
+    if category.purposes and data.purpose_code not in category.purposes:
+        raise errors.IneligibleApplicantError(
+            "Bansos must name one of its purposes: " + ", ".join(category.purposes),
+            rule="bansos_purpose",
+            allowed=category.purposes,
+        )
+    if not category.domicile_exempt and not applicant.region_code.startswith(rt.regency_code + "."):
+        raise errors.IneligibleApplicantError(
+            f"The recipient's domicile or seat ({applicant.region_code}) is not in "
+            f"{rt.regency_name} ({rt.regency_code}); aid goes to residents and bodies of the "
+            "region",
+            rule="domicile",
+        )
+    return name, category

@@ -1,0 +1,93 @@
+"""Evidence before movement: which documents a file needs at which step, and when uploads lock.
+
+The category's required documents must be on file before "Berkas lengkap"; the LPJ evidence before
+"Serahkan LPJ" and "Terima LPJ"; a refund needs its deposit slip. Applicants (and Tata Usaha) may
+upload the completeness documents only while the file is being completed (first check or
+revision) and the LPJ evidence only while the LPJ is due; at every other stage uploads are locked.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sabilulungan import errors
+from sabilulungan.config import DEFAULT_CATEGORY, RuleSet
+from sabilulungan.models import Document, Proposal
+from sabilulungan.runtime import Runtime
+
+REFUND_RECEIPT = "refund_receipt"
+
+
+def required_documents(rule: RuleSet, p: Proposal) -> list[str]:
+    name = p.recipient_category or DEFAULT_CATEGORY.get((p.kind, p.applicant_type))
+    category = rule.recipient_categories.get(name or "")
+    return list(category.required_documents) if category else []
+
+
+async def present_items(session: AsyncSession, proposal_id: int) -> set[str]:
+    rows = await session.scalars(
+        select(Document.checklist_item).where(Document.proposal_id == proposal_id).distinct()
+    )
+    return set(rows)
+
+
+async def missing(session: AsyncSession, p: Proposal, needed: list[str]) -> list[str]:
+    if not needed:
+        return []
+    present = await present_items(session, p.id)
+    return [item for item in needed if item not in present]
+
+
+def refuse_missing(rt: Runtime, action: str, items: list[str], rule: RuleSet) -> None:
+    if items:
+        labels = [rt.config.checklist_items.get(i, i) for i in items]
+        raise errors.MissingDocumentsError(
+            f"'{action}' needs these documents first: " + "; ".join(labels),
+            missing=items,
+            labels=labels,
+            rule_version=rule.version,
+        )
+
+
+def upload_phase(rt: Runtime, p: Proposal) -> str | None:
+    """'completeness', 'lpj', 'refund' or None (locked), from the stage the file is in."""
+    if rt.is_final(p.status):
+        return None
+    holder = rt.holder(p.status)
+    if p.disbursed_idr > 0:
+        if p.status == "reported":
+            return "refund"  # the LPJ is under review: only the deposit slip of a refund
+        return "lpj" if holder == "applicant" else None
+    if p.status == rt.workflow.initial_state or (holder == "applicant" and not p.approved_at):
+        return "completeness"
+    return None
+
+
+def check_upload_open(rt: Runtime, rule: RuleSet, p: Proposal, item: str) -> None:
+    phase = upload_phase(rt, p)
+    lpj_items = {*rule.lpj_documents, REFUND_RECEIPT}
+    if phase == "completeness" and item not in lpj_items:
+        return
+    if phase == "lpj" and item in lpj_items:
+        return
+    if phase == "refund" and item == REFUND_RECEIPT:
+        return
+    raise errors.UploadsLockedError(
+        f"'{item}' cannot be uploaded while the file is at '{rt.state_label(p.status)}': "
+        "uploads are open for the completeness documents until the file is checked "
+        "(or returned for revision), and for the LPJ evidence after disbursement",
+        state=p.status,
+        item=item,
+    )
+
+
+def next_step_documents(rt: Runtime, rule: RuleSet, p: Proposal) -> list[str]:
+    """What the file's next step asks for (shown on the page before the button is pressed)."""
+    if p.status == rt.workflow.initial_state or rt.holder(p.status) == "applicant":
+        if p.disbursed_idr > 0:
+            return list(rule.lpj_documents)
+        return required_documents(rule, p)
+    if p.status == "reported":
+        return list(rule.lpj_documents)
+    return []

@@ -1,0 +1,285 @@
+"""Reading proposals: who may see which, masked views, the audited reveal, lists and desks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from sabilulungan import errors, evidence
+from sabilulungan.flags import compute_flags
+from sabilulungan.models import AuditEvent, Proposal, StageEntry
+from sabilulungan.runtime import Runtime
+from sabilulungan.schemas import (
+    ApplicantRead,
+    BoardMemberRead,
+    BudgetLineRead,
+    FlagRead,
+    HistoryEntry,
+    ProposalRead,
+    ProposalSummary,
+)
+from shared.audit import record_event
+from shared.auth import Principal
+from shared.pagination import keyset_page
+from shared.workflow import due_at
+
+OFFICERS = frozenset({"clerk", "coordinator", "tapd", "head", "finance", "auditor", "admin"})
+REVIEWER_ROLES = frozenset({*OFFICERS, "opd_evaluator"})
+PERSONAL_DATA_ROLES = frozenset({"clerk", "opd_evaluator", "finance", "auditor"})
+HIDDEN = "(disembunyikan)"
+MASKED = "****************"
+
+
+def _masked_applicant(
+    rt: Runtime, p: Proposal, board: list[BoardMemberRead], unmasked: dict[str, Any] | None
+) -> ApplicantRead:
+    if unmasked is not None:
+        return ApplicantRead(
+            type=p.applicant_type,
+            name=p.applicant_name,
+            legal_entity_number=p.legal_entity_number,
+            region_code=p.region_code,
+            board_members=board,
+            **unmasked,
+        )
+    return ApplicantRead(
+        type=p.applicant_type,
+        name=p.applicant_name,
+        legal_entity_number=p.legal_entity_number,
+        region_code=p.region_code,
+        address=p.public_address if p.public_address is not None else HIDDEN,
+        phone=HIDDEN,
+        nik=MASKED if p.nik_enc else None,
+        npwp=MASKED if p.npwp_enc else None,
+        bank_account=MASKED if p.bank_account_enc else None,
+        board_members=board,
+    )
+
+
+def _proposal_read(
+    rt: Runtime,
+    p: Proposal,
+    principal: Principal,
+    *,
+    lines: list[BudgetLineRead],
+    board: list[BoardMemberRead],
+    unmasked: dict[str, Any] | None,
+) -> ProposalRead:
+    actions = [a.name for a in rt.workflow.available_actions(p.status, principal.roles)]
+    if p.kind == "hibah" and not p.agreement_number:
+        actions = [a for a in actions if rt.effect(a) != "disburse"]  # no "Cairkan" before NPHD
+    return ProposalRead(
+        id=p.id,
+        tracking_code=p.tracking_code,
+        kind=p.kind,
+        fiscal_year=p.fiscal_year,
+        title=p.title,
+        purpose=p.purpose,
+        status=p.status,
+        status_label=rt.state_label(p.status),
+        status_since=p.status_since,
+        holder=rt.holder(p.status),
+        opd_code=p.opd_code,
+        requested_amount_idr=p.requested_amount_idr,
+        recommended_amount_idr=p.recommended_amount_idr,
+        final_amount_idr=p.final_amount_idr,
+        approved_amount_idr=p.approved_amount_idr,
+        disbursed_idr=p.disbursed_idr,
+        decree_number=p.decree_number,
+        agreement_number=p.agreement_number,
+        lpj_due_date=p.lpj_due_date,
+        reported_at=p.reported_at,
+        recipient_category=p.recipient_category,
+        spent_idr=p.spent_idr,
+        refunded_idr=p.refunded_idr,
+        released_idr=p.released_idr,
+        report_late=p.report_late,
+        available_actions=actions,
+        budget_lines=lines,
+        applicant=_masked_applicant(rt, p, board, unmasked),
+    )
+
+
+def can_see(p: Proposal, principal: Principal) -> bool:
+    if principal.roles & OFFICERS:
+        return True
+    if "opd_evaluator" in principal.roles and p.opd_code and p.opd_code == principal.unit:
+        return True
+    return "applicant" in principal.roles and p.owner_id == principal.account_id
+
+
+async def get_proposal(
+    session: AsyncSession, principal: Principal, proposal_id: int, *, children: bool = False
+) -> Proposal:
+    stmt = select(Proposal).where(Proposal.id == proposal_id)
+    if children:
+        stmt = stmt.options(
+            selectinload(Proposal.budget_lines), selectinload(Proposal.board_members)
+        )
+    proposal = (await session.execute(stmt)).scalar_one_or_none()
+    if proposal is None or not can_see(proposal, principal):
+        raise errors.ProposalNotFoundError(f"There is no proposal {proposal_id} you may see")
+    return proposal
+
+
+async def read_proposal(
+    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int
+) -> ProposalRead:
+    p = await get_proposal(session, principal, proposal_id, children=True)
+    read = _proposal_read(
+        rt,
+        p,
+        principal,
+        lines=[
+            BudgetLineRead(description=x.description, amount_idr=x.amount_idr)
+            for x in p.budget_lines
+        ],
+        board=[BoardMemberRead(name=m.name, position=m.role, nik=MASKED) for m in p.board_members],
+        unmasked=None,
+    )
+    rule = rt.config.rule_set_on(rt.today())
+    read.missing_documents = await evidence.missing(
+        session, p, evidence.next_step_documents(rt, rule, p)
+    )
+    entries = await session.execute(
+        select(StageEntry).where(StageEntry.proposal_id == p.id).order_by(StageEntry.id)
+    )
+    read.history = [
+        HistoryEntry(
+            state=e.state,
+            label=rt.state_label(e.state),
+            action=e.action,
+            actor_role=e.actor_role,
+            entered_at=e.entered_at,
+            note=e.note,
+            amount_idr=e.amount_idr,
+            rule_version=e.rule_version,
+        )
+        for e in entries.scalars()
+    ]
+    return read
+
+
+async def reveal_personal_data(
+    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int
+) -> ApplicantRead:
+    """The applicant's personal data in clear, for the roles that need it; reading is audited."""
+    if not principal.roles & PERSONAL_DATA_ROLES:
+        raise errors.PersonalDataForbiddenError(
+            "Reading personal data needs one of the roles: "
+            + ", ".join(sorted(PERSONAL_DATA_ROLES))
+        )
+    p = await get_proposal(session, principal, proposal_id, children=True)
+    dec = rt.cipher.decrypt
+    unmasked = {
+        "address": dec(p.address_enc, context="address"),
+        "phone": dec(p.phone_enc, context="phone"),
+        "nik": dec(p.nik_enc, context="nik") if p.nik_enc else None,
+        "npwp": dec(p.npwp_enc, context="npwp") if p.npwp_enc else None,
+        "bank_account": dec(p.bank_account_enc, context="bank") if p.bank_account_enc else None,
+    }
+    board = [
+        BoardMemberRead(name=m.name, position=m.role, nik=dec(m.nik_enc, context="board-nik"))
+        for m in p.board_members
+    ]
+    await record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="personal_data.read",
+        entity_type="proposal",
+        entity_id=p.id,
+        after={"fields": sorted(k for k, v in unmasked.items() if v is not None)},
+    )
+    return _masked_applicant(rt, p, board, unmasked)
+
+
+async def list_proposals(
+    session: AsyncSession,
+    rt: Runtime,
+    principal: Principal,
+    *,
+    fiscal_year: int | None,
+    kind: str | None,
+    status: str | None,
+    opd_code: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ProposalSummary], str | None]:
+    stmt = select(Proposal)
+    if not principal.roles & OFFICERS:
+        allowed = []
+        if "opd_evaluator" in principal.roles and principal.unit:
+            allowed.append(Proposal.opd_code == principal.unit)
+        if "applicant" in principal.roles:
+            allowed.append(Proposal.owner_id == principal.account_id)
+        if not allowed:
+            return [], None
+        stmt = stmt.where(or_(*allowed))
+    if fiscal_year is not None:
+        stmt = stmt.where(Proposal.fiscal_year == fiscal_year)
+    if kind is not None:
+        stmt = stmt.where(Proposal.kind == kind)
+    if status is not None:
+        stmt = stmt.where(Proposal.status == status)
+    if opd_code is not None:
+        stmt = stmt.where(Proposal.opd_code == opd_code)
+    rows, next_cursor = await keyset_page(
+        session, stmt, keys=[Proposal.id], limit=limit, cursor=cursor
+    )
+    return [summarize(rt, p) for p in rows], next_cursor
+
+
+def summarize(rt: Runtime, p: Proposal) -> ProposalSummary:
+    due = due_at(rt.workflow, p.status, p.status_since, rt.calendar)
+    return ProposalSummary(
+        id=p.id,
+        tracking_code=p.tracking_code,
+        kind=p.kind,
+        fiscal_year=p.fiscal_year,
+        title=p.title,
+        applicant_name=p.applicant_name,
+        status=p.status,
+        status_label=rt.state_label(p.status),
+        status_since=p.status_since,
+        opd_code=p.opd_code,
+        requested_amount_idr=p.requested_amount_idr,
+        overdue=due is not None and rt.today() > due,
+        due_date=due,
+    )
+
+
+async def work_queue(
+    session: AsyncSession, rt: Runtime, principal: Principal, *, limit: int = 200
+) -> list[ProposalSummary]:
+    """Files waiting on the caller's desk, overdue first, then oldest first."""
+    states = [
+        s.name
+        for s in rt.workflow.states
+        if not s.final and rt.workflow.available_actions(s.name, principal.roles)
+    ]
+    if not states:
+        return []
+    stmt = select(Proposal).where(Proposal.status.in_(states))
+    if not principal.roles & OFFICERS:
+        allowed = []
+        if "opd_evaluator" in principal.roles and principal.unit:
+            allowed.append(Proposal.opd_code == principal.unit)
+        if "applicant" in principal.roles:
+            allowed.append(Proposal.owner_id == principal.account_id)
+        stmt = stmt.where(or_(*allowed)) if allowed else stmt.where(Proposal.id < 0)
+    rows = (
+        (await session.execute(stmt.order_by(Proposal.status_since).limit(limit))).scalars().all()
+    )
+    items = [summarize(rt, p) for p in rows]
+    return sorted(items, key=lambda s: (not s.overdue, s.status_since))
+
+
+async def proposal_flags(
+    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int
+) -> list[FlagRead]:
+    p = await get_proposal(session, principal, proposal_id)
+    return await compute_flags(session, rt, p)

@@ -1,0 +1,448 @@
+"""Filing a proposal: the rules a new proposal must meet and its write path.
+
+Creating a proposal is ONE statement on PostgreSQL (data-modifying CTEs: proposal, budget lines,
+board members, stage entry, audit event and idempotency record) and, on SQLite, one INSERT ...
+RETURNING plus one statement per child table (see the README, "Hot paths").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sabilulungan import errors
+from sabilulungan.config import RecipientCategory
+from sabilulungan.eligibility import check_eligibility
+from sabilulungan.models import (
+    AuditEvent,
+    BoardMember,
+    BudgetLine,
+    IdempotencyRecord,
+    Proposal,
+    StageEntry,
+)
+from sabilulungan.proposals import HIDDEN, MASKED
+from sabilulungan.runtime import Runtime, digits_only
+from sabilulungan.schemas import (
+    ApplicantRead,
+    BoardMemberRead,
+    BudgetLineRead,
+    HistoryEntry,
+    ProposalCreate,
+    ProposalRead,
+)
+from shared.auth import Principal
+from shared.codes import new_tracking_code
+from shared.idempotency import Idempotency
+from shared.observability import request_id_var
+
+
+def _applicant_key(rt: Runtime, data: ProposalCreate) -> str:
+    applicant = data.applicant
+    if applicant.type == "individual" and applicant.nik:
+        return "nik:" + rt.cipher.blind_index(applicant.nik, purpose="nik")
+    if applicant.legal_entity_number:
+        return "org:" + re.sub(r"\s+", "", applicant.legal_entity_number).upper()[:70]
+    return "name:" + hashlib.sha256(applicant.name.strip().lower().encode()).hexdigest()[:32]
+
+
+def check_proposal_rules(
+    rt: Runtime, data: ProposalCreate, today: dt.date
+) -> tuple[str, RecipientCategory]:
+    """The rules a new proposal must meet; each broken rule is a 422 naming it."""
+    applicant = data.applicant
+    category = check_eligibility(rt, rt.config.rule_set_on(today), data, today)
+    if applicant.type == "individual":
+        if not applicant.nik:
+            raise errors.IneligibleApplicantError("An individual applicant must give a NIK")
+        if applicant.board_members:
+            raise errors.IneligibleApplicantError("An individual applicant has no board members")
+    total = sum(line.amount_idr for line in data.budget_lines)
+    if total != data.requested_amount_idr:
+        raise errors.BudgetLinesMismatchError(
+            f"The budget lines add up to {total} rupiah but {data.requested_amount_idr} rupiah "
+            "is requested",
+            lines_total_idr=total,
+            requested_amount_idr=data.requested_amount_idr,
+        )
+    window = rt.config.window_for(data.fiscal_year)
+    if window is not None and not (window.opens_on <= today <= window.closes_on):
+        raise errors.ProposalWindowClosedError(
+            f"Proposals for fiscal year {data.fiscal_year} are accepted from "
+            f"{window.opens_on.isoformat()} to {window.closes_on.isoformat()}",
+            opens_on=window.opens_on.isoformat(),
+            closes_on=window.closes_on.isoformat(),
+        )
+    if window is None and rt.config.require_window:
+        raise errors.ProposalWindowClosedError(
+            f"No proposal window is open for fiscal year {data.fiscal_year}"
+        )
+    return category
+
+
+# The columns a new proposal writes, in one order shared by both write paths below.
+_PROPOSAL_COLUMNS = (
+    "tracking_code",
+    "kind",
+    "fiscal_year",
+    "title",
+    "purpose",
+    "status",
+    "status_since",
+    "workflow_name",
+    "owner_id",
+    "owner_username",
+    "requested_amount_idr",
+    "disbursed_idr",
+    "tranches",
+    "applicant_type",
+    "applicant_name",
+    "applicant_key",
+    "legal_entity_number",
+    "recipient_category",
+    "purpose_code",
+    "region_code",
+    "public_address",
+    "address_enc",
+    "phone_enc",
+    "nik_enc",
+    "nik_idx",
+    "npwp_enc",
+    "npwp_idx",
+    "bank_account_enc",
+    "bank_account_idx",
+    "created_at",
+    "updated_at",
+)
+_S = Proposal.__table__.schema
+
+# PostgreSQL: the whole submission in ONE statement (data-modifying CTEs). The children read the
+# new id from `p`; budget lines and board members come in as parallel arrays (unnest ... WITH
+# ORDINALITY keeps their order); the audit event has exactly the columns `record_event` writes; the
+# idempotency record (ON CONFLICT DO NOTHING, as shared.idempotency writes it: a taken key is
+# then answered from the store by `Idempotency.respond`) stores the response with the new id set in
+# SQL. All of it is one atomic statement inside the request's transaction. Built once at import:
+# only the parameters change.
+_SUBMIT_PG = text(
+    f"""
+WITH p AS (
+    INSERT INTO {_S}.proposals ({", ".join(_PROPOSAL_COLUMNS)})
+    VALUES ({", ".join(":" + c for c in _PROPOSAL_COLUMNS)})
+    RETURNING id
+), bl AS (
+    INSERT INTO {_S}.budget_lines (proposal_id, position, description, amount_idr)
+    SELECT p.id, CAST(l.n AS integer) - 1, l.description, l.amount_idr
+    FROM p, unnest(CAST(:line_descriptions AS text[]), CAST(:line_amounts AS bigint[]))
+        WITH ORDINALITY AS l(description, amount_idr, n)
+), bm AS (
+    INSERT INTO {_S}.board_members (proposal_id, position, name, role, nik_enc, nik_idx)
+    SELECT p.id, CAST(m.n AS integer) - 1, m.name, m.role, m.nik_enc, m.nik_idx
+    FROM p, unnest(
+        CAST(:board_names AS text[]), CAST(:board_roles AS text[]),
+        CAST(:board_nik_enc AS text[]), CAST(:board_nik_idx AS text[])
+    ) WITH ORDINALITY AS m(name, role, nik_enc, nik_idx, n)
+), se AS (
+    INSERT INTO {_S}.stage_entries
+        (proposal_id, state, entered_at, action, actor, actor_role, rule_version)
+    SELECT p.id, :status, CAST(:created_at AS timestamptz), 'submit', :owner_username,
+        'applicant', :rule_version
+    FROM p
+), ae AS (
+    INSERT INTO {_S}.audit_events (occurred_at, actor, actor_role, action, entity_type,
+        entity_id, before, after, request_id)
+    SELECT CAST(:created_at AS timestamptz), :owner_username, :audit_role, 'proposal.submitted',
+        'proposal', CAST(p.id AS text), CAST(:audit_before AS jsonb), CAST(:audit_after AS jsonb),
+        :request_id
+    FROM p
+), ir AS (
+    INSERT INTO {_S}.idempotency_records
+        (scope, key, request_hash, status_code, response_body, created_at)
+    SELECT :idem_scope, :idem_key, :idem_hash, 201,
+        jsonb_set(CAST(:idem_body AS jsonb), '{{id}}', to_jsonb(p.id)),
+        CAST(:created_at AS timestamptz)
+    FROM p
+    WHERE CAST(:idem_store AS boolean)
+    ON CONFLICT (scope, key) DO NOTHING
+    RETURNING id
+)
+SELECT p.id, (SELECT count(*) FROM ir) AS stored FROM p
+"""
+)
+
+
+# The portable path (SQLite): Core statements on the tables, built once; one INSERT ... RETURNING
+# and one executemany per child table.
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+_INSERT_PROPOSAL = insert(_table(Proposal)).returning(_table(Proposal).c.id)
+_INSERT_LINES = insert(_table(BudgetLine))
+_INSERT_BOARD = insert(_table(BoardMember))
+_INSERT_STAGE = insert(_table(StageEntry))
+_INSERT_AUDIT = insert(_table(AuditEvent))
+
+
+async def create_proposal(
+    session: AsyncSession, rt: Runtime, principal: Principal, data: ProposalCreate
+) -> ProposalRead:
+    """File a proposal (pages, demo seeder); the API uses `submit_proposal`."""
+    read, _ = await _write_proposal(session, rt, principal, data, None)
+    return read
+
+
+async def submit_proposal(
+    session: AsyncSession,
+    rt: Runtime,
+    principal: Principal,
+    data: ProposalCreate,
+    idem: Idempotency,
+) -> dict[str, Any]:
+    """File a proposal and store the idempotency record in the same write; returns the JSON
+    body of the 201 answer."""
+    _, body = await _write_proposal(session, rt, principal, data, idem)
+    return body
+
+
+async def _write_proposal(
+    session: AsyncSession,
+    rt: Runtime,
+    principal: Principal,
+    data: ProposalCreate,
+    idem: Idempotency | None,
+) -> tuple[ProposalRead, dict[str, Any]]:
+    now = rt.now()
+    today = rt.calendar.local_date(now)
+    category_name, category = check_proposal_rules(rt, data, today)
+    applicant = data.applicant
+    enc = rt.cipher.encrypt
+    idx = rt.cipher.blind_index
+    individual = applicant.type == "individual"
+    bank = digits_only(applicant.bank_account) if applicant.bank_account else None
+    nik_idx = idx(applicant.nik, purpose="nik") if applicant.nik else None
+    if individual and nik_idx is not None:
+        applicant_key = "nik:" + nik_idx
+    else:
+        applicant_key = _applicant_key(rt, data)
+    initial = rt.workflow.initial_state
+    rule = rt.config.rule_set_on(today)
+    values: dict[str, Any] = {
+        "tracking_code": new_tracking_code(rt.config.tracking_prefix),
+        "kind": data.kind,
+        "fiscal_year": data.fiscal_year,
+        "title": data.title,
+        "purpose": data.purpose,
+        "status": initial,
+        "status_since": now,
+        "workflow_name": rt.workflow.name,
+        "owner_id": principal.account_id or None,
+        "owner_username": principal.username,
+        "requested_amount_idr": data.requested_amount_idr,
+        "disbursed_idr": 0,
+        "tranches": 0,
+        "applicant_type": applicant.type,
+        "applicant_name": applicant.name,
+        "applicant_key": applicant_key,
+        "legal_entity_number": applicant.legal_entity_number,
+        "recipient_category": category_name,
+        "purpose_code": data.purpose_code,
+        "region_code": applicant.region_code,
+        "public_address": None if individual else applicant.address,
+        "address_enc": enc(applicant.address, context="address"),
+        "phone_enc": enc(applicant.phone, context="phone"),
+        "nik_enc": enc(applicant.nik, context="nik") if applicant.nik else None,
+        "nik_idx": nik_idx,
+        "npwp_enc": enc(applicant.npwp, context="npwp") if applicant.npwp else None,
+        "npwp_idx": idx(applicant.npwp, purpose="npwp") if applicant.npwp else None,
+        "bank_account_enc": enc(bank, context="bank") if bank else None,
+        "bank_account_idx": idx(bank, purpose="bank-account") if bank else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    board = [
+        (m.name, m.position, enc(m.nik, context="board-nik"), idx(m.nik, purpose="nik"))
+        for m in applicant.board_members
+    ]
+    audit_role = principal.primary_role
+    audit_after = {
+        "tracking_code": values["tracking_code"],
+        "kind": data.kind,
+        "fiscal_year": data.fiscal_year,
+        "requested_amount_idr": data.requested_amount_idr,
+        "status": initial,
+        "rule_version": rule.version,
+    }
+    # The answer is built before the write (id 0, set below), so that PostgreSQL can store it
+    # with the idempotency record in the same statement.
+    read = _new_proposal_read(rt, principal, data, values, rule.version, category)
+    body = read.model_dump(mode="json")
+    record = idem if idem is not None and idem.key is not None and idem.model is not None else None
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql" and (record is None or record.model is IdempotencyRecord):
+        params = dict(values)
+        params.update(
+            line_descriptions=[x.description for x in data.budget_lines],
+            line_amounts=[x.amount_idr for x in data.budget_lines],
+            board_names=[b[0] for b in board],
+            board_roles=[b[1] for b in board],
+            board_nik_enc=[b[2] for b in board],
+            board_nik_idx=[b[3] for b in board],
+            rule_version=rule.version,
+            audit_role=audit_role,
+            # record_event passes before=None, which the JSON type stores as JSON null
+            audit_before="null",
+            audit_after=json.dumps(audit_after),
+            request_id=request_id_var.get(),
+            idem_scope=record.scope if record else None,
+            idem_key=record.key if record else None,
+            idem_hash=record.request_hash if record else None,
+            idem_body=json.dumps(body) if record else None,
+            idem_store=record is not None,
+        )
+        written = (await conn.execute(_SUBMIT_PG, params)).one()
+        proposal_id = written.id
+        if record is not None and not written.stored:
+            # The key is taken (a retry, or a twin that committed meanwhile): the shared handler
+            # finds it taken again and raises the stored answer's replay (or the 422 for another
+            # body), which rolls this request's writes back.
+            body["id"] = proposal_id
+            await record.respond(body, 201)
+    else:
+        proposal_id = (await conn.execute(_INSERT_PROPOSAL, values)).scalar_one()
+        await conn.execute(
+            _INSERT_LINES,
+            [
+                {
+                    "proposal_id": proposal_id,
+                    "position": i,
+                    "description": line.description,
+                    "amount_idr": line.amount_idr,
+                }
+                for i, line in enumerate(data.budget_lines)
+            ],
+        )
+        if board:
+            await conn.execute(
+                _INSERT_BOARD,
+                [
+                    {
+                        "proposal_id": proposal_id,
+                        "position": i,
+                        "name": name,
+                        "role": role,
+                        "nik_enc": nik_enc,
+                        "nik_idx": nik_index,
+                    }
+                    for i, (name, role, nik_enc, nik_index) in enumerate(board)
+                ],
+            )
+        await conn.execute(
+            _INSERT_STAGE,
+            {
+                "proposal_id": proposal_id,
+                "state": initial,
+                "entered_at": now,
+                "action": "submit",
+                "actor": principal.username,
+                "actor_role": "applicant",
+                "note": None,
+                "amount_idr": None,
+                "rule_version": rule.version,
+            },
+        )
+        await conn.execute(
+            _INSERT_AUDIT,
+            {
+                "occurred_at": now,
+                "actor": principal.username,
+                "actor_role": audit_role,
+                "action": "proposal.submitted",
+                "entity_type": "proposal",
+                "entity_id": str(proposal_id),
+                "before": None,
+                "after": audit_after,
+                "request_id": request_id_var.get(),
+            },
+        )
+        body["id"] = proposal_id
+        if record is not None:
+            await record.respond(body, 201)  # INSERT ... ON CONFLICT DO NOTHING, or the replay
+    body["id"] = proposal_id
+    read.id = proposal_id
+    return read, body
+
+
+def _new_proposal_read(
+    rt: Runtime,
+    principal: Principal,
+    data: ProposalCreate,
+    values: dict[str, Any],
+    rule_version: str,
+    category: RecipientCategory,
+) -> ProposalRead:
+    """The answer to a submission, from what was written (no ORM object, no read back)."""
+    applicant = data.applicant
+    status = values["status"]
+    now = values["created_at"]
+    return ProposalRead(
+        id=0,
+        tracking_code=values["tracking_code"],
+        kind=data.kind,
+        fiscal_year=data.fiscal_year,
+        title=data.title,
+        purpose=data.purpose,
+        status=status,
+        status_label=rt.state_label(status),
+        status_since=now,
+        holder=rt.holder(status),
+        opd_code=None,
+        requested_amount_idr=data.requested_amount_idr,
+        recommended_amount_idr=None,
+        final_amount_idr=None,
+        approved_amount_idr=None,
+        disbursed_idr=0,
+        decree_number=None,
+        agreement_number=None,
+        lpj_due_date=None,
+        reported_at=None,
+        recipient_category=values["recipient_category"],
+        missing_documents=list(category.required_documents),
+        available_actions=[a.name for a in rt.workflow.available_actions(status, principal.roles)],
+        budget_lines=[
+            BudgetLineRead(description=x.description, amount_idr=x.amount_idr)
+            for x in data.budget_lines
+        ],
+        applicant=ApplicantRead(
+            type=applicant.type,
+            name=applicant.name,
+            legal_entity_number=applicant.legal_entity_number,
+            region_code=applicant.region_code,
+            address=values["public_address"] if values["public_address"] is not None else HIDDEN,
+            phone=HIDDEN,
+            nik=MASKED if values["nik_enc"] else None,
+            npwp=MASKED if values["npwp_enc"] else None,
+            bank_account=MASKED if values["bank_account_enc"] else None,
+            board_members=[
+                BoardMemberRead(name=m.name, position=m.position, nik=MASKED)
+                for m in applicant.board_members
+            ],
+        ),
+        history=[
+            HistoryEntry(
+                state=status,
+                label=rt.state_label(status),
+                action="submit",
+                actor_role="applicant",
+                entered_at=now,
+                note=None,
+                amount_idr=None,
+                rule_version=rule_version,
+            )
+        ],
+    )
