@@ -31,6 +31,8 @@ async def record_attendance(
 ) -> schemas.AttendanceRead:
     if data.date > rules.today:
         raise errors.ActivityDateInFutureError("Attendance cannot be recorded ahead of the day")
+    if data.nip == actor.username:
+        raise errors.OwnRecordError("Nobody records their own attendance")
     employee, unit = await get_employee(session, data.nip)
     check_scope(unit.path, await write_scope(session, actor), "The employee")
     await ensure_month_open(session, data.date)
@@ -102,6 +104,8 @@ async def import_attendance(
         problems = []
         nip = row.get("nip", "")
         person = people.get(nip)
+        if nip == actor.username:
+            problems.append("nobody records their own attendance")
         if person is None:
             problems.append("NIP is not a registered employee")
         elif scope is not None and not person[1].startswith(scope):

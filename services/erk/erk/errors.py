@@ -145,3 +145,28 @@ class EvidenceMissingError(ConflictError):
 class EvidenceNotFoundError(NotFoundError):
     title = "No evidence"
     type = "evidence-not-found"
+
+
+class PayInputForbiddenError(ForbiddenError):
+    title = "Only HR sets pay inputs"
+    type = "pay-input-forbidden"
+
+
+class OwnRecordError(ForbiddenError):
+    title = "Nobody changes their own attendance or pay inputs"
+    type = "own-record"
+
+
+class AccountOutrankedError(ForbiddenError):
+    title = "The account has as many rights as yours or more"
+    type = "account-outranked"
+
+
+class SelfDelegationError(ForbiddenError):
+    title = "Nobody appoints themself as acting official"
+    type = "self-delegation"
+
+
+class NotDelegatorError(ForbiddenError):
+    title = "Only the supervisor's superiors or HR appoint an acting official"
+    type = "not-delegator"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -142,6 +142,11 @@ async def _ensure_accounts(
     )
 
 
+def may_set_pay(actor: Principal) -> bool:
+    """Pay inputs (the TPP base) are HR's: a unit admin maintains people, not their pay."""
+    return actor.has_any("hr_admin", "admin")
+
+
 async def create_employee(
     session: AsyncSession, data: schemas.EmployeeCreate, *, actor: Principal
 ) -> schemas.EmployeeRead:
@@ -150,6 +155,10 @@ async def create_employee(
     if unit is None:
         raise errors.UnitNotFoundError(f"No unit with code {data.unit_code}")
     check_scope(unit.path, scope, f"Unit {unit.code}")
+    if data.tpp_base_idr and not may_set_pay(actor):
+        raise errors.PayInputForbiddenError("Only HR (BKPSDM) sets the TPP base")
+    if data.nip == actor.username:
+        raise errors.OwnRecordError("Nobody registers or changes their own employee record")
     if await session.scalar(select(Employee.id).where(Employee.nip == data.nip)) is not None:
         raise errors.DuplicateEmployeeError("An employee with this NIP is already registered")
     if data.supervisor_nip is not None:
@@ -219,13 +228,26 @@ _FALSE = {"0", "false", "tidak", "t", "n", "no", "nonaktif"}
 async def import_employees(
     session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
 ) -> schemas.ImportReport:
-    """Create or update employees from the personnel system's CSV: all rows or none."""
+    """Create or update employees from the personnel system's CSV: all rows or none.
+
+    A unit admin's file may touch only employees who are in the admin's unit subtree now (not
+    only the row's unit), never the TPP base, and never the admin's own record.
+    """
     scope = await write_scope(session, actor)
+    sets_pay = may_set_pay(actor)
     rows = read_csv(content, ("nip", "name", "unit_code", "job_class", "tpp_base_idr"))
     units = {
         r.code: (r.id, r.path)
         for r in (await session.execute(select(Unit.code, Unit.id, Unit.path))).all()
     }
+    current_of: dict[str, tuple[str, int]] = {}
+    for chunk in chunks(sorted({r.get("nip", "") for r in rows}), 500):
+        placed = await session.execute(
+            select(Employee.nip, Unit.path, Employee.tpp_base_idr)
+            .join(Unit, Unit.id == Employee.unit_id)
+            .where(Employee.nip.in_(chunk))
+        )
+        current_of.update({r.nip: (r.path, int(r.tpp_base_idr)) for r in placed})
     report: list[schemas.ImportRowError] = []
     parsed: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -247,6 +269,11 @@ async def import_employees(
             problems.append(f"unknown unit_code {row.get('unit_code', '')!r}")
         elif scope is not None and not unit[1].startswith(scope):
             problems.append("unit is outside the unit you administer")
+        known_now = current_of.get(nip)
+        if nip == actor.username:
+            problems.append("nobody changes their own employee record")
+        if known_now is not None and scope is not None and not known_now[0].startswith(scope):
+            problems.append("the employee is currently in a unit outside the unit you administer")
         try:
             job_class = int(row.get("job_class", ""))
             if not 1 <= job_class <= 17:
@@ -261,6 +288,8 @@ async def import_employees(
         except ValueError:
             base = 0
             problems.append("tpp_base_idr must be a whole, non-negative rupiah amount")
+        if not sets_pay and base != (known_now[1] if known_now is not None else 0):
+            problems.append("only HR (BKPSDM) sets the TPP base")
         supervisor = row.get("supervisor_nip", "") or None
         if supervisor is not None:
             try:
@@ -352,6 +381,14 @@ async def import_employees(
     return schemas.ImportReport(imported=len(parsed), created=len(new_rows), updated=updated)
 
 
+ROLE_RANK = {"employee": 0, "unit_admin": 1, "auditor": 1, "hr_admin": 2, "admin": 3}
+
+
+def role_rank(roles: Iterable[str]) -> int:
+    """The highest rank among `roles` (an unknown role ranks as the highest: never outranked)."""
+    return max((ROLE_RANK.get(r, len(ROLE_RANK)) for r in roles), default=0)
+
+
 async def reset_password(
     session: AsyncSession, nip: str, password: str, *, actor: Principal
 ) -> None:
@@ -359,6 +396,10 @@ async def reset_password(
     account = await session.scalar(select(Account).where(Account.username == nip))
     if account is None:
         raise errors.EmployeeNotFoundError("No account with this NIP")
+    if role_rank(account.roles or []) >= role_rank(actor.roles):
+        raise errors.AccountOutrankedError(
+            "A password can be reset only for accounts with fewer rights than yours"
+        )
     account.password_hash = await hash_password_async(password)
     account.must_change_password = True
     account.failed_logins = 0
@@ -381,9 +422,16 @@ async def create_delegation(
         raise errors.InvalidDelegationError("end_date is before start_date")
     if data.delegate_nip == data.supervisor_nip:
         raise errors.InvalidDelegationError("A supervisor cannot act for themself")
-    _, unit = await get_employee(session, data.supervisor_nip)
+    if data.delegate_nip == actor.username:
+        raise errors.SelfDelegationError("Nobody appoints themself as an acting official")
+    supervisor, _ = await get_employee(session, data.supervisor_nip)
     await get_employee(session, data.delegate_nip)
-    check_scope(unit.path, await write_scope(session, actor), "The supervisor")
+    if not actor.has_any("hr_admin", "admin") and not await in_supervisor_chain(
+        session, actor.username, supervisor
+    ):
+        raise errors.NotDelegatorError(
+            "Only the supervisor's own superiors or HR (BKPSDM) appoint an acting official"
+        )
     delegation = Delegation(
         supervisor_nip=data.supervisor_nip,
         delegate_nip=data.delegate_nip,
@@ -408,6 +456,20 @@ async def create_delegation(
         },
     )
     return delegation
+
+
+async def in_supervisor_chain(session: AsyncSession, nip: str, employee: Employee) -> bool:
+    """Whether `nip` is above `employee` in the supervisor chain (at most 20 levels)."""
+    current = employee.supervisor_nip
+    seen: set[str] = set()
+    while current is not None and current not in seen and len(seen) < 20:
+        if current == nip:
+            return True
+        seen.add(current)
+        current = await session.scalar(
+            select(Employee.supervisor_nip).where(Employee.nip == current)
+        )
+    return False
 
 
 def _password_ok(password_hash: str, password: str) -> bool:

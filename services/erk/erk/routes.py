@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from erk import activities, attendance, domain, people, recap, schemas
 from erk.dependencies import (
     AdminRoles,
+    DelegatorRoles,
     EmployeeRole,
     PeriodPath,
     RecapReaders,
@@ -381,7 +382,7 @@ async def import_attendance(
     status_code=201,
     response_model=schemas.DelegationRead,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[UnitAdminRoles],
+    dependencies=[DelegatorRoles],
 )
 async def create_delegation(
     data: schemas.DelegationCreate,
