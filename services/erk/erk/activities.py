@@ -172,6 +172,10 @@ def _check_dates(rules: Rules, day: dt.date) -> None:
         raise errors.ActivityDateInFutureError(
             f"{day.isoformat()} is after today ({rules.today.isoformat()})"
         )
+    if not rules.calendar.is_working_day(day):
+        raise errors.NonWorkingDayError(
+            f"{day.isoformat()} is not a working day: activities are logged on working days"
+        )
     if day < entry_open_from(rules):
         raise errors.EntryCutoffPassedError(
             f"Activities of {period_of(day)} could be entered until day "

@@ -170,3 +170,20 @@ class SelfDelegationError(ForbiddenError):
 class NotDelegatorError(ForbiddenError):
     title = "Only the supervisor's superiors or HR appoint an acting official"
     type = "not-delegator"
+
+
+class PeriodNotReadyError(ConflictError):
+    """Pending activities or missing attendance: closing would leave them out."""
+
+    title = "The month still has pending activities or missing attendance"
+    type = "period-not-ready"
+
+
+class NonWorkingDayError(UnprocessableError):
+    title = "Not a working day"
+    type = "non-working-day"
+
+
+class LatenessOnLeaveError(UnprocessableError):
+    title = "Lateness or leaving early can be recorded only on a day at work"
+    type = "lateness-not-at-work"

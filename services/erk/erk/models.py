@@ -80,6 +80,11 @@ class Employee(Base):
     supervisor_nip: Mapped[str | None] = mapped_column(String(18), index=True, default=None)
     tpp_base_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    employment_status: Mapped[str] = mapped_column(String(8), default="pns")  # pns, cpns, pppk
+    ptkp_status: Mapped[str] = mapped_column(String(5), default="TK/0")  # PPh 21 TER category
+    salary_gross_idr: Mapped[int] = mapped_column(BigInteger, default=0)  # taxed elsewhere
+    joined_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    left_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -144,6 +149,7 @@ class Attendance(Base):
     status: Mapped[str] = mapped_column(String(16))
     minutes_late: Mapped[int] = mapped_column(Integer, default=0)
     minutes_early: Mapped[int] = mapped_column(Integer, default=0)
+    missed_apel: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -209,3 +215,15 @@ class Recap(Base):
     tpp_performance_idr: Mapped[int] = mapped_column(BigInteger)
     tpp_discipline_idr: Mapped[int] = mapped_column(BigInteger)
     tpp_total_idr: Mapped[int] = mapped_column(BigInteger)
+    employed_days: Mapped[int] = mapped_column(Integer, default=0)
+    reduced_days: Mapped[int] = mapped_column(Integer, default=0)
+    met_days: Mapped[int] = mapped_column(Integer, default=0)
+    missing_days: Mapped[int] = mapped_column(Integer, default=0)
+    other_bp: Mapped[int] = mapped_column(Integer, default=0)
+    employment_status: Mapped[str] = mapped_column(String(8), default="pns")
+    base_effective_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    ptkp_status: Mapped[str] = mapped_column(String(5), default="TK/0")
+    salary_gross_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    pph21_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    bpjs_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    tpp_net_idr: Mapped[int] = mapped_column(BigInteger, default=0)

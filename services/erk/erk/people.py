@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from erk.domain import (
     write_scope,
 )
 from erk.models import Account, AuditEvent, Delegation, Employee, Unit
+from erk.tax import PTKP_STATUSES
 from shared.audit import record_event
 from shared.auth import Principal, hash_password_async, password_hasher
 from shared.db import utcnow
@@ -75,6 +77,11 @@ def _employee_read(employee: Employee, unit_code: str) -> schemas.EmployeeRead:
         supervisor_nip=employee.supervisor_nip,
         tpp_base_idr=employee.tpp_base_idr,
         active=employee.active,
+        employment_status=employee.employment_status,
+        ptkp_status=employee.ptkp_status,
+        salary_gross_idr=employee.salary_gross_idr,
+        joined_on=employee.joined_on,
+        left_on=employee.left_on,
     )
 
 
@@ -87,8 +94,15 @@ def _employee_snapshot(values: dict[str, Any]) -> dict[str, Any]:
         "supervisor_nip",
         "tpp_base_idr",
         "active",
+        "employment_status",
+        "ptkp_status",
+        "salary_gross_idr",
+        "joined_on",
+        "left_on",
     )
-    return {k: values[k] for k in keys if k in values}
+    return {
+        k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items() if k in keys
+    }
 
 
 async def _ensure_accounts(
@@ -155,7 +169,7 @@ async def create_employee(
     if unit is None:
         raise errors.UnitNotFoundError(f"No unit with code {data.unit_code}")
     check_scope(unit.path, scope, f"Unit {unit.code}")
-    if data.tpp_base_idr and not may_set_pay(actor):
+    if (data.tpp_base_idr or data.salary_gross_idr) and not may_set_pay(actor):
         raise errors.PayInputForbiddenError("Only HR (BKPSDM) sets the TPP base")
     if data.nip == actor.username:
         raise errors.OwnRecordError("Nobody registers or changes their own employee record")
@@ -177,6 +191,11 @@ async def create_employee(
         supervisor_nip=data.supervisor_nip,
         tpp_base_idr=data.tpp_base_idr,
         active=data.active,
+        employment_status=data.employment_status.value,
+        ptkp_status=data.ptkp_status,
+        salary_gross_idr=data.salary_gross_idr,
+        joined_on=data.joined_on,
+        left_on=data.left_on,
     )
     session.add(employee)
     await session.flush()
@@ -203,6 +222,8 @@ async def read_employee(
     if principal.username != nip and not principal.has_any(*READ_ALL_ROLES, "unit_admin"):
         # Supervisors verify work; what someone is paid is not theirs to see (UU 27/2022).
         read.tpp_base_idr = None
+        read.salary_gross_idr = None
+        read.ptkp_status = None
     return read
 
 
@@ -225,6 +246,42 @@ _TRUE = {"", "1", "true", "ya", "y", "aktif", "yes"}
 _FALSE = {"0", "false", "tidak", "t", "n", "no", "nonaktif"}
 
 
+def _pay_and_dates(row: dict[str, str], problems: list[str]) -> dict[str, Any]:
+    """The optional columns: employment_status, ptkp_status, salary_gross_idr, joined_on,
+    left_on (blank = the default)."""
+    status = row.get("employment_status", "").lower() or "pns"
+    if status not in {s.value for s in schemas.EmploymentStatus}:
+        problems.append("employment_status must be pns, cpns or pppk")
+    ptkp = row.get("ptkp_status", "").upper() or "TK/0"
+    if ptkp not in PTKP_STATUSES:
+        problems.append(f"ptkp_status must be one of {', '.join(PTKP_STATUSES)}")
+    try:
+        salary = parse_rupiah(row.get("salary_gross_idr", "") or "0")
+        if salary < 0:
+            raise ValueError
+    except ValueError:
+        salary = 0
+        problems.append("salary_gross_idr must be a whole, non-negative rupiah amount")
+    dates: dict[str, dt.date | None] = {}
+    for column in ("joined_on", "left_on"):
+        try:
+            text = row.get(column, "")
+            dates[column] = dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            dates[column] = None
+            problems.append(f"{column} must be written YYYY-MM-DD")
+    joined, left = dates["joined_on"], dates["left_on"]
+    if joined and left and left < joined:
+        problems.append("left_on is before joined_on")
+    return {
+        "employment_status": status,
+        "ptkp_status": ptkp,
+        "salary_gross_idr": salary,
+        "joined_on": joined,
+        "left_on": left,
+    }
+
+
 async def import_employees(
     session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
 ) -> schemas.ImportReport:
@@ -240,14 +297,16 @@ async def import_employees(
         r.code: (r.id, r.path)
         for r in (await session.execute(select(Unit.code, Unit.id, Unit.path))).all()
     }
-    current_of: dict[str, tuple[str, int]] = {}
+    current_of: dict[str, tuple[str, int, int]] = {}
     for chunk in chunks(sorted({r.get("nip", "") for r in rows}), 500):
         placed = await session.execute(
-            select(Employee.nip, Unit.path, Employee.tpp_base_idr)
+            select(Employee.nip, Unit.path, Employee.tpp_base_idr, Employee.salary_gross_idr)
             .join(Unit, Unit.id == Employee.unit_id)
             .where(Employee.nip.in_(chunk))
         )
-        current_of.update({r.nip: (r.path, int(r.tpp_base_idr)) for r in placed})
+        current_of.update(
+            {r.nip: (r.path, int(r.tpp_base_idr), int(r.salary_gross_idr)) for r in placed}
+        )
     report: list[schemas.ImportRowError] = []
     parsed: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -298,6 +357,9 @@ async def import_employees(
                 problems.append(f"supervisor_nip: {exc}")
             if supervisor == nip:
                 problems.append("an employee cannot supervise themself")
+        extra = _pay_and_dates(row, problems)
+        if not sets_pay and extra["salary_gross_idr"] != (known_now[2] if known_now else 0):
+            problems.append("only HR (BKPSDM) sets the salary")
         active_text = row.get("active", "").lower()
         if active_text not in _TRUE | _FALSE:
             problems.append("active must be 1/0, true/false or ya/tidak")
@@ -318,6 +380,7 @@ async def import_employees(
                 "supervisor_nip": supervisor,
                 "tpp_base_idr": base,
                 "active": active_text not in _FALSE,
+                **extra,
             }
         )
     nips = [p["nip"] for p in parsed]
@@ -342,7 +405,19 @@ async def import_employees(
         found = await session.scalars(select(Employee).where(Employee.nip.in_(chunk)))
         existing.update({e.nip: e for e in found})
     now = utcnow()
-    fields = ("name", "unit_id", "position", "job_class", "rank", "supervisor_nip")
+    fields = (
+        "name",
+        "unit_id",
+        "position",
+        "job_class",
+        "rank",
+        "supervisor_nip",
+        "employment_status",
+        "ptkp_status",
+        "salary_gross_idr",
+        "joined_on",
+        "left_on",
+    )
     new_rows = []
     events: list[tuple[int | str, dict[str, Any] | None, dict[str, Any] | None]] = []
     updated = 0
@@ -356,14 +431,9 @@ async def import_employees(
             )
             events.append((p["nip"], None, after))
             continue
-        before = {
-            "position": current.position,
-            "job_class": current.job_class,
-            "rank": current.rank,
-            "supervisor_nip": current.supervisor_nip,
-            "tpp_base_idr": current.tpp_base_idr,
-            "active": current.active,
-        }
+        before = _employee_snapshot(
+            {key: getattr(current, key) for key in (*fields, "tpp_base_idr", "active")}
+        )
         for key in (*fields, "tpp_base_idr", "active"):
             setattr(current, key, p[key])
         current.updated_at = now

@@ -409,10 +409,31 @@ async def create_delegation(
     dependencies=[AdminRoles],
 )
 async def close_period(
-    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    period: PeriodPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    anyway: Annotated[
+        bool,
+        Query(description="close although activities are pending (they will not count; audited)"),
+    ] = False,
 ) -> schemas.PeriodRead:
-    """Close a month: its recap is frozen with the rule version in force."""
-    return await recap.close_period(session, period, actor=principal, rules=rules)
+    """Close a month after its verification deadline: its recap is frozen with the rule version
+    in force. Pending activities refuse it unless `anyway` is set."""
+    return await recap.close_period(session, period, actor=principal, rules=rules, anyway=anyway)
+
+
+@router.get(
+    "/periods/{period}/readiness",
+    response_model=schemas.PeriodReadiness,
+    responses=problem_responses(401, 403, 422),
+    dependencies=[AdminRoles],
+)
+async def period_readiness(
+    period: PeriodPath, session: SessionDep, rules: RulesDep
+) -> schemas.PeriodReadiness:
+    """What stands between a month and its closing: deadlines, pending items, missing attendance."""
+    return recap.readiness_read(await recap.readiness(session, rules, period))
 
 
 async def _recap(

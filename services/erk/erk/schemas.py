@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -30,14 +30,35 @@ class Decision(StrEnum):
 
 class AttendanceStatus(StrEnum):
     present = "present"
-    leave = "leave"
+    no_clock_in = "no_clock_in"  # at work, but the clock-in is missing
+    leave = "leave"  # annual leave (cuti tahunan)
     sick = "sick"
+    maternity_leave = "maternity_leave"
+    important_leave = "important_leave"  # cuti alasan penting
     duty_travel = "duty_travel"
-    absent = "absent"
+    training = "training"
+    absent = "absent"  # unexcused
 
 
-# Days on which nobody may log work: leave, sick leave and unexcused absence (duty travel is work).
-NO_WORK_STATUSES = (AttendanceStatus.leave, AttendanceStatus.sick, AttendanceStatus.absent)
+ATTENDANCE_WORDS = {
+    "present": "hadir",
+    "no_clock_in": "tidak absen masuk",
+    "leave": "cuti tahunan",
+    "sick": "sakit",
+    "maternity_leave": "cuti melahirkan",
+    "important_leave": "cuti alasan penting",
+    "duty_travel": "dinas luar",
+    "training": "diklat",
+    "absent": "tanpa keterangan",
+}
+
+# Days on which nobody logs work in e-RK: every leave type (the rule says what the day counts
+# for) and unexcused absence.
+NO_WORK_STATUSES = tuple(
+    s for s in AttendanceStatus if s not in (AttendanceStatus.present, AttendanceStatus.no_clock_in)
+)
+# Statuses on which being late or leaving early can be recorded.
+AT_WORK_STATUSES = (AttendanceStatus.present,)
 
 
 def _has_bad_text(value: Any) -> bool:
@@ -77,6 +98,15 @@ class UnitRead(BaseModel):
     path: str
 
 
+class EmploymentStatus(StrEnum):
+    pns = "pns"
+    cpns = "cpns"
+    pppk = "pppk"
+
+
+PtkpStatus = Literal["TK/0", "TK/1", "TK/2", "TK/3", "K/0", "K/1", "K/2", "K/3"]
+
+
 class EmployeeCreate(Body):
     nip: NIP
     name: str = Field(min_length=2, max_length=200)
@@ -87,6 +117,19 @@ class EmployeeCreate(Body):
     supervisor_nip: NIP | None = None
     tpp_base_idr: int = Field(ge=0, le=1_000_000_000)
     active: bool = True
+    employment_status: EmploymentStatus = EmploymentStatus.pns
+    ptkp_status: PtkpStatus = "TK/0"
+    salary_gross_idr: int = Field(
+        default=0, ge=0, le=1_000_000_000, description="monthly salary, for the PPh 21 bracket"
+    )
+    joined_on: dt.date | None = None
+    left_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> EmployeeCreate:
+        if self.joined_on and self.left_on and self.left_on < self.joined_on:
+            raise ValueError("left_on is before joined_on")
+        return self
 
 
 class EmployeeRead(BaseModel):
@@ -101,6 +144,11 @@ class EmployeeRead(BaseModel):
         description="personal pay data: shown to the employee and to HR, not to supervisors"
     )
     active: bool
+    employment_status: str = "pns"
+    ptkp_status: str | None = None
+    salary_gross_idr: int | None = None
+    joined_on: dt.date | None = None
+    left_on: dt.date | None = None
 
 
 class ImportRowError(BaseModel):
@@ -191,6 +239,7 @@ class AttendanceCreate(Body):
     status: AttendanceStatus
     minutes_late: int = Field(default=0, ge=0, le=1440)
     minutes_early: int = Field(default=0, ge=0, le=1440)
+    missed_apel: bool = False
 
 
 class AttendanceRead(BaseModel):
@@ -199,6 +248,7 @@ class AttendanceRead(BaseModel):
     status: AttendanceStatus
     minutes_late: int
     minutes_early: int
+    missed_apel: bool = False
 
 
 class DelegationCreate(Body):
@@ -221,14 +271,24 @@ class RecapRow(BaseModel):
     name: str
     unit_code: str
     working_days: int
+    employed_days: int
+    reduced_days: int = Field(description="leave days that reduce the standard")
+    met_days: int = Field(description="leave days credited as met")
+    absent_days: int
+    missing_days: int = Field(description="past working days without an attendance record")
     standard_minutes: int
     verified_minutes: int
     performance_pct: float
     discipline_pct: float
+    employment_status: str
     tpp_base_idr: int
+    base_effective_idr: int = Field(description="after the CPNS share and mid-month pro-rating")
     tpp_performance_idr: int
     tpp_discipline_idr: int
-    tpp_total_idr: int
+    tpp_total_idr: int = Field(description="gross")
+    pph21_idr: int
+    bpjs_idr: int
+    tpp_net_idr: int
     explanation: list[str]
 
 
@@ -246,6 +306,20 @@ class PeriodRead(BaseModel):
     rule_version: str
     employees: int
     closed_at: dt.datetime
+    not_counted_activities: int = Field(
+        default=0, description="pending activities left out by a 'close anyway'"
+    )
+
+
+class PeriodReadiness(BaseModel):
+    period: str
+    closed: bool
+    entry_cutoff: dt.date
+    verification_deadline: dt.date
+    deadlines_passed: bool
+    pending_activities: int
+    missing_attendance_days: int
+    blockers: list[str]
 
 
 class PasswordReset(Body):
