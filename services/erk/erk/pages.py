@@ -17,6 +17,7 @@ from erk.dependencies import RulesDep
 from erk.models import Activity, Employee
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
+from shared.pesan import problem_id
 from shared.problems import AppError
 from shared.web import MONTHS_ID, render, root_of
 
@@ -30,7 +31,16 @@ MESSAGES_ID = {
     "daily-cap-exceeded": "Jumlah menit hari itu melebihi batas harian.",
     "absent-on-date": "Pada tanggal itu Anda tercatat cuti, sakit, atau tidak hadir.",
     "period-closed": "Bulan itu sudah ditutup.",
-    "period-not-over": "Bulan itu belum berakhir.",
+    "period-not-over": "Bulan itu belum dapat ditutup: batas verifikasi atasan belum lewat.",
+    "period-not-ready": "Masih ada aktivitas yang menunggu verifikasi atau kehadiran yang belum "
+    "dicatat. Centang persetujuan untuk tetap menutup bulan.",
+    "non-working-day": "Tanggal itu bukan hari kerja.",
+    "lateness-not-at-work": "Terlambat atau pulang cepat hanya dicatat untuk pegawai yang hadir.",
+    "own-record": "Anda tidak dapat mengubah kehadiran atau data penghasilan Anda sendiri.",
+    "pay-input-forbidden": "Hanya BKPSDM yang menetapkan TPP dasar dan gaji.",
+    "account-outranked": "Kata sandi hanya dapat diatur ulang untuk akun dengan hak lebih rendah.",
+    "self-delegation": "Anda tidak dapat menunjuk diri sendiri sebagai pelaksana tugas.",
+    "not-delegator": "Pelaksana tugas ditunjuk oleh atasan dari atasan itu atau BKPSDM.",
     "self-verification": "Anda tidak dapat memverifikasi aktivitas Anda sendiri.",
     "not-verifier": "Anda bukan verifikator aktivitas ini.",
     "activity-not-pending": "Aktivitas itu sudah diverifikasi.",
@@ -51,7 +61,7 @@ STATUS_ID = {"submitted": "Menunggu", "approved": "Disetujui", "rejected": "Dito
 
 
 def message_of(exc: AppError) -> str:
-    return MESSAGES_ID.get(exc.type, "Data belum benar. Periksa kembali isian Anda.")
+    return problem_id(exc, MESSAGES_ID)
 
 
 async def attempt(session: AsyncSession, action: Callable[[], Awaitable[T]]) -> T | AppError:
@@ -695,3 +705,107 @@ async def password_change(
             status_code=result.status,
         )
     return RedirectResponse(f"{root_of(request)}/aktivitas", status_code=303)
+
+
+def _hr_only(request: Request, who: Principal) -> HTMLResponse | None:
+    if who.has_any("hr_admin", "admin"):
+        return None
+    return render(
+        request,
+        "error.html",
+        {"title": "Tidak diizinkan", "detail": "Halaman ini untuk BKPSDM.", "status": 403},
+        status_code=403,
+        principal=who,
+    )
+
+
+async def _closing_page(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    rules: domain.Rules,
+    period: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    messages: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    ready = await recap.readiness(session, rules, period)
+    return render(
+        request,
+        "closing.html",
+        {
+            "period": period,
+            "label": month_label(ready.month.start),
+            "ready": ready,
+            "pending_text": f"{len(ready.pending_ids):,}".replace(",", "."),
+            "missing_text": f"{ready.missing_attendance_days:,}".replace(",", "."),
+            "error": error,
+        },
+        principal=who,
+        status_code=status_code,
+        messages=messages or [],
+    )
+
+
+@router.get("/tutup-bulan")
+async def closing_form(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    bulan: str | None = None,
+) -> Response:
+    """HR sees what stands between a month and its closing, then closes it."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    refused = _hr_only(request, who)
+    if refused is not None:
+        return refused
+    first = _month_param(bulan, domain.previous_month(rules.today))
+    return await _closing_page(request, session, who, rules, domain.period_of(first))
+
+
+@router.post("/tutup-bulan")
+async def closing_submit(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    bulan: Annotated[str, Form()],
+    tetap_tutup: Annotated[str | None, Form()] = None,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    refused = _hr_only(request, who)
+    if refused is not None:
+        return refused
+    period = domain.period_of(_month_param(bulan, domain.previous_month(rules.today)))
+    result = await attempt(
+        session,
+        lambda: recap.close_period(
+            session, period, actor=who, rules=rules, anyway=tetap_tutup == "1"
+        ),
+    )
+    if isinstance(result, AppError):
+        return await _closing_page(
+            request,
+            session,
+            who,
+            rules,
+            period,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    left_out = result.not_counted_activities
+    note = f"; {left_out} aktivitas tertunda tidak dihitung" if left_out else ""
+    return await _closing_page(
+        request,
+        session,
+        who,
+        rules,
+        period,
+        messages=[("success", f"Bulan {month_label(domain.parse_period(period))} ditutup{note}.")],
+    )
