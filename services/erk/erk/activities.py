@@ -65,7 +65,7 @@ from erk.models import (
 )
 from shared.audit import audit_params, audited, events_from, record_event
 from shared.auth import Principal
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, try_single_replica_lock
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
 from shared.uploads import store_upload, stored_path
@@ -814,19 +814,13 @@ async def pending_for(
     return [(_activity_read(r[0], r[1]), r[2]) for r in rows]
 
 
-ESCALATION_LOCK_KEY = 0x65726B5F657363  # "erk_esc"
-
-
 async def escalate_overdue(session: AsyncSession, rules: Rules) -> int:
     """Mark pending activities past the deadline as escalated to the supervisor's supervisor.
 
-    On PostgreSQL one replica at a time does it (a transaction-level advisory lock); the others
-    skip the run.
+    One replica at a time does it (`shared.db.try_single_replica_lock`); the others skip the run.
     """
-    if (await session.connection()).dialect.name == "postgresql":
-        locked = await session.scalar(select(func.pg_try_advisory_xact_lock(ESCALATION_LOCK_KEY)))
-        if not locked:
-            return 0
+    if not await try_single_replica_lock(session, "erk:escalate"):
+        return 0
     boundary = verification_boundary(rules)
     supervisor = aliased(Employee)
     rows = (

@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     literal,
     or_,
+    text,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,6 +179,20 @@ def _ter_category() -> ColumnElement[str]:
     return case(*whens, else_="A")
 
 
+def _stage(stmt: Select[Any], name: str) -> Any:
+    """One stage of the recap as a CTE that PostgreSQL computes once (MATERIALIZED): inlined, the
+    stages' expressions would be copied into every later reference (a 60 KB query whose JIT
+    compilation alone took 50 s)."""
+    return stmt.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
+
+
+async def without_jit(session: AsyncSession) -> None:
+    """The recap's many CASE expressions cost more to JIT-compile than to run: off for this
+    transaction (PostgreSQL only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+
+
 def recap_query(
     month: Month, *, unit_path: str | None = None, nip: str | None = None
 ) -> Select[Any]:
@@ -313,7 +328,7 @@ def recap_query(
         raw = raw.where(Unit.path.startswith(unit_path))
     if nip is not None:
         raw = raw.where(Employee.nip == nip)
-    r = raw.subquery("raw")
+    r = _stage(raw, "raw")
 
     # The month's figures: standard, achievement, discipline and the effective base.
     working = month.working_days
@@ -341,7 +356,7 @@ def recap_query(
         if working
         else r.c.tpp_base_idr * status_percent // 100
     )
-    figures = sa_select(
+    figures_select = sa_select(
         *(
             r.c[name]
             for name in (
@@ -373,7 +388,8 @@ def recap_query(
         missing.label("missing_days"),
         case((deduction >= FULL, _int(0)), else_=_int(FULL) - deduction).label("discipline_bp"),
         base_effective.label("base_effective_idr"),
-    ).subquery("figures")
+    )
+    figures = _stage(figures_select, "figures")
 
     f = figures.c
     capped = _least(f.achieved_minutes, f.standard_minutes)
@@ -388,13 +404,14 @@ def recap_query(
         else_=f.base_effective_idr * rule.weight_performance // 100,
     )
     tpp_discipline = f.base_effective_idr * rule.weight_discipline * f.discipline_bp // (100 * FULL)
-    money = sa_select(
+    money_select = sa_select(
         *(c for c in f if c.name != "achieved_minutes"),
         performance_bp.label("performance_bp"),
         tpp_performance.label("tpp_performance_idr"),
         tpp_discipline.label("tpp_discipline_idr"),
         (tpp_performance + tpp_discipline).label("tpp_total_idr"),
-    ).subquery("money")
+    )
+    money = _stage(money_select, "money")
 
     m = money.c
     net = rule.net
@@ -570,6 +587,7 @@ async def recap_rows(
         month = month_of(rules, period)
         rule = month.rule
         stmt = recap_query(month, unit_path=unit_path, nip=nip)
+        await without_jit(session)
         nip_col, path_col = stmt.selected_columns.nip, stmt.selected_columns.unit_path
         # The filters are inside the query already.
         unit_path = nip = None
@@ -642,6 +660,7 @@ async def readiness(session: AsyncSession, rules: Rules, period: str) -> Readine
         )
     )
     live = recap_query(month).subquery("live")
+    await without_jit(session)
     missing = int(
         await session.scalar(sa_select(func.coalesce(func.sum(live.c.missing_days), 0))) or 0
     )
