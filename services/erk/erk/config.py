@@ -195,6 +195,10 @@ class ErkSection(StrictModel):
     )
     escalation_interval_seconds: float = Field(default=3600.0, gt=0)
     tpp_rules: list[TppRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    ekinerja_day_start: dt.time = Field(
+        default=dt.time(7, 30),
+        description="e-Kinerja export: activities are laid out from this time (Perpres 21/2023)",
+    )
 
     @field_validator("tpp_rules")
     @classmethod

@@ -187,3 +187,8 @@ class NonWorkingDayError(UnprocessableError):
 class LatenessOnLeaveError(UnprocessableError):
     title = "Lateness or leaving early can be recorded only on a day at work"
     type = "lateness-not-at-work"
+
+
+class ActionPlanNotFoundError(NotFoundError):
+    title = "No such Rencana Aksi for this employee and quarter"
+    type = "action-plan-not-found"

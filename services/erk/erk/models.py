@@ -131,6 +131,7 @@ class Activity(Base):
     evidence_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     evidence_type: Mapped[str | None] = mapped_column(String(40), default=None)
     evidence_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    action_plan_id: Mapped[int | None] = mapped_column(BigIntId, default=None)  # BKN Rencana Aksi
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -227,3 +228,18 @@ class Recap(Base):
     pph21_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     bpjs_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     tpp_net_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ActionPlan(Base):
+    """A Rencana Aksi of one employee in one e-Kinerja period (a quarter, e.g. 2026-Q1), imported
+    from the file e-Kinerja exports; activities link to it so their export needs no re-typing."""
+
+    __tablename__ = "action_plans"
+    __table_args__: Any = (UniqueConstraint("employee_id", "period", "title"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    employee_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    code: Mapped[str] = mapped_column(String(40), default="")
+    title: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from shared.validators import NIP
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+QUARTER = re.compile(r"\d{4}-Q[1-4]")
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, Field(ge=0, le=1_000_000_000)]
@@ -324,3 +326,16 @@ class PeriodReadiness(BaseModel):
 
 class PasswordReset(Body):
     password: str = Field(min_length=8, max_length=256)
+
+
+class ActionPlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    period: str
+    code: str
+    title: str
+
+
+class ActionPlanLink(Body):
+    action_plan_id: Id | None = Field(description="a Rencana Aksi of the activity's quarter")

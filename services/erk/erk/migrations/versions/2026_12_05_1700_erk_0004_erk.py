@@ -1,4 +1,5 @@
-"""TPP that follows the Perkada: employment status, PTKP status, salary and employment dates of
+"""BKN e-Kinerja's Rencana Aksi (action_plans, activities.action_plan_id), and TPP that follows
+the Perkada: employment status, PTKP status, salary and employment dates of
 an employee; a missed apel on attendance; the new figures of a closed month (days reduced, met,
 missing, other deductions, effective base, PPh 21, BPJS and net).
 
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import shared.db
 
 revision: str = "erk_0004_erk"
 down_revision: str | None = "erk_0003"
@@ -33,6 +36,29 @@ _RECAP_BIG = ("base_effective_idr", "salary_gross_idr", "pph21_idr", "bpjs_idr",
 
 
 def upgrade() -> None:
+    op.create_table(
+        "action_plans",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "employee_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("period", sa.String(7), nullable=False),
+        sa.Column("code", sa.String(40), nullable=False),
+        sa.Column("title", sa.String(500), nullable=False),
+        sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["employee_id"], ["erk.employees.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("employee_id", "period", "title"),
+        schema="erk",
+    )
+    with op.batch_alter_table("activities", schema="erk") as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "action_plan_id",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                nullable=True,
+            )
+        )
     with op.batch_alter_table("employees", schema="erk") as batch_op:
         for column in _employee_columns():
             batch_op.add_column(column)
@@ -56,6 +82,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("activities", schema="erk") as batch_op:
+        batch_op.drop_column("action_plan_id")
+    op.drop_table("action_plans", schema="erk")
     with op.batch_alter_table("recaps", schema="erk") as batch_op:
         for name in (*_RECAP_INT, *_RECAP_BIG, "employment_status", "ptkp_status"):
             batch_op.drop_column(name)
