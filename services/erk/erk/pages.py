@@ -262,6 +262,151 @@ async def entry_submit(
     )
 
 
+async def _entry_action(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    rules: domain.Rules,
+    activity_id: int,
+    action: Callable[[], Awaitable[Any]],
+    done: str,
+) -> Response:
+    day = await session.scalar(select(Activity.activity_date).where(Activity.id == activity_id))
+    result = await attempt(session, action)
+    if isinstance(result, AppError):
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            day or rules.today,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    return await _entry_page(
+        request, session, who, rules, day or rules.today, messages=[("success", done)]
+    )
+
+
+@router.post("/aktivitas/{activity_id}/hapus")
+async def entry_delete(
+    request: Request,
+    activity_id: int,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+) -> Response:
+    """Withdraw one's own pending or rejected entry."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    return await _entry_action(
+        request,
+        session,
+        who,
+        rules,
+        activity_id,
+        lambda: activities.delete_activity(session, activity_id, actor=who, rules=rules),
+        "Aktivitas dihapus.",
+    )
+
+
+@router.post("/aktivitas/{activity_id}/ubah")
+async def entry_edit(
+    request: Request,
+    activity_id: int,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    uraian: Annotated[str, Form()],
+    menit: Annotated[str, Form()],
+) -> Response:
+    """Edit a pending entry or correct a rejected one (it goes back for verification)."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    try:
+        data = schemas.ActivityUpdate(description=uraian.strip(), minutes=int(menit))
+    except ValueError:
+        data = None
+    if data is None:
+        day = await session.scalar(select(Activity.activity_date).where(Activity.id == activity_id))
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            day or rules.today,
+            error="Isi uraian (paling sedikit 3 huruf) dan menit (bilangan bulat lebih dari 0).",
+            status_code=422,
+        )
+    return await _entry_action(
+        request,
+        session,
+        who,
+        rules,
+        activity_id,
+        lambda: activities.update_activity(session, activity_id, data, actor=who, rules=rules),
+        "Aktivitas diperbarui dan menunggu verifikasi lagi.",
+    )
+
+
+@router.post("/aktivitas/salin-semua")
+async def entry_copy_all(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    dari: Annotated[str, Form()],
+    ke: Annotated[str, Form()],
+) -> Response:
+    """ "Sama seperti kemarin": every entry of an earlier day, entered again at once (all or
+    none)."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    try:
+        source, target = dt.date.fromisoformat(dari), dt.date.fromisoformat(ke)
+    except ValueError:
+        source = target = rules.today
+    entries = [
+        e for e in await _day_entries(session, who.username, source) if e.status != "rejected"
+    ]
+
+    async def copy_all() -> int:
+        for e in entries:
+            data = schemas.ActivityCreate(
+                date=target,
+                description=e.description,
+                minutes=e.minutes,
+                output_quantity=e.output_quantity,
+                output_unit=e.output_unit,
+                target_id=e.target_id,
+            )
+            await activities.submit_activity(session, data, actor=who, rules=rules)
+        return len(entries)
+
+    result = await attempt(session, copy_all)
+    if isinstance(result, AppError):
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            target,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    return await _entry_page(
+        request,
+        session,
+        who,
+        rules,
+        target,
+        messages=[("success", f"{result} aktivitas disalin, menunggu verifikasi.")],
+    )
+
+
 @router.get("/bulan-saya")
 async def my_month(
     request: Request,
@@ -353,12 +498,32 @@ async def _inbox(
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    items = await activities.pending_for(session, actor=who, rules=rules)
+    params = request.query_params
+    nip = params.get("pegawai") or None
+    try:
+        day = dt.date.fromisoformat(params["tanggal"]) if params.get("tanggal") else None
+    except ValueError:
+        day = None
+    everyone = await activities.pending_for(session, actor=who, rules=rules)
+    items = [
+        (a, name)
+        for a, name in everyone
+        if (nip is None or a.nip == nip) and (day is None or a.date == day)
+    ]
+    people = sorted({(a.nip, name) for a, name in everyone}, key=lambda p: p[1])
     targets = await activities.targets_to_approve(session, actor=who, rules=rules)
     return render(
         request,
         "inbox.html",
-        {"items": items, "targets": targets},
+        {
+            "items": items,
+            "targets": targets,
+            "people": people,
+            "pegawai": nip or "",
+            "tanggal": day.isoformat() if day else "",
+            "all_ticked": params.get("pilih") == "semua",
+            "acting_for": await activities.acting_for_names(session, actor=who, rules=rules),
+        },
         principal=who,
         messages=messages or [],
         status_code=status_code,

@@ -240,6 +240,20 @@ async def update_activity(
     )
 
 
+@router.delete(
+    "/activities/{activity_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[EmployeeRole],
+)
+async def delete_activity(
+    activity_id: IdPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> Response:
+    """Withdraw one's own entry that is not approved yet (pending or rejected)."""
+    await activities.delete_activity(session, activity_id, actor=principal, rules=rules)
+    return Response(status_code=204)
+
+
 @router.put(
     "/activities/{activity_id}/evidence",
     response_model=schemas.ActivityRead,
