@@ -335,3 +335,47 @@ def test_the_sql_and_the_python_tax_agree_on_the_band_edges() -> None:
     assert net.pph21("K/1", 4_500_000, 5_000_000) == 142_500
     assert net.bpjs(10_000_000, 5_000_000) == 20_000
     assert net.bpjs(13_000_000, 5_000_000) == 0
+
+
+async def test_disciplinary_sentence_and_acting_post_in_a_20_day_month(erk: Erk) -> None:
+    await erk.tree()
+    period, days = _days(erk, 20)
+    for nip in (STAFF, STAFF2):
+        await _attendance(erk, nip, days)
+        await _work(erk, nip, days, 300)
+    sentence = {
+        "nip": STAFF,
+        "kind": "sanction",
+        "start_date": days[0].isoformat(),
+        "end_date": (days[0] + dt.timedelta(days=180)).isoformat(),
+        "percent": 25,
+        "legal_basis": "SK Bupati 800/12/2024; PP 94/2021 Pasal 8 ayat (3)",
+    }
+    # Only HR records it; a unit admin or the employee cannot.
+    admin = await erk.grant(CHIEF, ["unit_admin"], unit="BIDANG")
+    r = await erk.client.post("/api/v1/pay-adjustments", json=sentence, headers=admin)
+    assert_problem(r, 403, "forbidden")
+    r = await erk.client.post("/api/v1/pay-adjustments", json=sentence, headers=erk.hr)
+    assert r.status_code == 201, r.text
+    # STAFF2 acts (Plt) for half the month: 20 % of a 7.000.000 post, 10 of 20 working days.
+    acting = {
+        "nip": STAFF2,
+        "kind": "acting",
+        "start_date": days[10].isoformat(),
+        "end_date": (days[-1] + dt.timedelta(days=40)).isoformat(),
+        "percent": 20,
+        "acting_base_idr": 7_000_000,
+        "legal_basis": "Sprint Plt Kepala Bidang 821/45/2024",
+    }
+    r = await erk.client.post("/api/v1/pay-adjustments", json=acting, headers=erk.hr)
+    assert r.status_code == 201, r.text
+    bad = {**acting, "acting_base_idr": 0}
+    assert_problem(await erk.client.post("/api/v1/pay-adjustments", json=bad, headers=erk.hr), 422)
+
+    punished = await _recap(erk, period)
+    # 5.000.000 earned, 25 % cut = 1.250.000: gross 3.750.000
+    assert (punished["sanction_cut_idr"], punished["tpp_total_idr"]) == (1_250_000, 3_750_000)
+    assert any("PP 94/2021" in line for line in punished["explanation"])
+    plt = await _recap(erk, period, STAFF2)
+    # 7.000.000 x 20 % x 10 / 20 = 700.000 on top of 5.000.000
+    assert (plt["acting_addition_idr"], plt["tpp_total_idr"]) == (700_000, 5_700_000)

@@ -228,6 +228,9 @@ class Recap(Base):
     pph21_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     bpjs_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     tpp_net_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    sanction_bp: Mapped[int] = mapped_column(Integer, default=0)
+    sanction_cut_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    acting_addition_idr: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ActionPlan(Base):
@@ -242,4 +245,28 @@ class ActionPlan(Base):
     period: Mapped[str] = mapped_column(String(7))
     code: Mapped[str] = mapped_column(String(40), default="")
     title: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PayAdjustment(Base):
+    """A decision that changes one employee's TPP for a date range, with its legal basis: a
+    disciplinary sentence (PP 94/2021) cutting `percent_bp` of the TPP, or an acting post (Plt/Plh)
+    adding `percent_bp` of the acting post's base, pro-rated by the working days it covers."""
+
+    __tablename__ = "pay_adjustments"
+    __table_args__: Any = (
+        CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("percent_bp BETWEEN 0 AND 10000", name="percent_range"),
+        Index("ix_pay_adjustments_employee", "employee_id", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    employee_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("employees.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # sanction | acting
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    percent_bp: Mapped[int] = mapped_column(Integer)
+    acting_base_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    legal_basis: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

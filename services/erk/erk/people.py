@@ -23,7 +23,7 @@ from erk.domain import (
     reject_import,
     write_scope,
 )
-from erk.models import Account, AuditEvent, Delegation, Employee, Unit
+from erk.models import Account, AuditEvent, Delegation, Employee, PayAdjustment, Unit
 from erk.tax import PTKP_STATUSES
 from shared.audit import record_event
 from shared.auth import Principal, hash_password_async, password_hasher
@@ -579,3 +579,46 @@ async def change_password(
         entity_type="account",
         entity_id=principal.username,
     )
+
+
+async def create_pay_adjustment(
+    session: AsyncSession, data: schemas.PayAdjustmentCreate, *, actor: Principal
+) -> schemas.PayAdjustmentRead:
+    """HR records a disciplinary sentence or an acting post with its legal basis (pay input)."""
+    if not may_set_pay(actor):
+        raise errors.PayInputForbiddenError("Only HR (BKPSDM) records pay decisions")
+    if data.nip == actor.username:
+        raise errors.OwnRecordError("Nobody records a pay decision about themself")
+    employee, _ = await get_employee(session, data.nip)
+    adjustment = PayAdjustment(
+        employee_id=employee.id,
+        kind=data.kind.value,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        percent_bp=int(data.percent * 100),
+        acting_base_idr=data.acting_base_idr,
+        legal_basis=data.legal_basis,
+        created_by=actor.username,
+    )
+    session.add(adjustment)
+    await session.flush()
+    read = schemas.PayAdjustmentRead(
+        id=adjustment.id,
+        nip=data.nip,
+        kind=data.kind,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        percent=data.percent,
+        acting_base_idr=data.acting_base_idr,
+        legal_basis=data.legal_basis,
+    )
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="pay_adjustment.created",
+        entity_type="pay_adjustment",
+        entity_id=adjustment.id,
+        after=read.model_dump(mode="json"),
+    )
+    return read

@@ -42,7 +42,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erk import errors, schemas
 from erk.config import DeductionBand, TppRule
 from erk.domain import Rules, next_month, parse_period
-from erk.models import Activity, Attendance, AuditEvent, Employee, Period, Recap, Unit
+from erk.models import (
+    Activity,
+    Attendance,
+    AuditEvent,
+    Employee,
+    PayAdjustment,
+    Period,
+    Recap,
+    Unit,
+)
 from erk.tax import PTKP_CATEGORY, NetRule
 from shared.audit import record_event
 from shared.auth import Principal
@@ -83,6 +92,9 @@ RECAP_COLUMNS = (
     "pph21_idr",
     "bpjs_idr",
     "tpp_net_idr",
+    "sanction_bp",
+    "sanction_cut_idr",
+    "acting_addition_idr",
 )
 
 
@@ -277,6 +289,38 @@ def recap_query(
         .subquery("discipline")
     )
 
+    starts, ends = PayAdjustment.start_date, PayAdjustment.end_date
+    covered: ColumnElement[int] = _int(0)
+    for day in days:
+        covered = covered + case((and_(starts <= day, ends >= day), 1), else_=0)
+    working = month.working_days
+    acting = (
+        PayAdjustment.acting_base_idr * PayAdjustment.percent_bp * covered // (FULL * working)
+        if working
+        else _int(0)
+    )
+    adjustments = (
+        sa_select(
+            PayAdjustment.employee_id.label("employee_id"),
+            cast(
+                func.sum(
+                    case((PayAdjustment.kind == "sanction", PayAdjustment.percent_bp), else_=0)
+                ),
+                BigInteger,
+            ).label("sanction_bp"),
+            cast(
+                func.sum(case((PayAdjustment.kind == "acting", acting), else_=0)), BigInteger
+            ).label("acting_idr"),
+        )
+        .where(
+            starts <= month.end,
+            ends >= month.start,
+            *([PayAdjustment.employee_id.in_(people)] if people is not None else []),
+        )
+        .group_by(PayAdjustment.employee_id)
+        .subquery("adjustments")
+    )
+
     def got(column: Any) -> ColumnElement[int]:
         return func.coalesce(column, 0)
 
@@ -314,8 +358,11 @@ def recap_query(
             got(discipline.c.late_bp).label("late_bp"),
             got(discipline.c.early_events).label("early_events"),
             got(discipline.c.early_bp).label("early_bp"),
+            _least(got(adjustments.c.sanction_bp), _int(FULL)).label("sanction_bp"),
+            got(adjustments.c.acting_idr).label("acting_addition_idr"),
         )
         .join(Unit, Unit.id == Employee.unit_id)
+        .outerjoin(adjustments, adjustments.c.employee_id == Employee.id)
         .outerjoin(verified, verified.c.employee_id == Employee.id)
         .outerjoin(discipline, discipline.c.employee_id == Employee.id)
         .where(
@@ -331,7 +378,6 @@ def recap_query(
     r = _stage(raw, "raw")
 
     # The month's figures: standard, achievement, discipline and the effective base.
-    working = month.working_days
     standard = (
         _int(month.standard_minutes) * (r.c.employed_days - r.c.reduced_days) // working
         if working
@@ -380,6 +426,8 @@ def recap_query(
                 "late_bp",
                 "early_events",
                 "early_bp",
+                "sanction_bp",
+                "acting_addition_idr",
             )
         ),
         literal(working, Integer()).label("working_days"),
@@ -409,7 +457,13 @@ def recap_query(
         performance_bp.label("performance_bp"),
         tpp_performance.label("tpp_performance_idr"),
         tpp_discipline.label("tpp_discipline_idr"),
-        (tpp_performance + tpp_discipline).label("tpp_total_idr"),
+        (
+            tpp_performance
+            + tpp_discipline
+            - (tpp_performance + tpp_discipline) * f.sanction_bp // FULL
+            + f.acting_addition_idr
+        ).label("tpp_total_idr"),
+        ((tpp_performance + tpp_discipline) * f.sanction_bp // FULL).label("sanction_cut_idr"),
     )
     money = _stage(money_select, "money")
 
@@ -508,8 +562,13 @@ def explain(row: Any, rule: TppRule) -> list[str]:
         f"{_pct(int(row.discipline_bp))} (paling rendah 0 %).",
         f"TPP disiplin: {format_rupiah(effective)} × {rule.weight_discipline} % × "
         f"{_pct(int(row.discipline_bp))} = {format_rupiah(int(row.tpp_discipline_idr))}.",
+        f"Hukuman disiplin (PP 94/2021): potongan {_pct(int(row.sanction_bp))} = "
+        f"{format_rupiah(int(row.sanction_cut_idr))}; tambahan Plt/Plh "
+        f"{format_rupiah(int(row.acting_addition_idr))}.",
         f"Jumlah TPP bruto: {format_rupiah(int(row.tpp_performance_idr))} + "
-        f"{format_rupiah(int(row.tpp_discipline_idr))} = {format_rupiah(int(row.tpp_total_idr))}.",
+        f"{format_rupiah(int(row.tpp_discipline_idr))} − "
+        f"{format_rupiah(int(row.sanction_cut_idr))} + "
+        f"{format_rupiah(int(row.acting_addition_idr))} = {format_rupiah(int(row.tpp_total_idr))}.",
         f"PPh 21 ({net.ter_legal_basis}, tabel TER {net.ter_year}, PTKP {row.ptkp_status}, gaji "
         f"{format_rupiah(int(row.salary_gross_idr))} dipotong terpisah): "
         f"{format_rupiah(int(row.pph21_idr))}.",
@@ -542,6 +601,8 @@ def to_read(row: Any, rule: TppRule) -> schemas.RecapRow:
         base_effective_idr=int(row.base_effective_idr),
         tpp_performance_idr=int(row.tpp_performance_idr),
         tpp_discipline_idr=int(row.tpp_discipline_idr),
+        sanction_cut_idr=int(row.sanction_cut_idr),
+        acting_addition_idr=int(row.acting_addition_idr),
         tpp_total_idr=int(row.tpp_total_idr),
         pph21_idr=int(row.pph21_idr),
         bpjs_idr=int(row.bpjs_idr),

@@ -642,3 +642,21 @@ async def export_ekinerja(
             "Content-Disposition": f'attachment; filename="ekinerja-{nip}-{period}.{extension}"'
         },
     )
+
+
+@router.post(
+    "/pay-adjustments",
+    status_code=201,
+    response_model=schemas.PayAdjustmentRead,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[AdminRoles],
+)
+async def create_pay_adjustment(
+    data: schemas.PayAdjustmentCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Record a disciplinary sentence (PP 94/2021) or a Plt/Plh post that changes the TPP."""
+    result = await people.create_pay_adjustment(session, data, actor=principal)
+    return await idem.respond(result, 201)

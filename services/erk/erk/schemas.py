@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -287,6 +288,8 @@ class RecapRow(BaseModel):
     base_effective_idr: int = Field(description="after the CPNS share and mid-month pro-rating")
     tpp_performance_idr: int
     tpp_discipline_idr: int
+    sanction_cut_idr: int = Field(description="disciplinary sentence (PP 94/2021)")
+    acting_addition_idr: int = Field(description="Plt/Plh addition")
     tpp_total_idr: int = Field(description="gross")
     pph21_idr: int
     bpjs_idr: int
@@ -339,3 +342,39 @@ class ActionPlanRead(BaseModel):
 
 class ActionPlanLink(Body):
     action_plan_id: Id | None = Field(description="a Rencana Aksi of the activity's quarter")
+
+
+class PayAdjustmentKind(StrEnum):
+    sanction = "sanction"  # hukuman disiplin (PP 94/2021): cuts `percent` of the TPP
+    acting = "acting"  # Plt/Plh: adds `percent` of the acting post's base
+
+
+class PayAdjustmentCreate(Body):
+    nip: NIP
+    kind: PayAdjustmentKind
+    start_date: dt.date
+    end_date: dt.date
+    percent: Decimal = Field(ge=0, le=100, decimal_places=2)
+    acting_base_idr: int = Field(default=0, ge=0, le=1_000_000_000)
+    legal_basis: str = Field(
+        min_length=3, max_length=300, description="the decree and the Perkada article"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PayAdjustmentCreate:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if self.kind == PayAdjustmentKind.acting and not self.acting_base_idr:
+            raise ValueError("an acting post needs acting_base_idr (the post's TPP base)")
+        return self
+
+
+class PayAdjustmentRead(BaseModel):
+    id: int
+    nip: str
+    kind: PayAdjustmentKind
+    start_date: dt.date
+    end_date: dt.date
+    percent: Decimal
+    acting_base_idr: int
+    legal_basis: str

@@ -31,8 +31,23 @@ def _employee_columns() -> tuple[sa.Column[object], ...]:
     )
 
 
-_RECAP_INT = ("employed_days", "reduced_days", "met_days", "missing_days", "other_bp")
-_RECAP_BIG = ("base_effective_idr", "salary_gross_idr", "pph21_idr", "bpjs_idr", "tpp_net_idr")
+_RECAP_INT = (
+    "employed_days",
+    "reduced_days",
+    "met_days",
+    "missing_days",
+    "other_bp",
+    "sanction_bp",
+)
+_RECAP_BIG = (
+    "base_effective_idr",
+    "salary_gross_idr",
+    "pph21_idr",
+    "bpjs_idr",
+    "tpp_net_idr",
+    "sanction_cut_idr",
+    "acting_addition_idr",
+)
 
 
 def upgrade() -> None:
@@ -49,6 +64,34 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["employee_id"], ["erk.employees.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("employee_id", "period", "title"),
+        schema="erk",
+    )
+    op.create_table(
+        "pay_adjustments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "employee_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("percent_bp", sa.Integer(), nullable=False),
+        sa.Column("acting_base_idr", sa.BigInteger(), nullable=False),
+        sa.Column("legal_basis", sa.String(300), nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("end_date >= start_date", name=op.f("ck_pay_adjustments_dates_ordered")),
+        sa.CheckConstraint(
+            "percent_bp BETWEEN 0 AND 10000", name=op.f("ck_pay_adjustments_percent_range")
+        ),
+        sa.ForeignKeyConstraint(["employee_id"], ["erk.employees.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        schema="erk",
+    )
+    op.create_index(
+        "ix_pay_adjustments_employee",
+        "pay_adjustments",
+        ["employee_id", "start_date"],
         schema="erk",
     )
     with op.batch_alter_table("activities", schema="erk") as batch_op:
@@ -85,6 +128,8 @@ def downgrade() -> None:
     with op.batch_alter_table("activities", schema="erk") as batch_op:
         batch_op.drop_column("action_plan_id")
     op.drop_table("action_plans", schema="erk")
+    op.drop_index("ix_pay_adjustments_employee", table_name="pay_adjustments", schema="erk")
+    op.drop_table("pay_adjustments", schema="erk")
     with op.batch_alter_table("recaps", schema="erk") as batch_op:
         for name in (*_RECAP_INT, *_RECAP_BIG, "employment_status", "ptkp_status"):
             batch_op.drop_column(name)
