@@ -114,6 +114,22 @@ class Erk:
         await flag(True)
         return headers
 
+    async def grant(self, nip: str, roles: list[str], unit: str | None = None) -> dict[str, str]:
+        """Give an employee's own account extra roles (e.g. unit admin of their unit)."""
+        from sqlalchemy import update
+
+        from erk.models import Account
+
+        await self.login(nip)  # the password is set while the account is a plain employee
+        async with self.app.state.db.sessionmaker.begin() as session:
+            await session.execute(
+                update(Account)
+                .where(Account.username == nip)
+                .values(roles=sorted({"employee", *roles}), unit=unit)
+            )
+        self._tokens[nip] = await self._full_token(nip)
+        return self._tokens[nip]
+
     async def tree(self) -> None:
         """DINAS > BIDANG: HEAD supervises CHIEF and DEPUTY, CHIEF supervises STAFF and STAFF2."""
         await self.setup()

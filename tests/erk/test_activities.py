@@ -57,15 +57,16 @@ async def test_entries_after_the_cutoff_are_refused(ready: Erk) -> None:
     assert r.status_code == 201, r.text
 
 
-async def test_no_entry_into_a_closed_month(ready: Erk) -> None:
+async def test_no_closing_while_entries_are_still_open(ready: Erk) -> None:
     ready.at(dt.date(2025, 3, 3))  # February is still open for entries until 5 March...
     assert (await ready.log(STAFF, dt.date(2025, 2, 26), 60)).status_code == 201
     r = await ready.client.post("/api/v1/periods/2025-02/close", headers=ready.hr)
-    assert r.status_code == 200, r.text  # ...but BKPSDM closed it early
-    before = await _counts(ready)
-    r = await ready.log(STAFF, dt.date(2025, 2, 27), 60)
-    assert_problem(r, 409, "period-closed")
-    assert await _counts(ready) == before
+    assert_problem(r, 409, "period-not-over")  # ...so BKPSDM cannot close it early
+    r = await ready.client.post(
+        "/api/v1/periods/2025-02/close", params={"anyway": "true"}, headers=ready.hr
+    )
+    assert_problem(r, 409, "period-not-over")  # not even "anyway"
+    assert (await ready.log(STAFF, dt.date(2025, 2, 27), 60)).status_code == 201
 
 
 async def test_cutoff_is_local_midnight_not_utc(ready: Erk) -> None:
@@ -119,14 +120,21 @@ async def test_no_activity_on_a_day_of_leave_or_absence(ready: Erk, status: str)
     assert await _counts(ready) == (0, 0)
 
 
-async def test_duty_travel_is_a_working_day(ready: Erk) -> None:
+async def test_duty_travel_reduces_the_standard_instead_of_taking_entries(ready: Erk) -> None:
     r = await ready.client.post(
         "/api/v1/attendance",
         json={"nip": STAFF, "date": "2025-03-11", "status": "duty_travel"},
         headers=ready.hr,
     )
     assert r.status_code == 201
-    assert (await ready.log(STAFF, dt.date(2025, 3, 11), 60)).status_code == 201
+    assert_problem(await ready.log(STAFF, dt.date(2025, 3, 11), 60), 422, "absent-on-date")
+
+
+async def test_no_activity_on_a_weekend_or_holiday(ready: Erk) -> None:
+    before = await _counts(ready)
+    for day in (dt.date(2025, 3, 9), dt.date(2025, 3, 8), dt.date(2025, 1, 29)):  # Imlek
+        assert_problem(await ready.log(STAFF, day, 60), 422, "non-working-day")
+    assert await _counts(ready) == before
 
 
 async def test_an_employee_cannot_verify_their_own_entries(ready: Erk) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from shared.testing import assert_problem, user_headers
 
-from .conftest import CHIEF, STAFF, Erk
+from .conftest import CHIEF, STAFF, STAFF2, Erk
 
 
 async def test_malformed_requests_are_4xx_problems(erk: Erk) -> None:
@@ -75,3 +75,21 @@ async def test_patch_ignores_nulls_for_required_fields(erk: Erk) -> None:
         60,
         "notulen",
     )
+
+
+async def test_a_bare_cr_in_an_import_is_read_as_a_line_end(erk: Erk) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 20))
+    content = f"nip,date,status\r{STAFF},2025-03-10,present\r{STAFF2},2025-03-10,pre\rsent\r"
+    files = {"file": ("absen.csv", content.encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/attendance/import", files=files, headers=erk.hr)
+    body = assert_problem(r, 422, "import-rejected")
+    assert [row["row"] for row in body["rows"]] == [3, 4]
+    good = f"nip,date,status\r{STAFF},2025-03-10,present\r"
+    files = {"file": ("absen.csv", good.encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/attendance/import", files=files, headers=erk.hr)
+    assert r.status_code == 201, r.text
+    quoted = f'nip,date,status\n{STAFF},2025-03-11,"pre\rsent\n'
+    files = {"file": ("absen.csv", quoted.encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/attendance/import", files=files, headers=erk.hr)
+    assert r.status_code == 422

@@ -55,3 +55,23 @@ def test_rule_versions_apply_from_their_date() -> None:
 def test_bad_values_name_the_field(toml: str, field: str) -> None:
     with pytest.raises(RegencyConfigError, match=re.escape(f"field '{field}")):
         parse_regency_config(tomllib.loads(toml), ErkConfig, "test")
+
+
+@pytest.mark.parametrize(
+    ("toml", "field"),
+    [
+        ('[erk]\n[[erk.tpp_rules]]\nversion = "a"\neffective_from = 2024-01-01\n'
+         '[erk.tpp_rules.leave_effects]\ncuti_fiktif = { effect = "met" }\n', "leave_effects"),
+        ('[erk]\n[[erk.tpp_rules]]\nversion = "a"\neffective_from = 2024-01-01\n'
+         '[erk.tpp_rules.net]\nter_a = [[6000000, 0], [5000000, 25], ["x", 50]]\n', "ter_a"),
+        ('[erk]\n[[erk.tpp_rules]]\nversion = "a"\neffective_from = 2024-01-01\n'
+         '[erk.tpp_rules.net]\nter_b = [[6000000, 0], [7000000, 25]]\n', "ter_b"),
+        ('[erk]\n[[erk.tpp_rules]]\nversion = "a"\neffective_from = 2024-01-01\n'
+         "class_bases = { 20 = 100 }\n", "class_bases"),
+        ('[erk]\n[[erk.tpp_rules]]\nversion = "a"\neffective_from = 2024-01-01\n'
+         'missing_attendance = "present"\n', "missing_attendance"),
+    ],
+)  # fmt: skip
+def test_pay_rules_are_validated_at_start_up(toml: str, field: str) -> None:
+    with pytest.raises(RegencyConfigError, match=field):
+        parse_regency_config(tomllib.loads(toml), ErkConfig, "regency.toml")

@@ -35,6 +35,16 @@ async def test_demo_seed_is_complete_and_repeatable(make_app: Any) -> None:
     assert states == {"approved", "rejected", "submitted"}
     assert presence == {"present", "leave", "sick", "duty_travel", "absent"}
     assert orphans == 0
+    async with app.state.db.sessionmaker() as session:
+        per_day = (
+            select(func.sum(Activity.minutes).label("m"))
+            .where(Activity.status != "rejected")
+            .group_by(Activity.employee_id, Activity.activity_date)
+            .subquery()
+        )
+        busiest = await session.scalar(select(func.max(per_day.c.m)))
+    assert busiest is not None
+    assert busiest <= app.state.config.erk.daily_cap_minutes  # the demo keeps its own cap
     async with client_for(app) as client:
         headers = await bearer(client, demo.HR, demo.DEMO_PASSWORD)
         r = await client.get("/api/v1/units", headers=headers)

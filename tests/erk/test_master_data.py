@@ -127,24 +127,30 @@ async def test_roles_are_checked(erk: Erk) -> None:
     assert_problem(r, 409, "duplicate-unit")
 
 
-async def test_unit_admin_sets_delegations_only_inside_their_unit(erk: Erk) -> None:
+async def test_delegations_come_from_hr_or_the_supervisors_superiors(erk: Erk) -> None:
     await erk.tree()
     admin = await user_headers(erk.app, erk.client, "admin-bidang", ["unit_admin"], unit="BIDANG")
     body = {"delegate_nip": STAFF, "start_date": "2025-03-01", "end_date": "2025-03-05"}
     r = await erk.client.post(
         "/api/v1/delegations", json={**body, "supervisor_nip": CHIEF}, headers=admin
     )
-    assert r.status_code == 201, r.text
-    r = await erk.client.post(
-        "/api/v1/delegations", json={**body, "supervisor_nip": HEAD}, headers=admin
-    )
-    assert_problem(r, 403, "out-of-unit-scope")
+    assert_problem(r, 403, "forbidden")
     r = await erk.client.post(
         "/api/v1/delegations",
         json={**body, "supervisor_nip": CHIEF},
-        headers=await erk.login(STAFF),
+        headers=await erk.login(STAFF2),
     )
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 403, "not-delegator")
+    r = await erk.client.post(
+        "/api/v1/delegations", json={**body, "supervisor_nip": HEAD}, headers=erk.hr
+    )
+    assert r.status_code == 201, r.text
+    r = await erk.client.post(
+        "/api/v1/delegations",
+        json={**body, "supervisor_nip": CHIEF},
+        headers=await erk.login(HEAD),
+    )
+    assert r.status_code == 201, r.text
 
 
 async def test_employee_master_data_is_visible_to_self_supervisors_and_admins(erk: Erk) -> None:

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import update
 
 from erk.models import Account
-from shared.testing import client_for
+from shared.testing import assert_problem, client_for
 
-from .conftest import CHIEF, STAFF, Erk
+from .conftest import CHIEF, DEPUTY, STAFF, STAFF2, Erk
 
 TODAY = dt.date(2025, 3, 12)
 
@@ -211,3 +211,118 @@ async def test_targets_are_proposed_and_approved_in_the_pages(erk: Erk) -> None:
         entry = await browser.get("/aktivitas")
         assert "2025: Laporan bulanan" in entry.text
         assert "belum disetujui" not in entry.text
+
+
+async def _ready_for_pages(erk: Erk, *nips: str) -> None:
+    for nip in nips:
+        await erk.login(nip)
+        async with erk.app.state.db.sessionmaker.begin() as session:
+            await session.execute(
+                update(Account).where(Account.username == nip).values(must_change_password=False)
+            )
+
+
+async def test_verification_page_ticks_nothing_filters_and_shows_the_work(erk: Erk) -> None:
+    await erk.tree()
+    erk.at(TODAY)
+    await _ready_for_pages(erk, STAFF, STAFF2, CHIEF, DEPUTY)
+    long_text = "Menyusun " + "laporan-panjang-" * 20
+    r = await erk.client.post(
+        "/api/v1/activities",
+        json={
+            "date": "2025-03-10",
+            "description": long_text,
+            "minutes": 60,
+            "output_quantity": 3,
+            "output_unit": "dokumen",
+        },
+        headers=await erk.login(STAFF),
+    )
+    assert r.status_code == 201, r.text
+    assert (await erk.log(STAFF, dt.date(2025, 3, 11), 60)).status_code == 201
+    assert (await erk.log(STAFF2, dt.date(2025, 3, 11), 60)).status_code == 201
+    async with client_for(erk.app) as browser:
+        await _login(browser, CHIEF, "sandi-awal-123")
+        inbox = await browser.get("/verifikasi")
+        assert len(re.findall(r'name="aktivitas"', inbox.text)) == 3
+        assert " checked" not in inbox.text  # one click cannot approve everything
+        assert long_text in inbox.text
+        assert "3 dokumen" in inbox.text
+        everything = await browser.get("/verifikasi", params={"pilih": "semua"})
+        assert everything.text.count(" checked") == 3
+        one = await browser.get("/verifikasi", params={"pegawai": STAFF, "tanggal": "2025-03-11"})
+        assert len(re.findall(r'name="aktivitas"', one.text)) == 1
+        # Nothing ticked and submitted: refused, nothing approved.
+        r = await browser.post(
+            "/verifikasi", data={"csrf_token": csrf(inbox), "keputusan": "approved"}
+        )
+        assert r.status_code == 422
+    # A delegate is told whom they act for.
+    r = await erk.client.post(
+        "/api/v1/delegations",
+        json={
+            "supervisor_nip": CHIEF,
+            "delegate_nip": DEPUTY,
+            "start_date": "2025-03-01",
+            "end_date": "2025-03-31",
+        },
+        headers=erk.hr,
+    )
+    assert r.status_code == 201, r.text
+    async with client_for(erk.app) as browser:
+        await _login(browser, DEPUTY, "sandi-awal-123")
+        inbox = await browser.get("/verifikasi")
+        assert 'id="bertindak"' in inbox.text
+        assert "Pegawai 002" in inbox.text  # CHIEF's generated name ends with its NIP's digits
+        assert len(re.findall(r'name="aktivitas"', inbox.text)) == 3
+
+
+async def test_an_employee_corrects_a_rejected_entry_deletes_a_pending_one_and_copies_a_day(
+    erk: Erk,
+) -> None:
+    await erk.tree()
+    erk.at(TODAY)
+    await _ready_for_pages(erk, STAFF, CHIEF)
+    staff = await erk.login(STAFF)
+    rejected = (await erk.log(STAFF, dt.date(2025, 3, 11), 60, "Rapat")).json()["id"]
+    pending = (await erk.log(STAFF, dt.date(2025, 3, 11), 30, "Membalas surat")).json()["id"]
+    r = await erk.client.post(
+        f"/api/v1/activities/{rejected}/verify",
+        json={"decision": "rejected", "note": "Uraian kurang jelas"},
+        headers=await erk.login(CHIEF),
+    )
+    assert r.status_code == 200, r.text
+    async with client_for(erk.app) as browser:
+        await _login(browser, STAFF, "sandi-awal-123")
+        page = await browser.get("/aktivitas", params={"tanggal": "2025-03-11"})
+        assert "Perbaiki" in page.text
+        assert f'action="/aktivitas/{rejected}/ubah"' in page.text
+        r = await browser.post(
+            f"/aktivitas/{rejected}/ubah",
+            data={
+                "csrf_token": csrf(page),
+                "uraian": "Rapat koordinasi penyusunan anggaran bidang",
+                "menit": "90",
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert "menunggu verifikasi lagi" in r.text
+        r = await browser.post(f"/aktivitas/{pending}/hapus", data={"csrf_token": csrf(page)})
+        assert r.status_code == 200, r.text
+        assert "Aktivitas dihapus" in r.text
+        # "Same as yesterday": the 11th's entries copied to the 12th at once.
+        page = await browser.get("/aktivitas", params={"tanggal": "2025-03-12"})
+        r = await browser.post(
+            "/aktivitas/salin-semua",
+            data={"csrf_token": csrf(page), "dari": "2025-03-11", "ke": "2025-03-12"},
+        )
+        assert r.status_code == 200, r.text
+        assert "1 aktivitas disalin" in r.text
+    listed = (await erk.client.get("/api/v1/activities", headers=staff)).json()["items"]
+    assert sorted((a["date"], a["minutes"], a["status"]) for a in listed) == [
+        ("2025-03-11", 90, "submitted"),
+        ("2025-03-12", 90, "submitted"),
+    ]
+    # Approved entries cannot be deleted, and nobody deletes another's.
+    r = await erk.client.delete(f"/api/v1/activities/{rejected}", headers=await erk.login(CHIEF))
+    assert_problem(r, 403, "not-your-activity")

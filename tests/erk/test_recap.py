@@ -44,7 +44,25 @@ async def _worked_example(erk: Erk) -> tuple[str, dt.date]:
         headers=erk.hr,
     )
     assert r.status_code == 201, r.text
+    # Every other working day the fingerprint machine recorded both as present.
+    await present_on(erk, [STAFF, STAFF2], [d for d in days if d not in days[12:15]])
+    await present_on(erk, [STAFF2], days[12:15])
     return period, days[-1]
+
+
+async def present_on(erk: Erk, nips: list[str], days: list[dt.date]) -> None:
+    lines = ["nip,date,status"] + [f"{n},{d.isoformat()},present" for n in nips for d in days]
+    files = {"file": ("absen.csv", "\n".join(lines).encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/attendance/import", files=files, headers=erk.hr)
+    assert r.status_code == 201, r.text
+
+
+def after_deadline(erk: Erk, period: str) -> None:
+    """The day after the supervisors' verification deadline of `period`."""
+    first = dt.date.fromisoformat(period + "-01")
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    deadline = erk.app.state.config.erk.verification_deadline_day
+    erk.at(following.replace(day=deadline) + dt.timedelta(days=1))
 
 
 def _row(body: dict, nip: str) -> dict:
@@ -83,6 +101,7 @@ async def test_worked_example_holds_to_the_rupiah(erk: Erk) -> None:
 
 async def test_closed_month_does_not_move_when_rules_or_data_change(erk: Erk) -> None:
     period, _ = await _worked_example(erk)
+    after_deadline(erk, period)
     r = await erk.client.post(f"/api/v1/periods/{period}/close", headers=erk.hr)
     assert r.status_code == 200, r.text
     assert r.json()["rule_version"] == "nasional-2020"
@@ -117,7 +136,7 @@ async def test_closed_month_does_not_move_when_rules_or_data_change(erk: Erk) ->
     day = dt.date.fromisoformat(period + "-01")
     while not erk.app.state.calendar.is_working_day(day):
         day += dt.timedelta(days=1)
-    assert_problem(await erk.log(STAFF2, day, 30), 409, "period-closed")
+    assert_problem(await erk.log(STAFF2, day, 30), 422, "entry-cutoff-passed")
     again = await erk.client.post(f"/api/v1/periods/{period}/close", headers=erk.hr)
     assert_problem(again, 409, "period-closed")
 

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from erk.main import escalate
+from erk.tasks import escalate
 from shared.testing import assert_problem
 
 from .conftest import CHIEF, DEPUTY, HEAD, STAFF, STAFF2, Erk, month_with_working_days

@@ -65,7 +65,7 @@ from erk.models import (
 )
 from shared.audit import audit_params, audited, events_from, record_event
 from shared.auth import Principal
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, try_single_replica_lock
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
 from shared.uploads import store_upload, stored_path
@@ -171,6 +171,10 @@ def _check_dates(rules: Rules, day: dt.date) -> None:
     if day > rules.today:
         raise errors.ActivityDateInFutureError(
             f"{day.isoformat()} is after today ({rules.today.isoformat()})"
+        )
+    if not rules.calendar.is_working_day(day):
+        raise errors.NonWorkingDayError(
+            f"{day.isoformat()} is not a working day: activities are logged on working days"
         )
     if day < entry_open_from(rules):
         raise errors.EntryCutoffPassedError(
@@ -525,6 +529,30 @@ async def _own_open_activity(
     return activity
 
 
+async def delete_activity(
+    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+) -> None:
+    """The employee withdraws their own entry that is not approved (pending or rejected)."""
+    activity = await _own_open_activity(session, activity_id, actor=actor, rules=rules)
+    before = {
+        "date": activity.activity_date.isoformat(),
+        "minutes": activity.minutes,
+        "status": activity.status,
+        "description": activity.description,
+    }
+    await session.delete(activity)
+    await session.flush()
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="activity.deleted",
+        entity_type="activity",
+        entity_id=activity_id,
+        before=before,
+    )
+
+
 async def attach_evidence(
     session: AsyncSession,
     activity_id: int,
@@ -778,10 +806,28 @@ _VERIFY_AUDITED = {
 }
 
 
+async def acting_for_names(session: AsyncSession, *, actor: Principal, rules: Rules) -> list[str]:
+    """Whom the caller acts for today (Plt/Plh), by name, to be told on the verification page."""
+    others = await acting_for(session, actor.username, rules.today) - {actor.username}
+    if not others:
+        return []
+    names = await session.scalars(
+        select(Employee.name).where(Employee.nip.in_(sorted(others))).order_by(Employee.name)
+    )
+    return list(names)
+
+
 async def pending_for(
-    session: AsyncSession, *, actor: Principal, rules: Rules, limit: int = 200
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    rules: Rules,
+    limit: int = 200,
+    nip: str | None = None,
+    day: dt.date | None = None,
 ) -> list[tuple[schemas.ActivityRead, str]]:
-    """Activities waiting for the caller's verification now, with the employee's name."""
+    """Activities waiting for the caller's verification now, with the employee's name;
+    optionally of one employee or one date."""
     acting = await acting_for(session, actor.username, rules.today)
     boundary = verification_boundary(rules)
     supervisor = aliased(Employee)
@@ -806,23 +852,21 @@ async def pending_for(
         .order_by(Employee.name, Activity.activity_date, Activity.id)
         .limit(limit)
     )
+    if nip:
+        stmt = stmt.where(Employee.nip == nip)
+    if day is not None:
+        stmt = stmt.where(Activity.activity_date == day)
     rows = (await session.execute(stmt)).all()
     return [(_activity_read(r[0], r[1]), r[2]) for r in rows]
-
-
-ESCALATION_LOCK_KEY = 0x65726B5F657363  # "erk_esc"
 
 
 async def escalate_overdue(session: AsyncSession, rules: Rules) -> int:
     """Mark pending activities past the deadline as escalated to the supervisor's supervisor.
 
-    On PostgreSQL one replica at a time does it (a transaction-level advisory lock); the others
-    skip the run.
+    One replica at a time does it (`shared.db.try_single_replica_lock`); the others skip the run.
     """
-    if (await session.connection()).dialect.name == "postgresql":
-        locked = await session.scalar(select(func.pg_try_advisory_xact_lock(ESCALATION_LOCK_KEY)))
-        if not locked:
-            return 0
+    if not await try_single_replica_lock(session, "erk:escalate"):
+        return 0
     boundary = verification_boundary(rules)
     supervisor = aliased(Employee)
     rows = (

@@ -26,11 +26,36 @@ from shared.audit import record_event
 from shared.auth import Principal
 
 
+def day_problem(
+    rules: Rules,
+    day: dt.date,
+    status: schemas.AttendanceStatus,
+    minutes_late: int,
+    minutes_early: int,
+) -> errors.NonWorkingDayError | errors.LatenessOnLeaveError | None:
+    """Attendance exists only on working days; lateness only on a day at work."""
+    if not rules.calendar.is_working_day(day):
+        name = rules.calendar.holiday_name(day)
+        return errors.NonWorkingDayError(
+            f"{day.isoformat()} is not a working day" + (f" ({name})" if name else "")
+        )
+    if (minutes_late or minutes_early) and status not in schemas.AT_WORK_STATUSES:
+        return errors.LatenessOnLeaveError(
+            f"Minutes late or early cannot be recorded with status {status.value}"
+        )
+    return None
+
+
 async def record_attendance(
     session: AsyncSession, data: schemas.AttendanceCreate, *, actor: Principal, rules: Rules
 ) -> schemas.AttendanceRead:
     if data.date > rules.today:
         raise errors.ActivityDateInFutureError("Attendance cannot be recorded ahead of the day")
+    if data.nip == actor.username:
+        raise errors.OwnRecordError("Nobody records their own attendance")
+    problem = day_problem(rules, data.date, data.status, data.minutes_late, data.minutes_early)
+    if problem is not None:
+        raise problem
     employee, unit = await get_employee(session, data.nip)
     check_scope(unit.path, await write_scope(session, actor), "The employee")
     await ensure_month_open(session, data.date)
@@ -50,6 +75,7 @@ async def record_attendance(
     current.status = data.status.value
     current.minutes_late = data.minutes_late
     current.minutes_early = data.minutes_early
+    current.missed_apel = data.missed_apel
     current.updated_at = rules.now
     await session.flush()
     await record_event(
@@ -72,6 +98,7 @@ async def record_attendance(
         status=data.status,
         minutes_late=data.minutes_late,
         minutes_early=data.minutes_early,
+        missed_apel=data.missed_apel,
     )
 
 
@@ -102,6 +129,8 @@ async def import_attendance(
         problems = []
         nip = row.get("nip", "")
         person = people.get(nip)
+        if nip == actor.username:
+            problems.append("nobody records their own attendance")
         if person is None:
             problems.append("NIP is not a registered employee")
         elif scope is not None and not person[1].startswith(scope):
@@ -128,6 +157,17 @@ async def import_attendance(
             except ValueError:
                 minutes.append(0)
                 problems.append(f"{column} must be a whole number from 0 to 1440")
+        if status in statuses and day != dt.date.min:
+            problem = day_problem(
+                rules, day, schemas.AttendanceStatus(status), minutes[0], minutes[1]
+            )
+            if isinstance(problem, errors.NonWorkingDayError):
+                problems.append("date is not a working day")
+            elif problem is not None:
+                problems.append("minutes late or early need the status present")
+        apel = row.get("missed_apel", "").lower()
+        if apel not in ("", "0", "1", "ya", "tidak", "true", "false"):
+            problems.append("missed_apel must be 1/0 or ya/tidak")
         if person is not None and (person[0], day) in parsed:
             problems.append("the same employee and date appear twice")
         if problems:
@@ -140,6 +180,7 @@ async def import_attendance(
             "status": status,
             "minutes_late": minutes[0],
             "minutes_early": minutes[1],
+            "missed_apel": apel in ("1", "ya", "true"),
             "updated_at": rules.now,
             "nip": nip,
         }
@@ -175,6 +216,7 @@ async def import_attendance(
             current.status = values["status"]
             current.minutes_late = values["minutes_late"]
             current.minutes_early = values["minutes_early"]
+            current.missed_apel = values["missed_apel"]
             current.updated_at = rules.now
             events.append((entity, before, after))
     if new_rows:

@@ -16,10 +16,41 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from erk.tax import NetRule
 from shared.config import RegencyConfigBase, StrictModel
+
+LEAVE_STATUSES = (
+    "leave",
+    "sick",
+    "maternity_leave",
+    "important_leave",
+    "duty_travel",
+    "training",
+)
+"""Attendance statuses that are an approved absence from the office (leave types)."""
+
+
+class LeaveEffect(StrictModel):
+    """What one leave type does to the month (Perkada): the day counts as `met` (credited with the
+    day's standard minutes), `reduces_standard` (the month asks that many days fewer), or `cuts`
+    (it stays in the standard and costs `percent` of the discipline part)."""
+
+    effect: Literal["met", "reduces_standard", "cuts"] = "reduces_standard"
+    percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+
+    @property
+    def basis_points(self) -> int:
+        return int(self.percent * 100)
+
+
+def _default_leave_effects() -> dict[str, LeaveEffect]:
+    # PP 11/2017 as amended: approved leave is not a failure to work; duty travel and training
+    # are work done elsewhere. Every type reduces the standard unless the Perkada says otherwise.
+    return {status: LeaveEffect() for status in LEAVE_STATUSES}
 
 
 class DeductionBand(StrictModel):
@@ -63,6 +94,64 @@ class TppRule(StrictModel):
     )
     late_bands: list[DeductionBand] = Field(default_factory=_default_bands)
     early_leave_bands: list[DeductionBand] = Field(default_factory=_default_bands)
+    legal_basis: str = Field(
+        default="Perka BKN 19/2011; Kepmendagri 900-4700/2020",
+        max_length=300,
+        description="recorded with every recap computed under this version",
+    )
+    standard_minutes_per_month: int | None = Field(
+        default=None,
+        ge=1,
+        le=20_000,
+        description="a fixed monthly standard (e.g. 6000) instead of working days x minutes a day",
+    )
+    leave_effects: dict[str, LeaveEffect] = Field(default_factory=_default_leave_effects)
+    missing_attendance: Literal["absent", "blocks_closing"] = Field(
+        default="absent",
+        description="a past working day without an attendance record counts as unexcused "
+        "absence, or leaves the month unclosable until it is recorded",
+    )
+    no_clock_in_percent: Decimal = Field(
+        default=Decimal(3), ge=0, le=100, decimal_places=2, description="per day without clock-in"
+    )
+    missed_apel_percent: Decimal = Field(
+        default=Decimal(2), ge=0, le=100, decimal_places=2, description="per missed apel"
+    )
+    cpns_percent: int = Field(
+        default=80, ge=0, le=100, description="share of the base a CPNS receives"
+    )
+    class_bases: dict[int, int] = Field(
+        default_factory=dict,
+        description="TPP base per kelas jabatan; a class not listed uses the employee's own base",
+    )
+    net: NetRule = Field(default_factory=NetRule)
+
+    @field_validator("leave_effects")
+    @classmethod
+    def _known_leave_types(cls, effects: dict[str, LeaveEffect]) -> dict[str, LeaveEffect]:
+        unknown = sorted(set(effects) - set(LEAVE_STATUSES))
+        if unknown:
+            raise ValueError(f"unknown leave types: {', '.join(unknown)}")
+        return {**_default_leave_effects(), **effects}
+
+    @field_validator("class_bases")
+    @classmethod
+    def _class_bases(cls, bases: dict[int, int]) -> dict[int, int]:
+        for job_class, amount in bases.items():
+            if not 1 <= job_class <= 17 or not 0 <= amount <= 1_000_000_000:
+                raise ValueError("class_bases maps kelas 1-17 to a rupiah amount")
+        return bases
+
+    def leave_statuses(self, effect: str) -> list[str]:
+        return sorted(k for k, v in self.leave_effects.items() if v.effect == effect)
+
+    @property
+    def no_clock_in_basis_points(self) -> int:
+        return int(self.no_clock_in_percent * 100)
+
+    @property
+    def missed_apel_basis_points(self) -> int:
+        return int(self.missed_apel_percent * 100)
 
     @model_validator(mode="after")
     def _weights_sum(self) -> TppRule:
@@ -106,6 +195,10 @@ class ErkSection(StrictModel):
     )
     escalation_interval_seconds: float = Field(default=3600.0, gt=0)
     tpp_rules: list[TppRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    ekinerja_day_start: dt.time = Field(
+        default=dt.time(7, 30),
+        description="e-Kinerja export: activities are laid out from this time (Perpres 21/2023)",
+    )
 
     @field_validator("tpp_rules")
     @classmethod

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from erk import schemas
 from erk.domain import month_start, previous_month
 from erk.models import (
     Account,
@@ -230,10 +231,14 @@ async def _seed_data(session: AsyncSession, spec: ServiceSpec) -> None:
                     "updated_at": now,
                 }
             )
-            if status in ("absent", "sick", "leave") or seed_value % 13 == 0:
+            if status in schemas.NO_WORK_STATUSES or seed_value % 13 == 0:
                 continue
             this_month = day >= month_start(today)
+            logged = 0
             for part in range(1 + seed_value % 2):
+                # Never above the daily cap (450): 180-300 minutes, then at most what is left.
+                minutes = min(180 + (seed_value % 5) * 30 - part * 60, 450 - logged)
+                logged += minutes
                 state = "approved"
                 if this_month:
                     state = "submitted" if seed_value % 5 else "approved"
@@ -246,7 +251,7 @@ async def _seed_data(session: AsyncSession, spec: ServiceSpec) -> None:
                         "employee_id": employee_id,
                         "activity_date": day,
                         "description": TASKS[(seed_value + part) % len(TASKS)],
-                        "minutes": 180 + (seed_value % 5) * 30 - part * 60,
+                        "minutes": minutes,
                         "output_quantity": 1 + seed_value % 3,
                         "output_unit": "dokumen",
                         "status": state,

@@ -38,4 +38,5 @@ PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="month as Y
 AdminRoles = Depends(require_roles("hr_admin", "admin"))
 UnitAdminRoles = Depends(require_roles("unit_admin", "hr_admin", "admin"))
 RecapReaders = Depends(require_roles("unit_admin", "hr_admin", "auditor", "admin"))
+DelegatorRoles = Depends(require_roles("employee", "hr_admin", "admin"))
 EmployeeRole = Depends(require_roles("employee"))

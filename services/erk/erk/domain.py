@@ -186,17 +186,18 @@ def read_csv(content: bytes, required: Sequence[str]) -> list[dict[str, str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise errors.ImportRejectedError("The file is not UTF-8 text", rows=[]) from None
-    first = (text.splitlines() or [""])[0]
+    # Old spreadsheet programs end lines with a bare CR: one line ending for the csv module.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    # newline="": the csv module itself takes CR, LF and CRLF line endings (and newlines in quotes).
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return _csv_rows(reader, required)
+        return _rows(text, delimiter, required)
     except csv.Error as exc:
         raise errors.ImportRejectedError(f"The file is not readable CSV: {exc}", rows=[]) from None
 
 
-def _csv_rows(reader: csv.DictReader[str], required: Sequence[str]) -> list[dict[str, str]]:
+def _rows(text: str, delimiter: str, required: Sequence[str]) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
     if missing:

@@ -145,3 +145,50 @@ class EvidenceMissingError(ConflictError):
 class EvidenceNotFoundError(NotFoundError):
     title = "No evidence"
     type = "evidence-not-found"
+
+
+class PayInputForbiddenError(ForbiddenError):
+    title = "Only HR sets pay inputs"
+    type = "pay-input-forbidden"
+
+
+class OwnRecordError(ForbiddenError):
+    title = "Nobody changes their own attendance or pay inputs"
+    type = "own-record"
+
+
+class AccountOutrankedError(ForbiddenError):
+    title = "The account has as many rights as yours or more"
+    type = "account-outranked"
+
+
+class SelfDelegationError(ForbiddenError):
+    title = "Nobody appoints themself as acting official"
+    type = "self-delegation"
+
+
+class NotDelegatorError(ForbiddenError):
+    title = "Only the supervisor's superiors or HR appoint an acting official"
+    type = "not-delegator"
+
+
+class PeriodNotReadyError(ConflictError):
+    """Pending activities or missing attendance: closing would leave them out."""
+
+    title = "The month still has pending activities or missing attendance"
+    type = "period-not-ready"
+
+
+class NonWorkingDayError(UnprocessableError):
+    title = "Not a working day"
+    type = "non-working-day"
+
+
+class LatenessOnLeaveError(UnprocessableError):
+    title = "Lateness or leaving early can be recorded only on a day at work"
+    type = "lateness-not-at-work"
+
+
+class ActionPlanNotFoundError(NotFoundError):
+    title = "No such Rencana Aksi for this employee and quarter"
+    type = "action-plan-not-found"

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from erk import activities, domain, models, pages, routes
+from erk import models, pages, routes
 from erk.config import ErkConfig
 from erk.dependencies import system_clock
 from erk.settings import Settings, get_settings
+from erk.tasks import escalate
 from shared.app import CommonModels, PeriodicTask, ServiceSpec, create_service_app
 from shared.config import load_regency_config
 
@@ -22,20 +23,6 @@ COMMON_MODELS = CommonModels(
     audit_checkpoint=models.AuditCheckpoint,
     idempotency=models.IdempotencyRecord,
 )
-
-
-async def escalate(app: FastAPI) -> None:
-    """Periodic: pending activities past the verification deadline go to the next supervisor."""
-    state = app.state
-    now = state.clock()
-    rules = domain.Rules(
-        config=state.config.erk,
-        calendar=state.calendar,
-        today=state.calendar.local_date(now),
-        now=now,
-    )
-    async with state.db.sessionmaker.begin() as session:
-        await activities.escalate_overdue(session, rules)
 
 
 def build_spec(settings: Settings | None = None, config: ErkConfig | None = None) -> ServiceSpec:

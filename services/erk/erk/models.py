@@ -80,6 +80,11 @@ class Employee(Base):
     supervisor_nip: Mapped[str | None] = mapped_column(String(18), index=True, default=None)
     tpp_base_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    employment_status: Mapped[str] = mapped_column(String(8), default="pns")  # pns, cpns, pppk
+    ptkp_status: Mapped[str] = mapped_column(String(5), default="TK/0")  # PPh 21 TER category
+    salary_gross_idr: Mapped[int] = mapped_column(BigInteger, default=0)  # taxed elsewhere
+    joined_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    left_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -126,6 +131,7 @@ class Activity(Base):
     evidence_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     evidence_type: Mapped[str | None] = mapped_column(String(40), default=None)
     evidence_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    action_plan_id: Mapped[int | None] = mapped_column(BigIntId, default=None)  # BKN Rencana Aksi
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -144,6 +150,7 @@ class Attendance(Base):
     status: Mapped[str] = mapped_column(String(16))
     minutes_late: Mapped[int] = mapped_column(Integer, default=0)
     minutes_early: Mapped[int] = mapped_column(Integer, default=0)
+    missed_apel: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -209,3 +216,57 @@ class Recap(Base):
     tpp_performance_idr: Mapped[int] = mapped_column(BigInteger)
     tpp_discipline_idr: Mapped[int] = mapped_column(BigInteger)
     tpp_total_idr: Mapped[int] = mapped_column(BigInteger)
+    employed_days: Mapped[int] = mapped_column(Integer, default=0)
+    reduced_days: Mapped[int] = mapped_column(Integer, default=0)
+    met_days: Mapped[int] = mapped_column(Integer, default=0)
+    missing_days: Mapped[int] = mapped_column(Integer, default=0)
+    other_bp: Mapped[int] = mapped_column(Integer, default=0)
+    employment_status: Mapped[str] = mapped_column(String(8), default="pns")
+    base_effective_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    ptkp_status: Mapped[str] = mapped_column(String(5), default="TK/0")
+    salary_gross_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    pph21_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    bpjs_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    tpp_net_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    sanction_bp: Mapped[int] = mapped_column(Integer, default=0)
+    sanction_cut_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    acting_addition_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ActionPlan(Base):
+    """A Rencana Aksi of one employee in one e-Kinerja period (a quarter, e.g. 2026-Q1), imported
+    from the file e-Kinerja exports; activities link to it so their export needs no re-typing."""
+
+    __tablename__ = "action_plans"
+    __table_args__: Any = (UniqueConstraint("employee_id", "period", "title"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    employee_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("employees.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    code: Mapped[str] = mapped_column(String(40), default="")
+    title: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PayAdjustment(Base):
+    """A decision that changes one employee's TPP for a date range, with its legal basis: a
+    disciplinary sentence (PP 94/2021) cutting `percent_bp` of the TPP, or an acting post (Plt/Plh)
+    adding `percent_bp` of the acting post's base, pro-rated by the working days it covers."""
+
+    __tablename__ = "pay_adjustments"
+    __table_args__: Any = (
+        CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("percent_bp BETWEEN 0 AND 10000", name="percent_range"),
+        Index("ix_pay_adjustments_employee", "employee_id", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    employee_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("employees.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # sanction | acting
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    percent_bp: Mapped[int] = mapped_column(Integer)
+    acting_base_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    legal_basis: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

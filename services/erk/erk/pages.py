@@ -17,6 +17,7 @@ from erk.dependencies import RulesDep
 from erk.models import Activity, Employee
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
+from shared.pesan import problem_id
 from shared.problems import AppError
 from shared.sessions import reissue_session
 from shared.web import MONTHS_ID, render, root_of
@@ -31,7 +32,16 @@ MESSAGES_ID = {
     "daily-cap-exceeded": "Jumlah menit hari itu melebihi batas harian.",
     "absent-on-date": "Pada tanggal itu Anda tercatat cuti, sakit, atau tidak hadir.",
     "period-closed": "Bulan itu sudah ditutup.",
-    "period-not-over": "Bulan itu belum berakhir.",
+    "period-not-over": "Bulan itu belum dapat ditutup: batas verifikasi atasan belum lewat.",
+    "period-not-ready": "Masih ada aktivitas yang menunggu verifikasi atau kehadiran yang belum "
+    "dicatat. Centang persetujuan untuk tetap menutup bulan.",
+    "non-working-day": "Tanggal itu bukan hari kerja.",
+    "lateness-not-at-work": "Terlambat atau pulang cepat hanya dicatat untuk pegawai yang hadir.",
+    "own-record": "Anda tidak dapat mengubah kehadiran atau data penghasilan Anda sendiri.",
+    "pay-input-forbidden": "Hanya BKPSDM yang menetapkan TPP dasar dan gaji.",
+    "account-outranked": "Kata sandi hanya dapat diatur ulang untuk akun dengan hak lebih rendah.",
+    "self-delegation": "Anda tidak dapat menunjuk diri sendiri sebagai pelaksana tugas.",
+    "not-delegator": "Pelaksana tugas ditunjuk oleh atasan dari atasan itu atau BKPSDM.",
     "self-verification": "Anda tidak dapat memverifikasi aktivitas Anda sendiri.",
     "not-verifier": "Anda bukan verifikator aktivitas ini.",
     "activity-not-pending": "Aktivitas itu sudah diverifikasi.",
@@ -52,7 +62,7 @@ STATUS_ID = {"submitted": "Menunggu", "approved": "Disetujui", "rejected": "Dito
 
 
 def message_of(exc: AppError) -> str:
-    return MESSAGES_ID.get(exc.type, "Data belum benar. Periksa kembali isian Anda.")
+    return problem_id(exc, MESSAGES_ID)
 
 
 async def attempt(session: AsyncSession, action: Callable[[], Awaitable[T]]) -> T | AppError:
@@ -253,6 +263,151 @@ async def entry_submit(
     )
 
 
+async def _entry_action(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    rules: domain.Rules,
+    activity_id: int,
+    action: Callable[[], Awaitable[Any]],
+    done: str,
+) -> Response:
+    day = await session.scalar(select(Activity.activity_date).where(Activity.id == activity_id))
+    result = await attempt(session, action)
+    if isinstance(result, AppError):
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            day or rules.today,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    return await _entry_page(
+        request, session, who, rules, day or rules.today, messages=[("success", done)]
+    )
+
+
+@router.post("/aktivitas/{activity_id}/hapus")
+async def entry_delete(
+    request: Request,
+    activity_id: int,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+) -> Response:
+    """Withdraw one's own pending or rejected entry."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    return await _entry_action(
+        request,
+        session,
+        who,
+        rules,
+        activity_id,
+        lambda: activities.delete_activity(session, activity_id, actor=who, rules=rules),
+        "Aktivitas dihapus.",
+    )
+
+
+@router.post("/aktivitas/{activity_id}/ubah")
+async def entry_edit(
+    request: Request,
+    activity_id: int,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    uraian: Annotated[str, Form()],
+    menit: Annotated[str, Form()],
+) -> Response:
+    """Edit a pending entry or correct a rejected one (it goes back for verification)."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    try:
+        data = schemas.ActivityUpdate(description=uraian.strip(), minutes=int(menit))
+    except ValueError:
+        data = None
+    if data is None:
+        day = await session.scalar(select(Activity.activity_date).where(Activity.id == activity_id))
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            day or rules.today,
+            error="Isi uraian (paling sedikit 3 huruf) dan menit (bilangan bulat lebih dari 0).",
+            status_code=422,
+        )
+    return await _entry_action(
+        request,
+        session,
+        who,
+        rules,
+        activity_id,
+        lambda: activities.update_activity(session, activity_id, data, actor=who, rules=rules),
+        "Aktivitas diperbarui dan menunggu verifikasi lagi.",
+    )
+
+
+@router.post("/aktivitas/salin-semua")
+async def entry_copy_all(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    dari: Annotated[str, Form()],
+    ke: Annotated[str, Form()],
+) -> Response:
+    """ "Sama seperti kemarin": every entry of an earlier day, entered again at once (all or
+    none)."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    try:
+        source, target = dt.date.fromisoformat(dari), dt.date.fromisoformat(ke)
+    except ValueError:
+        source = target = rules.today
+    entries = [
+        e for e in await _day_entries(session, who.username, source) if e.status != "rejected"
+    ]
+
+    async def copy_all() -> int:
+        for e in entries:
+            data = schemas.ActivityCreate(
+                date=target,
+                description=e.description,
+                minutes=e.minutes,
+                output_quantity=e.output_quantity,
+                output_unit=e.output_unit,
+                target_id=e.target_id,
+            )
+            await activities.submit_activity(session, data, actor=who, rules=rules)
+        return len(entries)
+
+    result = await attempt(session, copy_all)
+    if isinstance(result, AppError):
+        return await _entry_page(
+            request,
+            session,
+            who,
+            rules,
+            target,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    return await _entry_page(
+        request,
+        session,
+        who,
+        rules,
+        target,
+        messages=[("success", f"{result} aktivitas disalin, menunggu verifikasi.")],
+    )
+
+
 @router.get("/bulan-saya")
 async def my_month(
     request: Request,
@@ -344,12 +499,32 @@ async def _inbox(
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    items = await activities.pending_for(session, actor=who, rules=rules)
+    params = request.query_params
+    nip = params.get("pegawai") or None
+    try:
+        day = dt.date.fromisoformat(params["tanggal"]) if params.get("tanggal") else None
+    except ValueError:
+        day = None
+    everyone = await activities.pending_for(session, actor=who, rules=rules)
+    items = [
+        (a, name)
+        for a, name in everyone
+        if (nip is None or a.nip == nip) and (day is None or a.date == day)
+    ]
+    people = sorted({(a.nip, name) for a, name in everyone}, key=lambda p: p[1])
     targets = await activities.targets_to_approve(session, actor=who, rules=rules)
     return render(
         request,
         "inbox.html",
-        {"items": items, "targets": targets},
+        {
+            "items": items,
+            "targets": targets,
+            "people": people,
+            "pegawai": nip or "",
+            "tanggal": day.isoformat() if day else "",
+            "all_ticked": params.get("pilih") == "semua",
+            "acting_for": await activities.acting_for_names(session, actor=who, rules=rules),
+        },
         principal=who,
         messages=messages or [],
         status_code=status_code,
@@ -699,3 +874,107 @@ async def password_change(
     # The new password ended every earlier session, this one included: give it a new one.
     await reissue_session(request, response, session, who)
     return response
+
+
+def _hr_only(request: Request, who: Principal) -> HTMLResponse | None:
+    if who.has_any("hr_admin", "admin"):
+        return None
+    return render(
+        request,
+        "error.html",
+        {"title": "Tidak diizinkan", "detail": "Halaman ini untuk BKPSDM.", "status": 403},
+        status_code=403,
+        principal=who,
+    )
+
+
+async def _closing_page(
+    request: Request,
+    session: AsyncSession,
+    who: Principal,
+    rules: domain.Rules,
+    period: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    messages: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    ready = await recap.readiness(session, rules, period)
+    return render(
+        request,
+        "closing.html",
+        {
+            "period": period,
+            "label": month_label(ready.month.start),
+            "ready": ready,
+            "pending_text": f"{len(ready.pending_ids):,}".replace(",", "."),
+            "missing_text": f"{ready.missing_attendance_days:,}".replace(",", "."),
+            "error": error,
+        },
+        principal=who,
+        status_code=status_code,
+        messages=messages or [],
+    )
+
+
+@router.get("/tutup-bulan")
+async def closing_form(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    bulan: str | None = None,
+) -> Response:
+    """HR sees what stands between a month and its closing, then closes it."""
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    refused = _hr_only(request, who)
+    if refused is not None:
+        return refused
+    first = _month_param(bulan, domain.previous_month(rules.today))
+    return await _closing_page(request, session, who, rules, domain.period_of(first))
+
+
+@router.post("/tutup-bulan")
+async def closing_submit(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    rules: RulesDep,
+    bulan: Annotated[str, Form()],
+    tetap_tutup: Annotated[str | None, Form()] = None,
+) -> Response:
+    who = await signed_in(request, session, principal)
+    if isinstance(who, Response):
+        return who
+    refused = _hr_only(request, who)
+    if refused is not None:
+        return refused
+    period = domain.period_of(_month_param(bulan, domain.previous_month(rules.today)))
+    result = await attempt(
+        session,
+        lambda: recap.close_period(
+            session, period, actor=who, rules=rules, anyway=tetap_tutup == "1"
+        ),
+    )
+    if isinstance(result, AppError):
+        return await _closing_page(
+            request,
+            session,
+            who,
+            rules,
+            period,
+            error=message_of(result),
+            status_code=result.status,
+        )
+    left_out = result.not_counted_activities
+    note = f"; {left_out} aktivitas tertunda tidak dihitung" if left_out else ""
+    return await _closing_page(
+        request,
+        session,
+        who,
+        rules,
+        period,
+        messages=[("success", f"Bulan {month_label(domain.parse_period(period))} ditutup{note}.")],
+    )

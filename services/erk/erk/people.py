@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -22,7 +23,8 @@ from erk.domain import (
     reject_import,
     write_scope,
 )
-from erk.models import Account, AuditEvent, Delegation, Employee, Unit
+from erk.models import Account, AuditEvent, Delegation, Employee, PayAdjustment, Unit
+from erk.tax import PTKP_STATUSES
 from shared.audit import record_event
 from shared.auth import Principal, hash_password_async, password_hasher
 from shared.db import utcnow
@@ -75,6 +77,11 @@ def _employee_read(employee: Employee, unit_code: str) -> schemas.EmployeeRead:
         supervisor_nip=employee.supervisor_nip,
         tpp_base_idr=employee.tpp_base_idr,
         active=employee.active,
+        employment_status=employee.employment_status,
+        ptkp_status=employee.ptkp_status,
+        salary_gross_idr=employee.salary_gross_idr,
+        joined_on=employee.joined_on,
+        left_on=employee.left_on,
     )
 
 
@@ -87,8 +94,15 @@ def _employee_snapshot(values: dict[str, Any]) -> dict[str, Any]:
         "supervisor_nip",
         "tpp_base_idr",
         "active",
+        "employment_status",
+        "ptkp_status",
+        "salary_gross_idr",
+        "joined_on",
+        "left_on",
     )
-    return {k: values[k] for k in keys if k in values}
+    return {
+        k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items() if k in keys
+    }
 
 
 async def _ensure_accounts(
@@ -142,6 +156,11 @@ async def _ensure_accounts(
     )
 
 
+def may_set_pay(actor: Principal) -> bool:
+    """Pay inputs (the TPP base) are HR's: a unit admin maintains people, not their pay."""
+    return actor.has_any("hr_admin", "admin")
+
+
 async def create_employee(
     session: AsyncSession, data: schemas.EmployeeCreate, *, actor: Principal
 ) -> schemas.EmployeeRead:
@@ -150,6 +169,10 @@ async def create_employee(
     if unit is None:
         raise errors.UnitNotFoundError(f"No unit with code {data.unit_code}")
     check_scope(unit.path, scope, f"Unit {unit.code}")
+    if (data.tpp_base_idr or data.salary_gross_idr) and not may_set_pay(actor):
+        raise errors.PayInputForbiddenError("Only HR (BKPSDM) sets the TPP base")
+    if data.nip == actor.username:
+        raise errors.OwnRecordError("Nobody registers or changes their own employee record")
     if await session.scalar(select(Employee.id).where(Employee.nip == data.nip)) is not None:
         raise errors.DuplicateEmployeeError("An employee with this NIP is already registered")
     if data.supervisor_nip is not None:
@@ -168,6 +191,11 @@ async def create_employee(
         supervisor_nip=data.supervisor_nip,
         tpp_base_idr=data.tpp_base_idr,
         active=data.active,
+        employment_status=data.employment_status.value,
+        ptkp_status=data.ptkp_status,
+        salary_gross_idr=data.salary_gross_idr,
+        joined_on=data.joined_on,
+        left_on=data.left_on,
     )
     session.add(employee)
     await session.flush()
@@ -194,6 +222,8 @@ async def read_employee(
     if principal.username != nip and not principal.has_any(*READ_ALL_ROLES, "unit_admin"):
         # Supervisors verify work; what someone is paid is not theirs to see (UU 27/2022).
         read.tpp_base_idr = None
+        read.salary_gross_idr = None
+        read.ptkp_status = None
     return read
 
 
@@ -216,16 +246,67 @@ _TRUE = {"", "1", "true", "ya", "y", "aktif", "yes"}
 _FALSE = {"0", "false", "tidak", "t", "n", "no", "nonaktif"}
 
 
+def _pay_and_dates(row: dict[str, str], problems: list[str]) -> dict[str, Any]:
+    """The optional columns: employment_status, ptkp_status, salary_gross_idr, joined_on,
+    left_on (blank = the default)."""
+    status = row.get("employment_status", "").lower() or "pns"
+    if status not in {s.value for s in schemas.EmploymentStatus}:
+        problems.append("employment_status must be pns, cpns or pppk")
+    ptkp = row.get("ptkp_status", "").upper() or "TK/0"
+    if ptkp not in PTKP_STATUSES:
+        problems.append(f"ptkp_status must be one of {', '.join(PTKP_STATUSES)}")
+    try:
+        salary = parse_rupiah(row.get("salary_gross_idr", "") or "0")
+        if salary < 0:
+            raise ValueError
+    except ValueError:
+        salary = 0
+        problems.append("salary_gross_idr must be a whole, non-negative rupiah amount")
+    dates: dict[str, dt.date | None] = {}
+    for column in ("joined_on", "left_on"):
+        try:
+            text = row.get(column, "")
+            dates[column] = dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            dates[column] = None
+            problems.append(f"{column} must be written YYYY-MM-DD")
+    joined, left = dates["joined_on"], dates["left_on"]
+    if joined and left and left < joined:
+        problems.append("left_on is before joined_on")
+    return {
+        "employment_status": status,
+        "ptkp_status": ptkp,
+        "salary_gross_idr": salary,
+        "joined_on": joined,
+        "left_on": left,
+    }
+
+
 async def import_employees(
     session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
 ) -> schemas.ImportReport:
-    """Create or update employees from the personnel system's CSV: all rows or none."""
+    """Create or update employees from the personnel system's CSV: all rows or none.
+
+    A unit admin's file may touch only employees who are in the admin's unit subtree now (not
+    only the row's unit), never the TPP base, and never the admin's own record.
+    """
     scope = await write_scope(session, actor)
+    sets_pay = may_set_pay(actor)
     rows = read_csv(content, ("nip", "name", "unit_code", "job_class", "tpp_base_idr"))
     units = {
         r.code: (r.id, r.path)
         for r in (await session.execute(select(Unit.code, Unit.id, Unit.path))).all()
     }
+    current_of: dict[str, tuple[str, int, int]] = {}
+    for chunk in chunks(sorted({r.get("nip", "") for r in rows}), 500):
+        placed = await session.execute(
+            select(Employee.nip, Unit.path, Employee.tpp_base_idr, Employee.salary_gross_idr)
+            .join(Unit, Unit.id == Employee.unit_id)
+            .where(Employee.nip.in_(chunk))
+        )
+        current_of.update(
+            {r.nip: (r.path, int(r.tpp_base_idr), int(r.salary_gross_idr)) for r in placed}
+        )
     report: list[schemas.ImportRowError] = []
     parsed: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -247,6 +328,11 @@ async def import_employees(
             problems.append(f"unknown unit_code {row.get('unit_code', '')!r}")
         elif scope is not None and not unit[1].startswith(scope):
             problems.append("unit is outside the unit you administer")
+        known_now = current_of.get(nip)
+        if nip == actor.username:
+            problems.append("nobody changes their own employee record")
+        if known_now is not None and scope is not None and not known_now[0].startswith(scope):
+            problems.append("the employee is currently in a unit outside the unit you administer")
         try:
             job_class = int(row.get("job_class", ""))
             if not 1 <= job_class <= 17:
@@ -261,6 +347,8 @@ async def import_employees(
         except ValueError:
             base = 0
             problems.append("tpp_base_idr must be a whole, non-negative rupiah amount")
+        if not sets_pay and base != (known_now[1] if known_now is not None else 0):
+            problems.append("only HR (BKPSDM) sets the TPP base")
         supervisor = row.get("supervisor_nip", "") or None
         if supervisor is not None:
             try:
@@ -269,6 +357,9 @@ async def import_employees(
                 problems.append(f"supervisor_nip: {exc}")
             if supervisor == nip:
                 problems.append("an employee cannot supervise themself")
+        extra = _pay_and_dates(row, problems)
+        if not sets_pay and extra["salary_gross_idr"] != (known_now[2] if known_now else 0):
+            problems.append("only HR (BKPSDM) sets the salary")
         active_text = row.get("active", "").lower()
         if active_text not in _TRUE | _FALSE:
             problems.append("active must be 1/0, true/false or ya/tidak")
@@ -289,6 +380,7 @@ async def import_employees(
                 "supervisor_nip": supervisor,
                 "tpp_base_idr": base,
                 "active": active_text not in _FALSE,
+                **extra,
             }
         )
     nips = [p["nip"] for p in parsed]
@@ -313,7 +405,19 @@ async def import_employees(
         found = await session.scalars(select(Employee).where(Employee.nip.in_(chunk)))
         existing.update({e.nip: e for e in found})
     now = utcnow()
-    fields = ("name", "unit_id", "position", "job_class", "rank", "supervisor_nip")
+    fields = (
+        "name",
+        "unit_id",
+        "position",
+        "job_class",
+        "rank",
+        "supervisor_nip",
+        "employment_status",
+        "ptkp_status",
+        "salary_gross_idr",
+        "joined_on",
+        "left_on",
+    )
     new_rows = []
     events: list[tuple[int | str, dict[str, Any] | None, dict[str, Any] | None]] = []
     updated = 0
@@ -327,14 +431,9 @@ async def import_employees(
             )
             events.append((p["nip"], None, after))
             continue
-        before = {
-            "position": current.position,
-            "job_class": current.job_class,
-            "rank": current.rank,
-            "supervisor_nip": current.supervisor_nip,
-            "tpp_base_idr": current.tpp_base_idr,
-            "active": current.active,
-        }
+        before = _employee_snapshot(
+            {key: getattr(current, key) for key in (*fields, "tpp_base_idr", "active")}
+        )
         for key in (*fields, "tpp_base_idr", "active"):
             setattr(current, key, p[key])
         current.updated_at = now
@@ -352,6 +451,14 @@ async def import_employees(
     return schemas.ImportReport(imported=len(parsed), created=len(new_rows), updated=updated)
 
 
+ROLE_RANK = {"employee": 0, "unit_admin": 1, "auditor": 1, "hr_admin": 2, "admin": 3}
+
+
+def role_rank(roles: Iterable[str]) -> int:
+    """The highest rank among `roles` (an unknown role ranks as the highest: never outranked)."""
+    return max((ROLE_RANK.get(r, len(ROLE_RANK)) for r in roles), default=0)
+
+
 async def reset_password(
     session: AsyncSession, nip: str, password: str, *, actor: Principal
 ) -> None:
@@ -359,6 +466,10 @@ async def reset_password(
     account = await session.scalar(select(Account).where(Account.username == nip))
     if account is None:
         raise errors.EmployeeNotFoundError("No account with this NIP")
+    if role_rank(account.roles or []) >= role_rank(actor.roles):
+        raise errors.AccountOutrankedError(
+            "A password can be reset only for accounts with fewer rights than yours"
+        )
     account.password_hash = await hash_password_async(password)
     account.must_change_password = True
     account.failed_logins = 0
@@ -381,9 +492,16 @@ async def create_delegation(
         raise errors.InvalidDelegationError("end_date is before start_date")
     if data.delegate_nip == data.supervisor_nip:
         raise errors.InvalidDelegationError("A supervisor cannot act for themself")
-    _, unit = await get_employee(session, data.supervisor_nip)
+    if data.delegate_nip == actor.username:
+        raise errors.SelfDelegationError("Nobody appoints themself as an acting official")
+    supervisor, _ = await get_employee(session, data.supervisor_nip)
     await get_employee(session, data.delegate_nip)
-    check_scope(unit.path, await write_scope(session, actor), "The supervisor")
+    if not actor.has_any("hr_admin", "admin") and not await in_supervisor_chain(
+        session, actor.username, supervisor
+    ):
+        raise errors.NotDelegatorError(
+            "Only the supervisor's own superiors or HR (BKPSDM) appoint an acting official"
+        )
     delegation = Delegation(
         supervisor_nip=data.supervisor_nip,
         delegate_nip=data.delegate_nip,
@@ -408,6 +526,20 @@ async def create_delegation(
         },
     )
     return delegation
+
+
+async def in_supervisor_chain(session: AsyncSession, nip: str, employee: Employee) -> bool:
+    """Whether `nip` is above `employee` in the supervisor chain (at most 20 levels)."""
+    current = employee.supervisor_nip
+    seen: set[str] = set()
+    while current is not None and current not in seen and len(seen) < 20:
+        if current == nip:
+            return True
+        seen.add(current)
+        current = await session.scalar(
+            select(Employee.supervisor_nip).where(Employee.nip == current)
+        )
+    return False
 
 
 def _password_ok(password_hash: str, password: str) -> bool:
@@ -447,3 +579,46 @@ async def change_password(
         entity_type="account",
         entity_id=principal.username,
     )
+
+
+async def create_pay_adjustment(
+    session: AsyncSession, data: schemas.PayAdjustmentCreate, *, actor: Principal
+) -> schemas.PayAdjustmentRead:
+    """HR records a disciplinary sentence or an acting post with its legal basis (pay input)."""
+    if not may_set_pay(actor):
+        raise errors.PayInputForbiddenError("Only HR (BKPSDM) records pay decisions")
+    if data.nip == actor.username:
+        raise errors.OwnRecordError("Nobody records a pay decision about themself")
+    employee, _ = await get_employee(session, data.nip)
+    adjustment = PayAdjustment(
+        employee_id=employee.id,
+        kind=data.kind.value,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        percent_bp=int(data.percent * 100),
+        acting_base_idr=data.acting_base_idr,
+        legal_basis=data.legal_basis,
+        created_by=actor.username,
+    )
+    session.add(adjustment)
+    await session.flush()
+    read = schemas.PayAdjustmentRead(
+        id=adjustment.id,
+        nip=data.nip,
+        kind=data.kind,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        percent=data.percent,
+        acting_base_idr=data.acting_base_idr,
+        legal_basis=data.legal_basis,
+    )
+    await record_event(
+        session,
+        AuditEvent,
+        actor=actor,
+        action="pay_adjustment.created",
+        entity_type="pay_adjustment",
+        entity_id=adjustment.id,
+        after=read.model_dump(mode="json"),
+    )
+    return read

@@ -9,9 +9,10 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from erk import activities, attendance, domain, people, recap, schemas
+from erk import activities, attendance, domain, ekinerja, people, recap, schemas
 from erk.dependencies import (
     AdminRoles,
+    DelegatorRoles,
     EmployeeRole,
     PeriodPath,
     RecapReaders,
@@ -239,6 +240,20 @@ async def update_activity(
     )
 
 
+@router.delete(
+    "/activities/{activity_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[EmployeeRole],
+)
+async def delete_activity(
+    activity_id: IdPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> Response:
+    """Withdraw one's own entry that is not approved yet (pending or rejected)."""
+    await activities.delete_activity(session, activity_id, actor=principal, rules=rules)
+    return Response(status_code=204)
+
+
 @router.put(
     "/activities/{activity_id}/evidence",
     response_model=schemas.ActivityRead,
@@ -381,7 +396,7 @@ async def import_attendance(
     status_code=201,
     response_model=schemas.DelegationRead,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[UnitAdminRoles],
+    dependencies=[DelegatorRoles],
 )
 async def create_delegation(
     data: schemas.DelegationCreate,
@@ -408,10 +423,31 @@ async def create_delegation(
     dependencies=[AdminRoles],
 )
 async def close_period(
-    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    period: PeriodPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+    anyway: Annotated[
+        bool,
+        Query(description="close although activities are pending (they will not count; audited)"),
+    ] = False,
 ) -> schemas.PeriodRead:
-    """Close a month: its recap is frozen with the rule version in force."""
-    return await recap.close_period(session, period, actor=principal, rules=rules)
+    """Close a month after its verification deadline: its recap is frozen with the rule version
+    in force. Pending activities refuse it unless `anyway` is set."""
+    return await recap.close_period(session, period, actor=principal, rules=rules, anyway=anyway)
+
+
+@router.get(
+    "/periods/{period}/readiness",
+    response_model=schemas.PeriodReadiness,
+    responses=problem_responses(401, 403, 422),
+    dependencies=[AdminRoles],
+)
+async def period_readiness(
+    period: PeriodPath, session: SessionDep, rules: RulesDep
+) -> schemas.PeriodReadiness:
+    """What stands between a month and its closing: deadlines, pending items, missing attendance."""
+    return recap.readiness_read(await recap.readiness(session, rules, period))
 
 
 async def _recap(
@@ -519,3 +555,108 @@ async def my_recap(
 ) -> schemas.RecapRow:
     """The caller's own recap and TPP for a month, with the reasons."""
     return await recap.recap_of(session, rules, period, principal.username)
+
+
+@router.post(
+    "/rencana-aksi/import",
+    status_code=201,
+    response_model=schemas.ImportReport,
+    responses=problem_responses(401, 403, 413, 422),
+    dependencies=[DelegatorRoles],
+)
+async def import_action_plans(
+    file: Annotated[UploadFile, File(description="CSV: nip,periode,rencana_aksi[,kode]")],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> schemas.ImportReport:
+    """Rencana Aksi from the file BKN e-Kinerja exports (own, or the unit's for admins)."""
+    content = await _csv_bytes(file)
+    return await ekinerja.import_action_plans(session, content, actor=principal, rules=rules)
+
+
+@router.get(
+    "/employees/{nip}/rencana-aksi",
+    response_model=list[schemas.ActionPlanRead],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_action_plans(
+    nip: NIP, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+) -> list[schemas.ActionPlanRead]:
+    """An employee's Rencana Aksi, newest quarter first."""
+    plans = await ekinerja.list_action_plans(session, nip, actor=principal, rules=rules)
+    return [schemas.ActionPlanRead.model_validate(p) for p in plans]
+
+
+@router.put(
+    "/activities/{activity_id}/rencana-aksi",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[EmployeeRole],
+)
+async def link_action_plan(
+    activity_id: IdPath,
+    data: schemas.ActionPlanLink,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    """Link one's own activity to a Rencana Aksi of its quarter (null unlinks)."""
+    await ekinerja.link_activity(session, activity_id, data.action_plan_id, actor=principal)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/ekinerja/{nip}/{period}.{extension}",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}, XLSX: {}}},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+async def export_ekinerja(
+    request: Request,
+    nip: NIP,
+    period: PeriodPath,
+    extension: Annotated[str, Path(pattern="^(csv|xlsx)$")],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    rules: RulesDep,
+) -> Response:
+    """A month of one employee's approved activities in the columns of BKN e-Kinerja's daily
+    progress form (Tanggal, Jam Mulai, Jam Selesai, Rencana Aksi, Kegiatan, Realisasi, Satuan,
+    Link Bukti), to upload or copy without re-typing."""
+    rows = await ekinerja.progress_rows(
+        session,
+        nip,
+        period,
+        actor=principal,
+        rules=rules,
+        evidence_base=str(request.base_url).rstrip("/"),
+    )
+    sink = ekinerja.SINKS[extension]
+    body = await run_in_threadpool(sink.write, rows)
+    return Response(
+        body,
+        media_type=sink.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="ekinerja-{nip}-{period}.{extension}"'
+        },
+    )
+
+
+@router.post(
+    "/pay-adjustments",
+    status_code=201,
+    response_model=schemas.PayAdjustmentRead,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[AdminRoles],
+)
+async def create_pay_adjustment(
+    data: schemas.PayAdjustmentCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Record a disciplinary sentence (PP 94/2021) or a Plt/Plh post that changes the TPP."""
+    result = await people.create_pay_adjustment(session, data, actor=principal)
+    return await idem.respond(result, 201)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -12,6 +14,7 @@ from shared.validators import NIP
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+QUARTER = re.compile(r"\d{4}-Q[1-4]")
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, Field(ge=0, le=1_000_000_000)]
@@ -30,14 +33,35 @@ class Decision(StrEnum):
 
 class AttendanceStatus(StrEnum):
     present = "present"
-    leave = "leave"
+    no_clock_in = "no_clock_in"  # at work, but the clock-in is missing
+    leave = "leave"  # annual leave (cuti tahunan)
     sick = "sick"
+    maternity_leave = "maternity_leave"
+    important_leave = "important_leave"  # cuti alasan penting
     duty_travel = "duty_travel"
-    absent = "absent"
+    training = "training"
+    absent = "absent"  # unexcused
 
 
-# Days on which nobody may log work: leave, sick leave and unexcused absence (duty travel is work).
-NO_WORK_STATUSES = (AttendanceStatus.leave, AttendanceStatus.sick, AttendanceStatus.absent)
+ATTENDANCE_WORDS = {
+    "present": "hadir",
+    "no_clock_in": "tidak absen masuk",
+    "leave": "cuti tahunan",
+    "sick": "sakit",
+    "maternity_leave": "cuti melahirkan",
+    "important_leave": "cuti alasan penting",
+    "duty_travel": "dinas luar",
+    "training": "diklat",
+    "absent": "tanpa keterangan",
+}
+
+# Days on which nobody logs work in e-RK: every leave type (the rule says what the day counts
+# for) and unexcused absence.
+NO_WORK_STATUSES = tuple(
+    s for s in AttendanceStatus if s not in (AttendanceStatus.present, AttendanceStatus.no_clock_in)
+)
+# Statuses on which being late or leaving early can be recorded.
+AT_WORK_STATUSES = (AttendanceStatus.present,)
 
 
 def _has_bad_text(value: Any) -> bool:
@@ -77,6 +101,15 @@ class UnitRead(BaseModel):
     path: str
 
 
+class EmploymentStatus(StrEnum):
+    pns = "pns"
+    cpns = "cpns"
+    pppk = "pppk"
+
+
+PtkpStatus = Literal["TK/0", "TK/1", "TK/2", "TK/3", "K/0", "K/1", "K/2", "K/3"]
+
+
 class EmployeeCreate(Body):
     nip: NIP
     name: str = Field(min_length=2, max_length=200)
@@ -87,6 +120,19 @@ class EmployeeCreate(Body):
     supervisor_nip: NIP | None = None
     tpp_base_idr: int = Field(ge=0, le=1_000_000_000)
     active: bool = True
+    employment_status: EmploymentStatus = EmploymentStatus.pns
+    ptkp_status: PtkpStatus = "TK/0"
+    salary_gross_idr: int = Field(
+        default=0, ge=0, le=1_000_000_000, description="monthly salary, for the PPh 21 bracket"
+    )
+    joined_on: dt.date | None = None
+    left_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> EmployeeCreate:
+        if self.joined_on and self.left_on and self.left_on < self.joined_on:
+            raise ValueError("left_on is before joined_on")
+        return self
 
 
 class EmployeeRead(BaseModel):
@@ -101,6 +147,11 @@ class EmployeeRead(BaseModel):
         description="personal pay data: shown to the employee and to HR, not to supervisors"
     )
     active: bool
+    employment_status: str = "pns"
+    ptkp_status: str | None = None
+    salary_gross_idr: int | None = None
+    joined_on: dt.date | None = None
+    left_on: dt.date | None = None
 
 
 class ImportRowError(BaseModel):
@@ -191,6 +242,7 @@ class AttendanceCreate(Body):
     status: AttendanceStatus
     minutes_late: int = Field(default=0, ge=0, le=1440)
     minutes_early: int = Field(default=0, ge=0, le=1440)
+    missed_apel: bool = False
 
 
 class AttendanceRead(BaseModel):
@@ -199,6 +251,7 @@ class AttendanceRead(BaseModel):
     status: AttendanceStatus
     minutes_late: int
     minutes_early: int
+    missed_apel: bool = False
 
 
 class DelegationCreate(Body):
@@ -221,14 +274,26 @@ class RecapRow(BaseModel):
     name: str
     unit_code: str
     working_days: int
+    employed_days: int
+    reduced_days: int = Field(description="leave days that reduce the standard")
+    met_days: int = Field(description="leave days credited as met")
+    absent_days: int
+    missing_days: int = Field(description="past working days without an attendance record")
     standard_minutes: int
     verified_minutes: int
     performance_pct: float
     discipline_pct: float
+    employment_status: str
     tpp_base_idr: int
+    base_effective_idr: int = Field(description="after the CPNS share and mid-month pro-rating")
     tpp_performance_idr: int
     tpp_discipline_idr: int
-    tpp_total_idr: int
+    sanction_cut_idr: int = Field(description="disciplinary sentence (PP 94/2021)")
+    acting_addition_idr: int = Field(description="Plt/Plh addition")
+    tpp_total_idr: int = Field(description="gross")
+    pph21_idr: int
+    bpjs_idr: int
+    tpp_net_idr: int
     explanation: list[str]
 
 
@@ -246,7 +311,70 @@ class PeriodRead(BaseModel):
     rule_version: str
     employees: int
     closed_at: dt.datetime
+    not_counted_activities: int = Field(
+        default=0, description="pending activities left out by a 'close anyway'"
+    )
+
+
+class PeriodReadiness(BaseModel):
+    period: str
+    closed: bool
+    entry_cutoff: dt.date
+    verification_deadline: dt.date
+    deadlines_passed: bool
+    pending_activities: int
+    missing_attendance_days: int
+    blockers: list[str]
 
 
 class PasswordReset(Body):
     password: str = Field(min_length=8, max_length=256)
+
+
+class ActionPlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    period: str
+    code: str
+    title: str
+
+
+class ActionPlanLink(Body):
+    action_plan_id: Id | None = Field(description="a Rencana Aksi of the activity's quarter")
+
+
+class PayAdjustmentKind(StrEnum):
+    sanction = "sanction"  # hukuman disiplin (PP 94/2021): cuts `percent` of the TPP
+    acting = "acting"  # Plt/Plh: adds `percent` of the acting post's base
+
+
+class PayAdjustmentCreate(Body):
+    nip: NIP
+    kind: PayAdjustmentKind
+    start_date: dt.date
+    end_date: dt.date
+    percent: Decimal = Field(ge=0, le=100, decimal_places=2)
+    acting_base_idr: int = Field(default=0, ge=0, le=1_000_000_000)
+    legal_basis: str = Field(
+        min_length=3, max_length=300, description="the decree and the Perkada article"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PayAdjustmentCreate:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if self.kind == PayAdjustmentKind.acting and not self.acting_base_idr:
+            raise ValueError("an acting post needs acting_base_idr (the post's TPP base)")
+        return self
+
+
+class PayAdjustmentRead(BaseModel):
+    id: int
+    nip: str
+    kind: PayAdjustmentKind
+    start_date: dt.date
+    end_date: dt.date
+    percent: Decimal
+    acting_base_idr: int
+    legal_basis: str
