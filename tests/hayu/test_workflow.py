@@ -13,8 +13,8 @@ from hayu_factories import PDF, PNG, actors, counts, filing
 from sqlalchemy import select
 
 from hayu.dependencies import context_of
-from hayu.domain import run_deemed_approvals
 from hayu.models import Application, AuditEvent
+from hayu.sla import run_deemed_approvals
 from hayu.tasks import deemed_approvals_once
 from shared.signing import SignatureError, verify_payload
 from shared.testing import assert_problem, client_for

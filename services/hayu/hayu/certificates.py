@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from hayu import errors
-from hayu.config import RISK_LABELS
-from hayu.dependencies import Context
-from hayu.domain import (
+from hayu.common import (
     CERTIFICATE_ROLES,
     SELF_REPORT,
     mask_name,
 )
+from hayu.config import RISK_LABELS
+from hayu.dependencies import Context
 from hayu.models import (
     Application,
     Business,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hayu import domain, reference
+from hayu import reference, sla
 from hayu.dependencies import Context
 from hayu.models import KbliCode, Region
 from shared import audit
@@ -67,7 +67,7 @@ async def _deemed(spec: ServiceSpec, args: argparse.Namespace) -> int:
     )
     try:
         async with db.sessionmaker.begin() as session:
-            issued = await domain.run_deemed_approvals(session, ctx, utcnow())
+            issued = await sla.run_deemed_approvals(session, ctx, utcnow())
     finally:
         await db.dispose()
     print(f"deemed approval issued {len(issued)} permits")

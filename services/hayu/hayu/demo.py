@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import domain
+from hayu import common, documents, filings, sla, transitions
 from hayu.config import HayuConfig
 from hayu.dependencies import Context
 from hayu.models import Application, KbliCode, Region
@@ -159,7 +159,7 @@ async def _filings(
         owner_principal = principals[owners[owner]]
         moment = now - dt.timedelta(days=days_ago)
         steps = [ACTIONS[c] for c in codes.split()]
-        created = await domain.file_application(
+        created = await filings.file_application(
             session,
             ctx,
             owner_principal,
@@ -179,13 +179,13 @@ async def _filings(
             ),
             moment,
         )
-        if created.kind == domain.PERMIT:
+        if created.kind == common.PERMIT:
             permit_type = config.hayu.permit_type(code)
             assert permit_type is not None
             for document in permit_type.required_documents:
                 if steps and steps[-1][0] == "request_revision" and document.code == "akta":
                     continue
-                await domain.upload_document(
+                await documents.upload_document(
                     session,
                     ctx,
                     owner_principal,
@@ -200,7 +200,7 @@ async def _filings(
             payload = dict(PAYLOADS.get(action, {}))
             if action == "schedule_inspection":
                 payload["inspection_date"] = ctx.calendar.local_date(moment) + dt.timedelta(days=2)
-            await domain.apply_transition(
+            await transitions.apply_transition(
                 session,
                 ctx,
                 principals[actor],
@@ -208,4 +208,4 @@ async def _filings(
                 TransitionCreate.model_validate({"action": action, **payload}),
                 moment,
             )
-    await domain.run_deemed_approvals(session, ctx, now)
+    await sla.run_deemed_approvals(session, ctx, now)

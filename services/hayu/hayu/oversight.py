@@ -12,11 +12,11 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import errors
-from hayu.dependencies import Context
-from hayu.domain import (
+from hayu.common import (
     PERMIT,
     SELF_REPORT,
 )
+from hayu.dependencies import Context
 from hayu.models import (
     Application,
     AuditEvent,

@@ -9,7 +9,18 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from hayu import certificates, domain, oversight
+from hayu import (
+    accounts,
+    applications,
+    certificates,
+    common,
+    decisions,
+    documents,
+    filings,
+    oversight,
+    tracking,
+    transitions,
+)
 from hayu.config import RISK_LABELS
 from hayu.dependencies import ApplicationId, ContextDep
 from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
@@ -131,7 +142,7 @@ async def register(
     form = {"username": username, "full_name": full_name}
     try:
         data = RegisterCreate(username=username, password=password, full_name=full_name)
-        await domain.register_owner(session, data)
+        await accounts.register_owner(session, data)
     except ValidationError as exc:
         return render(
             request, "register.html", {"form": form, "errors": _errors_id(exc)}, status_code=422
@@ -218,7 +229,7 @@ async def filing_check(request: Request, ctx: ContextDep, principal: OptionalPri
     context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
     try:
         data = ApplicationCreate.model_validate(_filing_form(raw))
-        context["decision"] = domain.filing_decision(
+        context["decision"] = decisions.filing_decision(
             ctx, data.permit_type_code, data.business.capital_idr, utcnow()
         )
         context["errors"] = []
@@ -246,7 +257,7 @@ async def filing_submit(
                 )
             ]
             return render(request, "filing.html", context, status_code=403)
-        created = await domain.file_application(session, ctx, principal, data, utcnow())
+        created = await filings.file_application(session, ctx, principal, data, utcnow())
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)
         return render(request, "filing.html", context, status_code=422)
@@ -269,10 +280,10 @@ async def _show(
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    application = await domain.read_application(
+    application = await applications.read_application(
         session, ctx, principal, application_id, now=utcnow()
     )
-    workflow = domain.workflow_for(ctx, application.kind)
+    workflow = common.workflow_for(ctx, application.kind)
     actions = [workflow.action(name) for name in application.available_actions]
     return render(
         request,
@@ -281,7 +292,7 @@ async def _show(
             "a": application,
             "permit_type": ctx.hayu.permit_type(application.permit_type_code),
             "actions": actions,
-            "staff": domain.is_staff(principal),
+            "staff": common.is_staff(principal),
             "role_labels": ROLE_LABELS,
             "risk_labels": RISK_LABELS,
             "state_labels": {st.name: st.label for st in workflow.states},
@@ -318,7 +329,7 @@ async def upload_page(
         return _login_redirect(request)
     content = await file.read(ctx.settings.upload_max_bytes + 1)
     try:
-        await domain.upload_document(
+        await documents.upload_document(
             session,
             ctx,
             principal,
@@ -368,7 +379,7 @@ async def action_page(
                 "findings": findings or None,
             }
         )
-        await domain.apply_transition(session, ctx, principal, application_id, data, utcnow())
+        await transitions.apply_transition(session, ctx, principal, application_id, data, utcnow())
     except ValidationError as exc:
         return await _show(
             request,
@@ -401,7 +412,7 @@ async def my_applications(
 ) -> Response:
     if principal is None:
         return _login_redirect(request)
-    items, _ = await domain.list_applications(
+    items, _ = await applications.list_applications(
         session,
         ctx,
         principal,
@@ -425,14 +436,14 @@ async def queue(
 ) -> Response:
     if principal is None:
         return _login_redirect(request)
-    if not domain.is_staff(principal):
+    if not common.is_staff(principal):
         return render(
             request,
             "error.html",
             {"title": "Tidak diizinkan", "detail": "Antrean hanya untuk petugas.", "status": 403},
             status_code=403,
         )
-    items = await domain.queue_for(session, ctx, principal, utcnow())
+    items = await applications.queue_for(session, ctx, principal, utcnow())
     workflow = ctx.hayu.workflow
     rows = [(item, workflow.available_actions(item.status, principal.roles)) for item in items]
     return render(
@@ -457,7 +468,7 @@ async def track_page(
     error = None
     if kode.strip():
         try:
-            result = await domain.track(session, ctx, kode[:40], utcnow())
+            result = await tracking.track(session, ctx, kode[:40], utcnow())
         except AppError:
             error = "Kode lacak tidak ditemukan. Periksa kembali penulisannya."
     return render(

@@ -7,7 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from hayu import certificates, domain, oversight, reference
+from hayu import (
+    accounts,
+    applications,
+    certificates,
+    decisions,
+    documents,
+    filings,
+    oversight,
+    reference,
+    tracking,
+    transitions,
+    writes,
+)
 from hayu.dependencies import ApplicationId, ContextDep
 from hayu.schemas import (
     AccountRead,
@@ -75,7 +87,7 @@ async def register_owner(
     data: RegisterCreate, session: SessionDep, idem: IdempotencyDep
 ) -> JSONResponse:
     """Create a business owner account."""
-    return await idem.respond(await domain.register_owner(session, data), 201)
+    return await idem.respond(await accounts.register_owner(session, data), 201)
 
 
 @router.get("/filing-decision", response_model=FilingDecisionRead, responses=problem_responses(422))
@@ -85,7 +97,7 @@ async def filing_decision(
     capital_idr: Annotated[int, Query(ge=0, le=10**15)],
 ) -> FilingDecisionRead:
     """Tell, before filing, whether the business will be registered at once or must apply."""
-    return domain.filing_decision(ctx, permit_type_code, capital_idr, utcnow())
+    return decisions.filing_decision(ctx, permit_type_code, capital_idr, utcnow())
 
 
 @router.post(
@@ -102,8 +114,8 @@ async def file_application(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """File a business: registered at once below the threshold, else a permit application."""
-    created, stored = await domain.file_and_record(
-        session, ctx, principal, data, utcnow(), idem, own_transaction=True
+    created, stored = await filings.file_and_record(
+        session, ctx, principal, data, utcnow(), idem, standalone=writes.standalone_runner(session)
     )
     if stored:  # the idempotency record was written (and committed) by the filing statement
         return JSONResponse(created.model_dump(mode="json"), status_code=201)
@@ -127,7 +139,7 @@ async def list_applications(
     cursor: CursorQuery = None,
 ) -> ApplicationPage:
     """Applications, newest first: staff see all, a business owner their own."""
-    items, next_cursor = await domain.list_applications(
+    items, next_cursor = await applications.list_applications(
         session,
         ctx,
         principal,
@@ -157,7 +169,7 @@ async def read_application(
     ] = False,
 ) -> ApplicationRead:
     """One application with its business, checklist, documents and the actions open to you."""
-    return await domain.read_application(
+    return await applications.read_application(
         session,
         ctx,
         principal,
@@ -183,7 +195,7 @@ async def upload_document(
 ) -> DocumentRead:
     """Upload one checklist document (PDF, JPEG or PNG, checked by content)."""
     content = await file.read(ctx.settings.upload_max_bytes + 1)
-    return await domain.upload_document(
+    return await documents.upload_document(
         session,
         ctx,
         principal,
@@ -208,7 +220,9 @@ async def apply_transition(
     principal: CurrentPrincipal,
 ) -> ApplicationRead:
     """Move an application by a workflow action (wrong state 409, wrong role 403)."""
-    return await domain.apply_transition(session, ctx, principal, application_id, data, utcnow())
+    return await transitions.apply_transition(
+        session, ctx, principal, application_id, data, utcnow()
+    )
 
 
 @router.get(
@@ -216,7 +230,7 @@ async def apply_transition(
 )
 async def track(tracking_code: str, session: SessionDep, ctx: ContextDep) -> TrackRead:
     """Where a file is, who holds it and how long each stage took (no personal data)."""
-    return await domain.track(session, ctx, tracking_code, utcnow())
+    return await tracking.track(session, ctx, tracking_code, utcnow())
 
 
 @router.get(

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
-from hayu import domain
+from hayu import sla
 from hayu.dependencies import context_of
 from shared.app import PeriodicTask
 from shared.db import try_single_replica_lock, utcnow
@@ -19,7 +19,7 @@ async def deemed_approvals_once(app: FastAPI) -> list[int]:
     async with app.state.db.sessionmaker.begin() as session:
         if not await try_single_replica_lock(session, "hayu:deemed-approval"):
             return []
-        issued = await domain.run_deemed_approvals(session, ctx, utcnow())
+        issued = await sla.run_deemed_approvals(session, ctx, utcnow())
     if issued:
         logger.info("deemed approval issued %d permits", len(issued))
     return issued

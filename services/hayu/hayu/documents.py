@@ -1,0 +1,129 @@
+"""Checklist documents: upload and (audited) download."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from hayu import errors
+from hayu.common import (
+    PERMIT,
+    check_access,
+    load,
+    permit_type_or_422,
+)
+from hayu.dependencies import Context
+from hayu.models import (
+    ApplicationDocument,
+    AuditEvent,
+)
+from hayu.schemas import (
+    DocumentRead,
+)
+from shared import audit
+from shared.auth import Principal
+from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
+
+UPLOAD_OPEN_STATES = frozenset({"submitted", "document_verification", "revision_requested"})
+
+
+def _check_filename(filename: str) -> None:
+    if not is_plain_filename(filename):
+        raise errors.UploadNameError(
+            "The file name must be a plain name without folders or control characters"
+        )
+
+
+def _store(root: Path, digest: str, content: bytes) -> None:
+    target = root / "hayu" / digest[:2] / digest
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(content)
+    tmp.replace(target)
+
+
+async def upload_document(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    application_id: int,
+    *,
+    checklist_item: str,
+    filename: str,
+    content: bytes,
+    now: dt.datetime,
+) -> DocumentRead:
+    application, _ = await load(session, application_id)
+    check_access(principal, application)
+    _check_filename(filename)
+    if application.kind != PERMIT or application.status not in UPLOAD_OPEN_STATES:
+        raise errors.UploadClosedError(
+            f"Documents can be uploaded only while the file is submitted, under verification or "
+            f"waiting for revision; it is '{application.status}'"
+        )
+    permit_type = permit_type_or_422(ctx, application.permit_type_code)
+    if permit_type.document(checklist_item) is None:
+        allowed = ", ".join(d.code for d in permit_type.required_documents)
+        raise errors.ChecklistItemError(
+            f"'{checklist_item}' is not on the checklist of {permit_type.code}; "
+            f"use one of: {allowed}"
+        )
+    limit = ctx.settings.upload_max_bytes
+    if len(content) > limit:
+        raise errors.UploadTooLargeError(f"The file is larger than {limit // 1024} KiB")
+    if not content:
+        raise errors.UploadTypeError("The file is empty")
+    content_type = sniff(content)
+    if content_type is None:
+        raise errors.UploadTypeError("The file content is not PDF, JPEG or PNG")
+    pixels = image_pixels(content, content_type)
+    if pixels is not None and pixels > MAX_PIXELS:
+        raise errors.UploadImageTooLargeError(
+            f"The image claims {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    await run_in_threadpool(_store, ctx.settings.upload_dir, digest, content)
+    safe_name = Path(filename or "dokumen").name[:200] or "dokumen"
+    document_id = (
+        await session.execute(
+            insert(ApplicationDocument)
+            .values(
+                application_id=application_id,
+                checklist_item=checklist_item,
+                filename=safe_name,
+                content_type=content_type,
+                size_bytes=len(content),
+                sha256=digest,
+                uploaded_by=principal.username,
+                uploaded_at=now,
+            )
+            .returning(ApplicationDocument.id)
+        )
+    ).scalar_one()
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="document.uploaded",
+        entity_type="application",
+        entity_id=application_id,
+        after={"checklist_item": checklist_item, "sha256": digest, "size_bytes": len(content)},
+        occurred_at=now,
+    )
+    return DocumentRead(
+        id=document_id,
+        checklist_item=checklist_item,
+        filename=safe_name,
+        content_type=content_type,
+        size_bytes=len(content),
+        sha256=digest,
+        uploaded_at=now,
+    )
