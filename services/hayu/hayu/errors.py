@@ -104,3 +104,8 @@ class UploadNameError(UnprocessableError):
 class UploadImageTooLargeError(UnprocessableError):
     title = "Image has too many pixels"
     type = "upload-image-too-large"
+
+
+class DocumentNotFoundError(NotFoundError):
+    title = "Document not found"
+    type = "document-not-found"

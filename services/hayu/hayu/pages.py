@@ -22,7 +22,7 @@ from hayu import (
     transitions,
 )
 from hayu.config import RISK_LABELS
-from hayu.dependencies import ApplicationId, ContextDep
+from hayu.dependencies import ApplicationId, ContextDep, DocumentId
 from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS
 from shared.auth import OptionalPrincipal, Principal
@@ -313,6 +313,26 @@ async def application_page(
     if principal is None:
         return _login_redirect(request)
     return await _show(request, session, ctx, principal, application_id)
+
+
+@router.get("/berkas/{application_id}/dokumen/{document_id}")
+async def document_page(
+    request: Request,
+    application_id: ApplicationId,
+    document_id: DocumentId,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+) -> Response:
+    """Open an uploaded document (same rule and audit as the API)."""
+    if principal is None:
+        return _login_redirect(request)
+    found = await documents.open_document(
+        session, ctx, principal, application_id, document_id, utcnow()
+    )
+    return Response(
+        found.content, media_type=found.content_type, headers=documents.download_headers(found)
+    )
 
 
 @router.post("/berkas/{application_id}/dokumen")

@@ -20,7 +20,7 @@ from hayu import (
     transitions,
     writes,
 )
-from hayu.dependencies import ApplicationId, ContextDep
+from hayu.dependencies import ApplicationId, ContextDep, DocumentId
 from hayu.schemas import (
     AccountRead,
     ApplicationCreate,
@@ -204,6 +204,30 @@ async def upload_document(
         filename=file.filename or "dokumen",
         content=content,
         now=utcnow(),
+    )
+
+
+@router.get(
+    "/applications/{application_id}/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}},
+        **problem_responses(401, 404),
+    },
+)
+async def download_document(
+    application_id: ApplicationId,
+    document_id: DocumentId,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    """An uploaded document, for its applicant and the file's officials (audited)."""
+    found = await documents.open_document(
+        session, ctx, principal, application_id, document_id, utcnow()
+    )
+    return Response(
+        found.content, media_type=found.content_type, headers=documents.download_headers(found)
     )
 
 
