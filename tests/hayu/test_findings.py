@@ -6,6 +6,7 @@ from hayu_factories import PDF, PNG, actors, filing
 from sqlalchemy import select
 
 from hayu.models import AuditEvent
+from shared.codes import new_tracking_code
 from shared.testing import add_account, assert_problem, client_for
 
 
@@ -86,3 +87,39 @@ class TestOfficialsOpenDocuments:
             opened = await client.get(link)
             assert opened.status_code == 200
             assert opened.content == PDF
+
+
+class TestCodesPeopleCanType:
+    async def test_certificate_check_ignores_case_and_separators(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            created = await _apply(client, who, "REG-UMK", capital_idr=100_000_000)
+            number = created["registration_number"]
+            assert number.startswith("REG-")
+            for typed in (number.lower(), f"  {number} ", number.lower().replace("-", " ")):
+                response = await client.get(f"/api/v1/public/verify/{typed}")
+                assert response.status_code == 200, (typed, response.text)
+                body = response.json()
+                assert body["status"] == "active"
+                assert body["number"] == number
+            page = await client.get("/verify/" + number.lower())
+            assert "AKTIF" in page.text
+            assert "palsu" not in page.text
+            assert_problem(await client.get("/api/v1/public/verify/REG-0000-2026-999999"), 404)
+
+    async def test_tracking_codes_carry_letters_and_digits_only(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            codes = [
+                (await _apply(client, who, "REG-UMK", capital_idr=1_000_000))["tracking_code"]
+                for _ in range(5)
+            ]
+            codes += [new_tracking_code("HY") for _ in range(500)]  # the same generator
+            for code in codes:
+                assert code.replace("-", "").isalnum(), code
+                assert not set(code[-1]) & set("*~$=U")
+            for code in codes[:5]:
+                lower = await client.get(f"/api/v1/public/track/{code.lower()}")
+                assert lower.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -37,12 +38,24 @@ from shared.validators import mask
 # --------------------------------------------------------------------------------------------------
 
 
+def number_candidates(typed: str) -> list[str]:
+    """What a typed certificate number may stand for: case, surrounding blanks and the separator
+    people type (space, dot, underscore for the template's dash or slash) do not matter."""
+    text = typed.strip()
+    upper = text.upper()
+    spaced = re.sub(r"[\s._\-/]+", " ", upper).strip()
+    found = {text, upper, spaced.replace(" ", "-"), spaced.replace(" ", "/")}
+    return sorted(c for c in found if c)
+
+
 async def _by_number(session: AsyncSession, number: str) -> tuple[Application, Business]:
     row = (
         await session.execute(
             select(Application, Business)
             .join(Business, Business.id == Application.business_id)
-            .where(Application.number == number)
+            .where(Application.number.in_(number_candidates(number)))
+            .order_by(Application.id)
+            .limit(1)
         )
     ).first()
     if row is None:
@@ -126,7 +139,7 @@ async def verify_number(
     return VerifyRead(
         valid=status == "active",
         status=status,
-        number=number,
+        number=application.number or number,
         kind=application.kind,
         permit_type=permit_type.name if permit_type else application.permit_type_code,
         business_name=business.name,
