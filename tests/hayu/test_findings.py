@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hayu_factories import PDF, PNG, actors, filing
+import re
+
+from hayu_factories import PDF, PNG, actors, counts, filing
 from sqlalchemy import select
 
 from hayu.models import AuditEvent
@@ -123,3 +125,199 @@ class TestCodesPeopleCanType:
             for code in codes[:5]:
                 lower = await client.get(f"/api/v1/public/track/{code.lower()}")
                 assert lower.status_code == 200
+
+
+async def _import_lists(app, risks=()):
+    from hayu import reference
+    from hayu.models import KbliCode, KbliRisk, Region
+
+    async with app.state.db.sessionmaker.begin() as session:
+        await reference.replace_reference(
+            session,
+            KbliCode,
+            [
+                {"code": "47111", "title": "PERDAGANGAN ECERAN MINIMARKET", "category": "G"},
+                {"code": "56102", "title": "RUMAH/WARUNG MAKAN", "category": "I"},
+                {"code": "14111", "title": "INDUSTRI PAKAIAN JADI", "category": "C"},
+            ],
+        )
+        await reference.replace_reference(
+            session,
+            Region,
+            [
+                {"code": "32.73", "name": "Kota Bandung", "level": "kabkota"},
+                {"code": "32.73.01", "name": "Sukasari", "level": "kecamatan"},
+                {"code": "33.74", "name": "Kota Semarang", "level": "kabkota"},
+                {"code": "33.74.01", "name": "Semarang Tengah", "level": "kecamatan"},
+            ],
+        )
+        await reference.replace_reference(session, KbliRisk, list(risks))
+
+
+FORM = {
+    "permit_type_code": "REG-UMK",
+    "name": "Warung Sari Rasa",
+    "owner_name": "Siti Rahmawati",
+    "nik": "3273014506900001",
+    "phone": "081234567890",
+    "kbli_codes": "47111",
+    "address": "Jl. Merdeka No. 10",
+    "region_code": "32.73.01",
+    "capital_idr": "100.000.000",
+    "workforce": "3",
+}
+
+
+class TestOneDecision:
+    async def _check_then_submit(self, client, form):
+        page = await client.get("/lapor")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        checked = await client.post("/lapor/periksa", data={**form, "csrf_token": token})
+        submitted = await client.post("/lapor", data={**form, "csrf_token": token})
+        return checked, submitted
+
+    async def test_periksa_refuses_exactly_what_submission_refuses(self, make_app):
+        app = await make_app("hayu")
+        await _import_lists(app)
+        await add_account(app, "siti", ["business_owner"])
+        async with client_for(app) as client:
+            login = await client.post(
+                "/login", data={"username": "siti", "password": "password-123"}
+            )
+            assert login.status_code == 303
+            for bad, field in (
+                ({"kbli_codes": "99999"}, "kbli_codes"),
+                ({"region_code": "33.01.01"}, "region_code"),
+                ({"region_code": "33.74.01"}, "region_code"),  # imported, but outside
+            ):
+                checked, submitted = await self._check_then_submit(client, {**FORM, **bad})
+                assert checked.status_code == 422, bad
+                assert "Langsung terdaftar" not in checked.text
+                assert f'id="{field}" name="{field}" aria-invalid="true"' in checked.text
+                assert submitted.status_code == 422, bad
+            # the form's own example passes both
+            checked, submitted = await self._check_then_submit(client, FORM)
+            assert checked.status_code == 200
+            assert "Langsung terdaftar" in checked.text
+            assert submitted.status_code == 303
+
+    async def test_kbli_and_region_search(self, make_app):
+        app = await make_app("hayu")
+        await _import_lists(app)
+        async with client_for(app) as client:
+            regions = (await client.get("/api/v1/regions", params={"q": "suka"})).json()
+            assert [r["code"] for r in regions] == ["32.73.01"]
+            # only the regency's own regions are suggested
+            assert (await client.get("/api/v1/regions", params={"q": "semarang"})).json() == []
+            page = await client.get("/referensi", params={"q": "warung"})
+            assert "56102" in page.text
+            assert "Semarang" not in (await client.get("/referensi", params={"q": "33"})).text
+
+
+class TestLegalFooting:
+    async def test_business_outside_the_regency_is_refused_and_nothing_written(self, make_app):
+        app = await make_app("hayu")
+        await _import_lists(app)
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            before = await counts(app)
+            response = await client.post(
+                "/api/v1/applications",
+                json=filing("REG-UMK", region_code="33.74.01"),
+                headers=who.business_owner,
+            )
+            problem = assert_problem(response, 422, "outside-jurisdiction")
+            assert problem["errors"][0]["loc"] == ["body", "business", "region_code"]
+            assert await counts(app) == before
+
+    async def test_nib_is_recorded_and_validated(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            bad = await client.post(
+                "/api/v1/applications",
+                json=filing("REG-UMK", nib="123456789012"),
+                headers=who.business_owner,
+            )
+            assert_problem(bad, 422)
+            created = await _apply(client, who, "REG-UMK", nib="1234567890123")
+            read = await client.get(
+                f"/api/v1/applications/{created['id']}", headers=who.business_owner
+            )
+            assert read.json()["business"]["nib"] == "1234567890123"
+
+    async def test_risk_per_kbli_drives_the_path_and_is_recorded(self, make_app):
+        app = await make_app("hayu")
+        import datetime as dt
+
+        await _import_lists(
+            app,
+            [
+                {
+                    "code": "14111",
+                    "risk_level": "rendah",
+                    "effective_from": dt.date(2021, 2, 2),
+                    "basis": "PP 5/2021 Lampiran I",
+                },
+                {
+                    "code": "47111",
+                    "risk_level": "tinggi",
+                    "effective_from": dt.date(2025, 6, 5),
+                    "basis": "PP 28/2025 Lampiran",
+                },
+            ],
+        )
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            low = await _apply(client, who, "SS", kbli_codes=["14111"], capital_idr=10_000_000)
+            assert low["kind"] == "self_report"
+            high = await _apply(client, who, "SS", kbli_codes=["47111"], capital_idr=10_000_000)
+            assert high["kind"] == "permit"
+            assert "risiko" in high["decision_reason"].lower()
+            read = await client.get(f"/api/v1/applications/{high['id']}", headers=who.officer)
+            details = read.json()["history"][0]["details"]
+            assert details["risk_level"] == "tinggi"
+            assert "kbli-risk:2025-06-05" in details["rule_versions"]
+            assert details["size_class"] == "mikro"
+
+    async def test_size_classes_with_inclusive_bounds_and_annual_sales(self, make_app):
+        config = """
+[[hayu.capital_thresholds]]
+effective_from = 2021-02-02
+self_report_classes = ["mikro", "kecil"]
+basis = "Perbup contoh: usaha mikro dan kecil cukup lapor mandiri"
+"""
+        app = await make_app("hayu", config_toml=config)
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            at_small_ceiling = await _apply(client, who, "SS", capital_idr=5_000_000_000)
+            assert at_small_ceiling["kind"] == "self_report"  # "paling banyak": inclusive
+            above = await _apply(client, who, "SS", capital_idr=5_000_000_001)
+            assert above["kind"] == "permit"
+            big_sales = await _apply(
+                client, who, "SS", capital_idr=500_000_000, annual_sales_idr=20_000_000_000
+            )
+            assert big_sales["kind"] == "permit"  # medium by sales (> Rp15 M)
+            assert big_sales["rule_version"].startswith("self-report-classes:2021-02-02")
+
+    def test_start_up_refuses_stage_slas_that_exceed_the_type_sla(self):
+        import pytest
+        from pydantic import ValidationError
+
+        from hayu.config import HayuConfig
+
+        with pytest.raises(ValidationError, match="add up to 6 working days"):
+            HayuConfig.model_validate(
+                {
+                    "hayu": {
+                        "permit_types": [
+                            {
+                                "code": "SS",
+                                "name": "Sertifikat Standar",
+                                "self_report_allowed": True,
+                                "sla_working_days": 3,
+                            }
+                        ]
+                    }
+                }
+            )

@@ -22,7 +22,7 @@ async def _login(page: Any, url: str, username: str, password: str = "password-1
     await page.wait_for_load_state()
 
 
-async def _fill_filing(page: Any, capital: str, permit: str = "SIUP") -> None:
+async def _fill_filing(page: Any, capital: str, permit: str = "SS") -> None:
     await page.get_by_label("Jenis perizinan").select_option(permit)
     await page.get_by_label("Nama usaha").fill("Warung Sari Rasa")
     await page.get_by_label("Nama pemilik").fill("Siti Rahmawati")
@@ -194,7 +194,7 @@ async def test_phone_layout_has_no_horizontal_overflow(live_service: Any, page: 
             "/api/v1/applications", json=filing(capital_idr=900_000_000), headers=owner
         )
     await _login(page, live.url, "siti")
-    long_number = "00001/SIUP/3273/DPMPTSP/XI/2026-TIDAK-ADA-NOMOR-SEPANJANG-INI"
+    long_number = "00001/SS/3273/DPMPTSP/XI/2026-TIDAK-ADA-NOMOR-SEPANJANG-INI"
     for path in (
         "/",
         "/lapor",

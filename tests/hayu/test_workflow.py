@@ -62,7 +62,7 @@ async def test_permit_walked_through_revision_inspection_approval_issue_and_revo
         assert [s["state"] for s in track["timeline"]] == ["submitted"]
         assert track["holder"] == "officer"
         assert track["timeline"][0]["sla_working_days"] == 1
-        assert track["sla_working_days"] == 7
+        assert track["sla_working_days"] == 9
 
         response = await _act(client, who.officer, app_id, "accept")
         assert response.status_code == 200, response.text
@@ -163,7 +163,7 @@ async def test_wrong_state_is_409_and_wrong_role_is_403_and_nothing_moves(make_a
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=900_000_000)
+        created = await _apply(client, who, "SS", capital_idr=900_000_000)
         before = await counts(app)
         response = await _act(client, who.approver, created["id"], "approve")
         problem = assert_problem(response, 409, "invalid-transition")
@@ -187,7 +187,7 @@ async def test_certificate_qr_payload_verifies_offline_and_fails_after_one_byte_
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=10_000_000)
+        created = await _apply(client, who, "SS", capital_idr=10_000_000)
         number = created["registration_number"]
         key = (await client.get("/api/v1/public/verification-key")).json()
         qr = await client.get(f"/api/v1/permits/{number}/qr", headers=who.business_owner)
@@ -219,7 +219,7 @@ async def test_certificate_pdf_renders_to_an_image(make_app, tmp_path: Path):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=10_000_000)
+        created = await _apply(client, who, "SS", capital_idr=10_000_000)
         number = created["registration_number"]
         pdf = await client.get(f"/api/v1/permits/{number}/certificate.pdf", headers=who.officer)
         assert pdf.status_code == 200
@@ -250,7 +250,7 @@ async def test_deemed_approval_issues_after_the_approval_sla_lapses(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=900_000_000)
+        created = await _apply(client, who, "SS", capital_idr=900_000_000)
         app_id = created["id"]
         await _act(client, who.officer, app_id, "accept")
         for item in ("ktp", "npwp", "akta"):
@@ -274,7 +274,7 @@ async def test_deemed_approval_issues_after_the_approval_sla_lapses(make_app):
         page = await client.get(f"/verify/{read['number']}")
         assert "fiktif positif" in page.text
         stats = (await client.get("/api/v1/public/stats")).json()
-        siup = next(i for i in stats["items"] if i["permit_type_code"] == "SIUP")
+        siup = next(i for i in stats["items"] if i["permit_type_code"] == "SS")
         assert siup["issued"] == 1
         assert siup["deemed_approved"] == 1
         async with app.state.db.sessionmaker() as session:
@@ -295,12 +295,12 @@ async def test_expired_certificate_verifies_as_expired_in_grey(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=10_000_000)
+        created = await _apply(client, who, "SS", capital_idr=10_000_000)
         number = created["registration_number"]
         async with app.state.db.sessionmaker.begin() as session:
             row = await session.get(Application, created["id"])
             assert row is not None
-            assert row.valid_until is not None  # SIUP is valid for 60 months
+            assert row.valid_until is not None  # SS is valid for 60 months
             row.valid_until = dt.date(2020, 1, 1)
         verify = (await client.get(f"/api/v1/public/verify/{number}")).json()
         assert verify["valid"] is False
@@ -368,7 +368,7 @@ async def test_a_regency_replaces_the_workflow_in_configuration(make_app):
     app = await make_app("hayu", config_toml=REPLACED_WORKFLOW)
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=900_000_000)
+        created = await _apply(client, who, "SS", capital_idr=900_000_000)
         track = await _timeline(client, created["tracking_code"])
         assert track["timeline"][0]["label"] == "Diterima"
         assert track["timeline"][0]["sla_working_days"] == 2
@@ -376,7 +376,7 @@ async def test_a_regency_replaces_the_workflow_in_configuration(make_app):
         assert (await _act(client, who.officer, created["id"], "forward")).status_code == 200
         issued = (await _act(client, who.approver, created["id"], "issue")).json()
         assert issued["status"] == "issued"
-        assert issued["number"].startswith("00001/SIUP/")
+        assert issued["number"].startswith("00001/SS/")
         track = await _timeline(client, created["tracking_code"])
         assert [s["label"] for s in track["timeline"]] == [
             "Diterima",
@@ -411,7 +411,7 @@ async def test_the_pdf_qr_carries_the_signed_token_of_the_verification_url(make_
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        number = (await _apply(client, who, "SIUP", capital_idr=10))["registration_number"]
+        number = (await _apply(client, who, "SS", capital_idr=10))["registration_number"]
         pdf = await client.get(f"/api/v1/permits/{number}/certificate.pdf", headers=who.officer)
         assert pdf.status_code == 200
         qr = (await client.get(f"/api/v1/permits/{number}/qr", headers=who.officer)).json()

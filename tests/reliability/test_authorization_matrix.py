@@ -176,8 +176,18 @@ async def hayu_world(make_app: Any) -> World:
         return body
 
     permit = await file()
-    registered = await file("SIUP", 100_000_000)
+    registered = await file("SS", 100_000_000)
+    with_document = await file()
+    uploaded = await world.client.post(
+        f"/api/v1/applications/{with_document['id']}/documents",
+        data={"checklist_item": "ktp"},
+        files={"file": ("ktp.pdf", PDF, "application/pdf")},
+        headers=owner,
+    )
+    assert uploaded.status_code == 201, uploaded.text
     world.ids.update(
+        document=uploaded.json()["id"],
+        document_application=with_document["id"],
         application=permit["id"],
         tracking=permit["tracking_code"],
         number=registered["registration_number"],
@@ -253,13 +263,12 @@ def hayu_rows() -> list[Row]:
         ),
         Row("GET", "/api/v1/permit-types", public(p), static("/api/v1/permit-types")),
         Row("GET", "/api/v1/kbli", public(p), static("/api/v1/kbli", params={"q": "47"})),
+        Row("GET", "/api/v1/regions", public(p), static("/api/v1/regions", params={"q": "32"})),
         Row(
             "GET",
             "/api/v1/filing-decision",
             public(p),
-            static(
-                "/api/v1/filing-decision", params={"permit_type_code": "SIUP", "capital_idr": 1}
-            ),
+            static("/api/v1/filing-decision", params={"permit_type_code": "SS", "capital_idr": 1}),
         ),
         Row("POST", "/api/v1/auth/register", public(p, 201), register),
         Row(
@@ -285,6 +294,18 @@ def hayu_rows() -> list[Row]:
             "/api/v1/applications/{application_id}/documents",
             expect(p, {"business_owner": 201, "officer": 201}, other=404),
             upload,
+        ),
+        Row(
+            "GET",
+            "/api/v1/applications/{application_id}/documents/{document_id}",
+            expect(
+                p,
+                {"business_owner": 200, "officer": 200, "inspector": 200, "approver": 200},
+                auditor=200,
+                other=404,
+                admin=404,
+            ),
+            static("/api/v1/applications/{document_application}/documents/{document}"),
         ),
         Row(
             "POST",

@@ -174,6 +174,8 @@ def application_read(
             region_code=business.region_code,
             capital_idr=business.capital_idr,
             workforce=business.workforce,
+            nib=business.nib,
+            annual_sales_idr=business.annual_sales_idr,
         ),
         checklist=checklist,
         documents=[

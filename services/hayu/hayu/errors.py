@@ -109,3 +109,8 @@ class UploadImageTooLargeError(UnprocessableError):
 class DocumentNotFoundError(NotFoundError):
     title = "Document not found"
     type = "document-not-found"
+
+
+class OutsideJurisdictionError(UnprocessableError):
+    title = "Business located outside this regency"
+    type = "outside-jurisdiction"

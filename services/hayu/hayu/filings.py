@@ -13,11 +13,10 @@ from hayu.common import (
     ROMAN_MONTHS,
     SELF_REPORT,
     number_for,
-    permit_type_or_422,
     record_step,
     valid_until,
 )
-from hayu.decisions import check_reference_codes, decide_filing
+from hayu.decisions import assess_filing
 from hayu.dependencies import Context
 from hayu.models import (
     IdempotencyRecord,
@@ -70,11 +69,9 @@ async def file_and_record(
     the lock as the statement commits, without waiting for this process to send a COMMIT, which
     under load waits its turn in the event loop. Otherwise the caller's COMMIT releases it.
     """
-    permit_type = permit_type_or_422(ctx, data.permit_type_code)
+    permit_type, decision = await assess_filing(session, ctx, data, now)
     biz = data.business
-    await check_reference_codes(session, biz.kbli_codes, biz.region_code)
     today = ctx.calendar.local_date(now)
-    decision = decide_filing(ctx, permit_type, biz.capital_idr, today)
     self_report = decision.kind == SELF_REPORT
     cipher = ctx.cipher
     account_id = principal.account_id or None
@@ -93,6 +90,8 @@ async def file_and_record(
         "region_code": biz.region_code,
         "capital_idr": biz.capital_idr,
         "workforce": biz.workforce,
+        "nib": biz.nib,
+        "annual_sales_idr": biz.annual_sales_idr,
         "created_at": now,
     }
     application: dict[str, Any] = {
@@ -112,13 +111,22 @@ async def file_and_record(
         "deemed_approved": False,
     }
     action = "register" if self_report else "submit"
-    details = {"rule_version": decision.rule_version, "threshold_idr": decision.threshold_idr}
+    details = {
+        "rule_version": decision.rule_version,
+        "threshold_idr": decision.threshold_idr,
+        "size_class": decision.size_class,
+        "risk_level": decision.risk_level,
+        "rule_versions": list(decision.rule_versions),
+    }
     audit_after: dict[str, Any] = {
         "status": status,
         "kind": decision.kind,
         "permit_type_code": permit_type.code,
         "number": None,
         "rule_version": decision.rule_version,
+        "rule_versions": list(decision.rule_versions),
+        "size_class": decision.size_class,
+        "risk_level": decision.risk_level,
         "capital_idr": biz.capital_idr,
     }
     template = ctx.hayu.registration_number_template

@@ -49,6 +49,17 @@ class KbliCode(Base):
     category: Mapped[str] = mapped_column(String(1))
 
 
+class KbliRisk(Base):
+    """The OSS-RBA risk level of a KBLI code from a date on (imported, effective-dated)."""
+
+    __tablename__ = "kbli_risks"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    effective_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    risk_level: Mapped[str] = mapped_column(String(20))
+    basis: Mapped[str] = mapped_column(String(200))
+
+
 class Region(Base):
     """A Kemendagri kode wilayah (province, kabupaten/kota or kecamatan)."""
 
@@ -78,6 +89,9 @@ class Business(Base):
     region_code: Mapped[str] = mapped_column(String(13))
     capital_idr: Mapped[int] = mapped_column(BigInteger)
     workforce: Mapped[int] = mapped_column(Integer)
+    nib: Mapped[str | None] = mapped_column(String(13), default=None, index=True)
+    """Nomor Induk Berusaha from OSS-RBA (13 digits): the business's national identity."""
+    annual_sales_idr: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -111,6 +125,12 @@ class Application(Base):
     audit_sample_id: Mapped[int | None] = mapped_column(
         ForeignKey("audit_samples.id"), default=None, index=True
     )
+    # The whole-SLA clock (`hayu.sla`): started when the file is complete, paused while it
+    # waits for the applicant; `sla_due_date` is the last working day inside the SLA.
+    sla_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_due_date: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
 
 
 class ApplicationEvent(Base):

@@ -18,6 +18,7 @@ from hayu import (
     documents,
     filings,
     oversight,
+    reference,
     tracking,
     transitions,
 )
@@ -45,6 +46,8 @@ FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("region_code",): ("region_code", "Kode wilayah"),
     ("capital_idr",): ("capital_idr", "Modal usaha"),
     ("workforce",): ("workforce", "Jumlah tenaga kerja"),
+    ("nib",): ("nib", "NIB"),
+    ("annual_sales_idr",): ("annual_sales_idr", "Hasil penjualan tahunan"),
     ("username",): ("username", "Nama pengguna"),
     ("password",): ("password", "Kata sandi"),
     ("full_name",): ("full_name", "Nama lengkap"),
@@ -78,6 +81,10 @@ PROBLEMS: dict[str, Any] = {
         "KBLI 2020. Periksa kembali kodenya."
     ),
     "region-not-found": "Kode wilayah tidak ada dalam daftar wilayah kabupaten/kota ini.",
+    "outside-jurisdiction": (
+        "Lokasi usaha berada di luar wilayah kabupaten/kota ini. Ajukan ke pemerintah daerah "
+        "tempat usaha berada."
+    ),
     "documents-missing": _documents_missing,
     "inspection-required": "Izin ini wajib diperiksa di lapangan: jadwalkan pemeriksaan.",
     "inspection-date-invalid": "Tanggal pemeriksaan tidak boleh sebelum hari ini.",
@@ -90,7 +97,11 @@ PROBLEMS: dict[str, Any] = {
     "tracking-code-not-found": "Kode lacak tidak ditemukan. Periksa kembali penulisannya.",
     "not-your-application": "Anda tidak berwenang melihat data ini.",
 }
-PROBLEM_FIELDS = {"kbli-not-found": "kbli_codes", "region-not-found": "region_code"}
+PROBLEM_FIELDS = {
+    "kbli-not-found": "kbli_codes",
+    "region-not-found": "region_code",
+    "outside-jurisdiction": "region_code",
+}
 
 
 def _problem(exc: AppError) -> str:
@@ -186,6 +197,12 @@ def _filing_form(raw: dict[str, str]) -> dict[str, Any]:
             "region_code": raw.get("region_code", "").strip(),
             "capital_idr": as_int(raw.get("capital_idr", "")),
             "workforce": as_int(raw.get("workforce", "")),
+            **({"nib": raw["nib"].strip()} if raw.get("nib", "").strip() else {}),
+            **(
+                {"annual_sales_idr": as_int(raw["annual_sales_idr"])}
+                if raw.get("annual_sales_idr", "").strip()
+                else {}
+            ),
         },
     }
 
@@ -201,6 +218,8 @@ FILING_FIELDS = (
     "region_code",
     "capital_idr",
     "workforce",
+    "nib",
+    "annual_sales_idr",
 )
 
 
@@ -210,28 +229,58 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 
 @router.get("/lapor")
-async def filing_form(request: Request, ctx: ContextDep, principal: OptionalPrincipal) -> Response:
+async def filing_form(
+    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+) -> Response:
     if principal is None:
         return _login_redirect(request)
     return render(
         request,
         "filing.html",
-        {"types": ctx.hayu.permit_types, "form": {}, "errors": [], "decision": None},
+        {
+            "types": ctx.hayu.permit_types,
+            "form": {},
+            "errors": [],
+            "decision": None,
+            "regions": await _regency_regions(session, ctx),
+        },
+    )
+
+
+async def _regency_regions(session: SessionDep, ctx: ContextDep) -> list[Any]:
+    """The regency's kecamatan for the region field's suggestions (plain HTML datalist)."""
+    return await reference.search_regions(session, "", ctx.config.regency.code, 200)
+
+
+@router.get("/referensi")
+async def reference_page(
+    request: Request, session: SessionDep, ctx: ContextDep, q: str = ""
+) -> HTMLResponse:
+    """Search KBLI 2020 and the regency's region codes (works without JavaScript)."""
+    q = q.strip()[:100]
+    kbli = await reference.search_kbli(session, q, 50) if q else []
+    regions = await reference.search_regions(session, q, ctx.config.regency.code, 50) if q else []
+    return render(
+        request,
+        "reference.html",
+        {"q": q, "kbli": kbli, "regions": regions, "regency": ctx.config.regency.name},
     )
 
 
 @router.post("/lapor/periksa")
-async def filing_check(request: Request, ctx: ContextDep, principal: OptionalPrincipal) -> Response:
-    """Step 1: tell the owner, before anything is stored, what will happen and why."""
+async def filing_check(
+    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+) -> Response:
+    """Step 1: tell the owner, before anything is stored, what will happen and why: the very
+    checks submission runs (`decisions.assess_filing`), so a yes here is a yes on submit."""
     if principal is None:
         return _login_redirect(request)
     raw = await _form_values(request)
     context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
     try:
         data = ApplicationCreate.model_validate(_filing_form(raw))
-        context["decision"] = decisions.filing_decision(
-            ctx, data.permit_type_code, data.business.capital_idr, utcnow()
-        )
+        permit_type, decision = await decisions.assess_filing(session, ctx, data, utcnow())
+        context["decision"] = decisions.decision_read(permit_type, decision)
         context["errors"] = []
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)

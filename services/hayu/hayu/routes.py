@@ -34,6 +34,7 @@ from hayu.schemas import (
     FilingDecisionRead,
     KbliRead,
     PermitTypeRead,
+    RegionRead,
     RegisterCreate,
     StatsRead,
     TrackRead,
@@ -75,6 +76,18 @@ async def search_kbli(
     """Search the imported KBLI 2020 list by code prefix or title."""
     rows = await reference.search_kbli(session, q, limit)
     return [KbliRead(code=r.code, title=r.title, category=r.category) for r in rows]
+
+
+@router.get("/regions", response_model=list[RegionRead])
+async def search_regions(
+    session: SessionDep,
+    ctx: ContextDep,
+    q: Annotated[str, Query(max_length=100, description="code prefix or part of the name")] = "",
+    limit: LimitQuery = 20,
+) -> list[RegionRead]:
+    """Search the imported region codes inside this regency."""
+    rows = await reference.search_regions(session, q, ctx.config.regency.code, limit)
+    return [RegionRead(code=r.code, name=r.name, level=r.level) for r in rows]
 
 
 @router.post(

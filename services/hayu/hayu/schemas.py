@@ -13,6 +13,8 @@ from shared.validators import KBLI, NIK, KodeWilayah, PhoneNumber
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 # Whole rupiah only: strict refuses 1.5, "500000000" and true; the ceiling keeps BIGINT safe.
 Rupiah = Annotated[int, Field(strict=True, ge=0, le=10**15)]
+# Nomor Induk Berusaha (OSS-RBA): 13 digits, no published check digit.
+NIB = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{13}$")]
 
 
 class _In(BaseModel):
@@ -33,6 +35,8 @@ class BusinessCreate(_In):
     region_code: KodeWilayah
     capital_idr: Rupiah
     workforce: Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+    nib: NIB | None = None
+    annual_sales_idr: Rupiah | None = None
 
     @field_validator("kbli_codes")
     @classmethod
@@ -52,6 +56,9 @@ class FilingDecisionRead(BaseModel):
     reason: str
     rule_version: str
     threshold_idr: int
+    size_class: str = ""
+    risk_level: str | None = None
+    rule_versions: list[str] = []
     permit_type_name: str
     sla_working_days: int
     fee_idr: int
@@ -84,6 +91,8 @@ class BusinessRead(BaseModel):
     region_code: str
     capital_idr: int
     workforce: int
+    nib: str | None = None
+    annual_sales_idr: int | None = None
 
 
 class DocumentRead(BaseModel):
@@ -236,6 +245,12 @@ class PermitTypeRead(BaseModel):
     risk_level: str
     needs_inspection: bool
     deemed_approval: bool
+
+
+class RegionRead(BaseModel):
+    code: str
+    name: str
+    level: str
 
 
 class KbliRead(BaseModel):

@@ -167,6 +167,8 @@ def _filing_statement(*, self_report: bool, idempotent: bool) -> Executable:
             region_code=_p("region_code", String),
             capital_idr=_p("capital_idr", BigInteger),
             workforce=_p("workforce", Integer),
+            nib=_p("nib", String),
+            annual_sales_idr=_p("annual_sales_idr", BigInteger),
             created_at=_p("now", UTCDateTime),
         )
         .returning(BUSINESSES.c.id)
@@ -203,6 +205,7 @@ def _filing_statement(*, self_report: bool, idempotent: bool) -> Executable:
         "issued_at": _p("issued_at", UTCDateTime),
         "valid_until": _p("valid_until", Date),
         "deemed_approved": _p("deemed_approved", Boolean),
+        "sla_paused_days": literal_column("0", Integer),
     }
     source = select(*(c.label(k) for k, c in columns.items()))
     if seq is not None:  # one row each: joined ON true, which the cartesian-product lint accepts

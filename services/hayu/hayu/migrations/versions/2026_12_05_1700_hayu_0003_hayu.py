@@ -1,0 +1,61 @@
+"""NIB and annual sales on businesses, KBLI risk levels, the whole-SLA clock on applications
+
+Revision ID: hayu_0003_hayu
+Revises: hayu_0002
+Create Date: 2026-12-05 17:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import shared.db
+
+revision: str = "hayu_0003_hayu"
+down_revision: str | None = "hayu_0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SCHEMA = "hayu"
+TS = shared.db.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "kbli_risks",
+        sa.Column("code", sa.String(length=5), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("risk_level", sa.String(length=20), nullable=False),
+        sa.Column("basis", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("code", "effective_from", name=op.f("pk_kbli_risks")),
+        schema=SCHEMA,
+    )
+    with op.batch_alter_table("businesses", schema=SCHEMA) as batch:
+        batch.add_column(sa.Column("nib", sa.String(length=13), nullable=True))
+        batch.add_column(sa.Column("annual_sales_idr", sa.BigInteger(), nullable=True))
+        batch.create_index(op.f("ix_hayu_businesses_nib"), ["nib"], unique=False)
+    with op.batch_alter_table("applications", schema=SCHEMA) as batch:
+        batch.add_column(sa.Column("sla_started_at", TS, nullable=True))
+        batch.add_column(sa.Column("sla_paused_since", TS, nullable=True))
+        batch.add_column(
+            sa.Column("sla_paused_days", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch.add_column(sa.Column("sla_due_date", sa.Date(), nullable=True))
+        batch.create_index(
+            op.f("ix_hayu_applications_sla_due_date"), ["sla_due_date"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("applications", schema=SCHEMA) as batch:
+        batch.drop_index(op.f("ix_hayu_applications_sla_due_date"))
+        batch.drop_column("sla_due_date")
+        batch.drop_column("sla_paused_days")
+        batch.drop_column("sla_paused_since")
+        batch.drop_column("sla_started_at")
+    with op.batch_alter_table("businesses", schema=SCHEMA) as batch:
+        batch.drop_index(op.f("ix_hayu_businesses_nib"))
+        batch.drop_column("annual_sales_idr")
+        batch.drop_column("nib")
+    op.drop_table("kbli_risks", schema=SCHEMA)
