@@ -25,7 +25,13 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, StringConstraints, model_validator
 
-from hayu.workflow import DEFAULT_PERMIT_WORKFLOW, REQUIRED_STATES
+from hayu.workflow import (
+    DEFAULT_ACTION_EFFECTS,
+    DEFAULT_PERMIT_WORKFLOW,
+    DEFAULT_SEPARATED_ACTIONS,
+    EFFECT_NAMES,
+    REQUIRED_STATES,
+)
 from shared.config import RegencyConfigBase, StrictModel
 from shared.workflow import WorkflowDef
 
@@ -297,6 +303,13 @@ class HayuSection(StrictModel):
             description="region codes a business must lie in; empty: the regency's own code",
         )
     )
+    action_effects: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_ACTION_EFFECTS.items()}
+    )
+    separated_actions: list[tuple[str, str]] = Field(
+        default_factory=lambda: list(DEFAULT_SEPARATED_ACTIONS),
+        description="pairs of actions one person may not both take on the same file",
+    )
     permit_required_risk_levels: list[RiskLevel] = Field(
         default_factory=lambda: cast("list[RiskLevel]", ["menengah_tinggi", "tinggi"]),
         description="a KBLI of these risk levels always goes to the permit path",
@@ -316,6 +329,12 @@ class HayuSection(StrictModel):
             raise ValueError(f"workflow: HAYU needs the states {', '.join(missing)}")
         if self.workflow.initial_state != "submitted":
             raise ValueError("workflow: the initial state must be 'submitted'")
+        # Names of actions a replaced workflow lacks are ignored (the defaults name the default
+        # workflow's actions); an unknown effect stops start-up.
+        for action, effects in self.action_effects.items():
+            unknown = sorted(set(effects) - EFFECT_NAMES)
+            if unknown:
+                raise ValueError(f"action_effects.{action}: unknown effects {', '.join(unknown)}")
         days = [t.effective_from for t in self.size_classes]
         if len(set(days)) != len(days):
             raise ValueError("size_classes: two rows take effect on the same date")

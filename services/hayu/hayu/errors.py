@@ -114,3 +114,8 @@ class DocumentNotFoundError(NotFoundError):
 class OutsideJurisdictionError(UnprocessableError):
     title = "Business located outside this regency"
     type = "outside-jurisdiction"
+
+
+class SeparationOfDutiesError(ForbiddenError):
+    title = "Segregation of duties"
+    type = "separation-of-duties"

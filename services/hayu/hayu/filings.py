@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import writes
+from hayu import sla, writes
 from hayu.common import (
     ROMAN_MONTHS,
     SELF_REPORT,
@@ -109,6 +109,11 @@ async def file_and_record(
         "issued_at": now if self_report else None,
         "valid_until": valid_until(permit_type, today) if self_report else None,
         "deemed_approved": False,
+        # the whole-SLA clock starts with the filing (`hayu.sla`); a self-report has none
+        "sla_started_at": None if self_report else now,
+        "sla_due_date": None
+        if self_report
+        else sla.due_date(ctx.calendar, today, permit_type.sla_working_days, 0),
     }
     action = "register" if self_report else "submit"
     details = {

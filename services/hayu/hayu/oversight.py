@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import errors
+from hayu import errors, sla
 from hayu.common import (
     PERMIT,
     SELF_REPORT,
@@ -136,7 +136,10 @@ async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) ->
     durations = (
         await session.execute(
             select(
-                Application.permit_type_code, Application.submitted_at, Application.issued_at
+                Application.permit_type_code,
+                func.coalesce(Application.sla_started_at, Application.submitted_at),
+                Application.issued_at,
+                Application.sla_paused_days,
             ).where(and_(Application.kind == PERMIT, Application.issued_at.is_not(None)))
         )
     ).all()
@@ -159,10 +162,15 @@ async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) ->
         else:
             bucket["in_progress"] += n
     days: dict[str, list[int]] = defaultdict(list)
-    for code, submitted_at, issued_at in durations:
+    calendar = ctx.calendar
+    for code, started_at, issued_at, paused_days in durations:
         if issued_at is None:
             continue
-        days[code].append(ctx.calendar.elapsed_working_days(submitted_at, issued_at))
+        # the SLA clock's own count (`hayu.sla`): time waiting for the applicant excluded
+        used = sla.used_working_days(
+            calendar, calendar.local_date(started_at), calendar.local_date(issued_at)
+        )
+        days[code].append(max(0, used - (paused_days or 0)))
     items = []
     for permit_type in ctx.hayu.permit_types:
         bucket = tally.get(permit_type.code, {})

@@ -146,3 +146,36 @@ SELF_REPORT_WORKFLOW = WorkflowDef.model_validate(
         },
     }
 )
+
+# What an action does besides moving the state, as named effects (`hayu.transitions.EFFECTS`);
+# a regency that renames or adds actions in `[hayu.workflow]` maps them in `[hayu.action_effects]`.
+EFFECT_NAMES = frozenset(
+    {
+        "require_checklist",  # every checklist document uploaded ("Dokumen lengkap")
+        "refuse_if_inspection_needed",  # the type needs a field inspection first
+        "inspection_date_not_past",
+        "pause_clock",  # the file waits for the applicant: the SLA clock stops
+        "resume_clock",
+        "stop_clock",
+        "issue_permit",  # number, issue date, validity
+        "revoke_permit",
+    }
+)
+DEFAULT_ACTION_EFFECTS: dict[str, list[str]] = {
+    "verify_documents": ["require_checklist", "refuse_if_inspection_needed"],
+    "schedule_inspection": ["require_checklist", "inspection_date_not_past"],
+    "request_revision": ["pause_clock"],
+    "resubmit": ["resume_clock"],
+    "reject": ["stop_clock"],
+    "issue": ["issue_permit", "stop_clock"],
+    "revoke": ["revoke_permit"],
+}
+# Segregation of duties on one file: whoever took the first action of a pair may not take the
+# second (the officer who verified does not approve). The applicant never acts as an official.
+DEFAULT_SEPARATED_ACTIONS: list[tuple[str, str]] = [
+    ("accept", "approve"),
+    ("verify_documents", "approve"),
+    ("record_inspection", "approve"),
+    ("verify_documents", "reject"),
+    ("record_inspection", "reject"),
+]

@@ -206,6 +206,8 @@ def _filing_statement(*, self_report: bool, idempotent: bool) -> Executable:
         "valid_until": _p("valid_until", Date),
         "deemed_approved": _p("deemed_approved", Boolean),
         "sla_paused_days": literal_column("0", Integer),
+        "sla_started_at": _p("sla_started_at", UTCDateTime),
+        "sla_due_date": _p("sla_due_date", Date),
     }
     source = select(*(c.label(k) for k, c in columns.items()))
     if seq is not None:  # one row each: joined ON true, which the cartesian-product lint accepts
