@@ -321,3 +321,54 @@ basis = "Perbup contoh: usaha mikro dan kecil cukup lapor mandiri"
                     }
                 }
             )
+
+
+class TestCertificates:
+    async def test_certificate_names_signatory_basis_nib_without_internal_versions(
+        self, make_app, monkeypatch
+    ):
+        import qrcode
+        from qrcode.constants import ERROR_CORRECT_M
+
+        from shared import documents
+
+        captured: dict = {}
+        real = documents.build_pdf
+
+        def spy(**kwargs):
+            captured.update(kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(documents, "build_pdf", spy)
+        config = """
+[hayu.signatory]
+title = "Kepala DPMPTSP"
+name = "Dra. Rina Marlina, M.Si."
+nip = "197001011990032001"
+delegation = "Perwal Contoh No. 5 Tahun 2025"
+"""
+        app = await make_app("hayu", config_toml=config)
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            created = await _apply(client, who, "REG-UMK", capital_idr=10, nib="9120001234567")
+            number = created["registration_number"]
+            pdf = await client.get(
+                f"/api/v1/permits/{number}/certificate.pdf", headers=who.business_owner
+            )
+            assert pdf.status_code == 200
+        text = " ".join(
+            [str(captured["title"])]
+            + [f"{k} {v}" for k, v in captured["rows"]]
+            + [str(p) for p in captured["paragraphs"]]
+        )
+        assert "Dra. Rina Marlina, M.Si." in text
+        assert "NIP 197001011990032001" in text
+        assert "a.n. Wali Kota" in text
+        assert "9120001234567" in text
+        assert "Dasar hukum" in text
+        assert "capital-threshold" not in text
+        assert "size-classes" not in text
+        code = qrcode.QRCode(error_correction=ERROR_CORRECT_M)
+        code.add_data(captured["qr_data"])
+        code.make(fit=True)
+        assert code.version <= 10, code.version

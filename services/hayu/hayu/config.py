@@ -281,6 +281,21 @@ DEFAULT_THRESHOLDS: tuple[CapitalThreshold, ...] = (
 )
 
 
+class Signatory(StrictModel):
+    """The official who signs certificates on behalf of the bupati/wali kota."""
+
+    title: str = Field(
+        default="Kepala Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", min_length=3
+    )
+    name: str | None = Field(default=None, min_length=3, max_length=200)
+    nip: str | None = Field(default=None, pattern=r"^\d{18}$", description="18-digit NIP")
+    delegation: str = Field(
+        default="Peraturan Kepala Daerah tentang pendelegasian kewenangan perizinan",
+        min_length=3,
+        description="the act delegating the authority to sign",
+    )
+
+
 class HayuSection(StrictModel):
     capital_thresholds: list[CapitalThreshold] = Field(
         default_factory=lambda: list(DEFAULT_THRESHOLDS), min_length=1
@@ -294,6 +309,7 @@ class HayuSection(StrictModel):
     permit_number_template: str = "{seq:05d}/{type}/{code}/DPMPTSP/{roman_month}/{year}"
     tracking_prefix: str = Field(default="HY", pattern=r"^[A-Z]{1,10}$")
     audit_sample_max_percent: int = Field(default=100, ge=1, le=100)
+    signatory: Signatory = Signatory()
     size_classes: list[SizeClassRule] = Field(
         default_factory=lambda: list(DEFAULT_SIZE_CLASSES), min_length=1
     )
