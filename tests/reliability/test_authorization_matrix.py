@@ -350,6 +350,21 @@ def hayu_rows() -> list[Row]:
             static("/api/v1/self-reports/audit-sample", json={"percent": 50}),
         ),
         Row("GET", "/api/v1/public/stats", public(p), static("/api/v1/public/stats")),
+        Row(
+            "POST",
+            "/api/v1/oss/receive-nib",
+            public(p, 401),  # only OSS, with the inbound token (not configured here)
+            static(
+                "/api/v1/oss/receive-nib",
+                json={"nib": "9120001234567", "nama_usaha": "CV Contoh", "kbli": ["47111"]},
+            ),
+        ),
+        Row(
+            "GET",
+            "/api/v1/oss/outbox",
+            expect(p, {"admin": 200}),
+            static("/api/v1/oss/outbox"),
+        ),
     ]
 
 

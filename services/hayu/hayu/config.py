@@ -296,6 +296,31 @@ class Signatory(StrictModel):
     )
 
 
+DEFAULT_OSS_STATUS_CODES: dict[str, str] = {
+    "submit": "09",
+    "accept": "10",
+    "verify_documents": "20",
+    "schedule_inspection": "40",
+    "record_inspection": "20",
+    "request_revision": "41",
+    "resubmit": "42",
+    "approve": "50",
+    "deemed_approval": "57",
+    "reject": "90",
+}
+
+
+class OssSection(StrictModel):
+    """The OSS-RBA link; it runs only when `HAYU_OSS_BASE_URL` is set."""
+
+    status_codes: dict[str, Annotated[str, StringConstraints(pattern=r"^\d{2}$")]] = Field(
+        default_factory=lambda: dict(DEFAULT_OSS_STATUS_CODES),
+        description="workflow action → OSS status code (receiveLicenseStatus)",
+    )
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_seconds: int = Field(default=30, ge=1, le=3600)
+
+
 class HayuSection(StrictModel):
     capital_thresholds: list[CapitalThreshold] = Field(
         default_factory=lambda: list(DEFAULT_THRESHOLDS), min_length=1
@@ -310,6 +335,7 @@ class HayuSection(StrictModel):
     tracking_prefix: str = Field(default="HY", pattern=r"^[A-Z]{1,10}$")
     audit_sample_max_percent: int = Field(default=100, ge=1, le=100)
     signatory: Signatory = Signatory()
+    oss: OssSection = OssSection()
     size_classes: list[SizeClassRule] = Field(
         default_factory=lambda: list(DEFAULT_SIZE_CLASSES), min_length=1
     )

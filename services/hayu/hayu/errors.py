@@ -7,6 +7,7 @@ from shared.problems import (
     ForbiddenError,
     NotFoundError,
     PayloadTooLargeError,
+    UnauthorizedError,
     UnprocessableError,
     UnsupportedMediaTypeError,
 )
@@ -119,3 +120,8 @@ class OutsideJurisdictionError(UnprocessableError):
 class SeparationOfDutiesError(ForbiddenError):
     title = "Segregation of duties"
     type = "separation-of-duties"
+
+
+class OssUnauthorizedError(UnauthorizedError):
+    title = "OSS inbound token missing or wrong"
+    type = "oss-unauthorized"

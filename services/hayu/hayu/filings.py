@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import sla, writes
+from hayu import oss, sla, writes
 from hayu.common import (
     ROMAN_MONTHS,
     SELF_REPORT,
@@ -140,7 +140,10 @@ async def file_and_record(
         "type": permit_type.code,
     }
     seq_sql = writes.seq_format(template) if self_report else None
-    if session.get_bind().dialect.name == "postgresql" and (not self_report or seq_sql):
+    # A permit the OSS link must hear about also writes its outbox message: portable steps.
+    to_oss = not self_report and oss.enabled(ctx) and permit_type.oss_permit
+    one_statement = not self_report or seq_sql
+    if session.get_bind().dialect.name == "postgresql" and one_statement and not to_oss:
         record = idempotency if _foldable(idempotency) else None
         # nothing may be left for the caller's transaction to write after the statement
         nothing_after = record is not None or idempotency is None or idempotency.key is None
@@ -183,6 +186,20 @@ async def file_and_record(
             details=details,
             audit_after={**audit_after, "number": number},
         )
+        if to_oss:
+            await oss.enqueue(
+                session,
+                ctx,
+                application_id=application_id,
+                permit_type_code=permit_type.code,
+                kind=decision.kind,
+                action=action,
+                nib=biz.nib,
+                oss_application_id=None,
+                number=None,
+                note=None,
+                now=now,
+            )
         stored = False
     created = ApplicationCreated(
         id=application_id,

@@ -131,6 +131,7 @@ class Application(Base):
     sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     sla_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sla_due_date: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
+    oss_application_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ApplicationEvent(Base):
@@ -186,3 +187,32 @@ class NumberSequence(Base):
 
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class OssOutboxMessage(Base):
+    """A status message for OSS-RBA (`receiveLicenseStatus`), written with the transition and
+    sent later by `hayu.oss.deliver`; its key makes a resend after a crash harmless."""
+
+    __tablename__ = "oss_outbox"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    status_code: Mapped[str] = mapped_column(String(4))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class OssNibRecord(Base):
+    """A `receiveNIB` push from OSS: the business identity and KBLI to prefill a filing."""
+
+    __tablename__ = "oss_nib_records"
+
+    nib: Mapped[str] = mapped_column(String(13), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from hayu import (
@@ -14,6 +14,7 @@ from hayu import (
     decisions,
     documents,
     filings,
+    oss,
     oversight,
     reference,
     tracking,
@@ -33,6 +34,8 @@ from hayu.schemas import (
     DocumentRead,
     FilingDecisionRead,
     KbliRead,
+    OssNibPush,
+    OssOutboxRead,
     PermitTypeRead,
     RegionRead,
     RegisterCreate,
@@ -345,3 +348,38 @@ async def draw_audit_sample(
 async def public_stats(session: SessionDep, ctx: ContextDep) -> StatsRead:
     """Per permit type: counts, median and 90th percentile working days, share within SLA."""
     return await oversight.public_stats(session, ctx, utcnow())
+
+
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+@router.post(
+    "/oss/receive-nib",
+    responses=problem_responses(401, 422),
+)
+async def oss_receive_nib(
+    data: OssNibPush,
+    session: SessionDep,
+    ctx: ContextDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, str]:
+    """OSS-RBA pushes a NIB (receiveNIB): stored to prefill the business's filing."""
+    oss.check_inbound_token(ctx, authorization)
+    await oss.receive_nib(session, ctx, data.model_dump(mode="json"), utcnow())
+    return {"status": "received", "nib": data.nib}
+
+
+@router.get(
+    "/oss/outbox",
+    response_model=list[OssOutboxRead],
+    responses=problem_responses(401, 403),
+)
+async def oss_outbox(
+    session: SessionDep,
+    principal: AdminDep,
+    dead: bool = False,
+    limit: LimitQuery = 20,
+) -> list[OssOutboxRead]:
+    """Status messages for OSS, newest first; `dead=true`: the dead-letter list."""
+    rows = await oss.list_outbox(session, dead=dead, limit=limit)
+    return [OssOutboxRead.model_validate(r) for r in rows]

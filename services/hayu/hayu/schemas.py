@@ -309,3 +309,30 @@ class StatsRow(BaseModel):
 class StatsRead(BaseModel):
     generated_at: dt.datetime
     items: list[StatsRow]
+
+
+class OssNibPush(BaseModel):
+    """OSS's `receiveNIB` push (fields as the integration guide names them)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    nib: Annotated[str, StringConstraints(pattern=r"^\d{13}$")]
+    nama_usaha: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    kbli: list[KBLI] = Field(default_factory=list, max_length=50)
+    alamat: Annotated[str, StringConstraints(max_length=500)] | None = None
+    kode_wilayah: KodeWilayah | None = None
+    id_permohonan: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class OssOutboxRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    idempotency_key: str
+    status_code: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None
+    dead: bool
+    last_error: str | None

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hayu import oss
 from hayu.common import (
     FINISHED,
     PERMIT,
@@ -26,7 +27,7 @@ from hayu.common import (
     valid_until,
 )
 from hayu.dependencies import Context
-from hayu.models import Application
+from hayu.models import Application, Business
 from shared.calendar import WorkingCalendar
 
 # --------------------------------------------------------------------------------------------------
@@ -169,6 +170,22 @@ async def run_deemed_approvals(session: AsyncSession, ctx: Context, now: dt.date
                 "deemed_approved": True,
                 "legal_basis": basis,
             },
+        )
+        nib = await session.scalar(
+            select(Business.nib).where(Business.id == application.business_id)
+        )
+        await oss.enqueue(
+            session,
+            ctx,
+            application_id=application.id,
+            permit_type_code=application.permit_type_code,
+            kind=application.kind,
+            action="deemed_approval",
+            nib=nib,
+            oss_application_id=application.oss_application_id,
+            number=application.number,
+            note=basis,
+            now=now,
         )
         issued.append(application.id)
     return issued

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import errors, sla
+from hayu import errors, oss, sla
 from hayu.applications import application_read, history_of
 from hayu.common import (
     PERMIT,
@@ -230,6 +230,19 @@ async def apply_transition(
         note=data.note,
         details=details or None,
         audit_after=extra,
+    )
+    await oss.enqueue(
+        session,
+        ctx,
+        application_id=application.id,
+        permit_type_code=application.permit_type_code,
+        kind=application.kind,
+        action=action.name,
+        nib=business.nib,
+        oss_application_id=application.oss_application_id,
+        number=application.number,
+        note=data.note,
+        now=now,
     )
     return application_read(
         ctx,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import shared.db
 
@@ -19,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "hayu"
 TS = shared.db.UTCDateTime(timezone=True)
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
@@ -42,14 +45,62 @@ def upgrade() -> None:
             sa.Column("sla_paused_days", sa.Integer(), server_default="0", nullable=False)
         )
         batch.add_column(sa.Column("sla_due_date", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("oss_application_id", sa.String(length=64), nullable=True))
         batch.create_index(
             op.f("ix_hayu_applications_sla_due_date"), ["sla_due_date"], unique=False
         )
 
+    op.create_table(
+        "oss_outbox",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("application_id", ID, nullable=False),
+        sa.Column("idempotency_key", sa.String(length=80), nullable=False),
+        sa.Column("status_code", sa.String(length=4), nullable=False),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", TS, nullable=False),
+        sa.Column("sent_at", TS, nullable=True),
+        sa.Column("dead", sa.Boolean(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["hayu.applications.id"],
+            name=op.f("fk_oss_outbox_application_id_applications"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oss_outbox")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_oss_outbox_idempotency_key")),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        op.f("ix_hayu_oss_outbox_application_id"), "oss_outbox", ["application_id"], schema=SCHEMA
+    )
+    op.create_index(
+        op.f("ix_hayu_oss_outbox_next_attempt_at"),
+        "oss_outbox",
+        ["next_attempt_at"],
+        schema=SCHEMA,
+    )
+    op.create_table(
+        "oss_nib_records",
+        sa.Column("nib", sa.String(length=13), nullable=False),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("received_at", TS, nullable=False),
+        sa.PrimaryKeyConstraint("nib", name=op.f("pk_oss_nib_records")),
+        schema=SCHEMA,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("oss_nib_records", schema=SCHEMA)
+    op.drop_index(
+        op.f("ix_hayu_oss_outbox_next_attempt_at"), table_name="oss_outbox", schema=SCHEMA
+    )
+    op.drop_index(op.f("ix_hayu_oss_outbox_application_id"), table_name="oss_outbox", schema=SCHEMA)
+    op.drop_table("oss_outbox", schema=SCHEMA)
     with op.batch_alter_table("applications", schema=SCHEMA) as batch:
         batch.drop_index(op.f("ix_hayu_applications_sla_due_date"))
+        batch.drop_column("oss_application_id")
         batch.drop_column("sla_due_date")
         batch.drop_column("sla_paused_days")
         batch.drop_column("sla_paused_since")
