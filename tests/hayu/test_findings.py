@@ -372,3 +372,68 @@ delegation = "Perwal Contoh No. 5 Tahun 2025"
         code.add_data(captured["qr_data"])
         code.make(fit=True)
         assert code.version <= 10, code.version
+
+
+class TestPostAudit:
+    async def test_outsiders_can_recompute_the_draw_and_findings_are_recorded(self, make_app):
+        import hashlib
+
+        from hayu.dependencies import context_of
+        from hayu.models import AuditCheckpoint
+
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            numbers = {}
+            for n in range(8):
+                created = await _apply(client, who, "REG-UMK", name=f"Usaha {n}", capital_idr=n)
+                numbers[created["id"]] = created["registration_number"]
+            ctx = context_of(app.state, "http://test")
+            import datetime as dt
+
+            yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1, hours=1)
+            async with app.state.db.sessionmaker.begin() as session:
+                session.add(
+                    AuditCheckpoint(
+                        position=41,
+                        chain_hash="ab" * 32,
+                        sealed_at=yesterday,
+                        key_id="k1",
+                        signature="sig",
+                    )
+                )
+            drawn = await client.post(
+                "/api/v1/self-reports/audit-sample", json={"percent": 25}, headers=who.officer
+            )
+            assert drawn.status_code == 201, drawn.text
+            body = drawn.json()
+            # an outsider: the published checkpoint, the date, the percent and the numbers
+            today = ctx.calendar.local_date(dt.datetime.now(dt.UTC))
+            seed = hashlib.sha256(f"hayu-post-audit|41|{'ab' * 32}|{today}|25".encode()).hexdigest()
+            assert body["seed"] == seed
+            assert body["seed_checkpoint_position"] == 41
+            ranked = sorted(
+                numbers, key=lambda i: hashlib.sha256(f"{seed}|{numbers[i]}".encode()).hexdigest()
+            )
+            assert sorted(s["id"] for s in body["selected"]) == sorted(ranked[:2])
+
+            url = f"/api/v1/self-reports/audit-samples/{body['id']}/findings"
+            picked = body["selected"][0]["id"]
+            finding = {
+                "application_id": picked,
+                "outcome": "tidak_sesuai",
+                "findings": "Modal yang dilaporkan jauh di bawah nilai peralatan.",
+                "follow_up": "teguran",
+            }
+            assert_problem(await client.post(url, json=finding, headers=who.inspector), 403)
+            not_sampled = next(i for i in numbers if i not in {s["id"] for s in body["selected"]})
+            assert_problem(
+                await client.post(
+                    url, json={**finding, "application_id": not_sampled}, headers=who.officer
+                ),
+                422,
+            )
+            ok = await client.post(url, json=finding, headers=who.officer)
+            assert ok.status_code == 201, ok.text
+            assert ok.json()["outcome"] == "tidak_sesuai"
+            assert_problem(await client.post(url, json=finding, headers=who.officer), 409)

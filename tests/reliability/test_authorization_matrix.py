@@ -360,6 +360,20 @@ def hayu_rows() -> list[Row]:
             ),
         ),
         Row(
+            "POST",
+            "/api/v1/self-reports/audit-samples/{sample_id}/findings",
+            expect(p, {"officer": 422, "admin": 422}),  # sample 999 does not exist
+            static(
+                "/api/v1/self-reports/audit-samples/999/findings",
+                json={
+                    "application_id": 1,
+                    "outcome": "sesuai",
+                    "findings": "Sesuai laporan.",
+                    "follow_up": "tidak_ada",
+                },
+            ),
+        ),
+        Row(
             "GET",
             "/api/v1/oss/outbox",
             expect(p, {"admin": 200}),

@@ -125,3 +125,8 @@ class SeparationOfDutiesError(ForbiddenError):
 class OssUnauthorizedError(UnauthorizedError):
     title = "OSS inbound token missing or wrong"
     type = "oss-unauthorized"
+
+
+class AuditFindingExistsError(ConflictError):
+    title = "Finding already recorded"
+    type = "audit-finding-exists"

@@ -178,6 +178,24 @@ class AuditSample(Base):
     application_ids: Mapped[list[int]] = mapped_column(JSONType)
     drawn_by: Mapped[str] = mapped_column(String(64))
     drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seed: Mapped[str | None] = mapped_column(String(64), default=None)
+    """sha256 of the previous day's published audit checkpoint, the date and the percent."""
+    seed_checkpoint_position: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class AuditFinding(Base):
+    """The post-audit result for one sampled registration: outcome, findings, follow-up."""
+
+    __tablename__ = "audit_findings"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("audit_samples.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    findings: Mapped[str] = mapped_column(Text)
+    follow_up: Mapped[str] = mapped_column(String(20))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class NumberSequence(Base):

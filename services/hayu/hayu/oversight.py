@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -19,10 +19,14 @@ from hayu.common import (
 from hayu.dependencies import Context
 from hayu.models import (
     Application,
+    AuditCheckpoint,
     AuditEvent,
+    AuditFinding,
     AuditSample,
 )
 from hayu.schemas import (
+    AuditFindingCreate,
+    AuditFindingRead,
     AuditSampleRead,
     SampledRegistration,
     StatsRead,
@@ -34,6 +38,78 @@ from shared.auth import Principal
 # --------------------------------------------------------------------------------------------------
 # Post-audit sample
 # --------------------------------------------------------------------------------------------------
+
+
+async def draw_seed(
+    session: AsyncSession, ctx: Context, percent: int, now: dt.datetime
+) -> tuple[str, int | None]:
+    """The draw's seed, which anyone can recompute: sha256 over the latest audit checkpoint
+    sealed before today (local) began — published at /api/v1/public/audit/checkpoint — the date
+    and the percent. No checkpoint yet: the date and the percent alone."""
+    today = ctx.calendar.local_date(now)
+    checkpoint = (
+        await session.execute(
+            select(AuditCheckpoint.position, AuditCheckpoint.chain_hash)
+            .where(AuditCheckpoint.sealed_at < ctx.calendar.local_midnight_utc(today))
+            .order_by(AuditCheckpoint.position.desc())
+            .limit(1)
+        )
+    ).first()
+    material = (
+        f"hayu-post-audit|{checkpoint.position}|{checkpoint.chain_hash}|{today}|{percent}"
+        if checkpoint
+        else f"hayu-post-audit|-|-|{today}|{percent}"
+    )
+    return hashlib.sha256(
+        material.encode()
+    ).hexdigest(), checkpoint.position if checkpoint else None
+
+
+def rank(seed: str, number: str) -> str:
+    """A registration's place in the draw: lowest first. Depends only on the seed and the number."""
+    return hashlib.sha256(f"{seed}|{number}".encode()).hexdigest()
+
+
+async def record_finding(
+    session: AsyncSession,
+    principal: Principal,
+    sample_id: int,
+    data: AuditFindingCreate,
+    now: dt.datetime,
+) -> AuditFindingRead:
+    """The post-audit result for a registration of the sample (once per registration)."""
+    sample = await session.get(AuditSample, sample_id)
+    if sample is None or data.application_id not in (sample.application_ids or []):
+        raise errors.AuditSampleError(
+            f"Registration {data.application_id} is not in audit sample {sample_id}"
+        )
+    taken = await session.scalar(
+        select(AuditFinding.id).where(AuditFinding.application_id == data.application_id)
+    )
+    if taken is not None:
+        raise errors.AuditFindingExistsError("This registration's finding is already recorded")
+    finding = AuditFinding(
+        sample_id=sample_id,
+        application_id=data.application_id,
+        outcome=data.outcome,
+        findings=data.findings,
+        follow_up=data.follow_up,
+        recorded_by=principal.username,
+        recorded_at=now,
+    )
+    session.add(finding)
+    await session.flush()
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="audit_finding.recorded",
+        entity_type="application",
+        entity_id=data.application_id,
+        after={"sample_id": sample_id, "outcome": data.outcome, "follow_up": data.follow_up},
+        occurred_at=now,
+    )
+    return AuditFindingRead.model_validate(finding)
 
 
 async def draw_audit_sample(
@@ -56,7 +132,9 @@ async def draw_audit_sample(
     if not population:
         raise errors.AuditSampleError("There are no registered self-reports left to sample")
     size = max(1, math.ceil(len(population) * percent / 100))
-    chosen = sorted(secrets.SystemRandom().sample(list(population), size), key=lambda r: r.id)
+    seed, position = await draw_seed(session, ctx, percent, now)
+    ranked = sorted(population, key=lambda r: rank(seed, r.number or str(r.id)))
+    chosen = sorted(ranked[:size], key=lambda r: r.id)
     ids = [r.id for r in chosen]
     sample_id = (
         await session.execute(
@@ -67,6 +145,8 @@ async def draw_audit_sample(
                 application_ids=ids,
                 drawn_by=principal.username,
                 drawn_at=now,
+                seed=seed,
+                seed_checkpoint_position=position,
             )
             .returning(AuditSample.id)
         )
@@ -84,7 +164,13 @@ async def draw_audit_sample(
         action="audit_sample.drawn",
         entity_type="audit_sample",
         entity_id=sample_id,
-        after={"percent": percent, "population": len(population), "application_ids": ids},
+        after={
+            "percent": percent,
+            "population": len(population),
+            "application_ids": ids,
+            "seed": seed,
+            "seed_checkpoint_position": position,
+        },
         occurred_at=now,
     )
     return AuditSampleRead(
@@ -93,6 +179,8 @@ async def draw_audit_sample(
         population=len(population),
         drawn_at=now,
         drawn_by=principal.username,
+        seed=seed,
+        seed_checkpoint_position=position,
         selected=[
             SampledRegistration(id=r.id, number=r.number, permit_type_code=r.permit_type_code)
             for r in chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, Response
 
 from hayu import (
@@ -28,6 +29,8 @@ from hayu.schemas import (
     ApplicationCreated,
     ApplicationPage,
     ApplicationRead,
+    AuditFindingCreate,
+    AuditFindingRead,
     AuditSampleCreate,
     AuditSampleRead,
     CertificateTokenRead,
@@ -342,6 +345,22 @@ async def draw_audit_sample(
     """Draw and record a random sample of self-reports for post-audit."""
     sample = await oversight.draw_audit_sample(session, ctx, principal, data.percent, utcnow())
     return await idem.respond(sample, 201)
+
+
+@router.post(
+    "/self-reports/audit-samples/{sample_id}/findings",
+    status_code=201,
+    response_model=AuditFindingRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def record_audit_finding(
+    sample_id: Annotated[int, FastPath(ge=1, le=2**63 - 1)],
+    data: AuditFindingCreate,
+    session: SessionDep,
+    principal: SamplerDep,
+) -> AuditFindingRead:
+    """Record the post-audit outcome, findings and follow-up of one sampled registration."""
+    return await oversight.record_finding(session, principal, sample_id, data, utcnow())
 
 
 @router.get("/public/stats", response_model=StatsRead)

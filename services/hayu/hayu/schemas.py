@@ -288,7 +288,31 @@ class AuditSampleRead(BaseModel):
     population: int
     drawn_at: dt.datetime
     drawn_by: str
+    seed: str | None = None
+    seed_checkpoint_position: int | None = None
     selected: list[SampledRegistration]
+
+
+class AuditFindingCreate(_In):
+    application_id: int = Field(ge=1)
+    outcome: Literal["sesuai", "tidak_sesuai", "tidak_ditemukan"]
+    findings: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)
+    ]
+    follow_up: Literal["tidak_ada", "pembinaan", "teguran", "pencabutan"]
+
+
+class AuditFindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sample_id: int
+    application_id: int
+    outcome: str
+    findings: str
+    follow_up: str
+    recorded_by: str
+    recorded_at: dt.datetime
 
 
 class StatsRow(BaseModel):

@@ -89,9 +89,46 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("nib", name=op.f("pk_oss_nib_records")),
         schema=SCHEMA,
     )
+    with op.batch_alter_table("audit_samples", schema=SCHEMA) as batch:
+        batch.add_column(sa.Column("seed", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("seed_checkpoint_position", sa.BigInteger(), nullable=True))
+    op.create_table(
+        "audit_findings",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("sample_id", ID, nullable=False),
+        sa.Column("application_id", ID, nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("findings", sa.Text(), nullable=False),
+        sa.Column("follow_up", sa.String(length=20), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.Column("recorded_at", TS, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sample_id"],
+            ["hayu.audit_samples.id"],
+            name=op.f("fk_audit_findings_sample_id_audit_samples"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["hayu.applications.id"],
+            name=op.f("fk_audit_findings_application_id_applications"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_findings")),
+        sa.UniqueConstraint("application_id", name=op.f("uq_audit_findings_application_id")),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        op.f("ix_hayu_audit_findings_sample_id"), "audit_findings", ["sample_id"], schema=SCHEMA
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_hayu_audit_findings_sample_id"), table_name="audit_findings", schema=SCHEMA
+    )
+    op.drop_table("audit_findings", schema=SCHEMA)
+    with op.batch_alter_table("audit_samples", schema=SCHEMA) as batch:
+        batch.drop_column("seed_checkpoint_position")
+        batch.drop_column("seed")
     op.drop_table("oss_nib_records", schema=SCHEMA)
     op.drop_index(
         op.f("ix_hayu_oss_outbox_next_attempt_at"), table_name="oss_outbox", schema=SCHEMA
