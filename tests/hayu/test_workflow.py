@@ -111,10 +111,35 @@ async def test_permit_walked_through_revision_inspection_approval_issue_and_revo
         assert track["holder"] == "inspector"
         assert track["timeline"][-1]["sla_working_days"] == 3
 
+        # Structured result: pass/fail is required, and a site photo must be on file.
         response = await _act(
             client, who.inspector, app_id, "record_inspection", findings="Sesuai desain"
         )
+        assert_problem(response, 422)
+        response = await _act(
+            client,
+            who.inspector,
+            app_id,
+            "record_inspection",
+            findings="Sesuai desain",
+            inspection_result="lulus",
+        )
+        assert_problem(response, 409, "inspection-photo-missing")
+        photo = await _upload(client, who.business_owner, app_id, "foto_pemeriksaan", PNG, "x.png")
+        assert_problem(photo, 409, "upload-closed")  # only the inspector adds site photos
+        photo = await _upload(client, who.inspector, app_id, "foto_pemeriksaan", PNG, "lokasi.png")
+        assert photo.status_code == 201, photo.text
+        response = await _act(
+            client,
+            who.inspector,
+            app_id,
+            "record_inspection",
+            findings="Sesuai desain",
+            inspection_result="lulus",
+        )
         assert response.json()["status"] == "approval"
+        recorded = response.json()["history"][-1]["details"]
+        assert recorded == {"findings": "Sesuai desain", "inspection_result": "lulus"}
         response = await _act(client, who.approver, app_id, "approve")
         assert response.json()["status"] == "approved"
         response = await _act(client, who.approver, app_id, "issue")

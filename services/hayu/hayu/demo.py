@@ -18,6 +18,7 @@ from hayu.config import HayuConfig
 from hayu.dependencies import Context
 from hayu.models import Application, KbliCode, Region
 from hayu.schemas import ApplicationCreate, TransitionCreate
+from hayu.workflow import INSPECTION_PHOTO
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
 from shared.cli import create_account, signer_of
@@ -63,6 +64,8 @@ DEMO_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("32.73.05", "Andir", "kecamatan"),
 )
 
+# Files still open are recent: past the whole SLA (`hayu.sla`) they would be deemed approved;
+# "Kedai Kopi Senja" is the one meant to show that.
 # (days ago, permit type, business name, owner, NIK, capital, KBLI, actions as "a v p i":
 #  a accept, v verify_documents, q request_revision, s schedule_inspection, r record_inspection,
 #  p approve, x reject, i issue, k revoke)
@@ -72,12 +75,12 @@ DEMO_FILINGS: list[tuple[int, str, str, tuple[str, str], int, str, str]] = [
     (24, "REG-UMK", "Warung Nasi Bu Siti", SITI, 25_000_000, "56102", ""),
     (23, "SS", "Toko Beras Barokah", DEDI, 350_000_000, "47241", ""),
     (22, "SS", "Butik Kembang", SITI, 120_000_000, "47711", "k"),
-    (21, "SS", "Grosir Pangan Makmur", DEDI, 800_000_000, "47211", ""),
-    (20, "SS", "Distro Sandang Jaya", DEDI, 650_000_000, "47711", "a"),
+    (4, "SS", "Grosir Pangan Makmur", DEDI, 800_000_000, "47211", ""),
+    (4, "SS", "Distro Sandang Jaya", DEDI, 650_000_000, "47711", "a"),
     (19, "SS", "Bengkel Mobil Sinar", DEDI, 900_000_000, "45201", "a q"),
-    (18, "REKLAME", "Papan Reklame Toko Beras", DEDI, 350_000_000, "73100", "a s"),
-    (17, "REKLAME", "Konveksi Kembang", SITI, 2_500_000_000, "14111", "a s r"),
-    (16, "SS", "Restoran Sunda Rasa", SITI, 1_200_000_000, "56101", "a v p"),
+    (5, "REKLAME", "Papan Reklame Toko Beras", DEDI, 350_000_000, "73100", "a s"),
+    (7, "REKLAME", "Konveksi Kembang", SITI, 2_500_000_000, "14111", "a s r"),
+    (6, "SS", "Restoran Sunda Rasa", SITI, 1_200_000_000, "56101", "a v p"),
     (15, "SS", "Percetakan Mandiri", DEDI, 700_000_000, "18111", "a v p i"),
     (14, "SS", "Pondok Wisata Lembang", SITI, 1_500_000_000, "55130", "a v x"),
     (13, "REKLAME", "Roti Kita", DEDI, 3_000_000_000, "10710", "a s r p i k"),
@@ -99,7 +102,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
 PAYLOADS: dict[str, dict[str, Any]] = {
     "request_revision": {"note": "Akta pendirian belum ditandatangani notaris."},
     "schedule_inspection": {"inspection_date": None},
-    "record_inspection": {"findings": "Lokasi sesuai denah; alat pemadam api tersedia."},
+    "record_inspection": {
+        "inspection_result": "lulus",
+        "findings": "Lokasi sesuai denah; alat pemadam api tersedia.",
+    },
     "reject": {"note": "Lokasi berada di zona lindung menurut RTRW."},
     "revoke": {"note": "Hasil audit: usaha tidak lagi beroperasi di alamat terdaftar."},
 }
@@ -199,6 +205,17 @@ async def _filings(
         for step, (action, actor) in enumerate(steps):
             moment = min(moment + dt.timedelta(days=1 + step % 2), now)
             payload = dict(PAYLOADS.get(action, {}))
+            if action == "record_inspection":
+                await documents.upload_document(
+                    session,
+                    ctx,
+                    principals[actor],
+                    created.id,
+                    checklist_item=INSPECTION_PHOTO,
+                    filename="foto-lokasi.pdf",
+                    content=PDF,
+                    now=moment,
+                )
             if action == "schedule_inspection":
                 payload["inspection_date"] = ctx.calendar.local_date(moment) + dt.timedelta(days=2)
             await transitions.apply_transition(

@@ -28,8 +28,10 @@ from hayu.models import (
 from hayu.schemas import (
     DocumentRead,
 )
+from hayu.workflow import INSPECTION_PHOTO
 from shared import audit
 from shared.auth import Principal
+from shared.problems import ForbiddenError
 from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
 
 UPLOAD_OPEN_STATES = frozenset({"submitted", "document_verification", "revision_requested"})
@@ -66,13 +68,20 @@ async def upload_document(
     application, _ = await load(session, application_id)
     check_access(principal, application)
     _check_filename(filename)
-    if application.kind != PERMIT or application.status not in UPLOAD_OPEN_STATES:
+    photo = checklist_item == INSPECTION_PHOTO
+    if not photo and not principal.has_any("business_owner", "officer"):
+        raise ForbiddenError("Inspectors upload site photos only")
+    if photo and (application.status != "field_inspection" or not principal.has_any("inspector")):
+        raise errors.UploadClosedError(
+            "Site photos are uploaded by the inspector during the field inspection"
+        )
+    if application.kind != PERMIT or (application.status not in UPLOAD_OPEN_STATES and not photo):
         raise errors.UploadClosedError(
             f"Documents can be uploaded only while the file is submitted, under verification or "
             f"waiting for revision; it is '{application.status}'"
         )
     permit_type = permit_type_or_422(ctx, application.permit_type_code)
-    if permit_type.document(checklist_item) is None:
+    if permit_type.document(checklist_item) is None and not photo:
         allowed = ", ".join(d.code for d in permit_type.required_documents)
         raise errors.ChecklistItemError(
             f"'{checklist_item}' is not on the checklist of {permit_type.code}; "

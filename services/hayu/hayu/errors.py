@@ -130,3 +130,8 @@ class OssUnauthorizedError(UnauthorizedError):
 class AuditFindingExistsError(ConflictError):
     title = "Finding already recorded"
     type = "audit-finding-exists"
+
+
+class InspectionPhotoMissingError(ConflictError):
+    title = "Site photo missing"
+    type = "inspection-photo-missing"

@@ -54,6 +54,7 @@ FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("note",): ("note", "Catatan"),
     ("inspection_date",): ("inspection_date", "Tanggal pemeriksaan"),
     ("findings",): ("findings", "Hasil pemeriksaan"),
+    ("inspection_result",): ("inspection_result", "Kesimpulan pemeriksaan"),
 }
 
 
@@ -435,6 +436,7 @@ async def action_page(
     note: Annotated[str, Form(max_length=2000)] = "",
     inspection_date: Annotated[str, Form(max_length=10)] = "",
     findings: Annotated[str, Form(max_length=4000)] = "",
+    inspection_result: Annotated[str, Form(max_length=20)] = "",
     back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     if principal is None:
@@ -446,6 +448,7 @@ async def action_page(
                 "note": note or None,
                 "inspection_date": inspection_date or None,
                 "findings": findings or None,
+                "inspection_result": inspection_result or None,
             }
         )
         await transitions.apply_transition(session, ctx, principal, application_id, data, utcnow())

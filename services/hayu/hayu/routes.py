@@ -57,7 +57,7 @@ from shared.problems import problem_responses
 router = APIRouter(prefix="/api/v1", tags=["hayu"])
 
 OwnerDep = Annotated[Principal, Depends(require_roles("business_owner"))]
-UploaderDep = Annotated[Principal, Depends(require_roles("business_owner", "officer"))]
+UploaderDep = Annotated[Principal, Depends(require_roles("business_owner", "officer", "inspector"))]
 SamplerDep = Annotated[Principal, Depends(require_roles("officer", "admin"))]
 
 

@@ -171,6 +171,7 @@ class TransitionCreate(_In):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
     inspection_date: dt.date | None = None
     findings: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    inspection_result: Literal["lulus", "tidak_lulus"] | None = None
 
 
 class StageRead(BaseModel):

@@ -33,6 +33,7 @@ from hayu.schemas import (
     ApplicationRead,
     TransitionCreate,
 )
+from hayu.workflow import INSPECTION_PHOTO
 from shared.auth import Principal
 from shared.validators import mask
 from shared.workflow import due_at, transition
@@ -88,6 +89,13 @@ def _inspection_date_not_past(step: Step) -> None:
         )
 
 
+def _require_inspection_photo(step: Step) -> None:
+    if not any(d.checklist_item == INSPECTION_PHOTO for d in step.documents):
+        raise errors.InspectionPhotoMissingError(
+            "Upload at least one site photo (checklist item foto_pemeriksaan) first"
+        )
+
+
 async def _pause_clock(step: Step) -> None:
     sla.pause_clock(step.ctx, step.application, step.now)
 
@@ -121,6 +129,7 @@ EFFECTS: dict[str, Effect] = {
     "require_checklist": Effect(check=_require_checklist),
     "refuse_if_inspection_needed": Effect(check=_refuse_if_inspection_needed),
     "inspection_date_not_past": Effect(check=_inspection_date_not_past),
+    "require_inspection_photo": Effect(check=_require_inspection_photo),
     "pause_clock": Effect(apply=_pause_clock),
     "resume_clock": Effect(apply=_resume_clock),
     "stop_clock": Effect(apply=_stop_clock),
@@ -216,7 +225,7 @@ async def apply_transition(
     details = {
         k: v.isoformat() if isinstance(v, dt.date) else v
         for k, v in payload.items()
-        if k in ("inspection_date", "findings")
+        if k in ("inspection_date", "findings", "inspection_result")
     }
     await session.flush()
     await record_step(

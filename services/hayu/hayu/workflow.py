@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from shared.workflow import WorkflowDef
 
+INSPECTION_PHOTO = "foto_pemeriksaan"
+"""The checklist item of the inspector's site photos (not part of any type's checklist)."""
 REQUIRED_STATES = frozenset({"submitted", "approval", "issued", "rejected", "revoked"})
 STAFF_ROLES = ("officer", "inspector", "approver", "auditor", "admin")
 ROLE_LABELS: dict[str, str] = {
@@ -93,7 +95,7 @@ DEFAULT_PERMIT_WORKFLOW = WorkflowDef.model_validate(
                 "from_states": ["field_inspection"],
                 "to_state": "approval",
                 "roles": ["inspector"],
-                "required_fields": ["findings"],
+                "required_fields": ["inspection_result", "findings"],
             },
             "approve": {
                 "label": "Setujui",
@@ -159,11 +161,13 @@ EFFECT_NAMES = frozenset(
         "stop_clock",
         "issue_permit",  # number, issue date, validity
         "revoke_permit",
+        "require_inspection_photo",  # the inspector uploaded at least one site photo
     }
 )
 DEFAULT_ACTION_EFFECTS: dict[str, list[str]] = {
     "verify_documents": ["require_checklist", "refuse_if_inspection_needed"],
     "schedule_inspection": ["require_checklist", "inspection_date_not_past"],
+    "record_inspection": ["require_inspection_photo"],
     "request_revision": ["pause_clock"],
     "resubmit": ["resume_clock"],
     "reject": ["stop_clock"],
