@@ -437,3 +437,49 @@ class TestPostAudit:
             assert ok.status_code == 201, ok.text
             assert ok.json()["outcome"] == "tidak_sesuai"
             assert_problem(await client.post(url, json=finding, headers=who.officer), 409)
+
+
+class TestLkpm:
+    async def test_reminder_lists_small_per_semester_medium_per_quarter_micro_never(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            await _apply(client, who, "REG-UMK", name="Mikro", capital_idr=10_000_000)
+            small = await _apply(
+                client,
+                who,
+                "SS",
+                name="Kecil",
+                capital_idr=100_000_000,
+                annual_sales_idr=3_000_000_000,
+            )
+            assert small["kind"] == "self_report"
+            medium = await _apply(client, who, "SS", name="Menengah", capital_idr=8_000_000_000)
+            url = f"/api/v1/applications/{medium['id']}"
+            for item in ("ktp", "npwp", "akta"):
+                await _upload(client, who.business_owner, medium["id"], item)
+            for headers, action in (
+                (who.officer, "accept"),
+                (who.officer, "verify_documents"),
+                (who.approver, "approve"),
+                (who.approver, "issue"),
+            ):
+                done = await client.post(
+                    f"{url}/transitions", json={"action": action}, headers=headers
+                )
+                assert done.status_code == 200, done.text
+
+            async def due(day):
+                response = await client.get(
+                    "/api/v1/lkpm/due", params={"on": day}, headers=who.officer
+                )
+                assert response.status_code == 200, response.text
+                return {r["business_name"]: r for r in response.json()}
+
+            july = await due("2027-07-05")
+            assert set(july) == {"Kecil", "Menengah"}
+            assert july["Kecil"]["period"] == "Semester I 2027"
+            assert july["Menengah"]["period"] == "Triwulan II 2027"
+            assert set(await due("2027-04-05")) == {"Menengah"}
+            assert await due("2027-04-11") == {}  # the window closed on the 10th
+            assert_problem(await client.get("/api/v1/lkpm/due", headers=who.business_owner), 403)

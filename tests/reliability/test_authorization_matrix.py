@@ -375,6 +375,12 @@ def hayu_rows() -> list[Row]:
         ),
         Row(
             "GET",
+            "/api/v1/lkpm/due",
+            expect(p, {"officer": 200, "admin": 200}),
+            static("/api/v1/lkpm/due"),
+        ),
+        Row(
+            "GET",
             "/api/v1/oss/outbox",
             expect(p, {"admin": 200}),
             static("/api/v1/oss/outbox"),

@@ -321,6 +321,18 @@ class OssSection(StrictModel):
     backoff_seconds: int = Field(default=30, ge=1, le=3600)
 
 
+class LkpmSection(StrictModel):
+    """LKPM windows: months (by size class) whose days 1..last_day are for reporting."""
+
+    months: dict[SizeClass, list[Annotated[int, Field(ge=1, le=12)]]] = Field(
+        default_factory=lambda: cast(
+            "dict[SizeClass, list[int]]",
+            {"kecil": [1, 7], "menengah": [1, 4, 7, 10], "besar": [1, 4, 7, 10]},
+        )
+    )
+    last_day: int = Field(default=10, ge=1, le=28)
+
+
 class HayuSection(StrictModel):
     capital_thresholds: list[CapitalThreshold] = Field(
         default_factory=lambda: list(DEFAULT_THRESHOLDS), min_length=1
@@ -336,6 +348,7 @@ class HayuSection(StrictModel):
     audit_sample_max_percent: int = Field(default=100, ge=1, le=100)
     signatory: Signatory = Signatory()
     oss: OssSection = OssSection()
+    lkpm: LkpmSection = LkpmSection()
     size_classes: list[SizeClassRule] = Field(
         default_factory=lambda: list(DEFAULT_SIZE_CLASSES), min_length=1
     )

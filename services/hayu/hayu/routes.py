@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
@@ -15,6 +16,7 @@ from hayu import (
     decisions,
     documents,
     filings,
+    lkpm,
     oss,
     oversight,
     reference,
@@ -37,6 +39,7 @@ from hayu.schemas import (
     DocumentRead,
     FilingDecisionRead,
     KbliRead,
+    LkpmDueRead,
     OssNibPush,
     OssOutboxRead,
     PermitTypeRead,
@@ -402,3 +405,15 @@ async def oss_outbox(
     """Status messages for OSS, newest first; `dead=true`: the dead-letter list."""
     rows = await oss.list_outbox(session, dead=dead, limit=limit)
     return [OssOutboxRead.model_validate(r) for r in rows]
+
+
+@router.get("/lkpm/due", response_model=list[LkpmDueRead], responses=problem_responses(401, 403))
+async def lkpm_due(
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: SamplerDep,
+    on: dt.date | None = None,
+) -> list[LkpmDueRead]:
+    """Businesses whose LKPM reporting window is open on `on` (default today): the reminder list."""
+    day = on or ctx.calendar.local_date(utcnow())
+    return await lkpm.due_on(session, ctx, day)

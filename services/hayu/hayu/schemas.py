@@ -361,3 +361,12 @@ class OssOutboxRead(BaseModel):
     sent_at: dt.datetime | None
     dead: bool
     last_error: str | None
+
+
+class LkpmDueRead(BaseModel):
+    business_id: int
+    business_name: str
+    nib: str | None
+    size_class: str
+    period: str
+    deadline: dt.date
