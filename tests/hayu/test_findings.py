@@ -437,6 +437,11 @@ class TestPostAudit:
             assert ok.status_code == 201, ok.text
             assert ok.json()["outcome"] == "tidak_sesuai"
             assert_problem(await client.post(url, json=finding, headers=who.officer), 409)
+            stats = (await client.get("/api/v1/public/stats")).json()
+            month = stats["post_audit"][0]
+            assert (month["sampled"], month["checked"], month["not_compliant"]) == (2, 1, 1)
+            page = await client.get("/statistik")
+            assert "Audit pascapendaftaran per bulan" in page.text
 
 
 class TestLkpm:

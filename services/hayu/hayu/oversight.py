@@ -28,6 +28,7 @@ from hayu.schemas import (
     AuditFindingCreate,
     AuditFindingRead,
     AuditSampleRead,
+    PostAuditMonth,
     SampledRegistration,
     StatsRead,
     StatsRow,
@@ -280,4 +281,39 @@ async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) ->
                 within_sla_share=round(within / len(spent), 4) if spent else None,
             )
         )
-    return StatsRead(generated_at=now, items=items)
+    return StatsRead(
+        generated_at=now, items=items, post_audit=await post_audit_months(session, ctx)
+    )
+
+
+async def post_audit_months(session: AsyncSession, ctx: Context) -> list[PostAuditMonth]:
+    """Per month: registrations drawn for post-audit and the outcomes recorded so far."""
+    calendar = ctx.calendar
+    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    samples = (
+        await session.execute(select(AuditSample.drawn_at, AuditSample.application_ids))
+    ).all()
+    for drawn_at, ids in samples:
+        months[calendar.local_date(drawn_at).strftime("%Y-%m")]["sampled"] += len(ids or [])
+    findings = (
+        await session.execute(
+            select(AuditSample.drawn_at, AuditFinding.outcome).join(
+                AuditSample, AuditSample.id == AuditFinding.sample_id
+            )
+        )
+    ).all()
+    for drawn_at, outcome in findings:
+        bucket = months[calendar.local_date(drawn_at).strftime("%Y-%m")]
+        bucket["checked"] += 1
+        bucket[outcome] += 1
+    return [
+        PostAuditMonth(
+            month=month,
+            sampled=b["sampled"],
+            checked=b["checked"],
+            compliant=b["sesuai"],
+            not_compliant=b["tidak_sesuai"],
+            not_found=b["tidak_ditemukan"],
+        )
+        for month, b in sorted(months.items(), reverse=True)[:12]
+    ]

@@ -331,9 +331,19 @@ class StatsRow(BaseModel):
     within_sla_share: float | None
 
 
+class PostAuditMonth(BaseModel):
+    month: str
+    sampled: int
+    checked: int
+    compliant: int
+    not_compliant: int
+    not_found: int
+
+
 class StatsRead(BaseModel):
     generated_at: dt.datetime
     items: list[StatsRow]
+    post_audit: list[PostAuditMonth] = []
 
 
 class OssNibPush(BaseModel):
