@@ -277,7 +277,12 @@ async def filing_check(
     if principal is None:
         return _login_redirect(request)
     raw = await _form_values(request)
-    context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
+    context: dict[str, Any] = {
+        "types": ctx.hayu.permit_types,
+        "form": raw,
+        "decision": None,
+        "regions": await _regency_regions(session, ctx),
+    }
     try:
         data = ApplicationCreate.model_validate(_filing_form(raw))
         permit_type, decision = await decisions.assess_filing(session, ctx, data, utcnow())
