@@ -234,3 +234,20 @@ async def test_statistics_use_the_clock_and_leave_out_revision_time(make_app):
     row = next(i for i in stats.items if i.permit_type_code == "REKLAME")
     assert row.median_working_days == 8
     assert row.within_sla_share == 1.0  # 8 <= 9: on time once revision time is left out
+
+
+async def test_files_from_before_the_clock_get_it_from_their_filing_date(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _file_stalled_in_verification(client, who)
+    ctx = context_of(app.state, "http://test")
+    async with app.state.db.sessionmaker.begin() as session:
+        await session.execute(
+            update(Application)
+            .where(Application.id == app_id)
+            .values(sla_started_at=None, sla_due_date=None)
+        )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+    async with app.state.db.sessionmaker.begin() as session:
+        assert await sla.run_deemed_approvals(session, ctx, later) == [app_id]

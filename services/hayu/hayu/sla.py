@@ -103,6 +103,45 @@ def stop_clock(application: Application) -> None:
     application.sla_due_date = None
 
 
+async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
+    """Files filed before the whole-SLA clock existed get it from their filing date (revision
+    time before then is not known, so none is deducted); a file waiting for the applicant starts
+    paused."""
+    rows = (
+        (
+            await session.execute(
+                select(Application)
+                .where(
+                    Application.kind == PERMIT,
+                    Application.sla_started_at.is_(None),
+                    Application.status.not_in(sorted(FINISHED)),
+                )
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for application in rows:
+        permit_type = ctx.hayu.permit_type(application.permit_type_code)
+        if permit_type is None:
+            continue
+        application.sla_started_at = application.submitted_at
+        application.sla_paused_days = 0
+        if application.status == "revision_requested":
+            application.sla_paused_since = application.status_since
+            application.sla_due_date = None
+            continue
+        application.sla_due_date = due_date(
+            ctx.calendar,
+            ctx.calendar.local_date(application.submitted_at),
+            permit_type.sla_working_days,
+            0,
+        )
+    await session.flush()
+    return len(rows)
+
+
 # --------------------------------------------------------------------------------------------------
 # Deemed approval
 # --------------------------------------------------------------------------------------------------
@@ -114,6 +153,7 @@ async def run_deemed_approvals(session: AsyncSession, ctx: Context, now: dt.date
     if not types:
         return []
     today = ctx.calendar.local_date(now)
+    await start_missing_clocks(session, ctx)
     lapsed = (
         (
             await session.execute(
