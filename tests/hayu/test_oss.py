@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hayu.models import OssNibRecord, OssOutboxMessage
 from hayu.oss import OssError
 from hayu.tasks import oss_outbox_once
-from shared.testing import assert_problem, client_for
+from shared.testing import add_account, assert_problem, client_for
 
 CODES = {"09", "10", "11", "20", "40", "41", "42", "43", "44", "45", "50", "57", "90"}
 NIB = "9120001234567"
@@ -164,3 +164,12 @@ async def test_receive_nib_needs_the_inbound_token_and_stores_the_business(make_
         record = await session.get(OssNibRecord, NIB)
     assert record is not None
     assert record.payload["kbli"] == ["14111"]
+    # the owner's filing form is prefilled from the push
+    await add_account(app, "siti", ["business_owner"])
+    async with client_for(app) as client:
+        login = await client.post("/login", data={"username": "siti", "password": "password-123"})
+        assert login.status_code == 303
+        form = await client.get("/lapor", params={"nib": NIB})
+        assert 'value="CV Kembang Sari"' in form.text
+        assert 'value="14111"' in form.text
+        assert 'value="CV Kembang Sari"' not in (await client.get("/lapor")).text

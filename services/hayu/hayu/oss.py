@@ -207,3 +207,19 @@ async def receive_nib(
         after={"kbli": payload.get("kbli"), "kode_wilayah": payload.get("kode_wilayah")},
         occurred_at=now,
     )
+
+
+async def prefill_for(session: AsyncSession, nib: str) -> dict[str, str]:
+    """Filing-form values from OSS's push for `nib` (empty when OSS sent nothing)."""
+    record = await session.get(OssNibRecord, nib)
+    if record is None:
+        return {}
+    data = record.payload
+    values = {
+        "nib": nib,
+        "name": str(data.get("nama_usaha") or ""),
+        "kbli_codes": ", ".join(str(c) for c in data.get("kbli") or []),
+        "address": str(data.get("alamat") or ""),
+        "region_code": str(data.get("kode_wilayah") or ""),
+    }
+    return {k: v for k, v in values.items() if v}

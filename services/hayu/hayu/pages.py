@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -17,6 +17,7 @@ from hayu import (
     decisions,
     documents,
     filings,
+    oss,
     oversight,
     reference,
     tracking,
@@ -231,16 +232,22 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 @router.get("/lapor")
 async def filing_form(
-    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+    nib: Annotated[str, Query(max_length=13)] = "",
 ) -> Response:
+    """The filing form; `?nib=` prefills it from what OSS-RBA pushed for that NIB."""
     if principal is None:
         return _login_redirect(request)
+    form = await oss.prefill_for(session, nib) if nib.isdigit() and len(nib) == 13 else {}
     return render(
         request,
         "filing.html",
         {
             "types": ctx.hayu.permit_types,
-            "form": {},
+            "form": form,
             "errors": [],
             "decision": None,
             "regions": await _regency_regions(session, ctx),
