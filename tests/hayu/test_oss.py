@@ -173,3 +173,9 @@ async def test_receive_nib_needs_the_inbound_token_and_stores_the_business(make_
         assert 'value="CV Kembang Sari"' in form.text
         assert 'value="14111"' in form.text
         assert 'value="CV Kembang Sari"' not in (await client.get("/lapor")).text
+        # a permit filed with that NIB is linked to OSS's application and reported with it
+        who = await actors(app, client)
+        await _walk_to_approval(client, who)
+    fake = FakeOss()
+    await oss_outbox_once(app, fake)
+    assert {p["id_permohonan"] for p in fake.received.values()} == {"I-202612050001"}

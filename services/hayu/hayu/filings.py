@@ -166,6 +166,9 @@ async def file_and_record(
         stored = record is not None
     else:
         business_id = (await session.execute(writes.INSERT_BUSINESS, business)).scalar_one()
+        oss_id = await oss.application_id_for(session, biz.nib) if to_oss else None
+        if oss_id:
+            application = {**application, "oss_application_id": oss_id}
         number = None
         if self_report:
             number = await number_for(ctx, session, SELF_REPORT, permit_type.code, today)
@@ -195,7 +198,7 @@ async def file_and_record(
                 kind=decision.kind,
                 action=action,
                 nib=biz.nib,
-                oss_application_id=None,
+                oss_application_id=oss_id,
                 number=None,
                 note=None,
                 now=now,

@@ -223,3 +223,12 @@ async def prefill_for(session: AsyncSession, nib: str) -> dict[str, str]:
         "region_code": str(data.get("kode_wilayah") or ""),
     }
     return {k: v for k, v in values.items() if v}
+
+
+async def application_id_for(session: AsyncSession, nib: str | None) -> str | None:
+    """OSS's application id for a NIB it pushed, to link the regional file to it."""
+    if not nib:
+        return None
+    record = await session.get(OssNibRecord, nib)
+    value = record.payload.get("id_permohonan") if record is not None else None
+    return str(value) if value else None
