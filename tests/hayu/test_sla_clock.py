@@ -251,3 +251,26 @@ async def test_files_from_before_the_clock_get_it_from_their_filing_date(make_ap
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
     async with app.state.db.sessionmaker.begin() as session:
         assert await sla.run_deemed_approvals(session, ctx, later) == [app_id]
+
+
+async def test_the_file_page_explains_segregation_of_duties_in_indonesian(make_app):
+    import re
+
+    from shared.testing import user_headers
+
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        both = await user_headers(app, client, "serba", ["business_owner", "officer"])
+        created = await client.post(
+            "/api/v1/applications", json=filing("SS", capital_idr=900_000_000), headers=both
+        )
+        app_id = created.json()["id"]
+        login = await client.post("/login", data={"username": "serba", "password": "password-123"})
+        assert login.status_code == 303
+        page = await client.get(f"/berkas/{app_id}")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        refused = await client.post(
+            f"/berkas/{app_id}/aksi", data={"action": "accept", "csrf_token": token}
+        )
+        assert refused.status_code == 403
+        assert "Pemisahan tugas" in refused.text

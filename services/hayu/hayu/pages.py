@@ -98,6 +98,14 @@ PROBLEMS: dict[str, Any] = {
     "upload-image-too-large": "Ukuran gambar terlalu besar; kecilkan resolusinya lalu unggah lagi.",
     "tracking-code-not-found": "Kode lacak tidak ditemukan. Periksa kembali penulisannya.",
     "not-your-application": "Anda tidak berwenang melihat data ini.",
+    "separation-of-duties": (
+        "Pemisahan tugas: tindakan ini harus dilakukan petugas lain (Anda pemohon berkas ini "
+        "atau sudah memeriksanya)."
+    ),
+    "inspection-photo-missing": (
+        "Unggah minimal satu foto lokasi sebelum mencatat hasil pemeriksaan."
+    ),
+    "document-not-found": "Dokumen tidak ditemukan.",
 }
 PROBLEM_FIELDS = {
     "kbli-not-found": "kbli_codes",
