@@ -6,7 +6,7 @@ Everything a request reads is consistent with what the service itself would have
   (`bench.seed.bench_data_key`), with the `owner-nik` / `owner-phone` contexts and the `nik` blind
   index; each distinct NIK is encrypted once, phones come from a small pool of encrypted values;
 * tracking codes come from `shared.codes.new_tracking_code` (check symbol included);
-* the decision text and rule version come from `hayu.domain.decide_filing`, numbers from the
+* the decision text and rule version come from `hayu.decisions.decide_filing`, numbers from the
   regency's templates with per-year sequences, and `number_sequences` is left at the highest
   number handed out, so filings made during the run continue the series;
 * every application has its history in `application_events` (the timeline tracking reads), permits
@@ -42,23 +42,23 @@ RNG_DAYS = 700
 # Capital bands: "small" is below the self-report threshold, "large" at or above it.
 PROFILES: tuple[tuple[int, str, str, str], ...] = (
     (40, "REG-UMK", "small", ""),
-    (14, "SIUP", "small", ""),
+    (14, "SS", "small", ""),
     (1, "REG-UMK", "small", "k"),
-    (4, "SIUP", "large", ""),
-    (4, "SIUP", "large", "a"),
-    (2, "SIUP", "large", "a q"),
+    (4, "SS", "large", ""),
+    (4, "SS", "large", "a"),
+    (2, "SS", "large", "a q"),
     (3, "REKLAME", "large", "a s"),
-    (2, "IUI", "large", "a s"),
-    (4, "SIUP", "large", "a v"),
+    (2, "REKLAME", "large", "a s"),
+    (4, "SS", "large", "a v"),
     (2, "REKLAME", "small", "a s r"),
-    (2, "SIUP", "large", "a v p"),
-    (10, "SIUP", "large", "a v p i"),
+    (2, "SS", "large", "a v p"),
+    (10, "SS", "large", "a v p i"),
     (3, "REKLAME", "small", "a s r p i"),
-    (2, "IUI", "large", "a s r p i"),
-    (1, "SIUP", "large", "a v d"),
-    (3, "SIUP", "large", "a v x"),
-    (1, "IUI", "large", "a s r x"),
-    (1, "SIUP", "large", "a v p i k"),
+    (2, "REKLAME", "large", "a s r p i"),
+    (1, "SS", "large", "a v d"),
+    (3, "SS", "large", "a v x"),
+    (1, "REKLAME", "large", "a s r x"),
+    (1, "SS", "large", "a v p i k"),
 )
 ACTIONS = {
     "a": "accept",
@@ -122,7 +122,7 @@ class _Numbering:
 
 async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
     from bench.seed import bench_data_key
-    from hayu import domain
+    from hayu import common, decisions
     from hayu.config import HayuConfig
     from hayu.demo import DEMO_KBLI, DEMO_REGIONS
     from hayu.workflow import SELF_REPORT_WORKFLOW
@@ -177,7 +177,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
     def render(kind: str, type_code: str, seq: int, day: dt.date) -> str:
         template = (
             section.registration_number_template
-            if kind == domain.SELF_REPORT
+            if kind == common.SELF_REPORT
             else section.permit_number_template
         )
         return render_number_template(
@@ -212,7 +212,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
         steps = [ACTIONS[c] for c in codes.split()]
         age = rng.uniform(3 * len(steps) + 1, RNG_DAYS)
         submitted = now - dt.timedelta(days=age, seconds=rng.randrange(86_400))
-        decision = domain.decide_filing(
+        decision = decisions.decide_filing(
             decide_ctx, permit_type, capital, calendar.local_date(submitted)
         )
         codes_of_business = rng.sample(kbli, 1 + (i % 5 == 0))
@@ -233,7 +233,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
                 submitted,
             )
         )
-        self_report = decision.kind == domain.SELF_REPORT
+        self_report = decision.kind == common.SELF_REPORT
         flow = SELF_REPORT_WORKFLOW if self_report else permit_flow
         state = flow.initial_state
         app: dict[str, Any] = {
@@ -272,7 +272,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
         )
         if self_report:
             app["issued_at"] = submitted
-            app["valid_until"] = domain._valid_until(permit_type, calendar.local_date(submitted))
+            app["valid_until"] = common.valid_until(permit_type, calendar.local_date(submitted))
             numbering.pending.append((submitted, app_id, decision.kind, type_code))
         elif steps:
             for document in permit_type.required_documents:
@@ -314,7 +314,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
             state = to_state
             if to_state == "issued":
                 app["issued_at"] = moment
-                app["valid_until"] = domain._valid_until(permit_type, calendar.local_date(moment))
+                app["valid_until"] = common.valid_until(permit_type, calendar.local_date(moment))
                 numbering.pending.append((moment, app_id, decision.kind, type_code))
             if to_state == "revoked":
                 app["revoked_at"] = moment

@@ -5,8 +5,10 @@ receipt to follow a proposal or permit, so they must be unguessable, short and t
 
 * 10 random Crockford base32 characters (50 bits from ``secrets``), an alphabet without
   I, L, O and U so that no two symbols look alike;
-* one check symbol, Crockford's mod-37 check over the numeric value, which catches every
-  single substitution and every adjacent transposition (37 is prime and larger than the base);
+* one check symbol from the same 32 letters and digits: the Damm check over GF(32)
+  (the quasigroup ``x * y = 2x + y``, totally anti-symmetric), which catches every single
+  substitution and every adjacent transposition. Codes issued before used Crockford's mod-37
+  check, whose extra symbols ``* ~ $ = U`` people misread (``$`` as ``S``); they stay valid;
 * an optional letters-only prefix naming the service, outside the check.
 
 Official numbers (``00042/3273/DPMPTSP/IV/2026``) differ per regency, so they are rendered from
@@ -37,8 +39,27 @@ _BODY_LENGTH = _RANDOM_LENGTH + 1
 _PREFIX = re.compile(r"[A-Z]{1,10}")
 
 
-def _check_symbol(value: int) -> str:
+def _legacy_check_symbol(value: int) -> str:
+    """Crockford's mod-37 check symbol, used by codes issued before the Damm check."""
     return _CHECK_ALPHABET[value % 37]
+
+
+def _gf32_double(x: int) -> int:
+    """x times the generator 2 in GF(2^5) modulo x^5 + x^2 + 1."""
+    x <<= 1
+    return x ^ 0b100101 if x & 0b100000 else x
+
+
+def _damm_interim(symbols: str) -> int:
+    interim = 0
+    for symbol in symbols:
+        interim = _gf32_double(interim) ^ _VALUES[symbol]
+    return interim
+
+
+def _check_symbol(symbols: str) -> str:
+    """The Damm check symbol: appended to `symbols`, the interim value becomes 0."""
+    return _ALPHABET[_gf32_double(_damm_interim(symbols))]
 
 
 def _format(prefix: str, body: str) -> str:
@@ -62,7 +83,7 @@ def new_tracking_code(prefix: str = "") -> str:
         value, digit = divmod(value, 32)
         symbols.append(_ALPHABET[digit])
     body = "".join(reversed(symbols))
-    return _format(prefix, body + _check_symbol(_decode(body)))
+    return _format(prefix, body + _check_symbol(body))
 
 
 def _decode(symbols: str) -> int:
@@ -72,13 +93,17 @@ def _decode(symbols: str) -> int:
     return value
 
 
-def normalize_tracking_code(text: str, *, prefix: str | None = None) -> str:
+def normalize_tracking_code(text: str, *, prefix: str | None = None, legacy: bool = True) -> str:
     """Return the canonical form of a typed tracking code, or raise ``ValueError``.
 
     Case, spaces and dashes are ignored and O, I, L are read as 0, 1, 1 in the random part.
     The last 11 characters are the code proper; any letters before them are the prefix. The
     check symbol is verified, so the result is always a code that :func:`new_tracking_code`
     could have produced. With ``prefix`` given, the code must carry exactly that prefix.
+    With ``legacy`` (the default) a code issued with the former mod-37 check symbol is also
+    accepted: older receipts keep working, at the price of letting about one typo in 37 through
+    to the lookup (which then finds nothing). ``legacy=False`` detects every single substitution
+    and adjacent transposition.
     """
     if not isinstance(text, str):
         raise ValueError("tracking code must be a string")
@@ -92,15 +117,18 @@ def normalize_tracking_code(text: str, *, prefix: str | None = None) -> str:
     data, check = body[:-1], body[-1]
     if any(symbol not in _ALPHABET for symbol in data) or check not in _VALUES:
         raise ValueError("tracking code contains characters that are not allowed")
-    if _check_symbol(_decode(data)) != check:
+    valid = _check_symbol(data) == check
+    if not valid and legacy:
+        valid = _legacy_check_symbol(_decode(data)) == check
+    if not valid:
         raise ValueError("tracking code check symbol does not match; is there a typo?")
     return _format(found_prefix, body)
 
 
-def is_valid_tracking_code(text: str, *, prefix: str | None = None) -> bool:
+def is_valid_tracking_code(text: str, *, prefix: str | None = None, legacy: bool = True) -> bool:
     """True when ``text`` normalises to a well-formed code whose check symbol matches."""
     try:
-        normalize_tracking_code(text, prefix=prefix)
+        normalize_tracking_code(text, prefix=prefix, legacy=legacy)
     except ValueError:
         return False
     return True

@@ -28,7 +28,7 @@ BUSINESS: dict[str, Any] = {
 }
 
 
-def filing(permit_type_code: str = "SIUP", **business: Any) -> dict[str, Any]:
+def filing(permit_type_code: str = "SS", **business: Any) -> dict[str, Any]:
     body = copy.deepcopy(BUSINESS)
     body.update(business)
     return {"permit_type_code": permit_type_code, "business": body}

@@ -14,7 +14,7 @@ async def test_capital_just_below_threshold_is_registered_at_once_with_certifica
         who = await actors(app, client)
         response = await client.post(
             "/api/v1/applications",
-            json=filing("SIUP", capital_idr=499_999_999),
+            json=filing("SS", capital_idr=499_999_999),
             headers=who.business_owner,
         )
         assert response.status_code == 201, response.text
@@ -42,7 +42,7 @@ async def test_capital_at_threshold_becomes_permit_application(make_app):
         who = await actors(app, client)
         response = await client.post(
             "/api/v1/applications",
-            json=filing("SIUP", capital_idr=500_000_000),
+            json=filing("SS", capital_idr=500_000_000),
             headers=who.business_owner,
         )
         assert response.status_code == 201, response.text
@@ -70,7 +70,7 @@ basis = "Perbup contoh 2025"
         who = await actors(app, client)
         response = await client.post(
             "/api/v1/applications",
-            json=filing("SIUP", capital_idr=500_000_000),
+            json=filing("SS", capital_idr=500_000_000),
             headers=who.business_owner,
         )
         assert response.status_code == 201, response.text
@@ -78,7 +78,7 @@ basis = "Perbup contoh 2025"
         assert response.json()["rule_version"] == "capital-threshold:2025-01-01:1000000000"
         response = await client.post(
             "/api/v1/applications",
-            json=filing("SIUP", capital_idr=1_000_000_000),
+            json=filing("SS", capital_idr=1_000_000_000),
             headers=who.business_owner,
         )
         assert response.json()["kind"] == "permit"
@@ -96,7 +96,7 @@ async def test_permit_type_without_self_report_always_applies(make_app):
         assert response.status_code == 201
         assert response.json()["kind"] == "permit"
         decision = await client.get(
-            "/api/v1/filing-decision", params={"permit_type_code": "SIUP", "capital_idr": 10}
+            "/api/v1/filing-decision", params={"permit_type_code": "SS", "capital_idr": 10}
         )
         assert decision.json()["kind"] == "self_report"
 
@@ -123,7 +123,7 @@ async def test_invalid_business_is_refused_and_nothing_written(make_app, busines
         who = await actors(app, client)
         before = await counts(app)
         response = await client.post(
-            "/api/v1/applications", json=filing("SIUP", **business), headers=who.business_owner
+            "/api/v1/applications", json=filing("SS", **business), headers=who.business_owner
         )
         problem = assert_problem(response, 422, "validation-error")
         assert any(where in [str(p) for p in e["loc"]] for e in problem["errors"]), problem

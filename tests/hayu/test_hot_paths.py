@@ -36,9 +36,9 @@ async def test_round_trips_of_filing_tracking_and_verification(make_app, backend
                 "/api/v1/applications", json=filing(capital_idr=1), headers=who.business_owner
             )
         assert warm.status_code == 201, warm.text
-        # the first filing of the process loads the KBLI and region lists (2 statements)
+        # the first filing of the process loads the KBLI, region and risk lists (1 statement)
         postgres = backend == "postgres"
-        assert len(seen) == (1 if postgres else 5) + 2, seen
+        assert len(seen) == (1 if postgres else 5) + 1, seen
         with statements(app) as seen:
             created = await client.post(
                 "/api/v1/applications", json=filing(capital_idr=1), headers=who.business_owner

@@ -23,7 +23,7 @@ def _csrf(html: str) -> str:
 
 
 FORM = {
-    "permit_type_code": "SIUP",
+    "permit_type_code": "SS",
     "name": "Warung Sari Rasa",
     "owner_name": "Siti Rahmawati",
     "nik": NIK,
@@ -57,7 +57,7 @@ async def test_filing_form_says_before_submitting_what_will_happen_then_register
             "/lapor/periksa", data={**FORM, "capital_idr": "500000000", "csrf_token": token}
         )
         assert "Perlu mengajukan izin" in above.text
-        assert "Standar waktu: 3 hari kerja" in above.text
+        assert "Standar waktu: 6 hari kerja" in above.text
         assert "NPWP usaha" in above.text
 
         bad = await client.post("/lapor/periksa", data={**FORM, "nik": "123", "csrf_token": token})
@@ -112,7 +112,7 @@ async def test_verify_page_is_green_active_red_revoked_and_not_found(make_app):
         created = (
             await client.post(
                 "/api/v1/applications",
-                json=filing("SIUP", capital_idr=5),
+                json=filing("SS", capital_idr=5),
                 headers=who.business_owner,
             )
         ).json()
@@ -144,7 +144,7 @@ async def test_officer_queue_lists_overdue_first_with_action_forms(make_app):
         for name in ("Usaha A", "Usaha B"):
             await client.post(
                 "/api/v1/applications",
-                json=filing("SIUP", name=name, capital_idr=600_000_000),
+                json=filing("SS", name=name, capital_idr=600_000_000),
                 headers=who.business_owner,
             )
         await _login(client, "petugas")

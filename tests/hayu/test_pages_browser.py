@@ -22,7 +22,7 @@ async def _login(page: Any, url: str, username: str, password: str = "password-1
     await page.wait_for_load_state()
 
 
-async def _fill_filing(page: Any, capital: str, permit: str = "SIUP") -> None:
+async def _fill_filing(page: Any, capital: str, permit: str = "SS") -> None:
     await page.get_by_label("Jenis perizinan").select_option(permit)
     await page.get_by_label("Nama usaha").fill("Warung Sari Rasa")
     await page.get_by_label("Nama pemilik").fill("Siti Rahmawati")
@@ -194,7 +194,7 @@ async def test_phone_layout_has_no_horizontal_overflow(live_service: Any, page: 
             "/api/v1/applications", json=filing(capital_idr=900_000_000), headers=owner
         )
     await _login(page, live.url, "siti")
-    long_number = "00001/SIUP/3273/DPMPTSP/XI/2026-TIDAK-ADA-NOMOR-SEPANJANG-INI"
+    long_number = "00001/SS/3273/DPMPTSP/XI/2026-TIDAK-ADA-NOMOR-SEPANJANG-INI"
     for path in (
         "/",
         "/lapor",
@@ -212,3 +212,54 @@ async def test_phone_layout_has_no_horizontal_overflow(live_service: Any, page: 
     cell = page.locator("td[data-label='Kode lacak']").first
     assert await cell.evaluate("e => getComputedStyle(e).display") == "block"
     assert await cell.evaluate("e => getComputedStyle(e, '::before').content") == '"Kode lacak"'
+
+
+async def test_officer_opens_the_owners_uploads_and_a_lowercase_number_checks_active(
+    live_service: Any, page: Any, browser: Any
+) -> None:
+    live = await live_service("hayu")
+    await add_account(live.app, "siti", ["business_owner"])
+    await add_account(live.app, "petugas", ["officer"], name="Budi")
+    await _login(page, live.url, "siti")
+
+    # a self-report below the line: registered at once
+    await page.goto(live.url + "/lapor")
+    await _fill_filing(page, "100000000", permit="REG-UMK")
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    await page.get_by_role("button", name="Daftarkan sekarang").click()
+    await page.wait_for_url(re.compile(r".*/berkas/\d+$"))
+    main_text = await page.locator("main").inner_text()
+    number = re.search(r"REG-\d{4}-\d{4}-\d{6}", main_text)
+    assert number, main_text
+
+    # a permit with an upload
+    await page.goto(live.url + "/lapor")
+    await _fill_filing(page, "750000000", permit="REKLAME")
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    await page.get_by_role("button", name="Ajukan permohonan").click()
+    await page.wait_for_url(re.compile(r".*/berkas/\d+$"))
+    file_url = page.url
+    await page.get_by_label("Jenis dokumen").select_option("ktp")
+    await page.get_by_label("Berkas (PDF, JPEG atau PNG)").set_input_files(
+        files=[{"name": "ktp.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}]
+    )
+    await page.get_by_role("button", name="Unggah").click()
+    await page.wait_for_load_state()
+
+    officer = await browser.new_context(locale="id-ID")
+    officer_page = await officer.new_page()
+    await _login(officer_page, live.url, "petugas")
+    await officer_page.goto(file_url)
+    href = await officer_page.get_by_role("link", name="ktp.pdf").get_attribute("href")
+    opened = await officer_page.request.get(live.url + href)
+    assert opened.status == 200
+    assert (await opened.body()).startswith(b"%PDF")
+    await officer.close()
+
+    await page.goto(live.url + "/periksa")
+    await page.get_by_label("Nomor sertifikat atau izin").fill(number.group(0).lower())
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    assert "AKTIF" in await page.locator(".verdict").inner_text()

@@ -122,7 +122,7 @@ class TestUploads:
             created = (
                 await client.post(
                     "/api/v1/applications",
-                    json=filing("SIUP", capital_idr=600_000_000),
+                    json=filing("SS", capital_idr=600_000_000),
                     headers=who.business_owner,
                 )
             ).json()
@@ -346,7 +346,11 @@ class TestLists:
             await client.post(
                 "/api/v1/applications", json=filing("REKLAME"), headers=who.business_owner
             )
-            await client.post("/api/v1/applications", json=filing("IUI"), headers=who.other_owner)
+            await client.post(
+                "/api/v1/applications",
+                json=filing("SS", capital_idr=900_000_000),
+                headers=who.other_owner,
+            )
             all_ = (await client.get("/api/v1/applications", headers=who.officer)).json()
             assert len(all_["items"]) == 3
             mine = (await client.get("/api/v1/applications", headers=who.business_owner)).json()
@@ -398,7 +402,7 @@ class TestStats:
             who = await actors(app, client)
             await client.post("/api/v1/applications", json=filing(), headers=who.business_owner)
             stats = (await client.get("/api/v1/public/stats")).json()
-            siup = next(i for i in stats["items"] if i["permit_type_code"] == "SIUP")
+            siup = next(i for i in stats["items"] if i["permit_type_code"] == "SS")
             assert siup["registered"] == 1
             assert siup["issued"] == 0
             assert siup["median_working_days"] is None
@@ -409,7 +413,9 @@ class TestConfiguration:
         config = HayuConfig()
         rule = config.hayu.threshold_on(dt.date(2026, 1, 1))
         assert rule.self_report_below_idr == 500_000_000
-        assert {p.code for p in config.hayu.permit_types} >= {"REG-UMK", "SIUP", "REKLAME", "IUI"}
+        codes = {p.code for p in config.hayu.permit_types}
+        assert codes == {"REG-UMK", "SS", "REKLAME"}
+        assert not codes & {"SIUP", "IUI", "TDP"}  # abolished or moved into OSS-RBA
 
     @pytest.mark.parametrize(
         ("toml", "field"),

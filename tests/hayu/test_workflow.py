@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import shutil
 import subprocess
@@ -12,11 +11,12 @@ import pytest
 from hayu_factories import PDF, PNG, actors, counts, filing
 from sqlalchemy import select
 
+from hayu.certificates import name_digest, verify_token
 from hayu.dependencies import context_of
-from hayu.domain import run_deemed_approvals
 from hayu.models import Application, AuditEvent
+from hayu.sla import run_deemed_approvals
 from hayu.tasks import deemed_approvals_once
-from shared.signing import SignatureError, verify_payload
+from shared.signing import SignatureError
 from shared.testing import assert_problem, client_for
 
 
@@ -62,7 +62,7 @@ async def test_permit_walked_through_revision_inspection_approval_issue_and_revo
         assert [s["state"] for s in track["timeline"]] == ["submitted"]
         assert track["holder"] == "officer"
         assert track["timeline"][0]["sla_working_days"] == 1
-        assert track["sla_working_days"] == 7
+        assert track["sla_working_days"] == 9
 
         response = await _act(client, who.officer, app_id, "accept")
         assert response.status_code == 200, response.text
@@ -111,10 +111,35 @@ async def test_permit_walked_through_revision_inspection_approval_issue_and_revo
         assert track["holder"] == "inspector"
         assert track["timeline"][-1]["sla_working_days"] == 3
 
+        # Structured result: pass/fail is required, and a site photo must be on file.
         response = await _act(
             client, who.inspector, app_id, "record_inspection", findings="Sesuai desain"
         )
+        assert_problem(response, 422)
+        response = await _act(
+            client,
+            who.inspector,
+            app_id,
+            "record_inspection",
+            findings="Sesuai desain",
+            inspection_result="lulus",
+        )
+        assert_problem(response, 409, "inspection-photo-missing")
+        photo = await _upload(client, who.business_owner, app_id, "foto_pemeriksaan", PNG, "x.png")
+        assert_problem(photo, 409, "upload-closed")  # only the inspector adds site photos
+        photo = await _upload(client, who.inspector, app_id, "foto_pemeriksaan", PNG, "lokasi.png")
+        assert photo.status_code == 201, photo.text
+        response = await _act(
+            client,
+            who.inspector,
+            app_id,
+            "record_inspection",
+            findings="Sesuai desain",
+            inspection_result="lulus",
+        )
         assert response.json()["status"] == "approval"
+        recorded = response.json()["history"][-1]["details"]
+        assert recorded == {"findings": "Sesuai desain", "inspection_result": "lulus"}
         response = await _act(client, who.approver, app_id, "approve")
         assert response.json()["status"] == "approved"
         response = await _act(client, who.approver, app_id, "issue")
@@ -163,7 +188,7 @@ async def test_wrong_state_is_409_and_wrong_role_is_403_and_nothing_moves(make_a
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=900_000_000)
+        created = await _apply(client, who, "SS", capital_idr=900_000_000)
         before = await counts(app)
         response = await _act(client, who.approver, created["id"], "approve")
         problem = assert_problem(response, 409, "invalid-transition")
@@ -187,7 +212,7 @@ async def test_certificate_qr_payload_verifies_offline_and_fails_after_one_byte_
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=10_000_000)
+        created = await _apply(client, who, "SS", capital_idr=10_000_000)
         number = created["registration_number"]
         key = (await client.get("/api/v1/public/verification-key")).json()
         qr = await client.get(f"/api/v1/permits/{number}/qr", headers=who.business_owner)
@@ -195,18 +220,17 @@ async def test_certificate_qr_payload_verifies_offline_and_fails_after_one_byte_
         token = qr.json()["token"]
         assert qr.json()["url"].endswith(f"/verify/{number}?t={token}")
 
-        payload = verify_payload(token, key["public_key"])
+        payload = verify_token(token, number, key["public_key"])
         assert payload["no"] == number
-        assert payload["biz"] == "Warung Sari Rasa"
-        assert payload["holder"] == "S*** R********"
-        assert "3273" not in str(payload.get("holder"))
+        assert payload["name_digest"] == name_digest("Warung Sari Rasa")
+        assert "3273014506900001" not in token  # no NIK in the QR
 
-        body_b64, signature = token.split(".")
-        raw = bytearray(base64.urlsafe_b64decode(body_b64 + "=" * (-len(body_b64) % 4)))
-        raw[10] ^= 0x01
-        forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode() + "." + signature
+        body, signature = token.rsplit(".", 1)
+        forged = body[:-1] + ("0" if body[-1] != "0" else "1") + "." + signature
         with pytest.raises(SignatureError):
-            verify_payload(forged, key["public_key"])
+            verify_token(forged, number, key["public_key"])
+        with pytest.raises(SignatureError):  # the same token for another number
+            verify_token(token, number.replace("000001", "000002"), key["public_key"])
 
         online = await client.get(f"/api/v1/public/verify/{number}", params={"t": forged})
         assert online.json()["signature_valid"] is False
@@ -219,7 +243,7 @@ async def test_certificate_pdf_renders_to_an_image(make_app, tmp_path: Path):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=10_000_000)
+        created = await _apply(client, who, "SS", capital_idr=10_000_000)
         number = created["registration_number"]
         pdf = await client.get(f"/api/v1/permits/{number}/certificate.pdf", headers=who.officer)
         assert pdf.status_code == 200
@@ -250,7 +274,7 @@ async def test_deemed_approval_issues_after_the_approval_sla_lapses(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=900_000_000)
+        created = await _apply(client, who, "SS", capital_idr=900_000_000)
         app_id = created["id"]
         await _act(client, who.officer, app_id, "accept")
         for item in ("ktp", "npwp", "akta"):
@@ -274,7 +298,7 @@ async def test_deemed_approval_issues_after_the_approval_sla_lapses(make_app):
         page = await client.get(f"/verify/{read['number']}")
         assert "fiktif positif" in page.text
         stats = (await client.get("/api/v1/public/stats")).json()
-        siup = next(i for i in stats["items"] if i["permit_type_code"] == "SIUP")
+        siup = next(i for i in stats["items"] if i["permit_type_code"] == "SS")
         assert siup["issued"] == 1
         assert siup["deemed_approved"] == 1
         async with app.state.db.sessionmaker() as session:
@@ -295,12 +319,12 @@ async def test_expired_certificate_verifies_as_expired_in_grey(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=10_000_000)
+        created = await _apply(client, who, "SS", capital_idr=10_000_000)
         number = created["registration_number"]
         async with app.state.db.sessionmaker.begin() as session:
             row = await session.get(Application, created["id"])
             assert row is not None
-            assert row.valid_until is not None  # SIUP is valid for 60 months
+            assert row.valid_until is not None  # SS is valid for 60 months
             row.valid_until = dt.date(2020, 1, 1)
         verify = (await client.get(f"/api/v1/public/verify/{number}")).json()
         assert verify["valid"] is False
@@ -368,7 +392,7 @@ async def test_a_regency_replaces_the_workflow_in_configuration(make_app):
     app = await make_app("hayu", config_toml=REPLACED_WORKFLOW)
     async with client_for(app) as client:
         who = await actors(app, client)
-        created = await _apply(client, who, "SIUP", capital_idr=900_000_000)
+        created = await _apply(client, who, "SS", capital_idr=900_000_000)
         track = await _timeline(client, created["tracking_code"])
         assert track["timeline"][0]["label"] == "Diterima"
         assert track["timeline"][0]["sla_working_days"] == 2
@@ -376,7 +400,7 @@ async def test_a_regency_replaces_the_workflow_in_configuration(make_app):
         assert (await _act(client, who.officer, created["id"], "forward")).status_code == 200
         issued = (await _act(client, who.approver, created["id"], "issue")).json()
         assert issued["status"] == "issued"
-        assert issued["number"].startswith("00001/SIUP/")
+        assert issued["number"].startswith("00001/SS/")
         track = await _timeline(client, created["tracking_code"])
         assert [s["label"] for s in track["timeline"]] == [
             "Diterima",
@@ -411,11 +435,11 @@ async def test_the_pdf_qr_carries_the_signed_token_of_the_verification_url(make_
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        number = (await _apply(client, who, "SIUP", capital_idr=10))["registration_number"]
+        number = (await _apply(client, who, "SS", capital_idr=10))["registration_number"]
         pdf = await client.get(f"/api/v1/permits/{number}/certificate.pdf", headers=who.officer)
         assert pdf.status_code == 200
         qr = (await client.get(f"/api/v1/permits/{number}/qr", headers=who.officer)).json()
         key = (await client.get("/api/v1/public/verification-key")).json()["public_key"]
     assert captured["qr_data"] == qr["url"]
     token = str(captured["qr_data"]).split("?t=", 1)[1]
-    assert verify_payload(token, key)["no"] == number
+    assert verify_token(token, number, key)["no"] == number

@@ -139,6 +139,9 @@ async def test_the_audit_event_has_the_fields_record_event_writes(make_app):
         "permit_type_code": "REG-UMK",
         "number": created["registration_number"],
         "rule_version": created["rule_version"],
+        "rule_versions": [created["rule_version"], "size-classes:2021-02-02"],
+        "size_class": "mikro",
+        "risk_level": None,
         "capital_idr": 1_000_000,
     }
     submitted = rows[str(permit["id"])]

@@ -27,8 +27,8 @@ HAYU_BUSINESS: dict[str, Any] = {
 SABILULUNGAN_YEAR = dt.date.today().year + 1
 
 
-def hayu_filing(permit_type_code: str = "SIUP", **business: Any) -> dict[str, Any]:
-    """A HAYU filing; SIUP below Rp500 juta is a self-report, REKLAME is always a permit."""
+def hayu_filing(permit_type_code: str = "SS", **business: Any) -> dict[str, Any]:
+    """A HAYU filing; SS below Rp500 juta is a self-report, REKLAME is always a permit."""
     body = copy.deepcopy(HAYU_BUSINESS)
     body.update(business)
     return {"permit_type_code": permit_type_code, "business": body}

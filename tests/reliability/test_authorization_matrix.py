@@ -199,8 +199,18 @@ async def hayu_world(make_app: Any) -> World:
         return body
 
     permit = await file()
-    registered = await file("SIUP", 100_000_000)
+    registered = await file("SS", 100_000_000)
+    with_document = await file()
+    uploaded = await world.client.post(
+        f"/api/v1/applications/{with_document['id']}/documents",
+        data={"checklist_item": "ktp"},
+        files={"file": ("ktp.pdf", PDF, "application/pdf")},
+        headers=owner,
+    )
+    assert uploaded.status_code == 201, uploaded.text
     world.ids.update(
+        document=uploaded.json()["id"],
+        document_application=with_document["id"],
         application=permit["id"],
         tracking=permit["tracking_code"],
         number=registered["registration_number"],
@@ -294,13 +304,12 @@ def hayu_rows() -> list[Row]:
         ),
         Row("GET", "/api/v1/permit-types", public(p), static("/api/v1/permit-types")),
         Row("GET", "/api/v1/kbli", public(p), static("/api/v1/kbli", params={"q": "47"})),
+        Row("GET", "/api/v1/regions", public(p), static("/api/v1/regions", params={"q": "32"})),
         Row(
             "GET",
             "/api/v1/filing-decision",
             public(p),
-            static(
-                "/api/v1/filing-decision", params={"permit_type_code": "SIUP", "capital_idr": 1}
-            ),
+            static("/api/v1/filing-decision", params={"permit_type_code": "SS", "capital_idr": 1}),
         ),
         Row("POST", "/api/v1/auth/register", public(p, 201), register),
         Row(
@@ -326,6 +335,18 @@ def hayu_rows() -> list[Row]:
             "/api/v1/applications/{application_id}/documents",
             expect(p, {"business_owner": 201, "officer": 201}, other=404),
             upload,
+        ),
+        Row(
+            "GET",
+            "/api/v1/applications/{application_id}/documents/{document_id}",
+            expect(
+                p,
+                {"business_owner": 200, "officer": 200, "inspector": 200, "approver": 200},
+                auditor=200,
+                other=404,
+                admin=404,
+            ),
+            static("/api/v1/applications/{document_application}/documents/{document}"),
         ),
         Row(
             "POST",
@@ -370,6 +391,41 @@ def hayu_rows() -> list[Row]:
             static("/api/v1/self-reports/audit-sample", json={"percent": 50}),
         ),
         Row("GET", "/api/v1/public/stats", public(p), static("/api/v1/public/stats")),
+        Row(
+            "POST",
+            "/api/v1/oss/receive-nib",
+            public(p, 401),  # only OSS, with the inbound token (not configured here)
+            static(
+                "/api/v1/oss/receive-nib",
+                json={"nib": "9120001234567", "nama_usaha": "CV Contoh", "kbli": ["47111"]},
+            ),
+        ),
+        Row(
+            "POST",
+            "/api/v1/self-reports/audit-samples/{sample_id}/findings",
+            expect(p, {"officer": 422, "admin": 422}),  # sample 999 does not exist
+            static(
+                "/api/v1/self-reports/audit-samples/999/findings",
+                json={
+                    "application_id": 1,
+                    "outcome": "sesuai",
+                    "findings": "Sesuai laporan.",
+                    "follow_up": "tidak_ada",
+                },
+            ),
+        ),
+        Row(
+            "GET",
+            "/api/v1/lkpm/due",
+            expect(p, {"officer": 200, "admin": 200}),
+            static("/api/v1/lkpm/due"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/oss/outbox",
+            expect(p, {"admin": 200}),
+            static("/api/v1/oss/outbox"),
+        ),
     ]
 
 

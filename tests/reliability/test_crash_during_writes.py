@@ -254,7 +254,7 @@ def test_hayu_filings_survive_sigkill(
         marker = f"Usaha {key}"
         if i % 3 == 2:  # a permit application beside the self-reports
             return hayu_filing("REKLAME", name=marker, capital_idr=750_000_000), marker
-        return hayu_filing("SIUP", name=marker), marker
+        return hayu_filing("SS", name=marker), marker
 
     ledger = _run_under_kills(service, "/api/v1/applications", headers, make_body)
     rows = asyncio.run(

@@ -31,10 +31,31 @@ def test_new_code_shape():
     assert re.fullmatch(r"[^-]{4}-[^-]{4}-[^-]{3}", new_tracking_code())
 
 
-def test_new_code_check_symbol_follows_crockford():
-    for _ in range(200):
+def damm_check(symbols: str) -> str:
+    """Independent Damm check over GF(32) (x^5 + x^2 + 1), quasigroup x * y = 2x + y."""
+
+    def times2(x: int) -> int:
+        return ((x << 1) ^ 0b100101) if x & 0b10000 else x << 1
+
+    interim = 0
+    for symbol in symbols:
+        interim = times2(interim) ^ ALPHABET.index(symbol)
+    return ALPHABET[times2(interim)]
+
+
+def test_new_code_check_symbol_is_damm_over_letters_and_digits_only():
+    for _ in range(500):
         body = new_tracking_code().replace("-", "")
-        assert body[-1] == crockford_check(body[:-1])
+        assert body[-1] == damm_check(body[:-1])
+        assert body[-1] in ALPHABET  # never * ~ $ = U, which people misread
+
+
+def test_codes_with_the_former_mod37_check_stay_valid():
+    for _ in range(200):
+        data = new_tracking_code().replace("-", "")[:-1]
+        old = data + crockford_check(data)
+        assert is_valid_tracking_code("SB" + old)
+        assert not is_valid_tracking_code("SB" + old, legacy=False) or old[-1] == damm_check(data)
 
 
 def test_new_codes_are_unique_and_lowercase_prefix_is_uppercased():
@@ -83,7 +104,7 @@ def test_every_single_substitution_is_detected():
             if symbol == body[position]:
                 continue
             typo = body[:position] + symbol + body[position + 1 :]
-            assert not is_valid_tracking_code("HY" + typo), (code, position, symbol)
+            assert not is_valid_tracking_code("HY" + typo, legacy=False), (code, position, symbol)
 
 
 def test_every_adjacent_transposition_is_detected():
@@ -94,7 +115,7 @@ def test_every_adjacent_transposition_is_detected():
             if a == b:
                 continue
             swapped = body[:position] + b + a + body[position + 2 :]
-            assert not is_valid_tracking_code(swapped), (body, position)
+            assert not is_valid_tracking_code(swapped, legacy=False), (body, position)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -12,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from hayu import errors
-from hayu.config import RISK_LABELS
-from hayu.dependencies import Context
-from hayu.domain import (
+from hayu.common import (
     CERTIFICATE_ROLES,
     SELF_REPORT,
     mask_name,
 )
+from hayu.config import RISK_LABELS
+from hayu.dependencies import Context
 from hayu.models import (
     Application,
     Business,
@@ -29,7 +31,7 @@ from hayu.schemas import (
 )
 from shared.auth import Principal
 from shared.money import format_rupiah, terbilang
-from shared.signing import SignatureError, verify_payload
+from shared.signing import SignatureError, verify, verify_payload
 from shared.validators import mask
 
 # --------------------------------------------------------------------------------------------------
@@ -37,12 +39,24 @@ from shared.validators import mask
 # --------------------------------------------------------------------------------------------------
 
 
+def number_candidates(typed: str) -> list[str]:
+    """What a typed certificate number may stand for: case, surrounding blanks and the separator
+    people type (space, dot, underscore for the template's dash or slash) do not matter."""
+    text = typed.strip()
+    upper = text.upper()
+    spaced = re.sub(r"[\s._\-/]+", " ", upper).strip()
+    found = {text, upper, spaced.replace(" ", "-"), spaced.replace(" ", "/")}
+    return sorted(c for c in found if c)
+
+
 async def _by_number(session: AsyncSession, number: str) -> tuple[Application, Business]:
     row = (
         await session.execute(
             select(Application, Business)
             .join(Business, Business.id == Application.business_id)
-            .where(Application.number == number)
+            .where(Application.number.in_(number_candidates(number)))
+            .order_by(Application.id)
+            .limit(1)
         )
     ).first()
     if row is None:
@@ -58,31 +72,72 @@ def verification_status(application: Application, today: dt.date) -> str:
     return "active"
 
 
-def certificate_payload(
-    ctx: Context, application: Application, business: Business
-) -> dict[str, Any]:
-    """What the QR code carries, signed: enough to check a printed certificate offline."""
+TOKEN_VERSION = "2"
+
+
+def _yyyymmdd(day: dt.date | None) -> str:
+    return day.strftime("%Y%m%d") if day else "0"
+
+
+def name_digest(name: str) -> str:
+    """Six hex characters binding the printed business name to the signature."""
+    return hashlib.sha256(" ".join(name.split()).upper().encode()).hexdigest()[:6]
+
+
+def certificate_payload(ctx: Context, application: Application, business: Business) -> str:
+    """What the QR code carries, compact so the QR stays at version 10 or below (level M):
+    `2-<key id>-<issued YYYYMMDD>-<valid until or 0>-<deemed 0/1>-<name digest>`. The number is
+    in the URL; the signature covers `hayu|<number>|<payload>`."""
     assert application.number is not None
     assert application.issued_at is not None
-    return {
-        "v": 1,
-        "svc": "hayu",
-        "kid": ctx.signer.key_id(),
-        "no": application.number,
-        "kind": application.kind,
-        "type": application.permit_type_code,
-        "biz": business.name,
-        "holder": mask_name(business.owner_name),
-        "kbli": list(business.kbli_codes),
-        "iss": ctx.calendar.local_date(application.issued_at).isoformat(),
-        "until": application.valid_until.isoformat() if application.valid_until else None,
-        "deemed": application.deemed_approved,
-    }
+    return "-".join(
+        [
+            TOKEN_VERSION,
+            ctx.signer.key_id(),
+            _yyyymmdd(ctx.calendar.local_date(application.issued_at)),
+            _yyyymmdd(application.valid_until),
+            "1" if application.deemed_approved else "0",
+            name_digest(business.name),
+        ]
+    )
+
+
+def _signed_message(number: str, payload: str) -> bytes:
+    return f"hayu|{number}|{payload}".encode()
 
 
 def certificate_token(ctx: Context, application: Application, business: Business) -> str:
     # Ed25519 is deterministic: the same record always gives the same token, so nothing is stored.
-    return ctx.signer.sign_payload(certificate_payload(ctx, application, business))
+    payload = certificate_payload(ctx, application, business)
+    assert application.number is not None
+    return f"{payload}.{ctx.signer.sign(_signed_message(application.number, payload))}"
+
+
+def verify_token(token: str, number: str, public_key_b64: str) -> dict[str, Any]:
+    """Offline check of a QR token against the number in its URL; what a verifier app does.
+
+    Returns the signed fields, or raises `SignatureError`. Tokens of the former JSON format
+    (`shared.signing.sign_payload`, version 1) are still accepted.
+    """
+    if not token.startswith(TOKEN_VERSION + "-"):
+        payload = verify_payload(token, public_key_b64)
+        if payload.get("no") != number:
+            raise SignatureError("the token belongs to another number")
+        return payload
+    body, _, signature = token.rpartition(".")
+    parts = body.split("-")
+    if len(parts) != 6 or not verify(_signed_message(number, body), signature, public_key_b64):
+        raise SignatureError("the token's signature does not match")
+    _v, kid, issued, until, deemed, digest = parts
+    return {
+        "v": 2,
+        "kid": kid,
+        "no": number,
+        "iss": issued,
+        "until": None if until == "0" else until,
+        "deemed": deemed == "1",
+        "name_digest": digest,
+    }
 
 
 def verification_url(ctx: Context, number: str, token: str | None = None) -> str:
@@ -118,15 +173,15 @@ async def verify_number(
     signature_valid: bool | None = None
     if token:
         try:
-            payload = verify_payload(token, ctx.signer.public_key_b64())
-            signature_valid = payload.get("no") == application.number
+            verify_token(token, application.number or "", ctx.signer.public_key_b64())
+            signature_valid = True
         except (SignatureError, ValueError):
             signature_valid = False
     assert application.issued_at is not None
     return VerifyRead(
         valid=status == "active",
         status=status,
-        number=number,
+        number=application.number or number,
         kind=application.kind,
         permit_type=permit_type.name if permit_type else application.permit_type_code,
         business_name=business.name,
@@ -163,7 +218,7 @@ async def certificate_pdf(
     regency = ctx.config.regency
     calendar = ctx.calendar
     self_report = application.kind == SELF_REPORT
-    title = "SERTIFIKAT PENDAFTARAN USAHA" if self_report else type_name.upper()
+    title = "TANDA DAFTAR USAHA (LAPOR MANDIRI)" if self_report else type_name.upper()
     rows = [
         ("Nomor", application.number or ""),
         ("Nama usaha", business.name),
@@ -182,7 +237,9 @@ async def certificate_pdf(
             f"{format_rupiah(business.capital_idr)} ({terbilang(business.capital_idr)})",
         ),
         ("Tenaga kerja", f"{business.workforce} orang"),
+        ("NIB", business.nib or "belum tercatat (terbitkan melalui OSS-RBA)"),
         ("Jenis perizinan", type_name),
+        ("Dasar hukum", permit_type.legal_basis if permit_type else ""),
         (
             "Tingkat risiko",
             RISK_LABELS.get(permit_type.risk_level, "") if permit_type else "",
@@ -198,21 +255,30 @@ async def certificate_pdf(
     paragraphs = []
     if self_report:
         paragraphs.append(
-            "Usaha ini terdaftar melalui lapor mandiri karena modal usahanya di bawah batas yang "
-            "ditetapkan. Kebenaran data menjadi tanggung jawab pelapor dan dapat diperiksa "
-            "kembali melalui audit pascapendaftaran."
+            "Usaha ini terdaftar melalui lapor mandiri menurut ketentuan daerah. Tanda daftar ini "
+            "bukan pengganti NIB, yang diterbitkan melalui OSS-RBA. Kebenaran data menjadi "
+            "tanggung jawab pelapor dan dapat diperiksa kembali melalui audit pascapendaftaran."
         )
     if application.deemed_approved:
         paragraphs.append(
-            "Izin ini terbit karena batas waktu keputusan terlampaui tanpa keputusan "
-            "(fiktif positif, PP 28/2025)."
+            "Izin ini terbit karena batas waktu layanan terlampaui tanpa keputusan (fiktif "
+            f"positif, {permit_type.deemed_basis if permit_type else 'UU 30/2014 Pasal 53'})."
         )
     if application.status == "revoked":
         paragraphs.append(
             f"DICABUT pada {_tanggal(calendar.local_date(application.revoked_at or now))}: "
             f"{application.revoke_reason or ''}"
         )
-    paragraphs.append(f"Versi aturan yang dipakai: {application.rule_version}.")
+    signatory = ctx.hayu.signatory
+    head = "Bupati" if regency.kind == "kabupaten" else "Wali Kota"
+    paragraphs.append(
+        f"a.n. {head} {regency.name.removeprefix('Kabupaten ').removeprefix('Kota ')}, "
+        f"{signatory.title} ({signatory.delegation}): "
+        f"{signatory.name or '(nama pejabat belum diatur)'}"
+        + (f", NIP {signatory.nip}" if signatory.nip else "")
+        + ". Ditandatangani secara elektronik; kode QR berisi tanda tangan layanan ini "
+        "(bukan sertifikat elektronik PSrE)."
+    )
     url = verification_url(ctx, application.number or "", token)
     letterhead = [f"PEMERINTAH {regency.name.upper()}", ctx.hayu.office_name.upper()]
     if regency.address:

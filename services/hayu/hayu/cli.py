@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from hayu import domain, reference
+from hayu import reference, sla
 from hayu.dependencies import Context
-from hayu.models import KbliCode, Region
+from hayu.models import KbliCode, KbliRisk, Region
 from shared import audit
 from shared.app import ServiceSpec, build_calendar
 from shared.cli import ExtraCommand, database_of, signer_of
@@ -16,11 +18,14 @@ from shared.db import utcnow
 
 
 async def _import(
-    spec: ServiceSpec, model: type[KbliCode] | type[Region], paths: list[Path]
+    spec: ServiceSpec, model: type[KbliCode] | type[Region] | type[KbliRisk], paths: list[Path]
 ) -> int:
+    rows: Sequence[dict[str, Any]]
     try:
         if model is KbliCode:
             rows = reference.read_kbli_csv(paths[0])
+        elif model is KbliRisk:
+            rows = reference.read_kbli_risk_csv(paths[0])
         else:
             rows = reference.read_region_csvs(paths)
     except (OSError, ValueError) as exc:
@@ -50,6 +55,10 @@ async def _import_kbli(spec: ServiceSpec, args: argparse.Namespace) -> int:
     return await _import(spec, KbliCode, [Path(args.path)])
 
 
+async def _import_kbli_risk(spec: ServiceSpec, args: argparse.Namespace) -> int:
+    return await _import(spec, KbliRisk, [Path(args.path)])
+
+
 async def _import_wilayah(spec: ServiceSpec, args: argparse.Namespace) -> int:
     return await _import(spec, Region, [Path(p) for p in args.paths])
 
@@ -67,7 +76,7 @@ async def _deemed(spec: ServiceSpec, args: argparse.Namespace) -> int:
     )
     try:
         async with db.sessionmaker.begin() as session:
-            issued = await domain.run_deemed_approvals(session, ctx, utcnow())
+            issued = await sla.run_deemed_approvals(session, ctx, utcnow())
     finally:
         await db.dispose()
     print(f"deemed approval issued {len(issued)} permits")
@@ -93,6 +102,12 @@ EXTRA_COMMANDS = (
         "import-kbli", "replace the KBLI 2020 list from the official CSV", _path_arg, _import_kbli
     ),
     ExtraCommand(
+        "import-kbli-risk",
+        "replace the KBLI risk levels (code,risk_level,effective_from,basis)",
+        _path_arg,
+        _import_kbli_risk,
+    ),
+    ExtraCommand(
         "import-wilayah",
         "replace the kode wilayah list from Kemendagri CSVs",
         _paths_arg,
@@ -100,7 +115,7 @@ EXTRA_COMMANDS = (
     ),
     ExtraCommand(
         "deemed-approvals",
-        "issue permits whose approval SLA lapsed (PP 28/2025)",
+        "issue permits whose whole SLA lapsed undecided (fiktif positif)",
         _no_arguments,
         _deemed,
     ),

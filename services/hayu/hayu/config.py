@@ -21,11 +21,17 @@ sla_working_days = 7
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, StringConstraints, model_validator
 
-from hayu.workflow import DEFAULT_PERMIT_WORKFLOW, REQUIRED_STATES
+from hayu.workflow import (
+    DEFAULT_ACTION_EFFECTS,
+    DEFAULT_PERMIT_WORKFLOW,
+    DEFAULT_SEPARATED_ACTIONS,
+    EFFECT_NAMES,
+    REQUIRED_STATES,
+)
 from shared.config import RegencyConfigBase, StrictModel
 from shared.workflow import WorkflowDef
 
@@ -40,16 +46,135 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]{1,31}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
 
+SizeClass = Literal["mikro", "kecil", "menengah", "besar"]
+SIZE_LABELS: dict[str, str] = {
+    "mikro": "Usaha mikro",
+    "kecil": "Usaha kecil",
+    "menengah": "Usaha menengah",
+    "besar": "Usaha besar",
+}
+SIZE_ORDER: tuple[str, ...] = ("mikro", "kecil", "menengah", "besar")
+RISK_ORDER: tuple[str, ...] = ("rendah", "menengah_rendah", "menengah_tinggi", "tinggi")
+
+
 class CapitalThreshold(StrictModel):
-    """Below this business capital (excluding land and buildings) a business only self-reports."""
+    """Which businesses only self-report, from `effective_from` on. Exactly one of:
+
+    * `self_report_below_idr`: business capital (excluding land and buildings) strictly below;
+    * `self_report_max_idr`: capital at most this amount (inclusive);
+    * `self_report_classes`: the business-size classes (`size_classes`) that self-report.
+    """
 
     effective_from: date
-    self_report_below_idr: int = Field(gt=0, description="whole rupiah")
+    self_report_below_idr: int | None = Field(default=None, gt=0, description="whole rupiah")
+    self_report_max_idr: int | None = Field(default=None, gt=0, description="whole rupiah")
+    self_report_classes: list[SizeClass] | None = Field(default=None, min_length=1)
     basis: str = Field(min_length=3, description="the rule this line comes from")
+
+    @model_validator(mode="after")
+    def _exactly_one_line(self) -> CapitalThreshold:
+        given = [
+            self.self_report_below_idr is not None,
+            self.self_report_max_idr is not None,
+            self.self_report_classes is not None,
+        ]
+        if sum(given) != 1:
+            raise ValueError(
+                "give exactly one of self_report_below_idr, self_report_max_idr, "
+                "self_report_classes"
+            )
+        return self
+
+    @property
+    def limit_idr(self) -> int:
+        """The capital line in rupiah (0 when the rule is by size class)."""
+        return self.self_report_below_idr or self.self_report_max_idr or 0
+
+    def allows(self, capital_idr: int, size_class: str) -> bool:
+        if self.self_report_below_idr is not None:
+            return capital_idr < self.self_report_below_idr
+        if self.self_report_max_idr is not None:
+            return capital_idr <= self.self_report_max_idr
+        return size_class in (self.self_report_classes or [])
 
     @property
     def version(self) -> str:
-        return f"capital-threshold:{self.effective_from.isoformat()}:{self.self_report_below_idr}"
+        if self.self_report_below_idr is not None:
+            return (
+                f"capital-threshold:{self.effective_from.isoformat()}:{self.self_report_below_idr}"
+            )
+        if self.self_report_max_idr is not None:
+            return f"capital-max:{self.effective_from.isoformat()}:{self.self_report_max_idr}"
+        return f"self-report-classes:{self.effective_from.isoformat()}:" + "+".join(
+            self.self_report_classes or []
+        )
+
+
+class SizeClassRule(StrictModel):
+    """Business-size classes (PP 7/2021 Pasal 35): upper bounds, inclusive, in whole rupiah.
+
+    Capital excludes land and buildings. Annual sales are the alternative criterion: when a
+    business states them, HAYU takes the larger of the two classes.
+    """
+
+    effective_from: date
+    basis: str = Field(min_length=3)
+    micro_capital_max_idr: int = Field(default=1_000_000_000, gt=0)
+    small_capital_max_idr: int = Field(default=5_000_000_000, gt=0)
+    medium_capital_max_idr: int = Field(default=10_000_000_000, gt=0)
+    micro_sales_max_idr: int = Field(default=2_000_000_000, gt=0)
+    small_sales_max_idr: int = Field(default=15_000_000_000, gt=0)
+    medium_sales_max_idr: int = Field(default=50_000_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> SizeClassRule:
+        for kind in ("capital", "sales"):
+            bounds = [getattr(self, f"{c}_{kind}_max_idr") for c in ("micro", "small", "medium")]
+            if bounds != sorted(set(bounds)) or len(set(bounds)) != 3:
+                raise ValueError(f"size_classes: the {kind} bounds must increase")
+        return self
+
+    @staticmethod
+    def _band(amount: int, bounds: tuple[int, int, int]) -> str:
+        for name, bound in zip(SIZE_ORDER, bounds, strict=False):
+            if amount <= bound:
+                return name
+        return "besar"
+
+    def classify(self, capital_idr: int, annual_sales_idr: int | None = None) -> str:
+        by_capital = self._band(
+            capital_idr,
+            (self.micro_capital_max_idr, self.small_capital_max_idr, self.medium_capital_max_idr),
+        )
+        if annual_sales_idr is None:
+            return by_capital
+        by_sales = self._band(
+            annual_sales_idr,
+            (self.micro_sales_max_idr, self.small_sales_max_idr, self.medium_sales_max_idr),
+        )
+        return max(by_capital, by_sales, key=SIZE_ORDER.index)
+
+    @property
+    def version(self) -> str:
+        return f"size-classes:{self.effective_from.isoformat()}"
+
+
+DEFAULT_SIZE_CLASSES: tuple[SizeClassRule, ...] = (
+    SizeClassRule(
+        effective_from=date(2021, 2, 2),
+        basis="PP 7/2021 Pasal 35: modal usaha di luar tanah dan bangunan; hasil penjualan tahunan",
+    ),
+)
+
+
+def _dated(rows: list[Any], day: date) -> Any:
+    """The row in force on `day` (the earliest one before any row existed)."""
+    ordered = sorted(rows, key=lambda r: r.effective_from)
+    current = ordered[0]
+    for row in ordered:
+        if row.effective_from <= day:
+            current = row
+    return current
 
 
 class DocumentItem(StrictModel):
@@ -73,8 +198,29 @@ class PermitTypeDef(StrictModel):
     needs_inspection: bool = False
     deemed_approval: bool = Field(
         default=True,
-        description="PP 28/2025 fiktif positif: issued when the approval SLA lapses undecided",
+        description="fiktif positif: issued when the whole SLA lapses undecided",
     )
+    oss_permit: bool = Field(
+        default=False,
+        description="a permit inside OSS-RBA (PP 28/2025); false: a local permit",
+    )
+    legal_basis: str = Field(
+        default="Peraturan Daerah/Peraturan Kepala Daerah setempat",
+        min_length=3,
+        description="printed on the certificate",
+    )
+    deemed_approval_basis: str | None = Field(
+        default=None,
+        description="cited by deemed approval; default by `oss_permit`",
+    )
+
+    @property
+    def deemed_basis(self) -> str:
+        if self.deemed_approval_basis:
+            return self.deemed_approval_basis
+        if self.oss_permit:
+            return "PP 28/2025 (fiktif positif perizinan berusaha berbasis risiko)"
+        return "UU 30/2014 Pasal 53 sebagaimana diubah UU 6/2023"
 
     def document(self, code: str) -> DocumentItem | None:
         return next((d for d in self.required_documents if d.code == code), None)
@@ -87,21 +233,26 @@ DEFAULT_PERMIT_TYPES: tuple[PermitTypeDef, ...] = (
         name="Pendaftaran Usaha Mikro dan Kecil",
         self_report_allowed=True,
         required_documents=[_KTP],
-        sla_working_days=3,
+        sla_working_days=6,  # stages: 1 + 2 + 2 + 1
         risk_level="rendah",
+        legal_basis="PP 6/2021; PP 7/2021 Pasal 35 (kriteria usaha mikro dan kecil)",
     ),
+    # SIUP, TDP and IUI are gone since PP 5/2021 (now PP 28/2025): trade and industry are
+    # licensed through the NIB and, by risk, a Sertifikat Standar or an Izin inside OSS-RBA.
     PermitTypeDef(
-        code="SIUP",
-        name="Izin Usaha Perdagangan",
+        code="SS",
+        name="Sertifikat Standar (verifikasi daerah)",
         self_report_allowed=True,
         required_documents=[
             _KTP,
             DocumentItem(code="npwp", label="NPWP usaha"),
             DocumentItem(code="akta", label="Akta pendirian atau surat keterangan usaha"),
         ],
-        sla_working_days=3,  # Purbalingga SOP: SIUP 3 hari kerja (domain brief §2.5)
+        sla_working_days=6,
         validity_months=60,
         risk_level="menengah_rendah",
+        oss_permit=True,
+        legal_basis="PP 28/2025 (perizinan berusaha berbasis risiko); PP 6/2021",
     ),
     PermitTypeDef(
         code="REKLAME",
@@ -112,25 +263,12 @@ DEFAULT_PERMIT_TYPES: tuple[PermitTypeDef, ...] = (
             DocumentItem(code="desain", label="Desain dan ukuran reklame"),
             DocumentItem(code="bukti_retribusi", label="Bukti bayar retribusi"),
         ],
-        sla_working_days=7,  # Purbalingga SOP: reklame 7 hari kerja
+        sla_working_days=9,  # stages: 1 + 2 + 3 (inspection) + 2 + 1
         fee_idr=0,  # Kotawaringin Timur: free; the retribution is paid separately
         validity_months=12,
         risk_level="menengah_tinggi",
         needs_inspection=True,
-    ),
-    PermitTypeDef(
-        code="IUI",
-        name="Izin Usaha Industri",
-        self_report_allowed=False,
-        required_documents=[
-            _KTP,
-            DocumentItem(code="npwp", label="NPWP usaha"),
-            DocumentItem(code="denah", label="Denah lokasi dan tata letak pabrik"),
-        ],
-        sla_working_days=10,
-        validity_months=60,
-        risk_level="tinggi",
-        needs_inspection=True,
+        legal_basis="Peraturan Daerah tentang penyelenggaraan reklame",
     ),
 )
 
@@ -141,6 +279,58 @@ DEFAULT_THRESHOLDS: tuple[CapitalThreshold, ...] = (
         basis="UU 20/2008: batas atas kekayaan bersih usaha kecil (di luar tanah dan bangunan)",
     ),
 )
+
+
+class Signatory(StrictModel):
+    """The official who signs certificates on behalf of the bupati/wali kota."""
+
+    title: str = Field(
+        default="Kepala Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", min_length=3
+    )
+    name: str | None = Field(default=None, min_length=3, max_length=200)
+    nip: str | None = Field(default=None, pattern=r"^\d{18}$", description="18-digit NIP")
+    delegation: str = Field(
+        default="Peraturan Kepala Daerah tentang pendelegasian kewenangan perizinan",
+        min_length=3,
+        description="the act delegating the authority to sign",
+    )
+
+
+DEFAULT_OSS_STATUS_CODES: dict[str, str] = {
+    "submit": "09",
+    "accept": "10",
+    "verify_documents": "20",
+    "schedule_inspection": "40",
+    "record_inspection": "20",
+    "request_revision": "41",
+    "resubmit": "42",
+    "approve": "50",
+    "deemed_approval": "57",
+    "reject": "90",
+}
+
+
+class OssSection(StrictModel):
+    """The OSS-RBA link; it runs only when `HAYU_OSS_BASE_URL` is set."""
+
+    status_codes: dict[str, Annotated[str, StringConstraints(pattern=r"^\d{2}$")]] = Field(
+        default_factory=lambda: dict(DEFAULT_OSS_STATUS_CODES),
+        description="workflow action → OSS status code (receiveLicenseStatus)",
+    )
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_seconds: int = Field(default=30, ge=1, le=3600)
+
+
+class LkpmSection(StrictModel):
+    """LKPM windows: months (by size class) whose days 1..last_day are for reporting."""
+
+    months: dict[SizeClass, list[Annotated[int, Field(ge=1, le=12)]]] = Field(
+        default_factory=lambda: cast(
+            "dict[SizeClass, list[int]]",
+            {"kecil": [1, 7], "menengah": [1, 4, 7, 10], "besar": [1, 4, 7, 10]},
+        )
+    )
+    last_day: int = Field(default=10, ge=1, le=28)
 
 
 class HayuSection(StrictModel):
@@ -156,6 +346,29 @@ class HayuSection(StrictModel):
     permit_number_template: str = "{seq:05d}/{type}/{code}/DPMPTSP/{roman_month}/{year}"
     tracking_prefix: str = Field(default="HY", pattern=r"^[A-Z]{1,10}$")
     audit_sample_max_percent: int = Field(default=100, ge=1, le=100)
+    signatory: Signatory = Signatory()
+    oss: OssSection = OssSection()
+    lkpm: LkpmSection = LkpmSection()
+    size_classes: list[SizeClassRule] = Field(
+        default_factory=lambda: list(DEFAULT_SIZE_CLASSES), min_length=1
+    )
+    jurisdiction_prefixes: list[Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2})*$")]] = (
+        Field(
+            default_factory=list,
+            description="region codes a business must lie in; empty: the regency's own code",
+        )
+    )
+    action_effects: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_ACTION_EFFECTS.items()}
+    )
+    separated_actions: list[tuple[str, str]] = Field(
+        default_factory=lambda: list(DEFAULT_SEPARATED_ACTIONS),
+        description="pairs of actions one person may not both take on the same file",
+    )
+    permit_required_risk_levels: list[RiskLevel] = Field(
+        default_factory=lambda: cast("list[RiskLevel]", ["menengah_tinggi", "tinggi"]),
+        description="a KBLI of these risk levels always goes to the permit path",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> HayuSection:
@@ -171,7 +384,34 @@ class HayuSection(StrictModel):
             raise ValueError(f"workflow: HAYU needs the states {', '.join(missing)}")
         if self.workflow.initial_state != "submitted":
             raise ValueError("workflow: the initial state must be 'submitted'")
+        # Names of actions a replaced workflow lacks are ignored (the defaults name the default
+        # workflow's actions); an unknown effect stops start-up.
+        for action, effects in self.action_effects.items():
+            unknown = sorted(set(effects) - EFFECT_NAMES)
+            if unknown:
+                raise ValueError(f"action_effects.{action}: unknown effects {', '.join(unknown)}")
+        days = [t.effective_from for t in self.size_classes]
+        if len(set(days)) != len(days):
+            raise ValueError("size_classes: two rows take effect on the same date")
+        for permit_type in self.permit_types:
+            stages = self.stage_sla_sum(permit_type)
+            if stages > permit_type.sla_working_days:
+                raise ValueError(
+                    f"permit_types: the stage SLAs of {permit_type.code} add up to {stages} "
+                    f"working days, more than its SLA of {permit_type.sla_working_days}"
+                )
         return self
+
+    def stage_sla_sum(self, permit_type: PermitTypeDef) -> int:
+        """Working days the workflow's stages allow on this type's path (inspection or not)."""
+        return sum(
+            s.sla_working_days or 0
+            for s in self.workflow.states
+            if permit_type.needs_inspection or s.name != "field_inspection"
+        )
+
+    def size_classes_on(self, day: date) -> SizeClassRule:
+        return cast("SizeClassRule", _dated(self.size_classes, day))
 
     def threshold_on(self, day: date) -> CapitalThreshold:
         """The rule in force on `day` (the earliest one before any rule existed)."""

@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import domain
+from hayu import common, documents, filings, sla, transitions
 from hayu.config import HayuConfig
 from hayu.dependencies import Context
 from hayu.models import Application, KbliCode, Region
 from hayu.schemas import ApplicationCreate, TransitionCreate
+from hayu.workflow import INSPECTION_PHOTO
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
 from shared.cli import create_account, signer_of
@@ -41,6 +42,7 @@ DEMO_KBLI: tuple[tuple[str, str], ...] = (
     ("14111", "INDUSTRI PAKAIAN JADI (KONVEKSI) DARI TEKSTIL"),
     ("18111", "INDUSTRI PENCETAKAN UMUM"),
     ("45201", "REPARASI MOBIL"),
+    ("47111", "PERDAGANGAN ECERAN YANG UTAMANYA MAKANAN, MINUMAN ATAU TEMBAKAU DI MINIMARKET"),
     ("47211", "PERDAGANGAN ECERAN PADI DAN PALAWIJA"),
     ("47241", "PERDAGANGAN ECERAN BERAS"),
     ("47711", "PERDAGANGAN ECERAN PAKAIAN"),
@@ -62,6 +64,8 @@ DEMO_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("32.73.05", "Andir", "kecamatan"),
 )
 
+# Files still open are recent: past the whole SLA (`hayu.sla`) they would be deemed approved;
+# "Kedai Kopi Senja" is the one meant to show that.
 # (days ago, permit type, business name, owner, NIK, capital, KBLI, actions as "a v p i":
 #  a accept, v verify_documents, q request_revision, s schedule_inspection, r record_inspection,
 #  p approve, x reject, i issue, k revoke)
@@ -69,19 +73,19 @@ SITI = ("Siti Rahmawati", "3273014506900001")
 DEDI = ("Dedi Kurniawan", "3273021203850002")
 DEMO_FILINGS: list[tuple[int, str, str, tuple[str, str], int, str, str]] = [
     (24, "REG-UMK", "Warung Nasi Bu Siti", SITI, 25_000_000, "56102", ""),
-    (23, "SIUP", "Toko Beras Barokah", DEDI, 350_000_000, "47241", ""),
-    (22, "SIUP", "Butik Kembang", SITI, 120_000_000, "47711", "k"),
-    (21, "SIUP", "Grosir Pangan Makmur", DEDI, 800_000_000, "47211", ""),
-    (20, "SIUP", "Distro Sandang Jaya", DEDI, 650_000_000, "47711", "a"),
-    (19, "SIUP", "Bengkel Mobil Sinar", DEDI, 900_000_000, "45201", "a q"),
-    (18, "REKLAME", "Papan Reklame Toko Beras", DEDI, 350_000_000, "73100", "a s"),
-    (17, "IUI", "Konveksi Kembang", SITI, 2_500_000_000, "14111", "a s r"),
-    (16, "SIUP", "Restoran Sunda Rasa", SITI, 1_200_000_000, "56101", "a v p"),
-    (15, "SIUP", "Percetakan Mandiri", DEDI, 700_000_000, "18111", "a v p i"),
-    (14, "SIUP", "Pondok Wisata Lembang", SITI, 1_500_000_000, "55130", "a v x"),
-    (13, "IUI", "Roti Kita", DEDI, 3_000_000_000, "10710", "a s r p i k"),
-    (12, "SIUP", "Kedai Kopi Senja", SITI, 600_000_000, "56103", "a v"),
-    (2, "SIUP", "Salon Cantik Ayu", SITI, 550_000_000, "96111", "a v"),
+    (23, "SS", "Toko Beras Barokah", DEDI, 350_000_000, "47241", ""),
+    (22, "SS", "Butik Kembang", SITI, 120_000_000, "47711", "k"),
+    (4, "SS", "Grosir Pangan Makmur", DEDI, 800_000_000, "47211", ""),
+    (4, "SS", "Distro Sandang Jaya", DEDI, 650_000_000, "47711", "a"),
+    (19, "SS", "Bengkel Mobil Sinar", DEDI, 900_000_000, "45201", "a q"),
+    (5, "REKLAME", "Papan Reklame Toko Beras", DEDI, 350_000_000, "73100", "a s"),
+    (7, "REKLAME", "Konveksi Kembang", SITI, 2_500_000_000, "14111", "a s r"),
+    (6, "SS", "Restoran Sunda Rasa", SITI, 1_200_000_000, "56101", "a v p"),
+    (15, "SS", "Percetakan Mandiri", DEDI, 700_000_000, "18111", "a v p i"),
+    (14, "SS", "Pondok Wisata Lembang", SITI, 1_500_000_000, "55130", "a v x"),
+    (13, "REKLAME", "Roti Kita", DEDI, 3_000_000_000, "10710", "a s r p i k"),
+    (12, "SS", "Kedai Kopi Senja", SITI, 600_000_000, "56103", "a v"),
+    (2, "SS", "Salon Cantik Ayu", SITI, 550_000_000, "96111", "a v"),
 ]
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -98,7 +102,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
 PAYLOADS: dict[str, dict[str, Any]] = {
     "request_revision": {"note": "Akta pendirian belum ditandatangani notaris."},
     "schedule_inspection": {"inspection_date": None},
-    "record_inspection": {"findings": "Lokasi sesuai denah; alat pemadam api tersedia."},
+    "record_inspection": {
+        "inspection_result": "lulus",
+        "findings": "Lokasi sesuai denah; alat pemadam api tersedia.",
+    },
     "reject": {"note": "Lokasi berada di zona lindung menurut RTRW."},
     "revoke": {"note": "Hasil audit: usaha tidak lagi beroperasi di alamat terdaftar."},
 }
@@ -159,7 +166,7 @@ async def _filings(
         owner_principal = principals[owners[owner]]
         moment = now - dt.timedelta(days=days_ago)
         steps = [ACTIONS[c] for c in codes.split()]
-        created = await domain.file_application(
+        created = await filings.file_application(
             session,
             ctx,
             owner_principal,
@@ -179,13 +186,13 @@ async def _filings(
             ),
             moment,
         )
-        if created.kind == domain.PERMIT:
+        if created.kind == common.PERMIT:
             permit_type = config.hayu.permit_type(code)
             assert permit_type is not None
             for document in permit_type.required_documents:
                 if steps and steps[-1][0] == "request_revision" and document.code == "akta":
                     continue
-                await domain.upload_document(
+                await documents.upload_document(
                     session,
                     ctx,
                     owner_principal,
@@ -198,9 +205,20 @@ async def _filings(
         for step, (action, actor) in enumerate(steps):
             moment = min(moment + dt.timedelta(days=1 + step % 2), now)
             payload = dict(PAYLOADS.get(action, {}))
+            if action == "record_inspection":
+                await documents.upload_document(
+                    session,
+                    ctx,
+                    principals[actor],
+                    created.id,
+                    checklist_item=INSPECTION_PHOTO,
+                    filename="foto-lokasi.pdf",
+                    content=PDF,
+                    now=moment,
+                )
             if action == "schedule_inspection":
                 payload["inspection_date"] = ctx.calendar.local_date(moment) + dt.timedelta(days=2)
-            await domain.apply_transition(
+            await transitions.apply_transition(
                 session,
                 ctx,
                 principals[actor],
@@ -208,4 +226,4 @@ async def _filings(
                 TransitionCreate.model_validate({"action": action, **payload}),
                 moment,
             )
-    await domain.run_deemed_approvals(session, ctx, now)
+    await sla.run_deemed_approvals(session, ctx, now)

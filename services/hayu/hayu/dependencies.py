@@ -52,3 +52,4 @@ ContextDep = Annotated[Context, Depends(get_context)]
 
 # Ids are BIGINT: a larger number in a path is a 422, not an overflow in the database driver.
 ApplicationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the application's id")]
+DocumentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the document's id")]

@@ -7,6 +7,7 @@ from shared.problems import (
     ForbiddenError,
     NotFoundError,
     PayloadTooLargeError,
+    UnauthorizedError,
     UnprocessableError,
     UnsupportedMediaTypeError,
 )
@@ -104,3 +105,33 @@ class UploadNameError(UnprocessableError):
 class UploadImageTooLargeError(UnprocessableError):
     title = "Image has too many pixels"
     type = "upload-image-too-large"
+
+
+class DocumentNotFoundError(NotFoundError):
+    title = "Document not found"
+    type = "document-not-found"
+
+
+class OutsideJurisdictionError(UnprocessableError):
+    title = "Business located outside this regency"
+    type = "outside-jurisdiction"
+
+
+class SeparationOfDutiesError(ForbiddenError):
+    title = "Segregation of duties"
+    type = "separation-of-duties"
+
+
+class OssUnauthorizedError(UnauthorizedError):
+    title = "OSS inbound token missing or wrong"
+    type = "oss-unauthorized"
+
+
+class AuditFindingExistsError(ConflictError):
+    title = "Finding already recorded"
+    type = "audit-finding-exists"
+
+
+class InspectionPhotoMissingError(ConflictError):
+    title = "Site photo missing"
+    type = "inspection-photo-missing"

@@ -39,7 +39,7 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         api_routers=[routes.router],
         page_router=pages.router,
         username_label="Nama pengguna",
-        periodic=[tasks.DEEMED_APPROVAL_TASK],
+        periodic=[tasks.DEEMED_APPROVAL_TASK, tasks.OSS_OUTBOX_TASK],
         extra_state={"cipher": FieldCipher(settings.data_key_bytes())},
     )
 

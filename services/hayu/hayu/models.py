@@ -49,6 +49,17 @@ class KbliCode(Base):
     category: Mapped[str] = mapped_column(String(1))
 
 
+class KbliRisk(Base):
+    """The OSS-RBA risk level of a KBLI code from a date on (imported, effective-dated)."""
+
+    __tablename__ = "kbli_risks"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    effective_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    risk_level: Mapped[str] = mapped_column(String(20))
+    basis: Mapped[str] = mapped_column(String(200))
+
+
 class Region(Base):
     """A Kemendagri kode wilayah (province, kabupaten/kota or kecamatan)."""
 
@@ -78,6 +89,9 @@ class Business(Base):
     region_code: Mapped[str] = mapped_column(String(13))
     capital_idr: Mapped[int] = mapped_column(BigInteger)
     workforce: Mapped[int] = mapped_column(Integer)
+    nib: Mapped[str | None] = mapped_column(String(13), default=None, index=True)
+    """Nomor Induk Berusaha from OSS-RBA (13 digits): the business's national identity."""
+    annual_sales_idr: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -111,6 +125,13 @@ class Application(Base):
     audit_sample_id: Mapped[int | None] = mapped_column(
         ForeignKey("audit_samples.id"), default=None, index=True
     )
+    # The whole-SLA clock (`hayu.sla`): started when the file is complete, paused while it
+    # waits for the applicant; `sla_due_date` is the last working day inside the SLA.
+    sla_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_due_date: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
+    oss_application_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ApplicationEvent(Base):
@@ -157,6 +178,24 @@ class AuditSample(Base):
     application_ids: Mapped[list[int]] = mapped_column(JSONType)
     drawn_by: Mapped[str] = mapped_column(String(64))
     drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seed: Mapped[str | None] = mapped_column(String(64), default=None)
+    """sha256 of the previous day's published audit checkpoint, the date and the percent."""
+    seed_checkpoint_position: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class AuditFinding(Base):
+    """The post-audit result for one sampled registration: outcome, findings, follow-up."""
+
+    __tablename__ = "audit_findings"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("audit_samples.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    findings: Mapped[str] = mapped_column(Text)
+    follow_up: Mapped[str] = mapped_column(String(20))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class NumberSequence(Base):
@@ -166,3 +205,32 @@ class NumberSequence(Base):
 
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class OssOutboxMessage(Base):
+    """A status message for OSS-RBA (`receiveLicenseStatus`), written with the transition and
+    sent later by `hayu.oss.deliver`; its key makes a resend after a crash harmless."""
+
+    __tablename__ = "oss_outbox"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    status_code: Mapped[str] = mapped_column(String(4))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class OssNibRecord(Base):
+    """A `receiveNIB` push from OSS: the business identity and KBLI to prefill a filing."""
+
+    __tablename__ = "oss_nib_records"
+
+    nib: Mapped[str] = mapped_column(String(13), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

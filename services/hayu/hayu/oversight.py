@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import errors
-from hayu.dependencies import Context
-from hayu.domain import (
+from hayu import errors, sla
+from hayu.common import (
     PERMIT,
     SELF_REPORT,
 )
+from hayu.dependencies import Context
 from hayu.models import (
     Application,
+    AuditCheckpoint,
     AuditEvent,
+    AuditFinding,
     AuditSample,
 )
 from hayu.schemas import (
+    AuditFindingCreate,
+    AuditFindingRead,
     AuditSampleRead,
+    PostAuditMonth,
     SampledRegistration,
     StatsRead,
     StatsRow,
@@ -34,6 +39,78 @@ from shared.auth import Principal
 # --------------------------------------------------------------------------------------------------
 # Post-audit sample
 # --------------------------------------------------------------------------------------------------
+
+
+async def draw_seed(
+    session: AsyncSession, ctx: Context, percent: int, now: dt.datetime
+) -> tuple[str, int | None]:
+    """The draw's seed, which anyone can recompute: sha256 over the latest audit checkpoint
+    sealed before today (local) began — published at /api/v1/public/audit/checkpoint — the date
+    and the percent. No checkpoint yet: the date and the percent alone."""
+    today = ctx.calendar.local_date(now)
+    checkpoint = (
+        await session.execute(
+            select(AuditCheckpoint.position, AuditCheckpoint.chain_hash)
+            .where(AuditCheckpoint.sealed_at < ctx.calendar.local_midnight_utc(today))
+            .order_by(AuditCheckpoint.position.desc())
+            .limit(1)
+        )
+    ).first()
+    material = (
+        f"hayu-post-audit|{checkpoint.position}|{checkpoint.chain_hash}|{today}|{percent}"
+        if checkpoint
+        else f"hayu-post-audit|-|-|{today}|{percent}"
+    )
+    return hashlib.sha256(
+        material.encode()
+    ).hexdigest(), checkpoint.position if checkpoint else None
+
+
+def rank(seed: str, number: str) -> str:
+    """A registration's place in the draw: lowest first. Depends only on the seed and the number."""
+    return hashlib.sha256(f"{seed}|{number}".encode()).hexdigest()
+
+
+async def record_finding(
+    session: AsyncSession,
+    principal: Principal,
+    sample_id: int,
+    data: AuditFindingCreate,
+    now: dt.datetime,
+) -> AuditFindingRead:
+    """The post-audit result for a registration of the sample (once per registration)."""
+    sample = await session.get(AuditSample, sample_id)
+    if sample is None or data.application_id not in (sample.application_ids or []):
+        raise errors.AuditSampleError(
+            f"Registration {data.application_id} is not in audit sample {sample_id}"
+        )
+    taken = await session.scalar(
+        select(AuditFinding.id).where(AuditFinding.application_id == data.application_id)
+    )
+    if taken is not None:
+        raise errors.AuditFindingExistsError("This registration's finding is already recorded")
+    finding = AuditFinding(
+        sample_id=sample_id,
+        application_id=data.application_id,
+        outcome=data.outcome,
+        findings=data.findings,
+        follow_up=data.follow_up,
+        recorded_by=principal.username,
+        recorded_at=now,
+    )
+    session.add(finding)
+    await session.flush()
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="audit_finding.recorded",
+        entity_type="application",
+        entity_id=data.application_id,
+        after={"sample_id": sample_id, "outcome": data.outcome, "follow_up": data.follow_up},
+        occurred_at=now,
+    )
+    return AuditFindingRead.model_validate(finding)
 
 
 async def draw_audit_sample(
@@ -56,7 +133,9 @@ async def draw_audit_sample(
     if not population:
         raise errors.AuditSampleError("There are no registered self-reports left to sample")
     size = max(1, math.ceil(len(population) * percent / 100))
-    chosen = sorted(secrets.SystemRandom().sample(list(population), size), key=lambda r: r.id)
+    seed, position = await draw_seed(session, ctx, percent, now)
+    ranked = sorted(population, key=lambda r: rank(seed, r.number or str(r.id)))
+    chosen = sorted(ranked[:size], key=lambda r: r.id)
     ids = [r.id for r in chosen]
     sample_id = (
         await session.execute(
@@ -67,6 +146,8 @@ async def draw_audit_sample(
                 application_ids=ids,
                 drawn_by=principal.username,
                 drawn_at=now,
+                seed=seed,
+                seed_checkpoint_position=position,
             )
             .returning(AuditSample.id)
         )
@@ -84,7 +165,13 @@ async def draw_audit_sample(
         action="audit_sample.drawn",
         entity_type="audit_sample",
         entity_id=sample_id,
-        after={"percent": percent, "population": len(population), "application_ids": ids},
+        after={
+            "percent": percent,
+            "population": len(population),
+            "application_ids": ids,
+            "seed": seed,
+            "seed_checkpoint_position": position,
+        },
         occurred_at=now,
     )
     return AuditSampleRead(
@@ -93,6 +180,8 @@ async def draw_audit_sample(
         population=len(population),
         drawn_at=now,
         drawn_by=principal.username,
+        seed=seed,
+        seed_checkpoint_position=position,
         selected=[
             SampledRegistration(id=r.id, number=r.number, permit_type_code=r.permit_type_code)
             for r in chosen
@@ -136,7 +225,10 @@ async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) ->
     durations = (
         await session.execute(
             select(
-                Application.permit_type_code, Application.submitted_at, Application.issued_at
+                Application.permit_type_code,
+                func.coalesce(Application.sla_started_at, Application.submitted_at),
+                Application.issued_at,
+                Application.sla_paused_days,
             ).where(and_(Application.kind == PERMIT, Application.issued_at.is_not(None)))
         )
     ).all()
@@ -159,10 +251,15 @@ async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) ->
         else:
             bucket["in_progress"] += n
     days: dict[str, list[int]] = defaultdict(list)
-    for code, submitted_at, issued_at in durations:
+    calendar = ctx.calendar
+    for code, started_at, issued_at, paused_days in durations:
         if issued_at is None:
             continue
-        days[code].append(ctx.calendar.elapsed_working_days(submitted_at, issued_at))
+        # the SLA clock's own count (`hayu.sla`): time waiting for the applicant excluded
+        used = sla.used_working_days(
+            calendar, calendar.local_date(started_at), calendar.local_date(issued_at)
+        )
+        days[code].append(max(0, used - (paused_days or 0)))
     items = []
     for permit_type in ctx.hayu.permit_types:
         bucket = tally.get(permit_type.code, {})
@@ -184,4 +281,39 @@ async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) ->
                 within_sla_share=round(within / len(spent), 4) if spent else None,
             )
         )
-    return StatsRead(generated_at=now, items=items)
+    return StatsRead(
+        generated_at=now, items=items, post_audit=await post_audit_months(session, ctx)
+    )
+
+
+async def post_audit_months(session: AsyncSession, ctx: Context) -> list[PostAuditMonth]:
+    """Per month: registrations drawn for post-audit and the outcomes recorded so far."""
+    calendar = ctx.calendar
+    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    samples = (
+        await session.execute(select(AuditSample.drawn_at, AuditSample.application_ids))
+    ).all()
+    for drawn_at, ids in samples:
+        months[calendar.local_date(drawn_at).strftime("%Y-%m")]["sampled"] += len(ids or [])
+    findings = (
+        await session.execute(
+            select(AuditSample.drawn_at, AuditFinding.outcome).join(
+                AuditSample, AuditSample.id == AuditFinding.sample_id
+            )
+        )
+    ).all()
+    for drawn_at, outcome in findings:
+        bucket = months[calendar.local_date(drawn_at).strftime("%Y-%m")]
+        bucket["checked"] += 1
+        bucket[outcome] += 1
+    return [
+        PostAuditMonth(
+            month=month,
+            sampled=b["sampled"],
+            checked=b["checked"],
+            compliant=b["sesuai"],
+            not_compliant=b["tidak_sesuai"],
+            not_found=b["tidak_ditemukan"],
+        )
+        for month, b in sorted(months.items(), reverse=True)[:12]
+    ]

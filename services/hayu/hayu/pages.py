@@ -5,13 +5,26 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from hayu import certificates, domain, oversight
+from hayu import (
+    accounts,
+    applications,
+    certificates,
+    common,
+    decisions,
+    documents,
+    filings,
+    oss,
+    oversight,
+    reference,
+    tracking,
+    transitions,
+)
 from hayu.config import RISK_LABELS
-from hayu.dependencies import ApplicationId, ContextDep
+from hayu.dependencies import ApplicationId, ContextDep, DocumentId
 from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS
 from shared.auth import OptionalPrincipal, Principal
@@ -34,12 +47,15 @@ FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("region_code",): ("region_code", "Kode wilayah"),
     ("capital_idr",): ("capital_idr", "Modal usaha"),
     ("workforce",): ("workforce", "Jumlah tenaga kerja"),
+    ("nib",): ("nib", "NIB"),
+    ("annual_sales_idr",): ("annual_sales_idr", "Hasil penjualan tahunan"),
     ("username",): ("username", "Nama pengguna"),
     ("password",): ("password", "Kata sandi"),
     ("full_name",): ("full_name", "Nama lengkap"),
     ("note",): ("note", "Catatan"),
     ("inspection_date",): ("inspection_date", "Tanggal pemeriksaan"),
     ("findings",): ("findings", "Hasil pemeriksaan"),
+    ("inspection_result",): ("inspection_result", "Kesimpulan pemeriksaan"),
 }
 
 
@@ -67,6 +83,10 @@ PROBLEMS: dict[str, Any] = {
         "KBLI 2020. Periksa kembali kodenya."
     ),
     "region-not-found": "Kode wilayah tidak ada dalam daftar wilayah kabupaten/kota ini.",
+    "outside-jurisdiction": (
+        "Lokasi usaha berada di luar wilayah kabupaten/kota ini. Ajukan ke pemerintah daerah "
+        "tempat usaha berada."
+    ),
     "documents-missing": _documents_missing,
     "inspection-required": "Izin ini wajib diperiksa di lapangan: jadwalkan pemeriksaan.",
     "inspection-date-invalid": "Tanggal pemeriksaan tidak boleh sebelum hari ini.",
@@ -78,8 +98,20 @@ PROBLEMS: dict[str, Any] = {
     "upload-image-too-large": "Ukuran gambar terlalu besar; kecilkan resolusinya lalu unggah lagi.",
     "tracking-code-not-found": "Kode lacak tidak ditemukan. Periksa kembali penulisannya.",
     "not-your-application": "Anda tidak berwenang melihat data ini.",
+    "separation-of-duties": (
+        "Pemisahan tugas: tindakan ini harus dilakukan petugas lain (Anda pemohon berkas ini "
+        "atau sudah memeriksanya)."
+    ),
+    "inspection-photo-missing": (
+        "Unggah minimal satu foto lokasi sebelum mencatat hasil pemeriksaan."
+    ),
+    "document-not-found": "Dokumen tidak ditemukan.",
 }
-PROBLEM_FIELDS = {"kbli-not-found": "kbli_codes", "region-not-found": "region_code"}
+PROBLEM_FIELDS = {
+    "kbli-not-found": "kbli_codes",
+    "region-not-found": "region_code",
+    "outside-jurisdiction": "region_code",
+}
 
 
 def _problem(exc: AppError) -> str:
@@ -131,7 +163,7 @@ async def register(
     form = {"username": username, "full_name": full_name}
     try:
         data = RegisterCreate(username=username, password=password, full_name=full_name)
-        await domain.register_owner(session, data)
+        await accounts.register_owner(session, data)
     except ValidationError as exc:
         return render(
             request, "register.html", {"form": form, "errors": _errors_id(exc)}, status_code=422
@@ -175,6 +207,12 @@ def _filing_form(raw: dict[str, str]) -> dict[str, Any]:
             "region_code": raw.get("region_code", "").strip(),
             "capital_idr": as_int(raw.get("capital_idr", "")),
             "workforce": as_int(raw.get("workforce", "")),
+            **({"nib": raw["nib"].strip()} if raw.get("nib", "").strip() else {}),
+            **(
+                {"annual_sales_idr": as_int(raw["annual_sales_idr"])}
+                if raw.get("annual_sales_idr", "").strip()
+                else {}
+            ),
         },
     }
 
@@ -190,6 +228,8 @@ FILING_FIELDS = (
     "region_code",
     "capital_idr",
     "workforce",
+    "nib",
+    "annual_sales_idr",
 )
 
 
@@ -199,28 +239,69 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 
 @router.get("/lapor")
-async def filing_form(request: Request, ctx: ContextDep, principal: OptionalPrincipal) -> Response:
+async def filing_form(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+    nib: Annotated[str, Query(max_length=13)] = "",
+) -> Response:
+    """The filing form; `?nib=` prefills it from what OSS-RBA pushed for that NIB."""
     if principal is None:
         return _login_redirect(request)
+    form = await oss.prefill_for(session, nib) if nib.isdigit() and len(nib) == 13 else {}
     return render(
         request,
         "filing.html",
-        {"types": ctx.hayu.permit_types, "form": {}, "errors": [], "decision": None},
+        {
+            "types": ctx.hayu.permit_types,
+            "form": form,
+            "errors": [],
+            "decision": None,
+            "regions": await _regency_regions(session, ctx),
+        },
+    )
+
+
+async def _regency_regions(session: SessionDep, ctx: ContextDep) -> list[Any]:
+    """The regency's kecamatan for the region field's suggestions (plain HTML datalist)."""
+    return await reference.search_regions(session, "", ctx.config.regency.code, 200)
+
+
+@router.get("/referensi")
+async def reference_page(
+    request: Request, session: SessionDep, ctx: ContextDep, q: str = ""
+) -> HTMLResponse:
+    """Search KBLI 2020 and the regency's region codes (works without JavaScript)."""
+    q = q.strip()[:100]
+    kbli = await reference.search_kbli(session, q, 50) if q else []
+    regions = await reference.search_regions(session, q, ctx.config.regency.code, 50) if q else []
+    return render(
+        request,
+        "reference.html",
+        {"q": q, "kbli": kbli, "regions": regions, "regency": ctx.config.regency.name},
     )
 
 
 @router.post("/lapor/periksa")
-async def filing_check(request: Request, ctx: ContextDep, principal: OptionalPrincipal) -> Response:
-    """Step 1: tell the owner, before anything is stored, what will happen and why."""
+async def filing_check(
+    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+) -> Response:
+    """Step 1: tell the owner, before anything is stored, what will happen and why: the very
+    checks submission runs (`decisions.assess_filing`), so a yes here is a yes on submit."""
     if principal is None:
         return _login_redirect(request)
     raw = await _form_values(request)
-    context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
+    context: dict[str, Any] = {
+        "types": ctx.hayu.permit_types,
+        "form": raw,
+        "decision": None,
+        "regions": await _regency_regions(session, ctx),
+    }
     try:
         data = ApplicationCreate.model_validate(_filing_form(raw))
-        context["decision"] = domain.filing_decision(
-            ctx, data.permit_type_code, data.business.capital_idr, utcnow()
-        )
+        permit_type, decision = await decisions.assess_filing(session, ctx, data, utcnow())
+        context["decision"] = decisions.decision_read(permit_type, decision)
         context["errors"] = []
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)
@@ -246,7 +327,7 @@ async def filing_submit(
                 )
             ]
             return render(request, "filing.html", context, status_code=403)
-        created = await domain.file_application(session, ctx, principal, data, utcnow())
+        created = await filings.file_application(session, ctx, principal, data, utcnow())
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)
         return render(request, "filing.html", context, status_code=422)
@@ -269,10 +350,10 @@ async def _show(
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    application = await domain.read_application(
+    application = await applications.read_application(
         session, ctx, principal, application_id, now=utcnow()
     )
-    workflow = domain.workflow_for(ctx, application.kind)
+    workflow = common.workflow_for(ctx, application.kind)
     actions = [workflow.action(name) for name in application.available_actions]
     return render(
         request,
@@ -281,7 +362,7 @@ async def _show(
             "a": application,
             "permit_type": ctx.hayu.permit_type(application.permit_type_code),
             "actions": actions,
-            "staff": domain.is_staff(principal),
+            "staff": common.is_staff(principal),
             "role_labels": ROLE_LABELS,
             "risk_labels": RISK_LABELS,
             "state_labels": {st.name: st.label for st in workflow.states},
@@ -304,6 +385,26 @@ async def application_page(
     return await _show(request, session, ctx, principal, application_id)
 
 
+@router.get("/berkas/{application_id}/dokumen/{document_id}")
+async def document_page(
+    request: Request,
+    application_id: ApplicationId,
+    document_id: DocumentId,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+) -> Response:
+    """Open an uploaded document (same rule and audit as the API)."""
+    if principal is None:
+        return _login_redirect(request)
+    found = await documents.open_document(
+        session, ctx, principal, application_id, document_id, utcnow()
+    )
+    return Response(
+        found.content, media_type=found.content_type, headers=documents.download_headers(found)
+    )
+
+
 @router.post("/berkas/{application_id}/dokumen")
 async def upload_page(
     request: Request,
@@ -318,7 +419,7 @@ async def upload_page(
         return _login_redirect(request)
     content = await file.read(ctx.settings.upload_max_bytes + 1)
     try:
-        await domain.upload_document(
+        await documents.upload_document(
             session,
             ctx,
             principal,
@@ -355,6 +456,7 @@ async def action_page(
     note: Annotated[str, Form(max_length=2000)] = "",
     inspection_date: Annotated[str, Form(max_length=10)] = "",
     findings: Annotated[str, Form(max_length=4000)] = "",
+    inspection_result: Annotated[str, Form(max_length=20)] = "",
     back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     if principal is None:
@@ -366,9 +468,10 @@ async def action_page(
                 "note": note or None,
                 "inspection_date": inspection_date or None,
                 "findings": findings or None,
+                "inspection_result": inspection_result or None,
             }
         )
-        await domain.apply_transition(session, ctx, principal, application_id, data, utcnow())
+        await transitions.apply_transition(session, ctx, principal, application_id, data, utcnow())
     except ValidationError as exc:
         return await _show(
             request,
@@ -401,7 +504,7 @@ async def my_applications(
 ) -> Response:
     if principal is None:
         return _login_redirect(request)
-    items, _ = await domain.list_applications(
+    items, _ = await applications.list_applications(
         session,
         ctx,
         principal,
@@ -425,14 +528,14 @@ async def queue(
 ) -> Response:
     if principal is None:
         return _login_redirect(request)
-    if not domain.is_staff(principal):
+    if not common.is_staff(principal):
         return render(
             request,
             "error.html",
             {"title": "Tidak diizinkan", "detail": "Antrean hanya untuk petugas.", "status": 403},
             status_code=403,
         )
-    items = await domain.queue_for(session, ctx, principal, utcnow())
+    items = await applications.queue_for(session, ctx, principal, utcnow())
     workflow = ctx.hayu.workflow
     rows = [(item, workflow.available_actions(item.status, principal.roles)) for item in items]
     return render(
@@ -457,7 +560,7 @@ async def track_page(
     error = None
     if kode.strip():
         try:
-            result = await domain.track(session, ctx, kode[:40], utcnow())
+            result = await tracking.track(session, ctx, kode[:40], utcnow())
         except AppError:
             error = "Kode lacak tidak ditemukan. Periksa kembali penulisannya."
     return render(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import Date, String, delete, event, func, insert, literal, null, select, union_all
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hayu.config import RISK_ORDER
 from hayu.models import (
     KbliCode,
+    KbliRisk,
     Region,
 )
 from shared.validators import kbli_category, validate_kbli, validate_kode_wilayah
@@ -22,6 +26,17 @@ from shared.validators import kbli_category, validate_kbli, validate_kode_wilaya
 # --------------------------------------------------------------------------------------------------
 # Reference data: KBLI 2020 and kode wilayah
 # --------------------------------------------------------------------------------------------------
+
+
+async def search_regions(session: AsyncSession, q: str, prefix: str, limit: int) -> list[Region]:
+    """Regions inside `prefix` (the regency) whose code starts with or name contains `q`."""
+    q = q.strip()
+    stmt = select(Region).where(Region.code.startswith(prefix + "."))
+    if q[:1].isdigit():
+        stmt = stmt.where(Region.code.startswith(q))
+    elif q:
+        stmt = stmt.where(func.upper(Region.name).contains(q.upper()))
+    return list((await session.execute(stmt.order_by(Region.code).limit(limit))).scalars().all())
 
 
 async def search_kbli(session: AsyncSession, q: str, limit: int) -> list[KbliCode]:
@@ -50,6 +65,29 @@ def read_kbli_csv(path: Path) -> list[dict[str, str]]:
     return rows
 
 
+def read_kbli_risk_csv(path: Path) -> list[dict[str, Any]]:
+    """Rows of a KBLI risk CSV (`code,risk_level,effective_from,basis`), e.g. from the risk
+    annex of PP 28/2025 as published by OSS; every row is checked."""
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                code = validate_kbli((row.get("code") or "").strip())
+                level = (row.get("risk_level") or "").strip().lower()
+                if level not in RISK_ORDER:
+                    raise ValueError(f"risk_level must be one of {', '.join(RISK_ORDER)}")
+                start = dt.date.fromisoformat((row.get("effective_from") or "").strip())
+                basis = (row.get("basis") or "").strip()
+                if len(basis) < 3:
+                    raise ValueError("empty basis")
+            except ValueError as exc:
+                raise ValueError(f"{path}:{line}: {exc}") from None
+            rows.append(
+                {"code": code, "risk_level": level, "effective_from": start, "basis": basis[:200]}
+            )
+    return rows
+
+
 def read_region_csvs(paths: Sequence[Path]) -> list[dict[str, str]]:
     levels = {1: "provinsi", 2: "kabkota", 3: "kecamatan", 4: "desa"}
     rows = []
@@ -71,7 +109,9 @@ def read_region_csvs(paths: Sequence[Path]) -> list[dict[str, str]]:
 
 
 async def replace_reference(
-    session: AsyncSession, model: type[KbliCode] | type[Region], rows: list[dict[str, str]]
+    session: AsyncSession,
+    model: type[KbliCode] | type[Region] | type[KbliRisk],
+    rows: Sequence[dict[str, Any]],
 ) -> int:
     """Replace a reference list in one transaction (the old list stays if anything fails).
 
@@ -83,7 +123,7 @@ async def replace_reference(
     event.listen(session.sync_session, "after_commit", lambda _s: cache.invalidate(), once=True)
     await session.execute(delete(model))
     for start in range(0, len(rows), 1000):
-        await session.execute(insert(model), rows[start : start + 1000])
+        await session.execute(insert(model), list(rows[start : start + 1000]))
     return len(rows)
 
 
@@ -103,6 +143,25 @@ class ReferenceSets:
     kbli: frozenset[str]
     kecamatan: frozenset[str]
     """Region codes of at most three parts: the only ones a business's kecamatan can equal."""
+    risk: dict[str, tuple[tuple[dt.date, str], ...]] = field(default_factory=dict)
+    """KBLI code → its (effective_from, risk level) rows, oldest first."""
+
+    def risk_of(self, codes: Sequence[str], day: dt.date) -> tuple[str | None, str | None]:
+        """The highest risk level in force on `day` among `codes`, and the rule version."""
+        best: tuple[str, dt.date] | None = None
+        for code in codes:
+            level = None
+            since = None
+            for start, row_level in self.risk.get(code, ()):
+                if start <= day:
+                    level, since = row_level, start
+            if level is None or since is None:
+                continue
+            if best is None or RISK_ORDER.index(level) > RISK_ORDER.index(best[0]):
+                best = (level, since)
+        if best is None:
+            return None, None
+        return best[0], f"kbli-risk:{best[1].isoformat()}"
 
 
 class ReferenceCache:
@@ -139,13 +198,29 @@ class ReferenceCache:
 
 
 async def _load_sets(session: AsyncSession) -> ReferenceSets:
-    kbli = (await session.execute(select(KbliCode.code))).scalars().all()
-    regions = (
-        (await session.execute(select(Region.code).where(~Region.code.like("%.%.%.%"))))
-        .scalars()
-        .all()
+    """The three lists in one round trip (a UNION ALL tagged by list)."""
+    none_date = sql_cast(null(), Date)
+    none_text = sql_cast(null(), String)
+    stmt = union_all(
+        select(literal("k").label("list"), KbliCode.code, none_date, none_text),
+        select(literal("r"), Region.code, none_date, none_text).where(~Region.code.like("%.%.%.%")),
+        select(literal("x"), KbliRisk.code, KbliRisk.effective_from, KbliRisk.risk_level),
     )
-    return ReferenceSets(kbli=frozenset(kbli), kecamatan=frozenset(regions))
+    kbli: set[str] = set()
+    regions: set[str] = set()
+    risk: dict[str, list[tuple[dt.date, str]]] = {}
+    for tag, code, start, level in (await session.execute(stmt)).all():
+        if tag == "k":
+            kbli.add(code)
+        elif tag == "r":
+            regions.add(code)
+        else:
+            risk.setdefault(code, []).append((start, level))
+    return ReferenceSets(
+        kbli=frozenset(kbli),
+        kecamatan=frozenset(regions),
+        risk={k: tuple(sorted(v)) for k, v in risk.items()},
+    )
 
 
 _CACHES: weakref.WeakKeyDictionary[Any, ReferenceCache] = weakref.WeakKeyDictionary()

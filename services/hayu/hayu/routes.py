@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, Response
 
-from hayu import certificates, domain, oversight, reference
-from hayu.dependencies import ApplicationId, ContextDep
+from hayu import (
+    accounts,
+    applications,
+    certificates,
+    decisions,
+    documents,
+    filings,
+    lkpm,
+    oss,
+    oversight,
+    reference,
+    tracking,
+    transitions,
+    writes,
+)
+from hayu.dependencies import ApplicationId, ContextDep, DocumentId
 from hayu.schemas import (
     AccountRead,
     ApplicationCreate,
     ApplicationCreated,
     ApplicationPage,
     ApplicationRead,
+    AuditFindingCreate,
+    AuditFindingRead,
     AuditSampleCreate,
     AuditSampleRead,
     CertificateTokenRead,
     DocumentRead,
     FilingDecisionRead,
     KbliRead,
+    LkpmDueRead,
+    OssNibPush,
+    OssOutboxRead,
     PermitTypeRead,
+    RegionRead,
     RegisterCreate,
     StatsRead,
     TrackRead,
@@ -38,7 +60,7 @@ from shared.problems import problem_responses
 router = APIRouter(prefix="/api/v1", tags=["hayu"])
 
 OwnerDep = Annotated[Principal, Depends(require_roles("business_owner"))]
-UploaderDep = Annotated[Principal, Depends(require_roles("business_owner", "officer"))]
+UploaderDep = Annotated[Principal, Depends(require_roles("business_owner", "officer", "inspector"))]
 SamplerDep = Annotated[Principal, Depends(require_roles("officer", "admin"))]
 
 
@@ -65,6 +87,18 @@ async def search_kbli(
     return [KbliRead(code=r.code, title=r.title, category=r.category) for r in rows]
 
 
+@router.get("/regions", response_model=list[RegionRead])
+async def search_regions(
+    session: SessionDep,
+    ctx: ContextDep,
+    q: Annotated[str, Query(max_length=100, description="code prefix or part of the name")] = "",
+    limit: LimitQuery = 20,
+) -> list[RegionRead]:
+    """Search the imported region codes inside this regency."""
+    rows = await reference.search_regions(session, q, ctx.config.regency.code, limit)
+    return [RegionRead(code=r.code, name=r.name, level=r.level) for r in rows]
+
+
 @router.post(
     "/auth/register",
     status_code=201,
@@ -75,7 +109,7 @@ async def register_owner(
     data: RegisterCreate, session: SessionDep, idem: IdempotencyDep
 ) -> JSONResponse:
     """Create a business owner account."""
-    return await idem.respond(await domain.register_owner(session, data), 201)
+    return await idem.respond(await accounts.register_owner(session, data), 201)
 
 
 @router.get("/filing-decision", response_model=FilingDecisionRead, responses=problem_responses(422))
@@ -85,7 +119,7 @@ async def filing_decision(
     capital_idr: Annotated[int, Query(ge=0, le=10**15)],
 ) -> FilingDecisionRead:
     """Tell, before filing, whether the business will be registered at once or must apply."""
-    return domain.filing_decision(ctx, permit_type_code, capital_idr, utcnow())
+    return decisions.filing_decision(ctx, permit_type_code, capital_idr, utcnow())
 
 
 @router.post(
@@ -102,8 +136,8 @@ async def file_application(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """File a business: registered at once below the threshold, else a permit application."""
-    created, stored = await domain.file_and_record(
-        session, ctx, principal, data, utcnow(), idem, own_transaction=True
+    created, stored = await filings.file_and_record(
+        session, ctx, principal, data, utcnow(), idem, standalone=writes.standalone_runner(session)
     )
     if stored:  # the idempotency record was written (and committed) by the filing statement
         return JSONResponse(created.model_dump(mode="json"), status_code=201)
@@ -127,7 +161,7 @@ async def list_applications(
     cursor: CursorQuery = None,
 ) -> ApplicationPage:
     """Applications, newest first: staff see all, a business owner their own."""
-    items, next_cursor = await domain.list_applications(
+    items, next_cursor = await applications.list_applications(
         session,
         ctx,
         principal,
@@ -157,7 +191,7 @@ async def read_application(
     ] = False,
 ) -> ApplicationRead:
     """One application with its business, checklist, documents and the actions open to you."""
-    return await domain.read_application(
+    return await applications.read_application(
         session,
         ctx,
         principal,
@@ -183,7 +217,7 @@ async def upload_document(
 ) -> DocumentRead:
     """Upload one checklist document (PDF, JPEG or PNG, checked by content)."""
     content = await file.read(ctx.settings.upload_max_bytes + 1)
-    return await domain.upload_document(
+    return await documents.upload_document(
         session,
         ctx,
         principal,
@@ -192,6 +226,30 @@ async def upload_document(
         filename=file.filename or "dokumen",
         content=content,
         now=utcnow(),
+    )
+
+
+@router.get(
+    "/applications/{application_id}/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}},
+        **problem_responses(401, 404),
+    },
+)
+async def download_document(
+    application_id: ApplicationId,
+    document_id: DocumentId,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    """An uploaded document, for its applicant and the file's officials (audited)."""
+    found = await documents.open_document(
+        session, ctx, principal, application_id, document_id, utcnow()
+    )
+    return Response(
+        found.content, media_type=found.content_type, headers=documents.download_headers(found)
     )
 
 
@@ -208,7 +266,9 @@ async def apply_transition(
     principal: CurrentPrincipal,
 ) -> ApplicationRead:
     """Move an application by a workflow action (wrong state 409, wrong role 403)."""
-    return await domain.apply_transition(session, ctx, principal, application_id, data, utcnow())
+    return await transitions.apply_transition(
+        session, ctx, principal, application_id, data, utcnow()
+    )
 
 
 @router.get(
@@ -216,7 +276,7 @@ async def apply_transition(
 )
 async def track(tracking_code: str, session: SessionDep, ctx: ContextDep) -> TrackRead:
     """Where a file is, who holds it and how long each stage took (no personal data)."""
-    return await domain.track(session, ctx, tracking_code, utcnow())
+    return await tracking.track(session, ctx, tracking_code, utcnow())
 
 
 @router.get(
@@ -290,7 +350,70 @@ async def draw_audit_sample(
     return await idem.respond(sample, 201)
 
 
+@router.post(
+    "/self-reports/audit-samples/{sample_id}/findings",
+    status_code=201,
+    response_model=AuditFindingRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def record_audit_finding(
+    sample_id: Annotated[int, FastPath(ge=1, le=2**63 - 1)],
+    data: AuditFindingCreate,
+    session: SessionDep,
+    principal: SamplerDep,
+) -> AuditFindingRead:
+    """Record the post-audit outcome, findings and follow-up of one sampled registration."""
+    return await oversight.record_finding(session, principal, sample_id, data, utcnow())
+
+
 @router.get("/public/stats", response_model=StatsRead)
 async def public_stats(session: SessionDep, ctx: ContextDep) -> StatsRead:
     """Per permit type: counts, median and 90th percentile working days, share within SLA."""
     return await oversight.public_stats(session, ctx, utcnow())
+
+
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+@router.post(
+    "/oss/receive-nib",
+    responses=problem_responses(401, 422),
+)
+async def oss_receive_nib(
+    data: OssNibPush,
+    session: SessionDep,
+    ctx: ContextDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, str]:
+    """OSS-RBA pushes a NIB (receiveNIB): stored to prefill the business's filing."""
+    oss.check_inbound_token(ctx, authorization)
+    await oss.receive_nib(session, ctx, data.model_dump(mode="json"), utcnow())
+    return {"status": "received", "nib": data.nib}
+
+
+@router.get(
+    "/oss/outbox",
+    response_model=list[OssOutboxRead],
+    responses=problem_responses(401, 403),
+)
+async def oss_outbox(
+    session: SessionDep,
+    principal: AdminDep,
+    dead: bool = False,
+    limit: LimitQuery = 20,
+) -> list[OssOutboxRead]:
+    """Status messages for OSS, newest first; `dead=true`: the dead-letter list."""
+    rows = await oss.list_outbox(session, dead=dead, limit=limit)
+    return [OssOutboxRead.model_validate(r) for r in rows]
+
+
+@router.get("/lkpm/due", response_model=list[LkpmDueRead], responses=problem_responses(401, 403))
+async def lkpm_due(
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: SamplerDep,
+    on: dt.date | None = None,
+) -> list[LkpmDueRead]:
+    """Businesses whose LKPM reporting window is open on `on` (default today): the reminder list."""
+    day = on or ctx.calendar.local_date(utcnow())
+    return await lkpm.due_on(session, ctx, day)

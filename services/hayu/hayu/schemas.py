@@ -13,6 +13,8 @@ from shared.validators import KBLI, NIK, KodeWilayah, PhoneNumber
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 # Whole rupiah only: strict refuses 1.5, "500000000" and true; the ceiling keeps BIGINT safe.
 Rupiah = Annotated[int, Field(strict=True, ge=0, le=10**15)]
+# Nomor Induk Berusaha (OSS-RBA): 13 digits, no published check digit.
+NIB = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{13}$")]
 
 
 class _In(BaseModel):
@@ -33,6 +35,8 @@ class BusinessCreate(_In):
     region_code: KodeWilayah
     capital_idr: Rupiah
     workforce: Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+    nib: NIB | None = None
+    annual_sales_idr: Rupiah | None = None
 
     @field_validator("kbli_codes")
     @classmethod
@@ -52,6 +56,9 @@ class FilingDecisionRead(BaseModel):
     reason: str
     rule_version: str
     threshold_idr: int
+    size_class: str = ""
+    risk_level: str | None = None
+    rule_versions: list[str] = []
     permit_type_name: str
     sla_working_days: int
     fee_idr: int
@@ -84,6 +91,8 @@ class BusinessRead(BaseModel):
     region_code: str
     capital_idr: int
     workforce: int
+    nib: str | None = None
+    annual_sales_idr: int | None = None
 
 
 class DocumentRead(BaseModel):
@@ -162,6 +171,7 @@ class TransitionCreate(_In):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
     inspection_date: dt.date | None = None
     findings: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    inspection_result: Literal["lulus", "tidak_lulus"] | None = None
 
 
 class StageRead(BaseModel):
@@ -238,6 +248,12 @@ class PermitTypeRead(BaseModel):
     deemed_approval: bool
 
 
+class RegionRead(BaseModel):
+    code: str
+    name: str
+    level: str
+
+
 class KbliRead(BaseModel):
     code: str
     title: str
@@ -273,7 +289,31 @@ class AuditSampleRead(BaseModel):
     population: int
     drawn_at: dt.datetime
     drawn_by: str
+    seed: str | None = None
+    seed_checkpoint_position: int | None = None
     selected: list[SampledRegistration]
+
+
+class AuditFindingCreate(_In):
+    application_id: int = Field(ge=1)
+    outcome: Literal["sesuai", "tidak_sesuai", "tidak_ditemukan"]
+    findings: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)
+    ]
+    follow_up: Literal["tidak_ada", "pembinaan", "teguran", "pencabutan"]
+
+
+class AuditFindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sample_id: int
+    application_id: int
+    outcome: str
+    findings: str
+    follow_up: str
+    recorded_by: str
+    recorded_at: dt.datetime
 
 
 class StatsRow(BaseModel):
@@ -291,6 +331,52 @@ class StatsRow(BaseModel):
     within_sla_share: float | None
 
 
+class PostAuditMonth(BaseModel):
+    month: str
+    sampled: int
+    checked: int
+    compliant: int
+    not_compliant: int
+    not_found: int
+
+
 class StatsRead(BaseModel):
     generated_at: dt.datetime
     items: list[StatsRow]
+    post_audit: list[PostAuditMonth] = []
+
+
+class OssNibPush(BaseModel):
+    """OSS's `receiveNIB` push (fields as the integration guide names them)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    nib: Annotated[str, StringConstraints(pattern=r"^\d{13}$")]
+    nama_usaha: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    kbli: list[KBLI] = Field(default_factory=list, max_length=50)
+    alamat: Annotated[str, StringConstraints(max_length=500)] | None = None
+    kode_wilayah: KodeWilayah | None = None
+    id_permohonan: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class OssOutboxRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    idempotency_key: str
+    status_code: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None
+    dead: bool
+    last_error: str | None
+
+
+class LkpmDueRead(BaseModel):
+    business_id: int
+    business_name: str
+    nib: str | None
+    size_class: str
+    period: str
+    deadline: dt.date

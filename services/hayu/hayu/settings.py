@@ -13,6 +13,11 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HAYU_", extra="ignore")
 
     service_name: str = "hayu"
+    # OSS-RBA link (off until configured): the regional-system endpoint and credentials the
+    # regency obtains from the Kementerian Investasi/BKPM (see the README's OSS section).
+    oss_base_url: str | None = None
+    oss_token: str | None = None
+    oss_inbound_token: str | None = None
 
 
 @lru_cache

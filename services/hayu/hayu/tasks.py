@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
-from hayu import domain
+from hayu import oss, sla
 from hayu.dependencies import context_of
 from shared.app import PeriodicTask
 from shared.db import try_single_replica_lock, utcnow
@@ -19,7 +19,7 @@ async def deemed_approvals_once(app: FastAPI) -> list[int]:
     async with app.state.db.sessionmaker.begin() as session:
         if not await try_single_replica_lock(session, "hayu:deemed-approval"):
             return []
-        issued = await domain.run_deemed_approvals(session, ctx, utcnow())
+        issued = await sla.run_deemed_approvals(session, ctx, utcnow())
     if issued:
         logger.info("deemed approval issued %d permits", len(issued))
     return issued
@@ -30,3 +30,24 @@ async def _run(app: FastAPI) -> None:
 
 
 DEEMED_APPROVAL_TASK = PeriodicTask("hayu-deemed-approval", 300.0, _run)
+
+
+async def oss_outbox_once(app: FastAPI, client: oss.OssClient | None = None) -> tuple[int, int]:
+    """Send due OSS status messages; nothing unless the link is configured."""
+    ctx = context_of(app.state, "")
+    settings = ctx.settings
+    if client is None:
+        if not settings.oss_base_url:
+            return 0, 0
+        client = oss.HttpOssClient(settings.oss_base_url, settings.oss_token)
+    sent, failed = await oss.deliver(app.state.db.sessionmaker, ctx, client, utcnow())
+    if sent or failed:
+        logger.info("oss outbox: %d sent, %d failed", sent, failed)
+    return sent, failed
+
+
+async def _run_oss(app: FastAPI) -> None:
+    await oss_outbox_once(app)
+
+
+OSS_OUTBOX_TASK = PeriodicTask("hayu-oss-outbox", 30.0, _run_oss)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from shared.workflow import WorkflowDef
 
+INSPECTION_PHOTO = "foto_pemeriksaan"
+"""The checklist item of the inspector's site photos (not part of any type's checklist)."""
 REQUIRED_STATES = frozenset({"submitted", "approval", "issued", "rejected", "revoked"})
 STAFF_ROLES = ("officer", "inspector", "approver", "auditor", "admin")
 ROLE_LABELS: dict[str, str] = {
@@ -93,7 +95,7 @@ DEFAULT_PERMIT_WORKFLOW = WorkflowDef.model_validate(
                 "from_states": ["field_inspection"],
                 "to_state": "approval",
                 "roles": ["inspector"],
-                "required_fields": ["findings"],
+                "required_fields": ["inspection_result", "findings"],
             },
             "approve": {
                 "label": "Setujui",
@@ -146,3 +148,38 @@ SELF_REPORT_WORKFLOW = WorkflowDef.model_validate(
         },
     }
 )
+
+# What an action does besides moving the state, as named effects (`hayu.transitions.EFFECTS`);
+# a regency that renames or adds actions in `[hayu.workflow]` maps them in `[hayu.action_effects]`.
+EFFECT_NAMES = frozenset(
+    {
+        "require_checklist",  # every checklist document uploaded ("Dokumen lengkap")
+        "refuse_if_inspection_needed",  # the type needs a field inspection first
+        "inspection_date_not_past",
+        "pause_clock",  # the file waits for the applicant: the SLA clock stops
+        "resume_clock",
+        "stop_clock",
+        "issue_permit",  # number, issue date, validity
+        "revoke_permit",
+        "require_inspection_photo",  # the inspector uploaded at least one site photo
+    }
+)
+DEFAULT_ACTION_EFFECTS: dict[str, list[str]] = {
+    "verify_documents": ["require_checklist", "refuse_if_inspection_needed"],
+    "schedule_inspection": ["require_checklist", "inspection_date_not_past"],
+    "record_inspection": ["require_inspection_photo"],
+    "request_revision": ["pause_clock"],
+    "resubmit": ["resume_clock"],
+    "reject": ["stop_clock"],
+    "issue": ["issue_permit", "stop_clock"],
+    "revoke": ["revoke_permit"],
+}
+# Segregation of duties on one file: whoever took the first action of a pair may not take the
+# second (the officer who verified does not approve). The applicant never acts as an official.
+DEFAULT_SEPARATED_ACTIONS: list[tuple[str, str]] = [
+    ("accept", "approve"),
+    ("verify_documents", "approve"),
+    ("record_inspection", "approve"),
+    ("verify_documents", "reject"),
+    ("record_inspection", "reject"),
+]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -40,6 +41,8 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hayu.models import (
     Application,
@@ -164,6 +167,8 @@ def _filing_statement(*, self_report: bool, idempotent: bool) -> Executable:
             region_code=_p("region_code", String),
             capital_idr=_p("capital_idr", BigInteger),
             workforce=_p("workforce", Integer),
+            nib=_p("nib", String),
+            annual_sales_idr=_p("annual_sales_idr", BigInteger),
             created_at=_p("now", UTCDateTime),
         )
         .returning(BUSINESSES.c.id)
@@ -200,6 +205,9 @@ def _filing_statement(*, self_report: bool, idempotent: bool) -> Executable:
         "issued_at": _p("issued_at", UTCDateTime),
         "valid_until": _p("valid_until", Date),
         "deemed_approved": _p("deemed_approved", Boolean),
+        "sla_paused_days": literal_column("0", Integer),
+        "sla_started_at": _p("sla_started_at", UTCDateTime),
+        "sla_due_date": _p("sla_due_date", Date),
     }
     source = select(*(c.label(k) for k, c in columns.items()))
     if seq is not None:  # one row each: joined ON true, which the cartesian-product lint accepts
@@ -288,3 +296,26 @@ FILING = {
     for idempotent in (True, False)
 }
 """The PostgreSQL filing statement by (self-report?, with an idempotency record?)."""
+
+
+StatementRunner = Callable[[Executable, dict[str, Any]], Awaitable[Row[Any]]]
+"""Runs the one filing statement and returns its row."""
+
+
+def standalone_runner(session: AsyncSession) -> StatementRunner | None:
+    """For a request that has only read so far and writes nothing after the filing: end that
+    (read-only) transaction, its connection back to the pool, and run the filing statement as a
+    transaction of its own (autocommit). The request's only write is thus committed once, by the
+    server, as the statement ends. None where that is not possible (a connection, not an engine).
+    """
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        return None
+
+    async def run(stmt: Executable, params: dict[str, Any]) -> Row[Any]:
+        await session.rollback()  # nothing was written: ends the read-only transaction
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await auto.execute(stmt, params)).one()
+
+    return run

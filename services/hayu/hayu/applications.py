@@ -1,0 +1,314 @@
+"""Reading applications: one file, the owner's list, the officers' queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hayu import errors
+from hayu.common import (
+    FINISHED,
+    PERMIT,
+    PERSONAL_DATA_ROLES,
+    check_access,
+    holder_of,
+    is_overdue,
+    is_staff,
+    load,
+    state_label,
+    workflow_for,
+)
+from hayu.dependencies import Context
+from hayu.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    AuditEvent,
+    Business,
+)
+from hayu.schemas import (
+    ApplicationRead,
+    ApplicationSummary,
+    BusinessRead,
+    ChecklistItemRead,
+    DocumentRead,
+    HistoryRead,
+    OwnerRead,
+)
+from shared import audit
+from shared.auth import Principal
+from shared.pagination import keyset_page
+from shared.validators import mask
+
+
+async def read_application(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    application_id: int,
+    *,
+    reveal_personal_data: bool = False,
+    now: dt.datetime,
+) -> ApplicationRead:
+    application, business = await load(session, application_id)
+    check_access(principal, application)
+    documents = (
+        (
+            await session.execute(
+                select(ApplicationDocument)
+                .where(ApplicationDocument.application_id == application_id)
+                .order_by(ApplicationDocument.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    reveal = reveal_personal_data and principal.has_any(*PERSONAL_DATA_ROLES)
+    if reveal_personal_data and not reveal:
+        raise errors.NotYourApplicationError(
+            "Only officers, approvers and auditors may read the owner's NIK and phone unmasked"
+        )
+    nik = ctx.cipher.decrypt(business.owner_nik_encrypted, context="owner-nik")
+    phone = ctx.cipher.decrypt(business.owner_phone_encrypted, context="owner-phone")
+    if reveal:
+        await audit.record_event(
+            session,
+            AuditEvent,
+            actor=principal,
+            action="personal_data.read",
+            entity_type="business",
+            entity_id=business.id,
+            after={"fields": ["owner.nik", "owner.phone"], "application_id": application_id},
+        )
+    else:
+        nik, phone = mask(nik), mask(phone)
+    history = await history_of(session, application_id)
+    return application_read(
+        ctx, principal, application, business, documents, history, reveal, nik, phone, now
+    )
+
+
+async def history_of(session: AsyncSession, application_id: int) -> list[HistoryRead]:
+    rows = (
+        (
+            await session.execute(
+                select(ApplicationEvent)
+                .where(ApplicationEvent.application_id == application_id)
+                .order_by(ApplicationEvent.occurred_at, ApplicationEvent.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        HistoryRead(
+            action=r.action,
+            from_state=r.from_state,
+            to_state=r.to_state,
+            actor_role=r.actor_role,
+            note=r.note,
+            details=r.details,
+            occurred_at=r.occurred_at,
+        )
+        for r in rows
+    ]
+
+
+def application_read(
+    ctx: Context,
+    principal: Principal,
+    application: Application,
+    business: Business,
+    documents: Sequence[ApplicationDocument],
+    history: list[HistoryRead],
+    revealed: bool,
+    nik: str,
+    phone: str,
+    now: dt.datetime,
+) -> ApplicationRead:
+    workflow = workflow_for(ctx, application.kind)
+    permit_type = ctx.hayu.permit_type(application.permit_type_code)
+    uploaded = {d.checklist_item for d in documents}
+    checklist = (
+        [
+            ChecklistItemRead(code=d.code, label=d.label, uploaded=d.code in uploaded)
+            for d in permit_type.required_documents
+        ]
+        if permit_type is not None
+        else []
+    )
+    actions = [a.name for a in workflow.available_actions(application.status, principal.roles)]
+    if not is_staff(principal) and application.applicant_account_id != principal.account_id:
+        actions = []
+    return ApplicationRead(
+        id=application.id,
+        kind=application.kind,
+        permit_type_code=application.permit_type_code,
+        status=application.status,
+        status_label=state_label(workflow, application.status),
+        status_since=application.status_since,
+        stage_due_date=application.stage_due_date,
+        overdue=is_overdue(application, ctx.calendar.local_date(now)),
+        holder=holder_of(workflow, application.status),
+        tracking_code=application.tracking_code,
+        number=application.number,
+        rule_version=application.rule_version,
+        decision_reason=application.decision_reason,
+        submitted_at=application.submitted_at,
+        issued_at=application.issued_at,
+        valid_until=application.valid_until,
+        deemed_approved=application.deemed_approved,
+        revoked_at=application.revoked_at,
+        revoke_reason=application.revoke_reason,
+        audit_sample_id=application.audit_sample_id,
+        business=BusinessRead(
+            id=business.id,
+            name=business.name,
+            owner=OwnerRead(nik=nik, name=business.owner_name, phone=phone, masked=not revealed),
+            kbli_codes=list(business.kbli_codes),
+            address=business.address,
+            region_code=business.region_code,
+            capital_idr=business.capital_idr,
+            workforce=business.workforce,
+            nib=business.nib,
+            annual_sales_idr=business.annual_sales_idr,
+        ),
+        checklist=checklist,
+        documents=[
+            DocumentRead(
+                id=d.id,
+                checklist_item=d.checklist_item,
+                filename=d.filename,
+                content_type=d.content_type,
+                size_bytes=d.size_bytes,
+                sha256=d.sha256,
+                uploaded_at=d.uploaded_at,
+            )
+            for d in documents
+        ],
+        available_actions=actions,
+        history=history,
+    )
+
+
+async def list_applications(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    *,
+    status: str | None,
+    permit_type_code: str | None,
+    overdue: bool | None,
+    owner_nik: str | None,
+    limit: int,
+    cursor: str | None,
+    now: dt.datetime,
+) -> tuple[list[ApplicationSummary], str | None]:
+    today = ctx.calendar.local_date(now)
+    stmt = select(
+        Application.id,
+        Application.kind,
+        Application.permit_type_code,
+        Application.status,
+        Application.stage_due_date,
+        Application.tracking_code,
+        Application.number,
+        Application.submitted_at,
+        Business.name.label("business_name"),
+    ).join(Business, Business.id == Application.business_id)
+    if not is_staff(principal):
+        stmt = stmt.where(Application.applicant_account_id == principal.account_id)
+    if status:
+        stmt = stmt.where(Application.status == status)
+    if permit_type_code:
+        stmt = stmt.where(Application.permit_type_code == permit_type_code)
+    if overdue is True:
+        stmt = stmt.where(Application.stage_due_date < today)
+    elif overdue is False:
+        stmt = stmt.where(
+            or_(Application.stage_due_date.is_(None), Application.stage_due_date >= today)
+        )
+    if owner_nik:
+        if not principal.has_any(*PERSONAL_DATA_ROLES):
+            raise errors.NotYourApplicationError(
+                "Searching by NIK needs an officer or auditor role"
+            )
+        stmt = stmt.where(
+            Business.owner_nik_index.in_(
+                ctx.cipher.blind_index_candidates(owner_nik, purpose="nik")
+            )
+        )
+    rows, next_cursor = await keyset_page(
+        session, cast("Select[Any]", stmt), keys=[Application.id], limit=limit, cursor=cursor
+    )
+    items = [
+        ApplicationSummary(
+            id=r.id,
+            kind=r.kind,
+            permit_type_code=r.permit_type_code,
+            status=r.status,
+            status_label=state_label(workflow_for(ctx, r.kind), r.status),
+            stage_due_date=r.stage_due_date,
+            overdue=r.stage_due_date is not None and r.stage_due_date < today,
+            tracking_code=r.tracking_code,
+            number=r.number,
+            business_name=r.business_name,
+            submitted_at=r.submitted_at,
+        )
+        for r in rows
+    ]
+    return items, next_cursor
+
+
+async def queue_for(
+    session: AsyncSession, ctx: Context, principal: Principal, now: dt.datetime, limit: int = 100
+) -> list[ApplicationSummary]:
+    """Open files whose current stage a role of `principal` holds, overdue (earliest due) first."""
+    today = ctx.calendar.local_date(now)
+    workflow = ctx.hayu.workflow
+    states = [
+        s.name
+        for s in workflow.states
+        if not s.final
+        and (s.holder in principal.roles or principal.has_any("auditor", "admin"))
+        and s.name not in FINISHED
+    ]
+    rows = (
+        await session.execute(
+            select(
+                Application.id,
+                Application.kind,
+                Application.permit_type_code,
+                Application.status,
+                Application.stage_due_date,
+                Application.tracking_code,
+                Application.number,
+                Application.submitted_at,
+                Business.name.label("business_name"),
+            )
+            .join(Business, Business.id == Application.business_id)
+            .where(Application.kind == PERMIT, Application.status.in_(states))
+            .order_by(Application.stage_due_date.asc(), Application.id.asc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        ApplicationSummary(
+            id=r.id,
+            kind=r.kind,
+            permit_type_code=r.permit_type_code,
+            status=r.status,
+            status_label=state_label(workflow, r.status),
+            stage_due_date=r.stage_due_date,
+            overdue=r.stage_due_date is not None and r.stage_due_date < today,
+            tracking_code=r.tracking_code,
+            number=r.number,
+            business_name=r.business_name,
+            submitted_at=r.submitted_at,
+        )
+        for r in rows
+    ]

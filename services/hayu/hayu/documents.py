@@ -1,0 +1,215 @@
+"""Checklist documents: upload and (audited) download."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from hayu import errors
+from hayu.common import (
+    PERMIT,
+    check_access,
+    load,
+    permit_type_or_422,
+)
+from hayu.dependencies import Context
+from hayu.models import (
+    ApplicationDocument,
+    AuditEvent,
+)
+from hayu.schemas import (
+    DocumentRead,
+)
+from hayu.workflow import INSPECTION_PHOTO
+from shared import audit
+from shared.auth import Principal
+from shared.problems import ForbiddenError
+from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
+
+UPLOAD_OPEN_STATES = frozenset({"submitted", "document_verification", "revision_requested"})
+
+
+def _check_filename(filename: str) -> None:
+    if not is_plain_filename(filename):
+        raise errors.UploadNameError(
+            "The file name must be a plain name without folders or control characters"
+        )
+
+
+def _store(root: Path, digest: str, content: bytes) -> None:
+    target = root / "hayu" / digest[:2] / digest
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(content)
+    tmp.replace(target)
+
+
+async def upload_document(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    application_id: int,
+    *,
+    checklist_item: str,
+    filename: str,
+    content: bytes,
+    now: dt.datetime,
+) -> DocumentRead:
+    application, _ = await load(session, application_id)
+    check_access(principal, application)
+    _check_filename(filename)
+    photo = checklist_item == INSPECTION_PHOTO
+    if not photo and not principal.has_any("business_owner", "officer"):
+        raise ForbiddenError("Inspectors upload site photos only")
+    if photo and (application.status != "field_inspection" or not principal.has_any("inspector")):
+        raise errors.UploadClosedError(
+            "Site photos are uploaded by the inspector during the field inspection"
+        )
+    if application.kind != PERMIT or (application.status not in UPLOAD_OPEN_STATES and not photo):
+        raise errors.UploadClosedError(
+            f"Documents can be uploaded only while the file is submitted, under verification or "
+            f"waiting for revision; it is '{application.status}'"
+        )
+    permit_type = permit_type_or_422(ctx, application.permit_type_code)
+    if permit_type.document(checklist_item) is None and not photo:
+        allowed = ", ".join(d.code for d in permit_type.required_documents)
+        raise errors.ChecklistItemError(
+            f"'{checklist_item}' is not on the checklist of {permit_type.code}; "
+            f"use one of: {allowed}"
+        )
+    limit = ctx.settings.upload_max_bytes
+    if len(content) > limit:
+        raise errors.UploadTooLargeError(f"The file is larger than {limit // 1024} KiB")
+    if not content:
+        raise errors.UploadTypeError("The file is empty")
+    content_type = sniff(content)
+    if content_type is None:
+        raise errors.UploadTypeError("The file content is not PDF, JPEG or PNG")
+    pixels = image_pixels(content, content_type)
+    if pixels is not None and pixels > MAX_PIXELS:
+        raise errors.UploadImageTooLargeError(
+            f"The image claims {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    await run_in_threadpool(_store, ctx.settings.upload_dir, digest, content)
+    safe_name = Path(filename or "dokumen").name[:200] or "dokumen"
+    document_id = (
+        await session.execute(
+            insert(ApplicationDocument)
+            .values(
+                application_id=application_id,
+                checklist_item=checklist_item,
+                filename=safe_name,
+                content_type=content_type,
+                size_bytes=len(content),
+                sha256=digest,
+                uploaded_by=principal.username,
+                uploaded_at=now,
+            )
+            .returning(ApplicationDocument.id)
+        )
+    ).scalar_one()
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="document.uploaded",
+        entity_type="application",
+        entity_id=application_id,
+        after={"checklist_item": checklist_item, "sha256": digest, "size_bytes": len(content)},
+        occurred_at=now,
+    )
+    return DocumentRead(
+        id=document_id,
+        checklist_item=checklist_item,
+        filename=safe_name,
+        content_type=content_type,
+        size_bytes=len(content),
+        sha256=digest,
+        uploaded_at=now,
+    )
+
+
+# Who may open an uploaded document besides its applicant: the officials who act on the file
+# and the auditor who checks them. An admin manages accounts, not files.
+DOCUMENT_READER_ROLES = frozenset({"officer", "inspector", "approver", "auditor"})
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _read(root: Path, digest: str) -> bytes:
+    return (root / "hayu" / digest[:2] / digest).read_bytes()
+
+
+async def open_document(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    application_id: int,
+    document_id: int,
+    now: dt.datetime,
+) -> StoredDocument:
+    """An uploaded document for its applicant or an official of the file; every read is audited.
+
+    Anyone else gets 404, as for the file itself. The content type is the one sniffed at upload
+    (PDF, JPEG or PNG), never the one the uploader claimed.
+    """
+    application, _ = await load(session, application_id)
+    own = application.applicant_account_id is not None and (
+        application.applicant_account_id == principal.account_id
+    )
+    if not own and not principal.has_any(*DOCUMENT_READER_ROLES):
+        raise errors.DocumentNotFoundError(f"No document {document_id} in file {application_id}")
+    document = await session.scalar(
+        select(ApplicationDocument).where(
+            ApplicationDocument.id == document_id,
+            ApplicationDocument.application_id == application_id,
+        )
+    )
+    if document is None:
+        raise errors.DocumentNotFoundError(f"No document {document_id} in file {application_id}")
+    try:
+        content = await run_in_threadpool(_read, ctx.settings.upload_dir, document.sha256)
+    except FileNotFoundError:
+        raise errors.DocumentNotFoundError(
+            f"The stored content of document {document_id} is missing"
+        ) from None
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="document.read",
+        entity_type="application",
+        entity_id=application_id,
+        after={"document_id": document_id, "checklist_item": document.checklist_item},
+        occurred_at=now,
+    )
+    return StoredDocument(document.filename, document.content_type, content)
+
+
+def download_headers(document: StoredDocument) -> dict[str, str]:
+    """Content-Disposition with the original name (RFC 6266/5987) and no sniffing."""
+    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in document.filename)
+    return {
+        "Content-Disposition": (
+            f'attachment; filename="{ascii_name or "dokumen"}"; '
+            f"filename*=UTF-8''{quote(document.filename, safe='')}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }

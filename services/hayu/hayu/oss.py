@@ -1,0 +1,234 @@
+"""The OSS-RBA link: a port (`OssClient`), its HTTP adapter, the outbox and the inbound push.
+
+Every transition of a file whose permit type lives in OSS (`oss_permit`) writes a status message
+(`receiveLicenseStatus`) to the outbox in the transition's own transaction, when the link is
+configured (`HAYU_OSS_BASE_URL`). `deliver` sends due messages with their idempotency key, retries
+failures with exponential backoff and moves a message to the dead-letter list after
+`max_attempts`; the service keeps working while OSS is unreachable. A crash between sending and
+recording leaves the message due, and the resend carries the same key, so OSS sees it once.
+OSS pushes `receiveNIB` to `POST /api/v1/oss/receive-nib`; the record prefills a filing.
+
+Status codes (OSS-RBA integration guide for regional systems, PIA): received 09, complete 10,
+incomplete 11, in review 20, field check 40, returned 41, resubmitted 42, approved 50, deemed
+approved 57, rejected 90. They are configuration (`[hayu.oss.status_codes]`): check them against
+the guide the regency receives with its credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hayu import errors
+from hayu.dependencies import Context
+from hayu.models import AuditEvent, OssNibRecord, OssOutboxMessage
+from shared import audit
+
+PERMIT = "permit"
+
+
+class OssError(Exception):
+    """OSS did not accept a message (unreachable, 5xx, refused)."""
+
+
+class OssClient(Protocol):
+    async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None: ...
+
+
+class HttpOssClient:
+    """The real adapter: `POST <base>/receiveLicenseStatus` with a bearer token."""
+
+    def __init__(self, base_url: str, token: str | None, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        import httpx
+
+        headers = {"Idempotency-Key": idempotency_key}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(
+                    f"{self.base_url}/receiveLicenseStatus", json=payload, headers=headers
+                )
+        except httpx.HTTPError as exc:
+            raise OssError(f"OSS unreachable: {type(exc).__name__}") from None
+        if response.status_code >= 300:
+            raise OssError(f"OSS answered {response.status_code}")
+
+
+def enabled(ctx: Context) -> bool:
+    return bool(ctx.settings.oss_base_url)
+
+
+def status_code_for(ctx: Context, action: str) -> str | None:
+    return ctx.hayu.oss.status_codes.get(action)
+
+
+async def enqueue(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    application_id: int,
+    permit_type_code: str,
+    kind: str,
+    action: str,
+    nib: str | None,
+    oss_application_id: str | None,
+    number: str | None,
+    note: str | None,
+    now: dt.datetime,
+) -> bool:
+    """Write the status message of one transition, in the caller's transaction."""
+    permit_type = ctx.hayu.permit_type(permit_type_code)
+    code = status_code_for(ctx, action)
+    if not enabled(ctx) or kind != PERMIT or permit_type is None or not permit_type.oss_permit:
+        return False
+    if code is None:
+        return False
+    key = f"hayu-{application_id}-{action}-{now.strftime('%Y%m%dT%H%M%S%f')}"
+    payload = {
+        "nib": nib,
+        "id_permohonan": oss_application_id,
+        "kode_izin": permit_type_code,
+        "kode_status": code,
+        "nomor_izin": number,
+        "keterangan": note,
+        "waktu": now.isoformat(),
+    }
+    await session.execute(
+        insert(OssOutboxMessage).values(
+            application_id=application_id,
+            idempotency_key=key,
+            status_code=code,
+            payload=payload,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+            dead=False,
+        )
+    )
+    return True
+
+
+def backoff(ctx: Context, attempts: int) -> dt.timedelta:
+    seconds = min(ctx.hayu.oss.backoff_seconds * 2 ** max(0, attempts - 1), 6 * 3600)
+    return dt.timedelta(seconds=seconds)
+
+
+async def deliver(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ctx: Context,
+    client: OssClient,
+    now: dt.datetime,
+    *,
+    limit: int = 50,
+) -> tuple[int, int]:
+    """Send the due messages, oldest first; returns (sent, failed). One transaction per batch:
+    rows are locked (SKIP LOCKED on PostgreSQL) so two replicas never send the same message."""
+    sent = failed = 0
+    async with sessionmaker.begin() as session:
+        rows: Sequence[OssOutboxMessage] = (
+            (
+                await session.execute(
+                    select(OssOutboxMessage)
+                    .where(
+                        OssOutboxMessage.sent_at.is_(None),
+                        OssOutboxMessage.dead.is_(False),
+                        OssOutboxMessage.next_attempt_at <= now,
+                    )
+                    .order_by(OssOutboxMessage.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for message in rows:
+            try:
+                await client.send_status(message.payload, message.idempotency_key)
+            except OssError as exc:
+                failed += 1
+                message.attempts += 1
+                message.last_error = str(exc)[:500]
+                message.next_attempt_at = now + backoff(ctx, message.attempts)
+                message.dead = message.attempts >= ctx.hayu.oss.max_attempts
+                continue
+            sent += 1
+            message.attempts += 1
+            message.sent_at = now
+            message.last_error = None
+    return sent, failed
+
+
+async def list_outbox(session: AsyncSession, *, dead: bool, limit: int) -> list[OssOutboxMessage]:
+    stmt = select(OssOutboxMessage).order_by(OssOutboxMessage.id.desc()).limit(limit)
+    if dead:
+        stmt = stmt.where(OssOutboxMessage.dead.is_(True))
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def check_inbound_token(ctx: Context, authorization: str | None) -> None:
+    expected = ctx.settings.oss_inbound_token
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise errors.OssUnauthorizedError("Missing or wrong OSS inbound token")
+
+
+async def receive_nib(
+    session: AsyncSession, ctx: Context, payload: dict[str, Any], now: dt.datetime
+) -> None:
+    """Store a `receiveNIB` push (a repeat replaces the record), audited."""
+    nib = str(payload["nib"])
+    record = await session.get(OssNibRecord, nib)
+    if record is None:
+        session.add(OssNibRecord(nib=nib, payload=payload, received_at=now))
+    else:
+        record.payload = payload
+        record.received_at = now
+    await session.flush()
+    await audit.record_event(
+        session,
+        AuditEvent,
+        actor="oss",
+        role="system",
+        action="oss.nib_received",
+        entity_type="oss_nib",
+        entity_id=nib,
+        after={"kbli": payload.get("kbli"), "kode_wilayah": payload.get("kode_wilayah")},
+        occurred_at=now,
+    )
+
+
+async def prefill_for(session: AsyncSession, nib: str) -> dict[str, str]:
+    """Filing-form values from OSS's push for `nib` (empty when OSS sent nothing)."""
+    record = await session.get(OssNibRecord, nib)
+    if record is None:
+        return {}
+    data = record.payload
+    values = {
+        "nib": nib,
+        "name": str(data.get("nama_usaha") or ""),
+        "kbli_codes": ", ".join(str(c) for c in data.get("kbli") or []),
+        "address": str(data.get("alamat") or ""),
+        "region_code": str(data.get("kode_wilayah") or ""),
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+async def application_id_for(session: AsyncSession, nib: str | None) -> str | None:
+    """OSS's application id for a NIB it pushed, to link the regional file to it."""
+    if not nib:
+        return None
+    record = await session.get(OssNibRecord, nib)
+    value = record.payload.get("id_permohonan") if record is not None else None
+    return str(value) if value else None

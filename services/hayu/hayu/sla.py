@@ -1,0 +1,231 @@
+"""The whole-SLA clock and deemed approval (fiktif positif).
+
+A permit type's SLA (`sla_working_days`) runs from the filing across every stage, in working days
+of the regency's calendar, and stops while the file waits for the applicant (a revision request;
+OSS status 41-44). Counting: the start day itself is not counted; the clock uses each working day
+after it, except the working days after a pause began up to and including the day the applicant
+resubmitted. The due date is the last day inside the SLA; on the next day, undecided, the permit
+is deemed approved, citing the basis configured for its type (UU 30/2014 Pasal 53 as amended for
+local permits, PP 28/2025 for OSS permits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hayu import oss
+from hayu.common import (
+    FINISHED,
+    PERMIT,
+    number_for,
+    permit_type_or_422,
+    record_step,
+    valid_until,
+)
+from hayu.dependencies import Context
+from hayu.models import Application, Business
+from shared.calendar import WorkingCalendar
+
+# --------------------------------------------------------------------------------------------------
+# The clock, as pure functions of dates (property-tested in tests/hayu/test_sla_clock.py)
+# --------------------------------------------------------------------------------------------------
+
+
+def paused_working_days(calendar: WorkingCalendar, paused_on: dt.date, resumed_on: dt.date) -> int:
+    """Working days a pause costs the clock: those after `paused_on`, up to `resumed_on`."""
+    one = dt.timedelta(days=1)
+    return calendar.working_days_between(paused_on + one, resumed_on + one)
+
+
+def due_date(
+    calendar: WorkingCalendar, started_on: dt.date, sla_working_days: int, paused_days: int
+) -> dt.date:
+    """The last day inside the SLA, given the working days already spent paused."""
+    return calendar.add_working_days(started_on, sla_working_days + paused_days)
+
+
+def used_working_days(
+    calendar: WorkingCalendar,
+    started_on: dt.date,
+    day: dt.date,
+    pauses: Sequence[tuple[dt.date, dt.date]] = (),
+) -> int:
+    """Working days the clock has used by the end of `day` (pauses as (paused_on, resumed_on))."""
+    one = dt.timedelta(days=1)
+    used = calendar.working_days_between(started_on + one, day + one)
+    for paused_on, resumed_on in pauses:
+        used -= paused_working_days(calendar, paused_on, min(resumed_on, day))
+    return used
+
+
+def start_clock(
+    ctx: Context, application: Application, sla_working_days: int, now: dt.datetime
+) -> None:
+    application.sla_started_at = now
+    application.sla_paused_days = 0
+    application.sla_paused_since = None
+    application.sla_due_date = due_date(
+        ctx.calendar, ctx.calendar.local_date(now), sla_working_days, 0
+    )
+
+
+def pause_clock(ctx: Context, application: Application, now: dt.datetime) -> None:
+    if application.sla_paused_since is None:
+        application.sla_paused_since = now
+    application.sla_due_date = None
+
+
+def resume_clock(
+    ctx: Context, application: Application, sla_working_days: int, now: dt.datetime
+) -> None:
+    calendar = ctx.calendar
+    if application.sla_paused_since is not None:
+        application.sla_paused_days = (application.sla_paused_days or 0) + paused_working_days(
+            calendar,
+            calendar.local_date(application.sla_paused_since),
+            calendar.local_date(now),
+        )
+        application.sla_paused_since = None
+    started = application.sla_started_at or application.submitted_at
+    application.sla_due_date = due_date(
+        calendar,
+        calendar.local_date(started),
+        sla_working_days,
+        application.sla_paused_days or 0,
+    )
+
+
+def stop_clock(application: Application) -> None:
+    application.sla_due_date = None
+
+
+async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
+    """Files filed before the whole-SLA clock existed get it from their filing date (revision
+    time before then is not known, so none is deducted); a file waiting for the applicant starts
+    paused."""
+    rows = (
+        (
+            await session.execute(
+                select(Application)
+                .where(
+                    Application.kind == PERMIT,
+                    Application.sla_started_at.is_(None),
+                    Application.status.not_in(sorted(FINISHED)),
+                )
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for application in rows:
+        permit_type = ctx.hayu.permit_type(application.permit_type_code)
+        if permit_type is None:
+            continue
+        application.sla_started_at = application.submitted_at
+        application.sla_paused_days = 0
+        if application.status == "revision_requested":
+            application.sla_paused_since = application.status_since
+            application.sla_due_date = None
+            continue
+        application.sla_due_date = due_date(
+            ctx.calendar,
+            ctx.calendar.local_date(application.submitted_at),
+            permit_type.sla_working_days,
+            0,
+        )
+    await session.flush()
+    return len(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Deemed approval
+# --------------------------------------------------------------------------------------------------
+
+
+async def run_deemed_approvals(session: AsyncSession, ctx: Context, now: dt.datetime) -> list[int]:
+    """Fiktif positif: issue permits whose whole SLA lapsed undecided (not while paused)."""
+    types = [p.code for p in ctx.hayu.permit_types if p.deemed_approval]
+    if not types:
+        return []
+    today = ctx.calendar.local_date(now)
+    await start_missing_clocks(session, ctx)
+    lapsed = (
+        (
+            await session.execute(
+                select(Application)
+                .where(
+                    Application.kind == PERMIT,
+                    Application.sla_due_date < today,
+                    Application.status.not_in(sorted(FINISHED)),
+                    Application.permit_type_code.in_(types),
+                )
+                .order_by(Application.id)
+                .limit(500)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    issued: list[int] = []
+    for application in lapsed:
+        permit_type = permit_type_or_422(ctx, application.permit_type_code)
+        due = application.sla_due_date
+        before = application.status
+        application.status = "issued"
+        application.status_since = now
+        application.stage_due_date = None
+        stop_clock(application)
+        application.deemed_approved = True
+        application.number = await number_for(ctx, session, PERMIT, permit_type.code, today)
+        application.issued_at = now
+        application.valid_until = valid_until(permit_type, today)
+        await session.flush()
+        basis = permit_type.deemed_basis
+        await record_step(
+            session,
+            application_id=application.id,
+            action="deemed_approval",
+            from_state=before,
+            to_state="issued",
+            actor=None,
+            now=now,
+            note=(
+                "Izin terbit karena batas waktu layanan terlampaui tanpa keputusan "
+                f"(fiktif positif, {basis})."
+            ),
+            details={
+                "sla_due_date": due.isoformat() if due else None,
+                "sla_working_days": permit_type.sla_working_days,
+                "paused_working_days": application.sla_paused_days,
+                "legal_basis": basis,
+            },
+            audit_after={
+                "number": application.number,
+                "deemed_approved": True,
+                "legal_basis": basis,
+            },
+        )
+        nib = await session.scalar(
+            select(Business.nib).where(Business.id == application.business_id)
+        )
+        await oss.enqueue(
+            session,
+            ctx,
+            application_id=application.id,
+            permit_type_code=application.permit_type_code,
+            kind=application.kind,
+            action="deemed_approval",
+            nib=nib,
+            oss_application_id=application.oss_application_id,
+            number=application.number,
+            note=basis,
+            now=now,
+        )
+        issued.append(application.id)
+    return issued

@@ -1,0 +1,181 @@
+"""The OSS-RBA link against a fake OSS that plays the published contract."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from hayu_factories import PDF, actors, filing
+from sqlalchemy import select
+
+from hayu.models import OssNibRecord, OssOutboxMessage
+from hayu.oss import OssError
+from hayu.tasks import oss_outbox_once
+from shared.testing import add_account, assert_problem, client_for
+
+CODES = {"09", "10", "11", "20", "40", "41", "42", "43", "44", "45", "50", "57", "90"}
+NIB = "9120001234567"
+
+
+class FakeOss:
+    """receiveLicenseStatus: validates the payload, keeps one message per idempotency key."""
+
+    def __init__(self) -> None:
+        self.received: dict[str, dict[str, Any]] = {}
+        self.calls = 0
+        self.down = False
+
+    async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        self.calls += 1
+        if self.down:
+            raise OssError("connection refused")
+        assert payload["kode_status"] in CODES
+        assert payload["nib"] is None or len(payload["nib"]) == 13
+        self.received.setdefault(idempotency_key, payload)
+
+    def codes(self) -> list[str]:
+        return [p["kode_status"] for p in self.received.values()]
+
+
+class CrashAfterSending(FakeOss):
+    """Delivers to `target`, then the process dies before it can record that it did."""
+
+    def __init__(self, target: FakeOss) -> None:
+        super().__init__()
+        self.target = target
+
+    async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        await self.target.send_status(payload, idempotency_key)
+        raise SystemExit("crash")
+
+
+async def _linked_app(make_app):
+    return await make_app("hayu", oss_base_url="http://oss.invalid", oss_inbound_token="rahasia")
+
+
+async def _walk_to_approval(client, who) -> int:
+    created = await client.post(
+        "/api/v1/applications",
+        json=filing("SS", capital_idr=900_000_000, nib=NIB),
+        headers=who.business_owner,
+    )
+    assert created.status_code == 201, created.text
+    app_id = created.json()["id"]
+    url = f"/api/v1/applications/{app_id}"
+    for item in ("ktp", "npwp", "akta"):
+        await client.post(
+            f"{url}/documents",
+            data={"checklist_item": item},
+            files={"file": ("a.pdf", PDF, "application/pdf")},
+            headers=who.business_owner,
+        )
+    for headers, action in (
+        (who.officer, "accept"),
+        (who.officer, "verify_documents"),
+        (who.approver, "approve"),
+    ):
+        done = await client.post(f"{url}/transitions", json={"action": action}, headers=headers)
+        assert done.status_code == 200, done.text
+    return app_id
+
+
+async def test_one_status_message_per_transition_exactly_once_across_a_crash(make_app):
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        await _walk_to_approval(client, who)
+    fake = FakeOss()
+    with contextlib.suppress(SystemExit):
+        await oss_outbox_once(app, CrashAfterSending(fake))
+    assert len(fake.received) == 1  # OSS got the first message, HAYU never recorded it
+    async with app.state.db.sessionmaker() as session:
+        pending = (
+            (
+                await session.execute(
+                    select(OssOutboxMessage).where(OssOutboxMessage.sent_at.is_(None))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(pending) == 4
+    assert await oss_outbox_once(app, fake) == (4, 0)
+    assert fake.calls == 5  # the first message went twice, with the same key
+    assert fake.codes() == ["09", "10", "20", "50"]
+    assert all(p["nib"] == NIB for p in fake.received.values())
+    assert await oss_outbox_once(app, fake) == (0, 0)
+
+
+async def test_unreachable_oss_leaves_the_outbox_retrying_and_the_service_usable(make_app):
+    app = await _linked_app(make_app)
+    fake = FakeOss()
+    fake.down = True
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        await _walk_to_approval(client, who)  # every transition succeeds while OSS is down
+        assert await oss_outbox_once(app, fake) == (0, 4)
+        async with app.state.db.sessionmaker() as session:
+            rows = (await session.execute(select(OssOutboxMessage))).scalars().all()
+        assert all(r.attempts == 1 and r.sent_at is None and not r.dead for r in rows)
+        assert await oss_outbox_once(app, fake) == (0, 0)  # backing off: not due yet
+        async with app.state.db.sessionmaker.begin() as session:
+            for row in (await session.execute(select(OssOutboxMessage))).scalars():
+                row.attempts = 7
+                row.next_attempt_at = row.created_at
+        assert await oss_outbox_once(app, fake) == (0, 4)
+        dead = await client.get("/api/v1/oss/outbox", params={"dead": "true"}, headers=who.admin)
+        assert dead.status_code == 200
+        assert len(dead.json()) == 4
+        assert dead.json()[0]["last_error"] == "connection refused"
+        assert_problem(await client.get("/api/v1/oss/outbox", headers=who.officer), 403)
+
+
+async def test_nothing_is_queued_while_the_link_is_not_configured(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        await _walk_to_approval(client, who)
+    async with app.state.db.sessionmaker() as session:
+        assert (await session.execute(select(OssOutboxMessage))).first() is None
+    assert await oss_outbox_once(app) == (0, 0)
+
+
+async def test_receive_nib_needs_the_inbound_token_and_stores_the_business(make_app):
+    app = await _linked_app(make_app)
+    body = {
+        "nib": NIB,
+        "nama_usaha": "CV Kembang Sari",
+        "kbli": ["14111"],
+        "kode_wilayah": "32.73.01",
+        "id_permohonan": "I-202612050001",
+    }
+    async with client_for(app) as client:
+        assert_problem(await client.post("/api/v1/oss/receive-nib", json=body), 401)
+        wrong = {"Authorization": "Bearer salah"}
+        assert_problem(await client.post("/api/v1/oss/receive-nib", json=body, headers=wrong), 401)
+        right = {"Authorization": "Bearer rahasia"}
+        bad = await client.post(
+            "/api/v1/oss/receive-nib", json={**body, "nib": "123"}, headers=right
+        )
+        assert bad.status_code == 422
+        ok = await client.post("/api/v1/oss/receive-nib", json=body, headers=right)
+        assert ok.status_code == 200, ok.text
+    async with app.state.db.sessionmaker() as session:
+        record = await session.get(OssNibRecord, NIB)
+    assert record is not None
+    assert record.payload["kbli"] == ["14111"]
+    # the owner's filing form is prefilled from the push
+    await add_account(app, "siti", ["business_owner"])
+    async with client_for(app) as client:
+        login = await client.post("/login", data={"username": "siti", "password": "password-123"})
+        assert login.status_code == 303
+        form = await client.get("/lapor", params={"nib": NIB})
+        assert 'value="CV Kembang Sari"' in form.text
+        assert 'value="14111"' in form.text
+        assert 'value="CV Kembang Sari"' not in (await client.get("/lapor")).text
+        # a permit filed with that NIB is linked to OSS's application and reported with it
+        who = await actors(app, client)
+        await _walk_to_approval(client, who)
+    fake = FakeOss()
+    await oss_outbox_once(app, fake)
+    assert {p["id_permohonan"] for p in fake.received.values()} == {"I-202612050001"}

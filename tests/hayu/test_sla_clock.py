@@ -1,0 +1,276 @@
+"""The whole-SLA clock: pauses and resumes exact to the day over 2025-2030 calendars, and deemed
+approval (fiktif positif) exactly when the whole SLA lapses, in any stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hayu_factories import PDF, actors, filing
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+from hayu import sla
+from hayu.dependencies import context_of
+from hayu.models import Application
+from shared.calendar import WorkingCalendar
+from shared.testing import assert_problem, client_for
+
+ONE = dt.timedelta(days=1)
+
+
+def _brute_due(calendar, start, sla_days, pauses):
+    """Walk day by day: a working day after `start` counts unless it lies in (paused, resumed]."""
+    used, day = 0, start
+    while used < sla_days:
+        day += ONE
+        paused = any(p < day <= r for p, r in pauses)
+        if calendar.is_working_day(day) and not paused:
+            used += 1
+    return day
+
+
+@st.composite
+def scenarios(draw):
+    holidays = draw(st.sets(st.dates(dt.date(2025, 1, 1), dt.date(2030, 12, 31)), max_size=40))
+    calendar = WorkingCalendar("Asia/Jakarta", extra_holidays=holidays)
+    start = draw(st.dates(dt.date(2025, 1, 1), dt.date(2029, 6, 30)))
+    sla_days = draw(st.integers(1, 30))
+    pauses = []
+    cursor = start
+    for _ in range(draw(st.integers(0, 4))):
+        due_now = _brute_due(calendar, start, sla_days, pauses)
+        if cursor >= due_now:
+            break
+        # the clock pauses while it runs: before the day its last SLA day is used
+        paused = cursor + dt.timedelta(days=draw(st.integers(0, (due_now - cursor).days - 1)))
+        resumed = paused + dt.timedelta(days=draw(st.integers(0, 40)))
+        pauses.append((paused, resumed))
+        cursor = resumed
+    return calendar, start, sla_days, pauses
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_pauses_and_resumes_are_exact_to_the_day(scenario):
+    calendar, start, sla_days, pauses = scenario
+    paused_days = sum(sla.paused_working_days(calendar, p, r) for p, r in pauses)
+    due = sla.due_date(calendar, start, sla_days, paused_days)
+    assert due == _brute_due(calendar, start, sla_days, pauses)
+    assert sla.used_working_days(calendar, start, due, pauses) == sla_days
+    next_working = calendar.add_working_days(due, 1)
+    assert sla.used_working_days(calendar, start, next_working, pauses) == sla_days + 1
+
+
+async def _file_stalled_in_verification(client, who):
+    created = (
+        await client.post(
+            "/api/v1/applications",
+            json=filing("REKLAME", capital_idr=750_000_000),
+            headers=who.business_owner,
+        )
+    ).json()
+    accepted = await client.post(
+        f"/api/v1/applications/{created['id']}/transitions",
+        json={"action": "accept"},
+        headers=who.officer,
+    )
+    assert accepted.status_code == 200, accepted.text
+    return created["id"]
+
+
+async def test_deemed_approval_fires_when_the_whole_sla_lapses_in_any_stage(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _file_stalled_in_verification(client, who)
+        ctx = context_of(app.state, "http://test")
+        async with app.state.db.sessionmaker() as session:
+            due = (await session.get(Application, app_id)).sla_due_date
+        assert due is not None
+        on_due = ctx.calendar.local_midnight_utc(due) + dt.timedelta(hours=12)
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await sla.run_deemed_approvals(session, ctx, on_due) == []
+        async with app.state.db.sessionmaker.begin() as session:
+            issued = await sla.run_deemed_approvals(session, ctx, on_due + ONE)
+        assert issued == [app_id]
+        read = (await client.get(f"/api/v1/applications/{app_id}", headers=who.officer)).json()
+        assert read["status"] == "issued"
+        assert read["deemed_approved"] is True
+        last = read["history"][-1]
+        assert last["from_state"] == "document_verification"
+        # a local permit: UU 30/2014 Pasal 53 as amended, not PP 28/2025
+        assert "UU 30/2014 Pasal 53" in last["note"]
+        assert "PP 28/2025" not in last["note"]
+
+
+async def test_waiting_for_the_applicant_stops_the_clock(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _file_stalled_in_verification(client, who)
+        ctx = context_of(app.state, "http://test")
+        revision = await client.post(
+            f"/api/v1/applications/{app_id}/transitions",
+            json={"action": "request_revision", "note": "Desain belum ada"},
+            headers=who.officer,
+        )
+        assert revision.status_code == 200
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await sla.run_deemed_approvals(session, ctx, later) == []
+            # the pause began 20 calendar days ago (moved back to measure it)
+            paused_since = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
+            await session.execute(
+                update(Application)
+                .where(Application.id == app_id)
+                .values(sla_paused_since=paused_since)
+            )
+        resubmit = await client.post(
+            f"/api/v1/applications/{app_id}/transitions",
+            json={"action": "resubmit"},
+            headers=who.business_owner,
+        )
+        assert resubmit.status_code == 200, resubmit.text
+        async with app.state.db.sessionmaker() as session:
+            row = (
+                await session.execute(select(Application).where(Application.id == app_id))
+            ).scalar_one()
+        today = ctx.calendar.local_date(dt.datetime.now(dt.UTC))
+        expected_pause = sla.paused_working_days(
+            ctx.calendar, ctx.calendar.local_date(paused_since), today
+        )
+        assert row.sla_paused_days == expected_pause > 0
+        started = ctx.calendar.local_date(row.sla_started_at)
+        assert row.sla_due_date == sla.due_date(ctx.calendar, started, 9, expected_pause)
+
+
+class TestSegregationOfDuties:
+    async def test_one_account_cannot_file_and_then_act_as_official_on_it(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            from shared.testing import user_headers
+
+            everything = await user_headers(
+                app, client, "serba", ["business_owner", "officer", "approver"]
+            )
+            created = await client.post(
+                "/api/v1/applications",
+                json=filing("SS", capital_idr=900_000_000),
+                headers=everything,
+            )
+            assert created.status_code == 201
+            refused = await client.post(
+                f"/api/v1/applications/{created.json()['id']}/transitions",
+                json={"action": "accept"},
+                headers=everything,
+            )
+            assert_problem(refused, 403, "separation-of-duties")
+
+    async def test_the_officer_who_verified_does_not_approve(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            from shared.testing import user_headers
+
+            who = await actors(app, client)
+            both = await user_headers(app, client, "petugas-ganda", ["officer", "approver"])
+            created = (
+                await client.post(
+                    "/api/v1/applications",
+                    json=filing("SS", capital_idr=900_000_000),
+                    headers=who.business_owner,
+                )
+            ).json()
+            url = f"/api/v1/applications/{created['id']}"
+            for item in ("ktp", "npwp", "akta"):
+                await client.post(
+                    f"{url}/documents",
+                    data={"checklist_item": item},
+                    files={"file": ("a.pdf", PDF, "application/pdf")},
+                    headers=who.business_owner,
+                )
+            for action in ("accept", "verify_documents"):
+                done = await client.post(
+                    f"{url}/transitions", json={"action": action}, headers=both
+                )
+                assert done.status_code == 200, done.text
+            refused = await client.post(
+                f"{url}/transitions", json={"action": "approve"}, headers=both
+            )
+            assert_problem(refused, 403, "separation-of-duties")
+            approved = await client.post(
+                f"{url}/transitions", json={"action": "approve"}, headers=who.approver
+            )
+            assert approved.status_code == 200, approved.text
+
+
+async def test_statistics_use_the_clock_and_leave_out_revision_time(make_app):
+    from hayu import oversight
+
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _file_stalled_in_verification(client, who)
+    ctx = context_of(app.state, "http://test")
+    calendar = ctx.calendar
+    start = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)  # Monday 09:00 WIB
+    issued = dt.datetime(2026, 3, 20, 2, tzinfo=dt.UTC)  # three weeks later
+    used = sla.used_working_days(calendar, calendar.local_date(start), calendar.local_date(issued))
+    async with app.state.db.sessionmaker.begin() as session:
+        await session.execute(
+            update(Application)
+            .where(Application.id == app_id)
+            .values(
+                status="issued",
+                submitted_at=start,
+                sla_started_at=start,
+                issued_at=issued,
+                sla_paused_days=used - 8,  # all but 8 working days spent waiting for revision
+                number="00001/REKLAME/3273/DPMPTSP/III/2026",
+            )
+        )
+    async with app.state.db.sessionmaker() as session:
+        stats = await oversight.public_stats(session, ctx, issued)
+    row = next(i for i in stats.items if i.permit_type_code == "REKLAME")
+    assert row.median_working_days == 8
+    assert row.within_sla_share == 1.0  # 8 <= 9: on time once revision time is left out
+
+
+async def test_files_from_before_the_clock_get_it_from_their_filing_date(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _file_stalled_in_verification(client, who)
+    ctx = context_of(app.state, "http://test")
+    async with app.state.db.sessionmaker.begin() as session:
+        await session.execute(
+            update(Application)
+            .where(Application.id == app_id)
+            .values(sla_started_at=None, sla_due_date=None)
+        )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+    async with app.state.db.sessionmaker.begin() as session:
+        assert await sla.run_deemed_approvals(session, ctx, later) == [app_id]
+
+
+async def test_the_file_page_explains_segregation_of_duties_in_indonesian(make_app):
+    import re
+
+    from shared.testing import user_headers
+
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        both = await user_headers(app, client, "serba", ["business_owner", "officer"])
+        created = await client.post(
+            "/api/v1/applications", json=filing("SS", capital_idr=900_000_000), headers=both
+        )
+        app_id = created.json()["id"]
+        login = await client.post("/login", data={"username": "serba", "password": "password-123"})
+        assert login.status_code == 303
+        page = await client.get(f"/berkas/{app_id}")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        refused = await client.post(
+            f"/berkas/{app_id}/aksi", data={"action": "accept", "csrf_token": token}
+        )
+        assert refused.status_code == 403
+        assert "Pemisahan tugas" in refused.text
