@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import shared.db
 
 revision: str = "hayu_0003_hayu"
-down_revision: str | None = "hayu_0002"
+down_revision: str | None = "hayu_0003_auth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
