@@ -228,6 +228,20 @@ def test_refuses_a_render_without_any_service(single: list[dict[str, Any]]) -> N
     assert "no service's Deployment in the render" in check.consistency_problems(docs)
 
 
+def test_the_ingress_component_in_place_of_the_gateway() -> None:
+    _kubectl_or_skip()
+    docs = check.render_with_component("ingress")
+    assert check.schema_problems(docs, VERSIONS) == []
+    assert check.consistency_problems(docs) == []
+    assert not [d for d in docs if d["kind"] == "HTTPRoute"]
+    ingress = _find(docs, "Ingress", "layanan")
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert [p["backend"]["service"]["name"] for p in paths] == list(SERVICES)
+    # A backend that names no Service is refused.
+    paths[2]["backend"]["service"]["name"] = "e-rk"
+    assert "Ingress/layanan: backend e-rk missing" in check.consistency_problems(docs)
+
+
 def test_check_script_passes_on_the_repository() -> None:
     _kubectl_or_skip()
     result = subprocess.run(
@@ -240,6 +254,8 @@ def test_check_script_passes_on_the_repository() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for overlay in OVERLAYS:
         assert re.search(rf"overlays/{overlay}: \d+ manifests valid", result.stdout)
+    for component in ("gateway-api", "ingress"):
+        assert f"with components/{component}: 26 manifests valid" in result.stdout
 
 
 # ---- refusals: each broken thing is named ----
