@@ -247,6 +247,36 @@ def _deployment_problems(service: str, docs: list[Doc]) -> list[str]:
     return problems
 
 
+def _policy_selects(selector: Doc, labels: dict[str, str]) -> bool:
+    if not _selects(selector.get("matchLabels", {}), labels) and selector.get("matchLabels"):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value = labels.get(expression["key"])
+        operator = expression["operator"]
+        if operator == "In" and value not in expression.get("values", []):
+            return False
+        if operator == "NotIn" and value in expression.get("values", []):
+            return False
+        if operator == "Exists" and value is None:
+            return False
+        if operator == "DoesNotExist" and value is not None:
+            return False
+    return True
+
+
+def _network_policy_problems(docs: list[Doc]) -> list[str]:
+    """With network policies in the render, every service's pods are under one."""
+    policies = list(_by_kind(docs, "NetworkPolicy").values())
+    if not policies:
+        return []
+    problems = []
+    for deployment in _by_kind(docs, "Deployment").values():
+        labels = deployment["spec"]["template"]["metadata"].get("labels", {})
+        if not any(_policy_selects(p["spec"]["podSelector"], labels) for p in policies):
+            problems.append(f"{name_of(deployment)}: no NetworkPolicy selects its pods")
+    return problems
+
+
 def _reference_problems(docs: list[Doc]) -> list[str]:
     present = {(d.get("kind"), d["metadata"]["name"]) for d in docs}
     problems = []
@@ -417,6 +447,7 @@ def consistency_problems(docs: list[Doc]) -> list[str]:
     for service in present:
         problems += _deployment_problems(service, docs)
     problems += _reference_problems(docs)
+    problems += _network_policy_problems(docs)
     problems += _database_problems(docs)
     problems += _regency_problems(docs)
     problems += _settings_problems(docs)

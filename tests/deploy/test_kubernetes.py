@@ -171,6 +171,7 @@ def test_overlay_validates_against_the_schemas(
         "Secret",
         "ConfigMap",
         "Cluster",
+        "NetworkPolicy",
     }
     assert kinds & {"HTTPRoute", "Ingress"}
 
@@ -223,6 +224,27 @@ def test_refuses_a_role_whose_secret_is_missing(rendered: dict[str, list[dict[st
     assert "Cluster/layanan-db: role erk needs Secret/layanan-db-erk" in problems
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_gateway_reaches_the_services(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    policy = _find(docs, "NetworkPolicy", "layanan-from-gateway-only")
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway-system"}}}
+    ]
+    assert check.consistency_problems(docs) == []
+
+
+def test_refuses_a_service_outside_the_network_policy(single: list[dict[str, Any]]) -> None:
+    docs, policy = _broken(single, "NetworkPolicy", "layanan-from-gateway-only")
+    policy["spec"]["podSelector"]["matchExpressions"][0]["values"] = ["hayu", "erk"]
+    problems = check.consistency_problems(docs)
+    assert problems == ["Deployment/sabilulungan: no NetworkPolicy selects its pods"]
+
+
 def test_refuses_a_render_without_any_service(single: list[dict[str, Any]]) -> None:
     docs = [d for d in single if d["kind"] != "Deployment"]
     assert "no service's Deployment in the render" in check.consistency_problems(docs)
@@ -255,7 +277,7 @@ def test_check_script_passes_on_the_repository() -> None:
     for overlay in OVERLAYS:
         assert re.search(rf"overlays/{overlay}: \d+ manifests valid", result.stdout)
     for component in ("gateway-api", "ingress"):
-        assert f"with components/{component}: 26 manifests valid" in result.stdout
+        assert f"with components/{component}: 27 manifests valid" in result.stdout
 
 
 # ---- refusals: each broken thing is named ----
@@ -432,10 +454,7 @@ def test_check_script_fails_on_a_broken_overlay(tmp_path: Path) -> None:
     overlay = tmp_path / "broken"
     shutil.copytree(K8S / "overlays" / "single-regency", overlay)
     text = (overlay / "kustomization.yaml").read_text()
-    text = text.replace("../../base", os.path.relpath(K8S / "base", overlay)).replace(
-        "../../components/gateway-api",
-        os.path.relpath(K8S / "components" / "gateway-api", overlay),
-    )
+    text = text.replace("../../", os.path.relpath(K8S, overlay) + "/")
     text += """  - target:
       kind: PodDisruptionBudget
       name: erk
