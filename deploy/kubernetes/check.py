@@ -202,6 +202,12 @@ def _deployment_problems(service: str, docs: list[Doc]) -> list[str]:
                 f"Deployment/{service} container {container['name']} runs {image!r}, "
                 f"not the layanan-daerah/{service} image"
             )
+        tag = image.rpartition("/")[2].partition(":")[2]
+        if "@sha256:" not in image and tag in ("", "latest"):
+            problems.append(
+                f"Deployment/{service} container {container['name']}: image {image!r} has no "
+                "version tag (set newTag under `images` in the overlay)"
+            )
         resources = container.get("resources", {})
         for bound in ("requests", "limits"):
             for what in ("cpu", "memory"):

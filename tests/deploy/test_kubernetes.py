@@ -356,6 +356,16 @@ def test_refuses_another_services_image(single: list[dict[str, Any]]) -> None:
     assert any("not the layanan-daerah/erk image" in p for p in check.consistency_problems(docs))
 
 
+def test_refuses_an_image_without_a_version(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "hayu")
+    deployment["spec"]["template"]["spec"]["initContainers"][0]["image"] = "layanan-daerah/hayu"
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = (
+        "r.example/layanan-daerah/hayu:latest"
+    )
+    problems = [p for p in check.consistency_problems(docs) if "no version tag" in p]
+    assert len(problems) == 2, problems
+
+
 def test_refuses_a_fixed_replica_count_and_a_single_replica_minimum(
     single: list[dict[str, Any]],
 ) -> None:
