@@ -446,6 +446,31 @@ def _settings_problems(docs: list[Doc]) -> list[str]:
     return problems
 
 
+def _site_problems(docs: list[Doc]) -> list[str]:
+    """TRUSTED_PROXIES names networks, and not every address: X-Forwarded-For is believed from
+    them, so `*` would let any client choose the address its failed logins are counted under."""
+    import ipaddress
+
+    problems = []
+    for config_map in _by_kind(docs, "ConfigMap").values():
+        value = config_map.get("data", {}).get("TRUSTED_PROXIES")
+        if value is None:
+            continue
+        for item in (v.strip() for v in value.split(",")):
+            try:
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                problems.append(
+                    f"{name_of(config_map)}: TRUSTED_PROXIES entry {item!r} is not a network"
+                )
+                continue
+            if network.prefixlen == 0:
+                problems.append(
+                    f"{name_of(config_map)}: TRUSTED_PROXIES trusts every address ({item})"
+                )
+    return problems
+
+
 def consistency_problems(docs: list[Doc]) -> list[str]:
     """What a schema cannot say. An overlay may run some of the services, at least one."""
     present = [s for s in SERVICES if s in _by_kind(docs, "Deployment")]
@@ -454,6 +479,7 @@ def consistency_problems(docs: list[Doc]) -> list[str]:
         problems += _deployment_problems(service, docs)
     problems += _reference_problems(docs)
     problems += _network_policy_problems(docs)
+    problems += _site_problems(docs)
     problems += _database_problems(docs)
     problems += _regency_problems(docs)
     problems += _settings_problems(docs)

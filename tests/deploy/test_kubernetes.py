@@ -245,6 +245,15 @@ def test_refuses_a_service_outside_the_network_policy(single: list[dict[str, Any
     assert problems == ["Deployment/sabilulungan: no NetworkPolicy selects its pods"]
 
 
+@pytest.mark.parametrize("value", ["*", "0.0.0.0/0", "10.0.0.0/8, gateway"])
+def test_refuses_trusting_every_address_or_a_name(single: list[dict[str, Any]], value: str) -> None:
+    docs = copy.deepcopy(single)
+    site = next(d for d in docs if d["kind"] == "ConfigMap" and "TRUSTED_PROXIES" in d["data"])
+    site["data"]["TRUSTED_PROXIES"] = value
+    problems = [p for p in check.consistency_problems(docs) if "TRUSTED_PROXIES" in p]
+    assert len(problems) == 1, problems
+
+
 def test_refuses_a_render_without_any_service(single: list[dict[str, Any]]) -> None:
     docs = [d for d in single if d["kind"] != "Deployment"]
     assert "no service's Deployment in the render" in check.consistency_problems(docs)
