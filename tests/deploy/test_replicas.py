@@ -461,7 +461,15 @@ def test_keyed_writes_survive_a_replica_killed(stack: Stack) -> None:
     after_kill = [t for t in ledger.acknowledged_at if t > killed_at]
     assert after_kill, "no write was acknowledged after the kill"
 
+    import psutil
+
+    rss = [
+        round(psutil.Process(r.process.pid).memory_info().rss / 2**20)
+        for r in stack.replicas
+        if r.process is not None
+    ]
     stack.figures["keyed_writes"] = {
+        "resident_memory_mib_per_replica_after_the_burst": rss,
         "writers": WRITERS,
         "replicas": REPLICAS,
         "seconds_of_writing": round(time.monotonic() - started, 1),
