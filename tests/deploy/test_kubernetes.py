@@ -188,6 +188,10 @@ def test_overlay_wiring(rendered: dict[str, list[dict[str, Any]]], overlay: str)
         assert main["livenessProbe"]["httpGet"]["path"] == "/health"
         (migrate,) = pod["initContainers"]
         assert migrate["args"] == ["python", "-m", service, "migrate"]
+        migrate_env = {e["name"]: e for e in migrate["env"]}
+        owner = migrate_env[f"{service.upper()}_OWNER_DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert owner == {"name": f"layanan-db-{service}-owner", "key": "password"}
+        assert f"{service.upper()}_DATABASE_URL" not in migrate_env
         assert {"name": "MIGRATE_ON_START", "value": "0"} in main["env"]
         volume = next(v for v in pod["volumes"] if v["name"] == "regency")
         assert volume["configMap"]["name"] == regency["metadata"]["name"]
@@ -207,7 +211,7 @@ def test_one_service_alone(rendered: dict[str, list[dict[str, Any]]]) -> None:
     docs = rendered["hayu-only"]
     assert [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"] == ["hayu"]
     cluster = _find(docs, "Cluster", "layanan-db")
-    assert [r["name"] for r in cluster["spec"]["managed"]["roles"]] == ["hayu"]
+    assert [r["name"] for r in cluster["spec"]["managed"]["roles"]] == ["hayu_owner", "hayu"]
     route = _find(docs, "HTTPRoute", "layanan")
     assert [r["backendRefs"][0]["name"] for r in route["spec"]["rules"]] == ["hayu"]
     assert not [
@@ -286,7 +290,7 @@ def test_check_script_passes_on_the_repository() -> None:
     for overlay in OVERLAYS:
         assert re.search(rf"overlays/{overlay}: \d+ manifests valid", result.stdout)
     for component in ("gateway-api", "ingress"):
-        assert f"with components/{component}: 27 manifests valid" in result.stdout
+        assert f"with components/{component}: 30 manifests valid" in result.stdout
 
 
 # ---- refusals: each broken thing is named ----
@@ -428,8 +432,40 @@ def test_refuses_a_database_url_to_elsewhere(single: list[dict[str, Any]]) -> No
     for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
         if item["name"] == "ERK_DATABASE_URL":
             item["value"] = "postgresql://erk:$(ERK_DB_PASSWORD)@postgres:5432/layanan"
+    problems = check.consistency_problems(docs)
     assert any(
-        "is not role erk on layanan-db-rw/layanan" in p for p in check.consistency_problems(docs)
+        "ERK_DATABASE_URL" in p and "is not role erk on layanan-db-rw" in p for p in problems
+    )
+
+
+def test_refuses_migrations_as_the_service_role(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "erk")
+    for item in deployment["spec"]["template"]["spec"]["initContainers"][0]["env"]:
+        if item["name"] == "ERK_MIGRATION_DATABASE_URL":
+            item["value"] = "postgresql://erk:$(ERK_OWNER_DB_PASSWORD)@layanan-db-rw:5432/layanan"
+    problems = check.consistency_problems(docs)
+    assert any("ERK_MIGRATION_DATABASE_URL" in p and "is not role erk_owner" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        {"name": "HAYU_MIGRATION_DATABASE_URL", "value": "postgresql://hayu_owner:x@db/layanan"},
+        {
+            "name": "SOMETHING",
+            "valueFrom": {"secretKeyRef": {"name": "layanan-db-hayu-owner", "key": "password"}},
+        },
+    ],
+)
+def test_refuses_the_owner_password_in_the_server(
+    single: list[dict[str, Any]], leak: dict[str, Any]
+) -> None:
+    """The serving process must not be able to alter tables or rewrite the audit history."""
+    docs, deployment = _broken(single, "Deployment", "hayu")
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"].append(leak)
+    problems = check.consistency_problems(docs)
+    assert any("container hayu gets the schema owner's credentials" in p for p in problems), (
+        problems
     )
 
 
