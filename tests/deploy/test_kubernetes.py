@@ -8,6 +8,7 @@ breaks one thing in a rendered overlay and expects check.py to name it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import os
@@ -529,3 +530,152 @@ def test_check_script_fails_on_a_broken_overlay(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "PodDisruptionBudget/erk" in result.stderr
     assert "maxUnavailble" in result.stderr
+
+
+# ---- the database bootstrap, run on a real PostgreSQL ----
+
+
+def _pg_bin() -> Path | None:
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture
+def bootstrapped(rendered: dict[str, list[dict[str, Any]]]) -> Any:
+    """A throwaway PostgreSQL cluster set up as the operator sets up `layanan-db`: the database
+    and its owner, the bootstrap SQL of the Cluster, then the managed roles with LOGIN."""
+    import asyncio
+    import tempfile
+
+    import asyncpg
+
+    from shared.testing import BACKEND
+
+    if BACKEND != "postgres":
+        pytest.skip("needs TEST_BACKEND=postgres")
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing on the CI machine")
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    datadir = Path(tempfile.mkdtemp(prefix="pg-k8s-"))
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+    initdb = [str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres"]
+    subprocess.run(_as_postgres(initdb), check=True, capture_output=True, timeout=120)
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    ctl = [str(bindir / "pg_ctl"), "-D", str(datadir), "-w"]
+    subprocess.run(
+        _as_postgres([*ctl, "-o", opts, "-l", str(datadir / "log"), "start"]),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    cluster = _find(rendered["single-regency"], "Cluster", "layanan-db")
+    init = cluster["spec"]["bootstrap"]["initdb"]
+
+    async def bootstrap() -> None:
+        admin = await asyncpg.connect(host="127.0.0.1", port=port, user="postgres")
+        await admin.execute(f'CREATE ROLE "{init["owner"]}" LOGIN')
+        await admin.execute(f'CREATE DATABASE "{init["database"]}" OWNER "{init["owner"]}"')
+        await admin.close()
+        app_db = await asyncpg.connect(
+            host="127.0.0.1", port=port, user="postgres", database=init["database"]
+        )
+        for statement in init["postInitApplicationSQL"]:
+            await app_db.execute(statement)
+        for role in cluster["spec"]["managed"]["roles"]:
+            await app_db.execute(f'ALTER ROLE "{role["name"]}" LOGIN')
+        await app_db.close()
+
+    try:
+        asyncio.run(bootstrap())
+        yield port, init["database"]
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            subprocess.run(
+                _as_postgres([*ctl, "-m", "immediate", "stop"]), capture_output=True, timeout=60
+            )
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.mark.postgres_only
+def test_the_database_bootstrap_gives_the_roles_the_service_needs(bootstrapped: Any) -> None:
+    """Migrations as `hayu_owner` (the init container), the service's commands as `hayu` (the
+    server); `hayu` cannot change the tables or reach another service's schema."""
+    import asyncio
+
+    import asyncpg
+
+    port, database = bootstrapped
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HAYU_")}
+    migrate_env = {
+        **base,
+        "HAYU_ENVIRONMENT": "test",
+        "HAYU_MIGRATION_DATABASE_URL": f"postgresql://hayu_owner@127.0.0.1:{port}/{database}",
+    }
+    serve_env = {
+        **base,
+        "HAYU_ENVIRONMENT": "test",
+        "HAYU_DATABASE_URL": f"postgresql://hayu@127.0.0.1:{port}/{database}",
+    }
+
+    def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hayu", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    for env, args in (
+        (migrate_env, ["migrate"]),
+        (serve_env, ["create-account", "admin", "--password", "sandi-yang-panjang-1"]),
+        (serve_env, ["audit-seal"]),
+        (serve_env, ["audit-verify"]),
+    ):
+        result = cli(env, *args)
+        assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
+
+    async def refused_to_the_service_role() -> list[str]:
+        conn = await asyncpg.connect(host="127.0.0.1", port=port, user="hayu", database=database)
+        refused = []
+        for statement in (
+            "ALTER TABLE hayu.audit_events DISABLE TRIGGER ALL",
+            "CREATE TABLE hayu.anything (id int)",
+            "DELETE FROM hayu.audit_events",
+            "SELECT 1 FROM sabilulungan.accounts",
+        ):
+            try:
+                await conn.execute(statement)
+            except asyncpg.PostgresError:
+                refused.append(statement)
+        await conn.close()
+        try:
+            other = await asyncpg.connect(host="127.0.0.1", port=port, user="hayu")
+        except asyncpg.PostgresError:
+            refused.append("connect to postgres")
+        else:
+            await other.close()
+        return refused
+
+    assert asyncio.run(refused_to_the_service_role()) == [
+        "ALTER TABLE hayu.audit_events DISABLE TRIGGER ALL",
+        "CREATE TABLE hayu.anything (id int)",
+        "DELETE FROM hayu.audit_events",
+        "SELECT 1 FROM sabilulungan.accounts",
+        "connect to postgres",
+    ]
