@@ -82,7 +82,7 @@ def test_the_three_services_are_the_template_with_their_name() -> None:
         for name, text in files.items():
             # Put the placeholders back where the name stands: the template comes out again.
             back = re.sub(rf"\b{service.upper()}_", "${SERVICE}_", text)
-            back = re.sub(rf"(?<!\w){service}(?!\w)", "${service}", back)
+            back = re.sub(rf"(?<!\w){service}(?=_owner|(?!\w))", "${service}", back)
             assert back == template[name], f"base/{service}/{name} is not the template"
 
 
@@ -113,7 +113,7 @@ def _normalised(docs: list[dict[str, Any]], service: str) -> str:
     text = repr(sorted(own, key=lambda d: (d["kind"], d["metadata"]["name"])))
     text = re.sub(r"-secrets-[a-z0-9]{10}\b", "-secrets-HASH", text)
     text = re.sub(rf"\b{service.upper()}_", "P_", text)
-    return re.sub(rf"(?<!\w){service}(?!\w)", "S", text)
+    return re.sub(rf"(?<!\w){service}(?=_owner|(?!\w))", "S", text)
 
 
 def _memory(docs: list[dict[str, Any]], service: str) -> tuple[str, str]:
