@@ -28,6 +28,7 @@ OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
 FULL_OVERLAYS = ("province", "single-regency")  # the three services; hayu-only runs one
 SERVICES = ("sabilulungan", "hayu", "erk")
 VERSIONS = ("1.29", "1.37")
+PASSWORD = "sandi-yang-panjang-1"
 
 
 def _load(name: str) -> ModuleType:
@@ -643,7 +644,7 @@ def test_the_database_bootstrap_gives_the_roles_the_service_needs(bootstrapped: 
 
     for env, args in (
         (migrate_env, ["migrate"]),
-        (serve_env, ["create-account", "admin", "--password", "sandi-yang-panjang-1"]),
+        (serve_env, ["create-account", "admin", "--password", PASSWORD, "--role", "admin"]),
         (serve_env, ["audit-seal"]),
         (serve_env, ["audit-verify"]),
     ):
