@@ -14,10 +14,11 @@ renders the manifests, then:
    limits on every container, runs the image of its own name, and has a PodDisruptionBudget and a
    HorizontalPodAutoscaler that match it; every Secret, ConfigMap, volume claim and Service named
    anywhere is in the render; the database URL points at the Cluster's primary; each database role
-   has its basic-auth Secret; the connection pools of the largest rollout fit in max_connections;
-   the regency TOML in the ConfigMap is valid for each service; every `<P>...` variable a pod gets
-   is a setting of its service and each service's Secret holds its three keys. An overlay may run
-   a subset of the services.
+   (the service's, and `<service>_owner` for the migrations) has its basic-auth Secret, and only
+   the migrations get the owner's; the connection pools of the largest rollout fit in
+   max_connections; the regency TOML in the ConfigMap is valid for each service; every `<P>...`
+   variable a pod gets is a setting of its service and each service's Secret holds its three keys.
+   An overlay may run a subset of the services.
 
 It also checks that base/<service>/ is what generate.py makes from template/. Exit status 1 with one
 line per problem. Placeholder secrets (change-me) are reported as a note: the example overlays ship
@@ -339,27 +340,55 @@ def _database_problems(docs: list[Doc]) -> list[str]:
         deployment = deployments.get(service)
         if deployment is None:
             continue
-        role = roles.get(service)
-        if role is None or not role.get("login"):
-            problems.append(f"Cluster/{name}: no managed login role {service}")
-        else:
+        owner = f"{service}_owner"
+        for role_name in (service, owner):
+            role = roles.get(role_name)
+            if role is None or not role.get("login"):
+                problems.append(f"Cluster/{name}: no managed login role {role_name}")
+                continue
             secret = secrets.get(role["passwordSecret"]["name"])
             if secret is None or secret.get("type") != "kubernetes.io/basic-auth":
-                problems.append(f"Cluster/{name}: role {service} needs a basic-auth Secret")
-            else:
-                user = _secret_value(secret, "username")
-                if user != service:
-                    problems.append(f"{name_of(secret)}: username is {user!r}, not {service!r}")
+                problems.append(f"Cluster/{name}: role {role_name} needs a basic-auth Secret")
+                continue
+            user = _secret_value(secret, "username")
+            if user != role_name:
+                problems.append(f"{name_of(secret)}: username is {user!r}, not {role_name!r}")
         pod = deployment["spec"]["template"]["spec"]
         prefix = service.upper() + "_"
+        wanted = f"@{name}-rw:5432/{database}"
+        # The server logs in as the service's role; only `migrate` as the schema's owner.
         for container in _containers(pod):
-            url = _env_value(container, prefix + "DATABASE_URL") or ""
-            wanted = f"@{name}-rw:5432/{database}"
-            if not url.startswith(f"postgresql://{service}:") or not url.endswith(wanted):
+            is_migrate = container["name"] == "migrate"
+            variable, role_name = (
+                (prefix + "MIGRATION_DATABASE_URL", owner)
+                if is_migrate
+                else (prefix + "DATABASE_URL", service)
+            )
+            url = _env_value(container, variable) or ""
+            if not url.startswith(f"postgresql://{role_name}:") or not url.endswith(wanted):
                 problems.append(
-                    f"{name_of(deployment)} container {container['name']}: database URL {url!r} "
-                    f"is not role {service} on {name}-rw/{database}"
+                    f"{name_of(deployment)} container {container['name']}: {variable} {url!r} "
+                    f"is not role {role_name} on {name}-rw/{database}"
                 )
+            if not is_migrate:
+                owner_secret = roles.get(owner, {}).get("passwordSecret", {}).get("name")
+                leaks = [
+                    item["name"]
+                    for item in container.get("env", [])
+                    if item["name"]
+                    in (prefix + "MIGRATION_DATABASE_URL", prefix + "OWNER_DB_PASSWORD")
+                    or item.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == owner_secret
+                ]
+                leaks += [
+                    f"envFrom {item['secretRef']['name']}"
+                    for item in container.get("envFrom", [])
+                    if item.get("secretRef", {}).get("name") == owner_secret
+                ]
+                if leaks:
+                    problems.append(
+                        f"{name_of(deployment)} container {container['name']} gets the schema "
+                        f"owner's credentials ({', '.join(leaks)}): only `migrate` may"
+                    )
         main = next(c for c in pod["containers"] if c["name"] == service)
         pool = int(_env_value(main, prefix + "DB_POOL_SIZE") or 10)
         overflow = int(_env_value(main, prefix + "DB_MAX_OVERFLOW") or 10)
@@ -408,7 +437,7 @@ def _regency_problems(docs: list[Doc]) -> list[str]:
 
 
 # Variables with a service's prefix that are not settings: parts of another value ($(VAR)).
-HELPER_VARIABLES = {"DB_PASSWORD"}
+HELPER_VARIABLES = {"DB_PASSWORD", "OWNER_DB_PASSWORD"}
 REQUIRED_SECRETS = ("SECRET_KEY", "DATA_KEY", "SIGNING_SEED")
 
 

@@ -8,6 +8,7 @@ breaks one thing in a rendered overlay and expects check.py to name it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import os
@@ -27,6 +28,7 @@ OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
 FULL_OVERLAYS = ("province", "single-regency")  # the three services; hayu-only runs one
 SERVICES = ("sabilulungan", "hayu", "erk")
 VERSIONS = ("1.29", "1.37")
+PASSWORD = "sandi-yang-panjang-1"
 
 
 def _load(name: str) -> ModuleType:
@@ -81,7 +83,7 @@ def test_the_three_services_are_the_template_with_their_name() -> None:
         for name, text in files.items():
             # Put the placeholders back where the name stands: the template comes out again.
             back = re.sub(rf"\b{service.upper()}_", "${SERVICE}_", text)
-            back = re.sub(rf"(?<!\w){service}(?!\w)", "${service}", back)
+            back = re.sub(rf"(?<!\w){service}(?=_owner|(?!\w))", "${service}", back)
             assert back == template[name], f"base/{service}/{name} is not the template"
 
 
@@ -112,7 +114,7 @@ def _normalised(docs: list[dict[str, Any]], service: str) -> str:
     text = repr(sorted(own, key=lambda d: (d["kind"], d["metadata"]["name"])))
     text = re.sub(r"-secrets-[a-z0-9]{10}\b", "-secrets-HASH", text)
     text = re.sub(rf"\b{service.upper()}_", "P_", text)
-    return re.sub(rf"(?<!\w){service}(?!\w)", "S", text)
+    return re.sub(rf"(?<!\w){service}(?=_owner|(?!\w))", "S", text)
 
 
 def _memory(docs: list[dict[str, Any]], service: str) -> tuple[str, str]:
@@ -188,6 +190,10 @@ def test_overlay_wiring(rendered: dict[str, list[dict[str, Any]]], overlay: str)
         assert main["livenessProbe"]["httpGet"]["path"] == "/health"
         (migrate,) = pod["initContainers"]
         assert migrate["args"] == ["python", "-m", service, "migrate"]
+        migrate_env = {e["name"]: e for e in migrate["env"]}
+        owner = migrate_env[f"{service.upper()}_OWNER_DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert owner == {"name": f"layanan-db-{service}-owner", "key": "password"}
+        assert f"{service.upper()}_DATABASE_URL" not in migrate_env
         assert {"name": "MIGRATE_ON_START", "value": "0"} in main["env"]
         volume = next(v for v in pod["volumes"] if v["name"] == "regency")
         assert volume["configMap"]["name"] == regency["metadata"]["name"]
@@ -207,7 +213,7 @@ def test_one_service_alone(rendered: dict[str, list[dict[str, Any]]]) -> None:
     docs = rendered["hayu-only"]
     assert [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"] == ["hayu"]
     cluster = _find(docs, "Cluster", "layanan-db")
-    assert [r["name"] for r in cluster["spec"]["managed"]["roles"]] == ["hayu"]
+    assert [r["name"] for r in cluster["spec"]["managed"]["roles"]] == ["hayu_owner", "hayu"]
     route = _find(docs, "HTTPRoute", "layanan")
     assert [r["backendRefs"][0]["name"] for r in route["spec"]["rules"]] == ["hayu"]
     assert not [
@@ -286,7 +292,7 @@ def test_check_script_passes_on_the_repository() -> None:
     for overlay in OVERLAYS:
         assert re.search(rf"overlays/{overlay}: \d+ manifests valid", result.stdout)
     for component in ("gateway-api", "ingress"):
-        assert f"with components/{component}: 27 manifests valid" in result.stdout
+        assert f"with components/{component}: 30 manifests valid" in result.stdout
 
 
 # ---- refusals: each broken thing is named ----
@@ -428,8 +434,40 @@ def test_refuses_a_database_url_to_elsewhere(single: list[dict[str, Any]]) -> No
     for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
         if item["name"] == "ERK_DATABASE_URL":
             item["value"] = "postgresql://erk:$(ERK_DB_PASSWORD)@postgres:5432/layanan"
+    problems = check.consistency_problems(docs)
     assert any(
-        "is not role erk on layanan-db-rw/layanan" in p for p in check.consistency_problems(docs)
+        "ERK_DATABASE_URL" in p and "is not role erk on layanan-db-rw" in p for p in problems
+    )
+
+
+def test_refuses_migrations_as_the_service_role(single: list[dict[str, Any]]) -> None:
+    docs, deployment = _broken(single, "Deployment", "erk")
+    for item in deployment["spec"]["template"]["spec"]["initContainers"][0]["env"]:
+        if item["name"] == "ERK_MIGRATION_DATABASE_URL":
+            item["value"] = "postgresql://erk:$(ERK_OWNER_DB_PASSWORD)@layanan-db-rw:5432/layanan"
+    problems = check.consistency_problems(docs)
+    assert any("ERK_MIGRATION_DATABASE_URL" in p and "is not role erk_owner" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        {"name": "HAYU_MIGRATION_DATABASE_URL", "value": "postgresql://hayu_owner:x@db/layanan"},
+        {
+            "name": "SOMETHING",
+            "valueFrom": {"secretKeyRef": {"name": "layanan-db-hayu-owner", "key": "password"}},
+        },
+    ],
+)
+def test_refuses_the_owner_password_in_the_server(
+    single: list[dict[str, Any]], leak: dict[str, Any]
+) -> None:
+    """The serving process must not be able to alter tables or rewrite the audit history."""
+    docs, deployment = _broken(single, "Deployment", "hayu")
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"].append(leak)
+    problems = check.consistency_problems(docs)
+    assert any("container hayu gets the schema owner's credentials" in p for p in problems), (
+        problems
     )
 
 
@@ -493,3 +531,152 @@ def test_check_script_fails_on_a_broken_overlay(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "PodDisruptionBudget/erk" in result.stderr
     assert "maxUnavailble" in result.stderr
+
+
+# ---- the database bootstrap, run on a real PostgreSQL ----
+
+
+def _pg_bin() -> Path | None:
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture
+def bootstrapped(rendered: dict[str, list[dict[str, Any]]]) -> Any:
+    """A throwaway PostgreSQL cluster set up as the operator sets up `layanan-db`: the database
+    and its owner, the bootstrap SQL of the Cluster, then the managed roles with LOGIN."""
+    import asyncio
+    import tempfile
+
+    import asyncpg
+
+    from shared.testing import BACKEND
+
+    if BACKEND != "postgres":
+        pytest.skip("needs TEST_BACKEND=postgres")
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing on the CI machine")
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    datadir = Path(tempfile.mkdtemp(prefix="pg-k8s-"))
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+    initdb = [str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres"]
+    subprocess.run(_as_postgres(initdb), check=True, capture_output=True, timeout=120)
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    ctl = [str(bindir / "pg_ctl"), "-D", str(datadir), "-w"]
+    subprocess.run(
+        _as_postgres([*ctl, "-o", opts, "-l", str(datadir / "log"), "start"]),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    cluster = _find(rendered["single-regency"], "Cluster", "layanan-db")
+    init = cluster["spec"]["bootstrap"]["initdb"]
+
+    async def bootstrap() -> None:
+        admin = await asyncpg.connect(host="127.0.0.1", port=port, user="postgres")
+        await admin.execute(f'CREATE ROLE "{init["owner"]}" LOGIN')
+        await admin.execute(f'CREATE DATABASE "{init["database"]}" OWNER "{init["owner"]}"')
+        await admin.close()
+        app_db = await asyncpg.connect(
+            host="127.0.0.1", port=port, user="postgres", database=init["database"]
+        )
+        for statement in init["postInitApplicationSQL"]:
+            await app_db.execute(statement)
+        for role in cluster["spec"]["managed"]["roles"]:
+            await app_db.execute(f'ALTER ROLE "{role["name"]}" LOGIN')
+        await app_db.close()
+
+    try:
+        asyncio.run(bootstrap())
+        yield port, init["database"]
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            subprocess.run(
+                _as_postgres([*ctl, "-m", "immediate", "stop"]), capture_output=True, timeout=60
+            )
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.mark.postgres_only
+def test_the_database_bootstrap_gives_the_roles_the_service_needs(bootstrapped: Any) -> None:
+    """Migrations as `hayu_owner` (the init container), the service's commands as `hayu` (the
+    server); `hayu` cannot change the tables or reach another service's schema."""
+    import asyncio
+
+    import asyncpg
+
+    port, database = bootstrapped
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HAYU_")}
+    migrate_env = {
+        **base,
+        "HAYU_ENVIRONMENT": "test",
+        "HAYU_MIGRATION_DATABASE_URL": f"postgresql://hayu_owner@127.0.0.1:{port}/{database}",
+    }
+    serve_env = {
+        **base,
+        "HAYU_ENVIRONMENT": "test",
+        "HAYU_DATABASE_URL": f"postgresql://hayu@127.0.0.1:{port}/{database}",
+    }
+
+    def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hayu", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    for env, args in (
+        (migrate_env, ["migrate"]),
+        (serve_env, ["create-account", "admin", "--password", PASSWORD, "--role", "admin"]),
+        (serve_env, ["audit-seal"]),
+        (serve_env, ["audit-verify"]),
+    ):
+        result = cli(env, *args)
+        assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
+
+    async def refused_to_the_service_role() -> list[str]:
+        conn = await asyncpg.connect(host="127.0.0.1", port=port, user="hayu", database=database)
+        refused = []
+        for statement in (
+            "ALTER TABLE hayu.audit_events DISABLE TRIGGER ALL",
+            "CREATE TABLE hayu.anything (id int)",
+            "DELETE FROM hayu.audit_events",
+            "SELECT 1 FROM sabilulungan.accounts",
+        ):
+            try:
+                await conn.execute(statement)
+            except asyncpg.PostgresError:
+                refused.append(statement)
+        await conn.close()
+        try:
+            other = await asyncpg.connect(host="127.0.0.1", port=port, user="hayu")
+        except asyncpg.PostgresError:
+            refused.append("connect to postgres")
+        else:
+            await other.close()
+        return refused
+
+    assert asyncio.run(refused_to_the_service_role()) == [
+        "ALTER TABLE hayu.audit_events DISABLE TRIGGER ALL",
+        "CREATE TABLE hayu.anything (id int)",
+        "DELETE FROM hayu.audit_events",
+        "SELECT 1 FROM sabilulungan.accounts",
+        "connect to postgres",
+    ]
