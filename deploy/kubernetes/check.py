@@ -365,6 +365,15 @@ def _database_problems(docs: list[Doc]) -> list[str]:
                 else (prefix + "DATABASE_URL", service)
             )
             url = _env_value(container, variable) or ""
+            if is_migrate and _env_value(container, prefix + "DATABASE_URL") not in (
+                None,
+                url,
+                f"$({variable})",
+            ):
+                problems.append(
+                    f"{name_of(deployment)} container migrate: {prefix}DATABASE_URL is not the "
+                    "owner's URL"
+                )
             if not url.startswith(f"postgresql://{role_name}:") or not url.endswith(wanted):
                 problems.append(
                     f"{name_of(deployment)} container {container['name']}: {variable} {url!r} "
@@ -437,7 +446,7 @@ def _regency_problems(docs: list[Doc]) -> list[str]:
 
 
 # Variables with a service's prefix that are not settings: parts of another value ($(VAR)).
-HELPER_VARIABLES = {"DB_PASSWORD", "OWNER_DB_PASSWORD"}
+HELPER_VARIABLES = {"DB_PASSWORD", "OWNER_DB_PASSWORD", "MIGRATION_DATABASE_URL"}
 REQUIRED_SECRETS = ("SECRET_KEY", "DATA_KEY", "SIGNING_SEED")
 
 

@@ -193,7 +193,9 @@ def test_overlay_wiring(rendered: dict[str, list[dict[str, Any]]], overlay: str)
         migrate_env = {e["name"]: e for e in migrate["env"]}
         owner = migrate_env[f"{service.upper()}_OWNER_DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
         assert owner == {"name": f"layanan-db-{service}-owner", "key": "password"}
-        assert f"{service.upper()}_DATABASE_URL" not in migrate_env
+        assert migrate_env[f"{service.upper()}_DATABASE_URL"]["value"] == (
+            f"$({service.upper()}_MIGRATION_DATABASE_URL)"
+        )
         assert {"name": "MIGRATE_ON_START", "value": "0"} in main["env"]
         volume = next(v for v in pod["volumes"] if v["name"] == "regency")
         assert volume["configMap"]["name"] == regency["metadata"]["name"]
@@ -625,6 +627,8 @@ def test_the_database_bootstrap_gives_the_roles_the_service_needs(bootstrapped: 
         **base,
         "HAYU_ENVIRONMENT": "test",
         "HAYU_MIGRATION_DATABASE_URL": f"postgresql://hayu_owner@127.0.0.1:{port}/{database}",
+        # as the init container: the owner's URL for versions without MIGRATION_DATABASE_URL
+        "HAYU_DATABASE_URL": f"postgresql://hayu_owner@127.0.0.1:{port}/{database}",
     }
     serve_env = {
         **base,
