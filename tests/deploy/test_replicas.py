@@ -62,7 +62,7 @@ WRITERS = 4
 WRITE_BEFORE_KILL = 2.5  # seconds of writing before one replica is killed
 DOWN_FOR = 2.0  # seconds the killed replica stays down (kubelet's restart back-off)
 WRITE_AFTER_RESTART = 2.5  # seconds of writing once it is back
-MAX_INTENTS = 400  # per writer: bounds the loop whatever the machine's speed
+MAX_INTENTS = 5000  # per writer: bounds the loop whatever the machine's speed
 RESEND_EVERY = 4  # every 4th acknowledged write is sent again later with its key
 RETRY_FOR = 20.0  # seconds one write is retried before the test gives up on it
 PASSWORD = "sandi-yang-panjang-1"
@@ -433,6 +433,13 @@ def test_keyed_writes_survive_a_replica_killed(stack: Stack) -> None:
         restarted.set()
         serving_after = _wait_until_proxied_to(stack.proxy_url, victim.port) + ready_after
         time.sleep(WRITE_AFTER_RESTART)
+        # On a loaded machine: go on writing (bounded) until the restarted replica took some.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with ledger.lock:
+                if ledger.replica_after_restart:
+                    break
+            time.sleep(0.1)
     finally:
         stop.set()
         for thread in threads:
