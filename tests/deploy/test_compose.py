@@ -337,3 +337,35 @@ def test_caddyfile_is_valid(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_local_override_keeps_every_container_on_the_loopback(tmp_path: Path) -> None:
+    """deploy/compose.local.yml: host networking, nothing published, every listener on 127.0.0.1."""
+    _sample_env(tmp_path)
+    result = _compose(
+        tmp_path,
+        "-f",
+        str(ROOT / "deploy" / "compose.local.yml"),
+        "--profile",
+        "all",
+        "config",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert not config.get("networks")
+    services = config["services"]
+    ports = set()
+    for name, definition in services.items():
+        assert definition["network_mode"] == "host", name
+        assert not definition.get("ports"), name
+        if name in SERVICES:
+            environment = definition["environment"]
+            assert environment["LISTEN_HOST"] == "127.0.0.1"
+            assert urlsplit(environment[f"{name.upper()}_DATABASE_URL"]).hostname == "127.0.0.1"
+            assert definition["build"]["network"] == "host"
+            ports.add(environment["PORT"])
+    assert ports == {"18101", "18102", "18103"}
+    assert services["proxy"]["environment"]["PROXY_BIND"] == "127.0.0.1"
+    assert "listen_addresses=127.0.0.1" in services["postgres"]["command"]
