@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Run or test the suite from nothing but python3.
 
-    python3 dev.py run     install what is missing, then serve the three services on SQLite
-                           with demo data
-    python3 dev.py test    install what is missing, then run the whole test suite on SQLite
-                           and on PostgreSQL
+    python3 dev.py run      install what is missing, then serve the three services on SQLite
+                            with demo data
+    python3 dev.py test     install what is missing, then run the whole test suite on SQLite
+                            and on PostgreSQL
+    python3 dev.py install  install the development environment only
+    python3 dev.py lock     re-resolve requirements.lock and requirements-dev.lock from
+                            pyproject.toml (after changing a dependency there)
 
-Everything goes into .venv beside this file. `run` passes its other arguments on to
-deploy/embedded.py (for example `--services hayu,erk --port 8080`).
+Everything goes into .venv beside this file, installed from the lock files (exact versions and
+hashes), the same ones the service images install: tests and images run the same versions. `run`
+passes its other arguments on to deploy/embedded.py (for example `--services hayu,erk --port 8080`).
 """
 
 from __future__ import annotations
@@ -23,22 +27,50 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
+LOCKS = {"": ROOT / "requirements.lock", "dev": ROOT / "requirements-dev.lock"}
+# Every platform, Python 3.11 and newer: one lock for Linux images, CI and developers' machines.
+UV_COMPILE = ["pip", "compile", "pyproject.toml", "--generate-hashes", "--universal"]
+UV_COMPILE += ["--python-version", "3.11", "--quiet"]
 
 
 def ensure_venv(extras: str) -> None:
+    lock = LOCKS[extras]
     stamp = VENV / f".installed-{extras or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest and PY.exists():
         return
     if not PY.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    target = f".[{extras}]" if extras else "."
-    print(f"installing {target} into .venv (first time only) ...", flush=True)
+    print(f"installing {lock.name} and the project into .venv ...", flush=True)
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True, cwd=ROOT)
-    subprocess.run([*pip, "-e", target], check=True, cwd=ROOT)
+    subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(lock)], check=True, cwd=ROOT)
+    # The project itself, editable, resolving nothing again: its dependencies are the lock's.
+    subprocess.run([*pip, "--no-deps", "-e", "."], check=True, cwd=ROOT)
     stamp.write_text(digest)
+
+
+def lock() -> int:
+    """Resolve the development lock, then the runtime lock constrained to the same versions."""
+    ensure_venv("dev")
+    uv = BIN / "uv"
+    if not uv.exists():
+        pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "uv>=0.5,<1"], check=True, cwd=ROOT)
+    dev, runtime = LOCKS["dev"], LOCKS[""]
+    upgrade = ["--upgrade"] if os.environ.get("LOCK_UPGRADE") else []
+    steps = [
+        [str(uv), *UV_COMPILE, *upgrade, "--extra", "dev", "-o", dev.name],
+        [str(uv), *UV_COMPILE, "-c", dev.name, "-o", runtime.name],
+    ]
+    for command in steps:
+        print(" ".join(["uv", *command[1:]]), flush=True)
+        code = subprocess.run(command, cwd=ROOT).returncode
+        if code:
+            return code
+    print(f"wrote {runtime.name} and {dev.name}; `python3 dev.py install` applies them", flush=True)
+    return 0
 
 
 def postgres_reachable(url: str) -> bool:
@@ -76,13 +108,15 @@ def run_tests(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "install"):
+    if not argv or argv[0] not in ("run", "test", "install", "lock"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     if command == "install":
         ensure_venv("dev")
         return 0
+    if command == "lock":
+        return lock()
     if command == "test":
         return run_tests(rest)
     ensure_venv("")

