@@ -267,7 +267,7 @@ async def test_certificate_pdf_renders_to_an_image(make_app, tmp_path: Path):
         ).stdout
         if text:
             assert number in text
-            assert "SERTIFIKAT PENDAFTARAN USAHA" in text
+            assert "TANDA DAFTAR USAHA" in text
 
 
 async def test_deemed_approval_issues_after_the_approval_sla_lapses(make_app):

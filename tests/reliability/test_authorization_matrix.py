@@ -871,6 +871,8 @@ async def erk_world(make_app: Any) -> World:
         await world.login(role, f"u-{role}", [role])
 
     today = app.state.calendar.local_date(utcnow())
+    while not app.state.calendar.is_working_day(today):  # activities are logged on working days
+        today -= dt.timedelta(days=1)
 
     async def log() -> dict[str, Any]:
         body = {"date": today.isoformat(), "description": "Menyusun laporan", "minutes": 1}

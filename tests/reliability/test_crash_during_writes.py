@@ -284,7 +284,12 @@ def _working_dates(timezone: str) -> list[dt.date]:
     if today.day <= 4:  # early in a month the previous one is open too (cut-off: the 5th)
         last = today.replace(day=1) - dt.timedelta(days=1)
         days += [last.replace(day=d) for d in range(1, last.day + 1)]
-    return days or [today]
+    # Activities are logged on working days only (Saturday, Sunday and national holidays refused).
+    from shared.calendar import WorkingCalendar
+
+    calendar = WorkingCalendar(timezone=timezone)
+    working = [d for d in days if calendar.is_working_day(d)]
+    return working or [today]
 
 
 def test_erk_activities_survive_sigkill(
