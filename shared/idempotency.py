@@ -246,8 +246,9 @@ def caller_of(request: Request, principal: Principal | None) -> str:
     one anonymous caller can neither replay nor block another's key."""
     if principal is not None:
         return principal.username
-    client = request.client
-    return f"anonymous@{client.host if client else 'unknown'}"
+    from shared.network import client_address  # behind a trusted proxy: the citizen's address
+
+    return f"anonymous@{client_address(request)}"
 
 
 async def get_idempotency(
