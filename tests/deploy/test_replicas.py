@@ -82,7 +82,7 @@ BUSINESS: dict[str, Any] = {
 def _filing(name: str) -> dict[str, Any]:
     business = copy.deepcopy(BUSINESS)
     business["name"] = name
-    return {"permit_type_code": "SIUP", "business": business}
+    return {"permit_type_code": "SS", "business": business}
 
 
 def _free_port() -> int:
@@ -405,10 +405,6 @@ def _wait_until_proxied_to(proxy_url: str, port: int, deadline_seconds: float = 
     raise AssertionError(f"the proxy did not use the replica on {port} within {deadline_seconds}s")
 
 
-@pytest.mark.xfail(
-    reason="fails after merging the HAYU licensing rules and the edge limits; cause not yet found",
-    strict=False,
-)
 def test_keyed_writes_survive_a_replica_killed(stack: Stack) -> None:
     with httpx.Client(base_url=stack.proxy_url, timeout=10) as client:
         tokens = [_owner_token(client, f"pemilik{i}") for i in range(WRITERS)]
@@ -510,10 +506,6 @@ def _keyed(url: str, token: str, key: str, body: dict[str, Any]) -> httpx.Respon
     return httpx.post(url + "/api/v1/applications", json=body, headers=headers, timeout=10)
 
 
-@pytest.mark.xfail(
-    reason="fails after merging the HAYU licensing rules and the edge limits; cause not yet found",
-    strict=False,
-)
 def test_a_key_answers_the_same_on_every_replica(stack: Stack) -> None:
     with httpx.Client(base_url=stack.proxy_url, timeout=10) as client:
         token = _owner_token(client, "pemilik-kunci")
@@ -533,10 +525,6 @@ def test_a_key_answers_the_same_on_every_replica(stack: Stack) -> None:
     assert names == [("Toko Satu Kunci",)]
 
 
-@pytest.mark.xfail(
-    reason="fails after merging the HAYU licensing rules and the edge limits; cause not yet found",
-    strict=False,
-)
 def test_one_key_sent_to_every_replica_at_once_writes_once(stack: Stack) -> None:
     with httpx.Client(base_url=stack.proxy_url, timeout=10) as client:
         token = _owner_token(client, "pemilik-serentak")
@@ -621,10 +609,6 @@ async def _hold_seal_lock(hold: float, write: Any) -> int:
     return int(unsealed or 0)
 
 
-@pytest.mark.xfail(
-    reason="fails after merging the HAYU licensing rules and the edge limits; cause not yet found",
-    strict=False,
-)
 def test_no_replica_seals_while_another_holds_the_lock(stack: Stack) -> None:
     _wait_until_sealed()
     with httpx.Client(base_url=stack.proxy_url, timeout=10) as client:

@@ -919,18 +919,23 @@ def erk_rows() -> list[Row]:
         code = unique("UNIT")
         return {"url": "/api/v1/units", "json": {"code": code, "name": f"Unit {code}"}}
 
+    def pay(who: str) -> int:
+        # A unit admin registers people but never sets their pay (HR's): no TPP base.
+        return 0 if who == "unit_admin" else 5_000_000
+
     async def new_employee(world: World, who: str) -> Request:
         body = {
             "nip": fresh_nip(),
             "name": "Pegawai Baru",
             "unit_code": "BIDANG",
             "job_class": 7,
-            "tpp_base_idr": 5_000_000,
+            "tpp_base_idr": pay(who),
         }
         return {"url": "/api/v1/employees", "json": body}
 
     async def import_employees(world: World, who: str) -> Request:
-        csv = f"nip,name,unit_code,job_class,tpp_base_idr\n{fresh_nip()},Pegawai Baru,BIDANG,7,1\n"
+        row = f"{fresh_nip()},Pegawai Baru,BIDANG,7,{pay(who)}"
+        csv = f"nip,name,unit_code,job_class,tpp_base_idr\n{row}\n"
         return {
             "url": "/api/v1/employees/import",
             "files": {"file": ("pegawai.csv", csv.encode(), "text/csv")},
@@ -969,6 +974,25 @@ def erk_rows() -> list[Row]:
     async def log(world: World, who: str) -> Request:
         body = {"date": world.ids["today"], "description": "Rapat koordinasi", "minutes": 1}
         return {"url": "/api/v1/activities", "json": body}
+
+    async def import_plans(world: World, who: str) -> Request:
+        # The owner's plans: their own file for the owner, another's for everyone else.
+        csv = f"nip,periode,rencana_aksi\n{OWNER},2026-Q1,{unique('Rencana aksi ')}\n"
+        return {
+            "url": "/api/v1/rencana-aksi/import",
+            "files": {"file": ("rencana.csv", csv.encode(), "text/csv")},
+        }
+
+    async def pay_adjustment(world: World, who: str) -> Request:
+        body = {
+            "nip": SPARE,
+            "kind": "sanction",
+            "start_date": world.ids["today"],
+            "end_date": world.ids["today"],
+            "percent": "10",
+            "legal_basis": "SK Bupati 1/2026, Perkada Pasal 10",
+        }
+        return {"url": "/api/v1/pay-adjustments", "json": body}
 
     rejected = {"decision": "rejected", "note": "Kurang jelas"}
     return [
@@ -1072,6 +1096,40 @@ def erk_rows() -> list[Row]:
             fresh("activity", "/api/v1/activities/{id}", json={"minutes": 2}),
         ),
         Row(
+            "DELETE",
+            "/api/v1/activities/{activity_id}",
+            expect(p, {"employee": 204}),
+            fresh("activity", "/api/v1/activities/{id}"),
+        ),
+        Row(
+            "PUT",
+            "/api/v1/activities/{activity_id}/rencana-aksi",
+            expect(p, {"employee": 204}),
+            fresh(
+                "activity", "/api/v1/activities/{id}/rencana-aksi", json={"action_plan_id": None}
+            ),
+        ),
+        Row(
+            "POST",
+            "/api/v1/rencana-aksi/import",
+            # The owner imports their own; HR and admin anyone's; a peer or the supervisor may
+            # not import the owner's (out of scope). Unit admins are refused by role.
+            expect(p, {"employee": 201, "hr_admin": 201, "admin": 201}),
+            import_plans,
+        ),
+        Row(
+            "GET",
+            "/api/v1/employees/{nip}/rencana-aksi",
+            expect(p, readers),
+            static(f"/api/v1/employees/{OWNER}/rencana-aksi"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/ekinerja/{nip}/{period}.{extension}",
+            expect(p, readers),
+            static(f"/api/v1/ekinerja/{OWNER}/{{period}}.csv"),
+        ),
+        Row(
             "PUT",
             "/api/v1/activities/{activity_id}/evidence",
             expect(p, {"employee": 200}),
@@ -1115,7 +1173,8 @@ def erk_rows() -> list[Row]:
         Row(
             "POST",
             "/api/v1/delegations",
-            expect(p, {"unit_admin": 201, "hr_admin": 201, "admin": 201}),
+            # HR or the supervisor's own superiors appoint a Plt/Plh; not a unit admin (role).
+            expect(p, {"hr_admin": 201, "admin": 201}),
             delegation,
         ),
         Row(
@@ -1123,6 +1182,18 @@ def erk_rows() -> list[Row]:
             "/api/v1/periods/{period}/close",
             expect(p, {"hr_admin": 200, "admin": 200}),
             close,
+        ),
+        Row(
+            "GET",
+            "/api/v1/periods/{period}/readiness",
+            expect(p, {"hr_admin": 200, "admin": 200}),
+            static("/api/v1/periods/{period}/readiness"),
+        ),
+        Row(
+            "POST",
+            "/api/v1/pay-adjustments",
+            expect(p, {"hr_admin": 201, "admin": 201}),
+            pay_adjustment,
         ),
         Row(
             "GET",
