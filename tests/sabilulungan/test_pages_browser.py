@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sabilulungan import issued
+from sabilulungan.config import EVALUATION_CHECKLIST
 from sabilulungan.dependencies import runtime_of_app
 from sabilulungan.models import IssuedDocument
 from shared.testing import add_account, bearer, client_for
@@ -18,6 +19,38 @@ pytestmark = pytest.mark.browser
 
 YEAR = dt.date.today().year + 1
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EVALUATION = dict.fromkeys(EVALUATION_CHECKLIST, True)
+
+
+def _organization(name: str) -> dict[str, Any]:
+    return {
+        "type": "organization",
+        "name": name,
+        "legal_entity_number": "AHU-0012345.AH.01.04.2019",
+        "npwp": "01.234.567.8-901.000",
+        "address": "Jl. Braga No. 1, Bandung",
+        "region_code": "32.73.01.1001",
+        "phone": "0224201111",
+        "bank_account": "1234567890123",
+        "board_members": [
+            {"name": "Ketua", "nik": "3273010101900001", "position": "Ketua"},
+            {"name": "Sekretaris", "nik": "3273014505850002", "position": "Sekretaris"},
+        ],
+    }
+
+
+async def _complete(client: Any, pid: int, headers: dict[str, str]) -> None:
+    """Upload every document the proposal's category requires."""
+    r = await client.get(f"/api/v1/proposals/{pid}", headers=headers)
+    assert r.status_code == 200, r.text
+    for item in r.json()["missing_documents"]:
+        r = await client.post(
+            f"/api/v1/proposals/{pid}/documents",
+            data={"item": item},
+            files={"file": ("berkas.pdf", PDF, "application/pdf")},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
 
 
 async def _login(page: Any, url: str, username: str, next_path: str = "/") -> None:
@@ -49,6 +82,9 @@ async def test_apply_upload_track_queue_and_transparency(
 
     await _login(page, live.url, "pemohon", "/ajukan")
     await page.get_by_label("Jenis bantuan").select_option("bansos")
+    await page.get_by_label("Tujuan bansos (wajib untuk bansos)").select_option(
+        "pemberdayaan_sosial"
+    )
     await page.get_by_label("Judul usulan").fill("Bantuan alat bantu dengar")
     await page.get_by_label("Tujuan penggunaan dana").fill("Alat bantu dengar untuk lansia")
     await page.get_by_label("Jumlah yang diusulkan").fill("2.500.000")
@@ -72,6 +108,18 @@ async def test_apply_upload_track_queue_and_transparency(
     await page.get_by_role("button", name="Unggah").click()
     await page.wait_for_load_state()
     assert "Berkas diunggah." in await page.locator("main").inner_text()
+    # The rest of what this recipient category requires, through the same page form.
+    pid = int(re.search(r"/usulan/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    async with client_for(live.app) as client:
+        r = await client.get(f"/api/v1/proposals/{pid}", headers=await bearer(client, "tatausaha"))
+        assert r.status_code == 200, r.text
+        missing = r.json()["missing_documents"]
+    for item in missing:
+        await page.get_by_label("Jenis dokumen").select_option(item)
+        await page.get_by_label("Berkas (PDF, JPG atau PNG)").set_input_files(str(upload))
+        await page.get_by_role("button", name="Unggah").click()
+        await page.wait_for_load_state()
+        assert "Berkas diunggah." in await page.locator("main").inner_text()
 
     await page.goto(live.url + "/lacak")
     await page.get_by_label("Kode pelacakan").fill(code.lower())
@@ -92,7 +140,10 @@ async def test_apply_upload_track_queue_and_transparency(
     bar = page.get_by_role("img", name=re.compile("Pagu Rp80.000.000"))
     assert await bar.count() == 1
     table = await page.locator("table").inner_text()
-    assert "Ibu Rukmini" in table
+    # An individual is named on the public ledger only once a Keputusan names them.
+    assert "Pemohon perorangan" in table
+    assert "Rp2.500.000" in table
+    assert "Ibu Rukmini" not in table
     assert "Dahlia" not in table
     assert "3273015203800003" not in await page.content()
 
@@ -125,20 +176,16 @@ async def test_nphd_verification_page_opens_from_the_qr(live_service: Any, page:
             "purpose": "Pembangunan gedung serbaguna",
             "requested_amount_idr": 10_000_000,
             "budget_lines": [{"description": "Bahan", "amount_idr": 10_000_000}],
-            "applicant": {
-                "type": "organization",
-                "name": "Perkumpulan Warga Sauyunan",
-                "legal_entity_number": "AHU-0099.AH.01.07.2021",
-                "address": "Jl. Braga No. 1, Bandung",
-                "region_code": "32.73.01.1001",
-                "phone": "0224201111",
-            },
+            "applicant": _organization("Perkumpulan Warga Sauyunan"),
         }
-        pid = (await client.post("/api/v1/proposals", json=body, headers=h["pemohon"])).json()["id"]
+        r = await client.post("/api/v1/proposals", json=body, headers=h["pemohon"])
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        await _complete(client, pid, h["tatausaha"])
         steps = [
             ("tatausaha", {"action": "verify_completeness"}),
             ("koordinator", {"action": "assign_opd", "opd_code": "DINSOS"}),
-            ("opd", {"action": "recommend", "amount_idr": 10_000_000}),
+            ("opd", {"action": "recommend", "amount_idr": 10_000_000, "checklist": EVALUATION}),
             ("tapd", {"action": "consider", "amount_idr": 9_000_000}),
             ("kepala", {"action": "approve", "decree_number": "400/KEP.9/2027"}),
             ("kepala", {"action": "sign_agreement", "agreement_number": "NPHD/9/2027"}),
@@ -221,14 +268,7 @@ async def test_ledger_and_queue_fit_a_phone(live_service: Any, page: Any) -> Non
             "purpose": "Renovasi",
             "requested_amount_idr": 125_000_000,
             "budget_lines": [{"description": "Bahan", "amount_idr": 125_000_000}],
-            "applicant": {
-                "type": "organization",
-                "name": "Perkumpulan Warga Sauyunan Sejahtera Bersama",
-                "legal_entity_number": "AHU-0099.AH.01.07.2021",
-                "address": "Jl. Braga No. 1, Bandung",
-                "region_code": "32.73.01.1001",
-                "phone": "0224201111",
-            },
+            "applicant": _organization("Perkumpulan Warga Sauyunan Sejahtera Bersama"),
         }
         pemohon = await bearer(client, "pemohon")
         r = await client.post("/api/v1/proposals", json=body, headers=pemohon)
