@@ -507,9 +507,10 @@ async def update_activity(
     return _activity_read(activity, nip)
 
 
-async def _own_open_activity(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+async def own_activity(
+    session: AsyncSession, activity_id: int, *, actor: Principal, verb: str = "change"
 ) -> Activity:
+    """The actor's own activity; 404 when there is none, 403 when someone else logged it."""
     row = (
         await session.execute(
             select(Activity, Employee.nip)
@@ -521,7 +522,14 @@ async def _own_open_activity(
         raise errors.ActivityNotFoundError(f"No activity {activity_id}")
     activity, nip = row[0], row[1]
     if nip != actor.username:
-        raise errors.NotYourActivityError("Only the employee who logged it may change it")
+        raise errors.NotYourActivityError(f"Only the employee who logged it may {verb} it")
+    return activity
+
+
+async def _own_open_activity(
+    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+) -> Activity:
+    activity = await own_activity(session, activity_id, actor=actor)
     if activity.status == schemas.ActivityStatus.approved:
         raise errors.ActivityLockedError("This activity is already approved")
     _check_dates(rules, activity.activity_date)

@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import errors, schemas
+from erk.activities import own_activity
 from erk.domain import (
     Rules,
     audit_many,
@@ -274,18 +275,7 @@ async def link_activity(
     session: AsyncSession, activity_id: int, plan_id: int | None, *, actor: Principal
 ) -> None:
     """The employee links their own activity to one of their Rencana Aksi of its quarter."""
-    row = (
-        await session.execute(
-            select(Activity, Employee.nip)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .where(Activity.id == activity_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
-    activity, nip = row[0], row[1]
-    if nip != actor.username:
-        raise errors.NotYourActivityError("Only the employee who logged it may link it")
+    activity = await own_activity(session, activity_id, actor=actor, verb="link")
     if plan_id is not None:
         plan = await session.get(ActionPlan, plan_id)
         if (
