@@ -9,20 +9,17 @@ SQLite in a temporary folder, uvicorn on 127.0.0.1:18999 only. The bound the ser
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import psutil
 
+from bench.live_hayu import hayu_process
+
 PORT = 18999
 CLIENTS = 40
 SECONDS = 20.0
-PW = "sandi-yang-panjang-1"
 
 
 async def flood(pid: int) -> tuple[int, int, dict[int, int]]:
@@ -52,38 +49,8 @@ async def flood(pid: int) -> tuple[int, int, dict[int, int]]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as folder:
-        env = {
-            **os.environ,
-            "HAYU_DATABASE_URL": f"sqlite:///{Path(folder) / 'hayu.db'}",
-            "HAYU_BACKGROUND_TASKS": "false",
-            "HAYU_LOG_LEVEL": "WARNING",
-        }
-        py = sys.executable
-        subprocess.run([py, "-m", "hayu", "migrate"], env=env, check=True, capture_output=True)
-        subprocess.run(
-            [*(py, "-m", "hayu", "create-account", "admin", "--role", "admin"), "--password", PW],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        server = subprocess.Popen(
-            [*(py, "-m", "uvicorn", "hayu.main:app", "--host", "127.0.0.1"), "--port", str(PORT)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(60):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{PORT}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            before, peak, answers = asyncio.run(flood(server.pid))
-        finally:
-            server.terminate()
-            server.wait(10)
+    with hayu_process(PORT) as pid:
+        before, peak, answers = asyncio.run(flood(pid))
     mib = 2**20
     sys.stdout.write(
         f"{CLIENTS} clients for {SECONDS:.0f} s: RSS before {before / mib:.0f} MiB, "
