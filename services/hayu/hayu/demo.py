@@ -3,6 +3,9 @@
 The KBLI and kode wilayah rows below are a small hand-picked subset so the demo runs with nothing
 else installed; a regency imports the official lists with `python -m hayu import-kbli` and
 `import-wilayah` (see the README for where they come from).
+
+This module is also HAYU's seeding surface: the rules a volume seeder (`bench/`) needs are
+re-exported here (`decide_filing`, `valid_until`, `SELF_REPORT`), so it imports no private module.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import common, documents, filings, sla, transitions
+from hayu.common import SELF_REPORT as SELF_REPORT
+from hayu.common import valid_until as valid_until
 from hayu.config import HayuConfig
+from hayu.decisions import decide_filing as decide_filing
 from hayu.dependencies import Context
 from hayu.models import Application, KbliCode, Region
 from hayu.schemas import ApplicationCreate, TransitionCreate
