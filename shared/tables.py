@@ -2,8 +2,7 @@
 
 A service's `models.py` declares them on its own declarative base (one schema per service):
 
-    class Account(AccountTable, Base):
-        pass
+    class Account(AccountTable, Base): ...
 
 The columns come from the mixins beside the code that uses them (`AccountMixin` in
 `shared.auth`, `AuditEventMixin` and `AuditCheckpointMixin` in `shared.audit`,

@@ -36,20 +36,16 @@ class Base(DeclarativeBase):
 
 
 # the plumbing tables (shared.tables)
-class Account(AccountTable, Base):
-    pass
+class Account(AccountTable, Base): ...
 
 
-class AuditEvent(AuditEventTable, Base):
-    pass
+class AuditEvent(AuditEventTable, Base): ...
 
 
-class AuditCheckpoint(AuditCheckpointTable, Base):
-    pass
+class AuditCheckpoint(AuditCheckpointTable, Base): ...
 
 
-class IdempotencyRecord(IdempotencyRecordTable, Base):
-    pass
+class IdempotencyRecord(IdempotencyRecordTable, Base): ...
 
 
 class Unit(Base):
