@@ -21,7 +21,7 @@ from shared import audit, migrations
 from shared.app import CommonModels, ServiceSpec
 from shared.audit_proofs import SignedCheckpoint
 from shared.audit_verifier import UnreadableError, load_checkpoints
-from shared.auth import hash_password
+from shared.auth import Principal, hash_password
 from shared.db import Database
 from shared.signing import Signer
 
@@ -34,6 +34,35 @@ class ExtraCommand:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[ServiceSpec, argparse.Namespace], Awaitable[int]]
+
+
+DemoAccount = tuple[str, Sequence[str], str, str | None]  # username, roles, name, unit
+Login = tuple[str, str, list[str]]  # username, password, roles: what seed-demo prints
+
+
+async def seed_demo_accounts(
+    session: AsyncSession,
+    models: CommonModels,
+    accounts: Sequence[DemoAccount],
+    password: str,
+) -> tuple[list[Login], dict[str, Principal]]:
+    """Create or refresh a service's demo accounts, all with `password` (seeding twice does not
+    duplicate); returns the logins to print and each account as a principal to act as."""
+    logins: list[Login] = []
+    principals: dict[str, Principal] = {}
+    for username, roles, name, unit in accounts:
+        account = await create_account(
+            session, models, username, password, roles, name=name, unit=unit, actor="seed-demo"
+        )
+        principals[username] = Principal(
+            account_id=account.id,
+            username=username,
+            roles=frozenset(roles),
+            name=name,
+            unit=unit,
+        )
+        logins.append((username, password, list(roles)))
+    return logins, principals
 
 
 def signer_of(spec: ServiceSpec) -> Signer:

@@ -27,7 +27,7 @@ from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import INSPECTION_PHOTO
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
-from shared.cli import create_account, signer_of
+from shared.cli import seed_demo_accounts, signer_of
 from shared.db import utcnow
 from shared.validators import kbli_category
 
@@ -119,23 +119,9 @@ PDF = b"%PDF-1.4\n% berkas contoh HAYU\n%%EOF\n"
 
 
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
-    logins = []
-    principals: dict[str, Principal] = {}
-    for username, roles, name, unit in DEMO_ACCOUNTS:
-        account = await create_account(
-            session,
-            spec.models,
-            username,
-            DEMO_PASSWORD,
-            roles,
-            name=name,
-            unit=unit,
-            actor="seed-demo",
-        )
-        principals[username] = Principal(
-            account_id=account.id, username=username, roles=frozenset(roles), name=name
-        )
-        logins.append((username, DEMO_PASSWORD, roles))
+    logins, principals = await seed_demo_accounts(
+        session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD
+    )
     if await session.scalar(select(func.count()).select_from(Application)):
         return logins  # seeded before: accounts refreshed, data left alone
     if not await session.scalar(select(func.count()).select_from(KbliCode)):
