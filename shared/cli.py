@@ -198,14 +198,7 @@ async def seed_demo(
         async with db.sessionmaker.begin() as session:
             logins = await seeder(session, spec)
         async with db.sessionmaker.begin() as session:
-            await audit.seal_pending(
-                session,
-                spec.models.audit_event,
-                spec.models.audit_checkpoint,
-                signer=signer_of(spec),
-                service=spec.name,
-                schema=spec.name,
-            )
+            await _seal_pending(session, spec)
     finally:
         await db.dispose()
     if not quiet:
@@ -215,18 +208,22 @@ async def seed_demo(
     return logins
 
 
+async def _seal_pending(session: AsyncSession, spec: ServiceSpec) -> int:
+    return await audit.seal_pending(
+        session,
+        spec.models.audit_event,
+        spec.models.audit_checkpoint,
+        signer=signer_of(spec),
+        service=spec.name,
+        schema=spec.name,
+    )
+
+
 async def _seal(spec: ServiceSpec) -> int:
     db = database_of(spec)
     try:
         async with db.sessionmaker.begin() as session:
-            sealed = await audit.seal_pending(
-                session,
-                spec.models.audit_event,
-                spec.models.audit_checkpoint,
-                signer=signer_of(spec),
-                service=spec.name,
-                schema=spec.name,
-            )
+            sealed = await _seal_pending(session, spec)
     finally:
         await db.dispose()
     print(f"sealed {sealed} audit events")
