@@ -3,8 +3,9 @@
 Everything a request reads is consistent with what the service itself would have written:
 
 * owners' NIK and phone are `FieldCipher` tokens under the data key the benchmark server gets
-  (`bench.seed.bench_data_key`), with the `owner-nik` / `owner-phone` contexts and the `nik` blind
-  index; each distinct NIK is encrypted once, phones come from a small pool of encrypted values;
+  (`bench.seeding.bench_data_key`), with the `owner-nik` / `owner-phone` contexts and the `nik`
+  blind index; each distinct NIK is encrypted once, phones come from a small pool of encrypted
+  values;
 * tracking codes come from `shared.codes.new_tracking_code` (check symbol included);
 * the decision text and rule version come from `decide_filing` (re-exported by `hayu.demo`, the
   seeding surface), numbers from the regency's templates with per-year sequences, and
