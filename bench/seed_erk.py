@@ -30,12 +30,13 @@ import datetime as dt
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bench.seeding import SUPERVISOR_BASE
+
 if TYPE_CHECKING:
-    from bench.seed import SeedContext
+    from bench.seeding import SeedContext
 
 UNITS = 40
-SUPERVISOR_BASE = 20_000
-"""`erk_nip(SUPERVISOR_BASE + j)` is supervisor j (beyond every employee index)."""
+
 HEAD_BASE = 30_000
 """`erk_nip(HEAD_BASE + u)` heads unit u."""
 TEAM = 10
@@ -71,7 +72,7 @@ def supervisor_of(index: int, supervisors: int) -> int:
 
 async def seed_erk(ctx: SeedContext, employees: int, supervisors: int, activities: int) -> None:
     from bench.scenarios import BENCH_PERIOD
-    from bench.seed import erk_nip
+    from bench.seeding import erk_nip
 
     now = dt.datetime.now(dt.UTC)
     await ctx.copy(

@@ -3,12 +3,14 @@
 Everything a request reads is consistent with what the service itself would have written:
 
 * owners' NIK and phone are `FieldCipher` tokens under the data key the benchmark server gets
-  (`bench.seed.bench_data_key`), with the `owner-nik` / `owner-phone` contexts and the `nik` blind
-  index; each distinct NIK is encrypted once, phones come from a small pool of encrypted values;
+  (`bench.seeding.bench_data_key`), with the `owner-nik` / `owner-phone` contexts and the `nik`
+  blind index; each distinct NIK is encrypted once, phones come from a small pool of encrypted
+  values;
 * tracking codes come from `shared.codes.new_tracking_code` (check symbol included);
-* the decision text and rule version come from `hayu.decisions.decide_filing`, numbers from the
-  regency's templates with per-year sequences, and `number_sequences` is left at the highest
-  number handed out, so filings made during the run continue the series;
+* the decision text and rule version come from `decide_filing` (re-exported by `hayu.demo`, the
+  seeding surface), numbers from the regency's templates with per-year sequences, and
+  `number_sequences` is left at the highest number handed out, so filings made during the run
+  continue the series;
 * every application has its history in `application_events` (the timeline tracking reads), permits
   past `submitted` have their checklist documents (rows only: no files on the upload volume), and
   `stage_due_date` is `shared.workflow.due_at` of the current stage, as a transition sets it;
@@ -30,7 +32,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from bench.seed import SeedContext
+    from bench.seeding import SeedContext
 
 SEED = 20261128
 RNG_DAYS = 700
@@ -121,10 +123,9 @@ class _Numbering:
 
 
 async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
-    from bench.seed import bench_data_key
-    from hayu import common, decisions
+    from bench.seeding import bench_data_key
     from hayu.config import HayuConfig
-    from hayu.demo import DEMO_KBLI, DEMO_REGIONS
+    from hayu.demo import DEMO_KBLI, DEMO_REGIONS, SELF_REPORT, decide_filing, valid_until
     from hayu.workflow import SELF_REPORT_WORKFLOW
     from shared.app import build_calendar
     from shared.codes import new_tracking_code, render_number_template
@@ -177,7 +178,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
     def render(kind: str, type_code: str, seq: int, day: dt.date) -> str:
         template = (
             section.registration_number_template
-            if kind == common.SELF_REPORT
+            if kind == SELF_REPORT
             else section.permit_number_template
         )
         return render_number_template(
@@ -212,9 +213,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
         steps = [ACTIONS[c] for c in codes.split()]
         age = rng.uniform(3 * len(steps) + 1, RNG_DAYS)
         submitted = now - dt.timedelta(days=age, seconds=rng.randrange(86_400))
-        decision = decisions.decide_filing(
-            decide_ctx, permit_type, capital, calendar.local_date(submitted)
-        )
+        decision = decide_filing(decide_ctx, permit_type, capital, calendar.local_date(submitted))
         codes_of_business = rng.sample(kbli, 1 + (i % 5 == 0))
         business_rows.append(
             (
@@ -233,7 +232,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
                 submitted,
             )
         )
-        self_report = decision.kind == common.SELF_REPORT
+        self_report = decision.kind == SELF_REPORT
         flow = SELF_REPORT_WORKFLOW if self_report else permit_flow
         state = flow.initial_state
         app: dict[str, Any] = {
@@ -272,7 +271,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
         )
         if self_report:
             app["issued_at"] = submitted
-            app["valid_until"] = common.valid_until(permit_type, calendar.local_date(submitted))
+            app["valid_until"] = valid_until(permit_type, calendar.local_date(submitted))
             numbering.pending.append((submitted, app_id, decision.kind, type_code))
         elif steps:
             for document in permit_type.required_documents:
@@ -314,7 +313,7 @@ async def seed_hayu(ctx: SeedContext, businesses: int) -> None:
             state = to_state
             if to_state == "issued":
                 app["issued_at"] = moment
-                app["valid_until"] = common.valid_until(permit_type, calendar.local_date(moment))
+                app["valid_until"] = valid_until(permit_type, calendar.local_date(moment))
                 numbering.pending.append((moment, app_id, decision.kind, type_code))
             if to_state == "revoked":
                 app["revoked_at"] = moment

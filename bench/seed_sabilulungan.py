@@ -26,7 +26,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bench.seed import SeedContext
+    from bench.seeding import SeedContext
 
 SEED = 20261129
 POOL = 997
@@ -102,7 +102,7 @@ def bench_nik(index: int, *, offset: int) -> str:
 
 
 async def seed_sabilulungan(ctx: SeedContext, proposals: int, fiscal_year: int) -> None:
-    from bench.seed import bench_data_key
+    from bench.seeding import bench_data_key
     from sabilulungan.config import EVALUATION_CHECKLIST, SabilulunganConfig
     from sabilulungan.workflow import DEFAULT_WORKFLOW
     from shared.app import build_calendar

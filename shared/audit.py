@@ -26,7 +26,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -703,18 +703,18 @@ class _CheckpointWalk:
         )
 
 
-async def verify_chain(
-    session: AsyncSession,
-    event_model: type[AuditEventMixin],
-    checkpoint_model: type[AuditCheckpointMixin],
-    *,
-    public_key: str,
-    service: str,
-    outside: Sequence[SignedCheckpoint] = (),
-) -> VerifyResult:
-    """Recompute the chain and the tree from position 1 and check every signed checkpoint, the
-    chain of checkpoints, and the checkpoints held `outside` (saved earlier, or a witness's)
-    against them."""
+@dataclass
+class _Outside:
+    """The checkpoints held outside, by size, and what the walk learnt about them."""
+
+    held: dict[int, list[SignedCheckpoint]]
+    kept: dict[int, SignedCheckpoint] = field(default_factory=dict)  # local ones at those sizes
+    agreed: int = 0  # the largest size an outside checkpoint confirmed
+
+
+def _outside_of(
+    outside: Sequence[SignedCheckpoint], public_key: str, service: str
+) -> _Outside | VerifyResult:
     for cp in outside:
         if cp.service != service or not cp.signature_ok(public_key):
             return VerifyResult(
@@ -723,51 +723,51 @@ async def verify_chain(
     held: dict[int, list[SignedCheckpoint]] = {}
     for cp in outside:
         held.setdefault(cp.size, []).append(cp)
-    walk = _CheckpointWalk(session, checkpoint_model, public_key, service)
-    problem = await walk.advance()
-    if problem is not None:
-        return VerifyResult(False, 0, problem.size, problem.reason)
-    kept: dict[int, SignedCheckpoint] = {}  # the local checkpoints at the sizes held outside
-    agreed = 0  # the largest size an outside checkpoint confirmed
-    expected = 1
-    chain_hash = GENESIS_HASH
-    frontier = Frontier()
-    async for row in _stream_sealed(session, event_model):
-        if row.seal_position != expected:
-            return VerifyResult(False, expected - 1, expected, "event missing from the chain")
-        canonical = event_canonical(row, expected)
-        chain_hash = chain_step(chain_hash, canonical)
-        frontier.append(leaf_hash(canonical))
-        if chain_hash != row.seal_hash:
-            return VerifyResult(
-                False, expected - 1, expected, "event content does not match its hash"
-            )
-        mine = walk.current if walk.current and walk.current.size == expected else None
-        outside_here = held.get(expected, [])
-        if mine is not None or outside_here:
-            root = frontier.root().hex()
-            if mine is not None and _differs(mine, chain_hash, root):
-                return VerifyResult(
-                    False, expected - 1, expected, "chain differs from the signed checkpoint"
-                )
-            if any(_differs(o, chain_hash, root) for o in outside_here):
-                return VerifyResult(
-                    False,
-                    agreed,
-                    agreed + 1,
-                    f"the log differs from the checkpoint held outside at size {expected}: "
-                    f"the first changed event is between positions {agreed + 1} and {expected}",
-                )
-            if outside_here:
-                agreed = expected
-            if mine is not None:
-                if outside_here:
-                    kept[expected] = mine
-                problem = await walk.advance()
-                if problem is not None:
-                    return VerifyResult(False, expected, problem.size, problem.reason)
-        expected += 1
-    last = expected - 1
+    return _Outside(held)
+
+
+async def _meet_checkpoints(
+    walk: _CheckpointWalk, outside: _Outside, position: int, chain_hash: str, frontier: Frontier
+) -> VerifyResult | None:
+    """Compare the chain at `position` with the local and outside checkpoints of that size."""
+    mine = walk.current if walk.current and walk.current.size == position else None
+    outside_here = outside.held.get(position, [])
+    if mine is None and not outside_here:
+        return None
+    root = frontier.root().hex()
+    if mine is not None and _differs(mine, chain_hash, root):
+        return VerifyResult(
+            False, position - 1, position, "chain differs from the signed checkpoint"
+        )
+    if any(_differs(o, chain_hash, root) for o in outside_here):
+        agreed = outside.agreed
+        return VerifyResult(
+            False,
+            agreed,
+            agreed + 1,
+            f"the log differs from the checkpoint held outside at size {position}: "
+            f"the first changed event is between positions {agreed + 1} and {position}",
+        )
+    if outside_here:
+        outside.agreed = position
+    if mine is not None:
+        if outside_here:
+            outside.kept[position] = mine
+        problem = await walk.advance()
+        if problem is not None:
+            return VerifyResult(False, position, problem.size, problem.reason)
+    return None
+
+
+async def _check_tail(
+    session: AsyncSession,
+    checkpoint_model: type[AuditCheckpointMixin],
+    walk: _CheckpointWalk,
+    frontier: Frontier,
+    last: int,
+) -> VerifyResult | None:
+    """After the last event: no signed event missing, none after the last checkpoint, and the
+    stored tree equal to the recomputed one."""
     if walk.current is not None:
         return VerifyResult(False, last, last + 1, "events signed in a checkpoint are missing")
     signed_up_to = walk.prior.size if walk.prior else 0
@@ -787,7 +787,12 @@ async def verify_chain(
                 min(stored.size, last) + 1,
                 "the stored Merkle tree differs from the events (its proofs would not hold)",
             )
-    beyond = [size for size in held if size > last]
+    return None
+
+
+def _check_outside_kept(outside: _Outside, last: int) -> VerifyResult:
+    """Every checkpoint held outside must still be in the log, unchanged."""
+    beyond = [size for size in outside.held if size > last]
     if beyond:
         return VerifyResult(
             False,
@@ -796,8 +801,8 @@ async def verify_chain(
             f"the log ends at {last} but a checkpoint held outside signs {max(beyond)} events "
             "(a truncated log or an older backup)",
         )
-    for size, copies in sorted(held.items()):
-        local = kept.get(size)
+    for size, copies in sorted(outside.held.items()):
+        local = outside.kept.get(size)
         for cp in copies:
             if local is None:
                 return VerifyResult(
@@ -811,3 +816,46 @@ async def verify_chain(
                     f"two different signed checkpoints for size {size}: history was re-signed",
                 )
     return VerifyResult(True, last)
+
+
+async def verify_chain(
+    session: AsyncSession,
+    event_model: type[AuditEventMixin],
+    checkpoint_model: type[AuditCheckpointMixin],
+    *,
+    public_key: str,
+    service: str,
+    outside: Sequence[SignedCheckpoint] = (),
+) -> VerifyResult:
+    """Recompute the chain and the tree from position 1 and check every signed checkpoint, the
+    chain of checkpoints, and the checkpoints held `outside` (saved earlier, or a witness's)
+    against them."""
+    held = _outside_of(outside, public_key, service)
+    if isinstance(held, VerifyResult):
+        return held
+    walk = _CheckpointWalk(session, checkpoint_model, public_key, service)
+    problem = await walk.advance()
+    if problem is not None:
+        return VerifyResult(False, 0, problem.size, problem.reason)
+    expected = 1
+    chain_hash = GENESIS_HASH
+    frontier = Frontier()
+    async for row in _stream_sealed(session, event_model):
+        if row.seal_position != expected:
+            return VerifyResult(False, expected - 1, expected, "event missing from the chain")
+        canonical = event_canonical(row, expected)
+        chain_hash = chain_step(chain_hash, canonical)
+        frontier.append(leaf_hash(canonical))
+        if chain_hash != row.seal_hash:
+            return VerifyResult(
+                False, expected - 1, expected, "event content does not match its hash"
+            )
+        broken = await _meet_checkpoints(walk, held, expected, chain_hash, frontier)
+        if broken is not None:
+            return broken
+        expected += 1
+    last = expected - 1
+    broken = await _check_tail(session, checkpoint_model, walk, frontier, last)
+    if broken is not None:
+        return broken
+    return _check_outside_kept(held, last)

@@ -21,7 +21,7 @@ from shared import audit, migrations
 from shared.app import CommonModels, ServiceSpec
 from shared.audit_proofs import SignedCheckpoint
 from shared.audit_verifier import UnreadableError, load_checkpoints
-from shared.auth import hash_password
+from shared.auth import Principal, hash_password
 from shared.db import Database
 from shared.signing import Signer
 
@@ -34,6 +34,35 @@ class ExtraCommand:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[ServiceSpec, argparse.Namespace], Awaitable[int]]
+
+
+DemoAccount = tuple[str, Sequence[str], str, str | None]  # username, roles, name, unit
+Login = tuple[str, str, list[str]]  # username, password, roles: what seed-demo prints
+
+
+async def seed_demo_accounts(
+    session: AsyncSession,
+    models: CommonModels,
+    accounts: Sequence[DemoAccount],
+    password: str,
+) -> tuple[list[Login], dict[str, Principal]]:
+    """Create or refresh a service's demo accounts, all with `password` (seeding twice does not
+    duplicate); returns the logins to print and each account as a principal to act as."""
+    logins: list[Login] = []
+    principals: dict[str, Principal] = {}
+    for username, roles, name, unit in accounts:
+        account = await create_account(
+            session, models, username, password, roles, name=name, unit=unit, actor="seed-demo"
+        )
+        principals[username] = Principal(
+            account_id=account.id,
+            username=username,
+            roles=frozenset(roles),
+            name=name,
+            unit=unit,
+        )
+        logins.append((username, password, list(roles)))
+    return logins, principals
 
 
 def signer_of(spec: ServiceSpec) -> Signer:
@@ -169,14 +198,7 @@ async def seed_demo(
         async with db.sessionmaker.begin() as session:
             logins = await seeder(session, spec)
         async with db.sessionmaker.begin() as session:
-            await audit.seal_pending(
-                session,
-                spec.models.audit_event,
-                spec.models.audit_checkpoint,
-                signer=signer_of(spec),
-                service=spec.name,
-                schema=spec.name,
-            )
+            await _seal_pending(session, spec)
     finally:
         await db.dispose()
     if not quiet:
@@ -186,18 +208,22 @@ async def seed_demo(
     return logins
 
 
+async def _seal_pending(session: AsyncSession, spec: ServiceSpec) -> int:
+    return await audit.seal_pending(
+        session,
+        spec.models.audit_event,
+        spec.models.audit_checkpoint,
+        signer=signer_of(spec),
+        service=spec.name,
+        schema=spec.name,
+    )
+
+
 async def _seal(spec: ServiceSpec) -> int:
     db = database_of(spec)
     try:
         async with db.sessionmaker.begin() as session:
-            sealed = await audit.seal_pending(
-                session,
-                spec.models.audit_event,
-                spec.models.audit_checkpoint,
-                signer=signer_of(spec),
-                service=spec.name,
-                schema=spec.name,
-            )
+            sealed = await _seal_pending(session, spec)
     finally:
         await db.dispose()
     print(f"sealed {sealed} audit events")

@@ -6,15 +6,20 @@ at
 migrated database: on SQLite a copy of a migrated template file, on PostgreSQL the service's schema
 migrated once per session and emptied after each test. The app runs its real transaction handling
 (one commit per request), so tests see what a client would.
+
+This module knows no service: the tests' conftest hands it each service's `main` module and
+`Settings` class with `register_service`, and the fixtures then find them by the service's name
+(`make_app(name)`).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -31,8 +36,8 @@ from shared.cli import create_account
 from shared.db import SessionDep, create_engine
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
+from shared.settings import ServiceSettings
 
-SERVICES = ("sabilulungan", "hayu", "erk")
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REFERENCE_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -48,9 +53,58 @@ def reference_data(name: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """What the fixtures need of a service: its `main` module (`create_app(settings)`,
+    `build_spec(settings)`, `app` for uvicorn) and its `Settings` class."""
+
+    main: ModuleType
+    settings: type[ServiceSettings]
+
+    @property
+    def name(self) -> str:
+        """Its `service_name`: the PostgreSQL schema and the key of the fixtures."""
+        return str(self.settings.model_fields["service_name"].default)
+
+    @property
+    def package_dir(self) -> Path:
+        return Path(str(self.main.__file__)).parent
+
+    @property
+    def asgi_target(self) -> str:
+        return f"{self.main.__name__}:app"
+
+    @property
+    def env_prefix(self) -> str:
+        return str(self.settings.model_config.get("env_prefix") or "").upper()
+
+
+# The services under test, by name, in the order registered; filled by the tests' conftest.
+REGISTERED: dict[str, ServiceUnderTest] = {}
+SERVICES: list[str] = []  # their names, for `pytest.mark.parametrize("service", SERVICES)`
+
+
+def register_service(main: ModuleType, settings: type[ServiceSettings]) -> ServiceUnderTest:
+    """Make a service known to the fixtures (call it from a conftest, before collection)."""
+    service = ServiceUnderTest(main, settings)
+    if service.name not in REGISTERED:
+        SERVICES.append(service.name)
+    REGISTERED[service.name] = service
+    return service
+
+
+def service_under_test(name: str) -> ServiceUnderTest:
+    try:
+        return REGISTERED[name]
+    except KeyError:
+        raise LookupError(
+            f"service {name!r} is not registered: call shared.testing.register_service "
+            "from the tests' conftest"
+        ) from None
+
+
 def migrations_dir(service: str) -> Path:
-    module = importlib.import_module(f"{service}.main")
-    return Path(module.__file__).parent / "migrations"  # type: ignore[arg-type]
+    return service_under_test(service).package_dir / "migrations"
 
 
 async def _tables(url: str, schema: str) -> list[str]:
@@ -171,7 +225,7 @@ def probe_router() -> APIRouter:
 
 @pytest.fixture
 async def make_app(databases: Databases, tmp_path: Path) -> AsyncIterator[AppFactory]:
-    """`await make_app("hayu", config_toml="...", **settings)`: a fresh app on a clean database."""
+    """`await make_app(name, config_toml="...", **settings)`: a fresh app on a clean database."""
     made: list[tuple[str, FastAPI]] = []
 
     async def factory(
@@ -181,15 +235,15 @@ async def make_app(databases: Databases, tmp_path: Path) -> AsyncIterator[AppFac
         extra_routers: Sequence[APIRouter] = (),
         **overrides: Any,
     ) -> FastAPI:
-        module = importlib.import_module(f"{service}.main")
-        settings_module = importlib.import_module(f"{service}.settings")
+        under_test = service_under_test(service)
+        module = under_test.main
         url = await databases.url_for(service)
         if config_toml is not None:
             config_path = tmp_path / f"{service}-regency.toml"
             config_path.write_text(config_toml, encoding="utf-8")
             overrides.setdefault("regency_config", config_path)
         overrides.setdefault("upload_dir", tmp_path / "uploads")
-        settings = settings_module.Settings(
+        settings = under_test.settings(
             database_url=url, environment="test", background_tasks=False, **overrides
         )
         if extra_routers:
@@ -306,7 +360,8 @@ async def live_service(
         app = await make_app(service, config_toml=config_toml)
         settings = app.state.settings
         port = _free_port()
-        prefix = service.upper() + "_"
+        under_test = service_under_test(service)
+        prefix = under_test.env_prefix
         env = {
             **os.environ,
             prefix + "DATABASE_URL": settings.database_url,
@@ -321,7 +376,7 @@ async def live_service(
                 sys.executable,
                 "-m",
                 "uvicorn",
-                f"{service}.main:app",
+                under_test.asgi_target,
                 "--port",
                 str(port),
                 "--log-level",

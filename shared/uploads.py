@@ -2,6 +2,11 @@
 
 A file is stored once under `<upload_dir>/<aa>/<bb>/<sha256>` however often it is uploaded, so the
 directory can live on a volume shared by several replicas. The caller records the returned metadata.
+This module is the one owner of that layout: `store_upload` (a streamed upload) and `write_stored`
+(bytes already checked by the caller) write it, always through a temporary file of a unique name
+renamed into place, so two replicas storing the same file at once neither collide nor leave a
+half-written file under the final name; `read_stored` reads it, and also finds files stored
+under a service's earlier layout.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import hashlib
 import mmap
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,3 +156,32 @@ def stored_path(upload_dir: Path, sha256: str) -> Path:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a sha256 hex digest")
     return upload_dir / sha256[:2] / sha256[2:4] / sha256
+
+
+def write_stored(upload_dir: Path, sha256: str, content: bytes) -> Path:
+    """Store `content`, whose SHA-256 is `sha256`, at its place in the layout (once)."""
+    target = stored_path(upload_dir, sha256)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def read_stored(upload_dir: Path, sha256: str, earlier: Sequence[Path] = ()) -> bytes:
+    """The stored file `sha256`: at its place in the layout, else at the first of the `earlier`
+    paths (where a service stored it before this layout) that exists; FileNotFoundError if none."""
+    for path in (stored_path(upload_dir, sha256), *earlier):
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(f"stored file {sha256} is missing")

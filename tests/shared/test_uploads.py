@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import hashlib
+import importlib
 import io
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import UploadFile
 
 from shared.problems import PayloadTooLargeError, UnprocessableError, UnsupportedMediaTypeError
-from shared.uploads import store_upload, stored_path
+from shared.uploads import read_stored, store_upload, stored_path, write_stored
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -78,3 +82,68 @@ def test_jpeg_dimensions_are_read_from_the_frame_header() -> None:
     app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     sof0 = b"\xff\xc0\x00\x11\x08" + (3000).to_bytes(2, "big") + (4000).to_bytes(2, "big")
     assert image_pixels(b"\xff\xd8" + app0 + sof0 + b"\x00" * 12, "image/jpeg") == 12_000_000
+
+
+# --- The services' document storage goes through the one layout ---------------------------------
+
+STORES = {
+    "sabilulungan": ("sabilulungan.documents", lambda root, sha: root / sha[:2] / sha),
+    "hayu": ("hayu.documents", lambda root, sha: root / "hayu" / sha[:2] / sha),
+}
+
+
+def _documents(service: str) -> Any:
+    return importlib.import_module(STORES[service][0])
+
+
+@pytest.mark.parametrize("service", sorted(STORES))
+def test_two_replicas_storing_the_same_file_at_once_do_not_collide(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replica B stores the same document while replica A is between writing its temporary file
+    and renaming it: each must have its own temporary file (a fixed `<digest>.part` is truncated
+    and renamed away under A's feet), and the stored file is whole."""
+    documents = _documents(service)
+    content = PDF * 50
+    sha = hashlib.sha256(content).hexdigest()
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def replace(src: Any, dst: Any) -> None:
+        if not calls:  # replica A, about to rename: replica B stores the same file meanwhile
+            calls.append("B")
+            documents._store(tmp_path, sha, content)
+        calls.append("A")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    documents._store(tmp_path, sha, content)
+    assert calls == ["B", "A", "A"]
+    assert stored_path(tmp_path, sha).read_bytes() == content
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [stored_path(tmp_path, sha)]
+
+
+@pytest.mark.parametrize("service", sorted(STORES))
+def test_documents_stored_under_the_earlier_layout_are_still_read(
+    service: str, tmp_path: Path
+) -> None:
+    documents = _documents(service)
+    old, new = PDF + b"old", PDF + b"new"
+    old_sha, new_sha = hashlib.sha256(old).hexdigest(), hashlib.sha256(new).hexdigest()
+    earlier = STORES[service][1](tmp_path, old_sha)
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(old)
+    documents._store(tmp_path, new_sha, new)
+    assert stored_path(tmp_path, new_sha).read_bytes() == new  # new files: the shared layout
+    assert documents._read(tmp_path, old_sha) == old
+    assert documents._read(tmp_path, new_sha) == new
+    with pytest.raises(FileNotFoundError):
+        documents._read(tmp_path, "0" * 64)
+
+
+def test_write_stored_keeps_the_first_copy_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    sha = hashlib.sha256(PDF).hexdigest()
+    first = write_stored(tmp_path, sha, PDF)
+    assert write_stored(tmp_path, sha, PDF) == first == stored_path(tmp_path, sha)
+    assert read_stored(tmp_path, sha) == PDF
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [first]

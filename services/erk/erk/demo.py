@@ -24,7 +24,7 @@ from erk.people import UNUSABLE_PASSWORD
 from shared.app import ServiceSpec, build_calendar
 from shared.audit import record_event
 from shared.auth import hash_password
-from shared.cli import create_account
+from shared.cli import seed_demo_accounts
 from shared.db import utcnow
 
 DEMO_PASSWORD = "demo-erk-2026"
@@ -120,19 +120,7 @@ def _people() -> list[dict[str, object]]:
 
 
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
-    logins = []
-    for username, roles, name, unit in DEMO_ACCOUNTS:
-        await create_account(
-            session,
-            spec.models,
-            username,
-            DEMO_PASSWORD,
-            roles,
-            name=name,
-            unit=unit,
-            actor="seed-demo",
-        )
-        logins.append((username, DEMO_PASSWORD, roles))
+    logins, _ = await seed_demo_accounts(session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD)
     if await session.scalar(select(func.count()).select_from(Unit)):
         return logins  # seeded before: the accounts are refreshed, the data kept
     await _seed_data(session, spec)

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from erk import models, pages, routes
 from erk.config import ErkConfig
 from erk.dependencies import system_clock
 from erk.settings import Settings, get_settings
 from erk.tasks import escalate
-from shared.app import CommonModels, PeriodicTask, ServiceSpec, create_service_app
-from shared.config import load_regency_config
+from shared.app import PeriodicTask, ServiceSpec
+from shared.service_main import app_entry_points, common_models, settings_and_config
 
 PACKAGE_DIR = Path(__file__).parent
 TITLE = "e-RK — Kinerja Harian ASN"
 
-COMMON_MODELS = CommonModels(
-    account=models.Account,
-    audit_event=models.AuditEvent,
-    audit_checkpoint=models.AuditCheckpoint,
-    idempotency=models.IdempotencyRecord,
-)
+COMMON_MODELS = common_models(models)
 
 
 def build_spec(settings: Settings | None = None, config: ErkConfig | None = None) -> ServiceSpec:
-    settings = settings or get_settings()
-    config = config or load_regency_config(settings.regency_config, ErkConfig)
+    settings, config = settings_and_config(settings, config, get_settings, ErkConfig)
     return ServiceSpec(
         name="erk",
         title=TITLE,
@@ -45,14 +37,4 @@ def build_spec(settings: Settings | None = None, config: ErkConfig | None = None
     )
 
 
-def create_app(settings: Settings | None = None, config: ErkConfig | None = None) -> FastAPI:
-    return create_service_app(build_spec(settings, config))
-
-
-def __getattr__(name: str) -> FastAPI:
-    # `uvicorn erk.main:app` builds the app on first access, not at import.
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
+create_app, __getattr__ = app_entry_points(__name__, build_spec)

@@ -3,6 +3,9 @@
 The KBLI and kode wilayah rows below are a small hand-picked subset so the demo runs with nothing
 else installed; a regency imports the official lists with `python -m hayu import-kbli` and
 `import-wilayah` (see the README for where they come from).
+
+This module is also HAYU's seeding surface: the rules a volume seeder (`bench/`) needs are
+re-exported here (`decide_filing`, `valid_until`, `SELF_REPORT`), so it imports no private module.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import common, documents, filings, sla, transitions
+from hayu.common import SELF_REPORT as SELF_REPORT
+from hayu.common import valid_until as valid_until
 from hayu.config import HayuConfig
+from hayu.decisions import decide_filing as decide_filing
 from hayu.dependencies import Context
 from hayu.models import Application, KbliCode, Region
 from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import INSPECTION_PHOTO
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
-from shared.cli import create_account, signer_of
+from shared.cli import seed_demo_accounts, signer_of
 from shared.db import utcnow
 from shared.validators import kbli_category
 
@@ -113,23 +119,9 @@ PDF = b"%PDF-1.4\n% berkas contoh HAYU\n%%EOF\n"
 
 
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
-    logins = []
-    principals: dict[str, Principal] = {}
-    for username, roles, name, unit in DEMO_ACCOUNTS:
-        account = await create_account(
-            session,
-            spec.models,
-            username,
-            DEMO_PASSWORD,
-            roles,
-            name=name,
-            unit=unit,
-            actor="seed-demo",
-        )
-        principals[username] = Principal(
-            account_id=account.id, username=username, roles=frozenset(roles), name=name
-        )
-        logins.append((username, DEMO_PASSWORD, roles))
+    logins, principals = await seed_demo_accounts(
+        session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD
+    )
     if await session.scalar(select(func.count()).select_from(Application)):
         return logins  # seeded before: accounts refreshed, data left alone
     if not await session.scalar(select(func.count()).select_from(KbliCode)):

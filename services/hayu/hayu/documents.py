@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -32,7 +31,14 @@ from hayu.workflow import INSPECTION_PHOTO
 from shared import audit
 from shared.auth import Principal
 from shared.problems import ForbiddenError
-from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
+from shared.uploads import (
+    MAX_PIXELS,
+    image_pixels,
+    is_plain_filename,
+    read_stored,
+    sniff,
+    write_stored,
+)
 
 UPLOAD_OPEN_STATES = frozenset({"submitted", "document_verification", "revision_requested"})
 
@@ -45,13 +51,7 @@ def _check_filename(filename: str) -> None:
 
 
 def _store(root: Path, digest: str, content: bytes) -> None:
-    target = root / "hayu" / digest[:2] / digest
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(content)
-    tmp.replace(target)
+    write_stored(root, digest, content)
 
 
 async def upload_document(
@@ -153,7 +153,8 @@ class StoredDocument:
 
 
 def _read(root: Path, digest: str) -> bytes:
-    return (root / "hayu" / digest[:2] / digest).read_bytes()
+    # files stored before the shared layout sit at <upload_dir>/hayu/<aa>/<sha256>
+    return read_stored(root, digest, [root / "hayu" / digest[:2] / digest])
 
 
 async def open_document(

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from hayu import models, pages, routes, tasks
 from hayu.config import HayuConfig
 from hayu.settings import Settings, get_settings
-from shared.app import CommonModels, ServiceSpec, create_service_app
-from shared.config import load_regency_config
+from shared.app import ServiceSpec
 from shared.crypto import FieldCipher
+from shared.service_main import app_entry_points, common_models, settings_and_config
 
 PACKAGE_DIR = Path(__file__).parent
 TITLE = "HAYU — Perizinan Usaha"
 
-COMMON_MODELS = CommonModels(
-    account=models.Account,
-    audit_event=models.AuditEvent,
-    audit_checkpoint=models.AuditCheckpoint,
-    idempotency=models.IdempotencyRecord,
-)
+COMMON_MODELS = common_models(models)
 
 
 def build_spec(settings: Settings | None = None, config: HayuConfig | None = None) -> ServiceSpec:
-    settings = settings or get_settings()
-    config = config or load_regency_config(settings.regency_config, HayuConfig)
+    settings, config = settings_and_config(settings, config, get_settings, HayuConfig)
     return ServiceSpec(
         name="hayu",
         title=TITLE,
@@ -38,20 +30,9 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         models=COMMON_MODELS,
         api_routers=[routes.router],
         page_router=pages.router,
-        username_label="Nama pengguna",
         periodic=[tasks.DEEMED_APPROVAL_TASK, tasks.OSS_OUTBOX_TASK],
         extra_state={"cipher": FieldCipher(settings.data_key_bytes())},
     )
 
 
-def create_app(settings: Settings | None = None, config: HayuConfig | None = None) -> FastAPI:
-    return create_service_app(build_spec(settings, config))
-
-
-def __getattr__(name: str) -> FastAPI:
-    # `uvicorn hayu.main:app` builds the app on first access, not at import.
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
+create_app, __getattr__ = app_entry_points(__name__, build_spec)

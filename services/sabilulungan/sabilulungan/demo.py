@@ -19,7 +19,7 @@ from sabilulungan.runtime import Runtime, build_runtime
 from sabilulungan.schemas import BudgetCreate, ProposalCreate, TransitionCreate
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
-from shared.cli import create_account, signer_of
+from shared.cli import seed_demo_accounts, signer_of
 
 DEMO_PASSWORD = "demo-sabilulungan-2026"
 DEMO_ACCOUNTS: list[tuple[str, list[str], str, str | None]] = [
@@ -90,16 +90,6 @@ def fiscal_year_of(steps: list[Step], this_year: int) -> int:
     return this_year if _PAY in steps else this_year + 1
 
 
-def _principal(account: Any) -> Principal:
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        roles=frozenset(account.roles),
-        name=account.full_name,
-        unit=account.unit,
-    )
-
-
 def _fill(value: Any, year: int, n: int) -> Any:
     return value.format(year=year, n=n) if isinstance(value, str) else value
 
@@ -166,21 +156,7 @@ async def _upload(
 
 
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
-    logins = []
-    accounts: dict[str, Principal] = {}
-    for username, roles, name, unit in DEMO_ACCOUNTS:
-        account = await create_account(
-            session,
-            spec.models,
-            username,
-            DEMO_PASSWORD,
-            roles,
-            name=name,
-            unit=unit,
-            actor="seed-demo",
-        )
-        accounts[username] = _principal(account)
-        logins.append((username, DEMO_PASSWORD, roles))
+    logins, accounts = await seed_demo_accounts(session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD)
     config = spec.config
     assert isinstance(config, SabilulunganConfig)
     rt = build_runtime(

@@ -18,7 +18,14 @@ from sabilulungan.schemas import DocumentRead
 from shared.audit import record_event
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.uploads import MAX_PIXELS, image_pixels, is_plain_filename, sniff
+from shared.uploads import (
+    MAX_PIXELS,
+    image_pixels,
+    is_plain_filename,
+    read_stored,
+    sniff,
+    write_stored,
+)
 
 
 def media_type_of(content: bytes) -> str:
@@ -31,13 +38,12 @@ def media_type_of(content: bytes) -> str:
 
 
 def _store(upload_dir: Path, digest: str, content: bytes) -> None:
-    target = upload_dir / digest[:2] / digest
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(content)
-    tmp.replace(target)
+    write_stored(upload_dir, digest, content)
+
+
+def _read(upload_dir: Path, digest: str) -> bytes:
+    # files stored before the shared layout sit at <upload_dir>/<aa>/<sha256>
+    return read_stored(upload_dir, digest, [upload_dir / digest[:2] / digest])
 
 
 async def upload_document(
@@ -155,9 +161,8 @@ async def read_document(
     ).scalar_one_or_none()
     if doc is None:
         raise errors.DocumentNotFoundError(f"Proposal {proposal_id} has no document {document_id}")
-    path = rt.upload_dir / doc.sha256[:2] / doc.sha256
     try:
-        content = await run_in_threadpool(path.read_bytes)
+        content = await run_in_threadpool(_read, rt.upload_dir, doc.sha256)
     except FileNotFoundError:
         raise errors.DocumentNotFoundError(
             "The stored file is missing from the upload volume; ask the administrator"

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from sabilulungan import models, pages, routes
 from sabilulungan.config import SabilulunganConfig
 from sabilulungan.settings import Settings, get_settings
-from shared.app import CommonModels, ServiceSpec, create_service_app
-from shared.config import load_regency_config
+from shared.app import ServiceSpec
+from shared.service_main import app_entry_points, common_models, settings_and_config
 
 PACKAGE_DIR = Path(__file__).parent
 TITLE = "Sabilulungan — Hibah dan Bansos"
 
-COMMON_MODELS = CommonModels(
-    account=models.Account,
-    audit_event=models.AuditEvent,
-    audit_checkpoint=models.AuditCheckpoint,
-    idempotency=models.IdempotencyRecord,
-)
+COMMON_MODELS = common_models(models)
 
 
 def build_spec(
     settings: Settings | None = None, config: SabilulunganConfig | None = None
 ) -> ServiceSpec:
-    settings = settings or get_settings()
-    config = config or load_regency_config(settings.regency_config, SabilulunganConfig)
+    settings, config = settings_and_config(settings, config, get_settings, SabilulunganConfig)
     return ServiceSpec(
         name="sabilulungan",
         title=TITLE,
@@ -39,20 +31,7 @@ def build_spec(
         models=COMMON_MODELS,
         api_routers=[routes.router, routes.public_router],
         page_router=pages.router,
-        username_label="Nama pengguna",
     )
 
 
-def create_app(
-    settings: Settings | None = None, config: SabilulunganConfig | None = None
-) -> FastAPI:
-    return create_service_app(build_spec(settings, config))
-
-
-def __getattr__(name: str) -> FastAPI:
-    # `uvicorn sabilulungan.main:app` builds the app on first access, not at import.
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
+create_app, __getattr__ = app_entry_points(__name__, build_spec)

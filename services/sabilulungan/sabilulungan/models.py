@@ -25,10 +25,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.audit import AuditCheckpointMixin, AuditEventMixin
-from shared.auth import AccountMixin
 from shared.db import BigIntId, JSONType, UTCDateTime, metadata_for, utcnow
-from shared.idempotency import IdempotencyRecordMixin
+from shared.tables import (
+    AccountTable,
+    AuditCheckpointTable,
+    AuditEventTable,
+    IdempotencyRecordTable,
+)
 
 SCHEMA = "sabilulungan"
 
@@ -37,22 +40,17 @@ class Base(DeclarativeBase):
     metadata = metadata_for(SCHEMA)
 
 
-class Account(AccountMixin, Base):
-    __tablename__ = "accounts"
+# the plumbing tables (shared.tables)
+class Account(AccountTable, Base): ...
 
 
-class AuditEvent(AuditEventMixin, Base):
-    __tablename__ = "audit_events"
-    __table_args__: Any = AuditEventMixin.audit_indexes("audit_events")
+class AuditEvent(AuditEventTable, Base): ...
 
 
-class AuditCheckpoint(AuditCheckpointMixin, Base):
-    __tablename__ = "audit_checkpoints"
+class AuditCheckpoint(AuditCheckpointTable, Base): ...
 
 
-class IdempotencyRecord(IdempotencyRecordMixin, Base):
-    __tablename__ = "idempotency_records"
-    __table_args__: Any = IdempotencyRecordMixin.idempotency_constraints()
+class IdempotencyRecord(IdempotencyRecordTable, Base): ...
 
 
 class Budget(Base):
