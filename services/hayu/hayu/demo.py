@@ -15,14 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import common, documents, filings, sla, transitions
 from hayu.config import HayuConfig
-from hayu.dependencies import Context
+from hayu.dependencies import spec_context
 from hayu.models import Application, KbliCode, Region
 from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import INSPECTION_PHOTO
-from shared.app import ServiceSpec, build_calendar
+from shared.app import ServiceSpec
 from shared.auth import Principal
-from shared.cli import create_account, signer_of
-from shared.db import utcnow
+from shared.cli import create_account
 from shared.validators import kbli_category
 
 DEMO_PASSWORD = "demo-hayu-2026"
@@ -150,21 +149,15 @@ async def _filings(
 ) -> None:
     config = spec.config
     assert isinstance(config, HayuConfig)
-    ctx = Context(
-        config=config,
-        calendar=build_calendar(config),
-        cipher=spec.extra_state["cipher"],
-        signer=signer_of(spec),
-        settings=spec.settings,  # type: ignore[arg-type]
-        base_url=spec.settings.public_url,
-    )
+    base = spec_context(spec)
     owners = {"Siti Rahmawati": "pemilik", "Dedi Kurniawan": "pemilik2"}
-    now = utcnow()
+    now = base.now
     for index, (days_ago, code, name, (owner, nik), capital, kbli, codes) in enumerate(
         DEMO_FILINGS
     ):
         owner_principal = principals[owners[owner]]
         moment = now - dt.timedelta(days=days_ago)
+        ctx = base.at(moment)
         steps = [ACTIONS[c] for c in codes.split()]
         created = await filings.file_application(
             session,
@@ -184,7 +177,6 @@ async def _filings(
                     },
                 }
             ),
-            moment,
         )
         if created.kind == common.PERMIT:
             permit_type = config.hayu.permit_type(code)
@@ -200,10 +192,10 @@ async def _filings(
                     checklist_item=document.code,
                     filename=f"{document.code}.pdf",
                     content=PDF,
-                    now=moment,
                 )
         for step, (action, actor) in enumerate(steps):
             moment = min(moment + dt.timedelta(days=1 + step % 2), now)
+            ctx = base.at(moment)
             payload = dict(PAYLOADS.get(action, {}))
             if action == "record_inspection":
                 await documents.upload_document(
@@ -214,7 +206,6 @@ async def _filings(
                     checklist_item=INSPECTION_PHOTO,
                     filename="foto-lokasi.pdf",
                     content=PDF,
-                    now=moment,
                 )
             if action == "schedule_inspection":
                 payload["inspection_date"] = ctx.calendar.local_date(moment) + dt.timedelta(days=2)
@@ -224,6 +215,5 @@ async def _filings(
                 principals[actor],
                 created.id,
                 TransitionCreate.model_validate({"action": action, **payload}),
-                moment,
             )
-    await sla.run_deemed_approvals(session, ctx, now)
+    await sla.run_deemed_approvals(session, base)
