@@ -13,18 +13,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Path, Request
 
 from hayu.config import HayuConfig, HayuSection
 from hayu.settings import Settings
-from shared.app import ServiceSpec, build_calendar
 from shared.calendar import WorkingCalendar
-from shared.cli import signer_of
 from shared.crypto import FieldCipher
 from shared.db import utcnow
 from shared.signing import Signer
+
+if TYPE_CHECKING:
+    from shared.app import ServiceSpec
 
 Clock = Callable[[], dt.datetime]
 
@@ -71,6 +72,10 @@ def context_of(app_state: object, base_url: str) -> Context:
 
 def spec_context(spec: ServiceSpec) -> Context:
     """The context of a command or the demo seeder, outside any request."""
+    # Imported here: the service's start-up does not load the command-line machinery.
+    from shared.app import build_calendar
+    from shared.cli import signer_of
+
     state = SimpleNamespace(
         config=spec.config,
         calendar=build_calendar(spec.config),
