@@ -249,12 +249,19 @@ _EVENT_COLUMNS = (
 
 
 def events_from(
-    rows: Any, model: type[AuditEventMixin], *, action: str, entity_type: str, id_column: str = "id"
+    rows: Any,
+    model: type[AuditEventMixin],
+    *,
+    action: str,
+    entity_type: str,
+    id_column: str = "id",
+    after: Any = None,
 ) -> Any:
     """PostgreSQL only: the INSERT of one audit event per row of `rows` (a CTE of an INSERT or
     UPDATE ... RETURNING the entity id), to run as a CTE of the same statement. The events are
     the rows `record_event` writes (same columns; sealed into the chain later); bind
-    `audit_params(...)` per request."""
+    `audit_params(...)` per request. `after`, when given, is the SQL expression of the event's
+    `after` (one that adds what only the statement knows to the bound `audit_after`)."""
     source = select(
         bindparam("audit_at", type_=UTCDateTime()),
         bindparam("audit_actor", type_=String()),
@@ -263,7 +270,7 @@ def events_from(
         literal(entity_type, String()),
         cast(rows.c[id_column], String()),
         bindparam("audit_before", type_=JSONType),
-        bindparam("audit_after", type_=JSONType),
+        bindparam("audit_after", type_=JSONType) if after is None else after,
         bindparam("audit_request", type_=String()),
     )
     table: Any = model

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -149,33 +149,51 @@ class Idempotency:
         return JSONResponse(body, status_code=status_code)
 
 
-def record_from(rows: Any, model: type[IdempotencyRecordMixin], *, id_column: str = "id") -> Any:
+def record_from(
+    rows: Any,
+    model: type[IdempotencyRecordMixin],
+    *,
+    id_column: str = "id",
+    fields: Mapping[str, Any] | None = None,
+    taken_key_fails: bool = False,
+) -> Any:
     """PostgreSQL only: the INSERT of a request's idempotency record, to run as a CTE of the
     statement that writes the request's new row (`rows`, a CTE returning `id_column`): the stored
-    answer is `statement_params`' body with its `id` set to the new row's id, in SQL. ON CONFLICT
-    DO NOTHING RETURNING id, so the statement can say whether the key was free (`settle`). Build it
-    once; it writes nothing when the request has no key (`idem_store` false) or `rows` is empty."""
+    answer is `statement_params`' body with its `id` set to the new row's id, in SQL, and each of
+    `fields` (answer key -> SQL expression, e.g. a number the statement rendered) set likewise.
+    ON CONFLICT DO NOTHING RETURNING id, so the statement can say whether the key was free
+    (`settle`); with `taken_key_fails`, a taken key fails the whole statement instead (a unique
+    violation, which `get_idempotency` answers with the stored response) — for a statement that
+    commits on its own, whose other writes must not stand without the record. Build it once; it
+    writes nothing when the request has no key (`idem_store` false) or `rows` is empty."""
     table: Any = model
+    body: Any = func.jsonb_set(
+        bindparam("idem_body", type_=postgresql.JSONB()),
+        literal_column("'{id}'::text[]"),
+        func.to_jsonb(rows.c[id_column]),
+    )
+    for key, value in (fields or {}).items():
+        if not key.isidentifier():  # it is spelled into the statement
+            raise ValueError(f"answer field {key!r} is not a plain name")
+        body = func.jsonb_set(
+            body,
+            literal_column(f"'{{{key}}}'::text[]"),
+            func.coalesce(func.to_jsonb(value), literal_column("'null'::jsonb")),
+        )
     source = select(
         bindparam("idem_scope", type_=String()),
         bindparam("idem_key", type_=String()),
         bindparam("idem_hash", type_=String()),
         bindparam("idem_status", type_=Integer()),
-        func.jsonb_set(
-            bindparam("idem_body", type_=postgresql.JSONB()),
-            literal_column("'{id}'::text[]"),
-            func.to_jsonb(rows.c[id_column]),
-        ),
+        body,
         bindparam("idem_at", type_=UTCDateTime()),
     ).where(bindparam("idem_store", type_=Boolean()))
-    return (
-        postgresql.insert(table)
-        .from_select(
-            ["scope", "key", "request_hash", "status_code", "response_body", "created_at"], source
-        )
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(table.id)
+    stmt: Any = postgresql.insert(table).from_select(
+        ["scope", "key", "request_hash", "status_code", "response_body", "created_at"], source
     )
+    if not taken_key_fails:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["scope", "key"])
+    return stmt.returning(table.id)
 
 
 def record_params(

@@ -7,9 +7,9 @@ rules; a regency may replace it in its TOML configuration, so everything here is
 not code.
 
 This module only decides: `transition` says whether an action is allowed and which one it is, and
-`stage_spans`/`due_at` compute how long each stage took against its SLA. Persisting the history and
-the audit event is each service's job, in its own tables and transaction; nothing here touches a
-database.
+`stage_spans`/`due_at` compute how long each stage took against its SLA. The one database helper,
+`record_transition`, writes a step's history row and its audit event into the service's own
+tables, in the caller's transaction (it never commits).
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit import AuditEventMixin, record_event
+from shared.auth import Principal
 from shared.problems import AppError, ConflictError, ForbiddenError, UnprocessableError
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "WorkflowError",
     "WorkingDayCalendar",
     "due_at",
+    "record_transition",
     "stage_spans",
     "transition",
     "workflow_from_toml_dict",
@@ -442,3 +447,60 @@ def due_at(
         return None
     day_before = calendar.local_date(entered_at) - timedelta(days=1)
     return calendar.add_working_days(day_before, definition.sla_working_days + 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Recording a step
+# --------------------------------------------------------------------------------------------------
+
+
+async def record_transition(
+    session: AsyncSession,
+    history: Any,
+    audit_model: type[AuditEventMixin],
+    *,
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    actor: Principal | None,
+    occurred_at: datetime,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    entity_column: str | None = None,
+) -> None:
+    """One step of a file, in the caller's transaction: its history row (in `history`, a table
+    with the entity's id in `entity_column` — `<entity_type>_id` unless given — and `action`,
+    `from_state`, `to_state`, `actor`, `actor_role`, `note`, `details`, `occurred_at`) and its
+    audit event `<entity_type>.<action>` (before: the old state; after: the new one and
+    `after`). A step without an actor (a deadline, a task) is the system's."""
+    name = actor.username if actor is not None else "system"
+    role = actor.primary_role if actor is not None else "system"
+    await session.execute(
+        insert(history).values(
+            {
+                entity_column or f"{entity_type}_id": entity_id,
+                "action": action,
+                "from_state": from_state,
+                "to_state": to_state,
+                "actor": name,
+                "actor_role": role,
+                "note": note,
+                "details": details,
+                "occurred_at": occurred_at,
+            }
+        )
+    )
+    await record_event(
+        session,
+        audit_model,
+        actor=actor,
+        action=f"{entity_type}.{action}",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before={"status": from_state} if from_state else None,
+        after={"status": to_state, **(after or {})},
+        occurred_at=occurred_at,
+    )

@@ -166,3 +166,50 @@ async def test_filing_is_idempotent(make_app):
             "/api/v1/applications", json=filing(capital_idr=7), headers=headers
         )
         assert_problem(other, 422, "idempotency-key-reused")
+
+
+async def test_the_preview_runs_the_checks_a_filing_runs(make_app):
+    """The preview used to look at the capital alone: annual sales (size class) and the
+    location (jurisdiction) were left to the filing, which then decided otherwise."""
+    from sqlalchemy import select
+
+    from hayu.models import AuditEvent
+
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        facts = {
+            "capital_idr": 1_000_000,
+            "annual_sales_idr": 20_000_000_000,
+            "kbli_codes": ["47111"],
+            "region_code": "32.73.01",
+        }
+        preview = await client.get(
+            "/api/v1/filing-decision", params={"permit_type_code": "REG-UMK", **facts}
+        )
+        assert preview.status_code == 200, preview.text
+        filed = await client.post(
+            "/api/v1/applications", json=filing("REG-UMK", **facts), headers=who.business_owner
+        )
+        assert filed.status_code == 201, filed.text
+        async with app.state.db.sessionmaker() as session:
+            event = await session.scalar(
+                select(AuditEvent).where(
+                    AuditEvent.action == "application.register",
+                    AuditEvent.entity_id == str(filed.json()["id"]),
+                )
+            )
+        assert event is not None
+        assert event.after is not None
+        assert preview.json()["kind"] == filed.json()["kind"]
+        assert preview.json()["size_class"] == event.after["size_class"] != "mikro"
+        assert preview.json()["rule_versions"] == event.after["rule_versions"]
+
+        outside = {"permit_type_code": "REG-UMK", "capital_idr": 1, "region_code": "33.01.01"}
+        refused = await client.get("/api/v1/filing-decision", params=outside)
+        assert_problem(refused, 422, "outside-jurisdiction")
+        bad = await client.get(
+            "/api/v1/filing-decision",
+            params={"permit_type_code": "REG-UMK", "capital_idr": 1, "kbli_codes": "4711"},
+        )
+        assert bad.status_code == 422

@@ -213,6 +213,38 @@ class TestOneDecision:
             assert "56102" in page.text
             assert "Semarang" not in (await client.get("/referensi", params={"q": "33"})).text
 
+    async def test_the_filing_form_suggests_kbli_and_regions_as_the_owner_types(self, make_app):
+        app = await make_app("hayu")
+        await _import_lists(app)
+        await add_account(app, "siti", ["business_owner"])
+        htmx = {"HX-Request": "true"}
+        async with client_for(app) as client:
+            login = await client.post(
+                "/login", data={"username": "siti", "password": "password-123"}
+            )
+            assert login.status_code == 303
+            form = (await client.get("/lapor")).text
+            assert 'hx-get="/referensi/saran?jenis=kbli"' in form
+            assert 'hx-target="#kbli-saran"' in form
+            assert 'hx-get="/referensi/saran?jenis=wilayah"' in form
+            # the last code of the comma-separated list is the one being typed
+            typed = {"jenis": "kbli", "kbli_codes": "47111, warung"}
+            kbli = await client.get("/referensi/saran", params=typed, headers=htmx)
+            assert kbli.status_code == 200
+            assert "<strong>56102</strong>" in kbli.text
+            assert "47111" not in kbli.text
+            assert "<html" not in kbli.text  # a fragment, not a page
+            typed = {"jenis": "wilayah", "region_code": "Suka"}
+            region = await client.get("/referensi/saran", params=typed, headers=htmx)
+            assert "<strong>32.73.01</strong>" in region.text
+            outside = {"jenis": "wilayah", "region_code": "Semarang"}
+            none = await client.get("/referensi/saran", params=outside, headers=htmx)
+            assert "Tidak ada wilayah yang cocok" in none.text
+            # without JavaScript the address leads to the search page
+            plain = await client.get("/referensi/saran", params={"kbli_codes": "warung"})
+            assert plain.status_code == 303
+            assert plain.headers["location"].endswith("/referensi?q=warung")
+
 
 class TestLegalFooting:
     async def test_business_outside_the_regency_is_refused_and_nothing_written(self, make_app):

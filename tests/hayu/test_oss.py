@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import pytest
 from hayu_factories import PDF, actors, filing
 from sqlalchemy import select
 
@@ -17,11 +18,23 @@ CODES = {"09", "10", "11", "20", "40", "41", "42", "43", "44", "45", "50", "57",
 NIB = "9120001234567"
 
 
+STATUS_FIELDS = {
+    "nib", "id_izin", "kd_izin", "kd_status", "tgl_status", "nip_status", "nama_status",
+    "keterangan", "nomor_izin",
+}  # fmt: skip
+LICENSE_FIELDS = {
+    "nib", "id_izin", "kd_izin", "nomor_izin", "tgl_terbit_izin", "tgl_berlaku_izin",
+    "nama_ttd", "nip_ttd", "jabatan_ttd", "status_izin", "file_izin", "keterangan",
+}  # fmt: skip
+
+
 class FakeOss:
-    """receiveLicenseStatus: validates the payload, keeps one message per idempotency key."""
+    """receiveLicenseStatus (IZINSTATUS) and receiveLicense (IZINFINAL): validates the envelope
+    and its fields, keeps one message per idempotency key."""
 
     def __init__(self) -> None:
         self.received: dict[str, dict[str, Any]] = {}
+        self.licenses: dict[str, dict[str, Any]] = {}
         self.calls = 0
         self.down = False
 
@@ -29,12 +42,24 @@ class FakeOss:
         self.calls += 1
         if self.down:
             raise OssError("connection refused")
-        assert payload["kode_status"] in CODES
-        assert payload["nib"] is None or len(payload["nib"]) == 13
-        self.received.setdefault(idempotency_key, payload)
+        assert len(payload) == 1, payload
+        if "IZINFINAL" in payload:
+            body = payload["IZINFINAL"]
+            assert set(body) == LICENSE_FIELDS, body
+            assert body["status_izin"] == "50"
+            assert body["nomor_izin"]
+            assert "/verify/" in body["file_izin"]
+            self.licenses.setdefault(idempotency_key, body)
+        else:
+            body = payload["IZINSTATUS"]
+            assert set(body) == STATUS_FIELDS, body
+            assert body["kd_status"] in CODES
+            assert body["nama_status"]
+            self.received.setdefault(idempotency_key, body)
+        assert body["nib"] is None or len(body["nib"]) == 13
 
     def codes(self) -> list[str]:
-        return [p["kode_status"] for p in self.received.values()]
+        return [p["kd_status"] for p in self.received.values()]
 
 
 class CrashAfterSending(FakeOss):
@@ -178,4 +203,81 @@ async def test_receive_nib_needs_the_inbound_token_and_stores_the_business(make_
         await _walk_to_approval(client, who)
     fake = FakeOss()
     await oss_outbox_once(app, fake)
-    assert {p["id_permohonan"] for p in fake.received.values()} == {"I-202612050001"}
+    assert {p["id_izin"] for p in fake.received.values()} == {"I-202612050001"}
+
+
+async def test_issuing_sends_the_licence_once_with_number_and_signatory(make_app):
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _walk_to_approval(client, who)
+        issued = await client.post(
+            f"/api/v1/applications/{app_id}/transitions",
+            json={"action": "issue"},
+            headers=who.approver,
+        )
+        assert issued.status_code == 200, issued.text
+        number = issued.json()["number"]
+    fake = FakeOss()
+    assert await oss_outbox_once(app, fake) == (5, 0)  # four status messages and the licence
+    assert fake.codes() == ["09", "10", "20", "50"]
+    [licence] = fake.licenses.values()
+    assert licence["nomor_izin"] == number
+    assert licence["nib"] == NIB
+    assert licence["jabatan_ttd"]
+    assert await oss_outbox_once(app, fake) == (0, 0)
+
+
+async def test_the_http_adapter_posts_each_envelope_to_its_endpoint_and_reads_refusals():
+    import httpx
+
+    from hayu.oss import HttpOssClient
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        endpoint = request.url.path.rsplit("/", 1)[-1]
+        kode = 400 if b"REFUSE" in request.content else 200
+        return httpx.Response(200, json={f"respon{endpoint}": {"kode": kode}})
+
+    client = HttpOssClient(
+        "https://oss.test/v1/kl/rba/", "kunci", transport=httpx.MockTransport(answer)
+    )
+    await client.send_status({"IZINSTATUS": {"kd_status": "10"}}, "k1")
+    await client.send_status({"IZINFINAL": {"status_izin": "50"}}, "k2")
+    assert [r.url.path for r in seen] == [
+        "/v1/kl/rba/receiveLicenseStatus",
+        "/v1/kl/rba/receiveLicense",
+    ]
+    assert seen[0].headers["user_key"] == "kunci"
+    assert seen[1].headers["Idempotency-Key"] == "k2"
+    with pytest.raises(OssError, match="kode 400"):
+        await client.send_status({"IZINSTATUS": {"keterangan": "REFUSE"}}, "k3")
+
+
+async def test_deemed_approval_reports_its_code_and_the_licence(make_app):
+    import datetime as dt
+
+    from hayu.dependencies import context_of
+    from hayu.sla import run_deemed_approvals
+
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        created = await client.post(
+            "/api/v1/applications",
+            json=filing("SS", capital_idr=900_000_000, nib=NIB),
+            headers=who.business_owner,
+        )
+        assert created.status_code == 201, created.text
+    later = context_of(app.state, "http://test").now + dt.timedelta(days=60)
+    async with app.state.db.sessionmaker.begin() as session:
+        ctx = context_of(app.state, "http://test").at(later)
+        assert await run_deemed_approvals(session, ctx) == [created.json()["id"]]
+    app.state.clock = lambda: later
+    fake = FakeOss()
+    assert await oss_outbox_once(app, fake) == (3, 0)
+    assert fake.codes() == ["09", "57"]
+    [licence] = fake.licenses.values()
+    assert licence["nomor_izin"]

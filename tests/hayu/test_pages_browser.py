@@ -233,8 +233,23 @@ async def test_officer_opens_the_owners_uploads_and_a_lowercase_number_checks_ac
     number = re.search(r"REG-\d{4}-\d{4}-\d{6}", main_text)
     assert number, main_text
 
-    # a permit with an upload
+    # a permit with an upload; typing a word in the KBLI field suggests codes (htmx)
+    from hayu import reference
+    from hayu.models import KbliCode
+
+    async with live.app.state.db.sessionmaker.begin() as session:
+        await reference.replace_reference(
+            session,
+            KbliCode,
+            [
+                {"code": "56102", "title": "RUMAH/WARUNG MAKAN", "category": "I"},
+                {"code": "73100", "title": "PERIKLANAN", "category": "M"},
+            ],
+        )
     await page.goto(live.url + "/lapor")
+    await page.get_by_label("Kode KBLI 2020").fill("warung")
+    await page.locator("#kbli-saran strong").first.wait_for()
+    assert "56102" in await page.locator("#kbli-saran").inner_text()
     await _fill_filing(page, "750000000", permit="REKLAME")
     await page.get_by_role("button", name="Periksa").click()
     await page.wait_for_load_state()

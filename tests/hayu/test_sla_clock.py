@@ -90,9 +90,9 @@ async def test_deemed_approval_fires_when_the_whole_sla_lapses_in_any_stage(make
         assert due is not None
         on_due = ctx.calendar.local_midnight_utc(due) + dt.timedelta(hours=12)
         async with app.state.db.sessionmaker.begin() as session:
-            assert await sla.run_deemed_approvals(session, ctx, on_due) == []
+            assert await sla.run_deemed_approvals(session, ctx.at(on_due)) == []
         async with app.state.db.sessionmaker.begin() as session:
-            issued = await sla.run_deemed_approvals(session, ctx, on_due + ONE)
+            issued = await sla.run_deemed_approvals(session, ctx.at(on_due + ONE))
         assert issued == [app_id]
         read = (await client.get(f"/api/v1/applications/{app_id}", headers=who.officer)).json()
         assert read["status"] == "issued"
@@ -118,7 +118,7 @@ async def test_waiting_for_the_applicant_stops_the_clock(make_app):
         assert revision.status_code == 200
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
         async with app.state.db.sessionmaker.begin() as session:
-            assert await sla.run_deemed_approvals(session, ctx, later) == []
+            assert await sla.run_deemed_approvals(session, ctx.at(later)) == []
             # the pause began 20 calendar days ago (moved back to measure it)
             paused_since = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
             await session.execute(
@@ -230,7 +230,7 @@ async def test_statistics_use_the_clock_and_leave_out_revision_time(make_app):
             )
         )
     async with app.state.db.sessionmaker() as session:
-        stats = await oversight.public_stats(session, ctx, issued)
+        stats = await oversight.public_stats(session, ctx.at(issued))
     row = next(i for i in stats.items if i.permit_type_code == "REKLAME")
     assert row.median_working_days == 8
     assert row.within_sla_share == 1.0  # 8 <= 9: on time once revision time is left out
@@ -250,7 +250,7 @@ async def test_files_from_before_the_clock_get_it_from_their_filing_date(make_ap
         )
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
     async with app.state.db.sessionmaker.begin() as session:
-        assert await sla.run_deemed_approvals(session, ctx, later) == [app_id]
+        assert await sla.run_deemed_approvals(session, ctx.at(later)) == [app_id]
 
 
 async def test_the_file_page_explains_segregation_of_duties_in_indonesian(make_app):

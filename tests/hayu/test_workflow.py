@@ -286,7 +286,7 @@ async def test_deemed_approval_issues_after_the_approval_sla_lapses(make_app):
         now = dt.datetime.now(dt.UTC)
         assert await deemed_approvals_once(app) == []  # the periodic task: nothing lapsed yet
         async with app.state.db.sessionmaker.begin() as session:
-            issued = await run_deemed_approvals(session, ctx, now + dt.timedelta(days=30))
+            issued = await run_deemed_approvals(session, ctx.at(now + dt.timedelta(days=30)))
         assert issued == [app_id]
 
         read = (await client.get(f"/api/v1/applications/{app_id}", headers=who.officer)).json()

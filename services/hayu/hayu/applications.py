@@ -52,7 +52,6 @@ async def read_application(
     application_id: int,
     *,
     reveal_personal_data: bool = False,
-    now: dt.datetime,
 ) -> ApplicationRead:
     application, business = await load(session, application_id)
     check_access(principal, application)
@@ -83,12 +82,13 @@ async def read_application(
             entity_type="business",
             entity_id=business.id,
             after={"fields": ["owner.nik", "owner.phone"], "application_id": application_id},
+            occurred_at=ctx.now,
         )
     else:
         nik, phone = mask(nik), mask(phone)
     history = await history_of(session, application_id)
     return application_read(
-        ctx, principal, application, business, documents, history, reveal, nik, phone, now
+        ctx, principal, application, business, documents, history, reveal, nik, phone
     )
 
 
@@ -104,18 +104,7 @@ async def history_of(session: AsyncSession, application_id: int) -> list[History
         .scalars()
         .all()
     )
-    return [
-        HistoryRead(
-            action=r.action,
-            from_state=r.from_state,
-            to_state=r.to_state,
-            actor_role=r.actor_role,
-            note=r.note,
-            details=r.details,
-            occurred_at=r.occurred_at,
-        )
-        for r in rows
-    ]
+    return [HistoryRead.model_validate(r, from_attributes=True) for r in rows]
 
 
 def application_read(
@@ -128,8 +117,8 @@ def application_read(
     revealed: bool,
     nik: str,
     phone: str,
-    now: dt.datetime,
 ) -> ApplicationRead:
+    now = ctx.now
     workflow = workflow_for(ctx, application.kind)
     permit_type = ctx.hayu.permit_type(application.permit_type_code)
     uploaded = {d.checklist_item for d in documents}
@@ -178,20 +167,39 @@ def application_read(
             annual_sales_idr=business.annual_sales_idr,
         ),
         checklist=checklist,
-        documents=[
-            DocumentRead(
-                id=d.id,
-                checklist_item=d.checklist_item,
-                filename=d.filename,
-                content_type=d.content_type,
-                size_bytes=d.size_bytes,
-                sha256=d.sha256,
-                uploaded_at=d.uploaded_at,
-            )
-            for d in documents
-        ],
+        documents=[DocumentRead.model_validate(d, from_attributes=True) for d in documents],
         available_actions=actions,
         history=history,
+    )
+
+
+SUMMARY_COLUMNS = (
+    Application.id,
+    Application.kind,
+    Application.permit_type_code,
+    Application.status,
+    Application.stage_due_date,
+    Application.tracking_code,
+    Application.number,
+    Application.submitted_at,
+    Business.name.label("business_name"),
+)
+"""What a list row of files shows (`summary_of`)."""
+
+
+def summary_of(ctx: Context, row: Any, today: dt.date) -> ApplicationSummary:
+    return ApplicationSummary(
+        id=row.id,
+        kind=row.kind,
+        permit_type_code=row.permit_type_code,
+        status=row.status,
+        status_label=state_label(workflow_for(ctx, row.kind), row.status),
+        stage_due_date=row.stage_due_date,
+        overdue=row.stage_due_date is not None and row.stage_due_date < today,
+        tracking_code=row.tracking_code,
+        number=row.number,
+        business_name=row.business_name,
+        submitted_at=row.submitted_at,
     )
 
 
@@ -206,20 +214,10 @@ async def list_applications(
     owner_nik: str | None,
     limit: int,
     cursor: str | None,
-    now: dt.datetime,
 ) -> tuple[list[ApplicationSummary], str | None]:
+    now = ctx.now
     today = ctx.calendar.local_date(now)
-    stmt = select(
-        Application.id,
-        Application.kind,
-        Application.permit_type_code,
-        Application.status,
-        Application.stage_due_date,
-        Application.tracking_code,
-        Application.number,
-        Application.submitted_at,
-        Business.name.label("business_name"),
-    ).join(Business, Business.id == Application.business_id)
+    stmt = select(*SUMMARY_COLUMNS).join(Business, Business.id == Application.business_id)
     if not is_staff(principal):
         stmt = stmt.where(Application.applicant_account_id == principal.account_id)
     if status:
@@ -245,29 +243,15 @@ async def list_applications(
     rows, next_cursor = await keyset_page(
         session, cast("Select[Any]", stmt), keys=[Application.id], limit=limit, cursor=cursor
     )
-    items = [
-        ApplicationSummary(
-            id=r.id,
-            kind=r.kind,
-            permit_type_code=r.permit_type_code,
-            status=r.status,
-            status_label=state_label(workflow_for(ctx, r.kind), r.status),
-            stage_due_date=r.stage_due_date,
-            overdue=r.stage_due_date is not None and r.stage_due_date < today,
-            tracking_code=r.tracking_code,
-            number=r.number,
-            business_name=r.business_name,
-            submitted_at=r.submitted_at,
-        )
-        for r in rows
-    ]
+    items = [summary_of(ctx, r, today) for r in rows]
     return items, next_cursor
 
 
 async def queue_for(
-    session: AsyncSession, ctx: Context, principal: Principal, now: dt.datetime, limit: int = 100
+    session: AsyncSession, ctx: Context, principal: Principal, limit: int = 100
 ) -> list[ApplicationSummary]:
     """Open files whose current stage a role of `principal` holds, overdue (earliest due) first."""
+    now = ctx.now
     today = ctx.calendar.local_date(now)
     workflow = ctx.hayu.workflow
     states = [
@@ -279,36 +263,11 @@ async def queue_for(
     ]
     rows = (
         await session.execute(
-            select(
-                Application.id,
-                Application.kind,
-                Application.permit_type_code,
-                Application.status,
-                Application.stage_due_date,
-                Application.tracking_code,
-                Application.number,
-                Application.submitted_at,
-                Business.name.label("business_name"),
-            )
+            select(*SUMMARY_COLUMNS)
             .join(Business, Business.id == Application.business_id)
             .where(Application.kind == PERMIT, Application.status.in_(states))
             .order_by(Application.stage_due_date.asc(), Application.id.asc())
             .limit(limit)
         )
     ).all()
-    return [
-        ApplicationSummary(
-            id=r.id,
-            kind=r.kind,
-            permit_type_code=r.permit_type_code,
-            status=r.status,
-            status_label=state_label(workflow, r.status),
-            stage_due_date=r.stage_due_date,
-            overdue=r.stage_due_date is not None and r.stage_due_date < today,
-            tracking_code=r.tracking_code,
-            number=r.number,
-            business_name=r.business_name,
-            submitted_at=r.submitted_at,
-        )
-        for r in rows
-    ]
+    return [summary_of(ctx, r, today) for r in rows]

@@ -164,9 +164,10 @@ def _check_certificate_access(principal: Principal, application: Application) ->
 
 
 async def verify_number(
-    session: AsyncSession, ctx: Context, number: str, now: dt.datetime, token: str | None = None
+    session: AsyncSession, ctx: Context, number: str, token: str | None = None
 ) -> VerifyRead:
     """The public check of a certificate; one round trip."""
+    now = ctx.now
     application, business = await _by_number(session, number)
     status = verification_status(application, ctx.calendar.local_date(now))
     permit_type = ctx.hayu.permit_type(application.permit_type_code)
@@ -205,8 +206,12 @@ async def kbli_titles(session: AsyncSession, codes: Sequence[str]) -> dict[str, 
 
 
 async def certificate_pdf(
-    session: AsyncSession, ctx: Context, principal: Principal, number: str, now: dt.datetime
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    number: str,
 ) -> bytes:
+    now = ctx.now
     application, business = await _by_number(session, number)
     _check_certificate_access(principal, application)
     if application.issued_at is None:

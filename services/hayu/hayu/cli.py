@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from hayu import reference, sla
-from hayu.dependencies import Context
+from hayu.dependencies import spec_context
 from hayu.models import KbliCode, KbliRisk, Region
 from shared import audit
-from shared.app import ServiceSpec, build_calendar
-from shared.cli import ExtraCommand, database_of, signer_of
-from shared.db import utcnow
+from shared.app import ServiceSpec
+from shared.cli import ExtraCommand, database_of
 
 
 async def _import(
@@ -66,17 +65,10 @@ async def _import_wilayah(spec: ServiceSpec, args: argparse.Namespace) -> int:
 async def _deemed(spec: ServiceSpec, args: argparse.Namespace) -> int:
     db = database_of(spec)
 
-    ctx = Context(
-        config=spec.config,  # type: ignore[arg-type]
-        calendar=build_calendar(spec.config),
-        cipher=spec.extra_state["cipher"],
-        signer=signer_of(spec),
-        settings=spec.settings,  # type: ignore[arg-type]
-        base_url=spec.settings.public_url,
-    )
+    ctx = spec_context(spec)
     try:
         async with db.sessionmaker.begin() as session:
-            issued = await sla.run_deemed_approvals(session, ctx, utcnow())
+            issued = await sla.run_deemed_approvals(session, ctx)
     finally:
         await db.dispose()
     print(f"deemed approval issued {len(issued)} permits")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import errors, writes
@@ -18,14 +18,12 @@ from hayu.models import (
     Business,
 )
 from hayu.workflow import SELF_REPORT_WORKFLOW, STAFF_ROLES
-from shared import audit
 from shared.auth import Principal
 from shared.codes import render_number_template
-from shared.workflow import WorkflowDef
+from shared.workflow import WorkflowDef, record_transition
 
 SELF_REPORT = "self_report"
 PERMIT = "permit"
-SYSTEM = "system"
 PERSONAL_DATA_ROLES = frozenset({"officer", "approver", "auditor", "admin"})
 CERTIFICATE_ROLES = frozenset({"officer", "approver", "auditor", "admin"})
 FINISHED = frozenset({"issued", "registered", "rejected", "revoked"})
@@ -120,31 +118,20 @@ async def record_step(
     audit_after: dict[str, Any] | None = None,
 ) -> None:
     """The history row and the audit event of one step, in the caller's transaction."""
-    name = actor.username if actor else SYSTEM
-    role = actor.primary_role if actor else SYSTEM
-    await session.execute(
-        insert(ApplicationEvent).values(
-            application_id=application_id,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            actor=name,
-            actor_role=role,
-            note=note,
-            details=details,
-            occurred_at=now,
-        )
-    )
-    await audit.record_event(
+    await record_transition(
         session,
+        ApplicationEvent,
         AuditEvent,
-        actor=actor,
-        action=f"application.{action}",
         entity_type="application",
         entity_id=application_id,
-        before={"status": from_state} if from_state else None,
-        after={"status": to_state, **(audit_after or {})},
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
         occurred_at=now,
+        note=note,
+        details=details,
+        after=audit_after,
     )
 
 

@@ -204,6 +204,11 @@ class PermitTypeDef(StrictModel):
         default=False,
         description="a permit inside OSS-RBA (PP 28/2025); false: a local permit",
     )
+    oss_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z._-]{1,40}$",
+        description="OSS's code of this permit (kd_izin); default: the type's own code",
+    )
     legal_basis: str = Field(
         default="Peraturan Daerah/Peraturan Kepala Daerah setempat",
         min_length=3,
@@ -308,14 +313,42 @@ DEFAULT_OSS_STATUS_CODES: dict[str, str] = {
     "deemed_approval": "57",
     "reject": "90",
 }
+"""Workflow action -> OSS status code. Public OSS-RBA integrations show 10 (documents complete),
+20 (in review) and 50 (issued); the other codes are placeholders to check against the guide."""
+DEFAULT_OSS_STATUS_NAMES: dict[str, str] = {
+    "09": "Permohonan Diterima",
+    "10": "Dokumen Lengkap",
+    "11": "Dokumen Belum Lengkap",
+    "20": "Verifikasi/Pemenuhan Komitmen",
+    "40": "Pemeriksaan Lapangan",
+    "41": "Dikembalikan kepada Pelaku Usaha",
+    "42": "Perbaikan Diajukan Kembali",
+    "50": "Izin Terbit",
+    "57": "Izin Terbit (Fiktif Positif)",
+    "90": "Ditolak",
+}
+
+OssCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
 
 
 class OssSection(StrictModel):
     """The OSS-RBA link; it runs only when `HAYU_OSS_BASE_URL` is set."""
 
-    status_codes: dict[str, Annotated[str, StringConstraints(pattern=r"^\d{2}$")]] = Field(
+    status_codes: dict[str, OssCode] = Field(
         default_factory=lambda: dict(DEFAULT_OSS_STATUS_CODES),
-        description="workflow action → OSS status code (receiveLicenseStatus)",
+        description="workflow action → OSS status code (receiveLicenseStatus kd_status)",
+    )
+    status_names: dict[OssCode, Annotated[str, StringConstraints(min_length=2)]] = Field(
+        default_factory=lambda: dict(DEFAULT_OSS_STATUS_NAMES),
+        description="OSS status code → nama_status sent with it",
+    )
+    issued_code: OssCode = Field(
+        default="50", description="status_izin of a licence sent by receiveLicense"
+    )
+    token_header: str = Field(
+        default="user_key",
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$",
+        description="the request header carrying HAYU_OSS_TOKEN",
     )
     max_attempts: int = Field(default=8, ge=1, le=100)
     backoff_seconds: int = Field(default=30, ge=1, le=3600)

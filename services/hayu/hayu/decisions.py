@@ -19,6 +19,7 @@ from hayu.dependencies import Context
 from hayu.schemas import (
     ApplicationCreate,
     FilingDecisionRead,
+    FilingFacts,
 )
 from shared.money import format_rupiah
 
@@ -125,32 +126,50 @@ def decision_read(permit_type: PermitTypeDef, decision: Decision) -> FilingDecis
     )
 
 
-def filing_decision(
-    ctx: Context, permit_type_code: str, capital_idr: int, now: dt.datetime
+async def filing_decision(
+    session: AsyncSession, ctx: Context, facts: FilingFacts
 ) -> FilingDecisionRead:
-    """The capital rule alone (no business yet): a preview; `assess_filing` is the decision."""
-    permit_type = permit_type_or_422(ctx, permit_type_code)
-    decision = decide_filing(ctx, permit_type, capital_idr, ctx.calendar.local_date(now))
+    """The preview before filing: the very checks a filing runs (`assess`) on the facts given so
+    far (capital, annual sales, KBLI, region), so a yes here is a yes on submit."""
+    permit_type, decision = await assess(session, ctx, facts)
     return decision_read(permit_type, decision)
 
 
 async def assess_filing(
-    session: AsyncSession, ctx: Context, data: ApplicationCreate, now: dt.datetime
+    session: AsyncSession,
+    ctx: Context,
+    data: ApplicationCreate,
 ) -> tuple[PermitTypeDef, Decision]:
-    """Every check a filing must pass, in one place: "Periksa" and "Ajukan" both call this, so a
-    yes on the check is a yes on submit. Raises the same typed errors either way."""
-    permit_type = permit_type_or_422(ctx, data.permit_type_code)
+    """Every check a filing must pass: "Periksa", the preview and "Ajukan" all run `assess`, so
+    a yes on the check is a yes on submit. Raises the same typed errors either way."""
     biz = data.business
-    check_jurisdiction(ctx, biz.region_code)
-    sets = await check_reference_codes(session, biz.kbli_codes, biz.region_code)
-    day = ctx.calendar.local_date(now)
-    risk, risk_version = sets.risk_of(biz.kbli_codes, day)
+    facts = FilingFacts(
+        permit_type_code=data.permit_type_code,
+        capital_idr=biz.capital_idr,
+        annual_sales_idr=biz.annual_sales_idr,
+        kbli_codes=biz.kbli_codes,
+        region_code=biz.region_code,
+    )
+    return await assess(session, ctx, facts)
+
+
+async def assess(
+    session: AsyncSession, ctx: Context, facts: FilingFacts
+) -> tuple[PermitTypeDef, Decision]:
+    """Permit type, jurisdiction, KBLI and region lists, size class (capital or annual sales)
+    and KBLI risk, on the context's day. A fact not given is not checked."""
+    permit_type = permit_type_or_422(ctx, facts.permit_type_code)
+    if facts.region_code is not None:
+        check_jurisdiction(ctx, facts.region_code)
+    sets = await check_reference_codes(session, facts.kbli_codes, facts.region_code)
+    day = ctx.today
+    risk, risk_version = sets.risk_of(facts.kbli_codes, day)
     decision = decide_filing(
         ctx,
         permit_type,
-        biz.capital_idr,
+        facts.capital_idr,
         day,
-        annual_sales_idr=biz.annual_sales_idr,
+        annual_sales_idr=facts.annual_sales_idr,
         kbli_risk=risk,
         kbli_risk_version=risk_version,
     )
@@ -176,14 +195,13 @@ def check_jurisdiction(ctx: Context, region_code: str) -> None:
 
 
 async def check_reference_codes(
-    session: AsyncSession, kbli_codes: Sequence[str], region_code: str
+    session: AsyncSession, kbli_codes: Sequence[str], region_code: str | None
 ) -> reference.ReferenceSets:
     """KBLI codes and the kecamatan of the address must be in the imported lists, once imported.
 
     Checked against the process's copy of the lists (`reference.ReferenceCache`): no round trip
     once loaded.
     """
-    kecamatan = ".".join(region_code.split(".")[:3])
     sets = await reference.cache_for(session).get(session)
     if sets.kbli:
         missing = [c for c in kbli_codes if c not in sets.kbli]
@@ -199,7 +217,8 @@ async def check_reference_codes(
                     for c in missing
                 ],
             )
-    if sets.kecamatan and kecamatan not in sets.kecamatan:
+    kecamatan = ".".join(region_code.split(".")[:3]) if region_code is not None else None
+    if kecamatan is not None and sets.kecamatan and kecamatan not in sets.kecamatan:
         raise errors.RegionNotFoundError(
             f"Region code {region_code}: kecamatan {kecamatan} is not in the imported list",
             errors=[

@@ -21,14 +21,13 @@ from hayu.common import SELF_REPORT as SELF_REPORT
 from hayu.common import valid_until as valid_until
 from hayu.config import HayuConfig
 from hayu.decisions import decide_filing as decide_filing
-from hayu.dependencies import Context
+from hayu.dependencies import spec_context
 from hayu.models import Application, KbliCode, Region
 from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import INSPECTION_PHOTO
-from shared.app import ServiceSpec, build_calendar
+from shared.app import ServiceSpec
 from shared.auth import Principal
-from shared.cli import seed_demo_accounts, signer_of
-from shared.db import utcnow
+from shared.cli import seed_demo_accounts
 from shared.validators import kbli_category
 
 DEMO_PASSWORD = "demo-hayu-2026"
@@ -142,21 +141,15 @@ async def _filings(
 ) -> None:
     config = spec.config
     assert isinstance(config, HayuConfig)
-    ctx = Context(
-        config=config,
-        calendar=build_calendar(config),
-        cipher=spec.extra_state["cipher"],
-        signer=signer_of(spec),
-        settings=spec.settings,  # type: ignore[arg-type]
-        base_url=spec.settings.public_url,
-    )
+    base = spec_context(spec)
     owners = {"Siti Rahmawati": "pemilik", "Dedi Kurniawan": "pemilik2"}
-    now = utcnow()
+    now = base.now
     for index, (days_ago, code, name, (owner, nik), capital, kbli, codes) in enumerate(
         DEMO_FILINGS
     ):
         owner_principal = principals[owners[owner]]
         moment = now - dt.timedelta(days=days_ago)
+        ctx = base.at(moment)
         steps = [ACTIONS[c] for c in codes.split()]
         created = await filings.file_application(
             session,
@@ -176,7 +169,6 @@ async def _filings(
                     },
                 }
             ),
-            moment,
         )
         if created.kind == common.PERMIT:
             permit_type = config.hayu.permit_type(code)
@@ -192,10 +184,10 @@ async def _filings(
                     checklist_item=document.code,
                     filename=f"{document.code}.pdf",
                     content=PDF,
-                    now=moment,
                 )
         for step, (action, actor) in enumerate(steps):
             moment = min(moment + dt.timedelta(days=1 + step % 2), now)
+            ctx = base.at(moment)
             payload = dict(PAYLOADS.get(action, {}))
             if action == "record_inspection":
                 await documents.upload_document(
@@ -206,7 +198,6 @@ async def _filings(
                     checklist_item=INSPECTION_PHOTO,
                     filename="foto-lokasi.pdf",
                     content=PDF,
-                    now=moment,
                 )
             if action == "schedule_inspection":
                 payload["inspection_date"] = ctx.calendar.local_date(moment) + dt.timedelta(days=2)
@@ -216,6 +207,5 @@ async def _filings(
                 principals[actor],
                 created.id,
                 TransitionCreate.model_validate({"action": action, **payload}),
-                moment,
             )
-    await sla.run_deemed_approvals(session, ctx, now)
+    await sla.run_deemed_approvals(session, base)

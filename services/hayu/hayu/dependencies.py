@@ -1,9 +1,19 @@
-"""Request-scoped handles the domain needs: configuration, calendar, keys."""
+"""The one request context: configuration, calendar, keys and the clock.
+
+`context_of` builds it from the application state for a request, the CLI, the demo seeder and
+the periodic tasks alike. The clock is `app.state.clock` (aware UTC; `shared.db.utcnow` unless a
+test or a replay sets another), read once per context: every rule a request applies sees the
+same `now` and `today`. Domain code never reads the time itself.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Path, Request
 
@@ -11,7 +21,13 @@ from hayu.config import HayuConfig, HayuSection
 from hayu.settings import Settings
 from shared.calendar import WorkingCalendar
 from shared.crypto import FieldCipher
+from shared.db import utcnow
 from shared.signing import Signer
+
+if TYPE_CHECKING:
+    from shared.app import ServiceSpec
+
+Clock = Callable[[], dt.datetime]
 
 
 @dataclass(frozen=True)
@@ -22,15 +38,27 @@ class Context:
     signer: Signer
     settings: Settings
     base_url: str
+    now: dt.datetime
+    """The moment this context was made (aware UTC), from the application's clock."""
 
     @property
     def hayu(self) -> HayuSection:
         return self.config.hayu
 
+    @property
+    def today(self) -> dt.date:
+        """`now` as a date in the regency's time zone."""
+        return self.calendar.local_date(self.now)
+
+    def at(self, now: dt.datetime) -> Context:
+        """The same context at another moment (a replay, a task catching up, a test)."""
+        return dataclasses.replace(self, now=now)
+
 
 def context_of(app_state: object, base_url: str) -> Context:
     state = app_state
     settings: Settings = state.settings  # type: ignore[attr-defined]
+    clock: Clock = getattr(state, "clock", None) or utcnow
     return Context(
         config=state.config,  # type: ignore[attr-defined]
         calendar=state.calendar,  # type: ignore[attr-defined]
@@ -38,7 +66,24 @@ def context_of(app_state: object, base_url: str) -> Context:
         signer=state.signer,  # type: ignore[attr-defined]
         settings=settings,
         base_url=(settings.public_url or base_url).rstrip("/"),
+        now=clock(),
     )
+
+
+def spec_context(spec: ServiceSpec) -> Context:
+    """The context of a command or the demo seeder, outside any request."""
+    # Imported here: the service's start-up does not load the command-line machinery.
+    from shared.app import build_calendar
+    from shared.cli import signer_of
+
+    state = SimpleNamespace(
+        config=spec.config,
+        calendar=build_calendar(spec.config),
+        cipher=spec.extra_state["cipher"],
+        signer=signer_of(spec),
+        settings=spec.settings,
+    )
+    return context_of(state, spec.settings.public_url)
 
 
 # async: a plain function dependency would be sent through the thread pool on every request.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from fastapi import UploadFile
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
@@ -63,8 +63,8 @@ async def upload_document(
     checklist_item: str,
     filename: str,
     content: bytes,
-    now: dt.datetime,
 ) -> DocumentRead:
+    now = ctx.now
     application, _ = await load(session, application_id)
     check_access(principal, application)
     _check_filename(filename)
@@ -140,6 +140,28 @@ async def upload_document(
     )
 
 
+async def upload_file(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    application_id: int,
+    checklist_item: str,
+    file: UploadFile,
+) -> DocumentRead:
+    """`upload_document` of a multipart file (API and page alike), read up to one byte over
+    the limit so that a larger file is refused without reading it whole."""
+    content = await file.read(ctx.settings.upload_max_bytes + 1)
+    return await upload_document(
+        session,
+        ctx,
+        principal,
+        application_id,
+        checklist_item=checklist_item,
+        filename=file.filename or "dokumen",
+        content=content,
+    )
+
+
 # Who may open an uploaded document besides its applicant: the officials who act on the file
 # and the auditor who checks them. An admin manages accounts, not files.
 DOCUMENT_READER_ROLES = frozenset({"officer", "inspector", "approver", "auditor"})
@@ -163,13 +185,13 @@ async def open_document(
     principal: Principal,
     application_id: int,
     document_id: int,
-    now: dt.datetime,
 ) -> StoredDocument:
     """An uploaded document for its applicant or an official of the file; every read is audited.
 
     Anyone else gets 404, as for the file itself. The content type is the one sniffed at upload
     (PDF, JPEG or PNG), never the one the uploader claimed.
     """
+    now = ctx.now
     application, _ = await load(session, application_id)
     own = application.applicant_account_id is not None and (
         application.applicant_account_id == principal.account_id

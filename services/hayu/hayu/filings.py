@@ -26,10 +26,10 @@ from hayu.schemas import (
     ApplicationCreated,
 )
 from hayu.workflow import SELF_REPORT_WORKFLOW
+from shared.audit import audit_params
 from shared.auth import Principal
 from shared.codes import new_tracking_code, render_number_template
-from shared.idempotency import Idempotency
-from shared.observability import request_id_var
+from shared.idempotency import Idempotency, record_params
 from shared.workflow import due_at
 
 logger = logging.getLogger(__name__)
@@ -40,10 +40,9 @@ async def file_application(
     ctx: Context,
     principal: Principal,
     data: ApplicationCreate,
-    now: dt.datetime,
 ) -> ApplicationCreated:
     """Self-report registered at once, or a permit application entering the workflow."""
-    created, _ = await file_and_record(session, ctx, principal, data, now, None)
+    created, _ = await file_and_record(session, ctx, principal, data, None)
     return created
 
 
@@ -52,7 +51,6 @@ async def file_and_record(
     ctx: Context,
     principal: Principal,
     data: ApplicationCreate,
-    now: dt.datetime,
     idempotency: Idempotency | None,
     *,
     standalone: writes.StatementRunner | None = None,
@@ -69,7 +67,8 @@ async def file_and_record(
     the lock as the statement commits, without waiting for this process to send a COMMIT, which
     under load waits its turn in the event loop. Otherwise the caller's COMMIT releases it.
     """
-    permit_type, decision = await assess_filing(session, ctx, data, now)
+    now = ctx.now
+    permit_type, decision = await assess_filing(session, ctx, data)
     biz = data.business
     today = ctx.calendar.local_date(now)
     self_report = decision.kind == SELF_REPORT
@@ -201,7 +200,6 @@ async def file_and_record(
                 oss_application_id=oss_id,
                 number=None,
                 note=None,
-                now=now,
             )
         stored = False
     created = ApplicationCreated(
@@ -249,11 +247,7 @@ async def _file_in_one_statement(
         "details": details,
         "actor": principal.username,
         "actor_role": principal.primary_role,
-        "audit_action": f"application.{action}",
-        "entity_type": "application",
-        "audit_before": None,
-        "audit_after": audit_after,
-        "request_id": request_id_var.get(),
+        **audit_params(principal, after=audit_after, occurred_at=now),
     }
     if seq_sql is not None:
         prefix, suffix = seq_sql.affixes(
@@ -273,19 +267,14 @@ async def _file_in_one_statement(
             fill=seq_sql.fill,
         )
     if idempotency is not None:
-        params.update(
-            idem_scope=idempotency.scope,
-            idem_key=idempotency.key,
-            idem_hash=idempotency.request_hash,
-            idem_status=201,
-            response_body={
-                "kind": application["kind"],
-                "status": application["status"],
-                "tracking_code": application["tracking_code"],
-                "decision_reason": application["decision_reason"],
-                "rule_version": application["rule_version"],
-            },
-        )
+        answer = {  # id and registration_number are set in SQL
+            "kind": application["kind"],
+            "status": application["status"],
+            "tracking_code": application["tracking_code"],
+            "decision_reason": application["decision_reason"],
+            "rule_version": application["rule_version"],
+        }
+        params.update(record_params(idempotency, answer, 201), idem_at=now)
     stmt = writes.FILING[(seq_sql is not None, idempotency is not None)]
     if standalone is not None:
         row = await standalone(stmt, params)

@@ -1,17 +1,25 @@
 """The OSS-RBA link: a port (`OssClient`), its HTTP adapter, the outbox and the inbound push.
 
 Every transition of a file whose permit type lives in OSS (`oss_permit`) writes a status message
-(`receiveLicenseStatus`) to the outbox in the transition's own transaction, when the link is
-configured (`HAYU_OSS_BASE_URL`). `deliver` sends due messages with their idempotency key, retries
-failures with exponential backoff and moves a message to the dead-letter list after
-`max_attempts`; the service keeps working while OSS is unreachable. A crash between sending and
-recording leaves the message due, and the resend carries the same key, so OSS sees it once.
-OSS pushes `receiveNIB` to `POST /api/v1/oss/receive-nib`; the record prefills a filing.
+(`receiveLicenseStatus`, envelope `IZINSTATUS`) to the outbox in the transition's own transaction,
+when the link is configured (`HAYU_OSS_BASE_URL`); a transition that issues the permit (the
+`issue_permit` effect, or deemed approval) also writes the licence itself (`receiveLicense`,
+envelope `IZINFINAL`: number, dates, signing official, the verification link). `deliver` sends
+due messages with their idempotency key, retries failures with exponential backoff and moves a
+message to the dead-letter list after `max_attempts`; the service keeps working while OSS is
+unreachable. A crash between sending and recording leaves the message due, and the resend carries
+the same key, so OSS sees it once. OSS pushes `receiveNIB` to `POST /api/v1/oss/receive-nib`; the
+record prefills a filing.
 
-Status codes (OSS-RBA integration guide for regional systems, PIA): received 09, complete 10,
-incomplete 11, in review 20, field check 40, returned 41, resubmitted 42, approved 50, deemed
-approved 57, rejected 90. They are configuration (`[hayu.oss.status_codes]`): check them against
-the guide the regency receives with its credentials.
+Wire format and codes: the ministry hands its integration guide (PIA) to a regency with the
+credentials; it is not public. The envelope and field names here (`IZINSTATUS`: nib, id_izin,
+kd_izin, kd_status, tgl_status, nip_status, nama_status, keterangan; `IZINFINAL`: nomor_izin,
+tgl_terbit_izin, tgl_berlaku_izin, nama_ttd, nip_ttd, jabatan_ttd, status_izin, file_izin; the
+`user_key` header; `kl/rba/receiveLicense[Status]` under the base URL; an answer
+`respon<endpoint>.kode` of 200) follow public regional and ministry integrations of OSS-RBA.
+Of the status codes, those integrations show 10 (documents complete), 20 (in review /
+verification) and 50 (permit issued); the others (09, 11, 40, 41, 42, 57, 90) are placeholders.
+All are configuration (`[hayu.oss.status_codes]`): check them against the guide.
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hayu import errors
+from hayu.certificates import verification_url
 from hayu.dependencies import Context
-from hayu.models import AuditEvent, OssNibRecord, OssOutboxMessage
+from hayu.models import Application, AuditEvent, OssNibRecord, OssOutboxMessage
 from shared import audit
 
 PERMIT = "permit"
@@ -37,32 +46,65 @@ class OssError(Exception):
 
 
 class OssClient(Protocol):
-    async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None: ...
+    async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None:
+        """Deliver one outbox message (`IZINSTATUS` or `IZINFINAL`); raise `OssError` if not."""
+
+
+STATUS = "IZINSTATUS"
+LICENSE = "IZINFINAL"
+ENDPOINTS = {STATUS: "receiveLicenseStatus", LICENSE: "receiveLicense"}
 
 
 class HttpOssClient:
-    """The real adapter: `POST <base>/receiveLicenseStatus` with a bearer token."""
+    """The real adapter: `POST <base>/receiveLicenseStatus` or `<base>/receiveLicense` (by the
+    message's envelope) with the client key in `token_header`."""
 
-    def __init__(self, base_url: str, token: str | None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout: float = 10.0,
+        token_header: str = "user_key",
+        transport: Any = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.token_header = token_header
+        self.transport = transport  # an httpx transport (tests)
 
     async def send_status(self, payload: dict[str, Any], idempotency_key: str) -> None:
         import httpx
 
+        endpoint = ENDPOINTS[LICENSE if LICENSE in payload else STATUS]
         headers = {"Idempotency-Key": idempotency_key}
         if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers[self.token_header] = self.token
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
                 response = await client.post(
-                    f"{self.base_url}/receiveLicenseStatus", json=payload, headers=headers
+                    f"{self.base_url}/{endpoint}", json=payload, headers=headers
                 )
         except httpx.HTTPError as exc:
             raise OssError(f"OSS unreachable: {type(exc).__name__}") from None
         if response.status_code >= 300:
             raise OssError(f"OSS answered {response.status_code}")
+        refused = answer_code(response, endpoint)
+        if refused is not None:
+            raise OssError(f"OSS refused the message: kode {refused}")
+
+
+def answer_code(response: Any, endpoint: str) -> str | None:
+    """OSS answers HTTP 200 with `{"respon<endpoint>": {"kode": ..., "keterangan": ...}}`; a
+    `kode` other than 200 is a refusal. None: accepted (or no such answer to read)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    answer = body.get(f"respon{endpoint}") if isinstance(body, dict) else None
+    if not isinstance(answer, dict) or "kode" not in answer:
+        return None
+    return None if str(answer["kode"]) == "200" else str(answer["kode"])[:20]
 
 
 def enabled(ctx: Context) -> bool:
@@ -85,38 +127,68 @@ async def enqueue(
     oss_application_id: str | None,
     number: str | None,
     note: str | None,
-    now: dt.datetime,
+    issued: Application | None = None,
 ) -> bool:
-    """Write the status message of one transition, in the caller's transaction."""
+    """Write the status message of one transition, in the caller's transaction, and with
+    `issued` (the permit this transition issued) the licence message after it."""
+    now = ctx.now
     permit_type = ctx.hayu.permit_type(permit_type_code)
     code = status_code_for(ctx, action)
     if not enabled(ctx) or kind != PERMIT or permit_type is None or not permit_type.oss_permit:
         return False
-    if code is None:
-        return False
-    key = f"hayu-{application_id}-{action}-{now.strftime('%Y%m%dT%H%M%S%f')}"
-    payload = {
+    ids = {
         "nib": nib,
-        "id_permohonan": oss_application_id,
-        "kode_izin": permit_type_code,
-        "kode_status": code,
-        "nomor_izin": number,
-        "keterangan": note,
-        "waktu": now.isoformat(),
+        "id_izin": oss_application_id,
+        "kd_izin": permit_type.oss_code or permit_type_code,
     }
-    await session.execute(
-        insert(OssOutboxMessage).values(
-            application_id=application_id,
-            idempotency_key=key,
-            status_code=code,
-            payload=payload,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-            dead=False,
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    rows = []
+    if code is not None:
+        status = {
+            **ids,
+            "kd_status": code,
+            "tgl_status": ctx.today.isoformat(),
+            "nip_status": None,
+            "nama_status": ctx.hayu.oss.status_names.get(code, code),
+            "keterangan": note,
+            "nomor_izin": number,
+        }
+        rows.append((f"hayu-{application_id}-{action}-{stamp}", code, {STATUS: status}))
+    if issued is not None:
+        signatory = ctx.hayu.signatory
+        license_ = {
+            **ids,
+            "nomor_izin": issued.number,
+            "tgl_terbit_izin": ctx.today.isoformat(),
+            "tgl_berlaku_izin": issued.valid_until.isoformat() if issued.valid_until else None,
+            "nama_ttd": signatory.name,
+            "nip_ttd": signatory.nip,
+            "jabatan_ttd": signatory.title,
+            "status_izin": ctx.hayu.oss.issued_code,
+            "file_izin": verification_url(ctx, issued.number or ""),
+            "keterangan": note,
+        }
+        rows.append(
+            (
+                f"hayu-{application_id}-license-{stamp}",
+                ctx.hayu.oss.issued_code,
+                {LICENSE: license_},
+            )
         )
-    )
-    return True
+    for key, status_code, payload in rows:
+        await session.execute(
+            insert(OssOutboxMessage).values(
+                application_id=application_id,
+                idempotency_key=key,
+                status_code=status_code,
+                payload=payload,
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+                dead=False,
+            )
+        )
+    return bool(rows)
 
 
 def backoff(ctx: Context, attempts: int) -> dt.timedelta:
@@ -128,12 +200,12 @@ async def deliver(
     sessionmaker: async_sessionmaker[AsyncSession],
     ctx: Context,
     client: OssClient,
-    now: dt.datetime,
     *,
     limit: int = 50,
 ) -> tuple[int, int]:
     """Send the due messages, oldest first; returns (sent, failed). One transaction per batch:
     rows are locked (SKIP LOCKED on PostgreSQL) so two replicas never send the same message."""
+    now = ctx.now
     sent = failed = 0
     async with sessionmaker.begin() as session:
         rows: Sequence[OssOutboxMessage] = (
@@ -185,9 +257,12 @@ def check_inbound_token(ctx: Context, authorization: str | None) -> None:
 
 
 async def receive_nib(
-    session: AsyncSession, ctx: Context, payload: dict[str, Any], now: dt.datetime
+    session: AsyncSession,
+    ctx: Context,
+    payload: dict[str, Any],
 ) -> None:
     """Store a `receiveNIB` push (a repeat replaces the record), audited."""
+    now = ctx.now
     nib = str(payload["nib"])
     record = await session.get(OssNibRecord, nib)
     if record is None:

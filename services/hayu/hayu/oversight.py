@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 from collections import defaultdict
@@ -42,11 +41,14 @@ from shared.auth import Principal
 
 
 async def draw_seed(
-    session: AsyncSession, ctx: Context, percent: int, now: dt.datetime
+    session: AsyncSession,
+    ctx: Context,
+    percent: int,
 ) -> tuple[str, int | None]:
     """The draw's seed, which anyone can recompute: sha256 over the latest audit checkpoint
     sealed before today (local) began — published at /api/v1/public/audit/checkpoint — the date
     and the percent. No checkpoint yet: the date and the percent alone."""
+    now = ctx.now
     today = ctx.calendar.local_date(now)
     checkpoint = (
         await session.execute(
@@ -73,12 +75,13 @@ def rank(seed: str, number: str) -> str:
 
 async def record_finding(
     session: AsyncSession,
+    ctx: Context,
     principal: Principal,
     sample_id: int,
     data: AuditFindingCreate,
-    now: dt.datetime,
 ) -> AuditFindingRead:
     """The post-audit result for a registration of the sample (once per registration)."""
+    now = ctx.now
     sample = await session.get(AuditSample, sample_id)
     if sample is None or data.application_id not in (sample.application_ids or []):
         raise errors.AuditSampleError(
@@ -114,9 +117,13 @@ async def record_finding(
 
 
 async def draw_audit_sample(
-    session: AsyncSession, ctx: Context, principal: Principal, percent: int, now: dt.datetime
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    percent: int,
 ) -> AuditSampleRead:
     """A random share of self-reports not sampled before, drawn and recorded for post-audit."""
+    now = ctx.now
     if percent > ctx.hayu.audit_sample_max_percent:
         raise errors.AuditSampleError(
             f"At most {ctx.hayu.audit_sample_max_percent}% may be drawn in one sample"
@@ -133,7 +140,7 @@ async def draw_audit_sample(
     if not population:
         raise errors.AuditSampleError("There are no registered self-reports left to sample")
     size = max(1, math.ceil(len(population) * percent / 100))
-    seed, position = await draw_seed(session, ctx, percent, now)
+    seed, position = await draw_seed(session, ctx, percent)
     ranked = sorted(population, key=lambda r: rank(seed, r.number or str(r.id)))
     chosen = sorted(ranked[:size], key=lambda r: r.id)
     ids = [r.id for r in chosen]
@@ -205,7 +212,8 @@ def _percentile(values: Sequence[int], q: float) -> float | None:
     return float(ordered[rank - 1])
 
 
-async def public_stats(session: AsyncSession, ctx: Context, now: dt.datetime) -> StatsRead:
+async def public_stats(session: AsyncSession, ctx: Context) -> StatsRead:
+    now = ctx.now
     counts = (
         await session.execute(
             select(

@@ -38,6 +38,7 @@ from hayu.schemas import (
     CertificateTokenRead,
     DocumentRead,
     FilingDecisionRead,
+    FilingFacts,
     KbliRead,
     LkpmDueRead,
     OssNibPush,
@@ -52,7 +53,7 @@ from hayu.schemas import (
     VerifyRead,
 )
 from shared.auth import CurrentPrincipal, Principal, require_roles
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
 from shared.problems import problem_responses
@@ -114,12 +115,12 @@ async def register_owner(
 
 @router.get("/filing-decision", response_model=FilingDecisionRead, responses=problem_responses(422))
 async def filing_decision(
-    ctx: ContextDep,
-    permit_type_code: Annotated[str, Query(max_length=32)],
-    capital_idr: Annotated[int, Query(ge=0, le=10**15)],
+    session: SessionDep, ctx: ContextDep, facts: Annotated[FilingFacts, Query()]
 ) -> FilingDecisionRead:
-    """Tell, before filing, whether the business will be registered at once or must apply."""
-    return decisions.filing_decision(ctx, permit_type_code, capital_idr, utcnow())
+    """Tell, before filing, whether the business will be registered at once or must apply: the
+    checks a filing runs, on the facts given (`kbli_codes` may repeat; all but the permit type
+    and capital are optional)."""
+    return await decisions.filing_decision(session, ctx, facts)
 
 
 @router.post(
@@ -137,7 +138,7 @@ async def file_application(
 ) -> JSONResponse:
     """File a business: registered at once below the threshold, else a permit application."""
     created, stored = await filings.file_and_record(
-        session, ctx, principal, data, utcnow(), idem, standalone=writes.standalone_runner(session)
+        session, ctx, principal, data, idem, standalone=writes.standalone_runner(session)
     )
     if stored:  # the idempotency record was written (and committed) by the filing statement
         return JSONResponse(created.model_dump(mode="json"), status_code=201)
@@ -171,7 +172,6 @@ async def list_applications(
         owner_nik=owner_nik,
         limit=limit,
         cursor=cursor,
-        now=utcnow(),
     )
     return ApplicationPage(items=items, next_cursor=next_cursor)
 
@@ -197,7 +197,6 @@ async def read_application(
         principal,
         application_id,
         reveal_personal_data=reveal_personal_data,
-        now=utcnow(),
     )
 
 
@@ -216,16 +215,8 @@ async def upload_document(
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG")],
 ) -> DocumentRead:
     """Upload one checklist document (PDF, JPEG or PNG, checked by content)."""
-    content = await file.read(ctx.settings.upload_max_bytes + 1)
-    return await documents.upload_document(
-        session,
-        ctx,
-        principal,
-        application_id,
-        checklist_item=checklist_item,
-        filename=file.filename or "dokumen",
-        content=content,
-        now=utcnow(),
+    return await documents.upload_file(
+        session, ctx, principal, application_id, checklist_item, file
     )
 
 
@@ -245,9 +236,7 @@ async def download_document(
     principal: CurrentPrincipal,
 ) -> Response:
     """An uploaded document, for its applicant and the file's officials (audited)."""
-    found = await documents.open_document(
-        session, ctx, principal, application_id, document_id, utcnow()
-    )
+    found = await documents.open_document(session, ctx, principal, application_id, document_id)
     return Response(
         found.content, media_type=found.content_type, headers=documents.download_headers(found)
     )
@@ -266,9 +255,7 @@ async def apply_transition(
     principal: CurrentPrincipal,
 ) -> ApplicationRead:
     """Move an application by a workflow action (wrong state 409, wrong role 403)."""
-    return await transitions.apply_transition(
-        session, ctx, principal, application_id, data, utcnow()
-    )
+    return await transitions.apply_transition(session, ctx, principal, application_id, data)
 
 
 @router.get(
@@ -276,7 +263,7 @@ async def apply_transition(
 )
 async def track(tracking_code: str, session: SessionDep, ctx: ContextDep) -> TrackRead:
     """Where a file is, who holds it and how long each stage took (no personal data)."""
-    return await tracking.track(session, ctx, tracking_code, utcnow())
+    return await tracking.track(session, ctx, tracking_code)
 
 
 @router.get(
@@ -291,7 +278,7 @@ async def certificate_pdf(
     number: str, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
 ) -> Response:
     """The certificate PDF with its signed QR code (holder and officers)."""
-    pdf = await certificates.certificate_pdf(session, ctx, principal, number, utcnow())
+    pdf = await certificates.certificate_pdf(session, ctx, principal, number)
     filename = "sertifikat-" + "".join(c if c.isalnum() else "-" for c in number) + ".pdf"
     return Response(
         pdf,
@@ -323,7 +310,7 @@ async def verify_certificate(
     t: Annotated[str | None, Query(max_length=2000, description="the QR token, if scanned")] = None,
 ) -> VerifyRead:
     """Check a certificate by its number (and the QR token, if given)."""
-    return await certificates.verify_number(session, ctx, number, utcnow(), t)
+    return await certificates.verify_number(session, ctx, number, t)
 
 
 @router.get("/public/verification-key", response_model=VerificationKeyRead)
@@ -346,7 +333,7 @@ async def draw_audit_sample(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Draw and record a random sample of self-reports for post-audit."""
-    sample = await oversight.draw_audit_sample(session, ctx, principal, data.percent, utcnow())
+    sample = await oversight.draw_audit_sample(session, ctx, principal, data.percent)
     return await idem.respond(sample, 201)
 
 
@@ -360,16 +347,17 @@ async def record_audit_finding(
     sample_id: Annotated[int, FastPath(ge=1, le=2**63 - 1)],
     data: AuditFindingCreate,
     session: SessionDep,
+    ctx: ContextDep,
     principal: SamplerDep,
 ) -> AuditFindingRead:
     """Record the post-audit outcome, findings and follow-up of one sampled registration."""
-    return await oversight.record_finding(session, principal, sample_id, data, utcnow())
+    return await oversight.record_finding(session, ctx, principal, sample_id, data)
 
 
 @router.get("/public/stats", response_model=StatsRead)
 async def public_stats(session: SessionDep, ctx: ContextDep) -> StatsRead:
     """Per permit type: counts, median and 90th percentile working days, share within SLA."""
-    return await oversight.public_stats(session, ctx, utcnow())
+    return await oversight.public_stats(session, ctx)
 
 
 AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
@@ -387,7 +375,7 @@ async def oss_receive_nib(
 ) -> dict[str, str]:
     """OSS-RBA pushes a NIB (receiveNIB): stored to prefill the business's filing."""
     oss.check_inbound_token(ctx, authorization)
-    await oss.receive_nib(session, ctx, data.model_dump(mode="json"), utcnow())
+    await oss.receive_nib(session, ctx, data.model_dump(mode="json"))
     return {"status": "received", "nib": data.nib}
 
 
@@ -415,5 +403,5 @@ async def lkpm_due(
     on: dt.date | None = None,
 ) -> list[LkpmDueRead]:
     """Businesses whose LKPM reporting window is open on `on` (default today): the reminder list."""
-    day = on or ctx.calendar.local_date(utcnow())
+    day = on or ctx.today
     return await lkpm.due_on(session, ctx, day)

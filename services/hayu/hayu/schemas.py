@@ -51,6 +51,20 @@ class ApplicationCreate(_In):
     business: BusinessCreate
 
 
+QueryRupiah = Annotated[int, Field(ge=0, le=10**15)]
+
+
+class FilingFacts(BaseModel):
+    """What decides a filing's path: the preview (`GET /filing-decision`) takes what the owner
+    knows so far; a filing gives all of it. Both go through `decisions.assess`."""
+
+    permit_type_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+    capital_idr: QueryRupiah
+    annual_sales_idr: QueryRupiah | None = None
+    kbli_codes: list[KBLI] = Field(default_factory=list, max_length=20)
+    region_code: KodeWilayah | None = None
+
+
 class FilingDecisionRead(BaseModel):
     kind: Literal["self_report", "permit"]
     reason: str

@@ -63,8 +63,11 @@ def used_working_days(
 
 
 def start_clock(
-    ctx: Context, application: Application, sla_working_days: int, now: dt.datetime
+    ctx: Context,
+    application: Application,
+    sla_working_days: int,
 ) -> None:
+    now = ctx.now
     application.sla_started_at = now
     application.sla_paused_days = 0
     application.sla_paused_since = None
@@ -73,15 +76,19 @@ def start_clock(
     )
 
 
-def pause_clock(ctx: Context, application: Application, now: dt.datetime) -> None:
+def pause_clock(ctx: Context, application: Application) -> None:
+    now = ctx.now
     if application.sla_paused_since is None:
         application.sla_paused_since = now
     application.sla_due_date = None
 
 
 def resume_clock(
-    ctx: Context, application: Application, sla_working_days: int, now: dt.datetime
+    ctx: Context,
+    application: Application,
+    sla_working_days: int,
 ) -> None:
+    now = ctx.now
     calendar = ctx.calendar
     if application.sla_paused_since is not None:
         application.sla_paused_days = (application.sla_paused_days or 0) + paused_working_days(
@@ -147,8 +154,9 @@ async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int =
 # --------------------------------------------------------------------------------------------------
 
 
-async def run_deemed_approvals(session: AsyncSession, ctx: Context, now: dt.datetime) -> list[int]:
+async def run_deemed_approvals(session: AsyncSession, ctx: Context) -> list[int]:
     """Fiktif positif: issue permits whose whole SLA lapsed undecided (not while paused)."""
+    now = ctx.now
     types = [p.code for p in ctx.hayu.permit_types if p.deemed_approval]
     if not types:
         return []
@@ -225,7 +233,7 @@ async def run_deemed_approvals(session: AsyncSession, ctx: Context, now: dt.date
             oss_application_id=application.oss_application_id,
             number=application.number,
             note=basis,
-            now=now,
+            issued=application,
         )
         issued.append(application.id)
     return issued

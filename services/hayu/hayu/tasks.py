@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from hayu import oss, sla
 from hayu.dependencies import context_of
 from shared.app import PeriodicTask
-from shared.db import try_single_replica_lock, utcnow
+from shared.db import try_single_replica_lock
 
 logger = logging.getLogger("hayu.tasks")
 
@@ -19,7 +19,7 @@ async def deemed_approvals_once(app: FastAPI) -> list[int]:
     async with app.state.db.sessionmaker.begin() as session:
         if not await try_single_replica_lock(session, "hayu:deemed-approval"):
             return []
-        issued = await sla.run_deemed_approvals(session, ctx, utcnow())
+        issued = await sla.run_deemed_approvals(session, ctx)
     if issued:
         logger.info("deemed approval issued %d permits", len(issued))
     return issued
@@ -39,8 +39,10 @@ async def oss_outbox_once(app: FastAPI, client: oss.OssClient | None = None) -> 
     if client is None:
         if not settings.oss_base_url:
             return 0, 0
-        client = oss.HttpOssClient(settings.oss_base_url, settings.oss_token)
-    sent, failed = await oss.deliver(app.state.db.sessionmaker, ctx, client, utcnow())
+        client = oss.HttpOssClient(
+            settings.oss_base_url, settings.oss_token, token_header=ctx.hayu.oss.token_header
+        )
+    sent, failed = await oss.deliver(app.state.db.sessionmaker, ctx, client)
     if sent or failed:
         logger.info("oss outbox: %d sent, %d failed", sent, failed)
     return sent, failed

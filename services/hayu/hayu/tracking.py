@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,8 +44,9 @@ _TRACK = (
 )
 
 
-async def track(session: AsyncSession, ctx: Context, code: str, now: dt.datetime) -> TrackRead:
+async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
     """Where the file is and how long each step took; no personal data. One round trip."""
+    now = ctx.now
     try:
         canonical = normalize_tracking_code(code)
     except ValueError:

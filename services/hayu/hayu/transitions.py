@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import errors, oss, sla
+from hayu import errors, oss
 from hayu.applications import application_read, history_of
 from hayu.common import (
     PERMIT,
     check_access,
     load,
-    number_for,
     permit_type_or_422,
     record_step,
-    valid_until,
     workflow_for,
 )
-from hayu.config import PermitTypeDef
 from hayu.dependencies import Context
+from hayu.effects import EFFECTS, Step
 from hayu.models import (
     Application,
     ApplicationDocument,
@@ -33,110 +28,9 @@ from hayu.schemas import (
     ApplicationRead,
     TransitionCreate,
 )
-from hayu.workflow import INSPECTION_PHOTO
 from shared.auth import Principal
 from shared.validators import mask
 from shared.workflow import due_at, transition
-
-
-@dataclass
-class Step:
-    """One transition under way: what its effects read and write."""
-
-    ctx: Context
-    session: AsyncSession
-    application: Application
-    permit_type: PermitTypeDef
-    data: TransitionCreate
-    documents: Sequence[ApplicationDocument]
-    now: dt.datetime
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def today(self) -> dt.date:
-        return self.ctx.calendar.local_date(self.now)
-
-
-@dataclass(frozen=True)
-class Effect:
-    check: Callable[[Step], None] | None = None
-    apply: Callable[[Step], Awaitable[None]] | None = None
-
-
-def _require_checklist(step: Step) -> None:
-    uploaded = {d.checklist_item for d in step.documents}
-    missing = [d.code for d in step.permit_type.required_documents if d.code not in uploaded]
-    if missing:
-        raise errors.DocumentsMissingError(
-            f"These documents are still missing: {', '.join(missing)}", missing=missing
-        )
-
-
-def _refuse_if_inspection_needed(step: Step) -> None:
-    if step.permit_type.needs_inspection:
-        raise errors.InspectionRequiredError(
-            f"{step.permit_type.name} needs a field inspection: use schedule_inspection"
-        )
-
-
-def _inspection_date_not_past(step: Step) -> None:
-    if step.data.inspection_date is not None and step.data.inspection_date < step.today:
-        raise errors.InspectionDateError(
-            "The inspection date lies in the past",
-            errors=[
-                {"loc": ["body", "inspection_date"], "msg": "in the past", "type": "date_past"}
-            ],
-        )
-
-
-def _require_inspection_photo(step: Step) -> None:
-    if not any(d.checklist_item == INSPECTION_PHOTO for d in step.documents):
-        raise errors.InspectionPhotoMissingError(
-            "Upload at least one site photo (checklist item foto_pemeriksaan) first"
-        )
-
-
-async def _pause_clock(step: Step) -> None:
-    sla.pause_clock(step.ctx, step.application, step.now)
-
-
-async def _resume_clock(step: Step) -> None:
-    sla.resume_clock(step.ctx, step.application, step.permit_type.sla_working_days, step.now)
-
-
-async def _stop_clock(step: Step) -> None:
-    sla.stop_clock(step.application)
-
-
-async def _issue_permit(step: Step) -> None:
-    application = step.application
-    application.number = await number_for(
-        step.ctx, step.session, PERMIT, step.permit_type.code, step.today
-    )
-    application.issued_at = step.now
-    application.valid_until = valid_until(step.permit_type, step.today)
-    step.extra["number"] = application.number
-
-
-async def _revoke_permit(step: Step) -> None:
-    application = step.application
-    application.revoked_at = step.now
-    application.revoke_reason = step.data.note
-    step.extra.update(number=application.number, reason=step.data.note)
-
-
-EFFECTS: dict[str, Effect] = {
-    "require_checklist": Effect(check=_require_checklist),
-    "refuse_if_inspection_needed": Effect(check=_refuse_if_inspection_needed),
-    "inspection_date_not_past": Effect(check=_inspection_date_not_past),
-    "require_inspection_photo": Effect(check=_require_inspection_photo),
-    "pause_clock": Effect(apply=_pause_clock),
-    "resume_clock": Effect(apply=_resume_clock),
-    "stop_clock": Effect(apply=_stop_clock),
-    "issue_permit": Effect(apply=_issue_permit),
-    "revoke_permit": Effect(apply=_revoke_permit),
-}
-"""Every effect an action can name in `[hayu.action_effects]` (names in `hayu.workflow`)."""
 
 
 async def check_separation(
@@ -183,8 +77,8 @@ async def apply_transition(
     principal: Principal,
     application_id: int,
     data: TransitionCreate,
-    now: dt.datetime,
 ) -> ApplicationRead:
+    now = ctx.now
     application, business = await load(session, application_id, lock=True)
     check_access(principal, application)
     workflow = workflow_for(ctx, application.kind)
@@ -209,7 +103,7 @@ async def apply_transition(
         .scalars()
         .all()
     )
-    step = Step(ctx, session, application, permit_type, data, documents, now)
+    step = Step(ctx, session, application, permit_type, data, documents)
     effects = [EFFECTS[name] for name in ctx.hayu.action_effects.get(action.name, [])]
     for effect in effects:  # checks first: a refusal changes nothing
         if effect.check is not None:
@@ -251,7 +145,7 @@ async def apply_transition(
         oss_application_id=application.oss_application_id,
         number=application.number,
         note=data.note,
-        now=now,
+        issued=application if step.issued else None,
     )
     return application_read(
         ctx,
@@ -263,5 +157,4 @@ async def apply_transition(
         False,
         mask(ctx.cipher.decrypt(business.owner_nik_encrypted, context="owner-nik")),
         mask(ctx.cipher.decrypt(business.owner_phone_encrypted, context="owner-phone")),
-        now,
     )

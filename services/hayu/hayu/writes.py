@@ -52,13 +52,13 @@ from hayu.models import (
     IdempotencyRecord,
     NumberSequence,
 )
+from shared.audit import events_from
 from shared.db import JSONType, UTCDateTime
+from shared.idempotency import record_from
 
 BUSINESSES = cast("Table", Business.__table__)
 APPLICATIONS = cast("Table", Application.__table__)
 EVENTS = cast("Table", ApplicationEvent.__table__)
-AUDIT_EVENTS = cast("Table", AuditEvent.__table__)
-IDEMPOTENCY = cast("Table", IdempotencyRecord.__table__)
 SEQUENCES = cast("Table", NumberSequence.__table__)
 
 
@@ -69,7 +69,6 @@ SEQUENCES = cast("Table", NumberSequence.__table__)
 INSERT_BUSINESS = insert(BUSINESSES).returning(BUSINESSES.c.id)
 INSERT_APPLICATION = insert(APPLICATIONS).returning(APPLICATIONS.c.id)
 INSERT_EVENT = insert(EVENTS)
-INSERT_AUDIT = insert(AUDIT_EVENTS)
 
 
 def _sequence_upsert(dialect: Any) -> Any:
@@ -235,52 +234,29 @@ def _filing_statement(*, self_report: bool, idempotent: bool) -> Executable:
         .returning(EVENTS.c.id)
         .cte("ev")
     )
-    after: Any = type_coerce(_p("audit_after", JSONType), JSONB)
-    if self_report:
-        after = after.op("||", return_type=JSONB)(
+    after: Any = None
+    if self_report:  # the number exists only inside the statement
+        after = type_coerce(_p("audit_after", JSONType), JSONB).op("||", return_type=JSONB)(
             func.jsonb_build_object(literal_column("'number'"), app.c.number)
         )
-    audit_cols: dict[str, Any] = {
-        "occurred_at": _p("now", UTCDateTime),
-        "actor": _p("actor", String),
-        "actor_role": _p("actor_role", String),
-        "action": _p("audit_action", String),
-        "entity_type": _p("entity_type", String),
-        "entity_id": sql_cast(app.c.id, String),
-        "before": _p("audit_before", JSONType),
-        "after": after,
-        "request_id": _p("request_id", String),
-    }
-    audit = (
-        insert(AUDIT_EVENTS)
-        .from_select(list(audit_cols), select(*(c.label(k) for k, c in audit_cols.items())))
-        .returning(AUDIT_EVENTS.c.id)
-        .cte("audit")
-    )
+    audit = events_from(
+        app,
+        AuditEvent,
+        action=f"application.{'register' if self_report else 'submit'}",
+        entity_type="application",
+        after=after,
+    ).cte("audit")
     extra = [ev, audit]
     if idempotent:
-        body = type_coerce(_p("response_body", JSONType), JSONB).op("||", return_type=JSONB)(
-            func.jsonb_build_object(
-                literal_column("'id'"),
-                app.c.id,
-                literal_column("'registration_number'"),
-                app.c.number,
-            )
+        # A taken key fails the statement: it commits on its own (`standalone_runner`), so the
+        # filing must not stand without its record; the retry is answered from the store.
+        record = record_from(
+            app,
+            IdempotencyRecord,
+            fields={"registration_number": app.c.number},
+            taken_key_fails=True,
         )
-        idem_cols: dict[str, Any] = {
-            "scope": _p("idem_scope", String),
-            "key": _p("idem_key", String),
-            "request_hash": _p("idem_hash", String),
-            "status_code": _p("idem_status", Integer),
-            "response_body": body,
-            "created_at": _p("now", UTCDateTime),
-        }
-        extra.append(
-            insert(IDEMPOTENCY)
-            .from_select(list(idem_cols), select(*(c.label(k) for k, c in idem_cols.items())))
-            .returning(IDEMPOTENCY.c.id)
-            .cte("idem")
-        )
+        extra.append(record.cte("idem"))
     if seq is None:
         final = select(app.c.id, app.c.number, literal_column("0").label("seq"))
     else:

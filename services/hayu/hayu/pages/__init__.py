@@ -19,16 +19,17 @@ from hayu import (
     filings,
     oss,
     oversight,
-    reference,
     tracking,
     transitions,
 )
 from hayu.config import RISK_LABELS
 from hayu.dependencies import ApplicationId, ContextDep, DocumentId
+from hayu.pages import lookup
+from hayu.pages.lookup import regency_regions
 from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS
 from shared.auth import OptionalPrincipal, Principal
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.pesan import FieldError, field_errors, problem_id
 from shared.problems import AppError
 from shared.web import render, root_of
@@ -140,7 +141,7 @@ async def home(request: Request, ctx: ContextDep) -> HTMLResponse:
     return render(
         request,
         "index.html",
-        {"threshold": ctx.hayu.threshold_on(ctx.calendar.local_date(utcnow()))},
+        {"threshold": ctx.hayu.threshold_on(ctx.today)},
     )
 
 
@@ -258,28 +259,8 @@ async def filing_form(
             "form": form,
             "errors": [],
             "decision": None,
-            "regions": await _regency_regions(session, ctx),
+            "regions": await regency_regions(session, ctx),
         },
-    )
-
-
-async def _regency_regions(session: SessionDep, ctx: ContextDep) -> list[Any]:
-    """The regency's kecamatan for the region field's suggestions (plain HTML datalist)."""
-    return await reference.search_regions(session, "", ctx.config.regency.code, 200)
-
-
-@router.get("/referensi")
-async def reference_page(
-    request: Request, session: SessionDep, ctx: ContextDep, q: str = ""
-) -> HTMLResponse:
-    """Search KBLI 2020 and the regency's region codes (works without JavaScript)."""
-    q = q.strip()[:100]
-    kbli = await reference.search_kbli(session, q, 50) if q else []
-    regions = await reference.search_regions(session, q, ctx.config.regency.code, 50) if q else []
-    return render(
-        request,
-        "reference.html",
-        {"q": q, "kbli": kbli, "regions": regions, "regency": ctx.config.regency.name},
     )
 
 
@@ -296,11 +277,11 @@ async def filing_check(
         "types": ctx.hayu.permit_types,
         "form": raw,
         "decision": None,
-        "regions": await _regency_regions(session, ctx),
+        "regions": await regency_regions(session, ctx),
     }
     try:
         data = ApplicationCreate.model_validate(_filing_form(raw))
-        permit_type, decision = await decisions.assess_filing(session, ctx, data, utcnow())
+        permit_type, decision = await decisions.assess_filing(session, ctx, data)
         context["decision"] = decisions.decision_read(permit_type, decision)
         context["errors"] = []
     except ValidationError as exc:
@@ -327,7 +308,7 @@ async def filing_submit(
                 )
             ]
             return render(request, "filing.html", context, status_code=403)
-        created = await filings.file_application(session, ctx, principal, data, utcnow())
+        created = await filings.file_application(session, ctx, principal, data)
     except ValidationError as exc:
         context["errors"] = _errors_id(exc)
         return render(request, "filing.html", context, status_code=422)
@@ -350,9 +331,7 @@ async def _show(
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    application = await applications.read_application(
-        session, ctx, principal, application_id, now=utcnow()
-    )
+    application = await applications.read_application(session, ctx, principal, application_id)
     workflow = common.workflow_for(ctx, application.kind)
     actions = [workflow.action(name) for name in application.available_actions]
     return render(
@@ -397,9 +376,7 @@ async def document_page(
     """Open an uploaded document (same rule and audit as the API)."""
     if principal is None:
         return _login_redirect(request)
-    found = await documents.open_document(
-        session, ctx, principal, application_id, document_id, utcnow()
-    )
+    found = await documents.open_document(session, ctx, principal, application_id, document_id)
     return Response(
         found.content, media_type=found.content_type, headers=documents.download_headers(found)
     )
@@ -417,18 +394,8 @@ async def upload_page(
 ) -> Response:
     if principal is None:
         return _login_redirect(request)
-    content = await file.read(ctx.settings.upload_max_bytes + 1)
     try:
-        await documents.upload_document(
-            session,
-            ctx,
-            principal,
-            application_id,
-            checklist_item=checklist_item,
-            filename=file.filename or "dokumen",
-            content=content,
-            now=utcnow(),
-        )
+        await documents.upload_file(session, ctx, principal, application_id, checklist_item, file)
     except AppError as exc:
         if exc.status == 404:
             raise
@@ -471,7 +438,7 @@ async def action_page(
                 "inspection_result": inspection_result or None,
             }
         )
-        await transitions.apply_transition(session, ctx, principal, application_id, data, utcnow())
+        await transitions.apply_transition(session, ctx, principal, application_id, data)
     except ValidationError as exc:
         return await _show(
             request,
@@ -514,7 +481,6 @@ async def my_applications(
         owner_nik=None,
         limit=100,
         cursor=None,
-        now=utcnow(),
     )
     return render(request, "applications.html", {"items": items})
 
@@ -535,7 +501,7 @@ async def queue(
             {"title": "Tidak diizinkan", "detail": "Antrean hanya untuk petugas.", "status": 403},
             status_code=403,
         )
-    items = await applications.queue_for(session, ctx, principal, utcnow())
+    items = await applications.queue_for(session, ctx, principal)
     workflow = ctx.hayu.workflow
     rows = [(item, workflow.available_actions(item.status, principal.roles)) for item in items]
     return render(
@@ -560,7 +526,7 @@ async def track_page(
     error = None
     if kode.strip():
         try:
-            result = await tracking.track(session, ctx, kode[:40], utcnow())
+            result = await tracking.track(session, ctx, kode[:40])
         except AppError:
             error = "Kode lacak tidak ditemukan. Periksa kembali penulisannya."
     return render(
@@ -576,7 +542,7 @@ async def verify_page(
     request: Request, number: str, session: SessionDep, ctx: ContextDep, t: str | None = None
 ) -> HTMLResponse:
     try:
-        result = await certificates.verify_number(session, ctx, number[:120], utcnow(), t)
+        result = await certificates.verify_number(session, ctx, number[:120], t)
     except AppError:
         return render(request, "verify.html", {"v": None, "number": number}, status_code=404)
     return render(request, "verify.html", {"v": result, "number": number})
@@ -591,10 +557,13 @@ async def verify_lookup(request: Request, nomor: str = "") -> Response:
 
 @router.get("/statistik")
 async def stats_page(request: Request, session: SessionDep, ctx: ContextDep) -> HTMLResponse:
-    stats = await oversight.public_stats(session, ctx, utcnow())
+    stats = await oversight.public_stats(session, ctx)
     longest = max(
         [float(r.sla_working_days) for r in stats.items]
         + [r.p90_working_days or 0.0 for r in stats.items]
         + [1.0]
     )
     return render(request, "stats.html", {"stats": stats, "longest": longest})
+
+
+router.include_router(lookup.router)
