@@ -34,26 +34,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from erk import errors, schemas
-from erk.domain import (
+from erk.access import (
     READ_ALL_ROLES,
-    Rules,
     acting_for,
-    audit_many,
     check_scope,
-    chunks,
-    closed_on,
     ensure_may_read,
-    ensure_month_open,
-    entry_open_from,
     get_employee,
-    next_month,
-    parse_period,
-    period_of,
     scope_path,
     supervises,
-    verification_boundary,
     write_scope,
 )
+from erk.dependencies import Context
 from erk.models import (
     Activity,
     Attendance,
@@ -63,6 +54,16 @@ from erk.models import (
     Target,
     Unit,
 )
+from erk.periods import (
+    closed_on,
+    ensure_month_open,
+    entry_open_from,
+    next_month,
+    parse_period,
+    period_of,
+    verification_boundary,
+)
+from erk.writes import audit_many, chunks
 from shared.audit import audit_params, audited, events_from, record_event
 from shared.auth import Principal
 from shared.db import UTCDateTime, try_single_replica_lock
@@ -72,7 +73,7 @@ from shared.uploads import store_upload, stored_path
 
 
 async def create_target(
-    session: AsyncSession, data: schemas.TargetCreate, *, actor: Principal, rules: Rules
+    session: AsyncSession, data: schemas.TargetCreate, *, actor: Principal, ctx: Context
 ) -> Target:
     nip = data.nip or actor.username
     employee, unit = await get_employee(session, nip)
@@ -102,7 +103,7 @@ async def create_target(
 
 
 async def approve_target(
-    session: AsyncSession, target_id: int, *, actor: Principal, rules: Rules
+    session: AsyncSession, target_id: int, *, actor: Principal, ctx: Context
 ) -> Target:
     row = (
         await session.execute(
@@ -116,11 +117,11 @@ async def approve_target(
     target, employee = row[0], row[1]
     if employee.nip == actor.username:
         raise errors.SelfVerificationError("Your supervisor approves your targets")
-    if not await supervises(session, actor, employee, rules.today):
+    if not await supervises(session, actor, employee, ctx.today):
         raise errors.NotVerifierError("Only the employee's supervisor approves their targets")
     target.status = "approved"
     target.approved_by = actor.username
-    target.approved_at = rules.now
+    target.approved_at = ctx.now
     await session.flush()
     await record_event(
         session,
@@ -136,10 +137,10 @@ async def approve_target(
 
 
 async def list_targets(
-    session: AsyncSession, nip: str, principal: Principal, rules: Rules
+    session: AsyncSession, nip: str, principal: Principal, ctx: Context
 ) -> list[Target]:
     employee, unit = await get_employee(session, nip)
-    await ensure_may_read(session, principal, employee, unit, today=rules.today)
+    await ensure_may_read(session, principal, employee, unit, today=ctx.today)
     stmt = (
         select(Target)
         .where(Target.employee_id == employee.id)
@@ -149,10 +150,10 @@ async def list_targets(
 
 
 async def targets_to_approve(
-    session: AsyncSession, *, actor: Principal, rules: Rules
+    session: AsyncSession, *, actor: Principal, ctx: Context
 ) -> list[tuple[Target, str]]:
     """Proposed targets of the people the caller supervises today (directly or as delegate)."""
-    acting = await acting_for(session, actor.username, rules.today)
+    acting = await acting_for(session, actor.username, ctx.today)
     stmt = (
         select(Target, Employee.name)
         .join(Employee, Employee.id == Target.employee_id)
@@ -167,25 +168,25 @@ async def targets_to_approve(
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
-def _check_dates(rules: Rules, day: dt.date) -> None:
-    if day > rules.today:
+def _check_dates(ctx: Context, day: dt.date) -> None:
+    if day > ctx.today:
         raise errors.ActivityDateInFutureError(
-            f"{day.isoformat()} is after today ({rules.today.isoformat()})"
+            f"{day.isoformat()} is after today ({ctx.today.isoformat()})"
         )
-    if not rules.calendar.is_working_day(day):
+    if not ctx.calendar.is_working_day(day):
         raise errors.NonWorkingDayError(
             f"{day.isoformat()} is not a working day: activities are logged on working days"
         )
-    if day < entry_open_from(rules):
+    if day < entry_open_from(ctx):
         raise errors.EntryCutoffPassedError(
             f"Activities of {period_of(day)} could be entered until day "
-            f"{rules.config.entry_cutoff_day} of the next month"
+            f"{ctx.erk.entry_cutoff_day} of the next month"
         )
 
 
 async def _diagnose(
     session: AsyncSession,
-    rules: Rules,
+    ctx: Context,
     *,
     nip: str,
     day: dt.date,
@@ -231,7 +232,7 @@ async def _diagnose(
         raise errors.AbsentOnDateError(
             f"Attendance records {row.attendance} on {day.isoformat()}: no activity can be logged"
         )
-    cap = rules.config.daily_cap_minutes
+    cap = ctx.erk.daily_cap_minutes
     if int(row.logged) + minutes > cap:
         raise errors.DailyCapExceededError(
             f"{row.logged} minutes are already logged on {day.isoformat()}; adding {minutes} "
@@ -345,18 +346,18 @@ async def submit_activity(
     data: schemas.ActivityCreate,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     idem: Idempotency | None = None,
 ) -> schemas.ActivityRead:
     """Log one activity; with `idem`, PostgreSQL stores the answer in the same statement."""
-    _check_dates(rules, data.date)
+    _check_dates(ctx, data.date)
     nip = actor.username
-    now = rules.now
+    now = ctx.now
     params = {
         "nip": nip,
         "day": data.date,
         "minutes": data.minutes,
-        "cap": rules.config.daily_cap_minutes,
+        "cap": ctx.erk.daily_cap_minutes,
         "description": data.description,
         "output_quantity": data.output_quantity,
         "output_unit": data.output_unit,
@@ -393,7 +394,7 @@ async def submit_activity(
         activity_id = (await connection.execute(_SUBMIT[with_target], params)).scalar()
     if activity_id is None:
         await _diagnose(
-            session, rules, nip=nip, day=data.date, minutes=data.minutes, target_id=data.target_id
+            session, ctx, nip=nip, day=data.date, minutes=data.minutes, target_id=data.target_id
         )
         raise errors.ActivityNotPendingError("The activity could not be logged; try again")
     if not postgres:
@@ -435,7 +436,7 @@ async def update_activity(
     data: schemas.ActivityUpdate,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
 ) -> schemas.ActivityRead:
     """Correct one's own activity that is not yet approved; a rejected one is resubmitted."""
     row = (
@@ -456,12 +457,12 @@ async def update_activity(
     new_day = changes.get("date") or activity.activity_date
     new_minutes = changes.get("minutes") or activity.minutes
     target_id = changes.get("target_id", activity.target_id)
-    _check_dates(rules, activity.activity_date)
-    _check_dates(rules, new_day)
+    _check_dates(ctx, activity.activity_date)
+    _check_dates(ctx, new_day)
     await _serialize_employee(await session.connection(), nip)
     await _diagnose(
         session,
-        rules,
+        ctx,
         nip=nip,
         day=new_day,
         minutes=new_minutes,
@@ -484,7 +485,7 @@ async def update_activity(
         "verified_at": None,
         "note": None,
         "escalated_to_nip": None,
-        "updated_at": rules.now,
+        "updated_at": ctx.now,
     }
     if changes.get("description"):
         values["description"] = changes["description"]
@@ -527,21 +528,21 @@ async def own_activity(
 
 
 async def _own_open_activity(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context
 ) -> Activity:
     activity = await own_activity(session, activity_id, actor=actor)
     if activity.status == schemas.ActivityStatus.approved:
         raise errors.ActivityLockedError("This activity is already approved")
-    _check_dates(rules, activity.activity_date)
+    _check_dates(ctx, activity.activity_date)
     await ensure_month_open(session, activity.activity_date)
     return activity
 
 
 async def delete_activity(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context
 ) -> None:
     """The employee withdraws their own entry that is not approved (pending or rejected)."""
-    activity = await _own_open_activity(session, activity_id, actor=actor, rules=rules)
+    activity = await _own_open_activity(session, activity_id, actor=actor, ctx=ctx)
     before = {
         "date": activity.activity_date.isoformat(),
         "minutes": activity.minutes,
@@ -567,18 +568,18 @@ async def attach_evidence(
     upload: UploadFile,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     upload_dir: Path,
     max_bytes: int,
 ) -> schemas.ActivityRead:
     """Store a PDF, JPEG or PNG (checked by content) as the evidence of one's own activity."""
-    activity = await _own_open_activity(session, activity_id, actor=actor, rules=rules)
+    activity = await _own_open_activity(session, activity_id, actor=actor, ctx=ctx)
     stored = await store_upload(upload, upload_dir=upload_dir, max_bytes=max_bytes)
     before = {"evidence_sha256": activity.evidence_sha256}
     activity.evidence_sha256 = stored.sha256
     activity.evidence_type = stored.content_type
     activity.evidence_name = stored.filename
-    activity.updated_at = rules.now
+    activity.updated_at = ctx.now
     await session.flush()
     await record_event(
         session,
@@ -594,7 +595,7 @@ async def attach_evidence(
 
 
 async def evidence_of(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules, upload_dir: Path
+    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context, upload_dir: Path
 ) -> tuple[Path, str, str]:
     """The stored evidence file of an activity the caller may read: (path, type, name)."""
     row = (
@@ -608,7 +609,7 @@ async def evidence_of(
     if row is None:
         raise errors.ActivityNotFoundError(f"No activity {activity_id}")
     activity, employee, unit = row[0], row[1], row[2]
-    await ensure_may_read(session, actor, employee, unit, today=rules.today)
+    await ensure_may_read(session, actor, employee, unit, today=ctx.today)
     if activity.evidence_sha256 is None:
         raise errors.EvidenceNotFoundError("This activity has no evidence attached")
     path = stored_path(upload_dir, activity.evidence_sha256)
@@ -621,7 +622,7 @@ async def list_activities(
     session: AsyncSession,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     nip: str | None,
     month: str | None,
     status: schemas.ActivityStatus | None,
@@ -647,7 +648,7 @@ async def list_activities(
         nip = actor.username
     if nip is not None:
         employee, unit = await get_employee(session, nip)
-        await ensure_may_read(session, actor, employee, unit, today=rules.today)
+        await ensure_may_read(session, actor, employee, unit, today=ctx.today)
         stmt = stmt.where(Activity.employee_id == employee.id)
     else:
         scope = await scope_path(session, actor)
@@ -698,7 +699,7 @@ async def verify_activities(
     note: str | None,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
 ) -> schemas.VerifyResult:
     """Approve or reject activities, all of them or none.
 
@@ -734,7 +735,7 @@ async def verify_activities(
         raise errors.ActivityNotFoundError(
             f"No activity with id {', '.join(map(str, missing))}", missing_ids=missing
         )
-    boundary = verification_boundary(rules)
+    boundary = verification_boundary(ctx)
     acting: set[str] | None = None
     for r in rows:
         if r.nip == me:
@@ -745,7 +746,7 @@ async def verify_activities(
             raise errors.ActivityNotPendingError(f"Activity {r.id} is already {r.status}")
         if (
             decision == schemas.Decision.approved
-            and rules.config.evidence_required
+            and ctx.erk.evidence_required
             and r.evidence_sha256 is None
         ):
             raise errors.EvidenceMissingError(f"Activity {r.id} has no evidence attached yet")
@@ -755,7 +756,7 @@ async def verify_activities(
         if responsible == me:
             continue
         if acting is None:
-            acting = await acting_for(session, me, rules.today)
+            acting = await acting_for(session, me, ctx.today)
         if responsible not in acting:
             raise errors.NotVerifierError(
                 f"Activity {r.id} is verified by {responsible or 'nobody registered'}"
@@ -764,15 +765,15 @@ async def verify_activities(
         "ids": ids,
         "new_status": decision.value,
         "new_verified_by": me,
-        "new_verified_at": rules.now,
+        "new_verified_at": ctx.now,
         "new_note": note,
-        "new_updated_at": rules.now,
+        "new_updated_at": ctx.now,
     }
     before, after = {"status": "submitted"}, {"status": decision.value, "note": note}
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         # The change and its audit events in one statement.
-        params |= audit_params(actor, before=before, after=after, occurred_at=rules.now)
+        params |= audit_params(actor, before=before, after=after, occurred_at=ctx.now)
         changed = len((await connection.execute(_VERIFY_AUDITED[decision], params)).all())
     else:
         changed = (await connection.execute(_VERIFY, params)).rowcount
@@ -782,6 +783,7 @@ async def verify_activities(
         await audit_many(
             session,
             actor,
+            now=ctx.now,
             action=f"activity.{decision.value}",
             entity_type="activity",
             items=[(i, before, after) for i in ids],
@@ -814,9 +816,9 @@ _VERIFY_AUDITED = {
 }
 
 
-async def acting_for_names(session: AsyncSession, *, actor: Principal, rules: Rules) -> list[str]:
+async def acting_for_names(session: AsyncSession, *, actor: Principal, ctx: Context) -> list[str]:
     """Whom the caller acts for today (Plt/Plh), by name, to be told on the verification page."""
-    others = await acting_for(session, actor.username, rules.today) - {actor.username}
+    others = await acting_for(session, actor.username, ctx.today) - {actor.username}
     if not others:
         return []
     names = await session.scalars(
@@ -829,15 +831,15 @@ async def pending_for(
     session: AsyncSession,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     limit: int = 200,
     nip: str | None = None,
     day: dt.date | None = None,
 ) -> list[tuple[schemas.ActivityRead, str]]:
     """Activities waiting for the caller's verification now, with the employee's name;
     optionally of one employee or one date."""
-    acting = await acting_for(session, actor.username, rules.today)
-    boundary = verification_boundary(rules)
+    acting = await acting_for(session, actor.username, ctx.today)
+    boundary = verification_boundary(ctx)
     supervisor = aliased(Employee)
     stmt = (
         select(Activity, Employee.nip, Employee.name)
@@ -868,14 +870,14 @@ async def pending_for(
     return [(_activity_read(r[0], r[1]), r[2]) for r in rows]
 
 
-async def escalate_overdue(session: AsyncSession, rules: Rules) -> int:
+async def escalate_overdue(session: AsyncSession, ctx: Context) -> int:
     """Mark pending activities past the deadline as escalated to the supervisor's supervisor.
 
     One replica at a time does it (`shared.db.try_single_replica_lock`); the others skip the run.
     """
     if not await try_single_replica_lock(session, "erk:escalate"):
         return 0
-    boundary = verification_boundary(rules)
+    boundary = verification_boundary(ctx)
     supervisor = aliased(Employee)
     rows = (
         await session.execute(
@@ -904,6 +906,7 @@ async def escalate_overdue(session: AsyncSession, rules: Rules) -> int:
     await audit_many(
         session,
         "system",
+        now=ctx.now,
         action="activity.escalated",
         entity_type="activity",
         items=[(i, None, {"escalated_to": g}) for g, ids in by_target.items() for i in ids],

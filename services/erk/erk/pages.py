@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erk import activities, attendance, domain, people, recap, schemas
-from erk.dependencies import RulesDep
+from erk import access, activities, attendance, dependencies, people, periods, recap, schemas
+from erk.dependencies import ContextDep
 from erk.models import Activity, Employee
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
@@ -96,10 +96,10 @@ def month_label(first: dt.date) -> str:
 def _month_param(value: str | None, today: dt.date) -> dt.date:
     if value:
         try:
-            return domain.parse_period(value)
+            return periods.parse_period(value)
         except AppError:
             pass
-    return domain.month_start(today)
+    return periods.month_start(today)
 
 
 @router.get("/")
@@ -121,7 +121,7 @@ async def _entry_page(
     request: Request,
     session: AsyncSession,
     principal: Principal,
-    rules: domain.Rules,
+    ctx: dependencies.Context,
     day: dt.date,
     *,
     form: dict[str, Any] | None = None,
@@ -131,27 +131,27 @@ async def _entry_page(
 ) -> HTMLResponse:
     entries = await _day_entries(session, principal.username, day)
     targets = await attempt(
-        session, lambda: activities.list_targets(session, principal.username, principal, rules)
+        session, lambda: activities.list_targets(session, principal.username, principal, ctx)
     )
     yesterday = day - dt.timedelta(days=1)
-    while not rules.calendar.is_working_day(yesterday) and (day - yesterday).days < 7:
+    while not ctx.calendar.is_working_day(yesterday) and (day - yesterday).days < 7:
         yesterday -= dt.timedelta(days=1)
     return render(
         request,
         "entry.html",
         {
             "day": day,
-            "today": rules.today,
+            "today": ctx.today,
             "entries": entries,
             "total": sum(e.minutes for e in entries if e.status != "rejected"),
-            "cap": rules.config.daily_cap_minutes,
+            "cap": ctx.erk.daily_cap_minutes,
             "previous": await _day_entries(session, principal.username, yesterday),
             "previous_day": yesterday,
             "form": form or {},
             "error": error,
             "status_id": STATUS_ID,
             "targets": [] if isinstance(targets, AppError) else targets,
-            "evidence_required": rules.config.evidence_required,
+            "evidence_required": ctx.erk.evidence_required,
         },
         status_code=status_code,
         principal=principal,
@@ -164,19 +164,19 @@ async def entry_form(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     tanggal: str | None = None,
 ) -> Response:
     who = await signed_in(request, session, principal)
     if isinstance(who, Response):
         return who
-    day = rules.today
+    day = ctx.today
     if tanggal:
         try:
             day = dt.date.fromisoformat(tanggal)
         except ValueError:
-            day = rules.today
-    return await _entry_page(request, session, who, rules, day)
+            day = ctx.today
+    return await _entry_page(request, session, who, ctx, day)
 
 
 @router.post("/aktivitas")
@@ -184,7 +184,7 @@ async def entry_submit(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     tanggal: Annotated[str, Form()],
     uraian: Annotated[str, Form()],
     menit: Annotated[str, Form()],
@@ -218,8 +218,8 @@ async def entry_submit(
             request,
             session,
             who,
-            rules,
-            rules.today,
+            ctx,
+            ctx.today,
             form=form,
             error="Isi tanggal, uraian (paling sedikit 3 huruf), dan menit (bilangan bulat "
             "lebih dari 0).",
@@ -228,14 +228,14 @@ async def entry_submit(
     settings = request.app.state.settings
 
     async def submit() -> schemas.ActivityRead:
-        created = await activities.submit_activity(session, data, actor=who, rules=rules)
+        created = await activities.submit_activity(session, data, actor=who, ctx=ctx)
         if bukti is not None and bukti.filename:
             created = await activities.attach_evidence(
                 session,
                 created.id,
                 bukti,
                 actor=who,
-                rules=rules,
+                ctx=ctx,
                 upload_dir=settings.upload_dir,
                 max_bytes=settings.upload_max_bytes,
             )
@@ -247,7 +247,7 @@ async def entry_submit(
             request,
             session,
             who,
-            rules,
+            ctx,
             day,
             form=form,
             error=message_of(result),
@@ -257,7 +257,7 @@ async def entry_submit(
         request,
         session,
         who,
-        rules,
+        ctx,
         day,
         messages=[("success", f"Aktivitas tersimpan ({data.minutes} menit), menunggu verifikasi.")],
     )
@@ -267,7 +267,7 @@ async def _entry_action(
     request: Request,
     session: AsyncSession,
     who: Principal,
-    rules: domain.Rules,
+    ctx: dependencies.Context,
     activity_id: int,
     action: Callable[[], Awaitable[Any]],
     done: str,
@@ -279,13 +279,13 @@ async def _entry_action(
             request,
             session,
             who,
-            rules,
-            day or rules.today,
+            ctx,
+            day or ctx.today,
             error=message_of(result),
             status_code=result.status,
         )
     return await _entry_page(
-        request, session, who, rules, day or rules.today, messages=[("success", done)]
+        request, session, who, ctx, day or ctx.today, messages=[("success", done)]
     )
 
 
@@ -295,7 +295,7 @@ async def entry_delete(
     activity_id: int,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> Response:
     """Withdraw one's own pending or rejected entry."""
     who = await signed_in(request, session, principal)
@@ -305,9 +305,9 @@ async def entry_delete(
         request,
         session,
         who,
-        rules,
+        ctx,
         activity_id,
-        lambda: activities.delete_activity(session, activity_id, actor=who, rules=rules),
+        lambda: activities.delete_activity(session, activity_id, actor=who, ctx=ctx),
         "Aktivitas dihapus.",
     )
 
@@ -318,7 +318,7 @@ async def entry_edit(
     activity_id: int,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     uraian: Annotated[str, Form()],
     menit: Annotated[str, Form()],
 ) -> Response:
@@ -336,8 +336,8 @@ async def entry_edit(
             request,
             session,
             who,
-            rules,
-            day or rules.today,
+            ctx,
+            day or ctx.today,
             error="Isi uraian (paling sedikit 3 huruf) dan menit (bilangan bulat lebih dari 0).",
             status_code=422,
         )
@@ -345,9 +345,9 @@ async def entry_edit(
         request,
         session,
         who,
-        rules,
+        ctx,
         activity_id,
-        lambda: activities.update_activity(session, activity_id, data, actor=who, rules=rules),
+        lambda: activities.update_activity(session, activity_id, data, actor=who, ctx=ctx),
         "Aktivitas diperbarui dan menunggu verifikasi lagi.",
     )
 
@@ -357,7 +357,7 @@ async def entry_copy_all(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     dari: Annotated[str, Form()],
     ke: Annotated[str, Form()],
 ) -> Response:
@@ -369,7 +369,7 @@ async def entry_copy_all(
     try:
         source, target = dt.date.fromisoformat(dari), dt.date.fromisoformat(ke)
     except ValueError:
-        source = target = rules.today
+        source = target = ctx.today
     entries = [
         e for e in await _day_entries(session, who.username, source) if e.status != "rejected"
     ]
@@ -384,7 +384,7 @@ async def entry_copy_all(
                 output_unit=e.output_unit,
                 target_id=e.target_id,
             )
-            await activities.submit_activity(session, data, actor=who, rules=rules)
+            await activities.submit_activity(session, data, actor=who, ctx=ctx)
         return len(entries)
 
     result = await attempt(session, copy_all)
@@ -393,7 +393,7 @@ async def entry_copy_all(
             request,
             session,
             who,
-            rules,
+            ctx,
             target,
             error=message_of(result),
             status_code=result.status,
@@ -402,7 +402,7 @@ async def entry_copy_all(
         request,
         session,
         who,
-        rules,
+        ctx,
         target,
         messages=[("success", f"{result} aktivitas disalin, menunggu verifikasi.")],
     )
@@ -413,14 +413,14 @@ async def my_month(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     bulan: str | None = None,
 ) -> Response:
     who = await signed_in(request, session, principal)
     if isinstance(who, Response):
         return who
-    first = _month_param(bulan, rules.today)
-    after = domain.next_month(first)
+    first = _month_param(bulan, ctx.today)
+    after = periods.next_month(first)
     sums = (
         await session.execute(
             select(Activity.activity_date, Activity.status, func.sum(Activity.minutes))
@@ -442,7 +442,7 @@ async def my_month(
     while day < after:
         counts = per_day.get(day, {})
         verified = counts.get("approved", 0)
-        working = rules.calendar.is_working_day(day)
+        working = ctx.calendar.is_working_day(day)
         if not working:
             tone = "libur"
         elif verified >= 300:
@@ -468,7 +468,7 @@ async def my_month(
         day += dt.timedelta(days=1)
     if week:
         weeks.append(week + [None] * (7 - len(week)))
-    result = await recap.recap_rows(session, rules, domain.period_of(first), nip=who.username)
+    result = await recap.recap_rows(session, ctx, periods.period_of(first), nip=who.username)
     row = recap.to_read(result.rows[0], result.rule) if result.rows else None
     return render(
         request,
@@ -476,9 +476,9 @@ async def my_month(
         {
             "weeks": weeks,
             "label": month_label(first),
-            "period": domain.period_of(first),
-            "previous": domain.period_of(domain.previous_month(first)),
-            "next": domain.period_of(after),
+            "period": periods.period_of(first),
+            "previous": periods.period_of(periods.previous_month(first)),
+            "next": periods.period_of(after),
             "row": row,
             "closed": result.closed,
             "totals": {
@@ -494,7 +494,7 @@ async def _inbox(
     request: Request,
     session: AsyncSession,
     who: Principal,
-    rules: domain.Rules,
+    ctx: dependencies.Context,
     *,
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
@@ -505,14 +505,14 @@ async def _inbox(
         day = dt.date.fromisoformat(params["tanggal"]) if params.get("tanggal") else None
     except ValueError:
         day = None
-    everyone = await activities.pending_for(session, actor=who, rules=rules)
+    everyone = await activities.pending_for(session, actor=who, ctx=ctx)
     items = [
         (a, name)
         for a, name in everyone
         if (nip is None or a.nip == nip) and (day is None or a.date == day)
     ]
     people = sorted({(a.nip, name) for a, name in everyone}, key=lambda p: p[1])
-    targets = await activities.targets_to_approve(session, actor=who, rules=rules)
+    targets = await activities.targets_to_approve(session, actor=who, ctx=ctx)
     return render(
         request,
         "inbox.html",
@@ -523,7 +523,7 @@ async def _inbox(
             "pegawai": nip or "",
             "tanggal": day.isoformat() if day else "",
             "all_ticked": params.get("pilih") == "semua",
-            "acting_for": await activities.acting_for_names(session, actor=who, rules=rules),
+            "acting_for": await activities.acting_for_names(session, actor=who, ctx=ctx),
         },
         principal=who,
         messages=messages or [],
@@ -533,12 +533,12 @@ async def _inbox(
 
 @router.get("/verifikasi")
 async def inbox(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, rules: RulesDep
+    request: Request, session: SessionDep, principal: OptionalPrincipal, ctx: ContextDep
 ) -> Response:
     who = await signed_in(request, session, principal)
     if isinstance(who, Response):
         return who
-    return await _inbox(request, session, who, rules)
+    return await _inbox(request, session, who, ctx)
 
 
 @router.post("/verifikasi")
@@ -546,7 +546,7 @@ async def inbox_decide(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     keputusan: Annotated[str, Form()],
     aktivitas: Annotated[list[int] | None, Form()] = None,
     alasan: Annotated[str, Form()] = "",
@@ -559,7 +559,7 @@ async def inbox_decide(
             request,
             session,
             who,
-            rules,
+            ctx,
             messages=[("error", "Pilih paling sedikit satu aktivitas.")],
             status_code=422,
         )
@@ -567,22 +567,20 @@ async def inbox_decide(
     ids = list(aktivitas)
     result = await attempt(
         session,
-        lambda: activities.verify_activities(
-            session, ids, decision, alasan, actor=who, rules=rules
-        ),
+        lambda: activities.verify_activities(session, ids, decision, alasan, actor=who, ctx=ctx),
     )
     if isinstance(result, AppError):
         return await _inbox(
             request,
             session,
             who,
-            rules,
+            ctx,
             messages=[("error", message_of(result))],
             status_code=result.status,
         )
     done = "disetujui" if decision == schemas.Decision.approved else "ditolak"
     return await _inbox(
-        request, session, who, rules, messages=[("success", f"{len(ids)} aktivitas {done}.")]
+        request, session, who, ctx, messages=[("success", f"{len(ids)} aktivitas {done}.")]
     )
 
 
@@ -590,22 +588,20 @@ async def _targets_page(
     request: Request,
     session: AsyncSession,
     who: Principal,
-    rules: domain.Rules,
+    ctx: dependencies.Context,
     *,
     form: dict[str, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
     messages: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
-    mine = await attempt(
-        session, lambda: activities.list_targets(session, who.username, who, rules)
-    )
+    mine = await attempt(session, lambda: activities.list_targets(session, who.username, who, ctx))
     return render(
         request,
         "targets.html",
         {
             "targets": [] if isinstance(mine, AppError) else mine,
-            "year": rules.today.year,
+            "year": ctx.today.year,
             "form": form or {},
             "error": error,
         },
@@ -617,12 +613,12 @@ async def _targets_page(
 
 @router.get("/sasaran")
 async def targets_page(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, rules: RulesDep
+    request: Request, session: SessionDep, principal: OptionalPrincipal, ctx: ContextDep
 ) -> Response:
     who = await signed_in(request, session, principal)
     if isinstance(who, Response):
         return who
-    return await _targets_page(request, session, who, rules)
+    return await _targets_page(request, session, who, ctx)
 
 
 @router.post("/sasaran")
@@ -630,7 +626,7 @@ async def targets_propose(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     tahun: Annotated[str, Form()],
     judul: Annotated[str, Form()],
     jumlah: Annotated[str, Form()] = "",
@@ -652,20 +648,20 @@ async def targets_propose(
             request,
             session,
             who,
-            rules,
+            ctx,
             form=form,
             error="Isi tahun, uraian sasaran (paling sedikit 3 huruf), dan jumlah berupa angka.",
             status_code=422,
         )
     result = await attempt(
-        session, lambda: activities.create_target(session, data, actor=who, rules=rules)
+        session, lambda: activities.create_target(session, data, actor=who, ctx=ctx)
     )
     if isinstance(result, AppError):
         return await _targets_page(
             request,
             session,
             who,
-            rules,
+            ctx,
             form=form,
             error=message_of(result),
             status_code=result.status,
@@ -674,7 +670,7 @@ async def targets_propose(
         request,
         session,
         who,
-        rules,
+        ctx,
         messages=[("success", "Sasaran diusulkan; menunggu persetujuan atasan.")],
     )
 
@@ -685,25 +681,25 @@ async def targets_approve(
     target_id: int,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> Response:
     who = await signed_in(request, session, principal)
     if isinstance(who, Response):
         return who
     result = await attempt(
-        session, lambda: activities.approve_target(session, target_id, actor=who, rules=rules)
+        session, lambda: activities.approve_target(session, target_id, actor=who, ctx=ctx)
     )
     if isinstance(result, AppError):
         return await _inbox(
             request,
             session,
             who,
-            rules,
+            ctx,
             messages=[("error", message_of(result))],
             status_code=result.status,
         )
     return await _inbox(
-        request, session, who, rules, messages=[("success", "Sasaran kinerja disetujui.")]
+        request, session, who, ctx, messages=[("success", "Sasaran kinerja disetujui.")]
     )
 
 
@@ -712,7 +708,7 @@ async def unit_recap(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     bulan: str | None = None,
     unit: str | None = None,
 ) -> Response:
@@ -731,15 +727,15 @@ async def unit_recap(
             status_code=403,
             principal=who,
         )
-    first = _month_param(bulan, domain.previous_month(rules.today))
-    period = domain.period_of(first)
-    scope = await domain.scope_path(session, who)
+    first = _month_param(bulan, periods.previous_month(ctx.today))
+    period = periods.period_of(first)
+    scope = await access.scope_path(session, who)
     units = await people.list_units(session)
     path = scope
     chosen = next((u for u in units if u.code == unit), None)
     if chosen is not None and (scope is None or chosen.path.startswith(scope)):
         path = chosen.path
-    result = await recap.recap_rows(session, rules, period, unit_path=path)
+    result = await recap.recap_rows(session, ctx, period, unit_path=path)
     rows = [recap.to_read(r, result.rule) for r in result.rows]
     by_unit: dict[str, list[float]] = {}
     for r in rows:
@@ -794,7 +790,7 @@ async def imports_upload(
     kind: str,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     berkas: Annotated[UploadFile, File()],
 ) -> Response:
     who = await signed_in(request, session, principal)
@@ -805,7 +801,7 @@ async def imports_upload(
         return refused
     content = await berkas.read(20 * 1024 * 1024 + 1)
     importer = attendance.import_attendance if kind == "kehadiran" else people.import_employees
-    result = await attempt(session, lambda: importer(session, content, actor=who, rules=rules))
+    result = await attempt(session, lambda: importer(session, content, actor=who, ctx=ctx))
     if isinstance(result, AppError):
         return render(
             request,
@@ -892,14 +888,14 @@ async def _closing_page(
     request: Request,
     session: AsyncSession,
     who: Principal,
-    rules: domain.Rules,
+    ctx: dependencies.Context,
     period: str,
     *,
     error: str | None = None,
     status_code: int = 200,
     messages: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
-    ready = await recap.readiness(session, rules, period)
+    ready = await recap.readiness(session, ctx, period)
     return render(
         request,
         "closing.html",
@@ -922,7 +918,7 @@ async def closing_form(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     bulan: str | None = None,
 ) -> Response:
     """HR sees what stands between a month and its closing, then closes it."""
@@ -932,8 +928,8 @@ async def closing_form(
     refused = _hr_only(request, who)
     if refused is not None:
         return refused
-    first = _month_param(bulan, domain.previous_month(rules.today))
-    return await _closing_page(request, session, who, rules, domain.period_of(first))
+    first = _month_param(bulan, periods.previous_month(ctx.today))
+    return await _closing_page(request, session, who, ctx, periods.period_of(first))
 
 
 @router.post("/tutup-bulan")
@@ -941,7 +937,7 @@ async def closing_submit(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     bulan: Annotated[str, Form()],
     tetap_tutup: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -951,19 +947,17 @@ async def closing_submit(
     refused = _hr_only(request, who)
     if refused is not None:
         return refused
-    period = domain.period_of(_month_param(bulan, domain.previous_month(rules.today)))
+    period = periods.period_of(_month_param(bulan, periods.previous_month(ctx.today)))
     result = await attempt(
         session,
-        lambda: recap.close_period(
-            session, period, actor=who, rules=rules, anyway=tetap_tutup == "1"
-        ),
+        lambda: recap.close_period(session, period, actor=who, ctx=ctx, anyway=tetap_tutup == "1"),
     )
     if isinstance(result, AppError):
         return await _closing_page(
             request,
             session,
             who,
-            rules,
+            ctx,
             period,
             error=message_of(result),
             status_code=result.status,
@@ -974,7 +968,7 @@ async def closing_submit(
         request,
         session,
         who,
-        rules,
+        ctx,
         period,
-        messages=[("success", f"Bulan {month_label(domain.parse_period(period))} ditutup{note}.")],
+        messages=[("success", f"Bulan {month_label(periods.parse_period(period))} ditutup{note}.")],
     )

@@ -11,23 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from erk import errors, schemas
-from erk.domain import (
-    READ_ALL_ROLES,
-    Rules,
-    audit_many,
-    check_scope,
-    chunks,
-    ensure_may_read,
-    get_employee,
-    read_csv,
-    reject_import,
-    write_scope,
-)
+from erk.access import READ_ALL_ROLES, check_scope, ensure_may_read, get_employee, write_scope
+from erk.dependencies import Context
+from erk.imports import read_csv, reject_import
 from erk.models import Account, AuditEvent, Delegation, Employee, PayAdjustment, Unit
 from erk.tax import PTKP_STATUSES
+from erk.writes import audit_many, chunks
 from shared.audit import record_event
 from shared.auth import Principal, hash_password_async, password_hasher
-from shared.db import utcnow
 from shared.money import parse_rupiah
 from shared.validators import validate_nip
 
@@ -106,7 +97,11 @@ def _employee_snapshot(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _ensure_accounts(
-    session: AsyncSession, people: Sequence[tuple[str, str, str]], *, actor: Principal
+    session: AsyncSession,
+    people: Sequence[tuple[str, str, str]],
+    *,
+    actor: Principal,
+    now: dt.datetime,
 ) -> None:
     """An employee account (username = NIP) for each (nip, name, unit code) that has none.
 
@@ -122,7 +117,6 @@ async def _ensure_accounts(
             select(Account.username, Account.roles).where(Account.username.in_(chunk))
         )
         existing.update({r.username: list(r.roles or []) for r in rows})
-    now = utcnow()
     new = [
         {
             "username": nip,
@@ -150,6 +144,7 @@ async def _ensure_accounts(
     await audit_many(
         session,
         actor,
+        now=now,
         action="account.created",
         entity_type="account",
         items=[(str(row["username"]), None, {"roles": ["employee"]}) for row in new],
@@ -162,7 +157,7 @@ def may_set_pay(actor: Principal) -> bool:
 
 
 async def create_employee(
-    session: AsyncSession, data: schemas.EmployeeCreate, *, actor: Principal
+    session: AsyncSession, data: schemas.EmployeeCreate, *, actor: Principal, ctx: Context
 ) -> schemas.EmployeeRead:
     scope = await write_scope(session, actor)
     unit = await session.scalar(select(Unit).where(Unit.code == data.unit_code))
@@ -209,15 +204,15 @@ async def create_employee(
         entity_id=data.nip,
         after=_employee_snapshot(values),
     )
-    await _ensure_accounts(session, [(data.nip, data.name, unit.code)], actor=actor)
+    await _ensure_accounts(session, [(data.nip, data.name, unit.code)], actor=actor, now=ctx.now)
     return _employee_read(employee, unit.code)
 
 
 async def read_employee(
-    session: AsyncSession, nip: str, *, principal: Principal, rules: Rules
+    session: AsyncSession, nip: str, *, principal: Principal, ctx: Context
 ) -> schemas.EmployeeRead:
     employee, unit = await get_employee(session, nip)
-    await ensure_may_read(session, principal, employee, unit, today=rules.today)
+    await ensure_may_read(session, principal, employee, unit, today=ctx.today)
     read = _employee_read(employee, unit.code)
     if principal.username != nip and not principal.has_any(*READ_ALL_ROLES, "unit_admin"):
         # Supervisors verify work; what someone is paid is not theirs to see (UU 27/2022).
@@ -283,7 +278,7 @@ def _pay_and_dates(row: dict[str, str], problems: list[str]) -> dict[str, Any]:
 
 
 async def import_employees(
-    session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
+    session: AsyncSession, content: bytes, *, actor: Principal, ctx: Context
 ) -> schemas.ImportReport:
     """Create or update employees from the personnel system's CSV: all rows or none.
 
@@ -314,7 +309,7 @@ async def import_employees(
         problems: list[str] = []
         nip = row.get("nip", "")
         try:
-            nip = validate_nip(nip, today=rules.today)
+            nip = validate_nip(nip, today=ctx.today)
         except ValueError as exc:
             problems.append(str(exc))
         if nip in seen:
@@ -352,7 +347,7 @@ async def import_employees(
         supervisor = row.get("supervisor_nip", "") or None
         if supervisor is not None:
             try:
-                supervisor = validate_nip(supervisor, today=rules.today)
+                supervisor = validate_nip(supervisor, today=ctx.today)
             except ValueError as exc:
                 problems.append(f"supervisor_nip: {exc}")
             if supervisor == nip:
@@ -404,7 +399,7 @@ async def import_employees(
     for chunk in chunks(nips, 500):
         found = await session.scalars(select(Employee).where(Employee.nip.in_(chunk)))
         existing.update({e.nip: e for e in found})
-    now = utcnow()
+    now = ctx.now
     fields = (
         "name",
         "unit_id",
@@ -443,10 +438,18 @@ async def import_employees(
         await session.execute(insert(Employee), new_rows)
     await session.flush()
     await audit_many(
-        session, actor, action="employee.imported", entity_type="employee", items=events
+        session,
+        actor,
+        now=ctx.now,
+        action="employee.imported",
+        entity_type="employee",
+        items=events,
     )
     await _ensure_accounts(
-        session, [(p["nip"], p["name"], p["unit_code"]) for p in parsed], actor=actor
+        session,
+        [(p["nip"], p["name"], p["unit_code"]) for p in parsed],
+        actor=actor,
+        now=ctx.now,
     )
     return schemas.ImportReport(imported=len(parsed), created=len(new_rows), updated=updated)
 

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import errors, schemas
 from erk.config import DeductionBand, TppRule
-from erk.domain import Rules, next_month, parse_period
+from erk.dependencies import Context
 from erk.models import (
     Activity,
     Attendance,
@@ -52,6 +52,7 @@ from erk.models import (
     Recap,
     Unit,
 )
+from erk.periods import next_month, parse_period
 from erk.tax import PTKP_CATEGORY, NetRule
 from shared.audit import record_event
 from shared.auth import Principal
@@ -125,17 +126,17 @@ class Month:
         return self.standard_minutes // self.working_days if self.days else 0
 
 
-def month_of(rules: Rules, period: str) -> Month:
+def month_of(ctx: Context, period: str) -> Month:
     first = parse_period(period)
     after = next_month(first)
     return Month(
         period=period,
         start=first,
         end=after - dt.timedelta(days=1),
-        days=tuple(rules.calendar.working_days_in_month(first.year, first.month)),
-        through=min(after, rules.today),
-        daily_cap=rules.config.daily_cap_minutes,
-        rule=rules.config.rule_for(first),
+        days=tuple(ctx.calendar.working_days_in_month(first.year, first.month)),
+        through=min(after, ctx.today),
+        daily_cap=ctx.erk.daily_cap_minutes,
+        rule=ctx.erk.rule_for(first),
     )
 
 
@@ -627,7 +628,7 @@ async def _closed_period(session: AsyncSession, period: str) -> Period | None:
 
 async def recap_rows(
     session: AsyncSession,
-    rules: Rules,
+    ctx: Context,
     period: str,
     *,
     unit_path: str | None = None,
@@ -645,7 +646,7 @@ async def recap_rows(
         nip_col: Any = Recap.nip
         path_col: Any = Recap.unit_path
     else:
-        month = month_of(rules, period)
+        month = month_of(ctx, period)
         rule = month.rule
         stmt = recap_query(month, unit_path=unit_path, nip=nip)
         await without_jit(session)
@@ -670,9 +671,9 @@ async def recap_rows(
     return RecapResult(period, closed is not None, rule, rows, next_cursor)
 
 
-async def recap_of(session: AsyncSession, rules: Rules, period: str, nip: str) -> schemas.RecapRow:
+async def recap_of(session: AsyncSession, ctx: Context, period: str, nip: str) -> schemas.RecapRow:
     """One employee's recap of a month, with the reasons."""
-    result = await recap_rows(session, rules, period, nip=nip)
+    result = await recap_rows(session, ctx, period, nip=nip)
     if not result.rows:
         raise errors.RecapNotFoundError(f"No recap for this employee in {period}")
     return to_read(result.rows[0], result.rule)
@@ -704,11 +705,11 @@ class Readiness:
         return found
 
 
-async def readiness(session: AsyncSession, rules: Rules, period: str) -> Readiness:
-    month = month_of(rules, period)
+async def readiness(session: AsyncSession, ctx: Context, period: str) -> Readiness:
+    month = month_of(ctx, period)
     after = next_month(month.start)
-    cutoff = after.replace(day=rules.config.entry_cutoff_day)
-    deadline = after.replace(day=rules.config.verification_deadline_day)
+    cutoff = after.replace(day=ctx.erk.entry_cutoff_day)
+    deadline = after.replace(day=ctx.erk.verification_deadline_day)
     pending = list(
         await session.scalars(
             sa_select(Activity.id)
@@ -729,7 +730,7 @@ async def readiness(session: AsyncSession, rules: Rules, period: str) -> Readine
         month=month,
         entry_cutoff=cutoff,
         verification_deadline=deadline,
-        deadlines_passed=rules.today > deadline,
+        deadlines_passed=ctx.today > deadline,
         pending_ids=pending,
         missing_attendance_days=missing,
         closed=await _closed_period(session, period) is not None,
@@ -754,7 +755,7 @@ async def close_period(
     period: str,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     anyway: bool = False,
 ) -> schemas.PeriodRead:
     """Freeze a month's recap with the rule version in force: later changes do not move it.
@@ -763,7 +764,7 @@ async def close_period(
     activities (and, when the rule says so, missing attendance) refuse it too, unless HR closes
     anyway: then the audit event lists every activity that will not count.
     """
-    ready = await readiness(session, rules, period)
+    ready = await readiness(session, ctx, period)
     month = ready.month
     if ready.closed:
         raise errors.PeriodClosedError(f"{period} is already closed")
@@ -791,7 +792,7 @@ async def close_period(
         rule_version=month.rule.version,
         rule=month.rule.model_dump(mode="json"),
         closed_by=actor.username,
-        closed_at=rules.now,
+        closed_at=ctx.now,
     )
     session.add(closed)
     await session.flush()
@@ -827,7 +828,7 @@ async def close_period(
         working_days=month.working_days,
         rule_version=month.rule.version,
         employees=count,
-        closed_at=rules.now,
+        closed_at=ctx.now,
         not_counted_activities=len(ready.pending_ids) if blockers else 0,
     )
 

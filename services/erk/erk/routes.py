@@ -9,17 +9,17 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from erk import activities, attendance, domain, ekinerja, people, recap, schemas
+from erk import access, activities, attendance, ekinerja, people, recap, schemas
 from erk.dependencies import (
     AdminRoles,
+    Context,
+    ContextDep,
     DelegatorRoles,
     EmployeeRole,
     PeriodPath,
     RecapReaders,
-    RulesDep,
     UnitAdminRoles,
 )
-from erk.domain import Rules
 from shared.auth import CurrentPrincipal, Principal
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
@@ -78,9 +78,10 @@ async def create_employee(
     session: SessionDep,
     principal: CurrentPrincipal,
     idem: IdempotencyDep,
+    ctx: ContextDep,
 ) -> JSONResponse:
     """Register an employee and their account (username = NIP, no usable password yet)."""
-    employee = await people.create_employee(session, data, actor=principal)
+    employee = await people.create_employee(session, data, actor=principal, ctx=ctx)
     return await idem.respond(employee, 201)
 
 
@@ -95,11 +96,11 @@ async def import_employees(
     file: Annotated[UploadFile, File(description="CSV from the personnel system")],
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.ImportReport:
     """Create or update employees from a CSV: every row or none, with a per-row report."""
     content = await _csv_bytes(file)
-    return await people.import_employees(session, content, actor=principal, rules=rules)
+    return await people.import_employees(session, content, actor=principal, ctx=ctx)
 
 
 @router.get(
@@ -108,10 +109,10 @@ async def import_employees(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def read_employee(
-    nip: NIP, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    nip: NIP, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
 ) -> schemas.EmployeeRead:
     """One employee's master data (themself, their supervisors and admins)."""
-    return await people.read_employee(session, nip, principal=principal, rules=rules)
+    return await people.read_employee(session, nip, principal=principal, ctx=ctx)
 
 
 @router.post(
@@ -138,11 +139,11 @@ async def create_target(
     data: schemas.TargetCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Propose an annual performance target (SKP); the supervisor approves it."""
-    target = await activities.create_target(session, data, actor=principal, rules=rules)
+    target = await activities.create_target(session, data, actor=principal, ctx=ctx)
     return await idem.respond(schemas.TargetRead.model_validate(target), 201)
 
 
@@ -152,10 +153,10 @@ async def create_target(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_targets(
-    session: SessionDep, principal: CurrentPrincipal, rules: RulesDep, nip: NIP | None = None
+    session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep, nip: NIP | None = None
 ) -> list[schemas.TargetRead]:
     """An employee's annual targets (default: the caller's)."""
-    targets = await activities.list_targets(session, nip or principal.username, principal, rules)
+    targets = await activities.list_targets(session, nip or principal.username, principal, ctx)
     return [schemas.TargetRead.model_validate(t) for t in targets]
 
 
@@ -165,10 +166,10 @@ async def list_targets(
     responses=problem_responses(401, 403, 404),
 )
 async def approve_target(
-    target_id: IdPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    target_id: IdPath, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
 ) -> schemas.TargetRead:
     """The supervisor approves a subordinate's target."""
-    target = await activities.approve_target(session, target_id, actor=principal, rules=rules)
+    target = await activities.approve_target(session, target_id, actor=principal, ctx=ctx)
     return schemas.TargetRead.model_validate(target)
 
 
@@ -183,13 +184,11 @@ async def submit_activity(
     data: schemas.ActivityCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Log one activity of a working day; it waits for the supervisor's verification."""
-    activity = await activities.submit_activity(
-        session, data, actor=principal, rules=rules, idem=idem
-    )
+    activity = await activities.submit_activity(session, data, actor=principal, ctx=ctx, idem=idem)
     return await idem.respond(activity, 201)
 
 
@@ -201,7 +200,7 @@ async def submit_activity(
 async def list_activities(
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     nip: NIP | None = None,
     month: Annotated[str | None, Query(pattern=schemas.PERIOD_PATTERN)] = None,
     status: schemas.ActivityStatus | None = None,
@@ -212,7 +211,7 @@ async def list_activities(
     items, next_cursor = await activities.list_activities(
         session,
         actor=principal,
-        rules=rules,
+        ctx=ctx,
         nip=nip,
         month=month,
         status=status,
@@ -232,12 +231,10 @@ async def update_activity(
     data: schemas.ActivityUpdate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.ActivityRead:
     """Correct one's own activity before approval; a rejected one goes back for verification."""
-    return await activities.update_activity(
-        session, activity_id, data, actor=principal, rules=rules
-    )
+    return await activities.update_activity(session, activity_id, data, actor=principal, ctx=ctx)
 
 
 @router.delete(
@@ -247,10 +244,10 @@ async def update_activity(
     dependencies=[EmployeeRole],
 )
 async def delete_activity(
-    activity_id: IdPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    activity_id: IdPath, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
 ) -> Response:
     """Withdraw one's own entry that is not approved yet (pending or rejected)."""
-    await activities.delete_activity(session, activity_id, actor=principal, rules=rules)
+    await activities.delete_activity(session, activity_id, actor=principal, ctx=ctx)
     return Response(status_code=204)
 
 
@@ -265,7 +262,7 @@ async def attach_evidence(
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG")],
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.ActivityRead:
     """Attach (or replace) the evidence of one's own activity before approval."""
     settings = request.app.state.settings
@@ -274,7 +271,7 @@ async def attach_evidence(
         activity_id,
         file,
         actor=principal,
-        rules=rules,
+        ctx=ctx,
         upload_dir=settings.upload_dir,
         max_bytes=settings.upload_max_bytes,
     )
@@ -293,14 +290,14 @@ async def read_evidence(
     activity_id: IdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> FileResponse:
     """The evidence file of an activity (its employee, their supervisors and admins)."""
     path, media_type, name = await activities.evidence_of(
         session,
         activity_id,
         actor=principal,
-        rules=rules,
+        ctx=ctx,
         upload_dir=request.app.state.settings.upload_dir,
     )
     return FileResponse(path, media_type=media_type, filename=name or None)
@@ -316,11 +313,11 @@ async def verify_activity(
     data: schemas.VerifyRequest,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.VerifyResult:
     """Approve or reject one activity (a rejection needs a reason)."""
     return await activities.verify_activities(
-        session, [activity_id], data.decision, data.note, actor=principal, rules=rules
+        session, [activity_id], data.decision, data.note, actor=principal, ctx=ctx
     )
 
 
@@ -333,11 +330,11 @@ async def verify_many(
     data: schemas.BulkVerifyRequest,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.VerifyResult:
     """Approve or reject many activities at once: all of them or none."""
     return await activities.verify_activities(
-        session, data.activity_ids, data.decision, data.note, actor=principal, rules=rules
+        session, data.activity_ids, data.decision, data.note, actor=principal, ctx=ctx
     )
 
 
@@ -347,10 +344,10 @@ async def verify_many(
     responses=problem_responses(401),
 )
 async def pending_verifications(
-    session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
 ) -> list[schemas.ActivityRead]:
     """Activities waiting for the caller's verification now (own, delegated or escalated)."""
-    rows = await activities.pending_for(session, actor=principal, rules=rules)
+    rows = await activities.pending_for(session, actor=principal, ctx=ctx)
     return [activity for activity, _ in rows]
 
 
@@ -365,11 +362,11 @@ async def record_attendance(
     data: schemas.AttendanceCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Record (or correct) one employee's attendance on one day."""
-    result = await attendance.record_attendance(session, data, actor=principal, rules=rules)
+    result = await attendance.record_attendance(session, data, actor=principal, ctx=ctx)
     return await idem.respond(result, 201)
 
 
@@ -384,11 +381,11 @@ async def import_attendance(
     file: Annotated[UploadFile, File(description="CSV: nip,date,status,minutes_late,...")],
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.ImportReport:
     """Attendance from the fingerprint machines' CSV: every row or none, with a per-row report."""
     content = await _csv_bytes(file)
-    return await attendance.import_attendance(session, content, actor=principal, rules=rules)
+    return await attendance.import_attendance(session, content, actor=principal, ctx=ctx)
 
 
 @router.post(
@@ -426,7 +423,7 @@ async def close_period(
     period: PeriodPath,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     anyway: Annotated[
         bool,
         Query(description="close although activities are pending (they will not count; audited)"),
@@ -434,7 +431,7 @@ async def close_period(
 ) -> schemas.PeriodRead:
     """Close a month after its verification deadline: its recap is frozen with the rule version
     in force. Pending activities refuse it unless `anyway` is set."""
-    return await recap.close_period(session, period, actor=principal, rules=rules, anyway=anyway)
+    return await recap.close_period(session, period, actor=principal, ctx=ctx, anyway=anyway)
 
 
 @router.get(
@@ -444,26 +441,24 @@ async def close_period(
     dependencies=[AdminRoles],
 )
 async def period_readiness(
-    period: PeriodPath, session: SessionDep, rules: RulesDep
+    period: PeriodPath, session: SessionDep, ctx: ContextDep
 ) -> schemas.PeriodReadiness:
     """What stands between a month and its closing: deadlines, pending items, missing attendance."""
-    return recap.readiness_read(await recap.readiness(session, rules, period))
+    return recap.readiness_read(await recap.readiness(session, ctx, period))
 
 
 async def _recap(
     session: AsyncSession,
     principal: Principal,
-    rules: Rules,
+    ctx: Context,
     period: str,
     unit_code: str | None,
     *,
     limit: int | None = None,
     cursor: str | None = None,
 ) -> recap.RecapResult:
-    path = await domain.unit_scope(session, principal, unit_code)
-    return await recap.recap_rows(
-        session, rules, period, unit_path=path, limit=limit, cursor=cursor
-    )
+    path = await access.unit_scope(session, principal, unit_code)
+    return await recap.recap_rows(session, ctx, period, unit_path=path, limit=limit, cursor=cursor)
 
 
 UnitCodeQuery = Annotated[str | None, Query(max_length=32, description="a unit and its sub-units")]
@@ -480,11 +475,11 @@ async def export_recap_xlsx(
     period: PeriodPath,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     unit_code: UnitCodeQuery = None,
 ) -> Response:
     """The month's recap as a spreadsheet for payroll."""
-    result = await _recap(session, principal, rules, period, unit_code)
+    result = await _recap(session, principal, ctx, period, unit_code)
     # Building a workbook of 20,000 rows takes a second or two: off the event loop.
     body = await run_in_threadpool(
         recap.export_xlsx, result, regency=request.app.state.config.regency.name
@@ -506,11 +501,11 @@ async def export_recap_csv(
     period: PeriodPath,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     unit_code: UnitCodeQuery = None,
 ) -> Response:
     """The month's recap as CSV."""
-    result = await _recap(session, principal, rules, period, unit_code)
+    result = await _recap(session, principal, ctx, period, unit_code)
     return Response(
         recap.export_csv(result),
         media_type="text/csv; charset=utf-8",
@@ -528,13 +523,13 @@ async def read_recap(
     period: PeriodPath,
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
     unit_code: UnitCodeQuery = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> schemas.RecapPage:
     """Each employee's minutes, discipline and TPP for a month, with the reasons."""
-    result = await _recap(session, principal, rules, period, unit_code, limit=limit, cursor=cursor)
+    result = await _recap(session, principal, ctx, period, unit_code, limit=limit, cursor=cursor)
     return schemas.RecapPage(
         period=period,
         closed=result.closed,
@@ -551,10 +546,10 @@ async def read_recap(
     dependencies=[EmployeeRole],
 )
 async def my_recap(
-    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
 ) -> schemas.RecapRow:
     """The caller's own recap and TPP for a month, with the reasons."""
-    return await recap.recap_of(session, rules, period, principal.username)
+    return await recap.recap_of(session, ctx, period, principal.username)
 
 
 @router.post(
@@ -568,11 +563,11 @@ async def import_action_plans(
     file: Annotated[UploadFile, File(description="CSV: nip,periode,rencana_aksi[,kode]")],
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> schemas.ImportReport:
     """Rencana Aksi from the file BKN e-Kinerja exports (own, or the unit's for admins)."""
     content = await _csv_bytes(file)
-    return await ekinerja.import_action_plans(session, content, actor=principal, rules=rules)
+    return await ekinerja.import_action_plans(session, content, actor=principal, ctx=ctx)
 
 
 @router.get(
@@ -581,10 +576,10 @@ async def import_action_plans(
     responses=problem_responses(401, 403, 404),
 )
 async def list_action_plans(
-    nip: NIP, session: SessionDep, principal: CurrentPrincipal, rules: RulesDep
+    nip: NIP, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
 ) -> list[schemas.ActionPlanRead]:
     """An employee's Rencana Aksi, newest quarter first."""
-    plans = await ekinerja.list_action_plans(session, nip, actor=principal, rules=rules)
+    plans = await ekinerja.list_action_plans(session, nip, actor=principal, ctx=ctx)
     return [schemas.ActionPlanRead.model_validate(p) for p in plans]
 
 
@@ -620,7 +615,7 @@ async def export_ekinerja(
     extension: Annotated[str, Path(pattern="^(csv|xlsx)$")],
     session: SessionDep,
     principal: CurrentPrincipal,
-    rules: RulesDep,
+    ctx: ContextDep,
 ) -> Response:
     """A month of one employee's approved activities in the columns of BKN e-Kinerja's daily
     progress form (Tanggal, Jam Mulai, Jam Selesai, Rencana Aksi, Kegiatan, Realisasi, Satuan,
@@ -630,7 +625,7 @@ async def export_ekinerja(
         nip,
         period,
         actor=principal,
-        rules=rules,
+        ctx=ctx,
         evidence_base=str(request.base_url).rstrip("/"),
     )
     sink = ekinerja.SINKS[extension]
