@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from erk import errors, schemas
+from erk import errors, schemas, workflow
 from erk.access import (
     READ_ALL_ROLES,
     acting_for,
@@ -199,7 +199,7 @@ async def _diagnose(
     others = select(func.coalesce(func.sum(Activity.minutes), 0)).where(
         Activity.employee_id == employee_id,
         Activity.activity_date == day,
-        Activity.status != schemas.ActivityStatus.rejected,
+        Activity.status != workflow.REJECTED.value,
     )
     if exclude_id is not None:
         others = others.where(Activity.id != exclude_id)
@@ -268,7 +268,7 @@ def _submit_statement(*, with_target: bool) -> Any:
         .where(
             Activity.employee_id == Employee.id,
             Activity.activity_date == day,
-            Activity.status != schemas.ActivityStatus.rejected.value,
+            Activity.status != workflow.REJECTED.value,
         )
         .scalar_subquery()
     )
@@ -298,7 +298,7 @@ def _submit_statement(*, with_target: bool) -> Any:
         bindparam("output_quantity", type_=Integer()),
         bindparam("output_unit", type_=String()),
         bindparam("target_id", type_=BigInteger()),
-        literal(schemas.ActivityStatus.submitted.value, String()),
+        literal(workflow.PENDING.value, String()),
         bindparam("created_at", type_=UTCDateTime()),
         bindparam("updated_at", type_=UTCDateTime()),
     ).where(*conditions)
@@ -332,7 +332,9 @@ def _submit_recorded(stmt: Any) -> Any:
     when the request has a key) in ONE statement of data-modifying CTEs; it returns the new id
     (none when a rule refused the entry) and whether the idempotency record was written."""
     rows = stmt.cte("new_activity")
-    events = events_from(rows, AuditEvent, action="activity.submitted", entity_type="activity")
+    events = events_from(
+        rows, AuditEvent, action=workflow.ACTIONS["submit"].event, entity_type="activity"
+    )
     record = record_from(rows, IdempotencyRecord).cte("new_record")
     stored = select(func.count()).select_from(record).scalar_subquery()
     return select(rows.c.id, stored.label("stored")).add_cte(events.cte("new_event"))
@@ -365,7 +367,11 @@ async def submit_activity(
         "created_at": now,
         "updated_at": now,
     }
-    after = {"date": data.date.isoformat(), "minutes": data.minutes, "status": "submitted"}
+    after = {
+        "date": data.date.isoformat(),
+        "minutes": data.minutes,
+        "status": workflow.SUBMITTED.value,
+    }
     with_target = data.target_id is not None
     # On the connection: with a parameter dict the ORM session would take this for a bulk insert.
     connection = await session.connection()
@@ -380,7 +386,7 @@ async def submit_activity(
         output_quantity=data.output_quantity,
         output_unit=data.output_unit,
         target_id=data.target_id,
-        status=schemas.ActivityStatus.submitted,
+        status=workflow.SUBMITTED,
     )
     if postgres:
         params |= audit_params(actor, after=after, occurred_at=now)
@@ -402,7 +408,7 @@ async def submit_activity(
             session,
             AuditEvent,
             actor=actor,
-            action="activity.submitted",
+            action=workflow.ACTIONS["submit"].event,
             entity_type="activity",
             entity_id=activity_id,
             after=after,
@@ -439,20 +445,10 @@ async def update_activity(
     ctx: Context,
 ) -> schemas.ActivityRead:
     """Correct one's own activity that is not yet approved; a rejected one is resubmitted."""
-    row = (
-        await session.execute(
-            select(Activity, Employee.nip)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .where(Activity.id == activity_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
-    activity, nip = row[0], row[1]
-    if nip != actor.username:
-        raise errors.NotYourActivityError("Only the employee who logged it may change it")
-    if activity.status == schemas.ActivityStatus.approved:
-        raise errors.ActivityLockedError("This activity is already approved")
+    activity = await own_activity(session, activity_id, actor=actor)
+    nip = actor.username
+    action = workflow.owner_action(activity.status)
+    workflow.ensure_owner_may(action.name, activity.status)
     changes = data.model_dump(exclude_unset=True)
     new_day = changes.get("date") or activity.activity_date
     new_minutes = changes.get("minutes") or activity.minutes
@@ -480,7 +476,7 @@ async def update_activity(
         "activity_date": new_day,
         "minutes": new_minutes,
         "target_id": target_id,
-        "status": schemas.ActivityStatus.submitted.value,
+        "status": action.to_state,
         "verified_by": None,
         "verified_at": None,
         "note": None,
@@ -497,11 +493,11 @@ async def update_activity(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.resubmitted" if before["status"] == "rejected" else "activity.updated",
+        action=action.event,
         entity_type="activity",
         entity_id=activity.id,
         before=before,
-        after={"date": new_day.isoformat(), "minutes": new_minutes, "status": "submitted"},
+        after={"date": new_day.isoformat(), "minutes": new_minutes, "status": action.to_state},
     )
     for key, value in values.items():
         setattr(activity, key, value)
@@ -527,14 +523,14 @@ async def own_activity(
     return activity
 
 
-async def _own_open_activity(
-    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context
+async def own_open_activity(
+    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context, action: str
 ) -> Activity:
+    """The actor's own activity that the workflow still lets them `action`, in an open month."""
     activity = await own_activity(session, activity_id, actor=actor)
-    if activity.status == schemas.ActivityStatus.approved:
-        raise errors.ActivityLockedError("This activity is already approved")
-    _check_dates(ctx, activity.activity_date)
+    workflow.ensure_owner_may(action, activity.status)
     await ensure_month_open(session, activity.activity_date)
+    _check_dates(ctx, activity.activity_date)
     return activity
 
 
@@ -542,7 +538,7 @@ async def delete_activity(
     session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context
 ) -> None:
     """The employee withdraws their own entry that is not approved (pending or rejected)."""
-    activity = await _own_open_activity(session, activity_id, actor=actor, ctx=ctx)
+    activity = await own_open_activity(session, activity_id, actor=actor, ctx=ctx, action="delete")
     before = {
         "date": activity.activity_date.isoformat(),
         "minutes": activity.minutes,
@@ -555,7 +551,7 @@ async def delete_activity(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.deleted",
+        action=workflow.ACTIONS["delete"].event,
         entity_type="activity",
         entity_id=activity_id,
         before=before,
@@ -573,7 +569,9 @@ async def attach_evidence(
     max_bytes: int,
 ) -> schemas.ActivityRead:
     """Store a PDF, JPEG or PNG (checked by content) as the evidence of one's own activity."""
-    activity = await _own_open_activity(session, activity_id, actor=actor, ctx=ctx)
+    activity = await own_open_activity(
+        session, activity_id, actor=actor, ctx=ctx, action="attach_evidence"
+    )
     stored = await store_upload(upload, upload_dir=upload_dir, max_bytes=max_bytes)
     before = {"evidence_sha256": activity.evidence_sha256}
     activity.evidence_sha256 = stored.sha256
@@ -585,7 +583,7 @@ async def attach_evidence(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.evidence_attached",
+        action=workflow.ACTIONS["attach_evidence"].event,
         entity_type="activity",
         entity_id=activity.id,
         before=before,
@@ -742,8 +740,7 @@ async def verify_activities(
             raise errors.SelfVerificationError(f"Activity {r.id} is your own")
         if r.closed:
             raise errors.PeriodClosedError(f"Activity {r.id} belongs to a closed month")
-        if r.status != schemas.ActivityStatus.submitted:
-            raise errors.ActivityNotPendingError(f"Activity {r.id} is already {r.status}")
+        workflow.ensure_verifiable(r.id, r.status)
         if (
             decision == schemas.Decision.approved
             and ctx.erk.evidence_required
@@ -769,7 +766,7 @@ async def verify_activities(
         "new_note": note,
         "new_updated_at": ctx.now,
     }
-    before, after = {"status": "submitted"}, {"status": decision.value, "note": note}
+    before, after = {"status": workflow.SUBMITTED.value}, {"status": decision.value, "note": note}
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         # The change and its audit events in one statement.
@@ -784,7 +781,7 @@ async def verify_activities(
             session,
             actor,
             now=ctx.now,
-            action=f"activity.{decision.value}",
+            action=workflow.DECISION_ACTION[decision].event,
             entity_type="activity",
             items=[(i, before, after) for i in ids],
         )
@@ -795,7 +792,7 @@ _VERIFY = (
     update(Activity)
     .where(
         Activity.id.in_(bindparam("ids", expanding=True)),
-        Activity.status == schemas.ActivityStatus.submitted.value,
+        Activity.status == workflow.PENDING.value,
     )
     .values(
         status=bindparam("new_status", type_=String()),
@@ -809,7 +806,7 @@ _VERIFY_AUDITED = {
     decision: audited(
         _VERIFY.returning(Activity.id),
         AuditEvent,
-        action=f"activity.{decision.value}",
+        action=workflow.DECISION_ACTION[decision].event,
         entity_type="activity",
     )
     for decision in schemas.Decision
@@ -846,7 +843,7 @@ async def pending_for(
         .join(Employee, Employee.id == Activity.employee_id)
         .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
         .where(
-            Activity.status == schemas.ActivityStatus.submitted.value,
+            Activity.status == workflow.PENDING.value,
             Employee.nip != actor.username,
             ~closed_on(Activity.activity_date),
             or_(
@@ -885,7 +882,7 @@ async def escalate_overdue(session: AsyncSession, ctx: Context) -> int:
             .join(Employee, Employee.id == Activity.employee_id)
             .join(supervisor, supervisor.nip == Employee.supervisor_nip)
             .where(
-                Activity.status == schemas.ActivityStatus.submitted.value,
+                Activity.status == workflow.PENDING.value,
                 Activity.activity_date < boundary,
                 Activity.escalated_to_nip.is_(None),
                 supervisor.supervisor_nip.is_not(None),
@@ -907,7 +904,7 @@ async def escalate_overdue(session: AsyncSession, ctx: Context) -> int:
         session,
         "system",
         now=ctx.now,
-        action="activity.escalated",
+        action=workflow.ACTIONS["escalate"].event,
         entity_type="activity",
         items=[(i, None, {"escalated_to": g}) for g, ids in by_target.items() for i in ids],
     )

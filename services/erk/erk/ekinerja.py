@@ -24,9 +24,9 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erk import errors, schemas
+from erk import errors, schemas, workflow
 from erk.access import ensure_may_read, get_employee, write_scope
-from erk.activities import own_activity
+from erk.activities import own_open_activity
 from erk.dependencies import Context
 from erk.imports import read_csv, reject_import
 from erk.models import ActionPlan, Activity, AuditEvent, Employee, Unit
@@ -151,7 +151,7 @@ async def progress_rows(
                 Activity.employee_id == employee.id,
                 Activity.activity_date >= first,
                 Activity.activity_date < next_month(first),
-                Activity.status == schemas.ActivityStatus.approved.value,
+                Activity.status == workflow.COUNTED.value,
             )
             .order_by(Activity.activity_date, Activity.id)
         )
@@ -266,10 +266,11 @@ async def list_action_plans(
 
 
 async def link_activity(
-    session: AsyncSession, activity_id: int, plan_id: int | None, *, actor: Principal
+    session: AsyncSession, activity_id: int, plan_id: int | None, *, actor: Principal, ctx: Context
 ) -> None:
-    """The employee links their own activity to one of their Rencana Aksi of its quarter."""
-    activity = await own_activity(session, activity_id, actor=actor, verb="link")
+    """The employee links their own activity to one of their Rencana Aksi of its quarter, while
+    the activity is still theirs to change: not approved, in a month that is open."""
+    activity = await own_open_activity(session, activity_id, actor=actor, ctx=ctx, action="link")
     if plan_id is not None:
         plan = await session.get(ActionPlan, plan_id)
         if (
@@ -288,7 +289,7 @@ async def link_activity(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.linked",
+        action=workflow.ACTIONS["link"].event,
         entity_type="activity",
         entity_id=activity_id,
         before=before,

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erk import errors, schemas
+from erk import errors, schemas, workflow
 from erk.config import DeductionBand, TppRule
 from erk.dependencies import Context
 from erk.models import (
@@ -237,7 +237,7 @@ def recap_query(
             Activity.activity_date >= month.start,
             Activity.activity_date <= month.end,
             Activity.activity_date.in_(days),
-            Activity.status == schemas.ActivityStatus.approved.value,
+            Activity.status == workflow.COUNTED.value,
             *([Activity.employee_id.in_(people)] if people is not None else []),
         )
         .group_by(Activity.employee_id, Activity.activity_date)
@@ -716,7 +716,7 @@ async def readiness(session: AsyncSession, ctx: Context, period: str) -> Readine
             .where(
                 Activity.activity_date >= month.start,
                 Activity.activity_date <= month.end,
-                Activity.status == schemas.ActivityStatus.submitted.value,
+                Activity.status == workflow.PENDING.value,
             )
             .order_by(Activity.id)
         )

@@ -586,7 +586,7 @@ async def list_action_plans(
 @router.put(
     "/activities/{activity_id}/rencana-aksi",
     status_code=204,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
     dependencies=[EmployeeRole],
 )
 async def link_action_plan(
@@ -594,9 +594,13 @@ async def link_action_plan(
     data: schemas.ActionPlanLink,
     session: SessionDep,
     principal: CurrentPrincipal,
+    ctx: ContextDep,
 ) -> Response:
-    """Link one's own activity to a Rencana Aksi of its quarter (null unlinks)."""
-    await ekinerja.link_activity(session, activity_id, data.action_plan_id, actor=principal)
+    """Link one's own activity to a Rencana Aksi of its quarter (null unlinks), while it is not
+    approved and its month is open."""
+    await ekinerja.link_activity(
+        session, activity_id, data.action_plan_id, actor=principal, ctx=ctx
+    )
     return Response(status_code=204)
 
 
