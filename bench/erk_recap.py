@@ -18,7 +18,7 @@ import time
 
 from sqlalchemy import func, insert, select, text
 
-from erk import periods, recap
+from erk import closing, periods, recap
 from erk.config import ErkConfig
 from erk.dependencies import Context
 from erk.main import build_spec
@@ -168,7 +168,7 @@ async def run(spec: ServiceSpec, args: argparse.Namespace) -> int:
         t_one = time.perf_counter()
         actor = Principal(account_id=0, username="benchmark", roles=frozenset({"admin"}))
         async with db.sessionmaker.begin() as session:
-            await recap.close_period(session, args.period, actor=actor, ctx=ctx, anyway=True)
+            await closing.close_period(session, args.period, actor=actor, ctx=ctx, anyway=True)
         t_closed = time.perf_counter()
         async with db.sessionmaker() as session:
             frozen = await recap.recap_rows(session, ctx, args.period)

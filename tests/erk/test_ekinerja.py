@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from erk.ekinerja import EKINERJA_COLUMNS
 from erk.models import Activity
-from shared.testing import assert_problem
+from shared.testing import assert_problem, user_headers
 
-from .conftest import CHIEF, STAFF, STAFF2, Erk
+from .conftest import CHIEF, OTHER, STAFF, STAFF2, Erk
 
 EXAMPLE = Path(__file__).parent / "data" / f"ekinerja-{STAFF}-2025-03.csv"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -152,6 +152,27 @@ async def test_an_approved_activity_or_a_closed_month_keeps_its_rencana_aksi(erk
     async with erk.app.state.db.sessionmaker() as session:
         linked = await session.scalars(select(Activity.action_plan_id).order_by(Activity.id))
         assert list(linked) == [None, None]
+
+
+async def test_a_unit_admin_imports_the_rencana_aksi_of_its_units_current_employees(
+    erk: Erk,
+) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 12))
+    # An administrative clerk's account: unit admin of BIDANG, not an employee itself.
+    clerk = await user_headers(erk.app, erk.client, "admin.bidang", ["unit_admin"], unit="BIDANG")
+    files = {"file": ("ra.csv", PLANS.encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/rencana-aksi/import", files=files, headers=clerk)
+    assert r.status_code == 201, r.text
+    assert r.json()["imported"] == 2
+    # An employee of another unit is not the clerk's to manage: the whole file is refused.
+    other = PLANS + f"{OTHER},2025-Q1,Rencana aksi unit lain\n"
+    files = {"file": ("ra.csv", other.encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/rencana-aksi/import", files=files, headers=clerk)
+    body = assert_problem(r, 422, "import-rejected")
+    assert [row["row"] for row in body["rows"]] == [4]
+    r = await erk.client.get(f"/api/v1/employees/{OTHER}/rencana-aksi", headers=erk.hr)
+    assert r.json() == []
 
 
 async def test_action_plan_import_is_all_or_nothing_and_scoped(erk: Erk) -> None:

@@ -10,39 +10,29 @@ them with one UPDATE; the audit events go in one executemany.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from fastapi import UploadFile
 from sqlalchemy import (
     BigInteger,
     Date,
     Integer,
     String,
-    and_,
     bindparam,
     exists,
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import aliased
 
 from erk import errors, schemas, workflow
 from erk.access import (
     READ_ALL_ROLES,
-    acting_for,
-    check_scope,
     ensure_may_read,
     get_employee,
     scope_path,
-    supervises,
-    write_scope,
 )
 from erk.dependencies import Context
 from erk.models import (
@@ -61,111 +51,12 @@ from erk.periods import (
     next_month,
     parse_period,
     period_of,
-    verification_boundary,
 )
-from erk.writes import audit_many, chunks
-from shared.audit import audit_params, audited, events_from, record_event
+from shared.audit import audit_params, events_from, record_event
 from shared.auth import Principal
-from shared.db import UTCDateTime, try_single_replica_lock
+from shared.db import UTCDateTime
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
-from shared.uploads import store_upload, stored_path
-
-
-async def create_target(
-    session: AsyncSession, data: schemas.TargetCreate, *, actor: Principal, ctx: Context
-) -> Target:
-    nip = data.nip or actor.username
-    employee, unit = await get_employee(session, nip)
-    if nip != actor.username:
-        scope = await write_scope(session, actor)
-        check_scope(unit.path, scope, "The employee")
-    target = Target(
-        employee_id=employee.id,
-        year=data.year,
-        title=data.title,
-        quantity=data.quantity,
-        output_unit=data.output_unit,
-        status="proposed",
-    )
-    session.add(target)
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action="target.proposed",
-        entity_type="target",
-        entity_id=target.id,
-        after={"nip": nip, "year": data.year, "title": data.title},
-    )
-    return target
-
-
-async def approve_target(
-    session: AsyncSession, target_id: int, *, actor: Principal, ctx: Context
-) -> Target:
-    row = (
-        await session.execute(
-            select(Target, Employee)
-            .join(Employee, Employee.id == Target.employee_id)
-            .where(Target.id == target_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.TargetNotFoundError(f"No target {target_id}")
-    target, employee = row[0], row[1]
-    if employee.nip == actor.username:
-        raise errors.SelfVerificationError("Your supervisor approves your targets")
-    if not await supervises(session, actor, employee, ctx.today):
-        raise errors.NotVerifierError("Only the employee's supervisor approves their targets")
-    target.status = "approved"
-    target.approved_by = actor.username
-    target.approved_at = ctx.now
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action="target.approved",
-        entity_type="target",
-        entity_id=target.id,
-        before={"status": "proposed"},
-        after={"status": "approved"},
-    )
-    return target
-
-
-async def list_targets(
-    session: AsyncSession, nip: str, principal: Principal, ctx: Context
-) -> list[Target]:
-    employee, unit = await get_employee(session, nip)
-    await ensure_may_read(session, principal, employee, unit, today=ctx.today)
-    stmt = (
-        select(Target)
-        .where(Target.employee_id == employee.id)
-        .order_by(Target.year.desc(), Target.id)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def targets_to_approve(
-    session: AsyncSession, *, actor: Principal, ctx: Context
-) -> list[tuple[Target, str]]:
-    """Proposed targets of the people the caller supervises today (directly or as delegate)."""
-    acting = await acting_for(session, actor.username, ctx.today)
-    stmt = (
-        select(Target, Employee.name)
-        .join(Employee, Employee.id == Target.employee_id)
-        .where(
-            Target.status == "proposed",
-            Employee.supervisor_nip.in_(acting),
-            Employee.nip != actor.username,
-        )
-        .order_by(Employee.name, Target.id)
-        .limit(200)
-    )
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
 def _check_dates(ctx: Context, day: dt.date) -> None:
@@ -418,7 +309,7 @@ async def submit_activity(
     return read
 
 
-def _activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:
+def activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:
     return schemas.ActivityRead(
         id=activity.id,
         nip=nip,
@@ -501,7 +392,7 @@ async def update_activity(
     )
     for key, value in values.items():
         setattr(activity, key, value)
-    return _activity_read(activity, nip)
+    return activity_read(activity, nip)
 
 
 async def own_activity(
@@ -556,64 +447,6 @@ async def delete_activity(
         entity_id=activity_id,
         before=before,
     )
-
-
-async def attach_evidence(
-    session: AsyncSession,
-    activity_id: int,
-    upload: UploadFile,
-    *,
-    actor: Principal,
-    ctx: Context,
-    upload_dir: Path,
-    max_bytes: int,
-) -> schemas.ActivityRead:
-    """Store a PDF, JPEG or PNG (checked by content) as the evidence of one's own activity."""
-    activity = await own_open_activity(
-        session, activity_id, actor=actor, ctx=ctx, action="attach_evidence"
-    )
-    stored = await store_upload(upload, upload_dir=upload_dir, max_bytes=max_bytes)
-    before = {"evidence_sha256": activity.evidence_sha256}
-    activity.evidence_sha256 = stored.sha256
-    activity.evidence_type = stored.content_type
-    activity.evidence_name = stored.filename
-    activity.updated_at = ctx.now
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action=workflow.ACTIONS["attach_evidence"].event,
-        entity_type="activity",
-        entity_id=activity.id,
-        before=before,
-        after={"evidence_sha256": stored.sha256, "content_type": stored.content_type},
-    )
-    return _activity_read(activity, actor.username)
-
-
-async def evidence_of(
-    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context, upload_dir: Path
-) -> tuple[Path, str, str]:
-    """The stored evidence file of an activity the caller may read: (path, type, name)."""
-    row = (
-        await session.execute(
-            select(Activity, Employee, Unit)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .join(Unit, Unit.id == Employee.unit_id)
-            .where(Activity.id == activity_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
-    activity, employee, unit = row[0], row[1], row[2]
-    await ensure_may_read(session, actor, employee, unit, today=ctx.today)
-    if activity.evidence_sha256 is None:
-        raise errors.EvidenceNotFoundError("This activity has no evidence attached")
-    path = stored_path(upload_dir, activity.evidence_sha256)
-    if not path.exists():
-        raise errors.EvidenceNotFoundError("The evidence file is missing from storage")
-    return path, activity.evidence_type or "application/octet-stream", activity.evidence_name or ""
 
 
 async def list_activities(
@@ -688,224 +521,3 @@ async def list_activities(
         )
         for r in rows
     ], next_cursor
-
-
-async def verify_activities(
-    session: AsyncSession,
-    activity_ids: Sequence[int],
-    decision: schemas.Decision,
-    note: str | None,
-    *,
-    actor: Principal,
-    ctx: Context,
-) -> schemas.VerifyResult:
-    """Approve or reject activities, all of them or none.
-
-    The verifier is the direct supervisor (or the acting official the unit admin set for the
-    supervisor's absence); once the month's verification deadline has passed, the supervisor's own
-    supervisor (or their acting official) instead. Nobody verifies their own entries.
-    """
-    note = (note or "").strip() or None
-    if decision == schemas.Decision.rejected and note is None:
-        raise errors.RejectionNoteRequiredError("Say why the activity is rejected")
-    ids = sorted(set(activity_ids))
-    me = actor.username
-    supervisor = aliased(Employee)
-    rows = (
-        await session.execute(
-            select(
-                Activity.id,
-                Activity.status,
-                Activity.activity_date,
-                Employee.nip,
-                Employee.supervisor_nip,
-                supervisor.supervisor_nip.label("grand_nip"),
-                closed_on(Activity.activity_date).label("closed"),
-                Activity.evidence_sha256,
-            )
-            .join(Employee, Employee.id == Activity.employee_id)
-            .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
-            .where(Activity.id.in_(ids))
-        )
-    ).all()
-    missing = sorted(set(ids) - {r.id for r in rows})
-    if missing:
-        raise errors.ActivityNotFoundError(
-            f"No activity with id {', '.join(map(str, missing))}", missing_ids=missing
-        )
-    boundary = verification_boundary(ctx)
-    acting: set[str] | None = None
-    for r in rows:
-        if r.nip == me:
-            raise errors.SelfVerificationError(f"Activity {r.id} is your own")
-        if r.closed:
-            raise errors.PeriodClosedError(f"Activity {r.id} belongs to a closed month")
-        workflow.ensure_verifiable(r.id, r.status)
-        if (
-            decision == schemas.Decision.approved
-            and ctx.erk.evidence_required
-            and r.evidence_sha256 is None
-        ):
-            raise errors.EvidenceMissingError(f"Activity {r.id} has no evidence attached yet")
-        responsible = r.supervisor_nip
-        if r.activity_date < boundary and r.grand_nip is not None:
-            responsible = r.grand_nip
-        if responsible == me:
-            continue
-        if acting is None:
-            acting = await acting_for(session, me, ctx.today)
-        if responsible not in acting:
-            raise errors.NotVerifierError(
-                f"Activity {r.id} is verified by {responsible or 'nobody registered'}"
-            )
-    params = {
-        "ids": ids,
-        "new_status": decision.value,
-        "new_verified_by": me,
-        "new_verified_at": ctx.now,
-        "new_note": note,
-        "new_updated_at": ctx.now,
-    }
-    before, after = {"status": workflow.SUBMITTED.value}, {"status": decision.value, "note": note}
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        # The change and its audit events in one statement.
-        params |= audit_params(actor, before=before, after=after, occurred_at=ctx.now)
-        changed = len((await connection.execute(_VERIFY_AUDITED[decision], params)).all())
-    else:
-        changed = (await connection.execute(_VERIFY, params)).rowcount
-    if changed != len(ids):
-        raise errors.ActivityNotPendingError("Another verifier acted on these activities first")
-    if connection.dialect.name != "postgresql":
-        await audit_many(
-            session,
-            actor,
-            now=ctx.now,
-            action=workflow.DECISION_ACTION[decision].event,
-            entity_type="activity",
-            items=[(i, before, after) for i in ids],
-        )
-    return schemas.VerifyResult(decision=decision, activity_ids=ids)
-
-
-_VERIFY = (
-    update(Activity)
-    .where(
-        Activity.id.in_(bindparam("ids", expanding=True)),
-        Activity.status == workflow.PENDING.value,
-    )
-    .values(
-        status=bindparam("new_status", type_=String()),
-        verified_by=bindparam("new_verified_by", type_=String()),
-        verified_at=bindparam("new_verified_at", type_=UTCDateTime()),
-        note=bindparam("new_note", type_=String()),
-        updated_at=bindparam("new_updated_at", type_=UTCDateTime()),
-    )
-)
-_VERIFY_AUDITED = {
-    decision: audited(
-        _VERIFY.returning(Activity.id),
-        AuditEvent,
-        action=workflow.DECISION_ACTION[decision].event,
-        entity_type="activity",
-    )
-    for decision in schemas.Decision
-}
-
-
-async def acting_for_names(session: AsyncSession, *, actor: Principal, ctx: Context) -> list[str]:
-    """Whom the caller acts for today (Plt/Plh), by name, to be told on the verification page."""
-    others = await acting_for(session, actor.username, ctx.today) - {actor.username}
-    if not others:
-        return []
-    names = await session.scalars(
-        select(Employee.name).where(Employee.nip.in_(sorted(others))).order_by(Employee.name)
-    )
-    return list(names)
-
-
-async def pending_for(
-    session: AsyncSession,
-    *,
-    actor: Principal,
-    ctx: Context,
-    limit: int = 200,
-    nip: str | None = None,
-    day: dt.date | None = None,
-) -> list[tuple[schemas.ActivityRead, str]]:
-    """Activities waiting for the caller's verification now, with the employee's name;
-    optionally of one employee or one date."""
-    acting = await acting_for(session, actor.username, ctx.today)
-    boundary = verification_boundary(ctx)
-    supervisor = aliased(Employee)
-    stmt = (
-        select(Activity, Employee.nip, Employee.name)
-        .join(Employee, Employee.id == Activity.employee_id)
-        .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
-        .where(
-            Activity.status == workflow.PENDING.value,
-            Employee.nip != actor.username,
-            ~closed_on(Activity.activity_date),
-            or_(
-                and_(Activity.activity_date >= boundary, Employee.supervisor_nip.in_(acting)),
-                and_(Activity.activity_date < boundary, supervisor.supervisor_nip.in_(acting)),
-                and_(
-                    Activity.activity_date < boundary,
-                    supervisor.supervisor_nip.is_(None),
-                    Employee.supervisor_nip.in_(acting),
-                ),
-            ),
-        )
-        .order_by(Employee.name, Activity.activity_date, Activity.id)
-        .limit(limit)
-    )
-    if nip:
-        stmt = stmt.where(Employee.nip == nip)
-    if day is not None:
-        stmt = stmt.where(Activity.activity_date == day)
-    rows = (await session.execute(stmt)).all()
-    return [(_activity_read(r[0], r[1]), r[2]) for r in rows]
-
-
-async def escalate_overdue(session: AsyncSession, ctx: Context) -> int:
-    """Mark pending activities past the deadline as escalated to the supervisor's supervisor.
-
-    One replica at a time does it (`shared.db.try_single_replica_lock`); the others skip the run.
-    """
-    if not await try_single_replica_lock(session, "erk:escalate"):
-        return 0
-    boundary = verification_boundary(ctx)
-    supervisor = aliased(Employee)
-    rows = (
-        await session.execute(
-            select(Activity.id, supervisor.supervisor_nip)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .join(supervisor, supervisor.nip == Employee.supervisor_nip)
-            .where(
-                Activity.status == workflow.PENDING.value,
-                Activity.activity_date < boundary,
-                Activity.escalated_to_nip.is_(None),
-                supervisor.supervisor_nip.is_not(None),
-            )
-            .limit(5000)
-        )
-    ).all()
-    by_target: dict[str, list[int]] = {}
-    for activity_id, grand in rows:
-        by_target.setdefault(str(grand), []).append(int(activity_id))
-    for grand, ids in by_target.items():
-        for chunk in chunks(ids, 500):
-            await session.execute(
-                update(Activity)
-                .where(Activity.id.in_(chunk), Activity.escalated_to_nip.is_(None))
-                .values(escalated_to_nip=grand)
-            )
-    await audit_many(
-        session,
-        "system",
-        now=ctx.now,
-        action=workflow.ACTIONS["escalate"].event,
-        entity_type="activity",
-        items=[(i, None, {"escalated_to": g}) for g, ids in by_target.items() for i in ids],
-    )
-    return len(rows)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erk import errors, schemas
 from erk.access import check_scope, get_employee, write_scope
 from erk.dependencies import Context
-from erk.imports import read_csv, reject_import
+from erk.imports import read_table, reject_import
 from erk.models import Attendance, AuditEvent, Employee, Period, Unit
 from erk.periods import ensure_month_open, period_of
 from erk.writes import audit_many, chunks
@@ -95,13 +95,42 @@ async def record_attendance(
     )
 
 
+def _row_day(
+    row: dict[str, str], ctx: Context, closed: list[tuple[dt.date, dt.date]], problems: list[str]
+) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(row.get("date", ""))
+    except ValueError:
+        problems.append("date must be written YYYY-MM-DD")
+        return dt.date.min
+    if day > ctx.today:
+        problems.append("date lies in the future")
+    if any(start <= day <= end for start, end in closed):
+        problems.append(f"{period_of(day)} is closed")
+    return day
+
+
+def _row_minutes(row: dict[str, str], problems: list[str]) -> list[int]:
+    minutes: list[int] = []
+    for column in ("minutes_late", "minutes_early"):
+        try:
+            value = int(row.get(column) or 0)
+            if not 0 <= value <= 1440:
+                raise ValueError
+            minutes.append(value)
+        except ValueError:
+            minutes.append(0)
+            problems.append(f"{column} must be a whole number from 0 to 1440")
+    return minutes
+
+
 async def import_attendance(
     session: AsyncSession, content: bytes, *, actor: Principal, ctx: Context
 ) -> schemas.ImportReport:
     """Attendance from the fingerprint machines' CSV (nip,date,status,minutes_late,minutes_early):
     every row or none."""
     scope = await write_scope(session, actor)
-    rows = read_csv(content, ("nip", "date", "status"))
+    rows = read_table(content, ("nip", "date", "status"))
     nips = sorted({r.get("nip", "") for r in rows})
     people: dict[str, tuple[int, str]] = {}
     for chunk in chunks(nips, 500):
@@ -128,28 +157,12 @@ async def import_attendance(
             problems.append("NIP is not a registered employee")
         elif scope is not None and not person[1].startswith(scope):
             problems.append("employee is outside the unit you administer")
-        try:
-            day = dt.date.fromisoformat(row.get("date", ""))
-            if day > ctx.today:
-                problems.append("date lies in the future")
-            if any(start <= day <= end for start, end in closed):
-                problems.append(f"{period_of(day)} is closed")
-        except ValueError:
-            day = dt.date.min
-            problems.append("date must be written YYYY-MM-DD")
-        status = row.get("status", "").lower()
+        day = _row_day(row, ctx, closed, problems)
+        given = row.get("status", "").strip().lower()
+        status = schemas.ATTENDANCE_STATUS_OF.get(given, given)
         if status not in statuses:
             problems.append(f"status must be one of {', '.join(sorted(statuses))}")
-        minutes: list[int] = []
-        for column in ("minutes_late", "minutes_early"):
-            try:
-                value = int(row.get(column) or 0)
-                if not 0 <= value <= 1440:
-                    raise ValueError
-                minutes.append(value)
-            except ValueError:
-                minutes.append(0)
-                problems.append(f"{column} must be a whole number from 0 to 1440")
+        minutes = _row_minutes(row, problems)
         if status in statuses and day != dt.date.min:
             problem = day_problem(
                 ctx, day, schemas.AttendanceStatus(status), minutes[0], minutes[1]
@@ -179,6 +192,16 @@ async def import_attendance(
         }
     if report:
         raise reject_import(report)
+    return await _store_attendance(session, parsed, actor=actor, ctx=ctx)
+
+
+async def _store_attendance(
+    session: AsyncSession,
+    parsed: dict[tuple[int, dt.date], dict[str, Any]],
+    *,
+    actor: Principal,
+    ctx: Context,
+) -> schemas.ImportReport:
     existing: dict[tuple[int, dt.date], Attendance] = {}
     ids = sorted({k[0] for k in parsed})
     days = [k[1] for k in parsed]

@@ -66,3 +66,5 @@ UnitAdminRoles = Depends(require_roles("unit_admin", "hr_admin", "admin"))
 RecapReaders = Depends(require_roles("unit_admin", "hr_admin", "auditor", "admin"))
 DelegatorRoles = Depends(require_roles("employee", "hr_admin", "admin"))
 EmployeeRole = Depends(require_roles("employee"))
+# Rencana Aksi: employees their own; unit admins for their unit's current employees; HR for all.
+ActionPlanImporters = Depends(require_roles("employee", "unit_admin", "hr_admin", "admin"))

@@ -28,7 +28,7 @@ from erk import errors, schemas, workflow
 from erk.access import ensure_may_read, get_employee, write_scope
 from erk.activities import own_open_activity
 from erk.dependencies import Context
-from erk.imports import read_csv, reject_import
+from erk.imports import read_table, reject_import
 from erk.models import ActionPlan, Activity, AuditEvent, Employee, Unit
 from erk.periods import next_month, parse_period
 from erk.writes import audit_many, chunks
@@ -188,7 +188,7 @@ async def import_action_plans(
 ) -> schemas.ImportReport:
     """Rencana Aksi from e-Kinerja's export (nip, periode, rencana_aksi[, kode]): all or none.
     Employees import their own; unit admins and HR those of their scope."""
-    rows = read_csv(content, ("nip", "periode", "rencana_aksi"))
+    rows = read_table(content, ("nip", "periode", "rencana_aksi"))
     nips = sorted({r.get("nip", "") for r in rows})
     people: dict[str, tuple[int, str]] = {}
     for chunk in chunks(nips, 500):

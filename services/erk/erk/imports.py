@@ -1,16 +1,93 @@
-"""Reading import files: CSV rows with the required columns; one refusal lists every bad row."""
+"""Reading import files (CSV or xlsx) with the required columns, the templates offered for them,
+and the one refusal that lists every bad row."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
 
 from erk import errors, schemas
 
+XLSX_MAGIC = b"PK\x03\x04"
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-def read_csv(content: bytes, required: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of a CSV (comma or semicolon, UTF-8 with or without BOM) with the required columns."""
+# The columns of each import, required ones first: the templates offered for download.
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "pegawai": (
+        "nip",
+        "name",
+        "unit_code",
+        "job_class",
+        "tpp_base_idr",
+        "position",
+        "rank",
+        "supervisor_nip",
+        "active",
+        "employment_status",
+        "ptkp_status",
+        "salary_gross_idr",
+        "joined_on",
+        "left_on",
+    ),
+    "kehadiran": ("nip", "date", "status", "minutes_late", "minutes_early", "missed_apel"),
+    "rencana-aksi": ("nip", "periode", "rencana_aksi", "kode"),
+}
+
+
+def template_csv(kind: str) -> bytes:
+    return (",".join(TEMPLATES[kind]) + "\r\n").encode("utf-8")
+
+
+def template_xlsx(kind: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = kind
+    sheet.append(list(TEMPLATES[kind]))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _xlsx_rows(content: bytes, required: Sequence[str]) -> list[dict[str, str]]:
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise errors.ImportRejectedError(
+            "The file is not a readable xlsx workbook", rows=[]
+        ) from None
+    sheet = book.worksheets[0]
+    lines = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    lines = [line for line in lines if any(line)]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(lines)
+    return _rows(buffer.getvalue(), ",", required)
+
+
+def read_table(content: bytes, required: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a CSV (comma or semicolon, UTF-8 with or without BOM) or of the first sheet of an
+    xlsx workbook, with the required columns."""
+    if content.startswith(XLSX_MAGIC):
+        return _xlsx_rows(content, required)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

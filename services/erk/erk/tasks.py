@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from erk import activities
+from erk import verification
 from erk.dependencies import context_of
 
 
@@ -12,4 +12,4 @@ async def escalate(app: FastAPI) -> None:
     """Pending activities past the verification deadline go to the next supervisor."""
     ctx = context_of(app.state)
     async with app.state.db.sessionmaker.begin() as session:
-        await activities.escalate_overdue(session, ctx)
+        await verification.escalate_overdue(session, ctx)
