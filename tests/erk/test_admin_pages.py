@@ -259,3 +259,19 @@ async def test_import_row_errors_and_status_words_are_indonesian(erk: Erk) -> No
         )
         assert r.status_code == 422
         assert "tidak dapat dibaca sebagai xlsx" in r.text
+        # Rencana Aksi from e-Kinerja through the same page; a bad periode in Indonesian.
+        plans = f"nip,periode,rencana_aksi\n{STAFF},2025-Q1,Menyusun laporan triwulan\n"
+        r = await hr.post(
+            "/impor/rencana-aksi",
+            data={"csrf_token": csrf(page)},
+            files={"berkas": ("ra.csv", plans.encode(), "text/csv")},
+        )
+        assert r.status_code == 200, r.text
+        assert "1 baris diimpor" in r.text
+        r = await hr.post(
+            "/impor/rencana-aksi",
+            data={"csrf_token": csrf(page)},
+            files={"berkas": ("ra.csv", plans.replace("Q1", "5").encode(), "text/csv")},
+        )
+        assert r.status_code == 422
+        assert "periode harus ditulis tahun-triwulan" in r.text

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 
-from erk import attendance, imports, people_import
+from erk import attendance, ekinerja, imports, people_import
 from erk.dependencies import ContextDep
 from erk.pages.common import AdminViewer, attempt, message_of, page_router
 from shared.db import SessionDep
@@ -112,6 +112,13 @@ def rows_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r | {"errors": [_row_error_id(e) for e in r.get("errors", [])]} for r in rows]
 
 
+IMPORTERS = {
+    "pegawai": people_import.import_employees,
+    "kehadiran": attendance.import_attendance,
+    "rencana-aksi": ekinerja.import_action_plans,
+}
+
+
 @router.get("/impor")
 async def imports_form(request: Request, session: SessionDep, who: AdminViewer) -> Response:
     return render(request, "imports.html", {}, principal=who)
@@ -144,9 +151,7 @@ async def imports_upload(
     berkas: Annotated[UploadFile, File()],
 ) -> Response:
     content = await berkas.read(20 * 1024 * 1024 + 1)
-    importer = (
-        attendance.import_attendance if kind == "kehadiran" else people_import.import_employees
-    )
+    importer = IMPORTERS.get(kind, people_import.import_employees)
     result = await attempt(session, lambda: importer(session, content, actor=who, ctx=ctx))
     if isinstance(result, AppError):
         return render(
