@@ -10,8 +10,6 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-
 from erk import errors, schemas
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -45,6 +43,8 @@ def template_csv(kind: str) -> bytes:
 
 
 def template_xlsx(kind: str) -> bytes:
+    from openpyxl import Workbook  # spreadsheets are not needed at start-up
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -68,6 +68,8 @@ def _cell(value: Any) -> str:
 
 
 def _xlsx_rows(content: bytes, required: Sequence[str]) -> list[dict[str, str]]:
+    from openpyxl import load_workbook  # spreadsheets are not needed at start-up
+
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
