@@ -141,6 +141,8 @@ _PROBLEMS: dict[str, str] = {
     "unknown-action": "Tindakan tidak dikenal.",
     "missing-fields": "Lengkapi isian yang wajib untuk tindakan ini.",
     "username-taken": "Nama pengguna sudah dipakai; pilih yang lain.",
+    "password-not-changed": "Kata sandi lama salah, atau kata sandi baru kurang dari 8 karakter "
+    "atau sama dengan yang lama.",
 }
 
 

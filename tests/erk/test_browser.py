@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import uvicorn
 
-from .conftest import CHIEF, STAFF, Erk
+from erk.models import Activity
+
+from .conftest import CHIEF, STAFF, STAFF2, Erk
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date(2025, 3, 12)
@@ -143,3 +145,125 @@ async def test_admin_recap_and_imports_in_the_browser(
     assert "tidak ada data yang diimpor" in content
     assert await page.locator("table tbody tr").count() == 1
     await context.close()
+
+
+async def _signed_in(erk: Erk, browser: Any, base: str, nip: str, viewport: dict[str, int]) -> Any:
+    """A phone-sized page of `nip`, past the first login's forced password change."""
+    await erk.login(nip)  # the temporary password an admin reset gives
+    context = await browser.new_context(viewport=viewport, java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("NIP").fill(nip)
+    await page.get_by_label("Kata sandi").fill("sandi-awal-123")
+    await page.get_by_role("button", name="Masuk").click()
+    await page.goto(f"{base}/aktivitas")
+    assert page.url.endswith("/ganti-sandi")
+    await page.get_by_label("Kata sandi saat ini").fill("sandi-awal-123")
+    await page.get_by_label("Kata sandi baru (paling sedikit 8 karakter)").fill("rahasia-77")
+    await page.get_by_label("Ulangi kata sandi baru").fill("rahasia-77")
+    await page.get_by_role("button", name="Simpan kata sandi").click()
+    return page
+
+
+async def test_hr_closes_a_month_from_the_page_after_seeing_what_is_pending(
+    served: tuple[Erk, str], browser: Any
+) -> None:
+    erk, base = served
+    await erk.tree()
+    erk.at(dt.date(2025, 11, 27))
+    for day in (dt.date(2025, 11, 26), dt.date(2025, 11, 27)):
+        assert (await erk.log(STAFF, day, 120)).status_code == 201
+    erk.at(dt.date(2025, 12, 11))  # past the entry cut-off and the verification deadline
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("NIP").fill("bkpsdm")
+    await page.get_by_label("Kata sandi").fill("password-123")
+    await page.get_by_role("button", name="Masuk").click()
+    await page.get_by_role("link", name="Tutup bulan").first.click()
+    assert await page.locator("#tertunda").inner_text() == "2"
+    await _fits_phone(page)
+    # Closing needs the knowing tick while items are pending (the browser checks `required`).
+    await page.get_by_role("button", name="Tutup bulan November 2025").click()
+    assert "sudah ditutup" not in await page.content()
+    assert await page.locator("#tertunda").inner_text() == "2"
+    await page.get_by_label("Saya mengerti; tutup bulan walau masih ada yang tertunda").check()
+    await page.get_by_role("button", name="Tutup bulan November 2025").click()
+    assert "Bulan November 2025 ditutup; 2 aktivitas tertunda tidak dihitung." in (
+        await page.content()
+    )
+    assert "Bulan ini sudah ditutup." in await page.content()
+    await context.close()
+    # HR's other screens fit a 360 px phone too.
+    narrow = await browser.new_context(viewport={"width": 360, "height": 740})
+    page = await narrow.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("NIP").fill("bkpsdm")
+    await page.get_by_label("Kata sandi").fill("password-123")
+    await page.get_by_role("button", name="Masuk").click()
+    for path in ("/akun", "/unit", "/pelaksana-tugas", "/impor", "/tutup-bulan"):
+        await page.goto(f"{base}{path}")
+        assert "<h1>" in await page.content()
+        await _fits_phone(page)
+    await narrow.close()
+
+
+async def test_a_supervisor_verifies_with_filters_on_a_phone(
+    served: tuple[Erk, str], browser: Any
+) -> None:
+    erk, base = served
+    await erk.tree()
+    erk.at(TODAY)
+    day = TODAY - dt.timedelta(days=1)
+    for nip, text in ((STAFF, "Menyusun notula"), (STAFF, "Rapat staf"), (STAFF2, "Entri arsip")):
+        assert (await erk.log(nip, day, 60, text)).status_code == 201
+    page = await _signed_in(erk, browser, base, CHIEF, {"width": 390, "height": 844})
+    await page.goto(f"{base}/verifikasi")
+    assert await page.locator('input[name="aktivitas"]').count() == 3
+    await page.locator("#pegawai").select_option(label=f"Pegawai {STAFF2[-3:]}")
+    await page.locator("#tanggal").fill(day.isoformat())
+    await page.get_by_role("button", name="Saring").click()
+    boxes = page.locator('input[name="aktivitas"]')
+    assert await boxes.count() == 1
+    assert await page.locator('input[name="aktivitas"]:checked').count() == 0
+    assert "Entri arsip" in await page.locator("ul.verify-list").inner_text()
+    await _fits_phone(page)
+    await boxes.first.check()
+    await page.get_by_role("button", name="Setujui yang dipilih").click()
+    assert "1 aktivitas disetujui" in await page.content()
+    await page.goto(f"{base}/verifikasi")
+    assert await page.locator('input[name="aktivitas"]').count() == 2
+    await page.context.close()
+
+
+async def test_an_employee_corrects_a_rejected_entry_in_the_browser(
+    served: tuple[Erk, str], browser: Any
+) -> None:
+    erk, base = served
+    await erk.tree()
+    erk.at(TODAY)
+    day = TODAY - dt.timedelta(days=1)
+    r = await erk.log(STAFF, day, 90, "Kegiatan tanpa rincian")
+    assert r.status_code == 201
+    activity = r.json()["id"]
+    r = await erk.client.post(
+        f"/api/v1/activities/{activity}/verify",
+        json={"decision": "rejected", "note": "Sebutkan dokumen yang disusun"},
+        headers=await erk.login(CHIEF),
+    )
+    assert r.status_code == 200, r.text
+    page = await _signed_in(erk, browser, base, STAFF, PHONE)
+    await page.goto(f"{base}/aktivitas?tanggal={day.isoformat()}")
+    assert "Catatan atasan: Sebutkan dokumen yang disusun" in await page.content()
+    await page.get_by_text("Perbaiki").click()
+    await page.locator(f"#uraian-{activity}").fill("Menyusun telaah staf tentang arsip")
+    await page.locator(f"#menit-{activity}").fill("75")
+    await page.get_by_role("button", name="Kirim perbaikan").click()
+    assert "Aktivitas diperbarui dan menunggu verifikasi lagi." in await page.content()
+    assert "Menunggu" in await page.locator("ul.entries").first.inner_text()
+    await _fits_phone(page)
+    await page.context.close()
+    async with erk.app.state.db.sessionmaker() as session:
+        row = await session.get(Activity, activity)
+        assert row is not None
+        assert (row.status, row.minutes) == ("submitted", 75)

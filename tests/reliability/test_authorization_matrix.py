@@ -1112,9 +1112,9 @@ def erk_rows() -> list[Row]:
         Row(
             "POST",
             "/api/v1/rencana-aksi/import",
-            # The owner imports their own; HR and admin anyone's; a peer or the supervisor may
-            # not import the owner's (out of scope). Unit admins are refused by role.
-            expect(p, {"employee": 201, "hr_admin": 201, "admin": 201}),
+            # The owner imports their own; the unit admin of the owner's current unit, HR and
+            # admin theirs too; a peer or the supervisor may not (out of scope).
+            expect(p, {"employee": 201, "unit_admin": 201, "hr_admin": 201, "admin": 201}),
             import_plans,
         ),
         Row(

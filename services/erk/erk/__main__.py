@@ -1,17 +1,10 @@
-"""`python -m erk`: migrate, create accounts, seed demo data, verify the audit chain."""
+"""`python -m erk`: the command line in `erk.cli`."""
 
 from __future__ import annotations
 
 import sys
 
-from erk import demo
-from erk.main import build_spec
-from shared.cli import run_cli
+from erk.cli import main
 
 if __name__ == "__main__":
-    sys.exit(
-        run_cli(
-            build_spec,
-            seeder=demo.seed,
-        )
-    )
+    sys.exit(main())

@@ -10,50 +10,31 @@ them with one UPDATE; the audit events go in one executemany.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from fastapi import UploadFile
 from sqlalchemy import (
     BigInteger,
     Date,
     Integer,
     String,
-    and_,
     bindparam,
     exists,
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import aliased
 
-from erk import errors, schemas
-from erk.domain import (
+from erk import errors, schemas, workflow
+from erk.access import (
     READ_ALL_ROLES,
-    Rules,
-    acting_for,
-    audit_many,
-    check_scope,
-    chunks,
-    closed_on,
     ensure_may_read,
-    ensure_month_open,
-    entry_open_from,
     get_employee,
-    next_month,
-    parse_period,
-    period_of,
     scope_path,
-    supervises,
-    verification_boundary,
-    write_scope,
 )
+from erk.dependencies import Context
 from erk.models import (
     Activity,
     Attendance,
@@ -63,129 +44,40 @@ from erk.models import (
     Target,
     Unit,
 )
-from shared.audit import audit_params, audited, events_from, record_event
+from erk.periods import (
+    closed_on,
+    ensure_month_open,
+    entry_open_from,
+    next_month,
+    parse_period,
+    period_of,
+)
+from shared.audit import audit_params, events_from, record_event
 from shared.auth import Principal
-from shared.db import UTCDateTime, try_single_replica_lock
+from shared.db import UTCDateTime
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
-from shared.uploads import store_upload, stored_path
 
 
-async def create_target(
-    session: AsyncSession, data: schemas.TargetCreate, *, actor: Principal, rules: Rules
-) -> Target:
-    nip = data.nip or actor.username
-    employee, unit = await get_employee(session, nip)
-    if nip != actor.username:
-        scope = await write_scope(session, actor)
-        check_scope(unit.path, scope, "The employee")
-    target = Target(
-        employee_id=employee.id,
-        year=data.year,
-        title=data.title,
-        quantity=data.quantity,
-        output_unit=data.output_unit,
-        status="proposed",
-    )
-    session.add(target)
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action="target.proposed",
-        entity_type="target",
-        entity_id=target.id,
-        after={"nip": nip, "year": data.year, "title": data.title},
-    )
-    return target
-
-
-async def approve_target(
-    session: AsyncSession, target_id: int, *, actor: Principal, rules: Rules
-) -> Target:
-    row = (
-        await session.execute(
-            select(Target, Employee)
-            .join(Employee, Employee.id == Target.employee_id)
-            .where(Target.id == target_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.TargetNotFoundError(f"No target {target_id}")
-    target, employee = row[0], row[1]
-    if employee.nip == actor.username:
-        raise errors.SelfVerificationError("Your supervisor approves your targets")
-    if not await supervises(session, actor, employee, rules.today):
-        raise errors.NotVerifierError("Only the employee's supervisor approves their targets")
-    target.status = "approved"
-    target.approved_by = actor.username
-    target.approved_at = rules.now
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action="target.approved",
-        entity_type="target",
-        entity_id=target.id,
-        before={"status": "proposed"},
-        after={"status": "approved"},
-    )
-    return target
-
-
-async def list_targets(
-    session: AsyncSession, nip: str, principal: Principal, rules: Rules
-) -> list[Target]:
-    employee, unit = await get_employee(session, nip)
-    await ensure_may_read(session, principal, employee, unit, today=rules.today)
-    stmt = (
-        select(Target)
-        .where(Target.employee_id == employee.id)
-        .order_by(Target.year.desc(), Target.id)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def targets_to_approve(
-    session: AsyncSession, *, actor: Principal, rules: Rules
-) -> list[tuple[Target, str]]:
-    """Proposed targets of the people the caller supervises today (directly or as delegate)."""
-    acting = await acting_for(session, actor.username, rules.today)
-    stmt = (
-        select(Target, Employee.name)
-        .join(Employee, Employee.id == Target.employee_id)
-        .where(
-            Target.status == "proposed",
-            Employee.supervisor_nip.in_(acting),
-            Employee.nip != actor.username,
-        )
-        .order_by(Employee.name, Target.id)
-        .limit(200)
-    )
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
-
-
-def _check_dates(rules: Rules, day: dt.date) -> None:
-    if day > rules.today:
+def _check_dates(ctx: Context, day: dt.date) -> None:
+    if day > ctx.today:
         raise errors.ActivityDateInFutureError(
-            f"{day.isoformat()} is after today ({rules.today.isoformat()})"
+            f"{day.isoformat()} is after today ({ctx.today.isoformat()})"
         )
-    if not rules.calendar.is_working_day(day):
+    if not ctx.calendar.is_working_day(day):
         raise errors.NonWorkingDayError(
             f"{day.isoformat()} is not a working day: activities are logged on working days"
         )
-    if day < entry_open_from(rules):
+    if day < entry_open_from(ctx):
         raise errors.EntryCutoffPassedError(
             f"Activities of {period_of(day)} could be entered until day "
-            f"{rules.config.entry_cutoff_day} of the next month"
+            f"{ctx.erk.entry_cutoff_day} of the next month"
         )
 
 
 async def _diagnose(
     session: AsyncSession,
-    rules: Rules,
+    ctx: Context,
     *,
     nip: str,
     day: dt.date,
@@ -198,7 +90,7 @@ async def _diagnose(
     others = select(func.coalesce(func.sum(Activity.minutes), 0)).where(
         Activity.employee_id == employee_id,
         Activity.activity_date == day,
-        Activity.status != schemas.ActivityStatus.rejected,
+        Activity.status != workflow.REJECTED.value,
     )
     if exclude_id is not None:
         others = others.where(Activity.id != exclude_id)
@@ -231,7 +123,7 @@ async def _diagnose(
         raise errors.AbsentOnDateError(
             f"Attendance records {row.attendance} on {day.isoformat()}: no activity can be logged"
         )
-    cap = rules.config.daily_cap_minutes
+    cap = ctx.erk.daily_cap_minutes
     if int(row.logged) + minutes > cap:
         raise errors.DailyCapExceededError(
             f"{row.logged} minutes are already logged on {day.isoformat()}; adding {minutes} "
@@ -267,7 +159,7 @@ def _submit_statement(*, with_target: bool) -> Any:
         .where(
             Activity.employee_id == Employee.id,
             Activity.activity_date == day,
-            Activity.status != schemas.ActivityStatus.rejected.value,
+            Activity.status != workflow.REJECTED.value,
         )
         .scalar_subquery()
     )
@@ -297,7 +189,7 @@ def _submit_statement(*, with_target: bool) -> Any:
         bindparam("output_quantity", type_=Integer()),
         bindparam("output_unit", type_=String()),
         bindparam("target_id", type_=BigInteger()),
-        literal(schemas.ActivityStatus.submitted.value, String()),
+        literal(workflow.PENDING.value, String()),
         bindparam("created_at", type_=UTCDateTime()),
         bindparam("updated_at", type_=UTCDateTime()),
     ).where(*conditions)
@@ -331,7 +223,9 @@ def _submit_recorded(stmt: Any) -> Any:
     when the request has a key) in ONE statement of data-modifying CTEs; it returns the new id
     (none when a rule refused the entry) and whether the idempotency record was written."""
     rows = stmt.cte("new_activity")
-    events = events_from(rows, AuditEvent, action="activity.submitted", entity_type="activity")
+    events = events_from(
+        rows, AuditEvent, action=workflow.ACTIONS["submit"].event, entity_type="activity"
+    )
     record = record_from(rows, IdempotencyRecord).cte("new_record")
     stored = select(func.count()).select_from(record).scalar_subquery()
     return select(rows.c.id, stored.label("stored")).add_cte(events.cte("new_event"))
@@ -345,18 +239,18 @@ async def submit_activity(
     data: schemas.ActivityCreate,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     idem: Idempotency | None = None,
 ) -> schemas.ActivityRead:
     """Log one activity; with `idem`, PostgreSQL stores the answer in the same statement."""
-    _check_dates(rules, data.date)
+    _check_dates(ctx, data.date)
     nip = actor.username
-    now = rules.now
+    now = ctx.now
     params = {
         "nip": nip,
         "day": data.date,
         "minutes": data.minutes,
-        "cap": rules.config.daily_cap_minutes,
+        "cap": ctx.erk.daily_cap_minutes,
         "description": data.description,
         "output_quantity": data.output_quantity,
         "output_unit": data.output_unit,
@@ -364,7 +258,11 @@ async def submit_activity(
         "created_at": now,
         "updated_at": now,
     }
-    after = {"date": data.date.isoformat(), "minutes": data.minutes, "status": "submitted"}
+    after = {
+        "date": data.date.isoformat(),
+        "minutes": data.minutes,
+        "status": workflow.SUBMITTED.value,
+    }
     with_target = data.target_id is not None
     # On the connection: with a parameter dict the ORM session would take this for a bulk insert.
     connection = await session.connection()
@@ -379,7 +277,7 @@ async def submit_activity(
         output_quantity=data.output_quantity,
         output_unit=data.output_unit,
         target_id=data.target_id,
-        status=schemas.ActivityStatus.submitted,
+        status=workflow.SUBMITTED,
     )
     if postgres:
         params |= audit_params(actor, after=after, occurred_at=now)
@@ -393,7 +291,7 @@ async def submit_activity(
         activity_id = (await connection.execute(_SUBMIT[with_target], params)).scalar()
     if activity_id is None:
         await _diagnose(
-            session, rules, nip=nip, day=data.date, minutes=data.minutes, target_id=data.target_id
+            session, ctx, nip=nip, day=data.date, minutes=data.minutes, target_id=data.target_id
         )
         raise errors.ActivityNotPendingError("The activity could not be logged; try again")
     if not postgres:
@@ -401,7 +299,7 @@ async def submit_activity(
             session,
             AuditEvent,
             actor=actor,
-            action="activity.submitted",
+            action=workflow.ACTIONS["submit"].event,
             entity_type="activity",
             entity_id=activity_id,
             after=after,
@@ -411,7 +309,7 @@ async def submit_activity(
     return read
 
 
-def _activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:
+def activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:
     return schemas.ActivityRead(
         id=activity.id,
         nip=nip,
@@ -435,33 +333,23 @@ async def update_activity(
     data: schemas.ActivityUpdate,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
 ) -> schemas.ActivityRead:
     """Correct one's own activity that is not yet approved; a rejected one is resubmitted."""
-    row = (
-        await session.execute(
-            select(Activity, Employee.nip)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .where(Activity.id == activity_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
-    activity, nip = row[0], row[1]
-    if nip != actor.username:
-        raise errors.NotYourActivityError("Only the employee who logged it may change it")
-    if activity.status == schemas.ActivityStatus.approved:
-        raise errors.ActivityLockedError("This activity is already approved")
+    activity = await own_activity(session, activity_id, actor=actor)
+    nip = actor.username
+    action = workflow.owner_action(activity.status)
+    workflow.ensure_owner_may(action.name, activity.status)
     changes = data.model_dump(exclude_unset=True)
     new_day = changes.get("date") or activity.activity_date
     new_minutes = changes.get("minutes") or activity.minutes
     target_id = changes.get("target_id", activity.target_id)
-    _check_dates(rules, activity.activity_date)
-    _check_dates(rules, new_day)
+    _check_dates(ctx, activity.activity_date)
+    _check_dates(ctx, new_day)
     await _serialize_employee(await session.connection(), nip)
     await _diagnose(
         session,
-        rules,
+        ctx,
         nip=nip,
         day=new_day,
         minutes=new_minutes,
@@ -479,12 +367,12 @@ async def update_activity(
         "activity_date": new_day,
         "minutes": new_minutes,
         "target_id": target_id,
-        "status": schemas.ActivityStatus.submitted.value,
+        "status": action.to_state,
         "verified_by": None,
         "verified_at": None,
         "note": None,
         "escalated_to_nip": None,
-        "updated_at": rules.now,
+        "updated_at": ctx.now,
     }
     if changes.get("description"):
         values["description"] = changes["description"]
@@ -496,15 +384,15 @@ async def update_activity(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.resubmitted" if before["status"] == "rejected" else "activity.updated",
+        action=action.event,
         entity_type="activity",
         entity_id=activity.id,
         before=before,
-        after={"date": new_day.isoformat(), "minutes": new_minutes, "status": "submitted"},
+        after={"date": new_day.isoformat(), "minutes": new_minutes, "status": action.to_state},
     )
     for key, value in values.items():
         setattr(activity, key, value)
-    return _activity_read(activity, nip)
+    return activity_read(activity, nip)
 
 
 async def own_activity(
@@ -526,22 +414,22 @@ async def own_activity(
     return activity
 
 
-async def _own_open_activity(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+async def own_open_activity(
+    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context, action: str
 ) -> Activity:
+    """The actor's own activity that the workflow still lets them `action`, in an open month."""
     activity = await own_activity(session, activity_id, actor=actor)
-    if activity.status == schemas.ActivityStatus.approved:
-        raise errors.ActivityLockedError("This activity is already approved")
-    _check_dates(rules, activity.activity_date)
+    workflow.ensure_owner_may(action, activity.status)
     await ensure_month_open(session, activity.activity_date)
+    _check_dates(ctx, activity.activity_date)
     return activity
 
 
 async def delete_activity(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules
+    session: AsyncSession, activity_id: int, *, actor: Principal, ctx: Context
 ) -> None:
     """The employee withdraws their own entry that is not approved (pending or rejected)."""
-    activity = await _own_open_activity(session, activity_id, actor=actor, rules=rules)
+    activity = await own_open_activity(session, activity_id, actor=actor, ctx=ctx, action="delete")
     before = {
         "date": activity.activity_date.isoformat(),
         "minutes": activity.minutes,
@@ -554,74 +442,18 @@ async def delete_activity(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.deleted",
+        action=workflow.ACTIONS["delete"].event,
         entity_type="activity",
         entity_id=activity_id,
         before=before,
     )
 
 
-async def attach_evidence(
-    session: AsyncSession,
-    activity_id: int,
-    upload: UploadFile,
-    *,
-    actor: Principal,
-    rules: Rules,
-    upload_dir: Path,
-    max_bytes: int,
-) -> schemas.ActivityRead:
-    """Store a PDF, JPEG or PNG (checked by content) as the evidence of one's own activity."""
-    activity = await _own_open_activity(session, activity_id, actor=actor, rules=rules)
-    stored = await store_upload(upload, upload_dir=upload_dir, max_bytes=max_bytes)
-    before = {"evidence_sha256": activity.evidence_sha256}
-    activity.evidence_sha256 = stored.sha256
-    activity.evidence_type = stored.content_type
-    activity.evidence_name = stored.filename
-    activity.updated_at = rules.now
-    await session.flush()
-    await record_event(
-        session,
-        AuditEvent,
-        actor=actor,
-        action="activity.evidence_attached",
-        entity_type="activity",
-        entity_id=activity.id,
-        before=before,
-        after={"evidence_sha256": stored.sha256, "content_type": stored.content_type},
-    )
-    return _activity_read(activity, actor.username)
-
-
-async def evidence_of(
-    session: AsyncSession, activity_id: int, *, actor: Principal, rules: Rules, upload_dir: Path
-) -> tuple[Path, str, str]:
-    """The stored evidence file of an activity the caller may read: (path, type, name)."""
-    row = (
-        await session.execute(
-            select(Activity, Employee, Unit)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .join(Unit, Unit.id == Employee.unit_id)
-            .where(Activity.id == activity_id)
-        )
-    ).first()
-    if row is None:
-        raise errors.ActivityNotFoundError(f"No activity {activity_id}")
-    activity, employee, unit = row[0], row[1], row[2]
-    await ensure_may_read(session, actor, employee, unit, today=rules.today)
-    if activity.evidence_sha256 is None:
-        raise errors.EvidenceNotFoundError("This activity has no evidence attached")
-    path = stored_path(upload_dir, activity.evidence_sha256)
-    if not path.exists():
-        raise errors.EvidenceNotFoundError("The evidence file is missing from storage")
-    return path, activity.evidence_type or "application/octet-stream", activity.evidence_name or ""
-
-
 async def list_activities(
     session: AsyncSession,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     nip: str | None,
     month: str | None,
     status: schemas.ActivityStatus | None,
@@ -647,7 +479,7 @@ async def list_activities(
         nip = actor.username
     if nip is not None:
         employee, unit = await get_employee(session, nip)
-        await ensure_may_read(session, actor, employee, unit, today=rules.today)
+        await ensure_may_read(session, actor, employee, unit, today=ctx.today)
         stmt = stmt.where(Activity.employee_id == employee.id)
     else:
         scope = await scope_path(session, actor)
@@ -689,223 +521,3 @@ async def list_activities(
         )
         for r in rows
     ], next_cursor
-
-
-async def verify_activities(
-    session: AsyncSession,
-    activity_ids: Sequence[int],
-    decision: schemas.Decision,
-    note: str | None,
-    *,
-    actor: Principal,
-    rules: Rules,
-) -> schemas.VerifyResult:
-    """Approve or reject activities, all of them or none.
-
-    The verifier is the direct supervisor (or the acting official the unit admin set for the
-    supervisor's absence); once the month's verification deadline has passed, the supervisor's own
-    supervisor (or their acting official) instead. Nobody verifies their own entries.
-    """
-    note = (note or "").strip() or None
-    if decision == schemas.Decision.rejected and note is None:
-        raise errors.RejectionNoteRequiredError("Say why the activity is rejected")
-    ids = sorted(set(activity_ids))
-    me = actor.username
-    supervisor = aliased(Employee)
-    rows = (
-        await session.execute(
-            select(
-                Activity.id,
-                Activity.status,
-                Activity.activity_date,
-                Employee.nip,
-                Employee.supervisor_nip,
-                supervisor.supervisor_nip.label("grand_nip"),
-                closed_on(Activity.activity_date).label("closed"),
-                Activity.evidence_sha256,
-            )
-            .join(Employee, Employee.id == Activity.employee_id)
-            .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
-            .where(Activity.id.in_(ids))
-        )
-    ).all()
-    missing = sorted(set(ids) - {r.id for r in rows})
-    if missing:
-        raise errors.ActivityNotFoundError(
-            f"No activity with id {', '.join(map(str, missing))}", missing_ids=missing
-        )
-    boundary = verification_boundary(rules)
-    acting: set[str] | None = None
-    for r in rows:
-        if r.nip == me:
-            raise errors.SelfVerificationError(f"Activity {r.id} is your own")
-        if r.closed:
-            raise errors.PeriodClosedError(f"Activity {r.id} belongs to a closed month")
-        if r.status != schemas.ActivityStatus.submitted:
-            raise errors.ActivityNotPendingError(f"Activity {r.id} is already {r.status}")
-        if (
-            decision == schemas.Decision.approved
-            and rules.config.evidence_required
-            and r.evidence_sha256 is None
-        ):
-            raise errors.EvidenceMissingError(f"Activity {r.id} has no evidence attached yet")
-        responsible = r.supervisor_nip
-        if r.activity_date < boundary and r.grand_nip is not None:
-            responsible = r.grand_nip
-        if responsible == me:
-            continue
-        if acting is None:
-            acting = await acting_for(session, me, rules.today)
-        if responsible not in acting:
-            raise errors.NotVerifierError(
-                f"Activity {r.id} is verified by {responsible or 'nobody registered'}"
-            )
-    params = {
-        "ids": ids,
-        "new_status": decision.value,
-        "new_verified_by": me,
-        "new_verified_at": rules.now,
-        "new_note": note,
-        "new_updated_at": rules.now,
-    }
-    before, after = {"status": "submitted"}, {"status": decision.value, "note": note}
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        # The change and its audit events in one statement.
-        params |= audit_params(actor, before=before, after=after, occurred_at=rules.now)
-        changed = len((await connection.execute(_VERIFY_AUDITED[decision], params)).all())
-    else:
-        changed = (await connection.execute(_VERIFY, params)).rowcount
-    if changed != len(ids):
-        raise errors.ActivityNotPendingError("Another verifier acted on these activities first")
-    if connection.dialect.name != "postgresql":
-        await audit_many(
-            session,
-            actor,
-            action=f"activity.{decision.value}",
-            entity_type="activity",
-            items=[(i, before, after) for i in ids],
-        )
-    return schemas.VerifyResult(decision=decision, activity_ids=ids)
-
-
-_VERIFY = (
-    update(Activity)
-    .where(
-        Activity.id.in_(bindparam("ids", expanding=True)),
-        Activity.status == schemas.ActivityStatus.submitted.value,
-    )
-    .values(
-        status=bindparam("new_status", type_=String()),
-        verified_by=bindparam("new_verified_by", type_=String()),
-        verified_at=bindparam("new_verified_at", type_=UTCDateTime()),
-        note=bindparam("new_note", type_=String()),
-        updated_at=bindparam("new_updated_at", type_=UTCDateTime()),
-    )
-)
-_VERIFY_AUDITED = {
-    decision: audited(
-        _VERIFY.returning(Activity.id),
-        AuditEvent,
-        action=f"activity.{decision.value}",
-        entity_type="activity",
-    )
-    for decision in schemas.Decision
-}
-
-
-async def acting_for_names(session: AsyncSession, *, actor: Principal, rules: Rules) -> list[str]:
-    """Whom the caller acts for today (Plt/Plh), by name, to be told on the verification page."""
-    others = await acting_for(session, actor.username, rules.today) - {actor.username}
-    if not others:
-        return []
-    names = await session.scalars(
-        select(Employee.name).where(Employee.nip.in_(sorted(others))).order_by(Employee.name)
-    )
-    return list(names)
-
-
-async def pending_for(
-    session: AsyncSession,
-    *,
-    actor: Principal,
-    rules: Rules,
-    limit: int = 200,
-    nip: str | None = None,
-    day: dt.date | None = None,
-) -> list[tuple[schemas.ActivityRead, str]]:
-    """Activities waiting for the caller's verification now, with the employee's name;
-    optionally of one employee or one date."""
-    acting = await acting_for(session, actor.username, rules.today)
-    boundary = verification_boundary(rules)
-    supervisor = aliased(Employee)
-    stmt = (
-        select(Activity, Employee.nip, Employee.name)
-        .join(Employee, Employee.id == Activity.employee_id)
-        .outerjoin(supervisor, supervisor.nip == Employee.supervisor_nip)
-        .where(
-            Activity.status == schemas.ActivityStatus.submitted.value,
-            Employee.nip != actor.username,
-            ~closed_on(Activity.activity_date),
-            or_(
-                and_(Activity.activity_date >= boundary, Employee.supervisor_nip.in_(acting)),
-                and_(Activity.activity_date < boundary, supervisor.supervisor_nip.in_(acting)),
-                and_(
-                    Activity.activity_date < boundary,
-                    supervisor.supervisor_nip.is_(None),
-                    Employee.supervisor_nip.in_(acting),
-                ),
-            ),
-        )
-        .order_by(Employee.name, Activity.activity_date, Activity.id)
-        .limit(limit)
-    )
-    if nip:
-        stmt = stmt.where(Employee.nip == nip)
-    if day is not None:
-        stmt = stmt.where(Activity.activity_date == day)
-    rows = (await session.execute(stmt)).all()
-    return [(_activity_read(r[0], r[1]), r[2]) for r in rows]
-
-
-async def escalate_overdue(session: AsyncSession, rules: Rules) -> int:
-    """Mark pending activities past the deadline as escalated to the supervisor's supervisor.
-
-    One replica at a time does it (`shared.db.try_single_replica_lock`); the others skip the run.
-    """
-    if not await try_single_replica_lock(session, "erk:escalate"):
-        return 0
-    boundary = verification_boundary(rules)
-    supervisor = aliased(Employee)
-    rows = (
-        await session.execute(
-            select(Activity.id, supervisor.supervisor_nip)
-            .join(Employee, Employee.id == Activity.employee_id)
-            .join(supervisor, supervisor.nip == Employee.supervisor_nip)
-            .where(
-                Activity.status == schemas.ActivityStatus.submitted.value,
-                Activity.activity_date < boundary,
-                Activity.escalated_to_nip.is_(None),
-                supervisor.supervisor_nip.is_not(None),
-            )
-            .limit(5000)
-        )
-    ).all()
-    by_target: dict[str, list[int]] = {}
-    for activity_id, grand in rows:
-        by_target.setdefault(str(grand), []).append(int(activity_id))
-    for grand, ids in by_target.items():
-        for chunk in chunks(ids, 500):
-            await session.execute(
-                update(Activity)
-                .where(Activity.id.in_(chunk), Activity.escalated_to_nip.is_(None))
-                .values(escalated_to_nip=grand)
-            )
-    await audit_many(
-        session,
-        "system",
-        action="activity.escalated",
-        entity_type="activity",
-        items=[(i, None, {"escalated_to": g}) for g, ids in by_target.items() for i in ids],
-    )
-    return len(rows)

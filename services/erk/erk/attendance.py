@@ -9,33 +9,26 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import errors, schemas
-from erk.domain import (
-    Rules,
-    audit_many,
-    check_scope,
-    chunks,
-    ensure_month_open,
-    get_employee,
-    period_of,
-    read_csv,
-    reject_import,
-    write_scope,
-)
+from erk.access import check_scope, get_employee, write_scope
+from erk.dependencies import Context
+from erk.imports import read_table, reject_import
 from erk.models import Attendance, AuditEvent, Employee, Period, Unit
+from erk.periods import ensure_month_open, period_of
+from erk.writes import audit_many, chunks
 from shared.audit import record_event
 from shared.auth import Principal
 
 
 def day_problem(
-    rules: Rules,
+    ctx: Context,
     day: dt.date,
     status: schemas.AttendanceStatus,
     minutes_late: int,
     minutes_early: int,
 ) -> errors.NonWorkingDayError | errors.LatenessOnLeaveError | None:
     """Attendance exists only on working days; lateness only on a day at work."""
-    if not rules.calendar.is_working_day(day):
-        name = rules.calendar.holiday_name(day)
+    if not ctx.calendar.is_working_day(day):
+        name = ctx.calendar.holiday_name(day)
         return errors.NonWorkingDayError(
             f"{day.isoformat()} is not a working day" + (f" ({name})" if name else "")
         )
@@ -47,13 +40,13 @@ def day_problem(
 
 
 async def record_attendance(
-    session: AsyncSession, data: schemas.AttendanceCreate, *, actor: Principal, rules: Rules
+    session: AsyncSession, data: schemas.AttendanceCreate, *, actor: Principal, ctx: Context
 ) -> schemas.AttendanceRead:
-    if data.date > rules.today:
+    if data.date > ctx.today:
         raise errors.ActivityDateInFutureError("Attendance cannot be recorded ahead of the day")
     if data.nip == actor.username:
         raise errors.OwnRecordError("Nobody records their own attendance")
-    problem = day_problem(rules, data.date, data.status, data.minutes_late, data.minutes_early)
+    problem = day_problem(ctx, data.date, data.status, data.minutes_late, data.minutes_early)
     if problem is not None:
         raise problem
     employee, unit = await get_employee(session, data.nip)
@@ -76,7 +69,7 @@ async def record_attendance(
     current.minutes_late = data.minutes_late
     current.minutes_early = data.minutes_early
     current.missed_apel = data.missed_apel
-    current.updated_at = rules.now
+    current.updated_at = ctx.now
     await session.flush()
     await record_event(
         session,
@@ -102,13 +95,42 @@ async def record_attendance(
     )
 
 
+def _row_day(
+    row: dict[str, str], ctx: Context, closed: list[tuple[dt.date, dt.date]], problems: list[str]
+) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(row.get("date", ""))
+    except ValueError:
+        problems.append("date must be written YYYY-MM-DD")
+        return dt.date.min
+    if day > ctx.today:
+        problems.append("date lies in the future")
+    if any(start <= day <= end for start, end in closed):
+        problems.append(f"{period_of(day)} is closed")
+    return day
+
+
+def _row_minutes(row: dict[str, str], problems: list[str]) -> list[int]:
+    minutes: list[int] = []
+    for column in ("minutes_late", "minutes_early"):
+        try:
+            value = int(row.get(column) or 0)
+            if not 0 <= value <= 1440:
+                raise ValueError
+            minutes.append(value)
+        except ValueError:
+            minutes.append(0)
+            problems.append(f"{column} must be a whole number from 0 to 1440")
+    return minutes
+
+
 async def import_attendance(
-    session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
+    session: AsyncSession, content: bytes, *, actor: Principal, ctx: Context
 ) -> schemas.ImportReport:
     """Attendance from the fingerprint machines' CSV (nip,date,status,minutes_late,minutes_early):
     every row or none."""
     scope = await write_scope(session, actor)
-    rows = read_csv(content, ("nip", "date", "status"))
+    rows = read_table(content, ("nip", "date", "status"))
     nips = sorted({r.get("nip", "") for r in rows})
     people: dict[str, tuple[int, str]] = {}
     for chunk in chunks(nips, 500):
@@ -135,31 +157,15 @@ async def import_attendance(
             problems.append("NIP is not a registered employee")
         elif scope is not None and not person[1].startswith(scope):
             problems.append("employee is outside the unit you administer")
-        try:
-            day = dt.date.fromisoformat(row.get("date", ""))
-            if day > rules.today:
-                problems.append("date lies in the future")
-            if any(start <= day <= end for start, end in closed):
-                problems.append(f"{period_of(day)} is closed")
-        except ValueError:
-            day = dt.date.min
-            problems.append("date must be written YYYY-MM-DD")
-        status = row.get("status", "").lower()
+        day = _row_day(row, ctx, closed, problems)
+        given = row.get("status", "").strip().lower()
+        status = schemas.ATTENDANCE_STATUS_OF.get(given, given)
         if status not in statuses:
             problems.append(f"status must be one of {', '.join(sorted(statuses))}")
-        minutes: list[int] = []
-        for column in ("minutes_late", "minutes_early"):
-            try:
-                value = int(row.get(column) or 0)
-                if not 0 <= value <= 1440:
-                    raise ValueError
-                minutes.append(value)
-            except ValueError:
-                minutes.append(0)
-                problems.append(f"{column} must be a whole number from 0 to 1440")
+        minutes = _row_minutes(row, problems)
         if status in statuses and day != dt.date.min:
             problem = day_problem(
-                rules, day, schemas.AttendanceStatus(status), minutes[0], minutes[1]
+                ctx, day, schemas.AttendanceStatus(status), minutes[0], minutes[1]
             )
             if isinstance(problem, errors.NonWorkingDayError):
                 problems.append("date is not a working day")
@@ -181,11 +187,21 @@ async def import_attendance(
             "minutes_late": minutes[0],
             "minutes_early": minutes[1],
             "missed_apel": apel in ("1", "ya", "true"),
-            "updated_at": rules.now,
+            "updated_at": ctx.now,
             "nip": nip,
         }
     if report:
         raise reject_import(report)
+    return await _store_attendance(session, parsed, actor=actor, ctx=ctx)
+
+
+async def _store_attendance(
+    session: AsyncSession,
+    parsed: dict[tuple[int, dt.date], dict[str, Any]],
+    *,
+    actor: Principal,
+    ctx: Context,
+) -> schemas.ImportReport:
     existing: dict[tuple[int, dt.date], Attendance] = {}
     ids = sorted({k[0] for k in parsed})
     days = [k[1] for k in parsed]
@@ -217,13 +233,18 @@ async def import_attendance(
             current.minutes_late = values["minutes_late"]
             current.minutes_early = values["minutes_early"]
             current.missed_apel = values["missed_apel"]
-            current.updated_at = rules.now
+            current.updated_at = ctx.now
             events.append((entity, before, after))
     if new_rows:
         await session.execute(insert(Attendance), new_rows)
     await session.flush()
     await audit_many(
-        session, actor, action="attendance.imported", entity_type="attendance", items=events
+        session,
+        actor,
+        now=ctx.now,
+        action="attendance.imported",
+        entity_type="attendance",
+        items=events,
     )
     return schemas.ImportReport(
         imported=len(parsed), created=len(new_rows), updated=len(parsed) - len(new_rows)

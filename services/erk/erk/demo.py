@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import schemas
-from erk.domain import month_start, previous_month
+from erk.accounts import UNUSABLE_PASSWORD
 from erk.models import (
     Account,
     Activity,
@@ -20,7 +20,7 @@ from erk.models import (
     Target,
     Unit,
 )
-from erk.people import UNUSABLE_PASSWORD
+from erk.periods import month_start, previous_month
 from shared.app import ServiceSpec, build_calendar
 from shared.audit import record_event
 from shared.auth import hash_password

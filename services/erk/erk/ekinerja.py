@@ -24,21 +24,14 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erk import errors, schemas
-from erk.activities import own_activity
-from erk.domain import (
-    Rules,
-    audit_many,
-    chunks,
-    ensure_may_read,
-    get_employee,
-    next_month,
-    parse_period,
-    read_csv,
-    reject_import,
-    write_scope,
-)
+from erk import errors, schemas, workflow
+from erk.access import ensure_may_read, get_employee, write_scope
+from erk.activities import own_open_activity
+from erk.dependencies import Context
+from erk.imports import read_table, reject_import
 from erk.models import ActionPlan, Activity, AuditEvent, Employee, Unit
+from erk.periods import next_month, parse_period
+from erk.writes import audit_many, chunks
 from shared.audit import record_event
 from shared.auth import Principal
 
@@ -143,12 +136,12 @@ async def progress_rows(
     period: str,
     *,
     actor: Principal,
-    rules: Rules,
+    ctx: Context,
     evidence_base: str,
 ) -> list[ProgressRow]:
     """The approved activities of one employee and month as e-Kinerja progress lines."""
     employee, unit = await get_employee(session, nip)
-    await ensure_may_read(session, actor, employee, unit, today=rules.today)
+    await ensure_may_read(session, actor, employee, unit, today=ctx.today)
     first = parse_period(period)
     found = (
         await session.execute(
@@ -158,12 +151,12 @@ async def progress_rows(
                 Activity.employee_id == employee.id,
                 Activity.activity_date >= first,
                 Activity.activity_date < next_month(first),
-                Activity.status == schemas.ActivityStatus.approved.value,
+                Activity.status == workflow.COUNTED.value,
             )
             .order_by(Activity.activity_date, Activity.id)
         )
     ).all()
-    day_start = rules.config.ekinerja_day_start
+    day_start = ctx.erk.ekinerja_day_start
     rows: list[ProgressRow] = []
     by_day: dict[dt.date, list[Any]] = {}
     for activity, plan in found:
@@ -191,11 +184,11 @@ async def progress_rows(
 
 
 async def import_action_plans(
-    session: AsyncSession, content: bytes, *, actor: Principal, rules: Rules
+    session: AsyncSession, content: bytes, *, actor: Principal, ctx: Context
 ) -> schemas.ImportReport:
     """Rencana Aksi from e-Kinerja's export (nip, periode, rencana_aksi[, kode]): all or none.
     Employees import their own; unit admins and HR those of their scope."""
-    rows = read_csv(content, ("nip", "periode", "rencana_aksi"))
+    rows = read_table(content, ("nip", "periode", "rencana_aksi"))
     nips = sorted({r.get("nip", "") for r in rows})
     people: dict[str, tuple[int, str]] = {}
     for chunk in chunks(nips, 500):
@@ -233,7 +226,7 @@ async def import_action_plans(
             "period": period,
             "title": title,
             "code": row.get("kode", "")[:40],
-            "created_at": rules.now,
+            "created_at": ctx.now,
         }
     if report:
         raise reject_import(report)
@@ -249,6 +242,7 @@ async def import_action_plans(
     await audit_many(
         session,
         actor,
+        now=ctx.now,
         action="action_plan.imported",
         entity_type="action_plan",
         items=[(f"{v['employee_id']}:{v['period']}", None, {"title": v["title"]}) for v in new],
@@ -259,10 +253,10 @@ async def import_action_plans(
 
 
 async def list_action_plans(
-    session: AsyncSession, nip: str, *, actor: Principal, rules: Rules
+    session: AsyncSession, nip: str, *, actor: Principal, ctx: Context
 ) -> list[ActionPlan]:
     employee, unit = await get_employee(session, nip)
-    await ensure_may_read(session, actor, employee, unit, today=rules.today)
+    await ensure_may_read(session, actor, employee, unit, today=ctx.today)
     stmt = (
         select(ActionPlan)
         .where(ActionPlan.employee_id == employee.id)
@@ -272,10 +266,11 @@ async def list_action_plans(
 
 
 async def link_activity(
-    session: AsyncSession, activity_id: int, plan_id: int | None, *, actor: Principal
+    session: AsyncSession, activity_id: int, plan_id: int | None, *, actor: Principal, ctx: Context
 ) -> None:
-    """The employee links their own activity to one of their Rencana Aksi of its quarter."""
-    activity = await own_activity(session, activity_id, actor=actor, verb="link")
+    """The employee links their own activity to one of their Rencana Aksi of its quarter, while
+    the activity is still theirs to change: not approved, in a month that is open."""
+    activity = await own_open_activity(session, activity_id, actor=actor, ctx=ctx, action="link")
     if plan_id is not None:
         plan = await session.get(ActionPlan, plan_id)
         if (
@@ -294,7 +289,7 @@ async def link_activity(
         session,
         AuditEvent,
         actor=actor,
-        action="activity.linked",
+        action=workflow.ACTIONS["link"].event,
         entity_type="activity",
         entity_id=activity_id,
         before=before,

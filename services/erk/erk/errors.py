@@ -192,3 +192,8 @@ class LatenessOnLeaveError(UnprocessableError):
 class ActionPlanNotFoundError(NotFoundError):
     title = "No such Rencana Aksi for this employee and quarter"
     type = "action-plan-not-found"
+
+
+class RoleNotGrantableError(ForbiddenError):
+    title = "That role is not yours to grant"
+    type = "role-not-grantable"

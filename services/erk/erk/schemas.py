@@ -55,6 +55,18 @@ ATTENDANCE_WORDS = {
     "absent": "tanpa keterangan",
 }
 
+# The status column of an attendance file: the code, or its Indonesian word (with or without
+# spaces), or a common short form.
+ATTENDANCE_STATUS_OF: dict[str, str] = {
+    **{code: code for code in ATTENDANCE_WORDS},
+    **{word: code for code, word in ATTENDANCE_WORDS.items()},
+    **{word.replace(" ", "_"): code for code, word in ATTENDANCE_WORDS.items()},
+    "cuti": "leave",
+    "dl": "duty_travel",
+    "alpa": "absent",
+    "tk": "absent",
+}
+
 # Days on which nobody logs work in e-RK: every leave type (the rule says what the day counts
 # for) and unexcused absence.
 NO_WORK_STATUSES = tuple(

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from erk import activities, domain
+from erk import verification
+from erk.dependencies import context_of
 
 
 async def escalate(app: FastAPI) -> None:
     """Pending activities past the verification deadline go to the next supervisor."""
-    state = app.state
-    now = state.clock()
-    rules = domain.Rules(
-        config=state.config.erk,
-        calendar=state.calendar,
-        today=state.calendar.local_date(now),
-        now=now,
-    )
-    async with state.db.sessionmaker.begin() as session:
-        await activities.escalate_overdue(session, rules)
+    ctx = context_of(app.state)
+    async with app.state.db.sessionmaker.begin() as session:
+        await verification.escalate_overdue(session, ctx)

@@ -1,0 +1,15 @@
+"""e-RK's pages, in Bahasa Indonesia: phone-first, plain forms that work without JavaScript.
+
+One module per area; each has its own `router`, gathered here into the one `router` the app
+mounts. What they share (the signed-in viewer, refusals, messages) is in `common`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from erk.pages import account, admin, entries, imports, month, recap, targets, verification
+
+router = APIRouter(include_in_schema=False)
+for area in (entries, month, verification, targets, recap, imports, admin, account):
+    router.include_router(area.router)
