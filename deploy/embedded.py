@@ -45,7 +45,8 @@ def _landing(names: Sequence[str]) -> HTMLResponse:
     html = f"""<!doctype html>
 <html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Layanan Daerah</title><link rel="stylesheet" href="/{first}/static/style.css"></head>
+<title>Layanan Daerah</title><link rel="icon" href="/{first}/favicon.ico">
+<link rel="stylesheet" href="/{first}/static/style.css"></head>
 <body><header class="site"><div class="wrap">
 <span class="brand">Layanan Daerah</span></div></header>
 <main class="wrap"><h1>Layanan publik daerah yang terbuka</h1>
