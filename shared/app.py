@@ -47,6 +47,7 @@ from shared.observability import (
     RequestContextMiddleware,
     configure_logging,
 )
+from shared.page_errors import crash_page, html_error
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -63,7 +64,7 @@ from shared.security import SecurityHeaders, metrics_allowed
 from shared.settings import ServiceSettings, is_production
 from shared.setup_auth import install_auth
 from shared.signing import Signer
-from shared.web import LazyTemplates, StaticAssets, favicon, html_error, render, wants_html
+from shared.web import LazyTemplates, StaticAssets, favicon, render, wants_html
 
 logger = logging.getLogger("shared.app")
 
@@ -518,7 +519,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.add_middleware(BodyLimits, limits=body_limits(settings))
     app.add_middleware(SecurityHeaders, public_url=settings.public_url)
     app.add_middleware(
-        RequestContextMiddleware, metrics=state.metrics, logger_name=f"{spec.name}.access"
+        RequestContextMiddleware,
+        metrics=state.metrics,
+        logger_name=f"{spec.name}.access",
+        error_page=crash_page,
     )
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     return app

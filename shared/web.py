@@ -33,7 +33,7 @@ from shared.auth import (
     tokens_of,
 )
 from shared.money import format_rupiah, terbilang
-from shared.problems import AppError
+from shared.problems import AppError, UnprocessableError
 from shared.sessions import apply_renewal, clear_session_cookie, set_session_cookie
 
 if TYPE_CHECKING:
@@ -269,6 +269,8 @@ def render(
         "messages": list(messages),
     }
     ctx.update(context or {})
+    # Messages about the request itself (a query parameter left out, see shared.page_errors).
+    ctx["messages"] = [*getattr(request.state, "page_messages", ()), *ctx["messages"]]
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     apply_renewal(request, response)  # a page seen is activity: the session slides on
     return response
@@ -297,25 +299,6 @@ TITLES_ID = {
 }
 
 
-def html_error(request: Request, status: int, detail: str | None) -> Response:
-    """The page a person sees instead of a problem+json body."""
-    if status == 401:
-        return _login_again(request)
-    if status in (303, 403) and getattr(request.state, "password_change_required", False):
-        return RedirectResponse(root_of(request) + "/ganti-sandi", status_code=303)
-    return render(
-        request,
-        "error.html",
-        {
-            "title": TITLES_ID.get(status, "Terjadi kesalahan"),
-            "detail": detail or "Silakan coba lagi.",
-            "status": status,
-            "request_id": getattr(request.state, "request_id", None),
-        },
-        status_code=status,
-    )
-
-
 SESSION_ENDED = "Sesi Anda berakhir. Silakan masuk lagi."
 FORM_KEPT = (
     "Sesi Anda berakhir sebelum isian terkirim. Isian Anda disimpan: masuk lagi, lalu kirim ulang."
@@ -323,7 +306,7 @@ FORM_KEPT = (
 FILES_NOT_KEPT = "Berkas yang dilampirkan perlu dipilih ulang setelah masuk."
 
 
-def _login_again(request: Request) -> Response:
+def login_again(request: Request) -> Response:
     """A page that needs a login: to the login page, saying so when a session just ended.
 
     A form posted after its session ended is not lost: the login page carries its text fields,
@@ -338,7 +321,7 @@ def _login_again(request: Request) -> Response:
             request,
             "login.html",
             {
-                "next_url": _referer_path(request) or request.url.path,
+                "next_url": referer_path(request) or request.url.path,
                 "username": "",
                 "username_label": request.app.state.username_label,
                 "error": None,
@@ -357,7 +340,7 @@ def _login_again(request: Request) -> Response:
     return response
 
 
-def _referer_path(request: Request) -> str:
+def referer_path(request: Request) -> str:
     """The page the form was on, when the browser says and it is this site's."""
     referer = request.headers.get("referer", "")
     parts = urlsplit(referer)
@@ -406,17 +389,20 @@ def auth_pages(
     @router.post("/login")
     async def login_submit(
         request: Request,
-        username: Annotated[str, Form(max_length=64)],
-        password: Annotated[str, Form(max_length=256)],
+        username: Annotated[str, Form(max_length=64)] = "",
+        password: Annotated[str, Form(max_length=256)] = "",
         next: Annotated[str, Form(max_length=500)] = "",
         kept_form: Annotated[str, Form(max_length=200_000)] = "",
         kept_action: Annotated[str, Form(max_length=500)] = "",
     ) -> Response:
         kept = _kept_fields(kept_form)
         try:
+            if not username.strip() or not password:
+                raise UnprocessableError("Both the username and the password are required")
             token, _ = await login(request, username, password, session=True)
         except AppError as exc:
             error = {
+                422: f"Isi {_in_sentence(username_label)} dan kata sandi.",
                 429: "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi.",
                 503: "Layanan sedang sibuk. Coba lagi beberapa detik lagi.",
             }.get(exc.status, "Nama pengguna atau kata sandi salah.")
@@ -462,6 +448,11 @@ def auth_pages(
         return response
 
     return router
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "Nama pengguna" -> "nama pengguna", "NIP" stays."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _kept_fields(raw: str) -> list[tuple[str, str]]:
