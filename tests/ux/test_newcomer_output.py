@@ -10,7 +10,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from setuptools import find_namespace_packages
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_ROOTS = {
@@ -34,13 +34,14 @@ def _folders_with_files() -> set[str]:
 
 def test_packaging_configuration_names_every_folder() -> None:
     """setuptools warns (hundreds of lines at install) about any folder its configuration misses."""
+    setuptools = pytest.importorskip("setuptools")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = config["packages"]["find"]
     assert found.get("namespaces", True), "migrations/versions has no __init__.py"
     discovered: set[str] = set()
     for where in found["where"]:
         discovered.update(
-            find_namespace_packages(
+            setuptools.find_namespace_packages(
                 where=str(ROOT / where), include=found["include"], exclude=found["exclude"]
             )
         )
