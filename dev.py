@@ -42,13 +42,21 @@ def ensure_venv(extras: str) -> None:
     if not PY.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print(f"installing {lock.name} and the project into .venv ...", flush=True)
+    print(f"installing {lock.name} and the project into .venv (about 2 minutes) ...", flush=True)
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True, cwd=ROOT)
-    subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(lock)], check=True, cwd=ROOT)
+    quiet([*pip, "--upgrade", "pip"])
+    quiet([*pip, "--require-hashes", "--no-deps", "-r", str(lock)])
     # The project itself, editable, resolving nothing again: its dependencies are the lock's.
-    subprocess.run([*pip, "--no-deps", "-e", "."], check=True, cwd=ROOT)
+    quiet([*pip, "--no-deps", "-e", "."])
     stamp.write_text(digest)
+
+
+def quiet(command: list[str]) -> None:
+    """Run an install step; its output (pip notices, build warnings) is shown only if it fails."""
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"failed: {' '.join(command)}")
 
 
 def lock() -> int:

@@ -45,7 +45,8 @@ def _landing(names: Sequence[str]) -> HTMLResponse:
     html = f"""<!doctype html>
 <html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Layanan Daerah</title><link rel="stylesheet" href="/{first}/static/style.css"></head>
+<title>Layanan Daerah</title><link rel="icon" href="/{first}/favicon.ico">
+<link rel="stylesheet" href="/{first}/static/style.css"></head>
 <body><header class="site"><div class="wrap">
 <span class="brand">Layanan Daerah</span></div></header>
 <main class="wrap"><h1>Layanan publik daerah yang terbuka</h1>
@@ -91,6 +92,32 @@ def prepare(service: str, data_dir: Path, *, demo: bool) -> list[tuple[str, str,
     if done.returncode != 0:
         raise SystemExit(f"preparing {service} failed:\n{done.stderr}")
     return [(u, p, list(r)) for u, p, r in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def banner(base: str, logins: dict[str, list[tuple[str, str, list[str]]]]) -> list[str]:
+    """What `dev.py run` prints once the suite is up: where to open it and who to log in as.
+
+    One password per service (the demo data gives every account of a service the same one), then
+    the accounts grouped by role, so a newcomer reads it at a glance.
+    """
+    lines = [f"Layanan Daerah berjalan di {base}/  (Ctrl+C untuk berhenti)"]
+    for name, accounts in logins.items():
+        passwords = sorted({password for _, password, _ in accounts})
+        says = f"  kata sandi demo: {', '.join(passwords)}" if passwords else ""
+        lines.append(f"  {SERVICES[name][0]:<13} {base}/{name}/{says}")
+        by_role: dict[str, list[str]] = {}
+        for username, _, roles in accounts:
+            by_role.setdefault(", ".join(roles), []).append(username)
+        groups = [f"{role}: {' '.join(users)}" for role, users in by_role.items()]
+        line = ""
+        for group in groups:
+            if line and len(line) + len(group) + 3 > 96:
+                lines.append(line)
+                line = ""
+            line = f"{line} · {group}" if line else f"      {group}"
+        if line:
+            lines.append(line)
+    return lines
 
 
 def build_suite(names: Sequence[str]) -> Starlette:
@@ -140,16 +167,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     logins = {n: prepare(n, args.data_dir.resolve(), demo=not args.no_demo) for n in names}
     app = build_suite(names)
-    base = f"http://{args.host}:{args.port}"
-    print(f"\nLayanan Daerah berjalan di {base}/")
-    for name in names:
-        print(f"  {SERVICES[name][0]:<13} {base}/{name}/")
-        for username, password, roles in logins[name]:
-            print(f"      {username:<22} {password:<24} {', '.join(roles)}")
-    print("Tekan Ctrl+C untuk berhenti.\n", flush=True)
+    print("\n".join(banner(f"http://{args.host}:{args.port}", logins)), flush=True)
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    # The banner above says where the suite runs; uvicorn's own start-up lines would repeat it.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+    )
     return 0
 
 

@@ -22,7 +22,6 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
@@ -48,6 +47,7 @@ from shared.observability import (
     RequestContextMiddleware,
     configure_logging,
 )
+from shared.page_errors import crash_page, html_error
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -64,7 +64,7 @@ from shared.security import SecurityHeaders, metrics_allowed
 from shared.settings import ServiceSettings, is_production
 from shared.setup_auth import install_auth
 from shared.signing import Signer
-from shared.web import SHARED_STATIC, LazyTemplates, html_error, render, wants_html
+from shared.web import LazyTemplates, StaticAssets, favicon, render, wants_html
 
 logger = logging.getLogger("shared.app")
 
@@ -509,8 +509,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(
         auth_pages(account_model=lambda: spec.models.account, username_label=spec.username_label)
     )
-    static_dir = spec.package_dir / "static"
-    app.mount("/static", _StaticWithFallback(static_dir), name="static")
+    app.mount("/static", StaticAssets(spec.package_dir / "static"), name="static")
+    app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.add_middleware(
         AdmissionControl,
         max_in_flight=settings.max_in_flight or settings.db_pool_size + settings.db_max_overflow,
@@ -519,16 +519,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.add_middleware(BodyLimits, limits=body_limits(settings))
     app.add_middleware(SecurityHeaders, public_url=settings.public_url)
     app.add_middleware(
-        RequestContextMiddleware, metrics=state.metrics, logger_name=f"{spec.name}.access"
+        RequestContextMiddleware,
+        metrics=state.metrics,
+        logger_name=f"{spec.name}.access",
+        error_page=crash_page,
     )
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     return app
-
-
-class _StaticWithFallback(StaticFiles):
-    """The service's own static folder first, then the shared one (CSS, htmx)."""
-
-    def __init__(self, service_dir: Path) -> None:
-        dirs = [d for d in (service_dir, SHARED_STATIC) if d.is_dir()]
-        super().__init__(directory=None, packages=None, check_dir=False)
-        self.all_directories = [str(d) for d in dirs]

@@ -15,10 +15,14 @@ import re
 import sys
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -88,10 +92,18 @@ class Metrics:
 class RequestContextMiddleware:
     """Pure ASGI middleware: request id in and out, one access log line and metrics per request."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, logger_name: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        logger_name: str,
+        error_page: Callable[[Scope], Awaitable[Response | None]] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.logger = logging.getLogger(logger_name)
+        self.error_page = error_page  # the page a browser gets instead of the problem document
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,6 +139,10 @@ class RequestContextMiddleware:
             self.logger.exception("unhandled error")
             if started:
                 raise
+            page = await self.error_page(scope) if self.error_page is not None else None
+            if page is not None:
+                await page(scope, receive, send_with_id)
+                return
             await send_with_id(
                 {
                     "type": "http.response.start",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -77,21 +78,21 @@ def _constraint(err: Mapping[str, Any]) -> str | None:
     kind = err["type"]
     if kind == "string_too_short":
         n = ctx.get("min_length", 1)
-        return "wajib diisi" if n <= 1 else f"terlalu pendek, minimal {n} karakter"
+        return "wajib diisi" if n <= 1 else f"terlalu pendek, minimal {angka(n)} karakter"
     if kind == "string_too_long":
-        return f"terlalu panjang, maksimal {ctx.get('max_length')} karakter"
+        return f"terlalu panjang, maksimal {angka(ctx.get('max_length'))} karakter"
     if kind == "too_short":
         return "wajib diisi"
     if kind == "too_long":
-        return f"terlalu banyak, maksimal {ctx.get('max_length')}"
+        return f"terlalu banyak, maksimal {angka(ctx.get('max_length'))}"
     if kind == "greater_than_equal":
-        return f"tidak boleh kurang dari {ctx.get('ge')}"
+        return f"tidak boleh kurang dari {angka(ctx.get('ge'))}"
     if kind == "greater_than":
-        return f"harus lebih dari {ctx.get('gt')}"
+        return f"harus lebih dari {angka(ctx.get('gt'))}"
     if kind == "less_than_equal":
-        return f"tidak boleh lebih dari {ctx.get('le')}"
+        return f"tidak boleh lebih dari {angka(ctx.get('le'))}"
     if kind == "less_than":
-        return f"harus kurang dari {ctx.get('lt')}"
+        return f"harus kurang dari {angka(ctx.get('lt'))}"
     if kind == "string_pattern_mismatch":
         return "bentuk isian tidak sesuai"
     return _BY_TYPE.get(kind)
@@ -160,3 +161,79 @@ def problem_id(exc: AppError, sentences: Mapping[str, str | Callable[[AppError],
         413: "Berkas terlalu besar.",
         415: "Hanya berkas PDF, JPEG atau PNG yang diterima.",
     }.get(exc.status, "Data belum benar. Periksa kembali isian Anda.")
+
+
+def angka(value: Any) -> str:
+    """A number as Indonesians write it: 1.000.000.000 (years and small numbers as they are)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    if abs(float(value)) < 10_000:
+        return str(value)
+    if value == int(value):
+        return f"{int(value):,}".replace(",", ".")
+    whole, fraction = f"{value:,.2f}".split(".")
+    return f"{whole.replace(',', '.')},{fraction}"
+
+
+# What a form field or a query parameter is called on the pages, where a message names it.
+FIELD_LABELS: dict[str, str] = {
+    "username": "Nama pengguna",
+    "password": "Kata sandi",
+    "full_name": "Nama lengkap",
+    "name": "Nama",
+    "email": "E-mail",
+    "phone": "Nomor telepon",
+    "tahun": "Tahun",
+    "bulan": "Bulan",
+    "tanggal": "Tanggal",
+    "kode": "Kode",
+    "code": "Kode",
+    "q": "Pencarian",
+    "halaman": "Halaman",
+    "cursor": "Halaman",
+    "limit": "Jumlah baris",
+    "status": "Status",
+    "judul": "Judul",
+    "jumlah": "Jumlah",
+    "satuan": "Satuan",
+    "uraian": "Uraian",
+    "menit": "Menit",
+    "alasan": "Alasan",
+    "keputusan": "Keputusan",
+    "note": "Catatan",
+    "action": "Tindakan",
+    "findings": "Temuan",
+    "inspection_date": "Tanggal pemeriksaan",
+    "checklist_item": "Butir periksa",
+}
+
+
+def label_of(name: str) -> str:
+    """A field's name as a person reads it: its label, else its name in words."""
+    return FIELD_LABELS.get(name) or name.replace("_", " ").strip().capitalize() or "Isian"
+
+
+# The sentence on an error page, by status, when no more precise one is known.
+PAGE_ERRORS: dict[int, str] = {
+    400: "Permintaan tidak dapat dibaca. Kembali ke halaman sebelumnya lalu coba lagi.",
+    403: "Anda tidak berwenang membuka halaman ini atau melakukan tindakan ini.",
+    404: "Halaman yang Anda cari tidak ada. Periksa alamatnya, atau pilih menu di atas.",
+    405: "Alamat ini tidak dapat dibuka dengan cara itu. Kembali ke halaman sebelumnya.",
+    409: "Tindakan ini bertentangan dengan keadaan data sekarang. Muat ulang halaman.",
+    413: "Berkas atau isian terlalu besar.",
+    415: "Jenis isian atau berkas tidak diterima.",
+    422: "Data belum benar. Periksa kembali isian Anda.",
+    429: "Terlalu banyak permintaan. Tunggu beberapa menit lalu coba lagi.",
+    500: (
+        "Terjadi kesalahan di sistem kami dan sudah dicatat. Coba lagi nanti; bila menghubungi "
+        "petugas, sebutkan nomor permintaan di bawah."
+    ),
+    503: "Layanan sedang sibuk. Coba lagi beberapa detik lagi.",
+}
+
+
+def page_error_id(status: int, exc: Exception | None) -> str:
+    """The sentence for an error page: the problem's own when known, else the status's."""
+    if isinstance(exc, AppError) and (exc.type in _PROBLEMS or status in (403, 404, 409)):
+        return problem_id(exc, {})
+    return PAGE_ERRORS.get(status, "Terjadi kesalahan. Silakan coba lagi.")

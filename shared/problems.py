@@ -9,7 +9,7 @@ answers
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -188,7 +188,8 @@ def _validation_items(errors: Iterable[Any]) -> list[dict[str, Any]]:
     return items
 
 
-HtmlRenderer = Callable[[Request, int, "str | None"], Response]
+# The page shown instead of a problem document: (request, status, detail, the exception).
+HtmlRenderer = Callable[[Request, int, "str | None", Exception], Awaitable[Response]]
 
 
 def install_problem_handlers(
@@ -200,14 +201,15 @@ def install_problem_handlers(
 ) -> None:
     """Render every error path of `app` as application/problem+json (or a page for browsers)."""
 
-    def respond(
+    async def respond(
         request: Request,
+        exc: Exception,
         body: dict[str, Any],
         status: int,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         if html is not None and wants_html is not None and wants_html(request):
-            page = html(request, status, body.get("detail"))
+            page = await html(request, status, body.get("detail"), exc)
             if headers:
                 page.headers.update(headers)
             return page
@@ -224,7 +226,7 @@ def install_problem_handlers(
             detail=exc.detail,
             extensions=exc.extensions,
         )
-        return respond(request, body, exc.status, exc.headers)
+        return await respond(request, exc, body, exc.status, exc.headers)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -238,7 +240,7 @@ def install_problem_handlers(
             title=phrase,
             detail=detail,
         )
-        return respond(request, body, exc.status_code, exc.headers)
+        return await respond(request, exc, body, exc.status_code, exc.headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -257,7 +259,7 @@ def install_problem_handlers(
             detail=detail,
             extensions={"errors": items},
         )
-        return respond(request, body, 422)
+        return await respond(request, exc, body, 422)
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error", exc_info=exc)
@@ -269,7 +271,7 @@ def install_problem_handlers(
             title="Internal server error",
             detail="An unexpected error occurred. It has been logged; quote the request id.",
         )
-        return respond(request, body, 500)
+        return await respond(request, exc, body, 500)
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

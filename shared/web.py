@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
+import hashlib
+import mimetypes
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
 
 from shared.auth import (
     SESSION_COOKIE,
@@ -27,7 +33,7 @@ from shared.auth import (
     tokens_of,
 )
 from shared.money import format_rupiah, terbilang
-from shared.problems import AppError
+from shared.problems import AppError, UnprocessableError
 from shared.sessions import apply_renewal, clear_session_cookie, set_session_cookie
 
 if TYPE_CHECKING:
@@ -35,6 +41,11 @@ if TYPE_CHECKING:
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 SHARED_STATIC = Path(__file__).parent / "static"
+# A versioned static URL (`?v=<content hash>`) never changes: browsers keep it a year. An
+# unversioned one is revalidated with its ETag on each use, so an upgrade shows at once.
+CACHE_VERSIONED = "public, max-age=31536000, immutable"
+CACHE_UNVERSIONED = "no-cache"
+COMPRESSIBLE = frozenset({".css", ".js", ".svg", ".txt", ".json", ".html"})
 
 MONTHS_ID = (
     "Januari",
@@ -61,6 +72,114 @@ def tanggal(value: dt.date | dt.datetime | None, tz: str = "Asia/Jakarta") -> st
     return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
 
 
+@dataclass(frozen=True)
+class Asset:
+    """A static file held in memory with its gzip form: a few small files, read once each."""
+
+    body: bytes
+    gzipped: bytes | None
+    media_type: str
+    version: str  # the first 12 hex digits of the content's SHA-256
+    mtime_ns: int
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+_ASSETS: dict[Path, Asset] = {}
+
+
+def _load_asset(path: Path) -> Asset | None:
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _ASSETS.get(path)
+    if cached is not None and cached.mtime_ns == mtime_ns:
+        return cached
+    body = path.read_bytes()
+    gzipped = None
+    if path.suffix in COMPRESSIBLE:
+        packed = gzip.compress(body, compresslevel=9, mtime=0)
+        gzipped = packed if len(packed) < len(body) else None
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or path.suffix == ".js":
+        media_type += "; charset=utf-8"
+    asset = Asset(body, gzipped, media_type, hashlib.sha256(body).hexdigest()[:12], mtime_ns)
+    _ASSETS[path] = asset
+    return asset
+
+
+def find_asset(directories: Sequence[Path], name: str) -> Asset | None:
+    """The file `name` in the first of `directories` that has it (never outside them)."""
+    if not name or name.startswith("/") or any(part in ("", ".", "..") for part in name.split("/")):
+        return None
+    for directory in directories:
+        path = directory / name
+        if path.is_file():
+            return _load_asset(path)
+    return None
+
+
+def static_directories(service_static: Path | None) -> list[Path]:
+    """Where a service's static files are looked up: its own folder first, then the shared one."""
+    dirs = [service_static] if service_static is not None else []
+    return [d for d in (*dirs, SHARED_STATIC) if d.is_dir()]
+
+
+def asset_response(asset: Asset, request_headers: Headers, versioned: bool) -> Response:
+    """`asset` as the browser asked for it: 304 if it has it, gzip if it accepts it."""
+    headers = {
+        "ETag": asset.etag,
+        "Cache-Control": CACHE_VERSIONED if versioned else CACHE_UNVERSIONED,
+        "Vary": "Accept-Encoding",
+    }
+    if asset.etag in request_headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    accepted = request_headers.get("accept-encoding", "")
+    if asset.gzipped is not None and "gzip" in accepted:
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+class StaticAssets:
+    """The `/static` mount: the service's folder, then the shared one; compressed and cacheable.
+
+    Pages link files through the `asset()` template function, which adds `?v=<content hash>`; such
+    a URL is cached for a year, since a changed file gets a new URL.
+    """
+
+    def __init__(self, service_static: Path | None) -> None:
+        self.directories = static_directories(service_static)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        request = Request(scope)
+        if request.method not in ("GET", "HEAD"):
+            response: Response = PlainTextResponse("", status_code=405, headers={"Allow": "GET"})
+        else:
+            # The path below the mount point, whether mounted alone or under `/hayu`.
+            path = scope["path"]
+            mount = str(scope.get("root_path", ""))
+            name = path[len(mount) :] if path.startswith(mount) else path
+            asset = find_asset(self.directories, name.lstrip("/"))
+            if asset is None:
+                response = PlainTextResponse("Berkas tidak ditemukan", status_code=404)
+            else:
+                versioned = request.query_params.get("v") == asset.version
+                response = asset_response(asset, request.headers, versioned)
+        await response(scope, receive, send)
+
+
+async def favicon(request: Request) -> Response:
+    """`/favicon.ico`, asked for by browsers on every site: the shared icon (an SVG)."""
+    asset = find_asset([SHARED_STATIC], "favicon.svg")
+    assert asset is not None
+    return asset_response(asset, request.headers, versioned=False)
+
+
 def make_templates(service_dir: Path | None, *, globals_: dict[str, Any]) -> Jinja2Templates:
     from fastapi.templating import Jinja2Templates
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -82,6 +201,14 @@ def make_templates(service_dir: Path | None, *, globals_: dict[str, Any]) -> Jin
     env.filters["local_datetime"] = lambda v: (
         "—" if v is None else f"{tanggal(v, tz)} {v.astimezone(zone):%H.%M}"
     )
+    static_dirs = static_directories(service_dir.parent / "static" if service_dir else None)
+
+    def asset(name: str) -> str:
+        """`/static/<name>?v=<content hash>` (prefix it with `root`)."""
+        found = find_asset(static_dirs, name)
+        return f"/static/{name}" + (f"?v={found.version}" if found else "")
+
+    env.globals["asset"] = asset
     env.globals.update(globals_)
     return Jinja2Templates(env=env)
 
@@ -142,6 +269,8 @@ def render(
         "messages": list(messages),
     }
     ctx.update(context or {})
+    # Messages about the request itself (a query parameter left out, see shared.page_errors).
+    ctx["messages"] = [*getattr(request.state, "page_messages", ()), *ctx["messages"]]
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     apply_renewal(request, response)  # a page seen is activity: the session slides on
     return response
@@ -170,25 +299,6 @@ TITLES_ID = {
 }
 
 
-def html_error(request: Request, status: int, detail: str | None) -> Response:
-    """The page a person sees instead of a problem+json body."""
-    if status == 401:
-        return _login_again(request)
-    if status in (303, 403) and getattr(request.state, "password_change_required", False):
-        return RedirectResponse(root_of(request) + "/ganti-sandi", status_code=303)
-    return render(
-        request,
-        "error.html",
-        {
-            "title": TITLES_ID.get(status, "Terjadi kesalahan"),
-            "detail": detail or "Silakan coba lagi.",
-            "status": status,
-            "request_id": getattr(request.state, "request_id", None),
-        },
-        status_code=status,
-    )
-
-
 SESSION_ENDED = "Sesi Anda berakhir. Silakan masuk lagi."
 FORM_KEPT = (
     "Sesi Anda berakhir sebelum isian terkirim. Isian Anda disimpan: masuk lagi, lalu kirim ulang."
@@ -196,7 +306,7 @@ FORM_KEPT = (
 FILES_NOT_KEPT = "Berkas yang dilampirkan perlu dipilih ulang setelah masuk."
 
 
-def _login_again(request: Request) -> Response:
+def login_again(request: Request) -> Response:
     """A page that needs a login: to the login page, saying so when a session just ended.
 
     A form posted after its session ended is not lost: the login page carries its text fields,
@@ -211,7 +321,7 @@ def _login_again(request: Request) -> Response:
             request,
             "login.html",
             {
-                "next_url": _referer_path(request) or request.url.path,
+                "next_url": referer_path(request) or request.url.path,
                 "username": "",
                 "username_label": request.app.state.username_label,
                 "error": None,
@@ -230,7 +340,7 @@ def _login_again(request: Request) -> Response:
     return response
 
 
-def _referer_path(request: Request) -> str:
+def referer_path(request: Request) -> str:
     """The page the form was on, when the browser says and it is this site's."""
     referer = request.headers.get("referer", "")
     parts = urlsplit(referer)
@@ -279,17 +389,20 @@ def auth_pages(
     @router.post("/login")
     async def login_submit(
         request: Request,
-        username: Annotated[str, Form(max_length=64)],
-        password: Annotated[str, Form(max_length=256)],
+        username: Annotated[str, Form(max_length=64)] = "",
+        password: Annotated[str, Form(max_length=256)] = "",
         next: Annotated[str, Form(max_length=500)] = "",
         kept_form: Annotated[str, Form(max_length=200_000)] = "",
         kept_action: Annotated[str, Form(max_length=500)] = "",
     ) -> Response:
         kept = _kept_fields(kept_form)
         try:
+            if not username.strip() or not password:
+                raise UnprocessableError("Both the username and the password are required")
             token, _ = await login(request, username, password, session=True)
         except AppError as exc:
             error = {
+                422: f"Isi {_in_sentence(username_label)} dan kata sandi.",
                 429: "Terlalu banyak percobaan gagal. Tunggu beberapa menit lalu coba lagi.",
                 503: "Layanan sedang sibuk. Coba lagi beberapa detik lagi.",
             }.get(exc.status, "Nama pengguna atau kata sandi salah.")
@@ -335,6 +448,11 @@ def auth_pages(
         return response
 
     return router
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "Nama pengguna" -> "nama pengguna", "NIP" stays."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _kept_fields(raw: str) -> list[tuple[str, str]]:

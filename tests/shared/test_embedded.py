@@ -49,7 +49,7 @@ async def test_suite_mounts_only_the_named_services(suite_env: Path) -> None:
         assert (await client.get("/hayu/health")).json()["service"] == "hayu"
         assert (await client.get("/hayu/ready")).status_code == 200
         page = await client.get("/hayu/")
-        assert 'href="/hayu/static/style.css"' in page.text
+        assert 'href="/hayu/static/style.css?v=' in page.text
         assert (await client.get("/hayu/static/htmx.min.js")).status_code == 200
         assert (await client.get("/erk/health")).status_code == 404
         username, password, _ = logins[0]
