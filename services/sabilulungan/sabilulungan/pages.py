@@ -20,9 +20,9 @@ from sabilulungan import (
     submission,
     transitions,
 )
-from sabilulungan.dependencies import runtime_of_app
-from sabilulungan.runtime import Runtime
+from sabilulungan.dependencies import Context, context_of
 from sabilulungan.schemas import ProposalCreate, RegisterCreate, TransitionCreate
+from sabilulungan.workflow import REVIEWER_ROLES
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
 from shared.money import format_rupiah
@@ -173,7 +173,7 @@ def _problem(exc: AppError) -> str:
 
 
 def rt_checklist(request: Request) -> dict[str, str]:
-    return runtime_of_app(request.app).config.evaluation_checklist
+    return context_of(request.app.state).config.evaluation_checklist
 
 
 def _login_redirect(request: Request) -> Response:
@@ -186,8 +186,8 @@ def _validation_messages(exc: ValidationError) -> list[tuple[str, str]]:
 
 @router.get("/")
 async def home(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
-    rt = runtime_of_app(request.app)
-    return render(request, "index.html", {"year": rt.today().year + 1}, principal=principal)
+    ctx = context_of(request.app.state)
+    return render(request, "index.html", {"year": ctx.today().year + 1}, principal=principal)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -206,9 +206,9 @@ async def track_form(
 
 @router.get("/lacak/{code}")
 async def track_page(request: Request, code: str, session: SessionDep) -> Response:
-    rt = runtime_of_app(request.app)
+    ctx = context_of(request.app.state)
     try:
-        tracked = await public.track(session, rt, code)
+        tracked = await public.track(session, ctx, code)
     except AppError as exc:
         return render(
             request,
@@ -231,14 +231,14 @@ async def transparency(
     session: SessionDep,
     tahun: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
-    rt = runtime_of_app(request.app)
-    year = tahun or rt.today().year + 1
+    ctx = context_of(request.app.state)
+    year = tahun or ctx.today().year + 1
     budget = await budgets.public_budget(session, year)
     rows = await public.ledger_all(session, fiscal_year=year, kind=None)
     return render(
         request,
         "transparency.html",
-        {"year": year, "budget": budget, "rows": rows, "kinds": KIND_LABELS, "rt": rt},
+        {"year": year, "budget": budget, "rows": rows, "kinds": KIND_LABELS, "ctx": ctx},
     )
 
 
@@ -250,7 +250,7 @@ async def verify_page(
     t: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     try:
-        result = await issued.verification(session, runtime_of_app(request.app), number, t)
+        result = await issued.verification(session, context_of(request.app.state), number, t)
     except AppError:
         return render(request, "verify.html", {"result": None, "number": number}, status_code=404)
     return render(request, "verify.html", {"result": result, "number": number})
@@ -368,8 +368,8 @@ PURPOSE_LABELS = {
 }
 
 
-def _apply_choices(rt: Runtime) -> dict[str, Any]:
-    rule = rt.config.rule_set_on(rt.today())
+def _apply_choices(ctx: Context) -> dict[str, Any]:
+    rule = ctx.config.rule_set_on(ctx.today())
     purposes: dict[str, str] = {}
     for category in rule.recipient_categories.values():
         for code in category.purposes:
@@ -382,15 +382,15 @@ def _apply_choices(rt: Runtime) -> dict[str, Any]:
 async def apply_form(request: Request, principal: OptionalPrincipal) -> Response:
     if principal is None:
         return _login_redirect(request)
-    rt = runtime_of_app(request.app)
+    ctx = context_of(request.app.state)
     return render(
         request,
         "apply.html",
         {
-            "form": {"fiscal_year": rt.today().year + 1},
+            "form": {"fiscal_year": ctx.today().year + 1},
             "rows": range(LINE_ROWS),
             "errors": [],
-            **_apply_choices(rt),
+            **_apply_choices(ctx),
         },
         principal=principal,
     )
@@ -401,7 +401,7 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
     if principal is None:
         return _login_redirect(request)
     form = dict((await request.form()).items())
-    rt = runtime_of_app(request.app)
+    ctx = context_of(request.app.state)
     errors: list[FieldError] = []
     if "applicant" not in principal.roles:
         errors = [FieldError(None, "", "Hanya akun pemohon yang dapat mengajukan usulan.")]
@@ -409,7 +409,7 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
         try:
             data = _proposal_from_form(form)
             async with request.app.state.db.sessionmaker.begin() as session:
-                created = await submission.create_proposal(session, rt, principal, data)
+                created = await submission.create_proposal(session, ctx, principal, data)
             return RedirectResponse(
                 f"{root_of(request)}/usulan/{created.id}?baru=1", status_code=303
             )
@@ -426,7 +426,7 @@ async def apply_submit(request: Request, principal: OptionalPrincipal) -> Respon
     return render(
         request,
         "apply.html",
-        {"form": form, "rows": range(LINE_ROWS), "errors": errors, **_apply_choices(rt)},
+        {"form": form, "rows": range(LINE_ROWS), "errors": errors, **_apply_choices(ctx)},
         status_code=422,
         principal=principal,
     )
@@ -444,10 +444,10 @@ async def _detail(
     messages: list[tuple[str, str]],
     status_code: int = 200,
 ) -> Response:
-    rt = runtime_of_app(request.app)
+    ctx = context_of(request.app.state)
     async with request.app.state.db.sessionmaker() as session:
         try:
-            p = await proposals.read_proposal(session, rt, principal, proposal_id)
+            p = await proposals.read_proposal(session, ctx, principal, proposal_id)
         except AppError as exc:
             return render(
                 request,
@@ -456,13 +456,13 @@ async def _detail(
                 status_code=404,
             )
         flags = []
-        if principal.roles & proposals.REVIEWER_ROLES:
-            flags = await proposals.proposal_flags(session, rt, principal, proposal_id)
+        if principal.roles & REVIEWER_ROLES:
+            flags = await proposals.proposal_flags(session, ctx, principal, proposal_id)
         files = await documents.list_documents(session, principal, proposal_id)
     uploaded: dict[str, int] = {}
     for f in files:
         uploaded[f.checklist_item] = uploaded.get(f.checklist_item, 0) + 1
-    actions = [a for a in rt.workflow.actions if a.name in p.available_actions]
+    actions = [a for a in ctx.workflow.actions if a.name in p.available_actions]
     return render(
         request,
         "proposal.html",
@@ -472,13 +472,13 @@ async def _detail(
             "actions": actions,
             "uploaded": uploaded,
             "files": files,
-            "checklist": rt.config.checklist_items,
-            "evaluation": rt.config.evaluation_checklist,
-            "recommend_actions": [a.name for a in actions if rt.effect(a.name) == "recommend"],
+            "checklist": ctx.config.checklist_items,
+            "evaluation": ctx.config.evaluation_checklist,
+            "recommend_actions": [a.name for a in actions if ctx.effect(a.name) == "recommend"],
             "kinds": KIND_LABELS,
-            "desk": rt.config.desk_labels,
-            "opd_units": rt.config.opd_units,
-            "report_actions": [a.name for a in actions if rt.effect(a.name) == "submit_report"],
+            "desk": ctx.config.desk_labels,
+            "opd_units": ctx.config.opd_units,
+            "report_actions": [a.name for a in actions if ctx.effect(a.name) == "submit_report"],
         },
         principal=principal,
         messages=messages,
@@ -524,11 +524,11 @@ async def proposal_action(
     for key in ("amount_idr", "spent_idr"):
         if key in raw:
             raw[key] = raw[key].replace(".", "")
-    rt = runtime_of_app(request.app)
+    ctx = context_of(request.app.state)
     try:
         data = TransitionCreate.model_validate(raw)
         async with request.app.state.db.sessionmaker.begin() as session:
-            await transitions.apply_transition(session, rt, principal, proposal_id, data)
+            await transitions.apply_transition(session, ctx, principal, proposal_id, data)
     except ValidationError as exc:
         return await _detail(request, principal, proposal_id, _validation_messages(exc), 422)
     except AppError as exc:
@@ -550,13 +550,13 @@ async def proposal_upload(
 ) -> Response:
     if principal is None:
         return _login_redirect(request)
-    rt = runtime_of_app(request.app)
-    content = await file.read(rt.upload_max_bytes + 1)
+    ctx = context_of(request.app.state)
+    content = await file.read(ctx.upload_max_bytes + 1)
     try:
         async with request.app.state.db.sessionmaker.begin() as session:
             await documents.upload_document(
                 session,
-                rt,
+                ctx,
                 principal,
                 proposal_id,
                 checklist_item=item,
@@ -580,8 +580,8 @@ async def _queue(
     messages: list[tuple[str, str]],
     status_code: int = 200,
 ) -> Response:
-    rt = runtime_of_app(request.app)
-    items = await proposals.work_queue(session, rt, principal)
+    ctx = context_of(request.app.state)
+    items = await proposals.work_queue(session, ctx, principal)
     return render(
         request,
         "queue.html",
@@ -589,7 +589,7 @@ async def _queue(
             "items": items,
             "kinds": KIND_LABELS,
             "can_issue": bool(principal.roles & DECREE_ISSUERS),
-            "year": rt.today().year + 1,
+            "year": ctx.today().year + 1,
         },
         principal=principal,
         messages=messages,
@@ -623,7 +623,11 @@ async def issue_annex(
     try:
         async with db.sessionmaker.begin() as session:
             doc = await issued.issue_decree_annex(
-                session, principal, decree_number=decree_number.strip(), fiscal_year=fiscal_year
+                session,
+                context_of(request.app.state),
+                principal,
+                decree_number=decree_number.strip(),
+                fiscal_year=fiscal_year,
             )
     except AppError as exc:
         async with db.sessionmaker() as session:

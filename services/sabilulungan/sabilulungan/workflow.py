@@ -12,6 +12,9 @@ REVIEW_STATES = [
     "awaiting_approval",
 ]
 REVIEWERS = ["clerk", "coordinator", "opd_evaluator", "tapd", "head"]
+# Officials who may read every file; reviewers also include the OPD evaluators.
+OFFICERS = frozenset({"clerk", "coordinator", "tapd", "head", "finance", "auditor", "admin"})
+REVIEWER_ROLES = frozenset({*OFFICERS, "opd_evaluator"})
 
 DEFAULT_WORKFLOW = WorkflowDef.model_validate(
     {
