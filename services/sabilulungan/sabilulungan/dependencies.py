@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from sabilulungan.config import EFFECT_NAMES, SabilulunganSection
-from sabilulungan.workflow import DEFAULT_WORKFLOW, REVIEWER_ROLES
+from sabilulungan.workflow import DECREE_ISSUER_ROLES, DEFAULT_WORKFLOW, REVIEWER_ROLES
 from shared.auth import Principal, require_roles
 from shared.calendar import WorkingCalendar
 from shared.crypto import FieldCipher
@@ -124,7 +124,7 @@ ContextDep = Annotated[Context, Depends(get_context)]
 Applicant = Annotated[Principal, Depends(require_roles("applicant"))]
 BudgetSetter = Annotated[Principal, Depends(require_roles("tapd", "admin"))]
 Reviewer = Annotated[Principal, Depends(require_roles(*sorted(REVIEWER_ROLES)))]
-DecreeIssuer = Annotated[Principal, Depends(require_roles("head", "tapd", "admin"))]
+DecreeIssuer = Annotated[Principal, Depends(require_roles(*sorted(DECREE_ISSUER_ROLES)))]
 FiscalYear = Annotated[int, Path(ge=2000, le=2100)]
 MAX_ID = 2**53  # ids beyond this exist in no table and overflow SQLite integers
 ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]

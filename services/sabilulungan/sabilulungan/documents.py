@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from fastapi import UploadFile
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
@@ -114,6 +115,28 @@ async def upload_document(
         size_bytes=len(content),
         sha256=digest,
         uploaded_at=now,
+    )
+
+
+async def upload_file(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    checklist_item: str,
+    file: UploadFile,
+) -> DocumentRead:
+    """An upload from a form (API or page): read up to one byte past the limit, then store it."""
+    content = await file.read(ctx.upload_max_bytes + 1)
+    return await upload_document(
+        session,
+        ctx,
+        principal,
+        proposal_id,
+        checklist_item=checklist_item,
+        filename=file.filename or "berkas",
+        content=content,
     )
 
 

@@ -243,15 +243,8 @@ async def upload_document(
     ctx: ContextDep,
 ) -> DocumentRead:
     """Upload a document for one checklist item (PDF, JPEG or PNG)."""
-    content = await file.read(ctx.upload_max_bytes + 1)
-    return await documents.upload_document(
-        session,
-        ctx,
-        principal,
-        proposal_id,
-        checklist_item=item,
-        filename=file.filename or "berkas",
-        content=content,
+    return await documents.upload_file(
+        session, ctx, principal, proposal_id, checklist_item=item, file=file
     )
 
 

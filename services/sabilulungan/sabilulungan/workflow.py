@@ -15,6 +15,8 @@ REVIEWERS = ["clerk", "coordinator", "opd_evaluator", "tapd", "head"]
 # Officials who may read every file; reviewers also include the OPD evaluators.
 OFFICERS = frozenset({"clerk", "coordinator", "tapd", "head", "finance", "auditor", "admin"})
 REVIEWER_ROLES = frozenset({*OFFICERS, "opd_evaluator"})
+# Who may issue the verifiable annex of a decree.
+DECREE_ISSUER_ROLES = frozenset({"head", "tapd", "admin"})
 
 DEFAULT_WORKFLOW = WorkflowDef.model_validate(
     {
