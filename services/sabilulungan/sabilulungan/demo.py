@@ -68,6 +68,8 @@ SCENARIOS: list[tuple[str, str, list[Step]]] = [
     ("Lomba seni pelajar", "hibah", [*_TO_APPROVAL, _APPROVE, ("kepala", "cancel",
                                      {"note": "Kegiatan dibatalkan penerima"})]),
     ("Bank sampah", "hibah", _PAID),
+    ("Pentas seni keliling", "hibah", [*_PAID, ("kepala", "cancel_paid",
+                                       {"note": "Hasil monev: kegiatan tidak dilaksanakan"})]),
     ("Pelatihan menjahit", "hibah", [*_PAID, *_REPORT]),
     ("Pembangunan MCK umum", "hibah", [*_PAID, ("owner", "@lpj", {}),
                                        ("owner", "submit_report", {"spent_idr": 17_000_000}),

@@ -353,13 +353,31 @@ async def release_unpaid(step: Step) -> None:
 
 
 @effect("cancel")
+@effect("cancel_paid")
 async def cancel(step: Step) -> None:
+    """Cancel an approved file: what was never paid goes back to the ceiling now; after a payment
+    ("cancel_paid") the file waits in recovery until the treasurer records the money returned."""
     require(step, note=step.data.note)
     step.amount = None
     await release_unpaid(step)
 
 
+@effect("close_recovery")
+async def close_recovery(step: Step) -> None:
+    p = step.proposal
+    outstanding = p.disbursed_idr - p.refunded_idr
+    if outstanding > 0:
+        raise errors.UnspentNotReturnedError(
+            f"{outstanding} rupiah paid on the cancelled file has not been returned to the Kas "
+            "Daerah; record the refund first",
+            unspent_idr=p.disbursed_idr,
+            refunded_idr=p.refunded_idr,
+        )
+    step.amount = None
+
+
 @effect("refund")
+@effect("refund_recovery")
 async def refund(step: Step) -> None:
     p = step.proposal
     require(step, amount_idr=step.amount)

@@ -70,7 +70,11 @@ def check_eligibility(
             )
     if category.min_registered_years:
         registered = applicant.registered_on
-        limit = today.replace(year=today.year - category.min_registered_years)
+        years = category.min_registered_years
+        # 29 February has no twin in most years: the limit is then 28 February
+        limit = (
+            today - dt.timedelta(days=1 if (today.month, today.day) == (2, 29) else 0)
+        ).replace(year=today.year - years)
         if registered is None or registered > limit:
             raise errors.IneligibleApplicantError(
                 f"The category '{category.label}' must have been registered for at least "

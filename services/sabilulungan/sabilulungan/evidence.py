@@ -17,6 +17,8 @@ from sabilulungan.dependencies import Context
 from sabilulungan.models import Document, Proposal
 
 REFUND_RECEIPT = "refund_receipt"
+# Where money paid out comes back: the LPJ under review, a paid file cancelled.
+REFUND_STATES = frozenset({"reported", "recovery"})
 
 
 def required_documents(rule: RuleSet, p: Proposal) -> list[str]:
@@ -56,8 +58,8 @@ def upload_phase(ctx: Context, p: Proposal) -> str | None:
         return None
     holder = ctx.holder(p.status)
     if p.disbursed_idr > 0:
-        if p.status == "reported":
-            return "refund"  # the LPJ is under review: only the deposit slip of a refund
+        if p.status in REFUND_STATES:
+            return "refund"  # LPJ under review or a paid file cancelled: only the deposit slip
         return "lpj" if holder == "applicant" else None
     if p.status == ctx.workflow.initial_state or (holder == "applicant" and not p.approved_at):
         return "completeness"
@@ -90,4 +92,6 @@ def next_step_documents(ctx: Context, rule: RuleSet, p: Proposal) -> list[str]:
         return required_documents(rule, p)
     if p.status == "reported":
         return list(rule.lpj_documents)
+    if p.status in REFUND_STATES and p.disbursed_idr > p.refunded_idr:
+        return [REFUND_RECEIPT]
     return []

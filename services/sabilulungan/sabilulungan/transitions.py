@@ -92,8 +92,10 @@ async def _check_segregation(
             if duty == mine and other in held:
                 raise errors.SegregationOfDutiesError(
                     f"You already acted on this file as {other}; the same person may not also "
-                    f"act as {duty} (segregation rule {a} ≠ {b})",
+                    f"act as {duty} (segregation rule {a} ≠ {b}; "
+                    f"{ctx.config.segregation_basis})",
                     rule=f"{a}!={b}",
+                    basis=ctx.config.segregation_basis,
                     duty=duty,
                     conflicts_with=other,
                 )

@@ -119,6 +119,7 @@ def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
                 "bank_account": opt("bank_account"),
                 "board_members": board if applicant_type == "organization" else [],
                 "category": opt("category"),
+                "registered_on": opt("registered_on"),
             },
         }
     )

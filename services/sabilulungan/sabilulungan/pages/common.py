@@ -33,6 +33,7 @@ FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("address",): ("address", "Alamat"),
     ("bank_account",): ("bank_account", "Nomor rekening bank"),
     ("legal_entity_number",): ("legal_entity_number", "Nomor badan hukum"),
+    ("registered_on",): ("registered_on", "Tanggal akta / SK / SKT"),
     ("note",): ("note", "Catatan"),
     ("amount_idr",): ("amount_idr", "Jumlah"),
     ("decree_number",): ("decree_number", "Nomor Keputusan"),
@@ -141,7 +142,8 @@ RULE_MESSAGES = {
                            "hukum; perorangan mengajukan bansos)."),
     "legal_document": ("legal_entity_number", "Nomor badan hukum wajib diisi dengan format yang "
                        "benar, misalnya AHU-0012345.AH.01.04.2019."),
-    "registration_age": ("legal_entity_number", "Lembaga belum terdaftar cukup lama."),
+    "registration_age": ("registered_on", "Lembaga belum terdaftar cukup lama menurut "
+                         "ketentuan kategori ini; isi tanggal akta / SK / SKT."),
     "max_amount": ("requested_amount_idr", "Jumlah melebihi batas untuk kategori penerima ini."),
     "bansos_purpose": ("purpose_code", "Pilih tujuan bansos."),
     "domicile": ("region_code", "Domisili atau kedudukan penerima harus di wilayah daerah ini."),
