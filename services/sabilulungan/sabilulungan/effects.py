@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors, evidence
-from sabilulungan.budgets import take_from_ceiling
+from sabilulungan.budgets import remaining_ceiling, take_from_ceiling
 from sabilulungan.config import EFFECT_NAMES, RuleSet
 from sabilulungan.dependencies import Context
 from sabilulungan.flags import compute_flags
@@ -90,14 +90,7 @@ def not_above(amount: int, limit: int | None, what: str, previous: str) -> None:
 async def ceiling_warning(step: Step, amount: int) -> None:
     """Record (audit, answer) whether an amount is above what remains of the ceiling."""
     p = step.proposal
-    row = (
-        await step.session.execute(
-            select(Budget.ceiling_idr, Budget.approved_idr).where(
-                Budget.fiscal_year == p.fiscal_year, Budget.kind == p.kind
-            )
-        )
-    ).first()
-    remaining = row.ceiling_idr - row.approved_idr if row is not None else 0
+    remaining = await remaining_ceiling(step.session, p.fiscal_year, p.kind) or 0
     step.extra["remaining_ceiling_idr"] = remaining
     if amount > remaining:
         step.extra["above_remaining_ceiling"] = True

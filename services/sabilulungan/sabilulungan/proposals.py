@@ -162,15 +162,47 @@ async def read_proposal(
     return read
 
 
-async def reveal_personal_data(
-    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
-) -> ApplicantRead:
-    """The applicant's personal data in clear, for the roles that need it; reading is audited."""
+def _may_read_personal_data(principal: Principal) -> None:
     if not principal.roles & PERSONAL_DATA_ROLES:
         raise errors.PersonalDataForbiddenError(
             "Reading personal data needs one of the roles: "
             + ", ".join(sorted(PERSONAL_DATA_ROLES))
         )
+
+
+async def _audit_reading(
+    session: AsyncSession, principal: Principal, p: Proposal, fields: list[str]
+) -> None:
+    """Who read which personal data of a file, and when (the event's time)."""
+    await record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="personal_data.read",
+        entity_type="proposal",
+        entity_id=p.id,
+        after={"fields": fields},
+    )
+
+
+async def reveal_bank_account(
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
+) -> str | None:
+    """The recipient's bank account in clear, asked for explicitly (the treasurer's page, before
+    paying); who read it and when is an audit event. Everything else stays masked."""
+    _may_read_personal_data(principal)
+    p = await get_proposal(session, principal, proposal_id)
+    if not p.bank_account_enc:
+        return None
+    await _audit_reading(session, principal, p, ["bank_account"])
+    return ctx.cipher.decrypt(p.bank_account_enc, context="bank")
+
+
+async def reveal_personal_data(
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
+) -> ApplicantRead:
+    """The applicant's personal data in clear, for the roles that need it; reading is audited."""
+    _may_read_personal_data(principal)
     p = await get_proposal(session, principal, proposal_id, children=True)
     dec = ctx.cipher.decrypt
     unmasked = {
@@ -184,14 +216,8 @@ async def reveal_personal_data(
         BoardMemberRead(name=m.name, position=m.role, nik=dec(m.nik_enc, context="board-nik"))
         for m in p.board_members
     ]
-    await record_event(
-        session,
-        AuditEvent,
-        actor=principal,
-        action="personal_data.read",
-        entity_type="proposal",
-        entity_id=p.id,
-        after={"fields": sorted(k for k, v in unmasked.items() if v is not None)},
+    await _audit_reading(
+        session, principal, p, sorted(k for k, v in unmasked.items() if v is not None)
     )
     return _masked_applicant(ctx, p, board, unmasked)
 

@@ -9,17 +9,45 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import documents, issued, proposals, transitions
+from sabilulungan import budgets, documents, issued, proposals, transitions
 from sabilulungan.dependencies import ProposalId, context_of
 from sabilulungan.pages.common import KIND_LABELS, login_redirect, problem, validation_messages
-from sabilulungan.schemas import TransitionCreate
+from sabilulungan.proposals import PERSONAL_DATA_ROLES
+from sabilulungan.schemas import ProposalRead, TransitionCreate
 from sabilulungan.workflow import DECREE_ISSUER_ROLES, REVIEWER_ROLES
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
+from shared.money import format_rupiah
 from shared.problems import AppError
 from shared.web import render, root_of
 
 router = APIRouter(include_in_schema=False)
+
+
+# Actions that set or approve an amount: the page shows what remains of the ceiling next to them.
+AMOUNT_EFFECTS = frozenset({"recommend", "consider", "approve"})
+
+
+def _ceiling_notes(p: ProposalRead, remaining: int | None) -> list[tuple[str, str]]:
+    """A warning when the amount on the file is above what remains of the year's ceiling."""
+    kind = KIND_LABELS.get(p.kind, p.kind).lower()
+    if remaining is None:
+        return [("warn", f"Pagu {kind} tahun anggaran {p.fiscal_year} belum ditetapkan.")]
+    on_file = [
+        (p.final_amount_idr, "Jumlah akhir TAPD"),
+        (p.recommended_amount_idr, "Rekomendasi OPD"),
+        (p.requested_amount_idr, "Jumlah yang diusulkan"),
+    ]
+    amount, label = next((a, label) for a, label in on_file if a is not None)
+    if amount <= remaining:
+        return []
+    return [
+        (
+            "warn",
+            f"Peringatan: {label} {format_rupiah(amount)} melampaui sisa pagu {kind} tahun "
+            f"anggaran {p.fiscal_year} sebesar {format_rupiah(remaining)}.",
+        )
+    ]
 
 
 async def _detail(
@@ -28,8 +56,12 @@ async def _detail(
     proposal_id: ProposalId,
     messages: list[tuple[str, str]],
     status_code: int = 200,
+    *,
+    check_ceiling: bool = False,
+    bank_account: str | None = None,
 ) -> Response:
     ctx = context_of(request.app.state)
+    remaining: int | None = None
     async with request.app.state.db.sessionmaker() as session:
         try:
             p = await proposals.read_proposal(session, ctx, principal, proposal_id)
@@ -44,10 +76,14 @@ async def _detail(
         if principal.roles & REVIEWER_ROLES:
             flags = await proposals.proposal_flags(session, ctx, principal, proposal_id)
         files = await documents.list_documents(session, principal, proposal_id)
+        actions = [a for a in ctx.workflow.actions if a.name in p.available_actions]
+        amount_actions = [a.name for a in actions if ctx.effect(a.name) in AMOUNT_EFFECTS]
+        if amount_actions or check_ceiling:
+            remaining = await budgets.remaining_ceiling(session, p.fiscal_year, p.kind)
+            messages = [*messages, *_ceiling_notes(p, remaining)]
     uploaded: dict[str, int] = {}
     for f in files:
         uploaded[f.checklist_item] = uploaded.get(f.checklist_item, 0) + 1
-    actions = [a for a in ctx.workflow.actions if a.name in p.available_actions]
     return render(
         request,
         "proposal.html",
@@ -60,10 +96,15 @@ async def _detail(
             "checklist": ctx.config.checklist_items,
             "evaluation": ctx.config.evaluation_checklist,
             "recommend_actions": [a.name for a in actions if ctx.effect(a.name) == "recommend"],
+            "approve_actions": [a.name for a in actions if ctx.effect(a.name) == "approve"],
+            "amount_actions": amount_actions,
+            "remaining": remaining,
             "kinds": KIND_LABELS,
             "desk": ctx.config.desk_labels,
             "opd_units": ctx.config.opd_units,
             "report_actions": [a.name for a in actions if ctx.effect(a.name) == "submit_report"],
+            "may_reveal": bool(principal.roles & PERSONAL_DATA_ROLES),
+            "bank_account": bank_account,
         },
         principal=principal,
         messages=messages,
@@ -86,7 +127,28 @@ async def proposal_page(
         messages.append(("success", "Usulan diterima. Simpan kode pelacakan Anda."))
     if aksi:
         messages.append(("success", "Tindakan tersimpan."))
-    return await _detail(request, principal, proposal_id, messages)
+    # After recommending or setting an amount the file has left the desk: still say whether the
+    # amount entered is above what remains of the ceiling.
+    after = {"recommend", "consider"}
+    check = aksi is not None and context_of(request.app.state).effect(aksi) in after
+    return await _detail(request, principal, proposal_id, messages, check_ceiling=check)
+
+
+@router.post("/usulan/{proposal_id}/rekening")
+async def reveal_bank_account(
+    request: Request, proposal_id: ProposalId, principal: OptionalPrincipal
+) -> Response:
+    """The treasurer asks to see the account to pay into: shown once, the reading audited."""
+    if principal is None:
+        return login_redirect(request)
+    ctx = context_of(request.app.state)
+    try:
+        async with request.app.state.db.sessionmaker.begin() as session:
+            account = await proposals.reveal_bank_account(session, ctx, principal, proposal_id)
+    except AppError as exc:
+        return await _detail(request, principal, proposal_id, [("error", problem(exc))], exc.status)
+    note = "Nomor rekening ditampilkan; pembukaan ini tercatat dalam jejak audit."
+    return await _detail(request, principal, proposal_id, [("info", note)], bank_account=account)
 
 
 @router.post("/usulan/{proposal_id}/aksi")
