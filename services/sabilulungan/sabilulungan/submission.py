@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from sabilulungan import errors
 from sabilulungan.config import RecipientCategory
@@ -158,16 +159,23 @@ _INSERT_STAGE = insert(_table(StageEntry))
 def _submit_statement() -> Any:
     proposals, lines = _table(Proposal), _table(BudgetLine)
     board, stages = _table(BoardMember), _table(StageEntry)
-    p = (
-        insert(proposals)
-        .values({c: bindparam(c, type_=proposals.c[c].type) for c in _PROPOSAL_COLUMNS})
-        .returning(proposals.c.id)
-        .cte("p")
+    # An INSERT inside a CTE gets no Python-side defaults: the other columns' scalar defaults
+    # are written as literals (NULL for most, 0 / false for the running totals and flags).
+    values: dict[str, Any] = {
+        c.name: literal(cast(ScalarElementColumnDefault, c.default).arg, c.type)
+        for c in proposals.c
+        if c.default is not None and c.default.is_scalar and c.name not in _PROPOSAL_COLUMNS
+    }
+    values |= {c: bindparam(c, type_=proposals.c[c].type) for c in _PROPOSAL_COLUMNS}
+    p = insert(proposals).values(values).returning(proposals.c.id).cte("p")
+    line_rows = (
+        func.unnest(
+            bindparam("line_descriptions", type_=ARRAY(String())),
+            bindparam("line_amounts", type_=ARRAY(BigInteger())),
+        )
+        .table_valued("description", "amount_idr", with_ordinality="n")
+        .render_derived()
     )
-    line_rows = func.unnest(
-        bindparam("line_descriptions", type_=ARRAY(String())),
-        bindparam("line_amounts", type_=ARRAY(BigInteger())),
-    ).table_valued("description", "amount_idr", with_ordinality="n")
     bl = insert(lines).from_select(
         ["proposal_id", "position", "description", "amount_idr"],
         select(
@@ -177,12 +185,16 @@ def _submit_statement() -> Any:
             line_rows.c.amount_idr,
         ).select_from(p, line_rows),
     )
-    member_rows = func.unnest(
-        bindparam("board_names", type_=ARRAY(String())),
-        bindparam("board_roles", type_=ARRAY(String())),
-        bindparam("board_nik_enc", type_=ARRAY(String())),
-        bindparam("board_nik_idx", type_=ARRAY(String())),
-    ).table_valued("name", "role", "nik_enc", "nik_idx", with_ordinality="n")
+    member_rows = (
+        func.unnest(
+            bindparam("board_names", type_=ARRAY(String())),
+            bindparam("board_roles", type_=ARRAY(String())),
+            bindparam("board_nik_enc", type_=ARRAY(String())),
+            bindparam("board_nik_idx", type_=ARRAY(String())),
+        )
+        .table_valued("name", "role", "nik_enc", "nik_idx", with_ordinality="n")
+        .render_derived()
+    )
     bm = insert(board).from_select(
         ["proposal_id", "position", "name", "role", "nik_enc", "nik_idx"],
         select(
