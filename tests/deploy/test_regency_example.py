@@ -58,12 +58,12 @@ async def test_demo_seeds_with_the_example_file(make_app: AppFactory, service: s
 async def test_sabilulungan_demo_seeds_on_any_day_of_the_year(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, month_day: tuple[int, int]
 ) -> None:
-    import sabilulungan.runtime
+    import sabilulungan.dependencies
     from sabilulungan import demo
     from sabilulungan.main import build_spec
 
     day = dt.datetime(dt.date.today().year, *month_day, 3, 0, tzinfo=dt.UTC)
-    monkeypatch.setattr(sabilulungan.runtime, "utcnow", lambda: day)
+    monkeypatch.setattr(sabilulungan.dependencies, "utcnow", lambda: day)
     app = await make_app("sabilulungan", regency_config=EXAMPLE)
     spec = build_spec(app.state.settings, app.state.config)
     async with app.state.db.sessionmaker.begin() as session:

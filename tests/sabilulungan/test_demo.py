@@ -60,10 +60,11 @@ async def test_demo_covers_every_stage_and_role(make_app: AppFactory) -> None:
         assert (await client.get("/api/v1/auth/me", headers=headers)).json()["roles"] == ["head"]
         year = dt.date.today().year
         kinds = (await client.get(f"/api/v1/public/budgets/{year}")).json()["kinds"]
-        # This year: three hibah paid at 18 juta each, 1 juta of which came back unspent.
+        # This year: four hibah paid at 18 juta each, 1 juta of which came back unspent (one of
+        # them cancelled after payment, its 18 juta still to come back).
         assert kinds["hibah"]["ceiling_idr"] == 150_000_000
-        assert kinds["hibah"]["approved_idr"] == 3 * 18_000_000 - 1_000_000
-        assert kinds["hibah"]["disbursed_idr"] == 3 * 18_000_000 - 1_000_000
+        assert kinds["hibah"]["approved_idr"] == 4 * 18_000_000 - 1_000_000
+        assert kinds["hibah"]["disbursed_idr"] == 4 * 18_000_000 - 1_000_000
         # Next year: two approved and not yet paid; the cancelled one went back to the ceiling.
         kinds = (await client.get(f"/api/v1/public/budgets/{year + 1}")).json()["kinds"]
         assert kinds["hibah"]["approved_idr"] == 2 * 18_000_000

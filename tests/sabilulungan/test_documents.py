@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from sabilulungan import issued
-from sabilulungan.dependencies import runtime_of_app
+from sabilulungan.dependencies import context_of
 from sabilulungan.models import IssuedDocument, Proposal, StageEntry
 from shared.testing import assert_problem
 
@@ -68,7 +68,7 @@ async def test_nphd_qr_leads_to_the_verification_page(
         assert sorted(tmp_path.glob("p*.png"))[0].stat().st_size > 3_000
 
     doc = await world.row(IssuedDocument, doc_type="nphd")
-    qr = issued.verify_url(runtime_of_app(world.app), "http://test", doc)
+    qr = issued.verify_url(context_of(world.app.state), "http://test", doc)
     assert drawn["qr_data"] == qr  # the QR printed in the PDF is this signed verification link
     parts = urlsplit(qr)
     page = await world.client.get(f"{parts.path}?{parts.query}", headers={"accept": "text/html"})

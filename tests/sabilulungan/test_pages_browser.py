@@ -11,7 +11,7 @@ import pytest
 
 from sabilulungan import issued
 from sabilulungan.config import EVALUATION_CHECKLIST
-from sabilulungan.dependencies import runtime_of_app
+from sabilulungan.dependencies import context_of
 from sabilulungan.models import IssuedDocument
 from shared.testing import add_account, bearer, client_for
 
@@ -197,7 +197,7 @@ async def test_nphd_verification_page_opens_from_the_qr(live_service: Any, page:
         from sqlalchemy import select
 
         doc = (await session.execute(select(IssuedDocument))).scalar_one()
-    qr = urlsplit(issued.verify_url(runtime_of_app(live.app), live.url, doc))
+    qr = urlsplit(issued.verify_url(context_of(live.app.state), live.url, doc))
     response = await page.goto(f"{live.url}{qr.path}?{qr.query}")
     assert response is not None
     assert response.status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sabilulungan.models import AuditEvent, Budget, Proposal, StageEntry
@@ -289,3 +290,21 @@ async def test_ceiling_changes_never_go_below_the_approved_total(world: Any) -> 
     r = await world.client.put(url, json={"ceiling_idr": 5_000_000}, headers=world.h("tapd"))
     assert r.status_code == 200
     assert r.json()["remaining_idr"] == 0
+
+
+def test_the_readme_lists_every_configurable_rule() -> None:
+    """Every key of `[sabilulungan]`, of a rule set and of a recipient category is named in the
+    service README's rule table (with its default and legal basis)."""
+    from pathlib import Path
+
+    from sabilulungan.config import RecipientCategory, RuleSet, SabilulunganSection
+
+    readme = Path(__file__).parents[2] / "services" / "sabilulungan" / "README.md"
+    table = readme.read_text().split("## Controls and the rules behind them", 1)[1]
+    keys = [
+        f"{model.__name__}.{name}"
+        for model in (SabilulunganSection, RuleSet, RecipientCategory)
+        for name in model.model_fields
+        if not re.search(rf"`([\w\[\]]*\.)?{name}`", table)
+    ]
+    assert keys == []

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from sabilulungan import demo
-from sabilulungan.main import build_spec
-from shared.cli import run_cli
+from sabilulungan.cli import main
 
 if __name__ == "__main__":
-    sys.exit(run_cli(build_spec, seeder=demo.seed))
+    sys.exit(main())

@@ -122,6 +122,18 @@ async def public_budget(session: AsyncSession, fiscal_year: int) -> PublicBudget
     return PublicBudgetRead(fiscal_year=fiscal_year, kinds=kinds)
 
 
+async def remaining_ceiling(session: AsyncSession, fiscal_year: int, kind: str) -> int | None:
+    """What is left of a year's ceiling for a kind (None when no ceiling is set)."""
+    row = (
+        await session.execute(
+            select(Budget.ceiling_idr, Budget.approved_idr).where(
+                Budget.fiscal_year == fiscal_year, Budget.kind == kind
+            )
+        )
+    ).first()
+    return None if row is None else int(row.ceiling_idr - row.approved_idr)
+
+
 async def take_from_ceiling(session: AsyncSession, p: Proposal, amount: int) -> None:
     """Add `amount` to the approved total in one conditional UPDATE, or refuse."""
     result = await session.execute(

@@ -37,7 +37,10 @@ Effect = Literal[
     "reject",
     "return_for_revision",
     "cancel",
+    "cancel_paid",
+    "close_recovery",
     "refund",
+    "refund_recovery",
     "recommend",
     "consider",
     "approve",
@@ -264,14 +267,19 @@ OPD_UNITS: dict[str, str] = {
 
 # Who does what on a file: each action is one duty; SEGREGATION lists the pairs of duties no one
 # person may both hold on the same file (the applicant against every official duty; clerk,
-# evaluator, TAPD, head, treasurer and LPJ reviewer all distinct).
+# evaluator, TAPD, head, treasurer and LPJ reviewer all distinct). Signing the NPHD is its own duty
+# ("signatory"): by default the head who approved may also sign it, because Permendagri 32/2011
+# Pasal 13 has the NPHD signed by the kepala daerah (or the official he appoints) and the recipient;
+# a regency that wants a different signer adds ("head", "signatory") to `segregation`. The
+# signatory is still distinct from every other official duty and from the applicant.
 ACTION_DUTIES: dict[str, str] = {
     "submit": "applicant", "resubmit": "applicant", "submit_report": "applicant",
     "withdraw": "applicant", "verify_completeness": "clerk", "assign_opd": "coordinator",
     "reassign_opd": "coordinator", "recommend": "evaluator", "consider": "tapd",
-    "approve": "head", "return_to_tapd": "head", "sign_agreement": "head", "cancel": "head",
-    "disburse": "treasurer", "refund": "treasurer", "accept_report": "lpj_reviewer",
-    "return_report": "lpj_reviewer",
+    "approve": "head", "return_to_tapd": "head", "sign_agreement": "signatory", "cancel": "head",
+    "cancel_paid": "head", "disburse": "treasurer", "refund": "treasurer",
+    "refund_recovery": "treasurer", "close_recovery": "treasurer",
+    "accept_report": "lpj_reviewer", "return_report": "lpj_reviewer",
 }  # fmt: skip
 _OFFICIAL_DUTIES = [
     "clerk",
@@ -279,13 +287,21 @@ _OFFICIAL_DUTIES = [
     "evaluator",
     "tapd",
     "head",
+    "signatory",
     "treasurer",
     "lpj_reviewer",
 ]
 _DISTINCT = ["clerk", "evaluator", "tapd", "head", "treasurer", "lpj_reviewer"]
-SEGREGATION: list[tuple[str, str]] = [("applicant", d) for d in _OFFICIAL_DUTIES] + [
-    (a, b) for i, a in enumerate(_DISTINCT) for b in _DISTINCT[i + 1 :]
-]
+SEGREGATION: list[tuple[str, str]] = (
+    [("applicant", d) for d in _OFFICIAL_DUTIES]
+    + [(a, b) for i, a in enumerate(_DISTINCT) for b in _DISTINCT[i + 1 :]]
+    + [(d, "signatory") for d in _DISTINCT if d != "head"]
+)
+SEGREGATION_BASIS = (
+    "Permendagri 32/2011 s.t.d.t.d. Permendagri 99/2019 Pasal 13 (NPHD ditandatangani kepala "
+    "daerah atau pejabat yang ditunjuk dan penerima hibah); PP 12/2019 Pasal 3 dan Permendagri "
+    "77/2020 (pemisahan fungsi otorisasi, verifikasi dan pembayaran)"
+)
 
 
 class SabilulunganSection(StrictModel):
@@ -314,6 +330,11 @@ class SabilulunganSection(StrictModel):
     segregation: list[tuple[str, str]] = Field(
         default_factory=lambda: list(SEGREGATION),
         description="pairs of duties one person may not both hold on the same file",
+    )
+    segregation_basis: str = Field(
+        default=SEGREGATION_BASIS,
+        min_length=3,
+        description="legal basis of the segregation table, named in every refusal",
     )
     duties: dict[str, str] = Field(
         default_factory=dict,

@@ -6,7 +6,7 @@ default workflow, all made through the same domain functions the API uses.
 
 from __future__ import annotations
 
-from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import budgets, documents, evidence, proposals, submission, transitions
 from sabilulungan.config import EVALUATION_CHECKLIST, SabilulunganConfig
+from sabilulungan.dependencies import Context, context_of
 from sabilulungan.models import Budget, Proposal
-from sabilulungan.runtime import Runtime, build_runtime
 from sabilulungan.schemas import BudgetCreate, ProposalCreate, TransitionCreate
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
@@ -68,6 +68,8 @@ SCENARIOS: list[tuple[str, str, list[Step]]] = [
     ("Lomba seni pelajar", "hibah", [*_TO_APPROVAL, _APPROVE, ("kepala", "cancel",
                                      {"note": "Kegiatan dibatalkan penerima"})]),
     ("Bank sampah", "hibah", _PAID),
+    ("Pentas seni keliling", "hibah", [*_PAID, ("kepala", "cancel_paid",
+                                       {"note": "Hasil monev: kegiatan tidak dilaksanakan"})]),
     ("Pelatihan menjahit", "hibah", [*_PAID, *_REPORT]),
     ("Pembangunan MCK umum", "hibah", [*_PAID, ("owner", "@lpj", {}),
                                        ("owner", "submit_report", {"spent_idr": 17_000_000}),
@@ -138,9 +140,9 @@ def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
 
 
 async def _upload(
-    session: AsyncSession, rt: Runtime, who: Principal, proposal_id: int, what: str
+    session: AsyncSession, ctx: Context, who: Principal, proposal_id: int, what: str
 ) -> None:
-    rule = rt.config.rule_set_on(rt.today())
+    rule = ctx.config.rule_set_on(ctx.today())
     if what == "@docs":
         p = await proposals.get_proposal(session, who, proposal_id)
         items = evidence.required_documents(rule, p)
@@ -150,7 +152,7 @@ async def _upload(
         items = [evidence.REFUND_RECEIPT]
     for item in items:
         await documents.upload_document(
-            session, rt, who, proposal_id, checklist_item=item, filename=f"{item}.pdf",
+            session, ctx, who, proposal_id, checklist_item=item, filename=f"{item}.pdf",
             content=DEMO_PDF,
         )  # fmt: skip
 
@@ -159,16 +161,15 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
     logins, accounts = await seed_demo_accounts(session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD)
     config = spec.config
     assert isinstance(config, SabilulunganConfig)
-    rt = build_runtime(
-        config,
-        calendar=build_calendar(config),
-        signer=signer_of(spec),
-        data_key=spec.settings.data_key_bytes(),
-        upload_dir=Path(spec.settings.upload_dir),
-        upload_max_bytes=spec.settings.upload_max_bytes,
-        public_url=spec.settings.public_url,
+    ctx = context_of(
+        SimpleNamespace(
+            config=config,
+            settings=spec.settings,
+            calendar=build_calendar(config),
+            signer=signer_of(spec),
+        )
     )
-    this_year = rt.today().year
+    this_year = ctx.today().year
     admin = accounts["admin"]
     for year in (this_year, this_year + 1):
         for kind, ceiling in (("hibah", 150_000_000), ("bansos", 50_000_000)):
@@ -185,15 +186,15 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
         year = fiscal_year_of(steps, this_year)
         owner = accounts["pemohon" if kind == "hibah" else "warga"]
         created = await submission.create_proposal(
-            session, rt, owner, _proposal(title, kind, year, n)
+            session, ctx, owner, _proposal(title, kind, year, n)
         )
         for actor, action, fields in steps:
             who = owner if actor == "owner" else accounts[actor]
             if action.startswith("@"):
-                await _upload(session, rt, who, created.id, action)
+                await _upload(session, ctx, who, created.id, action)
                 continue
             data = TransitionCreate.model_validate(
                 {"action": action, **{k: _fill(v, year, n) for k, v in fields.items()}}
             )
-            await transitions.apply_transition(session, rt, who, created.id, data)
+            await transitions.apply_transition(session, ctx, who, created.id, data)
     return logins

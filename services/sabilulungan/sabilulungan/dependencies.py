@@ -1,25 +1,79 @@
-"""Request-scoped dependencies of Sabilulungan: the one request context (`Runtime`) and its clock.
+"""The one request context of Sabilulungan (`Context`), its clock and the route aliases.
 
-The runtime is built once per app from `app.state` (configuration, calendar, signer, keys) and is
-also built by the demo seeder. Its clock reads `app.state.clock` when set, so tests (and a demo)
-can fix "now"; otherwise it is the system clock.
+`Context` carries what the rules need besides the session: the rule section, the workflow, the
+field cipher, the working calendar, the signer and where uploads go. It is built once per app from
+`app.state` by `context_of` (also used by the CLI, the demo seeder and periodic tasks). Its clock
+reads `app.state.clock` on every call (default `shared.db.utcnow`), so a test may fix "now" after
+start-up; `now()` and `today()` are the only clock the domain uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import Depends, Path, Request
 
-from sabilulungan.proposals import REVIEWER_ROLES
-from sabilulungan.runtime import Runtime, build_runtime
+from sabilulungan.config import EFFECT_NAMES, SabilulunganSection
+from sabilulungan.workflow import DECREE_ISSUER_ROLES, DEFAULT_WORKFLOW, REVIEWER_ROLES
 from shared.auth import Principal, require_roles
+from shared.calendar import WorkingCalendar
+from shared.crypto import FieldCipher
 from shared.db import utcnow
+from shared.signing import Signer
+from shared.workflow import WorkflowDef
 
 Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class Context:
+    config: SabilulunganSection
+    workflow: WorkflowDef
+    cipher: FieldCipher
+    calendar: WorkingCalendar
+    signer: Signer
+    upload_dir: FilePath
+    upload_max_bytes: int
+    public_url: str
+    regency_name: str
+    regency_code: str = "32.73"
+    head_title: str = "Wali Kota"
+    clock: Clock = field(default=utcnow)
+
+    def now(self) -> dt.datetime:
+        """The current UTC time from the injectable clock (tests and the demo may fix it)."""
+        return self.clock()
+
+    def today(self) -> dt.date:
+        """Today in the regency's time zone."""
+        return self.calendar.local_date(self.now())
+
+    def effect(self, action: str) -> str:
+        if action in self.config.action_effects:
+            return self.config.action_effects[action]
+        return action if action in EFFECT_NAMES else "none"
+
+    def state_label(self, state: str) -> str:
+        try:
+            return self.workflow.state(state).label
+        except KeyError:
+            return state
+
+    def holder(self, state: str) -> str | None:
+        try:
+            return self.workflow.state(state).holder
+        except KeyError:
+            return None
+
+    def is_final(self, state: str) -> bool:
+        try:
+            return self.workflow.state(state).final
+        except KeyError:
+            return False
 
 
 def app_clock(state: Any) -> Clock:
@@ -32,34 +86,45 @@ def app_clock(state: Any) -> Clock:
     return now
 
 
-def runtime_of_app(app: FastAPI) -> Runtime:
-    state = app.state
-    runtime: Runtime | None = getattr(state, "runtime", None)
-    if runtime is None:
-        runtime = build_runtime(
-            state.config,
+def context_of(app_state: Any, base_url: str = "") -> Context:
+    """The app's context, built on first use and kept on `app.state` (CLI, demo and tasks too).
+
+    `base_url` is where the service is reached when `settings.public_url` is unset.
+    """
+    state = app_state
+    ctx: Context | None = getattr(state, "context", None)
+    if ctx is None:
+        config = state.config
+        settings = state.settings
+        section = config.sabilulungan
+        ctx = Context(
+            config=section,
+            workflow=section.workflow or DEFAULT_WORKFLOW,
+            cipher=FieldCipher(settings.data_key_bytes()),
             calendar=state.calendar,
             signer=state.signer,
-            data_key=state.settings.data_key_bytes(),
-            upload_dir=FilePath(state.settings.upload_dir),
-            upload_max_bytes=state.settings.upload_max_bytes,
-            public_url=state.settings.public_url,
+            upload_dir=FilePath(settings.upload_dir),
+            upload_max_bytes=settings.upload_max_bytes,
+            public_url=(settings.public_url or base_url).rstrip("/"),
+            regency_name=config.regency.name,
+            regency_code=config.regency.code,
+            head_title="Bupati" if config.regency.kind == "kabupaten" else "Wali Kota",
             clock=app_clock(state),
         )
-        state.runtime = runtime
-    return runtime
+        state.context = ctx
+    return ctx
 
 
 # async: a plain function dependency would be sent through the thread pool on every request.
-async def get_runtime(request: Request) -> Runtime:
-    return runtime_of_app(request.app)
+async def get_context(request: Request) -> Context:
+    return context_of(request.app.state)
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ContextDep = Annotated[Context, Depends(get_context)]
 Applicant = Annotated[Principal, Depends(require_roles("applicant"))]
 BudgetSetter = Annotated[Principal, Depends(require_roles("tapd", "admin"))]
 Reviewer = Annotated[Principal, Depends(require_roles(*sorted(REVIEWER_ROLES)))]
-DecreeIssuer = Annotated[Principal, Depends(require_roles("head", "tapd", "admin"))]
+DecreeIssuer = Annotated[Principal, Depends(require_roles(*sorted(DECREE_ISSUER_ROLES)))]
 FiscalYear = Annotated[int, Path(ge=2000, le=2100)]
 MAX_ID = 2**53  # ids beyond this exist in no table and overflow SQLite integers
 ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]

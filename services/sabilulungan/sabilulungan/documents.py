@@ -5,19 +5,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from fastapi import UploadFile
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from sabilulungan import errors
+from sabilulungan.dependencies import Context
 from sabilulungan.evidence import check_upload_open
 from sabilulungan.models import AuditEvent, Document
 from sabilulungan.proposals import get_proposal
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import DocumentRead
 from shared.audit import record_event
 from shared.auth import Principal
-from shared.db import utcnow
 from shared.uploads import (
     MAX_PIXELS,
     image_pixels,
@@ -48,7 +48,7 @@ def _read(upload_dir: Path, digest: str) -> bytes:
 
 async def upload_document(
     session: AsyncSession,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     proposal_id: int,
     *,
@@ -60,16 +60,16 @@ async def upload_document(
     officer = bool(principal.roles & {"clerk", "admin"})
     if not officer and proposal.owner_id != principal.account_id:
         raise errors.NotYourProposalError("Only the applicant or Tata Usaha may upload documents")
-    if checklist_item not in rt.config.checklist_items:
+    if checklist_item not in ctx.config.checklist_items:
         raise errors.UnknownChecklistItemError(
             f"'{checklist_item}' is not a checklist item; use one of: "
-            + ", ".join(rt.config.checklist_items),
-            allowed=list(rt.config.checklist_items),
+            + ", ".join(ctx.config.checklist_items),
+            allowed=list(ctx.config.checklist_items),
         )
-    check_upload_open(rt, rt.config.rule_set_on(rt.today()), proposal, checklist_item)
-    if len(content) > rt.upload_max_bytes:
+    check_upload_open(ctx, ctx.config.rule_set_on(ctx.today()), proposal, checklist_item)
+    if len(content) > ctx.upload_max_bytes:
         raise errors.FileTooLargeError(
-            f"The file is larger than the limit of {rt.upload_max_bytes} bytes"
+            f"The file is larger than the limit of {ctx.upload_max_bytes} bytes"
         )
     if not content:
         raise errors.UnsupportedFileError("The file is empty")
@@ -84,8 +84,8 @@ async def upload_document(
             f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
         )
     digest = hashlib.sha256(content).hexdigest()
-    await run_in_threadpool(_store, rt.upload_dir, digest, content)
-    now = utcnow()
+    await run_in_threadpool(_store, ctx.upload_dir, digest, content)
+    now = ctx.now()
     safe_name = Path(filename or "berkas").name[:200]
     doc_id = (
         await session.execute(
@@ -124,6 +124,28 @@ async def upload_document(
     )
 
 
+async def upload_file(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    checklist_item: str,
+    file: UploadFile,
+) -> DocumentRead:
+    """An upload from a form (API or page): read up to one byte past the limit, then store it."""
+    content = await file.read(ctx.upload_max_bytes + 1)
+    return await upload_document(
+        session,
+        ctx,
+        principal,
+        proposal_id,
+        checklist_item=checklist_item,
+        filename=file.filename or "berkas",
+        content=content,
+    )
+
+
 async def list_documents(
     session: AsyncSession, principal: Principal, proposal_id: int
 ) -> list[DocumentRead]:
@@ -150,7 +172,7 @@ def _document_read(d: Document) -> DocumentRead:
 
 
 async def read_document(
-    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int, document_id: int
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int, document_id: int
 ) -> tuple[DocumentRead, bytes]:
     """An uploaded file; documents hold KTPs and bank statements, so every reading is audited."""
     proposal = await get_proposal(session, principal, proposal_id)
@@ -162,7 +184,7 @@ async def read_document(
     if doc is None:
         raise errors.DocumentNotFoundError(f"Proposal {proposal_id} has no document {document_id}")
     try:
-        content = await run_in_threadpool(_read, rt.upload_dir, doc.sha256)
+        content = await run_in_threadpool(_read, ctx.upload_dir, doc.sha256)
     except FileNotFoundError:
         raise errors.DocumentNotFoundError(
             "The stored file is missing from the upload volume; ask the administrator"

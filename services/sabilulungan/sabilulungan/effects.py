@@ -1,7 +1,7 @@
 """What workflow actions DO: small named effects, registered by name.
 
 The workflow (`workflow.py`, or the regency's own) says who may move a file from where to where;
-`Runtime.effect(action)` names the effect an action has (its own name, or the regency's
+`Context.effect(action)` names the effect an action has (its own name, or the regency's
 `action_effects` mapping), and `transitions.apply_transition` runs `EFFECTS[name]`. An effect
 checks its own rules, raising a typed error, and changes the proposal; it never commits.
 """
@@ -13,16 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors, evidence
-from sabilulungan.budgets import take_from_ceiling
+from sabilulungan.budgets import remaining_ceiling, take_from_ceiling
 from sabilulungan.config import EFFECT_NAMES, RuleSet
+from sabilulungan.dependencies import Context
 from sabilulungan.flags import compute_flags
 from sabilulungan.issued import issue_document
 from sabilulungan.models import Budget, Proposal
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import TransitionCreate
 from shared.auth import Principal
 from shared.workflow import ActionDef, MissingFieldsError
@@ -33,7 +33,7 @@ class Step:
     """One action being taken on one proposal: what an effect reads and may change."""
 
     session: AsyncSession
-    rt: Runtime
+    ctx: Context
     principal: Principal
     proposal: Proposal
     data: TransitionCreate
@@ -90,21 +90,14 @@ def not_above(amount: int, limit: int | None, what: str, previous: str) -> None:
 async def ceiling_warning(step: Step, amount: int) -> None:
     """Record (audit, answer) whether an amount is above what remains of the ceiling."""
     p = step.proposal
-    row = (
-        await step.session.execute(
-            select(Budget.ceiling_idr, Budget.approved_idr).where(
-                Budget.fiscal_year == p.fiscal_year, Budget.kind == p.kind
-            )
-        )
-    ).first()
-    remaining = row.ceiling_idr - row.approved_idr if row is not None else 0
+    remaining = await remaining_ceiling(step.session, p.fiscal_year, p.kind) or 0
     step.extra["remaining_ceiling_idr"] = remaining
     if amount > remaining:
         step.extra["above_remaining_ceiling"] = True
 
 
 def holder_only(step: Step) -> None:
-    holder = step.rt.holder(step.proposal.status)
+    holder = step.ctx.holder(step.proposal.status)
     if holder is not None and step.role != holder:
         raise errors.NotStageHolderError(
             f"Only the holder of the current stage ({holder}) may do '{step.action.name}'",
@@ -134,13 +127,13 @@ async def return_report(step: Step) -> None:
 async def verify_completeness(step: Step) -> None:
     needed = evidence.required_documents(step.rule, step.proposal)
     gaps = await evidence.missing(step.session, step.proposal, needed)
-    evidence.refuse_missing(step.rt, step.action.name, gaps, step.rule)
+    evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
     step.amount = None
     step.extra["documents_checked"] = needed
 
 
 def _known_opd(step: Step, code: str) -> None:
-    units = step.rt.config.opd_units
+    units = step.ctx.config.opd_units
     if code not in units:
         raise errors.UnknownOpdError(
             f"'{code}' is not a configured OPD; choose one of: " + ", ".join(units),
@@ -175,18 +168,18 @@ async def return_to_tapd(step: Step) -> None:
 
 @effect("recommend")
 async def recommend(step: Step) -> None:
-    p, data, rt = step.proposal, step.data, step.rt
+    p, data, ctx = step.proposal, step.data, step.ctx
     require(step, amount_idr=step.amount)
     assert step.amount is not None
     not_above_requested(p, step.amount, "recommended")
     checklist = data.checklist or {}
-    unknown = sorted(set(checklist) - set(rt.config.evaluation_checklist))
+    unknown = sorted(set(checklist) - set(ctx.config.evaluation_checklist))
     if unknown:
         raise errors.UnknownChecklistItemError(
             "Not items of the evaluation checklist: " + ", ".join(unknown),
-            allowed=list(rt.config.evaluation_checklist),
+            allowed=list(ctx.config.evaluation_checklist),
         )
-    unanswered = [i for i in rt.config.evaluation_checklist if i not in checklist]
+    unanswered = [i for i in ctx.config.evaluation_checklist if i not in checklist]
     failed = [i for i, ok in checklist.items() if not ok]
     if unanswered or failed:
         raise errors.ChecklistIncompleteError(
@@ -215,7 +208,7 @@ async def consider(step: Step) -> None:
 
 @effect("approve")
 async def approve(step: Step) -> None:
-    p, data, rt = step.proposal, step.data, step.rt
+    p, data, ctx = step.proposal, step.data, step.ctx
     require(step, decree_number=data.decree_number)
     if step.principal.username in (p.recommended_by, p.considered_by):
         raise errors.SegregationOfDutiesError(
@@ -226,8 +219,8 @@ async def approve(step: Step) -> None:
     not_above_requested(p, step.amount, "approved")
     not_above(step.amount, p.recommended_amount_idr, "approved", "OPD recommendation")
     not_above(step.amount, p.final_amount_idr, "approved", "TAPD amount")
-    if rt.config.blocking_flags:
-        flags = [f for f in await compute_flags(step.session, rt, p) if f.blocking]
+    if ctx.config.blocking_flags:
+        flags = [f for f in await compute_flags(step.session, ctx, p) if f.blocking]
         if flags:
             raise errors.FlaggedProposalError(
                 "Integrity flags block approval: " + ", ".join(f.code for f in flags),
@@ -304,7 +297,7 @@ async def disburse(step: Step) -> None:
 async def submit_report(step: Step) -> None:
     p = step.proposal
     gaps = await evidence.missing(step.session, p, step.rule.lpj_documents)
-    evidence.refuse_missing(step.rt, step.action.name, gaps, step.rule)
+    evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
     spent = step.amount if step.amount is not None else step.data.spent_idr
     if spent is None:
         raise MissingFieldsError(action=step.action.name, fields=["spent_idr"])
@@ -324,7 +317,7 @@ async def submit_report(step: Step) -> None:
 async def accept_report(step: Step) -> None:
     p = step.proposal
     gaps = await evidence.missing(step.session, p, step.rule.lpj_documents)
-    evidence.refuse_missing(step.rt, step.action.name, gaps, step.rule)
+    evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
     unspent = p.disbursed_idr - (p.spent_idr if p.spent_idr is not None else p.disbursed_idr)
     if unspent > p.refunded_idr:
         raise errors.UnspentNotReturnedError(
@@ -353,20 +346,38 @@ async def release_unpaid(step: Step) -> None:
 
 
 @effect("cancel")
+@effect("cancel_paid")
 async def cancel(step: Step) -> None:
+    """Cancel an approved file: what was never paid goes back to the ceiling now; after a payment
+    ("cancel_paid") the file waits in recovery until the treasurer records the money returned."""
     require(step, note=step.data.note)
     step.amount = None
     await release_unpaid(step)
 
 
+@effect("close_recovery")
+async def close_recovery(step: Step) -> None:
+    p = step.proposal
+    outstanding = p.disbursed_idr - p.refunded_idr
+    if outstanding > 0:
+        raise errors.UnspentNotReturnedError(
+            f"{outstanding} rupiah paid on the cancelled file has not been returned to the Kas "
+            "Daerah; record the refund first",
+            unspent_idr=p.disbursed_idr,
+            refunded_idr=p.refunded_idr,
+        )
+    step.amount = None
+
+
 @effect("refund")
+@effect("refund_recovery")
 async def refund(step: Step) -> None:
     p = step.proposal
     require(step, amount_idr=step.amount)
     amount = step.amount
     assert amount is not None
     gaps = await evidence.missing(step.session, p, [evidence.REFUND_RECEIPT])
-    evidence.refuse_missing(step.rt, step.action.name, gaps, step.rule)
+    evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
     returnable = p.disbursed_idr - p.refunded_idr - (p.spent_idr or 0)
     if amount > returnable:
         raise errors.RefundError(

@@ -11,7 +11,7 @@ import re
 
 from sabilulungan import errors
 from sabilulungan.config import DEFAULT_CATEGORY, DOC_PATTERNS, RecipientCategory, RuleSet
-from sabilulungan.runtime import Runtime
+from sabilulungan.dependencies import Context
 from sabilulungan.schemas import ProposalCreate
 
 
@@ -43,7 +43,7 @@ def category_of(rule: RuleSet, data: ProposalCreate) -> tuple[str, RecipientCate
 
 
 def check_eligibility(
-    rt: Runtime, rule: RuleSet, data: ProposalCreate, today: dt.date
+    ctx: Context, rule: RuleSet, data: ProposalCreate, today: dt.date
 ) -> tuple[str, RecipientCategory]:
     """Each broken rule is a 422 naming it (`rule` in the problem) and the basis."""
     applicant = data.applicant
@@ -70,7 +70,11 @@ def check_eligibility(
             )
     if category.min_registered_years:
         registered = applicant.registered_on
-        limit = today.replace(year=today.year - category.min_registered_years)
+        years = category.min_registered_years
+        # 29 February has no twin in most years: the limit is then 28 February
+        limit = (
+            today - dt.timedelta(days=1 if (today.month, today.day) == (2, 29) else 0)
+        ).replace(year=today.year - years)
         if registered is None or registered > limit:
             raise errors.IneligibleApplicantError(
                 f"The category '{category.label}' must have been registered for at least "
@@ -90,10 +94,12 @@ def check_eligibility(
             rule="bansos_purpose",
             allowed=category.purposes,
         )
-    if not category.domicile_exempt and not applicant.region_code.startswith(rt.regency_code + "."):
+    if not category.domicile_exempt and not applicant.region_code.startswith(
+        ctx.regency_code + "."
+    ):
         raise errors.IneligibleApplicantError(
             f"The recipient's domicile or seat ({applicant.region_code}) is not in "
-            f"{rt.regency_name} ({rt.regency_code}); aid goes to residents and bodies of the "
+            f"{ctx.regency_name} ({ctx.regency_code}); aid goes to residents and bodies of the "
             "region",
             rule="domicile",
         )

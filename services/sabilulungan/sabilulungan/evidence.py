@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
 from sabilulungan.config import DEFAULT_CATEGORY, RuleSet
+from sabilulungan.dependencies import Context
 from sabilulungan.models import Document, Proposal
-from sabilulungan.runtime import Runtime
 
 REFUND_RECEIPT = "refund_receipt"
+# Where money paid out comes back: the LPJ under review, a paid file cancelled.
+REFUND_STATES = frozenset({"reported", "recovery"})
 
 
 def required_documents(rule: RuleSet, p: Proposal) -> list[str]:
@@ -39,9 +41,9 @@ async def missing(session: AsyncSession, p: Proposal, needed: list[str]) -> list
     return [item for item in needed if item not in present]
 
 
-def refuse_missing(rt: Runtime, action: str, items: list[str], rule: RuleSet) -> None:
+def refuse_missing(ctx: Context, action: str, items: list[str], rule: RuleSet) -> None:
     if items:
-        labels = [rt.config.checklist_items.get(i, i) for i in items]
+        labels = [ctx.config.checklist_items.get(i, i) for i in items]
         raise errors.MissingDocumentsError(
             f"'{action}' needs these documents first: " + "; ".join(labels),
             missing=items,
@@ -50,22 +52,22 @@ def refuse_missing(rt: Runtime, action: str, items: list[str], rule: RuleSet) ->
         )
 
 
-def upload_phase(rt: Runtime, p: Proposal) -> str | None:
+def upload_phase(ctx: Context, p: Proposal) -> str | None:
     """'completeness', 'lpj', 'refund' or None (locked), from the stage the file is in."""
-    if rt.is_final(p.status):
+    if ctx.is_final(p.status):
         return None
-    holder = rt.holder(p.status)
+    holder = ctx.holder(p.status)
     if p.disbursed_idr > 0:
-        if p.status == "reported":
-            return "refund"  # the LPJ is under review: only the deposit slip of a refund
+        if p.status in REFUND_STATES:
+            return "refund"  # LPJ under review or a paid file cancelled: only the deposit slip
         return "lpj" if holder == "applicant" else None
-    if p.status == rt.workflow.initial_state or (holder == "applicant" and not p.approved_at):
+    if p.status == ctx.workflow.initial_state or (holder == "applicant" and not p.approved_at):
         return "completeness"
     return None
 
 
-def check_upload_open(rt: Runtime, rule: RuleSet, p: Proposal, item: str) -> None:
-    phase = upload_phase(rt, p)
+def check_upload_open(ctx: Context, rule: RuleSet, p: Proposal, item: str) -> None:
+    phase = upload_phase(ctx, p)
     lpj_items = {*rule.lpj_documents, REFUND_RECEIPT}
     if phase == "completeness" and item not in lpj_items:
         return
@@ -74,7 +76,7 @@ def check_upload_open(rt: Runtime, rule: RuleSet, p: Proposal, item: str) -> Non
     if phase == "refund" and item == REFUND_RECEIPT:
         return
     raise errors.UploadsLockedError(
-        f"'{item}' cannot be uploaded while the file is at '{rt.state_label(p.status)}': "
+        f"'{item}' cannot be uploaded while the file is at '{ctx.state_label(p.status)}': "
         "uploads are open for the completeness documents until the file is checked "
         "(or returned for revision), and for the LPJ evidence after disbursement",
         state=p.status,
@@ -82,12 +84,14 @@ def check_upload_open(rt: Runtime, rule: RuleSet, p: Proposal, item: str) -> Non
     )
 
 
-def next_step_documents(rt: Runtime, rule: RuleSet, p: Proposal) -> list[str]:
+def next_step_documents(ctx: Context, rule: RuleSet, p: Proposal) -> list[str]:
     """What the file's next step asks for (shown on the page before the button is pressed)."""
-    if p.status == rt.workflow.initial_state or rt.holder(p.status) == "applicant":
+    if p.status == ctx.workflow.initial_state or ctx.holder(p.status) == "applicant":
         if p.disbursed_idr > 0:
             return list(rule.lpj_documents)
         return required_documents(rule, p)
     if p.status == "reported":
         return list(rule.lpj_documents)
+    if p.status in REFUND_STATES and p.disbursed_idr > p.refunded_idr:
+        return [REFUND_RECEIPT]
     return []

@@ -5,18 +5,18 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sabilulungan.dependencies import Context
 from sabilulungan.models import BoardMember, Proposal
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import FlagRead
 
 
-def _exempt(rt: Runtime, legal_entity_number: str | None) -> bool:
+def _exempt(ctx: Context, legal_entity_number: str | None) -> bool:
     """Bodies funded yearly by law are listed by identifier (never matched on their name)."""
-    return bool(legal_entity_number) and legal_entity_number in rt.config.continuity_exempt
+    return bool(legal_entity_number) and legal_entity_number in ctx.config.continuity_exempt
 
 
-async def compute_flags(session: AsyncSession, rt: Runtime, p: Proposal) -> list[FlagRead]:
-    blocking = set(rt.config.blocking_flags)
+async def compute_flags(session: AsyncSession, ctx: Context, p: Proposal) -> list[FlagRead]:
+    blocking = set(ctx.config.blocking_flags)
     flags: list[FlagRead] = []
 
     def add(code: str, message: str, related: list[str]) -> None:
@@ -31,7 +31,7 @@ async def compute_flags(session: AsyncSession, rt: Runtime, p: Proposal) -> list
             )
 
     funded = ("approved", "agreement_signed", "disbursed", "reported", "closed")
-    if p.applicant_type == "organization" and not _exempt(rt, p.legal_entity_number):
+    if p.applicant_type == "organization" and not _exempt(ctx, p.legal_entity_number):
         rows = await session.scalars(
             select(Proposal.tracking_code).where(
                 Proposal.applicant_key == p.applicant_key,
@@ -84,7 +84,7 @@ async def compute_flags(session: AsyncSession, rt: Runtime, p: Proposal) -> list
         select(Proposal.tracking_code).where(
             Proposal.applicant_key == p.applicant_key,
             Proposal.id != p.id,
-            Proposal.lpj_due_date < rt.today(),
+            Proposal.lpj_due_date < ctx.today(),
             Proposal.reported_at.is_(None),
             Proposal.disbursed_idr > 0,
         )

@@ -12,14 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from sabilulungan import errors
+from sabilulungan.dependencies import Context
 from sabilulungan.models import AuditEvent, BoardMember, BudgetLine, IssuedDocument, Proposal
 from sabilulungan.proposals import get_proposal
 from sabilulungan.public import LEDGER_COLUMNS
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import VerificationRead
 from shared.audit import record_event
 from shared.auth import Principal
-from shared.db import utcnow
 from shared.money import format_rupiah, terbilang
 from shared.signing import SignatureError, verify_payload
 
@@ -52,7 +51,12 @@ async def issue_document(
 
 
 async def issue_decree_annex(
-    session: AsyncSession, principal: Principal, *, decree_number: str, fiscal_year: int
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    *,
+    decree_number: str,
+    fiscal_year: int,
 ) -> IssuedDocument:
     """Issue (once) the verifiable annex listing every proposal approved under a decree."""
     existing = (
@@ -83,7 +87,7 @@ async def issue_decree_annex(
         kind=None,
         official_number=decree_number,
         amount_idr=int(total),
-        issued_at=utcnow(),
+        issued_at=ctx.now(),
         revoked=False,
     )
     session.add(doc)
@@ -130,37 +134,37 @@ async def decree_annex_rows(
     )
 
 
-def verify_url(rt: Runtime, base_url: str, doc: IssuedDocument) -> str:
-    token = rt.signer.sign_payload(
+def verify_url(ctx: Context, base_url: str, doc: IssuedDocument) -> str:
+    token = ctx.signer.sign_payload(
         {
             "n": doc.number,
             "t": doc.doc_type,
             "a": doc.amount_idr,
             "y": doc.fiscal_year,
-            "k": rt.signer.key_id(),
+            "k": ctx.signer.key_id(),
         }
     )
-    base = rt.public_url or base_url.rstrip("/")
+    base = ctx.public_url or base_url.rstrip("/")
     return f"{base}/verify/{doc.number}?t={token}"
 
 
-def signature_valid(rt: Runtime, number: str, token: str | None) -> bool | None:
+def signature_valid(ctx: Context, number: str, token: str | None) -> bool | None:
     """Whether the QR's signed token was made by this service for this document (None: no token)."""
     if not token:
         return None
     try:
-        payload = verify_payload(token, rt.signer.public_key_b64())
+        payload = verify_payload(token, ctx.signer.public_key_b64())
     except (SignatureError, ValueError):
         return False
     return payload.get("n") == number
 
 
 async def verification(
-    session: AsyncSession, rt: Runtime, number: str, token: str | None = None
+    session: AsyncSession, ctx: Context, number: str, token: str | None = None
 ) -> VerificationRead:
     doc, proposal = await find_issued(session, number)
     return VerificationRead(
-        signature_valid=signature_valid(rt, doc.number, token),
+        signature_valid=signature_valid(ctx, doc.number, token),
         valid=True,
         document_number=doc.number,
         doc_type=doc.doc_type,
@@ -181,19 +185,19 @@ def _can_download(doc: IssuedDocument, proposal: Proposal | None, principal: Pri
 
 
 async def document_pdf(
-    session: AsyncSession, rt: Runtime, principal: Principal, number: str, base_url: str
+    session: AsyncSession, ctx: Context, principal: Principal, number: str, base_url: str
 ) -> bytes:
     from shared.documents import build_pdf  # reportlab loads on first use
 
     doc, proposal = await find_issued(session, number)
     if not _can_download(doc, proposal, principal):
         raise errors.DocumentNotFoundError(f"No valid document has the number {number}")
-    qr = verify_url(rt, base_url, doc)
-    letterhead = [f"PEMERINTAH {rt.regency_name.upper()}"]
-    site = rt.public_url or base_url.rstrip("/")
+    qr = verify_url(ctx, base_url, doc)
+    letterhead = [f"PEMERINTAH {ctx.regency_name.upper()}"]
+    site = ctx.public_url or base_url.rstrip("/")
     footer = f"Dokumen {doc.number} · verifikasi: {site}/verify/{doc.number}"
     if doc.doc_type == "nphd" and proposal is not None:
-        content = await _nphd_content(session, rt, proposal, doc)
+        content = await _nphd_content(session, ctx, proposal, doc)
         return await run_in_threadpool(
             lambda: build_pdf(
                 title="NASKAH PERJANJIAN HIBAH DAERAH (NPHD)",
@@ -219,7 +223,7 @@ async def document_pdf(
     ]
     return await run_in_threadpool(
         lambda: build_pdf(
-            title=rt.config.decree_annex_title.replace("Kepala Daerah", rt.head_title).upper(),
+            title=ctx.config.decree_annex_title.replace("Kepala Daerah", ctx.head_title).upper(),
             subtitle=f"Keputusan Nomor {doc.official_number} · Tahun Anggaran {doc.fiscal_year}",
             rows=[
                 ("Nomor dokumen", doc.number),
@@ -244,12 +248,12 @@ async def nphd_number(session: AsyncSession, principal: Principal, proposal_id: 
 
 
 async def _nphd_content(
-    session: AsyncSession, rt: Runtime, p: Proposal, doc: IssuedDocument
+    session: AsyncSession, ctx: Context, p: Proposal, doc: IssuedDocument
 ) -> dict[str, Any]:
     """What Permendagri 32/2011 Pasal 13 (as amended) asks of an NPHD: the parties and their
     signatories, amount and purpose, the RAB, rights and duties, disbursement (tranches, the
     recipient's account) and the reporting duty with the rule set's deadline."""
-    rule = rt.config.rule_set_on(doc.issued_at.date())
+    rule = ctx.config.rule_set_on(doc.issued_at.date())
     lines = (
         await session.execute(
             select(BudgetLine.description, BudgetLine.amount_idr)
@@ -262,15 +266,15 @@ async def _nphd_content(
         .where(BoardMember.proposal_id == p.id)
         .order_by(BoardMember.position)
     )
-    account = rt.cipher.decrypt(p.bank_account_enc, context="bank") if p.bank_account_enc else "—"
+    account = ctx.cipher.decrypt(p.bank_account_enc, context="bank") if p.bank_account_enc else "—"
     due = p.lpj_due_date or dt.date(p.fiscal_year + 1, rule.lpj_due_month, rule.lpj_due_day)
-    giver = rt.config.signatory_name or f"{rt.config.signatory_position} {rt.regency_name}"
+    giver = ctx.config.signatory_name or f"{ctx.config.signatory_position} {ctx.regency_name}"
     return {
         "rows": [
             ("Nomor dokumen", doc.number),
             ("Nomor Keputusan", p.decree_number or "—"),
-            ("Pihak Pertama (pemberi)", f"Pemerintah {rt.regency_name}"),
-            ("Ditandatangani oleh", f"{giver}, atas nama {rt.head_title}"),
+            ("Pihak Pertama (pemberi)", f"Pemerintah {ctx.regency_name}"),
+            ("Ditandatangani oleh", f"{giver}, atas nama {ctx.head_title}"),
             ("Pihak Kedua (penerima)", p.applicant_name),
             ("Ditandatangani oleh", f"{chair or p.applicant_name}, Ketua/Pimpinan"),
             ("Nomor badan hukum", p.legal_entity_number or "—"),
@@ -292,7 +296,7 @@ async def _nphd_content(
             "mengalihkannya kepada pihak lain, menyetor sisa dana yang tidak digunakan ke Kas "
             "Daerah, dan menyampaikan laporan pertanggungjawaban (LPJ) berisi laporan "
             "penggunaan, surat pernyataan tanggung jawab, bukti pengeluaran dan foto kegiatan "
-            f"kepada {rt.head_title} paling lambat {due.day} {_MONTHS[due.month - 1]} "
+            f"kepada {ctx.head_title} paling lambat {due.day} {_MONTHS[due.month - 1]} "
             f"{due.year}.",
             "Hak Pihak Pertama: memantau dan mengevaluasi penggunaan dana. Kewajiban Pihak "
             "Pertama: mencairkan dana sesuai NPHD ini.",

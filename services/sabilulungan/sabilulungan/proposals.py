@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from sabilulungan import errors, evidence
+from sabilulungan.dependencies import Context
 from sabilulungan.flags import compute_flags
 from sabilulungan.models import AuditEvent, Proposal, StageEntry
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import (
     ApplicantRead,
     BoardMemberRead,
@@ -21,20 +21,19 @@ from sabilulungan.schemas import (
     ProposalRead,
     ProposalSummary,
 )
+from sabilulungan.workflow import OFFICERS
 from shared.audit import record_event
 from shared.auth import Principal
 from shared.pagination import keyset_page
 from shared.workflow import due_at
 
-OFFICERS = frozenset({"clerk", "coordinator", "tapd", "head", "finance", "auditor", "admin"})
-REVIEWER_ROLES = frozenset({*OFFICERS, "opd_evaluator"})
 PERSONAL_DATA_ROLES = frozenset({"clerk", "opd_evaluator", "finance", "auditor"})
 HIDDEN = "(disembunyikan)"
 MASKED = "****************"
 
 
 def _masked_applicant(
-    rt: Runtime, p: Proposal, board: list[BoardMemberRead], unmasked: dict[str, Any] | None
+    ctx: Context, p: Proposal, board: list[BoardMemberRead], unmasked: dict[str, Any] | None
 ) -> ApplicantRead:
     if unmasked is not None:
         return ApplicantRead(
@@ -60,7 +59,7 @@ def _masked_applicant(
 
 
 def _proposal_read(
-    rt: Runtime,
+    ctx: Context,
     p: Proposal,
     principal: Principal,
     *,
@@ -68,9 +67,9 @@ def _proposal_read(
     board: list[BoardMemberRead],
     unmasked: dict[str, Any] | None,
 ) -> ProposalRead:
-    actions = [a.name for a in rt.workflow.available_actions(p.status, principal.roles)]
+    actions = [a.name for a in ctx.workflow.available_actions(p.status, principal.roles)]
     if p.kind == "hibah" and not p.agreement_number:
-        actions = [a for a in actions if rt.effect(a) != "disburse"]  # no "Cairkan" before NPHD
+        actions = [a for a in actions if ctx.effect(a) != "disburse"]  # no "Cairkan" before NPHD
     return ProposalRead(
         id=p.id,
         tracking_code=p.tracking_code,
@@ -79,9 +78,9 @@ def _proposal_read(
         title=p.title,
         purpose=p.purpose,
         status=p.status,
-        status_label=rt.state_label(p.status),
+        status_label=ctx.state_label(p.status),
         status_since=p.status_since,
-        holder=rt.holder(p.status),
+        holder=ctx.holder(p.status),
         opd_code=p.opd_code,
         requested_amount_idr=p.requested_amount_idr,
         recommended_amount_idr=p.recommended_amount_idr,
@@ -99,7 +98,7 @@ def _proposal_read(
         report_late=p.report_late,
         available_actions=actions,
         budget_lines=lines,
-        applicant=_masked_applicant(rt, p, board, unmasked),
+        applicant=_masked_applicant(ctx, p, board, unmasked),
     )
 
 
@@ -126,11 +125,11 @@ async def get_proposal(
 
 
 async def read_proposal(
-    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
 ) -> ProposalRead:
     p = await get_proposal(session, principal, proposal_id, children=True)
     read = _proposal_read(
-        rt,
+        ctx,
         p,
         principal,
         lines=[
@@ -140,9 +139,9 @@ async def read_proposal(
         board=[BoardMemberRead(name=m.name, position=m.role, nik=MASKED) for m in p.board_members],
         unmasked=None,
     )
-    rule = rt.config.rule_set_on(rt.today())
+    rule = ctx.config.rule_set_on(ctx.today())
     read.missing_documents = await evidence.missing(
-        session, p, evidence.next_step_documents(rt, rule, p)
+        session, p, evidence.next_step_documents(ctx, rule, p)
     )
     entries = await session.execute(
         select(StageEntry).where(StageEntry.proposal_id == p.id).order_by(StageEntry.id)
@@ -150,7 +149,7 @@ async def read_proposal(
     read.history = [
         HistoryEntry(
             state=e.state,
-            label=rt.state_label(e.state),
+            label=ctx.state_label(e.state),
             action=e.action,
             actor_role=e.actor_role,
             entered_at=e.entered_at,
@@ -163,17 +162,49 @@ async def read_proposal(
     return read
 
 
-async def reveal_personal_data(
-    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int
-) -> ApplicantRead:
-    """The applicant's personal data in clear, for the roles that need it; reading is audited."""
+def _may_read_personal_data(principal: Principal) -> None:
     if not principal.roles & PERSONAL_DATA_ROLES:
         raise errors.PersonalDataForbiddenError(
             "Reading personal data needs one of the roles: "
             + ", ".join(sorted(PERSONAL_DATA_ROLES))
         )
+
+
+async def _audit_reading(
+    session: AsyncSession, principal: Principal, p: Proposal, fields: list[str]
+) -> None:
+    """Who read which personal data of a file, and when (the event's time)."""
+    await record_event(
+        session,
+        AuditEvent,
+        actor=principal,
+        action="personal_data.read",
+        entity_type="proposal",
+        entity_id=p.id,
+        after={"fields": fields},
+    )
+
+
+async def reveal_bank_account(
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
+) -> str | None:
+    """The recipient's bank account in clear, asked for explicitly (the treasurer's page, before
+    paying); who read it and when is an audit event. Everything else stays masked."""
+    _may_read_personal_data(principal)
+    p = await get_proposal(session, principal, proposal_id)
+    if not p.bank_account_enc:
+        return None
+    await _audit_reading(session, principal, p, ["bank_account"])
+    return ctx.cipher.decrypt(p.bank_account_enc, context="bank")
+
+
+async def reveal_personal_data(
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
+) -> ApplicantRead:
+    """The applicant's personal data in clear, for the roles that need it; reading is audited."""
+    _may_read_personal_data(principal)
     p = await get_proposal(session, principal, proposal_id, children=True)
-    dec = rt.cipher.decrypt
+    dec = ctx.cipher.decrypt
     unmasked = {
         "address": dec(p.address_enc, context="address"),
         "phone": dec(p.phone_enc, context="phone"),
@@ -185,21 +216,15 @@ async def reveal_personal_data(
         BoardMemberRead(name=m.name, position=m.role, nik=dec(m.nik_enc, context="board-nik"))
         for m in p.board_members
     ]
-    await record_event(
-        session,
-        AuditEvent,
-        actor=principal,
-        action="personal_data.read",
-        entity_type="proposal",
-        entity_id=p.id,
-        after={"fields": sorted(k for k, v in unmasked.items() if v is not None)},
+    await _audit_reading(
+        session, principal, p, sorted(k for k, v in unmasked.items() if v is not None)
     )
-    return _masked_applicant(rt, p, board, unmasked)
+    return _masked_applicant(ctx, p, board, unmasked)
 
 
 async def list_proposals(
     session: AsyncSession,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     *,
     fiscal_year: int | None,
@@ -230,11 +255,11 @@ async def list_proposals(
     rows, next_cursor = await keyset_page(
         session, stmt, keys=[Proposal.id], limit=limit, cursor=cursor
     )
-    return [summarize(rt, p) for p in rows], next_cursor
+    return [summarize(ctx, p) for p in rows], next_cursor
 
 
-def summarize(rt: Runtime, p: Proposal) -> ProposalSummary:
-    due = due_at(rt.workflow, p.status, p.status_since, rt.calendar)
+def summarize(ctx: Context, p: Proposal) -> ProposalSummary:
+    due = due_at(ctx.workflow, p.status, p.status_since, ctx.calendar)
     return ProposalSummary(
         id=p.id,
         tracking_code=p.tracking_code,
@@ -243,23 +268,23 @@ def summarize(rt: Runtime, p: Proposal) -> ProposalSummary:
         title=p.title,
         applicant_name=p.applicant_name,
         status=p.status,
-        status_label=rt.state_label(p.status),
+        status_label=ctx.state_label(p.status),
         status_since=p.status_since,
         opd_code=p.opd_code,
         requested_amount_idr=p.requested_amount_idr,
-        overdue=due is not None and rt.today() > due,
+        overdue=due is not None and ctx.today() > due,
         due_date=due,
     )
 
 
 async def work_queue(
-    session: AsyncSession, rt: Runtime, principal: Principal, *, limit: int = 200
+    session: AsyncSession, ctx: Context, principal: Principal, *, limit: int = 200
 ) -> list[ProposalSummary]:
     """Files waiting on the caller's desk, overdue first, then oldest first."""
     states = [
         s.name
-        for s in rt.workflow.states
-        if not s.final and rt.workflow.available_actions(s.name, principal.roles)
+        for s in ctx.workflow.states
+        if not s.final and ctx.workflow.available_actions(s.name, principal.roles)
     ]
     if not states:
         return []
@@ -274,12 +299,12 @@ async def work_queue(
     rows = (
         (await session.execute(stmt.order_by(Proposal.status_since).limit(limit))).scalars().all()
     )
-    items = [summarize(rt, p) for p in rows]
+    items = [summarize(ctx, p) for p in rows]
     return sorted(items, key=lambda s: (not s.overdue, s.status_since))
 
 
 async def proposal_flags(
-    session: AsyncSession, rt: Runtime, principal: Principal, proposal_id: int
+    session: AsyncSession, ctx: Context, principal: Principal, proposal_id: int
 ) -> list[FlagRead]:
     p = await get_proposal(session, principal, proposal_id)
-    return await compute_flags(session, rt, p)
+    return await compute_flags(session, ctx, p)

@@ -12,11 +12,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
+from sabilulungan.dependencies import Context
 from sabilulungan.models import Proposal, StageEntry
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import LedgerRow, TimelineEntry, TrackRead
 from shared.codes import normalize_tracking_code
-from shared.db import utcnow
 from shared.pagination import keyset_page
 from shared.workflow import stage_spans
 
@@ -42,7 +41,7 @@ _TRACK = (
 )
 
 
-async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
+async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
     try:
         normalized = normalize_tracking_code(code)
     except ValueError:
@@ -55,9 +54,9 @@ async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
         raise errors.ProposalNotFoundError(f"No proposal has the tracking code {normalized}")
     row = rows[0]
     history = [(h.state, h.entered_at) for h in rows if h.state is not None]
-    spans = stage_spans(rt.workflow, history, now=utcnow(), calendar=rt.calendar)
-    holder = rt.holder(row.status)
-    holder_label = rt.config.desk_labels.get(holder, holder) if holder else None
+    spans = stage_spans(ctx.workflow, history, now=ctx.now(), calendar=ctx.calendar)
+    holder = ctx.holder(row.status)
+    holder_label = ctx.config.desk_labels.get(holder, holder) if holder else None
     if holder == "opd_evaluator" and row.opd_code:
         holder_label = f"OPD {row.opd_code}"
     return TrackRead(
@@ -66,11 +65,11 @@ async def track(session: AsyncSession, rt: Runtime, code: str) -> TrackRead:
         fiscal_year=row.fiscal_year,
         title=row.title,
         status=row.status,
-        status_label=rt.state_label(row.status),
+        status_label=ctx.state_label(row.status),
         holder=holder,
         holder_label=holder_label,
         since=row.status_since,
-        final=rt.is_final(row.status),
+        final=ctx.is_final(row.status),
         timeline=[
             TimelineEntry(
                 stage=s.state,

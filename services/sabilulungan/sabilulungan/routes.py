@@ -24,11 +24,11 @@ from sabilulungan.dependencies import (
     MAX_ID,
     Applicant,
     BudgetSetter,
+    ContextDep,
     DecreeIssuer,
     FiscalYear,
     ProposalId,
     Reviewer,
-    RuntimeDep,
     base_url,
 )
 from sabilulungan.models import Budget
@@ -134,13 +134,13 @@ async def create_proposal(
     data: ProposalCreate,
     principal: Applicant,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> Response:
     """Submit a hibah or bansos proposal."""
     # One write stores the proposal, its children, the audit event and the idempotency record.
     return JSONResponse(
-        await submission.submit_proposal(session, rt, principal, data, idem), status_code=201
+        await submission.submit_proposal(session, ctx, principal, data, idem), status_code=201
     )
 
 
@@ -152,7 +152,7 @@ async def create_proposal(
 async def list_proposals(
     principal: CurrentPrincipal,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     kind: KindQuery = None,
     status: Annotated[str | None, Query(max_length=64)] = None,
@@ -163,7 +163,7 @@ async def list_proposals(
     """Proposals the caller may see, newest first."""
     items, next_cursor = await proposals.list_proposals(
         session,
-        rt,
+        ctx,
         principal,
         fiscal_year=fiscal_year,
         kind=kind,
@@ -181,10 +181,10 @@ async def list_proposals(
     responses=problem_responses(401, 404),
 )
 async def read_proposal(
-    proposal_id: ProposalId, principal: CurrentPrincipal, session: SessionDep, rt: RuntimeDep
+    proposal_id: ProposalId, principal: CurrentPrincipal, session: SessionDep, ctx: ContextDep
 ) -> ProposalRead:
     """One proposal, personal data masked."""
-    return await proposals.read_proposal(session, rt, principal, proposal_id)
+    return await proposals.read_proposal(session, ctx, principal, proposal_id)
 
 
 @router.get(
@@ -193,10 +193,10 @@ async def read_proposal(
     responses=problem_responses(401, 403, 404),
 )
 async def read_personal_data(
-    proposal_id: ProposalId, principal: CurrentPrincipal, session: SessionDep, rt: RuntimeDep
+    proposal_id: ProposalId, principal: CurrentPrincipal, session: SessionDep, ctx: ContextDep
 ) -> ApplicantRead:
     """The applicant's personal data in clear (audited; clerk, OPD, finance, auditor)."""
-    return await proposals.reveal_personal_data(session, rt, principal, proposal_id)
+    return await proposals.reveal_personal_data(session, ctx, principal, proposal_id)
 
 
 @router.post(
@@ -209,10 +209,10 @@ async def transition_proposal(
     data: TransitionCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
 ) -> ProposalRead:
     """Take a workflow action on a proposal."""
-    return await transitions.apply_transition(session, rt, principal, proposal_id, data)
+    return await transitions.apply_transition(session, ctx, principal, proposal_id, data)
 
 
 @router.get(
@@ -221,10 +221,10 @@ async def transition_proposal(
     responses=problem_responses(401, 403, 404),
 )
 async def read_flags(
-    proposal_id: ProposalId, principal: Reviewer, session: SessionDep, rt: RuntimeDep
+    proposal_id: ProposalId, principal: Reviewer, session: SessionDep, ctx: ContextDep
 ) -> FlagsRead:
     """Integrity flags for reviewers and auditors."""
-    flags = await proposals.proposal_flags(session, rt, principal, proposal_id)
+    flags = await proposals.proposal_flags(session, ctx, principal, proposal_id)
     return FlagsRead(proposal_id=proposal_id, flags=flags)
 
 
@@ -240,18 +240,11 @@ async def upload_document(
     file: Annotated[UploadFile, File()],
     principal: CurrentPrincipal,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
 ) -> DocumentRead:
     """Upload a document for one checklist item (PDF, JPEG or PNG)."""
-    content = await file.read(rt.upload_max_bytes + 1)
-    return await documents.upload_document(
-        session,
-        rt,
-        principal,
-        proposal_id,
-        checklist_item=item,
-        filename=file.filename or "berkas",
-        content=content,
+    return await documents.upload_file(
+        session, ctx, principal, proposal_id, checklist_item=item, file=file
     )
 
 
@@ -280,10 +273,10 @@ async def download_document(
     document_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     principal: CurrentPrincipal,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
 ) -> Response:
     """One uploaded file (the reading is audited)."""
-    doc, content = await documents.read_document(session, rt, principal, proposal_id, document_id)
+    doc, content = await documents.read_document(session, ctx, principal, proposal_id, document_id)
     return Response(
         content,
         media_type=doc.content_type,
@@ -311,11 +304,11 @@ async def nphd_pdf(
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
 ) -> Response:
     """The signed grant agreement (NPHD) as a PDF with a verification QR."""
     number = await issued.nphd_number(session, principal, proposal_id)
-    pdf = await issued.document_pdf(session, rt, principal, number, base_url(request))
+    pdf = await issued.document_pdf(session, ctx, principal, number, base_url(request))
     return Response(pdf, media_type="application/pdf")
 
 
@@ -330,12 +323,12 @@ async def issue_decree_annex(
     request: Request,
     principal: DecreeIssuer,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> Response:
     """Issue the verifiable annex of a decree: every recipient and amount approved under it."""
     doc = await issued.issue_decree_annex(
-        session, principal, decree_number=data.decree_number, fiscal_year=data.fiscal_year
+        session, ctx, principal, decree_number=data.decree_number, fiscal_year=data.fiscal_year
     )
     read = IssuedDocumentRead(
         number=doc.number,
@@ -344,7 +337,7 @@ async def issue_decree_annex(
         fiscal_year=doc.fiscal_year,
         amount_idr=doc.amount_idr,
         issued_at=doc.issued_at,
-        verify_url=issued.verify_url(rt, base_url(request), doc),
+        verify_url=issued.verify_url(ctx, base_url(request), doc),
         pdf_url=f"{base_url(request)}/api/v1/documents/{doc.number}.pdf",
     )
     return await idem.respond(read, 201)
@@ -360,10 +353,10 @@ async def issued_pdf(
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
 ) -> Response:
     """A generated document (NPHD or decree annex) as a PDF."""
-    pdf = await issued.document_pdf(session, rt, principal, document_number, base_url(request))
+    pdf = await issued.document_pdf(session, ctx, principal, document_number, base_url(request))
     return Response(pdf, media_type="application/pdf")
 
 
@@ -382,10 +375,10 @@ async def read_public_budget(fiscal_year: FiscalYear, session: SessionDep) -> Pu
     "/track/{tracking_code}", response_model=TrackRead, responses=problem_responses(404)
 )
 async def track_proposal(
-    tracking_code: Annotated[str, Path(max_length=40)], session: SessionDep, rt: RuntimeDep
+    tracking_code: Annotated[str, Path(max_length=40)], session: SessionDep, ctx: ContextDep
 ) -> TrackRead:
     """Status, current desk and stage timeline of a proposal, by tracking code."""
-    return await public.track(session, rt, tracking_code)
+    return await public.track(session, ctx, tracking_code)
 
 
 @public_router.get("/proposals", response_model=LedgerPage, responses=problem_responses(400))
@@ -498,8 +491,8 @@ async def read_data_dictionary() -> DataDictionaryRead:
 async def verify_document(
     document_number: Annotated[str, Path(max_length=64)],
     session: SessionDep,
-    rt: RuntimeDep,
+    ctx: ContextDep,
     t: Annotated[str | None, Query(max_length=2000, description="signed QR token")] = None,
 ) -> VerificationRead:
     """Whether a generated NPHD or decree annex is genuine, and what it says."""
-    return await issued.verification(session, rt, document_number, t)
+    return await issued.verification(session, ctx, document_number, t)

@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from sabilulungan import errors
 from sabilulungan.config import RecipientCategory
+from sabilulungan.dependencies import Context
 from sabilulungan.eligibility import check_eligibility
 from sabilulungan.models import (
     AuditEvent,
@@ -28,7 +43,6 @@ from sabilulungan.models import (
     StageEntry,
 )
 from sabilulungan.proposals import HIDDEN, MASKED
-from sabilulungan.runtime import Runtime, digits_only
 from sabilulungan.schemas import (
     ApplicantRead,
     BoardMemberRead,
@@ -37,27 +51,28 @@ from sabilulungan.schemas import (
     ProposalCreate,
     ProposalRead,
 )
+from shared.audit import audit_params, events_from, record_event
 from shared.auth import Principal
 from shared.codes import new_tracking_code
-from shared.idempotency import Idempotency
-from shared.observability import request_id_var
+from shared.db import UTCDateTime
+from shared.idempotency import Idempotency, record_from, record_params
 
 
-def _applicant_key(rt: Runtime, data: ProposalCreate) -> str:
+def _applicant_key(ctx: Context, data: ProposalCreate) -> str:
     applicant = data.applicant
     if applicant.type == "individual" and applicant.nik:
-        return "nik:" + rt.cipher.blind_index(applicant.nik, purpose="nik")
+        return "nik:" + ctx.cipher.blind_index(applicant.nik, purpose="nik")
     if applicant.legal_entity_number:
         return "org:" + re.sub(r"\s+", "", applicant.legal_entity_number).upper()[:70]
     return "name:" + hashlib.sha256(applicant.name.strip().lower().encode()).hexdigest()[:32]
 
 
 def check_proposal_rules(
-    rt: Runtime, data: ProposalCreate, today: dt.date
+    ctx: Context, data: ProposalCreate, today: dt.date
 ) -> tuple[str, RecipientCategory]:
     """The rules a new proposal must meet; each broken rule is a 422 naming it."""
     applicant = data.applicant
-    category = check_eligibility(rt, rt.config.rule_set_on(today), data, today)
+    category = check_eligibility(ctx, ctx.config.rule_set_on(today), data, today)
     if applicant.type == "individual":
         if not applicant.nik:
             raise errors.IneligibleApplicantError("An individual applicant must give a NIK")
@@ -71,7 +86,7 @@ def check_proposal_rules(
             lines_total_idr=total,
             requested_amount_idr=data.requested_amount_idr,
         )
-    window = rt.config.window_for(data.fiscal_year)
+    window = ctx.config.window_for(data.fiscal_year)
     if window is not None and not (window.opens_on <= today <= window.closes_on):
         raise errors.ProposalWindowClosedError(
             f"Proposals for fiscal year {data.fiscal_year} are accepted from "
@@ -79,7 +94,7 @@ def check_proposal_rules(
             opens_on=window.opens_on.isoformat(),
             closes_on=window.closes_on.isoformat(),
         )
-    if window is None and rt.config.require_window:
+    if window is None and ctx.config.require_window:
         raise errors.ProposalWindowClosedError(
             f"No proposal window is open for fiscal year {data.fiscal_year}"
         )
@@ -120,60 +135,6 @@ _PROPOSAL_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_S = Proposal.__table__.schema
-
-# PostgreSQL: the whole submission in ONE statement (data-modifying CTEs). The children read the
-# new id from `p`; budget lines and board members come in as parallel arrays (unnest ... WITH
-# ORDINALITY keeps their order); the audit event has exactly the columns `record_event` writes; the
-# idempotency record (ON CONFLICT DO NOTHING, as shared.idempotency writes it: a taken key is
-# then answered from the store by `Idempotency.respond`) stores the response with the new id set in
-# SQL. All of it is one atomic statement inside the request's transaction. Built once at import:
-# only the parameters change.
-_SUBMIT_PG = text(
-    f"""
-WITH p AS (
-    INSERT INTO {_S}.proposals ({", ".join(_PROPOSAL_COLUMNS)})
-    VALUES ({", ".join(":" + c for c in _PROPOSAL_COLUMNS)})
-    RETURNING id
-), bl AS (
-    INSERT INTO {_S}.budget_lines (proposal_id, position, description, amount_idr)
-    SELECT p.id, CAST(l.n AS integer) - 1, l.description, l.amount_idr
-    FROM p, unnest(CAST(:line_descriptions AS text[]), CAST(:line_amounts AS bigint[]))
-        WITH ORDINALITY AS l(description, amount_idr, n)
-), bm AS (
-    INSERT INTO {_S}.board_members (proposal_id, position, name, role, nik_enc, nik_idx)
-    SELECT p.id, CAST(m.n AS integer) - 1, m.name, m.role, m.nik_enc, m.nik_idx
-    FROM p, unnest(
-        CAST(:board_names AS text[]), CAST(:board_roles AS text[]),
-        CAST(:board_nik_enc AS text[]), CAST(:board_nik_idx AS text[])
-    ) WITH ORDINALITY AS m(name, role, nik_enc, nik_idx, n)
-), se AS (
-    INSERT INTO {_S}.stage_entries
-        (proposal_id, state, entered_at, action, actor, actor_role, rule_version)
-    SELECT p.id, :status, CAST(:created_at AS timestamptz), 'submit', :owner_username,
-        'applicant', :rule_version
-    FROM p
-), ae AS (
-    INSERT INTO {_S}.audit_events (occurred_at, actor, actor_role, action, entity_type,
-        entity_id, before, after, request_id)
-    SELECT CAST(:created_at AS timestamptz), :owner_username, :audit_role, 'proposal.submitted',
-        'proposal', CAST(p.id AS text), CAST(:audit_before AS jsonb), CAST(:audit_after AS jsonb),
-        :request_id
-    FROM p
-), ir AS (
-    INSERT INTO {_S}.idempotency_records
-        (scope, key, request_hash, status_code, response_body, created_at)
-    SELECT :idem_scope, :idem_key, :idem_hash, 201,
-        jsonb_set(CAST(:idem_body AS jsonb), '{{id}}', to_jsonb(p.id)),
-        CAST(:created_at AS timestamptz)
-    FROM p
-    WHERE CAST(:idem_store AS boolean)
-    ON CONFLICT (scope, key) DO NOTHING
-    RETURNING id
-)
-SELECT p.id, (SELECT count(*) FROM ir) AS stored FROM p
-"""
-)
 
 
 # The portable path (SQLite): Core statements on the tables, built once; one INSERT ... RETURNING
@@ -186,61 +147,140 @@ _INSERT_PROPOSAL = insert(_table(Proposal)).returning(_table(Proposal).c.id)
 _INSERT_LINES = insert(_table(BudgetLine))
 _INSERT_BOARD = insert(_table(BoardMember))
 _INSERT_STAGE = insert(_table(StageEntry))
-_INSERT_AUDIT = insert(_table(AuditEvent))
+
+
+# PostgreSQL: the whole submission in ONE statement (data-modifying CTEs). The children read the
+# new id from `p`; budget lines and board members come in as parallel arrays (unnest ... WITH
+# ORDINALITY keeps their order); the audit event (`shared.audit.events_from`, the columns
+# `record_event` writes) and the idempotency record (`shared.idempotency.record_from`, ON
+# CONFLICT DO NOTHING: a taken key is then answered from the store by `Idempotency.settle`) store
+# the response with the new id set in SQL. All of it is one atomic statement inside the request's
+# transaction. Built once at import: only the parameters change.
+def _submit_statement() -> Any:
+    proposals, lines = _table(Proposal), _table(BudgetLine)
+    board, stages = _table(BoardMember), _table(StageEntry)
+    # An INSERT inside a CTE gets no Python-side defaults: the other columns' scalar defaults
+    # are written as literals (NULL for most, 0 / false for the running totals and flags).
+    values: dict[str, Any] = {
+        c.name: literal(cast(ScalarElementColumnDefault, c.default).arg, c.type)
+        for c in proposals.c
+        if c.default is not None and c.default.is_scalar and c.name not in _PROPOSAL_COLUMNS
+    }
+    values |= {c: bindparam(c, type_=proposals.c[c].type) for c in _PROPOSAL_COLUMNS}
+    p = insert(proposals).values(values).returning(proposals.c.id).cte("p")
+    line_rows = (
+        func.unnest(
+            bindparam("line_descriptions", type_=ARRAY(String())),
+            bindparam("line_amounts", type_=ARRAY(BigInteger())),
+        )
+        .table_valued("description", "amount_idr", with_ordinality="n")
+        .render_derived()
+    )
+    bl = insert(lines).from_select(
+        ["proposal_id", "position", "description", "amount_idr"],
+        select(
+            p.c.id,
+            sql_cast(line_rows.c.n, Integer()) - 1,
+            line_rows.c.description,
+            line_rows.c.amount_idr,
+        ).select_from(p, line_rows),
+    )
+    member_rows = (
+        func.unnest(
+            bindparam("board_names", type_=ARRAY(String())),
+            bindparam("board_roles", type_=ARRAY(String())),
+            bindparam("board_nik_enc", type_=ARRAY(String())),
+            bindparam("board_nik_idx", type_=ARRAY(String())),
+        )
+        .table_valued("name", "role", "nik_enc", "nik_idx", with_ordinality="n")
+        .render_derived()
+    )
+    bm = insert(board).from_select(
+        ["proposal_id", "position", "name", "role", "nik_enc", "nik_idx"],
+        select(
+            p.c.id,
+            sql_cast(member_rows.c.n, Integer()) - 1,
+            member_rows.c.name,
+            member_rows.c.role,
+            member_rows.c.nik_enc,
+            member_rows.c.nik_idx,
+        ).select_from(p, member_rows),
+    )
+    se = insert(stages).from_select(
+        ["proposal_id", "state", "entered_at", "action", "actor", "actor_role", "rule_version"],
+        select(
+            p.c.id,
+            bindparam("status", type_=String()),
+            bindparam("created_at", type_=UTCDateTime()),
+            literal("submit", String()),
+            bindparam("owner_username", type_=String()),
+            literal("applicant", String()),
+            bindparam("rule_version", type_=String()),
+        ).select_from(p),
+    )
+    ae = events_from(p, AuditEvent, action="proposal.submitted", entity_type="proposal")
+    ir = record_from(p, IdempotencyRecord).cte("ir")
+    stored = select(func.count()).select_from(ir).scalar_subquery()
+    return select(p.c.id, stored.label("stored")).add_cte(
+        bl.cte("bl"), bm.cte("bm"), se.cte("se"), ae.cte("ae")
+    )
+
+
+_SUBMIT_PG = _submit_statement()
 
 
 async def create_proposal(
-    session: AsyncSession, rt: Runtime, principal: Principal, data: ProposalCreate
+    session: AsyncSession, ctx: Context, principal: Principal, data: ProposalCreate
 ) -> ProposalRead:
     """File a proposal (pages, demo seeder); the API uses `submit_proposal`."""
-    read, _ = await _write_proposal(session, rt, principal, data, None)
+    read, _ = await _write_proposal(session, ctx, principal, data, None)
     return read
 
 
 async def submit_proposal(
     session: AsyncSession,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     data: ProposalCreate,
     idem: Idempotency,
 ) -> dict[str, Any]:
     """File a proposal and store the idempotency record in the same write; returns the JSON
     body of the 201 answer."""
-    _, body = await _write_proposal(session, rt, principal, data, idem)
+    _, body = await _write_proposal(session, ctx, principal, data, idem)
     return body
 
 
 async def _write_proposal(
     session: AsyncSession,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     data: ProposalCreate,
     idem: Idempotency | None,
 ) -> tuple[ProposalRead, dict[str, Any]]:
-    now = rt.now()
-    today = rt.calendar.local_date(now)
-    category_name, category = check_proposal_rules(rt, data, today)
+    now = ctx.now()
+    today = ctx.calendar.local_date(now)
+    category_name, category = check_proposal_rules(ctx, data, today)
     applicant = data.applicant
-    enc = rt.cipher.encrypt
-    idx = rt.cipher.blind_index
+    enc = ctx.cipher.encrypt
+    idx = ctx.cipher.blind_index
     individual = applicant.type == "individual"
-    bank = digits_only(applicant.bank_account) if applicant.bank_account else None
+    bank = re.sub(r"\D", "", applicant.bank_account) if applicant.bank_account else None
     nik_idx = idx(applicant.nik, purpose="nik") if applicant.nik else None
     if individual and nik_idx is not None:
         applicant_key = "nik:" + nik_idx
     else:
-        applicant_key = _applicant_key(rt, data)
-    initial = rt.workflow.initial_state
-    rule = rt.config.rule_set_on(today)
+        applicant_key = _applicant_key(ctx, data)
+    initial = ctx.workflow.initial_state
+    rule = ctx.config.rule_set_on(today)
     values: dict[str, Any] = {
-        "tracking_code": new_tracking_code(rt.config.tracking_prefix),
+        "tracking_code": new_tracking_code(ctx.config.tracking_prefix),
         "kind": data.kind,
         "fiscal_year": data.fiscal_year,
         "title": data.title,
         "purpose": data.purpose,
         "status": initial,
         "status_since": now,
-        "workflow_name": rt.workflow.name,
+        "workflow_name": ctx.workflow.name,
         "owner_id": principal.account_id or None,
         "owner_username": principal.username,
         "requested_amount_idr": data.requested_amount_idr,
@@ -280,7 +320,7 @@ async def _write_proposal(
     }
     # The answer is built before the write (id 0, set below), so that PostgreSQL can store it
     # with the idempotency record in the same statement.
-    read = _new_proposal_read(rt, principal, data, values, rule.version, category)
+    read = _new_proposal_read(ctx, principal, data, values, rule.version, category)
     body = read.model_dump(mode="json")
     record = idem if idem is not None and idem.key is not None and idem.model is not None else None
     conn = await session.connection()
@@ -294,25 +334,16 @@ async def _write_proposal(
             board_nik_enc=[b[2] for b in board],
             board_nik_idx=[b[3] for b in board],
             rule_version=rule.version,
-            audit_role=audit_role,
-            # record_event passes before=None, which the JSON type stores as JSON null
-            audit_before="null",
-            audit_after=json.dumps(audit_after),
-            request_id=request_id_var.get(),
-            idem_scope=record.scope if record else None,
-            idem_key=record.key if record else None,
-            idem_hash=record.request_hash if record else None,
-            idem_body=json.dumps(body) if record else None,
-            idem_store=record is not None,
         )
+        params |= audit_params(principal, after=audit_after, role=audit_role, occurred_at=now)
+        params |= record_params(record, body, 201)
         written = (await conn.execute(_SUBMIT_PG, params)).one()
         proposal_id = written.id
-        if record is not None and not written.stored:
-            # The key is taken (a retry, or a twin that committed meanwhile): the shared handler
-            # finds it taken again and raises the stored answer's replay (or the 422 for another
-            # body), which rolls this request's writes back.
+        if record is not None:
+            # A taken key (a retry, or a twin that committed meanwhile) raises the stored
+            # answer's replay (or the 422 for another body), which rolls this request back.
             body["id"] = proposal_id
-            await record.respond(body, 201)
+            await record.settle(bool(written.stored))
     else:
         proposal_id = (await conn.execute(_INSERT_PROPOSAL, values)).scalar_one()
         await conn.execute(
@@ -356,19 +387,16 @@ async def _write_proposal(
                 "rule_version": rule.version,
             },
         )
-        await conn.execute(
-            _INSERT_AUDIT,
-            {
-                "occurred_at": now,
-                "actor": principal.username,
-                "actor_role": audit_role,
-                "action": "proposal.submitted",
-                "entity_type": "proposal",
-                "entity_id": str(proposal_id),
-                "before": None,
-                "after": audit_after,
-                "request_id": request_id_var.get(),
-            },
+        await record_event(
+            session,
+            AuditEvent,
+            actor=principal,
+            role=audit_role,
+            action="proposal.submitted",
+            entity_type="proposal",
+            entity_id=proposal_id,
+            after=audit_after,
+            occurred_at=now,
         )
         body["id"] = proposal_id
         if record is not None:
@@ -379,7 +407,7 @@ async def _write_proposal(
 
 
 def _new_proposal_read(
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     data: ProposalCreate,
     values: dict[str, Any],
@@ -398,9 +426,9 @@ def _new_proposal_read(
         title=data.title,
         purpose=data.purpose,
         status=status,
-        status_label=rt.state_label(status),
+        status_label=ctx.state_label(status),
         status_since=now,
-        holder=rt.holder(status),
+        holder=ctx.holder(status),
         opd_code=None,
         requested_amount_idr=data.requested_amount_idr,
         recommended_amount_idr=None,
@@ -413,7 +441,7 @@ def _new_proposal_read(
         reported_at=None,
         recipient_category=values["recipient_category"],
         missing_documents=list(category.required_documents),
-        available_actions=[a.name for a in rt.workflow.available_actions(status, principal.roles)],
+        available_actions=[a.name for a in ctx.workflow.available_actions(status, principal.roles)],
         budget_lines=[
             BudgetLineRead(description=x.description, amount_idr=x.amount_idr)
             for x in data.budget_lines
@@ -436,7 +464,7 @@ def _new_proposal_read(
         history=[
             HistoryEntry(
                 state=status,
-                label=rt.state_label(status),
+                label=ctx.state_label(status),
                 action="submit",
                 actor_role="applicant",
                 entered_at=now,

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
 from sabilulungan.config import ACTION_DUTIES
+from sabilulungan.dependencies import Context
 from sabilulungan.effects import EFFECTS, Step
 from sabilulungan.models import AuditEvent, Proposal, StageEntry
 from sabilulungan.proposals import can_see, read_proposal
-from sabilulungan.runtime import Runtime
 from sabilulungan.schemas import ProposalRead, TransitionCreate
 from shared.audit import record_event
 from shared.auth import Principal
@@ -34,8 +34,8 @@ def _snapshot(p: Proposal) -> dict[str, Any]:
     }
 
 
-def _check_freeze(rt: Runtime, kind: str, action: str, effect: str, today: dt.date) -> None:
-    for period in rt.config.freeze_periods:
+def _check_freeze(ctx: Context, kind: str, action: str, effect: str, today: dt.date) -> None:
+    for period in ctx.config.freeze_periods:
         if (
             period.starts_on <= today <= period.ends_on
             and kind in period.kinds
@@ -68,15 +68,15 @@ def _check_actor(p: Proposal, principal: Principal, acting: set[str]) -> None:
         )
 
 
-def duty_of(rt: Runtime, action: str, role: str) -> str:
-    return rt.config.duties.get(action) or ACTION_DUTIES.get(action) or role
+def duty_of(ctx: Context, action: str, role: str) -> str:
+    return ctx.config.duties.get(action) or ACTION_DUTIES.get(action) or role
 
 
 async def _check_segregation(
-    session: AsyncSession, rt: Runtime, p: Proposal, principal: Principal, action: str, role: str
+    session: AsyncSession, ctx: Context, p: Proposal, principal: Principal, action: str, role: str
 ) -> None:
     """No one holds two conflicting duties on the same file (the rule table in the config)."""
-    duty = duty_of(rt, action, role)
+    duty = duty_of(ctx, action, role)
     rows = (
         await session.execute(
             select(StageEntry.action, StageEntry.actor_role).where(
@@ -84,16 +84,18 @@ async def _check_segregation(
             )
         )
     ).all()
-    held = {duty_of(rt, r.action, r.actor_role) for r in rows}
+    held = {duty_of(ctx, r.action, r.actor_role) for r in rows}
     if p.owner_username == principal.username:
         held.add("applicant")
-    for a, b in rt.config.segregation:
+    for a, b in ctx.config.segregation:
         for mine, other in ((a, b), (b, a)):
             if duty == mine and other in held:
                 raise errors.SegregationOfDutiesError(
                     f"You already acted on this file as {other}; the same person may not also "
-                    f"act as {duty} (segregation rule {a} ≠ {b})",
+                    f"act as {duty} (segregation rule {a} ≠ {b}; "
+                    f"{ctx.config.segregation_basis})",
                     rule=f"{a}!={b}",
+                    basis=ctx.config.segregation_basis,
                     duty=duty,
                     conflicts_with=other,
                 )
@@ -101,14 +103,14 @@ async def _check_segregation(
 
 async def apply_transition(
     session: AsyncSession,
-    rt: Runtime,
+    ctx: Context,
     principal: Principal,
     proposal_id: int,
     data: TransitionCreate,
 ) -> ProposalRead:
     p = await _locked(session, principal, proposal_id)
     action = transition(
-        rt.workflow,
+        ctx.workflow,
         current_state=p.status,
         action=data.action,
         roles=principal.roles,
@@ -116,13 +118,13 @@ async def apply_transition(
     )
     acting = set(action.roles) & principal.roles
     _check_actor(p, principal, acting)
-    effect_name = rt.effect(action.name)
-    now = rt.now()
-    today = rt.calendar.local_date(now)
-    _check_freeze(rt, p.kind, action.name, effect_name, today)
+    effect_name = ctx.effect(action.name)
+    now = ctx.now()
+    today = ctx.calendar.local_date(now)
+    _check_freeze(ctx, p.kind, action.name, effect_name, today)
     step = Step(
         session=session,
-        rt=rt,
+        ctx=ctx,
         principal=principal,
         proposal=p,
         data=data,
@@ -130,14 +132,14 @@ async def apply_transition(
         role=sorted(acting)[0],
         now=now,
         today=today,
-        rule=rt.config.rule_set_on(today),
+        rule=ctx.config.rule_set_on(today),
         amount=data.amount_idr,
     )
-    await _check_segregation(session, rt, p, principal, action.name, step.role)
+    await _check_segregation(session, ctx, p, principal, action.name, step.role)
     before = _snapshot(p)
     await EFFECTS[effect_name](step)
     await record_transition(step, before)
-    return await read_proposal(session, rt, principal, p.id)
+    return await read_proposal(session, ctx, principal, p.id)
 
 
 async def record_transition(step: Step, before: dict[str, Any]) -> None:

@@ -12,6 +12,11 @@ REVIEW_STATES = [
     "awaiting_approval",
 ]
 REVIEWERS = ["clerk", "coordinator", "opd_evaluator", "tapd", "head"]
+# Officials who may read every file; reviewers also include the OPD evaluators.
+OFFICERS = frozenset({"clerk", "coordinator", "tapd", "head", "finance", "auditor", "admin"})
+REVIEWER_ROLES = frozenset({*OFFICERS, "opd_evaluator"})
+# Who may issue the verifiable annex of a decree.
+DECREE_ISSUER_ROLES = frozenset({"head", "tapd", "admin"})
 
 DEFAULT_WORKFLOW = WorkflowDef.model_validate(
     {
@@ -37,6 +42,8 @@ DEFAULT_WORKFLOW = WorkflowDef.model_validate(
             {"name": "disbursed", "label": "Dicairkan, menunggu LPJ", "holder": "applicant"},
             {"name": "reported", "label": "Pemeriksaan LPJ", "holder": "opd_evaluator",
              "sla_working_days": 10},
+            {"name": "recovery", "label": "Dibatalkan, menunggu pengembalian dana",
+             "holder": "finance", "sla_working_days": 20},
             {"name": "closed", "label": "Selesai", "final": True},
             {"name": "rejected", "label": "Ditolak", "final": True},
             {"name": "withdrawn", "label": "Dicabut pemohon", "final": True},
@@ -70,6 +77,11 @@ DEFAULT_WORKFLOW = WorkflowDef.model_validate(
             {"name": "cancel", "label": "Batalkan penetapan",
              "from_states": ["approved", "agreement_signed"], "to_state": "cancelled",
              "roles": ["head"], "required_fields": ["note"]},
+            {"name": "cancel_paid", "label": "Batalkan dan tagih pengembalian dana",
+             "from_states": ["disbursed"], "to_state": "recovery", "roles": ["head"],
+             "required_fields": ["note"]},
+            {"name": "close_recovery", "label": "Tutup: dana sudah kembali ke Kas Daerah",
+             "from_states": ["recovery"], "to_state": "cancelled", "roles": ["finance"]},
             {"name": "reject", "label": "Tolak", "from_states": REVIEW_STATES,
              "to_state": "rejected", "roles": REVIEWERS, "required_fields": ["note"]},
             {"name": "sign_agreement", "label": "Tanda tangani NPHD",
@@ -82,6 +94,9 @@ DEFAULT_WORKFLOW = WorkflowDef.model_validate(
              "to_state": "reported", "roles": ["applicant"]},
             {"name": "refund", "label": "Catat pengembalian sisa dana",
              "from_states": ["reported"], "to_state": "reported", "roles": ["finance"],
+             "required_fields": ["amount_idr"]},
+            {"name": "refund_recovery", "label": "Catat pengembalian dana",
+             "from_states": ["recovery"], "to_state": "recovery", "roles": ["finance"],
              "required_fields": ["amount_idr"]},
             {"name": "return_report", "label": "Kembalikan LPJ", "from_states": ["reported"],
              "to_state": "disbursed", "roles": ["opd_evaluator", "tapd"],
