@@ -9,6 +9,7 @@ answer).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
@@ -25,8 +26,9 @@ PAYMENT_BODY = {
     "amount": "{int:1000:100000000}",
 }
 
-BENCH_FISCAL_YEAR = 2026
-"""The fiscal year the seeders file Sabilulungan's proposals under (its public list needs one)."""
+BENCH_FISCAL_YEAR = dt.date.today().year
+"""The fiscal year the seeders file Sabilulungan's proposals under (its public list needs one):
+the current one, since a proposal for a fiscal year that has ended is refused."""
 BENCH_PERIOD = "2026-10"
 """The month the e-RK seeder fills with activities and attendance (a closed, past month)."""
 
@@ -161,8 +163,10 @@ OPEN_DAYS_SQL = """
 SELECT to_char(d, 'YYYY-MM-DD') FROM generate_series(
     date_trunc('month', now() AT TIME ZONE 'Asia/Jakarta'),
     date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta'), interval '1 day') AS d
+WHERE extract(isodow FROM d) < 6
 """
-"""This month's days up to today in regency time: always open for entries."""
+"""This month's weekdays up to today in regency time: open for entries (work is refused on
+weekends; a run on a public holiday of the regency's calendar may see a few refusals)."""
 
 VERIFY_BATCHES_SQL = """
 SELECT supervisor_nip || '|' || string_agg(id::text, ',' ORDER BY id)
@@ -325,7 +329,7 @@ SABILULUNGAN: tuple[Scenario, ...] = (
             "applicant": {
                 "type": "organization",
                 "name": "Yayasan Bench {vu}",
-                "legal_entity_number": "AHU-{int:10000:99999}.AH.01.04.2020",
+                "legal_entity_number": "AHU-00{int:10000:99999}.AH.01.04.2020",
                 "npwp": "01.234.567.8-901.{int:100:999}",
                 "address": "Jl. Braga No. {int:1:200}, Bandung",
                 "region_code": "32.73.01.1001",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sabilulungan import models, pages, routes
+from sabilulungan import models, pages, routes, tasks
 from sabilulungan.config import SabilulunganConfig
 from sabilulungan.settings import Settings, get_settings
 from shared.app import ServiceSpec
@@ -31,6 +31,7 @@ def build_spec(
         models=COMMON_MODELS,
         api_routers=[routes.router, routes.public_router],
         page_router=pages.router,
+        periodic=tasks.PERIODIC,
     )
 
 
