@@ -198,6 +198,10 @@ def signed_of(row: AuditCheckpointMixin, service: str) -> SignedCheckpoint:
     )
 
 
+Change = tuple[str | int, dict[str, Any] | None, dict[str, Any] | None]
+"""One audited change: the entity's id, what it was before, what it is after."""
+
+
 async def record_event(
     session: AsyncSession,
     model: type[AuditEventMixin],
@@ -212,11 +216,38 @@ async def record_event(
     occurred_at: dt.datetime | None = None,
 ) -> None:
     """Append one event in the caller's transaction (one INSERT, no ORM unit of work)."""
+    await record_events(
+        session,
+        model,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        changes=[(entity_id, before, after)],
+        role=role,
+        occurred_at=occurred_at,
+    )
+
+
+async def record_events(
+    session: AsyncSession,
+    model: type[AuditEventMixin],
+    *,
+    actor: Principal | str | None,
+    action: str,
+    entity_type: str,
+    changes: Sequence[Change],
+    role: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> None:
+    """One event per change, by one actor for one action, in one round trip (executemany)."""
+    if not changes:
+        return
     name, actor_role = _actor_of(actor, role)
-    await session.execute(
-        _insert_of(model),
+    when = occurred_at or utcnow()
+    request_id = request_id_var.get()
+    rows = [
         {
-            "occurred_at": occurred_at or utcnow(),
+            "occurred_at": when,
             "actor": name,
             "actor_role": actor_role,
             "action": action,
@@ -224,9 +255,11 @@ async def record_event(
             "entity_id": str(entity_id),
             "before": before,
             "after": after,
-            "request_id": request_id_var.get(),
-        },
-    )
+            "request_id": request_id,
+        }
+        for entity_id, before, after in changes
+    ]
+    await session.execute(_insert_of(model), rows if len(rows) > 1 else rows[0])
 
 
 def _actor_of(actor: Principal | str | None, role: str | None) -> tuple[str, str]:
