@@ -405,6 +405,47 @@ delegation = "Perwal Contoh No. 5 Tahun 2025"
         code.make(fit=True)
         assert code.version <= 10, code.version
 
+    async def test_certificate_prints_the_risk_the_decision_recorded(self, make_app, monkeypatch):
+        """Garment making (low risk) under the Sertifikat Standar type (menengah rendah) printed
+        the type's level; the certificate prints the KBLI's level the decision used."""
+        import datetime as dt
+
+        from hayu.config import RISK_LABELS
+        from shared import documents
+
+        captured: dict = {}
+        real = documents.build_pdf
+
+        def spy(**kwargs):
+            captured.update(kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(documents, "build_pdf", spy)
+        app = await make_app("hayu")
+        await _import_lists(
+            app,
+            [
+                {
+                    "code": "14111",
+                    "risk_level": "rendah",
+                    "effective_from": dt.date(2021, 2, 2),
+                    "basis": "PP 5/2021 Lampiran I",
+                }
+            ],
+        )
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            created = await _apply(client, who, "SS", kbli_codes=["14111"], capital_idr=10_000_000)
+            assert created["kind"] == "self_report"
+            pdf = await client.get(
+                f"/api/v1/permits/{created['registration_number']}/certificate.pdf",
+                headers=who.business_owner,
+            )
+            assert pdf.status_code == 200
+        rows = dict(captured["rows"])
+        assert rows["Tingkat risiko"] == RISK_LABELS["rendah"]
+        assert rows["Tingkat risiko"] != RISK_LABELS["menengah_rendah"]
+
 
 class TestPostAudit:
     async def test_outsiders_can_recompute_the_draw_and_findings_are_recorded(self, make_app):

@@ -23,6 +23,7 @@ from hayu.config import RISK_LABELS
 from hayu.dependencies import Context
 from hayu.models import (
     Application,
+    ApplicationEvent,
     Business,
     KbliCode,
 )
@@ -205,6 +206,21 @@ async def kbli_titles(session: AsyncSession, codes: Sequence[str]) -> dict[str, 
     return {r.code: r.title for r in rows}
 
 
+async def _decided_risk(session: AsyncSession, application: Application) -> str:
+    """The risk level the filing decision recorded (from the KBLI risk list in force then), not
+    the permit type's default: a low-risk KBLI under a higher-risk type prints its own level."""
+    details = await session.scalar(
+        select(ApplicationEvent.details)
+        .where(
+            ApplicationEvent.application_id == application.id,
+            ApplicationEvent.action.in_(("register", "submit")),
+        )
+        .order_by(ApplicationEvent.id)
+        .limit(1)
+    )
+    return str((details or {}).get("risk_level") or "")
+
+
 async def certificate_pdf(
     session: AsyncSession,
     ctx: Context,
@@ -245,10 +261,7 @@ async def certificate_pdf(
         ("NIB", business.nib or "belum tercatat (terbitkan melalui OSS-RBA)"),
         ("Jenis perizinan", type_name),
         ("Dasar hukum", permit_type.legal_basis if permit_type else ""),
-        (
-            "Tingkat risiko",
-            RISK_LABELS.get(permit_type.risk_level, "") if permit_type else "",
-        ),
+        ("Tingkat risiko", RISK_LABELS.get(await _decided_risk(session, application), "")),
         ("Tanggal terbit", _tanggal(calendar.local_date(application.issued_at))),
         (
             "Berlaku sampai",
