@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hayu_factories import PDF, PNG, actors, counts, filing
 from sqlalchemy import select
 
@@ -332,8 +333,8 @@ basis = "Perbup contoh: usaha mikro dan kecil cukup lapor mandiri"
             assert big_sales["kind"] == "permit"  # medium by sales (> Rp15 M)
             assert big_sales["rule_version"].startswith("self-report-classes:2021-02-02")
 
-    def test_start_up_refuses_stage_slas_that_exceed_the_type_sla(self):
-        import pytest
+    @pytest.mark.parametrize("type_sla", [3, 7])
+    def test_start_up_refuses_stage_slas_that_do_not_add_up_to_the_type_sla(self, type_sla):
         from pydantic import ValidationError
 
         from hayu.config import HayuConfig
@@ -347,7 +348,7 @@ basis = "Perbup contoh: usaha mikro dan kecil cukup lapor mandiri"
                                 "code": "SS",
                                 "name": "Sertifikat Standar",
                                 "self_report_allowed": True,
-                                "sla_working_days": 3,
+                                "sla_working_days": type_sla,
                             }
                         ]
                     }

@@ -335,6 +335,13 @@ async def test_expired_certificate_verifies_as_expired_in_grey(make_app):
 
 
 REPLACED_WORKFLOW = """
+# the catalogue's SLAs add up to the replaced workflow's stages (2 + 1)
+[[hayu.permit_types]]
+code = "SS"
+name = "Sertifikat Standar (verifikasi daerah)"
+self_report_allowed = true
+sla_working_days = 3
+
 [hayu.workflow]
 name = "satu-meja"
 initial_state = "submitted"

@@ -12,7 +12,7 @@ basis = "UU 20/2008 Pasal 6"
 code = "REKLAME"
 name = "Izin Penyelenggaraan Reklame"
 self_report_allowed = false
-sla_working_days = 7
+sla_working_days = 9                # = the stage SLAs on its path (1 + 2 + 3 + 2 + 1)
 ...
 [hayu.workflow]                     # replaces the default permit workflow (shared.workflow format)
 ```
@@ -428,10 +428,12 @@ class HayuSection(StrictModel):
             raise ValueError("size_classes: two rows take effect on the same date")
         for permit_type in self.permit_types:
             stages = self.stage_sla_sum(permit_type)
-            if stages > permit_type.sla_working_days:
+            # equal, not merely within: stage SLAs above the type's would make every file late
+            # by its stages, below it would leave working days no stage owns (issue 15)
+            if stages != permit_type.sla_working_days:
                 raise ValueError(
                     f"permit_types: the stage SLAs of {permit_type.code} add up to {stages} "
-                    f"working days, more than its SLA of {permit_type.sla_working_days}"
+                    f"working days, not its SLA of {permit_type.sla_working_days}"
                 )
         return self
 
