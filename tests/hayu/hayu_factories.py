@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -62,3 +63,17 @@ async def counts(app: FastAPI) -> tuple[int, int, int]:
             int(await session.scalar(select(func.count()).select_from(Application)) or 0),
             int(await session.scalar(select(func.count()).select_from(ApplicationEvent)) or 0),
         )
+
+
+async def upload_checklist(
+    client: httpx.AsyncClient, headers: dict[str, str], app_id: int, items: Sequence[str]
+) -> None:
+    """Upload one PDF for each checklist item (each must be accepted)."""
+    for item in items:
+        uploaded = await client.post(
+            f"/api/v1/applications/{app_id}/documents",
+            data={"checklist_item": item},
+            files={"file": ("berkas.pdf", PDF, "application/pdf")},
+            headers=headers,
+        )
+        assert uploaded.status_code == 201, uploaded.text

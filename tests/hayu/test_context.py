@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hayu_factories import actors, filing
+from hayu_factories import actors, filing, upload_checklist
 from sqlalchemy import select
 
+from hayu import sla
+from hayu.dependencies import context_of
 from hayu.models import Application, ApplicationEvent, AuditEvent
 from shared.testing import client_for
 
@@ -23,12 +25,18 @@ async def test_the_application_clock_dates_filings_transitions_and_audit_events(
         )
         assert created.status_code == 201, created.text
         app_id = created.json()["id"]
+        await upload_checklist(
+            client, who.business_owner, app_id, ("ktp", "desain", "bukti_retribusi")
+        )
         accepted = await client.post(
             f"/api/v1/applications/{app_id}/transitions",
             json={"action": "accept"},
             headers=who.officer,
         )
         assert accepted.status_code == 200, accepted.text
+    async with app.state.db.sessionmaker.begin() as session:
+        # the clock starts once the file is complete, dated by the application's clock too
+        assert await sla.start_missing_clocks(session, context_of(app.state, "http://test")) == 1
     async with app.state.db.sessionmaker() as session:
         application = await session.get(Application, app_id)
         assert application is not None

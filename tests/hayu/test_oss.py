@@ -6,9 +6,10 @@ import contextlib
 from typing import Any
 
 import pytest
-from hayu_factories import PDF, actors, filing
+from hayu_factories import PDF, actors, filing, upload_checklist
 from sqlalchemy import select
 
+from hayu.dependencies import context_of
 from hayu.models import OssNibRecord, OssOutboxMessage
 from hayu.oss import OssError
 from hayu.tasks import oss_outbox_once
@@ -259,7 +260,6 @@ async def test_the_http_adapter_posts_each_envelope_to_its_endpoint_and_reads_re
 async def test_deemed_approval_reports_its_code_and_the_licence(make_app):
     import datetime as dt
 
-    from hayu.dependencies import context_of
     from hayu.sla import run_deemed_approvals
 
     app = await _linked_app(make_app)
@@ -271,10 +271,15 @@ async def test_deemed_approval_reports_its_code_and_the_licence(make_app):
             headers=who.business_owner,
         )
         assert created.status_code == 201, created.text
-    later = context_of(app.state, "http://test").now + dt.timedelta(days=60)
-    async with app.state.db.sessionmaker.begin() as session:
+        app_id = created.json()["id"]
+        later = context_of(app.state, "http://test").now + dt.timedelta(days=60)
         ctx = context_of(app.state, "http://test").at(later)
-        assert await run_deemed_approvals(session, ctx) == [created.json()["id"]]
+        # no document yet: not a complete application, so no deadline and no deemed approval
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await run_deemed_approvals(session, ctx) == []
+        await upload_checklist(client, who.business_owner, app_id, ("ktp", "npwp", "akta"))
+    async with app.state.db.sessionmaker.begin() as session:
+        assert await run_deemed_approvals(session, ctx) == [app_id]
     app.state.clock = lambda: later
     fake = FakeOss()
     assert await oss_outbox_once(app, fake) == (3, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hayu_factories import PDF, actors, filing
+from hayu_factories import PDF, actors, filing, upload_checklist
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -62,7 +62,20 @@ def test_pauses_and_resumes_are_exact_to_the_day(scenario):
     assert sla.used_working_days(calendar, start, next_working, pauses) == sla_days + 1
 
 
-async def _file_stalled_in_verification(client, who):
+REKLAME_CHECKLIST = ("ktp", "desain", "bukti_retribusi")
+
+
+async def _upload(client, who, app_id, items=REKLAME_CHECKLIST):
+    await upload_checklist(client, who.business_owner, app_id, items)
+
+
+async def _start_clocks(app, at=None):
+    ctx = context_of(app.state, "http://test")
+    async with app.state.db.sessionmaker.begin() as session:
+        return await sla.start_missing_clocks(session, ctx.at(at) if at else ctx)
+
+
+async def _file_stalled_in_verification(app, client, who, *, complete=True):
     created = (
         await client.post(
             "/api/v1/applications",
@@ -70,6 +83,9 @@ async def _file_stalled_in_verification(client, who):
             headers=who.business_owner,
         )
     ).json()
+    if complete:
+        await _upload(client, who, created["id"])
+        assert await _start_clocks(app) == 1
     accepted = await client.post(
         f"/api/v1/applications/{created['id']}/transitions",
         json={"action": "accept"},
@@ -83,7 +99,7 @@ async def test_deemed_approval_fires_when_the_whole_sla_lapses_in_any_stage(make
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        app_id = await _file_stalled_in_verification(client, who)
+        app_id = await _file_stalled_in_verification(app, client, who)
         ctx = context_of(app.state, "http://test")
         async with app.state.db.sessionmaker() as session:
             due = (await session.get(Application, app_id)).sla_due_date
@@ -108,7 +124,7 @@ async def test_waiting_for_the_applicant_stops_the_clock(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        app_id = await _file_stalled_in_verification(client, who)
+        app_id = await _file_stalled_in_verification(app, client, who)
         ctx = context_of(app.state, "http://test")
         revision = await client.post(
             f"/api/v1/applications/{app_id}/transitions",
@@ -210,7 +226,7 @@ async def test_statistics_use_the_clock_and_leave_out_revision_time(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        app_id = await _file_stalled_in_verification(client, who)
+        app_id = await _file_stalled_in_verification(app, client, who)
     ctx = context_of(app.state, "http://test")
     calendar = ctx.calendar
     start = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)  # Monday 09:00 WIB
@@ -236,11 +252,11 @@ async def test_statistics_use_the_clock_and_leave_out_revision_time(make_app):
     assert row.within_sla_share == 1.0  # 8 <= 9: on time once revision time is left out
 
 
-async def test_files_from_before_the_clock_get_it_from_their_filing_date(make_app):
+async def test_files_from_before_the_clock_get_it_from_when_they_became_complete(make_app):
     app = await make_app("hayu")
     async with client_for(app) as client:
         who = await actors(app, client)
-        app_id = await _file_stalled_in_verification(client, who)
+        app_id = await _file_stalled_in_verification(app, client, who)
     ctx = context_of(app.state, "http://test")
     async with app.state.db.sessionmaker.begin() as session:
         await session.execute(
@@ -251,6 +267,80 @@ async def test_files_from_before_the_clock_get_it_from_their_filing_date(make_ap
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
     async with app.state.db.sessionmaker.begin() as session:
         assert await sla.run_deemed_approvals(session, ctx.at(later)) == [app_id]
+
+
+class TestTheClockRunsFromTheCompleteApplication:
+    """UU 30/2014 Pasal 53 / PP 6/2021: the deadline runs from a complete application."""
+
+    async def test_a_file_with_documents_missing_is_never_deemed_approved(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+            await _upload(client, who, app_id, ("ktp", "desain"))  # bukti_retribusi missing
+        async with app.state.db.sessionmaker() as session:
+            row = await session.get(Application, app_id)
+            assert (row.sla_started_at, row.sla_due_date) == (None, None)
+        ctx = context_of(app.state, "http://test")
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await sla.run_deemed_approvals(session, ctx.at(later)) == []
+        async with app.state.db.sessionmaker() as session:
+            row = await session.get(Application, app_id)
+            assert row.status == "document_verification"
+            assert row.deemed_approved is False
+            assert row.sla_due_date is None
+
+    async def test_an_empty_file_clocked_from_its_filing_is_not_deemed_approved(self, make_app):
+        # a file filed while the clock still started at filing: it has a due date but no documents
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+        ctx = context_of(app.state, "http://test")
+        filed = dt.datetime.now(dt.UTC)
+        async with app.state.db.sessionmaker.begin() as session:
+            await session.execute(
+                update(Application)
+                .where(Application.id == app_id)
+                .values(
+                    sla_started_at=filed,
+                    sla_due_date=sla.due_date(ctx.calendar, ctx.calendar.local_date(filed), 9, 0),
+                )
+            )
+        later = filed + dt.timedelta(days=60)
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await sla.run_deemed_approvals(session, ctx.at(later)) == []
+        async with app.state.db.sessionmaker() as session:
+            row = await session.get(Application, app_id)
+            assert (row.status, row.deemed_approved) == ("document_verification", False)
+            assert (row.sla_started_at, row.sla_due_date) == (None, None)
+
+    async def test_the_clock_starts_when_the_last_document_arrives_not_at_filing(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+            ctx = context_of(app.state, "http://test")
+            filed = dt.datetime.now(dt.UTC) - dt.timedelta(days=45)
+            async with app.state.db.sessionmaker.begin() as session:
+                await session.execute(
+                    update(Application).where(Application.id == app_id).values(submitted_at=filed)
+                )
+            assert await _start_clocks(app) == 0  # 45 days after filing, still incomplete
+            await _upload(client, who, app_id)
+        assert await _start_clocks(app) == 1
+        async with app.state.db.sessionmaker() as session:
+            row = await session.get(Application, app_id)
+        today = ctx.calendar.local_date(dt.datetime.now(dt.UTC))
+        assert ctx.calendar.local_date(row.sla_started_at) == today
+        due = sla.due_date(ctx.calendar, today, 9, 0)
+        assert row.sla_due_date == due
+        on_due = ctx.calendar.local_midnight_utc(due) + dt.timedelta(hours=12)
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await sla.run_deemed_approvals(session, ctx.at(on_due)) == []
+        async with app.state.db.sessionmaker.begin() as session:
+            assert await sla.run_deemed_approvals(session, ctx.at(on_due + ONE)) == [app_id]
 
 
 async def test_the_file_page_explains_segregation_of_duties_in_indonesian(make_app):

@@ -93,6 +93,7 @@ async def file_and_record(
         "annual_sales_idr": biz.annual_sales_idr,
         "created_at": now,
     }
+    clock_now = not self_report and not permit_type.required_documents
     application: dict[str, Any] = {
         "kind": decision.kind,
         "permit_type_code": permit_type.code,
@@ -108,11 +109,12 @@ async def file_and_record(
         "issued_at": now if self_report else None,
         "valid_until": valid_until(permit_type, today) if self_report else None,
         "deemed_approved": False,
-        # the whole-SLA clock starts with the filing (`hayu.sla`); a self-report has none
-        "sla_started_at": None if self_report else now,
-        "sla_due_date": None
-        if self_report
-        else sla.due_date(ctx.calendar, today, permit_type.sla_working_days, 0),
+        # the whole-SLA clock starts when the file is complete (`hayu.sla`): at filing only for
+        # a type without a checklist; a self-report has none
+        "sla_started_at": now if clock_now else None,
+        "sla_due_date": sla.due_date(ctx.calendar, today, permit_type.sla_working_days, 0)
+        if clock_now
+        else None,
     }
     action = "register" if self_report else "submit"
     details = {

@@ -1,12 +1,20 @@
 """The whole-SLA clock and deemed approval (fiktif positif).
 
-A permit type's SLA (`sla_working_days`) runs from the filing across every stage, in working days
-of the regency's calendar, and stops while the file waits for the applicant (a revision request;
-OSS status 41-44). Counting: the start day itself is not counted; the clock uses each working day
-after it, except the working days after a pause began up to and including the day the applicant
-resubmitted. The due date is the last day inside the SLA; on the next day, undecided, the permit
-is deemed approved, citing the basis configured for its type (UU 30/2014 Pasal 53 as amended for
-local permits, PP 28/2025 for OSS permits).
+A permit type's SLA (`sla_working_days`) runs from the COMPLETE application across every stage (UU
+30/2014 Pasal 53 as amended; PP 6/2021: the deadline runs from a complete application), in working
+days of the regency's calendar, and stops while the file waits for the applicant (a revision
+request; OSS status 41-44). Counting: the start day itself is not counted; the clock uses each
+working day after it, except the working days after a pause began up to and including the day the
+applicant resubmitted. The due date is the last day inside the SLA; on the next day, undecided, the
+permit is deemed approved, citing the basis configured for its type (UU 30/2014 Pasal 53 as amended
+for local permits, PP 28/2025 for OSS permits).
+
+When a file is complete: the moment the last document of its type's checklist was first uploaded
+(at filing for a type without a checklist). This is read from the uploads themselves, not from
+the officer's "Dokumen lengkap", so an officer who never looks at a file cannot keep its clock
+from running; the clock is started by the periodic task (`start_missing_clocks`, run before every
+deemed-approval pass), with that moment as its start. A file whose checklist is incomplete has no
+clock and is never deemed approved.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import oss
@@ -26,8 +34,9 @@ from hayu.common import (
     record_step,
     valid_until,
 )
+from hayu.config import PermitTypeDef
 from hayu.dependencies import Context
-from hayu.models import Application, Business
+from hayu.models import Application, ApplicationDocument, Business
 from shared.calendar import WorkingCalendar
 
 # --------------------------------------------------------------------------------------------------
@@ -78,6 +87,8 @@ def start_clock(
 
 def pause_clock(ctx: Context, application: Application) -> None:
     now = ctx.now
+    if application.sla_started_at is None:
+        return  # not complete yet: there is no clock to stop
     if application.sla_paused_since is None:
         application.sla_paused_since = now
     application.sla_due_date = None
@@ -90,6 +101,8 @@ def resume_clock(
 ) -> None:
     now = ctx.now
     calendar = ctx.calendar
+    if application.sla_started_at is None:
+        return  # not complete yet: the clock starts once it is (`start_missing_clocks`)
     if application.sla_paused_since is not None:
         application.sla_paused_days = (application.sla_paused_days or 0) + paused_working_days(
             calendar,
@@ -97,7 +110,7 @@ def resume_clock(
             calendar.local_date(now),
         )
         application.sla_paused_since = None
-    started = application.sla_started_at or application.submitted_at
+    started = application.sla_started_at
     application.sla_due_date = due_date(
         calendar,
         calendar.local_date(started),
@@ -110,10 +123,48 @@ def stop_clock(application: Application) -> None:
     application.sla_due_date = None
 
 
+async def completed_at(
+    session: AsyncSession, ctx: Context, applications: Sequence[Application]
+) -> dict[int, dt.datetime | None]:
+    """When each file became complete: the first upload of the last checklist document to arrive
+    (its filing for a type without a checklist); None while a document is still missing."""
+    first: dict[tuple[int, str], dt.datetime] = {}
+    if applications:
+        rows = await session.execute(
+            select(
+                ApplicationDocument.application_id,
+                ApplicationDocument.checklist_item,
+                func.min(ApplicationDocument.uploaded_at),
+            )
+            .where(ApplicationDocument.application_id.in_([a.id for a in applications]))
+            .group_by(ApplicationDocument.application_id, ApplicationDocument.checklist_item)
+        )
+        first = {(app_id, item): at for app_id, item, at in rows.all()}
+    complete: dict[int, dt.datetime | None] = {}
+    for application in applications:
+        permit_type = ctx.hayu.permit_type(application.permit_type_code)
+        complete[application.id] = (
+            None if permit_type is None else _complete_at(application, permit_type, first)
+        )
+    return complete
+
+
+def _complete_at(
+    application: Application,
+    permit_type: PermitTypeDef,
+    first: dict[tuple[int, str], dt.datetime],
+) -> dt.datetime | None:
+    moments = [first.get((application.id, d.code)) for d in permit_type.required_documents]
+    if any(m is None for m in moments):
+        return None
+    return max([application.submitted_at, *(m for m in moments if m is not None)])
+
+
 async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
-    """Files filed before the whole-SLA clock existed get it from their filing date (revision
-    time before then is not known, so none is deducted); a file waiting for the applicant starts
-    paused."""
+    """Start the clock of every open file that became complete (see the module docstring), from
+    the moment it did; a file waiting for the applicant starts paused. Files filed before the
+    clock existed get it the same way (revision time before then is not known, so none is
+    deducted). Returns the number of clocks started."""
     rows = (
         (
             await session.execute(
@@ -123,30 +174,33 @@ async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int =
                     Application.sla_started_at.is_(None),
                     Application.status.not_in(sorted(FINISHED)),
                 )
+                .order_by(Application.id)
                 .limit(limit)
             )
         )
         .scalars()
         .all()
     )
+    complete = await completed_at(session, ctx, rows)
+    started = 0
     for application in rows:
         permit_type = ctx.hayu.permit_type(application.permit_type_code)
-        if permit_type is None:
+        start = complete[application.id]
+        if permit_type is None or start is None:
             continue
-        application.sla_started_at = application.submitted_at
+        started += 1
+        application.sla_started_at = start
         application.sla_paused_days = 0
+        application.sla_paused_since = None
         if application.status == "revision_requested":
-            application.sla_paused_since = application.status_since
+            application.sla_paused_since = max(start, application.status_since)
             application.sla_due_date = None
             continue
         application.sla_due_date = due_date(
-            ctx.calendar,
-            ctx.calendar.local_date(application.submitted_at),
-            permit_type.sla_working_days,
-            0,
+            ctx.calendar, ctx.calendar.local_date(start), permit_type.sla_working_days, 0
         )
     await session.flush()
-    return len(rows)
+    return started
 
 
 # --------------------------------------------------------------------------------------------------
@@ -180,8 +234,16 @@ async def run_deemed_approvals(session: AsyncSession, ctx: Context) -> list[int]
         .scalars()
         .all()
     )
+    complete = await completed_at(session, ctx, lapsed)
     issued: list[int] = []
     for application in lapsed:
+        if complete[application.id] is None:
+            # a clock started before completeness was the rule (at filing): a file with a
+            # document missing is not a complete application, so it has no deadline yet
+            application.sla_started_at = None
+            application.sla_due_date = None
+            application.sla_paused_since = None
+            continue
         permit_type = permit_type_or_422(ctx, application.permit_type_code)
         due = application.sla_due_date
         before = application.status
