@@ -286,3 +286,50 @@ async def test_deemed_approval_reports_its_code_and_the_licence(make_app):
     assert fake.codes() == ["09", "57"]
     [licence] = fake.licenses.values()
     assert licence["nomor_izin"]
+
+
+OSS_PERMIT_WITH_INSPECTION = """
+[[hayu.permit_types]]
+code = "SS"
+name = "Sertifikat Standar (verifikasi lapangan)"
+self_report_allowed = false
+sla_working_days = 9
+needs_inspection = true
+oss_permit = true
+required_documents = [{ code = "ktp", label = "KTP pemilik" }]
+"""
+
+
+async def test_inspection_revision_resubmission_and_rejection_each_send_their_code(make_app):
+    app = await make_app(
+        "hayu",
+        oss_base_url="http://oss.invalid",
+        oss_inbound_token="rahasia",
+        config_toml=OSS_PERMIT_WITH_INSPECTION,
+    )
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        created = await client.post(
+            "/api/v1/applications",
+            json=filing("SS", capital_idr=900_000_000, nib=NIB),
+            headers=who.business_owner,
+        )
+        assert created.status_code == 201, created.text
+        url = f"/api/v1/applications/{created.json()['id']}"
+        await upload_checklist(client, who.business_owner, created.json()["id"], ("ktp",))
+        today = context_of(app.state, "http://test").today.isoformat()
+        for headers, body in (
+            (who.officer, {"action": "accept"}),
+            (who.officer, {"action": "schedule_inspection", "inspection_date": today}),
+            (who.inspector, {"action": "request_revision", "note": "Ukuran tidak sesuai"}),
+            (who.business_owner, {"action": "resubmit"}),
+            (who.approver, {"action": "reject", "note": "Lokasi di jalur hijau"}),
+        ):
+            done = await client.post(f"{url}/transitions", json=body, headers=headers)
+            assert done.status_code == 200, done.text
+    fake = FakeOss()
+    assert await oss_outbox_once(app, fake) == (6, 0)
+    # one message per transition, in order: received, complete, field check, returned,
+    # resubmitted, rejected
+    assert fake.codes() == ["09", "10", "40", "41", "42", "90"]
+    assert len(set(fake.received)) == 6
