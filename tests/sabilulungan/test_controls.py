@@ -195,6 +195,26 @@ async def test_disbursement_only_within_the_fiscal_year(world_factory: Any) -> N
         await world.ok(pid, "finance", "disburse", amount_idr=4_000_000)
 
 
+async def test_disbursement_grace_after_the_fiscal_year(world_factory: Any) -> None:
+    toml = (
+        "[[sabilulungan.rule_sets]]\nversion = 'perbup-penutupan'\neffective_from = 2018-01-01\n"
+        "disbursement_grace_days = 10\n"
+    )
+    async with world_factory(toml) as world:
+        await world.budget("bansos", 20_000_000)
+        pid = (await world.submit(world.bansos()))["id"]
+        await world.to_approval(pid, 4_000_000)
+        await world.ok(pid, "head", "approve", decree_number="1/2027")
+        world.at(dt.datetime(world.year + 1, 1, 11, 3, 0, tzinfo=dt.UTC))  # the grace is over
+        async with Unchanged(world):
+            r = await world.act(pid, "finance", "disburse", amount_idr=4_000_000)
+            problem = assert_problem(r, 409, "outside-fiscal-year")
+        assert problem["last_day"] == f"{world.year + 1}-01-10"
+        world.at(dt.datetime(world.year + 1, 1, 10, 3, 0, tzinfo=dt.UTC))  # its last day
+        body = await world.ok(pid, "finance", "disburse", amount_idr=4_000_000)
+        assert body["status"] == "disbursed"
+
+
 # -- segregation of duties ---------------------------------------------------------------------
 
 
