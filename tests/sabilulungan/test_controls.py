@@ -108,6 +108,12 @@ async def test_a_late_lpj_is_marked_late(world: Any) -> None:
         await world.client.get("/api/v1/public/proposals", params={"fiscal_year": world.year})
     ).json()["items"][0]
     assert row["report_late"] is True
+    # the next proposal of the same applicant carries the flag, although the LPJ is now in
+    nxt = (await world.submit(world.bansos(fiscal_year=world.year + 1), who="applicant2"))["id"]
+    flags = (
+        await world.client.get(f"/api/v1/proposals/{nxt}/flags", headers=world.h("clerk"))
+    ).json()["flags"]
+    assert {f["code"]: f["related"] for f in flags}["overdue_report"] == [body["tracking_code"]]
 
 
 async def test_uploads_lock_when_the_file_leaves_the_stage_that_asked_for_them(world: Any) -> None:
