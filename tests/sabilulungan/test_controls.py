@@ -337,6 +337,40 @@ async def test_accepting_the_lpj_releases_what_was_never_paid(world: Any) -> Non
     assert budget.approved_idr == 4_000_000
 
 
+async def test_transparency_page_shows_refunded_and_released_money(world: Any) -> None:
+    paid = await _paid_bansos(world, 4_000_000)
+    await world.lpj(paid, 3_000_000, "applicant2")
+    assert (await world.upload(paid, "refund_receipt", "applicant2")).status_code == 201
+    await world.ok(paid, "finance", "refund", amount_idr=1_000_000)
+    await world.ok(paid, "opd2", "accept_report")
+    await world.budget("hibah", 100_000_000)
+    cancelled = (await world.submit(world.hibah()))["id"]
+    await world.to_approval(cancelled, 7_000_000)
+    await world.ok(cancelled, "head", "approve", decree_number="400/KEP.14/2027")
+    await world.ok(cancelled, "head", "cancel", note="Penerima membubarkan diri")
+    page = await world.client.get(
+        "/transparansi", params={"tahun": world.year}, headers={"accept": "text/html"}
+    )
+    assert page.status_code == 200
+    rows = {
+        row.split('data-label="Jenis">')[1].split("<")[0]: row
+        for row in page.text.split("<tbody>")[1].split("<tr>")[1:]
+    }
+    assert 'data-label="Dikembalikan">Rp1.000.000<' in rows["Bantuan sosial"]
+    assert 'data-label="Dilepas">Rp7.000.000<' in rows["Hibah"]
+    totals = page.text.split("<tbody>")[0]
+    assert "<dt>Dikembalikan ke Kas Daerah</dt><dd>Rp1.000.000</dd>" in totals
+    assert "<dt>Dilepas kembali ke pagu</dt><dd>Rp7.000.000</dd>" in totals
+    budget = (await world.client.get(f"/api/v1/public/budgets/{world.year}")).json()
+    assert (
+        budget["kinds"]["bansos"]["refunded_idr"],
+        budget["kinds"]["hibah"]["released_idr"],
+    ) == (
+        1_000_000,
+        7_000_000,
+    )
+
+
 # -- routing ---------------------------------------------------------------------------------------
 
 
