@@ -108,6 +108,12 @@ async def test_a_late_lpj_is_marked_late(world: Any) -> None:
         await world.client.get("/api/v1/public/proposals", params={"fiscal_year": world.year})
     ).json()["items"][0]
     assert row["report_late"] is True
+    # the next proposal of the same applicant carries the flag, although the LPJ is now in
+    nxt = (await world.submit(world.bansos(fiscal_year=world.year + 1), who="applicant2"))["id"]
+    flags = (
+        await world.client.get(f"/api/v1/proposals/{nxt}/flags", headers=world.h("clerk"))
+    ).json()["flags"]
+    assert {f["code"]: f["related"] for f in flags}["overdue_report"] == [body["tracking_code"]]
 
 
 async def test_uploads_lock_when_the_file_leaves_the_stage_that_asked_for_them(world: Any) -> None:
@@ -193,6 +199,26 @@ async def test_disbursement_only_within_the_fiscal_year(world_factory: Any) -> N
             assert_problem(r, 409, "outside-fiscal-year")
         world.at(NOW)
         await world.ok(pid, "finance", "disburse", amount_idr=4_000_000)
+
+
+async def test_disbursement_grace_after_the_fiscal_year(world_factory: Any) -> None:
+    toml = (
+        "[[sabilulungan.rule_sets]]\nversion = 'perbup-penutupan'\neffective_from = 2018-01-01\n"
+        "disbursement_grace_days = 10\n"
+    )
+    async with world_factory(toml) as world:
+        await world.budget("bansos", 20_000_000)
+        pid = (await world.submit(world.bansos()))["id"]
+        await world.to_approval(pid, 4_000_000)
+        await world.ok(pid, "head", "approve", decree_number="1/2027")
+        world.at(dt.datetime(world.year + 1, 1, 11, 3, 0, tzinfo=dt.UTC))  # the grace is over
+        async with Unchanged(world):
+            r = await world.act(pid, "finance", "disburse", amount_idr=4_000_000)
+            problem = assert_problem(r, 409, "outside-fiscal-year")
+        assert problem["last_day"] == f"{world.year + 1}-01-10"
+        world.at(dt.datetime(world.year + 1, 1, 10, 3, 0, tzinfo=dt.UTC))  # its last day
+        body = await world.ok(pid, "finance", "disburse", amount_idr=4_000_000)
+        assert body["status"] == "disbursed"
 
 
 # -- segregation of duties ---------------------------------------------------------------------
@@ -309,6 +335,40 @@ async def test_accepting_the_lpj_releases_what_was_never_paid(world: Any) -> Non
     assert body["released_idr"] == 1_000_000
     budget = await world.row(Budget, fiscal_year=world.year, kind="bansos")
     assert budget.approved_idr == 4_000_000
+
+
+async def test_transparency_page_shows_refunded_and_released_money(world: Any) -> None:
+    paid = await _paid_bansos(world, 4_000_000)
+    await world.lpj(paid, 3_000_000, "applicant2")
+    assert (await world.upload(paid, "refund_receipt", "applicant2")).status_code == 201
+    await world.ok(paid, "finance", "refund", amount_idr=1_000_000)
+    await world.ok(paid, "opd2", "accept_report")
+    await world.budget("hibah", 100_000_000)
+    cancelled = (await world.submit(world.hibah()))["id"]
+    await world.to_approval(cancelled, 7_000_000)
+    await world.ok(cancelled, "head", "approve", decree_number="400/KEP.14/2027")
+    await world.ok(cancelled, "head", "cancel", note="Penerima membubarkan diri")
+    page = await world.client.get(
+        "/transparansi", params={"tahun": world.year}, headers={"accept": "text/html"}
+    )
+    assert page.status_code == 200
+    rows = {
+        row.split('data-label="Jenis">')[1].split("<")[0]: row
+        for row in page.text.split("<tbody>")[1].split("<tr>")[1:]
+    }
+    assert 'data-label="Dikembalikan">Rp1.000.000<' in rows["Bantuan sosial"]
+    assert 'data-label="Dilepas">Rp7.000.000<' in rows["Hibah"]
+    totals = page.text.split("<tbody>")[0]
+    assert "<dt>Dikembalikan ke Kas Daerah</dt><dd>Rp1.000.000</dd>" in totals
+    assert "<dt>Dilepas kembali ke pagu</dt><dd>Rp7.000.000</dd>" in totals
+    budget = (await world.client.get(f"/api/v1/public/budgets/{world.year}")).json()
+    assert (
+        budget["kinds"]["bansos"]["refunded_idr"],
+        budget["kinds"]["hibah"]["released_idr"],
+    ) == (
+        1_000_000,
+        7_000_000,
+    )
 
 
 # -- routing ---------------------------------------------------------------------------------------

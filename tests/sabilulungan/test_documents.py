@@ -230,19 +230,25 @@ async def test_uploaded_documents_are_listed_and_read_with_an_audit_event(world:
     assert_problem(other, 404)
 
 
-async def test_nphd_has_the_pasal_13_content_and_the_rule_sets_deadline(
-    world_factory: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the next generated PDF was drawn with (title, rows, table, paragraphs)."""
     from shared import documents as shared_documents
 
-    drawn: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
     real_build = shared_documents.build_pdf
 
     def spy(**kwargs: Any) -> bytes:
-        drawn.update(kwargs)
+        seen.update(kwargs)
         return real_build(**kwargs)
 
     monkeypatch.setattr(shared_documents, "build_pdf", spy)
+    return seen
+
+
+async def test_nphd_has_the_pasal_13_content_and_the_rule_sets_deadline(
+    world_factory: Any, drawn: dict[str, Any]
+) -> None:
     toml = """
 [regency]
 name = "Kabupaten Contoh"
@@ -275,3 +281,27 @@ basis = "Perbup Contoh 7/2025"
     assert "10 Januari" not in text
     assert "Perbup Contoh 7/2025" in text
     assert [r[1] for r in drawn["table"][1:]] == ["Material atap", "Upah tukang"]
+
+
+@pytest.mark.parametrize(("kind", "title"), [("kabupaten", "Bupati"), ("kota", "Wali Kota")])
+async def test_decree_annex_names_the_configured_head_of_region(
+    world_factory: Any, drawn: dict[str, Any], kind: str, title: str
+) -> None:
+    toml = f'[regency]\nname = "{kind.title()} Contoh"\nkind = "{kind}"\ncode = "32.73"\n'
+    async with world_factory(toml) as world:
+        await _approved_hibah(world)
+        body = {"decree_number": "400/KEP.5/2027", "fiscal_year": world.year}
+        r = await world.client.post("/api/v1/decrees/annex", json=body, headers=world.h("head"))
+        assert r.status_code == 201, r.text
+        annex = r.json()
+        pdf = await world.client.get(
+            f"/api/v1/documents/{annex['number']}.pdf", headers=world.h("auditor")
+        )
+        assert pdf.status_code == 200
+        parts = urlsplit(annex["verify_url"])
+        page = await world.client.get(
+            f"{parts.path}?{parts.query}", headers={"accept": "text/html"}
+        )
+    assert drawn["title"].startswith(f"LAMPIRAN KEPUTUSAN {title.upper()} ")
+    assert f"Lampiran Keputusan {title}" in page.text
+    assert "Kepala Daerah" not in page.text

@@ -96,6 +96,8 @@ async def public_budget(session: AsyncSession, fiscal_year: int) -> PublicBudget
                 func.coalesce(
                     func.sum(Proposal.disbursed_idr).filter(Proposal.reported_at.is_not(None)), 0
                 ),
+                func.coalesce(func.sum(Proposal.refunded_idr), 0),
+                func.coalesce(func.sum(Proposal.released_idr), 0),
             )
             .where(Proposal.fiscal_year == fiscal_year, Proposal.status != "withdrawn")
             .group_by(Proposal.kind)
@@ -118,6 +120,8 @@ async def public_budget(session: AsyncSession, fiscal_year: int) -> PublicBudget
             proposed_idr=int(row[2] or 0) if row else 0,
             recommended_idr=int(row[3] or 0) if row else 0,
             reported_idr=int(row[4] or 0) if row else 0,
+            refunded_idr=int(row[5] or 0) if row else 0,
+            released_idr=int(row[6] or 0) if row else 0,
         )
     return PublicBudgetRead(fiscal_year=fiscal_year, kinds=kinds)
 

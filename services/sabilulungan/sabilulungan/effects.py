@@ -210,10 +210,6 @@ async def consider(step: Step) -> None:
 async def approve(step: Step) -> None:
     p, data, ctx = step.proposal, step.data, step.ctx
     require(step, decree_number=data.decree_number)
-    if step.principal.username in (p.recommended_by, p.considered_by):
-        raise errors.SegregationOfDutiesError(
-            "The official who recommended or set the amount cannot also approve it"
-        )
     if step.amount is None:
         step.amount = p.final_amount_idr or p.recommended_amount_idr or p.requested_amount_idr
     not_above_requested(p, step.amount, "approved")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan.dependencies import Context
@@ -84,10 +84,16 @@ async def compute_flags(session: AsyncSession, ctx: Context, p: Proposal) -> lis
         select(Proposal.tracking_code).where(
             Proposal.applicant_key == p.applicant_key,
             Proposal.id != p.id,
-            Proposal.lpj_due_date < ctx.today(),
-            Proposal.reported_at.is_(None),
             Proposal.disbursed_idr > 0,
+            or_(
+                and_(Proposal.lpj_due_date < ctx.today(), Proposal.reported_at.is_(None)),
+                Proposal.report_late.is_(True),
+            ),
         )
     )
-    add("overdue_report", "Pemohon belum menyerahkan LPJ hibah/bansos sebelumnya", list(rows))
+    add(
+        "overdue_report",
+        "Pemohon belum menyerahkan, atau terlambat menyerahkan, LPJ hibah/bansos sebelumnya",
+        list(rows),
+    )
     return flags

@@ -367,7 +367,8 @@ async def issued_pdf(
 
 @public_router.get("/budgets/{fiscal_year}", response_model=PublicBudgetRead)
 async def read_public_budget(fiscal_year: FiscalYear, session: SessionDep) -> PublicBudgetRead:
-    """Per kind: ceiling, proposed, recommended, approved, disbursed, reported and remaining."""
+    """Per kind: ceiling, proposed, recommended, approved, disbursed, reported, refunded,
+    released and remaining."""
     return await budgets.public_budget(session, fiscal_year)
 
 

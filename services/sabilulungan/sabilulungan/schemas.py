@@ -41,6 +41,8 @@ class BudgetKindRead(BaseModel):
     proposed_idr: int = 0
     recommended_idr: int = 0
     reported_idr: int = 0
+    refunded_idr: int = 0
+    released_idr: int = 0
     proposals: int = 0
 
 

@@ -78,8 +78,11 @@ async def verify_page(
     session: SessionDep,
     t: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
+    ctx = context_of(request.app.state)
     try:
-        result = await issued.verification(session, context_of(request.app.state), number, t)
+        result = await issued.verification(session, ctx, number, t)
     except AppError:
         return render(request, "verify.html", {"result": None, "number": number}, status_code=404)
-    return render(request, "verify.html", {"result": result, "number": number})
+    return render(
+        request, "verify.html", {"result": result, "number": number, "head_title": ctx.head_title}
+    )
