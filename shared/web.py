@@ -128,6 +128,25 @@ def static_directories(service_static: Path | None) -> list[Path]:
     return [d for d in (*dirs, SHARED_STATIC) if d.is_dir()]
 
 
+def bilangan(value: float | int | None) -> str:
+    """A count as Indonesians write it, thousands with a dot: 6300 → "6.300"."""
+    if value is None:
+        return "—"
+    return f"{round(value):,}".replace(",", ".")
+
+
+def desimal(value: float | int | None, digits: int = 2) -> str:
+    """A number with a decimal comma and a thousands dot: 1234.5 → "1.234,50"."""
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def persen(value: float | int | None, digits: int = 2) -> str:
+    """A percentage the same way: 2.85 → "2,85 %"."""
+    return "—" if value is None else f"{desimal(value, digits)} %"
+
+
 def asset_response(asset: Asset, request_headers: Headers, versioned: bool) -> Response:
     """`asset` as the browser asked for it: 304 if it has it, gzip if it accepts it."""
     headers = {
@@ -197,6 +216,9 @@ def make_templates(service_dir: Path | None, *, globals_: dict[str, Any]) -> Jin
     zone = ZoneInfo(tz)
     env.filters["rupiah"] = format_rupiah
     env.filters["terbilang"] = terbilang
+    env.filters["bilangan"] = bilangan
+    env.filters["persen"] = persen
+    env.filters["desimal"] = desimal
     env.filters["tanggal"] = lambda v: tanggal(v, tz)
     env.filters["local_datetime"] = lambda v: (
         "—" if v is None else f"{tanggal(v, tz)} {v.astimezone(zone):%H.%M}"
