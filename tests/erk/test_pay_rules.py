@@ -269,6 +269,20 @@ async def test_mid_month_joiner_in_a_21_day_month(erk: Erk) -> None:
     assert NEWCOMER in {i["nip"] for i in r.json()["items"]}
 
 
+async def test_mid_month_leaver_in_a_22_day_month(erk: Erk) -> None:
+    await erk.tree()
+    period, days = _days(erk, 22)
+    # The day of leaving is the last day employed: 11 of 22 working days.
+    await _newcomer(erk, left_on=days[10].isoformat())
+    await _attendance(erk, NEWCOMER, days[:11])
+    await _work(erk, NEWCOMER, days[:11], 300)
+    row = await _recap(erk, period, NEWCOMER)
+    # base 5.000.000 x 11 / 22 = 2.500.000; standard 6.600 x 11 / 22 = 3.300; no absence after leaving
+    assert (row["employed_days"], row["missing_days"], row["standard_minutes"]) == (11, 0, 3300)
+    assert row["base_effective_idr"] == 2_500_000
+    assert _money(row) == (1_500_000, 1_000_000, 2_500_000)
+
+
 async def test_cpns_receive_80_percent_in_a_22_day_month(erk: Erk) -> None:
     await erk.tree()
     period, days = _days(erk, 22)
