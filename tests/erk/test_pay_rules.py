@@ -118,6 +118,26 @@ async def test_sick_leave_in_a_20_day_month(erk: Erk) -> None:
     assert _money(row) == (2_833_333, 2_000_000, 4_833_333)
 
 
+async def test_missing_clock_in_and_missed_apel_cut_discipline(erk: Erk) -> None:
+    await erk.tree()
+    period, days = _days(erk, 20)
+    lines = ["nip,date,status,missed_apel"]
+    for index, day in enumerate(days):
+        status = "tidak absen masuk" if index in (3, 4) else "hadir"
+        lines.append(f"{STAFF},{day.isoformat()},{status},{'ya' if index == 7 else 'tidak'}")
+    files = {"file": ("absen.csv", "\n".join(lines).encode(), "text/csv")}
+    r = await erk.client.post("/api/v1/attendance/import", files=files, headers=erk.hr)
+    assert r.status_code == 201, r.text
+    await _work(erk, STAFF, days, 300)
+    row = await _recap(erk, period)
+    # Two days without clock-in (3 % each) and one missed apel (2 %): 100 - 6 - 2 = 92 %.
+    assert row["discipline_pct"] == 92.0
+    # floor(5.000.000 x 40 % x 92 %) = 1.840.000; performance in full: 3.000.000
+    assert _money(row) == (3_000_000, 1_840_000, 4_840_000)
+    # A day without clock-in is still a day at work: it does not cut the standard.
+    assert row["standard_minutes"] == 6000
+
+
 async def test_a_working_day_without_attendance_is_unexcused_absence(erk: Erk) -> None:
     await erk.tree()
     period, days = _days(erk, 22)
@@ -277,7 +297,8 @@ async def test_mid_month_leaver_in_a_22_day_month(erk: Erk) -> None:
     await _attendance(erk, NEWCOMER, days[:11])
     await _work(erk, NEWCOMER, days[:11], 300)
     row = await _recap(erk, period, NEWCOMER)
-    # base 5.000.000 x 11 / 22 = 2.500.000; standard 6.600 x 11 / 22 = 3.300; no absence after leaving
+    # base 5.000.000 x 11 / 22 = 2.500.000; standard 6.600 x 11 / 22 = 3.300; no absence after
+    # the day of leaving
     assert (row["employed_days"], row["missing_days"], row["standard_minutes"]) == (11, 0, 3300)
     assert row["base_effective_idr"] == 2_500_000
     assert _money(row) == (1_500_000, 1_000_000, 2_500_000)
