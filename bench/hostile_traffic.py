@@ -17,6 +17,7 @@ import contextlib
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 import httpx
 import psutil
@@ -75,13 +76,13 @@ async def _huge_once(declared: bool) -> None:
         writer.close()
 
 
-async def _repeat(attack: object, deadline: float) -> int:
+async def _repeat(attack: Callable[[], Awaitable[None]], deadline: float) -> int:
     """Run one attacker again and again until the deadline; returns how many attempts it made."""
     attempts = 0
     while time.monotonic() < deadline:
         attempts += 1
         with contextlib.suppress(ConnectionError, OSError, TimeoutError):
-            await attack()  # type: ignore[operator]
+            await attack()
         await asyncio.sleep(0.05)
     return attempts
 
@@ -116,13 +117,13 @@ async def attack(pid: int) -> tuple[list[float], dict[int, int], int, int, int]:
 
     slow = [_repeat(lambda: _trickle_once(deadline), deadline) for _ in range(SLOW_SENDERS)]
     huge = [_repeat(lambda d=i % 2 == 0: _huge_once(d), deadline) for i in range(HUGE_BODIES)]
-    await asyncio.sleep(0)
-    results = await asyncio.gather(
-        watch(), *slow, *huge, *(ordinary(i) for i in range(ORDINARY_CLIENTS))
+    _, slow_counts, huge_counts, _ = await asyncio.gather(
+        watch(),
+        asyncio.gather(*slow),
+        asyncio.gather(*huge),
+        asyncio.gather(*(ordinary(i) for i in range(ORDINARY_CLIENTS))),
     )
-    attempts = results[1 : 1 + SLOW_SENDERS + HUGE_BODIES]
-    slow_attempts = sum(attempts[:SLOW_SENDERS])  # type: ignore[arg-type]
-    huge_attempts = sum(attempts[SLOW_SENDERS:])  # type: ignore[arg-type]
+    slow_attempts, huge_attempts = sum(slow_counts), sum(huge_counts)
     return latencies, answers, peak, slow_attempts, huge_attempts
 
 
