@@ -54,6 +54,11 @@ async def _huge_body(port: int, declared: bool) -> tuple[bytes, int]:
         f"Content-Type: application/json\r\n{framing}\r\n\r\n".encode()
     )
     answer = asyncio.create_task(reader.read(200))  # read the answer while the body goes out
+    if declared:
+        # The refusal must come on the headers alone. Waiting for it before sending a byte keeps a
+        # reset (the service closing on unread bytes) from discarding the 413 before it is read.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(answer), 2)
     chunk = b"7" * (1024 * 1024)
     sent = 0
     with contextlib.suppress(ConnectionError, OSError, TimeoutError):
@@ -98,6 +103,7 @@ async def test_slow_senders_and_huge_bodies_leave_the_service_answering(
     for index, (answer, sent) in enumerate(huge_answers):
         if index % 2 == 0:  # declared: refused before a byte of the body is read
             assert answer.startswith(b"HTTP/1.1 413"), answer
+            assert sent == 0, f"the refusal came after {sent} bytes of the body"
         else:  # streamed: a 413 (or a reset, when the refusal met bytes still in flight)
             assert answer.startswith(b"HTTP/1.1 413") or answer == b"", answer
         assert sent < HUNDRED_MB // 4, f"the service kept reading: {sent} bytes sent"
