@@ -18,7 +18,7 @@ import time
 
 from sqlalchemy import func, insert, select, text
 
-from erk import closing, periods, recap
+from erk import demo
 from erk.config import ErkConfig
 from erk.dependencies import Context
 from erk.main import build_spec
@@ -43,7 +43,7 @@ async def run(spec: ServiceSpec, args: argparse.Namespace) -> int:
     assert isinstance(spec.config, ErkConfig)
     db = database_of(spec)
     calendar = build_calendar(spec.config)
-    first = periods.parse_period(args.period)
+    first = demo.parse_period(args.period)
     days = calendar.working_days_in_month(first.year, first.month)
     now = utcnow()
     postgres = db.dialect == "postgresql"
@@ -157,21 +157,21 @@ async def run(spec: ServiceSpec, args: argparse.Namespace) -> int:
         t_seeded = time.perf_counter()
         async with db.sessionmaker() as session:
             count = await session.scalar(select(func.count()).select_from(Activity))
-        today = periods.next_month(first) + dt.timedelta(days=20)
+        today = demo.next_month(first) + dt.timedelta(days=20)
         ctx = Context(spec.config, calendar, dt.datetime.combine(today, dt.time(5), tzinfo=dt.UTC))
         async with db.sessionmaker() as session:
-            live = await recap.recap_rows(session, ctx, args.period)
+            live = await demo.recap_rows(session, ctx, args.period)
         t_live = time.perf_counter()
         async with db.sessionmaker() as session:
-            one = await recap.recap_rows(session, ctx, args.period, nip=live.rows[0].nip)
-            one_unit = await recap.recap_rows(session, ctx, args.period, unit_path="/OPD00/")
+            one = await demo.recap_rows(session, ctx, args.period, nip=live.rows[0].nip)
+            one_unit = await demo.recap_rows(session, ctx, args.period, unit_path="/OPD00/")
         t_one = time.perf_counter()
         actor = Principal(account_id=0, username="benchmark", roles=frozenset({"admin"}))
         async with db.sessionmaker.begin() as session:
-            await closing.close_period(session, args.period, actor=actor, ctx=ctx, anyway=True)
+            await demo.close_period(session, args.period, actor=actor, ctx=ctx, anyway=True)
         t_closed = time.perf_counter()
         async with db.sessionmaker() as session:
-            frozen = await recap.recap_rows(session, ctx, args.period)
+            frozen = await demo.recap_rows(session, ctx, args.period)
         t_frozen = time.perf_counter()
     finally:
         await db.dispose()

@@ -135,7 +135,7 @@ class TestUploads:
             assert_problem(
                 await _upload(client, who.business_owner, app_id, content=PDF + b"\0" * 4096),
                 413,
-                "upload-too-large",
+                "payload-too-large",
             )
             assert_problem(
                 await _upload(client, who.business_owner, app_id, item="ijazah"),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import schemas
 from erk.accounts import UNUSABLE_PASSWORD
+from erk.closing import close_period as close_period
 from erk.models import (
     Account,
     Activity,
@@ -21,11 +22,18 @@ from erk.models import (
     Unit,
 )
 from erk.periods import month_start, previous_month
+from erk.periods import next_month as next_month
+from erk.periods import parse_period as parse_period
+from erk.recap import recap_rows as recap_rows
 from shared.app import ServiceSpec, build_calendar
 from shared.audit import record_event
 from shared.auth import hash_password
 from shared.cli import seed_demo_accounts
 from shared.db import utcnow
+
+# `close_period`, `next_month`, `parse_period` and `recap_rows` are re-exported (`x as x`) for
+# bench.erk_recap, which times the month's computation step by step (live recap, closing, frozen
+# read): `demo` is e-RK's seeding and measuring surface for bench/.
 
 DEMO_PASSWORD = "demo-erk-2026"
 ANDI = "198503152010011001"

@@ -30,7 +30,7 @@ from hayu.schemas import (
 from hayu.workflow import INSPECTION_PHOTO
 from shared import audit
 from shared.auth import Principal
-from shared.problems import ForbiddenError
+from shared.problems import ForbiddenError, PayloadTooLargeError
 from shared.uploads import (
     MAX_PIXELS,
     image_pixels,
@@ -89,7 +89,7 @@ async def upload_document(
         )
     limit = ctx.settings.upload_max_bytes
     if len(content) > limit:
-        raise errors.UploadTooLargeError(f"The file is larger than {limit // 1024} KiB")
+        raise PayloadTooLargeError(f"The file is larger than {limit // 1024} KiB")
     if not content:
         raise errors.UploadTypeError("The file is empty")
     content_type = sniff(content)

@@ -6,7 +6,6 @@ from shared.problems import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    PayloadTooLargeError,
     UnauthorizedError,
     UnprocessableError,
     UnsupportedMediaTypeError,
@@ -21,11 +20,6 @@ class PermitTypeNotFoundError(UnprocessableError):
 class KbliNotFoundError(UnprocessableError):
     title = "KBLI code not in the imported KBLI 2020 list"
     type = "kbli-not-found"
-
-
-class UsernameTakenError(ConflictError):
-    title = "Username already taken"
-    type = "username-taken"
 
 
 class ApplicationNotFoundError(NotFoundError):
@@ -66,10 +60,6 @@ class ChecklistItemError(UnprocessableError):
 class UploadClosedError(ConflictError):
     title = "Documents cannot be changed in this state"
     type = "upload-closed"
-
-
-class UploadTooLargeError(PayloadTooLargeError):
-    type = "upload-too-large"
 
 
 class UploadTypeError(UnsupportedMediaTypeError):

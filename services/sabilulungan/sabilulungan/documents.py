@@ -18,6 +18,7 @@ from sabilulungan.proposals import get_proposal
 from sabilulungan.schemas import DocumentRead
 from shared.audit import record_event
 from shared.auth import Principal
+from shared.problems import PayloadTooLargeError
 from shared.uploads import (
     MAX_PIXELS,
     image_pixels,
@@ -68,7 +69,7 @@ async def upload_document(
         )
     check_upload_open(ctx, ctx.config.rule_set_on(ctx.today()), proposal, checklist_item)
     if len(content) > ctx.upload_max_bytes:
-        raise errors.FileTooLargeError(
+        raise PayloadTooLargeError(
             f"The file is larger than the limit of {ctx.upload_max_bytes} bytes"
         )
     if not content:

@@ -6,7 +6,6 @@ from shared.problems import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    PayloadTooLargeError,
     UnprocessableError,
     UnsupportedMediaTypeError,
 )
@@ -30,11 +29,6 @@ class BudgetNotFoundError(NotFoundError):
 class BudgetExistsError(ConflictError):
     title = "Budget already set"
     type = "budget-exists"
-
-
-class UsernameTakenError(ConflictError):
-    title = "Username already taken"
-    type = "username-taken"
 
 
 class IneligibleApplicantError(UnprocessableError):
@@ -130,11 +124,6 @@ class UploadNameError(UnprocessableError):
 class UploadImageTooLargeError(UnprocessableError):
     title = "Image has too many pixels"
     type = "upload-image-too-large"
-
-
-class FileTooLargeError(PayloadTooLargeError):
-    title = "File too large"
-    type = "file-too-large"
 
 
 class DocumentNotAvailableError(ConflictError):

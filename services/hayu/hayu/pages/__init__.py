@@ -93,7 +93,7 @@ PROBLEMS: dict[str, Any] = {
     "inspection-date-invalid": "Tanggal pemeriksaan tidak boleh sebelum hari ini.",
     "upload-closed": "Dokumen hanya dapat diunggah selama berkas diperiksa atau diperbaiki.",
     "checklist-item-invalid": "Jenis dokumen ini tidak termasuk persyaratan izin ini.",
-    "upload-too-large": "Berkas terlalu besar.",
+    "payload-too-large": "Berkas terlalu besar.",
     "upload-type": "Hanya berkas PDF, JPEG atau PNG (tidak kosong) yang diterima.",
     "upload-name-invalid": "Nama berkas tidak valid; ganti nama berkas lalu unggah lagi.",
     "upload-image-too-large": "Ukuran gambar terlalu besar; kecilkan resolusinya lalu unggah lagi.",

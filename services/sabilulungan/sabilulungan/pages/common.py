@@ -113,7 +113,7 @@ PROBLEMS: dict[str, Any] = {
     "opd-mismatch": "Usulan ini ditugaskan kepada OPD lain.",
     "unknown-checklist-item": "Jenis dokumen tidak dikenal; pilih dari daftar.",
     "unsupported-file": "Hanya berkas PDF, JPEG atau PNG (tidak kosong) yang diterima.",
-    "file-too-large": "Berkas terlalu besar.",
+    "payload-too-large": "Berkas terlalu besar.",
     "document-not-available": "Dokumen ini belum tersedia.",
     "proposal-not-found": "Usulan tidak ditemukan. Periksa kembali kode pelacakan.",
     "document-not-found": "Dokumen tidak ditemukan.",
