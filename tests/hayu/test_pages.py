@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from hayu_factories import NIK, PDF, actors, counts, filing
+from sqlalchemy import func, select
 
+from hayu.models import ApplicationDocument
 from shared.testing import add_account, client_for
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -202,3 +204,32 @@ async def test_statistics_and_home_pages_render(make_app):
         assert "Rp500.000.000" in home.text
         register = await client.get("/daftar")
         assert '<label for="username">' in register.text
+
+
+async def test_refused_upload_comes_back_in_indonesian_and_writes_nothing(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        created = await client.post(
+            "/api/v1/applications",
+            json=filing("SS", capital_idr=600_000_000),
+            headers=who.business_owner,
+        )
+        app_id = created.json()["id"]
+        login = await client.post(
+            "/login", data={"username": "u-business_owner", "password": "password-123"}
+        )
+        assert login.status_code == 303
+        page = await client.get(f"/berkas/{app_id}")
+        token = CSRF.search(page.text)
+        assert token
+        refused = await client.post(
+            f"/berkas/{app_id}/dokumen",
+            data={"checklist_item": "ijazah", "csrf_token": token.group(1)},
+            files={"file": ("x.pdf", PDF)},
+        )
+    assert refused.status_code == 422
+    assert "Jenis dokumen ini tidak termasuk persyaratan izin ini." in refused.text
+    async with app.state.db.sessionmaker() as session:
+        stored = await session.scalar(select(func.count()).select_from(ApplicationDocument))
+    assert stored == 0

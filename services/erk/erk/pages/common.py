@@ -1,23 +1,24 @@
-"""What every e-RK page shares: the signed-in viewer, refusals in Indonesian, one savepoint."""
+"""What every e-RK page shares: the signed-in viewer (who must first change a temporary password)
+and refusals in Indonesian; the rest of the page-action preamble is `shared.pages`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import accounts, periods
+from shared import pages
 from shared.auth import OptionalPrincipal, Principal
 from shared.db import SessionDep
+from shared.pages import PageExit, attempt, login_redirect, page_router, refusal
 from shared.pesan import problem_id
 from shared.problems import AppError
-from shared.web import MONTHS_ID, render, root_of
+from shared.web import MONTHS_ID, root_of
 
 T = TypeVar("T")
 
@@ -64,49 +65,12 @@ def message_of(exc: AppError) -> str:
     return problem_id(exc, MESSAGES_ID)
 
 
-async def attempt(session: AsyncSession, action: Callable[[], Awaitable[T]]) -> T | AppError:
-    """Run a domain call in a savepoint: a refused form leaves nothing half-written."""
-    try:
-        async with session.begin_nested():
-            return await action()
-    except AppError as exc:
-        return exc
-
-
-class PageExit(Exception):  # noqa: N818 - not an error: the page answers with `response`
-    """Raised by a page dependency to answer at once (a redirect to log in, a refusal)."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-class PageRoute(APIRoute):
-    """A page route whose dependencies may answer for it by raising `PageExit`."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except PageExit as exit_:
-                return exit_.response
-
-        return run
-
-
-def page_router() -> APIRouter:
-    return APIRouter(include_in_schema=False, route_class=PageRoute)
-
-
 async def signed_in(
     request: Request, session: AsyncSession, principal: Principal | None
 ) -> Principal | Response:
     """The caller, or a redirect: to the login page, or to change a first-time password."""
     if principal is None:
-        return RedirectResponse(
-            f"{root_of(request)}/login?next={quote(request.url.path)}", status_code=303
-        )
+        return login_redirect(request)
     if (
         request.url.path != f"{root_of(request)}/ganti-sandi"
         and await accounts.must_change_password(session, principal.username)
@@ -119,15 +83,10 @@ async def outcome(
     result: T | AppError,
     show: Callable[..., Awaitable[HTMLResponse]],
     done: Callable[[T], str],
-) -> HTMLResponse:
-    """A form's answer: the page again with the refusal next to the form, or saying what was done.
-
-    `show` draws the page (a `functools.partial` of the area's page function); it takes `error`,
-    `status_code` and `messages`.
-    """
-    if isinstance(result, AppError):
-        return await show(error=message_of(result), status_code=result.status)
-    return await show(messages=[("success", done(result))])
+) -> Response:
+    """`shared.pages.outcome` with e-RK's messages: the page again with the refusal next to the
+    form, or saying what was done. `show` takes `error`, `status_code` and `messages`."""
+    return await pages.outcome(result, show, done, message_of)
 
 
 def month_label(first: dt.date) -> str:
@@ -151,25 +110,9 @@ async def viewer(request: Request, session: SessionDep, principal: OptionalPrinc
     return who
 
 
-def refusal(request: Request, who: Principal, detail: str) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        {"title": "Tidak diizinkan", "detail": detail, "status": 403},
-        status_code=403,
-        principal=who,
-    )
-
-
 def viewer_with(*roles: str, detail: str) -> Callable[..., Awaitable[Principal]]:
     """The signed-in person holding one of `roles`; anyone else sees `detail` (403)."""
-
-    async def dependency(request: Request, who: Annotated[Principal, Depends(viewer)]) -> Principal:
-        if not who.has_any(*roles):
-            raise PageExit(refusal(request, who, detail))
-        return who
-
-    return dependency
+    return pages.viewer_with(*roles, detail=detail, viewer=viewer)
 
 
 Viewer = Annotated[Principal, Depends(viewer)]
@@ -192,3 +135,6 @@ RecapViewer = Annotated[
         )
     ),
 ]
+
+
+__all__ = ["PageExit", "attempt", "page_router", "refusal"]  # re-exported for the page modules

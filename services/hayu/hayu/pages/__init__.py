@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -27,14 +28,19 @@ from hayu.dependencies import ApplicationId, ContextDep, DocumentId
 from hayu.pages import lookup
 from hayu.pages.lookup import regency_regions
 from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
-from hayu.workflow import ROLE_LABELS
-from shared.auth import OptionalPrincipal, Principal
+from hayu.workflow import ROLE_LABELS, STAFF_ROLES
+from shared.auth import Principal
 from shared.db import SessionDep
+from shared.pages import Viewer, attempt, outcome, page_router, viewer_with
 from shared.pesan import FieldError, field_errors, problem_id
 from shared.problems import AppError
 from shared.web import render, root_of
 
-router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+router = page_router()
+StaffViewer = Annotated[
+    Principal, Depends(viewer_with(*STAFF_ROLES, detail="Antrean hanya untuk petugas."))
+]
 
 # Form field id and its label, by the last matching part of a pydantic error location.
 FIELDS: dict[tuple[str, ...], tuple[str, str]] = {
@@ -117,10 +123,6 @@ PROBLEM_FIELDS = {
 
 def _problem(exc: AppError) -> str:
     return problem_id(exc, PROBLEMS)
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"{root_of(request)}/login?next={request.url.path}", status_code=303)
 
 
 PATTERN_HINTS = {
@@ -244,12 +246,10 @@ async def filing_form(
     request: Request,
     session: SessionDep,
     ctx: ContextDep,
-    principal: OptionalPrincipal,
+    principal: Viewer,
     nib: Annotated[str, Query(max_length=13)] = "",
 ) -> Response:
     """The filing form; `?nib=` prefills it from what OSS-RBA pushed for that NIB."""
-    if principal is None:
-        return _login_redirect(request)
     form = await oss.prefill_for(session, nib) if nib.isdigit() and len(nib) == 13 else {}
     return render(
         request,
@@ -266,12 +266,10 @@ async def filing_form(
 
 @router.post("/lapor/periksa")
 async def filing_check(
-    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+    request: Request, session: SessionDep, ctx: ContextDep, principal: Viewer
 ) -> Response:
     """Step 1: tell the owner, before anything is stored, what will happen and why: the very
     checks submission runs (`decisions.assess_filing`), so a yes here is a yes on submit."""
-    if principal is None:
-        return _login_redirect(request)
     raw = await _form_values(request)
     context: dict[str, Any] = {
         "types": ctx.hayu.permit_types,
@@ -293,10 +291,8 @@ async def filing_check(
 
 @router.post("/lapor")
 async def filing_submit(
-    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+    request: Request, session: SessionDep, ctx: ContextDep, principal: Viewer
 ) -> Response:
-    if principal is None:
-        return _login_redirect(request)
     raw = await _form_values(request)
     context: dict[str, Any] = {"types": ctx.hayu.permit_types, "form": raw, "decision": None}
     try:
@@ -328,6 +324,7 @@ async def _show(
     principal: Principal,
     application_id: int,
     *,
+    error: str | None = None,
     messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -346,9 +343,16 @@ async def _show(
             "risk_labels": RISK_LABELS,
             "state_labels": {st.name: st.label for st in workflow.states},
         },
-        messages=messages or (),
+        messages=[("error", error)] if error else messages or (),
         status_code=status_code,
     )
+
+
+def _unless_missing(result: T | AppError) -> T | AppError:
+    """A file that is not there (or not the caller's) answers the API's 404, not the form again."""
+    if isinstance(result, AppError) and result.status == 404:
+        raise result
+    return result
 
 
 @router.get("/berkas/{application_id}")
@@ -357,10 +361,8 @@ async def application_page(
     application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
-    principal: OptionalPrincipal,
+    principal: Viewer,
 ) -> Response:
-    if principal is None:
-        return _login_redirect(request)
     return await _show(request, session, ctx, principal, application_id)
 
 
@@ -371,11 +373,9 @@ async def document_page(
     document_id: DocumentId,
     session: SessionDep,
     ctx: ContextDep,
-    principal: OptionalPrincipal,
+    principal: Viewer,
 ) -> Response:
     """Open an uploaded document (same rule and audit as the API)."""
-    if principal is None:
-        return _login_redirect(request)
     found = await documents.open_document(session, ctx, principal, application_id, document_id)
     return Response(
         found.content, media_type=found.content_type, headers=documents.download_headers(found)
@@ -388,28 +388,22 @@ async def upload_page(
     application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
-    principal: OptionalPrincipal,
+    principal: Viewer,
     checklist_item: Annotated[str, Form(max_length=40)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    if principal is None:
-        return _login_redirect(request)
-    try:
-        await documents.upload_file(session, ctx, principal, application_id, checklist_item, file)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        message = _problem(exc)
-        return await _show(
-            request,
-            session,
-            ctx,
-            principal,
-            application_id,
-            messages=[("error", message)],
-            status_code=exc.status,
-        )
-    return RedirectResponse(f"{root_of(request)}/berkas/{application_id}", status_code=303)
+    result = await attempt(
+        session,
+        lambda: documents.upload_file(
+            session, ctx, principal, application_id, checklist_item, file
+        ),
+    )
+    return await outcome(
+        _unless_missing(result),
+        partial(_show, request, session, ctx, principal, application_id),
+        lambda _: RedirectResponse(f"{root_of(request)}/berkas/{application_id}", status_code=303),
+        _problem,
+    )
 
 
 @router.post("/berkas/{application_id}/aksi")
@@ -418,7 +412,7 @@ async def action_page(
     application_id: ApplicationId,
     session: SessionDep,
     ctx: ContextDep,
-    principal: OptionalPrincipal,
+    principal: Viewer,
     action: Annotated[str, Form(max_length=64)],
     note: Annotated[str, Form(max_length=2000)] = "",
     inspection_date: Annotated[str, Form(max_length=10)] = "",
@@ -426,8 +420,6 @@ async def action_page(
     inspection_result: Annotated[str, Form(max_length=20)] = "",
     back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    if principal is None:
-        return _login_redirect(request)
     try:
         data = TransitionCreate.model_validate(
             {
@@ -438,7 +430,6 @@ async def action_page(
                 "inspection_result": inspection_result or None,
             }
         )
-        await transitions.apply_transition(session, ctx, principal, application_id, data)
     except ValidationError as exc:
         return await _show(
             request,
@@ -449,28 +440,23 @@ async def action_page(
             messages=[("error", str(m)) for m in _errors_id(exc)],
             status_code=422,
         )
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        return await _show(
-            request,
-            session,
-            ctx,
-            principal,
-            application_id,
-            messages=[("error", _problem(exc))],
-            status_code=exc.status,
-        )
     target = "/antrean" if back == "antrean" else f"/berkas/{application_id}"
-    return RedirectResponse(f"{root_of(request)}{target}", status_code=303)
+    result = await attempt(
+        session,
+        lambda: transitions.apply_transition(session, ctx, principal, application_id, data),
+    )
+    return await outcome(
+        _unless_missing(result),
+        partial(_show, request, session, ctx, principal, application_id),
+        lambda _: RedirectResponse(f"{root_of(request)}{target}", status_code=303),
+        _problem,
+    )
 
 
 @router.get("/berkas")
 async def my_applications(
-    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+    request: Request, session: SessionDep, ctx: ContextDep, principal: Viewer
 ) -> Response:
-    if principal is None:
-        return _login_redirect(request)
     items, _ = await applications.list_applications(
         session,
         ctx,
@@ -490,17 +476,8 @@ async def my_applications(
 
 @router.get("/antrean")
 async def queue(
-    request: Request, session: SessionDep, ctx: ContextDep, principal: OptionalPrincipal
+    request: Request, session: SessionDep, ctx: ContextDep, principal: StaffViewer
 ) -> Response:
-    if principal is None:
-        return _login_redirect(request)
-    if not common.is_staff(principal):
-        return render(
-            request,
-            "error.html",
-            {"title": "Tidak diizinkan", "detail": "Antrean hanya untuk petugas.", "status": 403},
-            status_code=403,
-        )
     items = await applications.queue_for(session, ctx, principal)
     workflow = ctx.hayu.workflow
     rows = [(item, workflow.available_actions(item.status, principal.roles)) for item in items]

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from sabilulungan import accounts, submission
-from sabilulungan.dependencies import Context, context_of
+from sabilulungan.dependencies import Context, ContextDep
 from sabilulungan.pages.common import (
     LINE_ROWS,
     PROBLEM_FIELDS,
     RULE_MESSAGES,
     field_of,
-    login_redirect,
     problem,
 )
 from sabilulungan.schemas import ProposalCreate, RegisterCreate
-from shared.auth import OptionalPrincipal
+from shared.pages import Viewer, page_router
 from shared.pesan import FieldError, field_errors
 from shared.problems import AppError
 from shared.web import render, root_of
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/daftar")
@@ -146,10 +145,7 @@ def _apply_choices(ctx: Context) -> dict[str, Any]:
 
 
 @router.get("/ajukan")
-async def apply_form(request: Request, principal: OptionalPrincipal) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    ctx = context_of(request.app.state)
+async def apply_form(request: Request, principal: Viewer, ctx: ContextDep) -> Response:
     return render(
         request,
         "apply.html",
@@ -164,11 +160,8 @@ async def apply_form(request: Request, principal: OptionalPrincipal) -> Response
 
 
 @router.post("/ajukan")
-async def apply_submit(request: Request, principal: OptionalPrincipal) -> Response:
-    if principal is None:
-        return login_redirect(request)
+async def apply_submit(request: Request, principal: Viewer, ctx: ContextDep) -> Response:
     form = dict((await request.form()).items())
-    ctx = context_of(request.app.state)
     errors: list[FieldError] = []
     if "applicant" not in principal.roles:
         errors = [FieldError(None, "", "Hanya akun pemohon yang dapat mengajukan usulan.")]

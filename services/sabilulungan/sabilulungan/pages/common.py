@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from shared.money import format_rupiah
 from shared.pesan import field_errors, problem_id
 from shared.problems import AppError
-from shared.web import root_of, tanggal
+from shared.web import tanggal
 
 KIND_LABELS = {"hibah": "Hibah", "bansos": "Bantuan sosial"}
 LINE_ROWS = 5
@@ -153,10 +151,6 @@ RULE_MESSAGES = {
 
 def problem(exc: AppError) -> str:
     return problem_id(exc, PROBLEMS)
-
-
-def login_redirect(request: Request) -> Response:
-    return RedirectResponse(f"{root_of(request)}/login?next={request.url.path}", status_code=303)
 
 
 def validation_messages(exc: ValidationError) -> list[tuple[str, str]]:

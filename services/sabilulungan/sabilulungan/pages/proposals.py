@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi import File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import budgets, documents, issued, proposals, transitions
-from sabilulungan.dependencies import ProposalId, context_of
-from sabilulungan.pages.common import KIND_LABELS, login_redirect, problem, validation_messages
+from sabilulungan.dependencies import ContextDep, ProposalId, context_of
+from sabilulungan.pages.common import KIND_LABELS, problem, validation_messages
 from sabilulungan.proposals import PERSONAL_DATA_ROLES
 from sabilulungan.schemas import ProposalRead, TransitionCreate
 from sabilulungan.workflow import DECREE_ISSUER_ROLES, REVIEWER_ROLES
-from shared.auth import OptionalPrincipal, Principal
+from shared.auth import Principal
 from shared.db import SessionDep
 from shared.money import format_rupiah
+from shared.pages import Viewer, attempt_alone, outcome, page_router
 from shared.problems import AppError
 from shared.web import render, root_of
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 # Actions that set or approve an amount: the page shows what remains of the ceiling next to them.
@@ -54,13 +56,16 @@ async def _detail(
     request: Request,
     principal: Principal,
     proposal_id: ProposalId,
-    messages: list[tuple[str, str]],
+    messages: list[tuple[str, str]] | None = None,
     status_code: int = 200,
     *,
+    error: str | None = None,
     check_ceiling: bool = False,
     bank_account: str | None = None,
-) -> Response:
+) -> HTMLResponse:
+    """The proposal's page, drawn from a fresh session; `error` is a refusal in Indonesian."""
     ctx = context_of(request.app.state)
+    messages = [("error", error)] if error else list(messages or [])
     remaining: int | None = None
     async with request.app.state.db.sessionmaker() as session:
         try:
@@ -116,12 +121,11 @@ async def _detail(
 async def proposal_page(
     request: Request,
     proposal_id: ProposalId,
-    principal: OptionalPrincipal,
+    principal: Viewer,
+    ctx: ContextDep,
     baru: Annotated[int | None, Query()] = None,
     aksi: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
     messages = []
     if baru:
         messages.append(("success", "Usulan diterima. Simpan kode pelacakan Anda."))
@@ -130,33 +134,31 @@ async def proposal_page(
     # After recommending or setting an amount the file has left the desk: still say whether the
     # amount entered is above what remains of the ceiling.
     after = {"recommend", "consider"}
-    check = aksi is not None and context_of(request.app.state).effect(aksi) in after
+    check = aksi is not None and ctx.effect(aksi) in after
     return await _detail(request, principal, proposal_id, messages, check_ceiling=check)
 
 
 @router.post("/usulan/{proposal_id}/rekening")
 async def reveal_bank_account(
-    request: Request, proposal_id: ProposalId, principal: OptionalPrincipal
+    request: Request, proposal_id: ProposalId, principal: Viewer, ctx: ContextDep
 ) -> Response:
     """The treasurer asks to see the account to pay into: shown once, the reading audited."""
-    if principal is None:
-        return login_redirect(request)
-    ctx = context_of(request.app.state)
-    try:
-        async with request.app.state.db.sessionmaker.begin() as session:
-            account = await proposals.reveal_bank_account(session, ctx, principal, proposal_id)
-    except AppError as exc:
-        return await _detail(request, principal, proposal_id, [("error", problem(exc))], exc.status)
+    account = await attempt_alone(
+        request,
+        lambda session: proposals.reveal_bank_account(session, ctx, principal, proposal_id),
+    )
+    if isinstance(account, AppError):
+        return await _detail(
+            request, principal, proposal_id, error=problem(account), status_code=account.status
+        )
     note = "Nomor rekening ditampilkan; pembukaan ini tercatat dalam jejak audit."
     return await _detail(request, principal, proposal_id, [("info", note)], bank_account=account)
 
 
 @router.post("/usulan/{proposal_id}/aksi")
 async def proposal_action(
-    request: Request, proposal_id: ProposalId, principal: OptionalPrincipal
+    request: Request, proposal_id: ProposalId, principal: Viewer, ctx: ContextDep
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
     form = await request.form()
     raw: dict[str, Any] = {
         k: str(v).strip()
@@ -166,7 +168,6 @@ async def proposal_action(
             "spent_idr")
         and str(v).strip()
     }  # fmt: skip
-    ctx = context_of(request.app.state)
     if "check_present" in form:
         checklist = ctx.config.evaluation_checklist
         raw["checklist"] = {key: form.get(f"check_{key}") == "ya" for key in checklist}
@@ -175,14 +176,21 @@ async def proposal_action(
             raw[key] = raw[key].replace(".", "")
     try:
         data = TransitionCreate.model_validate(raw)
-        async with request.app.state.db.sessionmaker.begin() as session:
-            await transitions.apply_transition(session, ctx, principal, proposal_id, data)
     except ValidationError as exc:
         return await _detail(request, principal, proposal_id, validation_messages(exc), 422)
-    except AppError as exc:
-        return await _detail(request, principal, proposal_id, [("error", problem(exc))], exc.status)
-    return RedirectResponse(
-        f"{root_of(request)}/usulan/{proposal_id}?aksi={raw.get('action', '')}", status_code=303
+    return await outcome(
+        await attempt_alone(
+            request,
+            lambda session: transitions.apply_transition(
+                session, ctx, principal, proposal_id, data
+            ),
+        ),
+        partial(_detail, request, principal, proposal_id),
+        lambda _: RedirectResponse(
+            f"{root_of(request)}/usulan/{proposal_id}?aksi={raw.get('action', '')}",
+            status_code=303,
+        ),
+        problem,
     )
 
 
@@ -190,21 +198,22 @@ async def proposal_action(
 async def proposal_upload(
     request: Request,
     proposal_id: ProposalId,
-    principal: OptionalPrincipal,
+    principal: Viewer,
+    ctx: ContextDep,
     item: Annotated[str, Form(max_length=64)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    ctx = context_of(request.app.state)
-    try:
-        async with request.app.state.db.sessionmaker.begin() as session:
-            await documents.upload_file(
+    return await outcome(
+        await attempt_alone(
+            request,
+            lambda session: documents.upload_file(
                 session, ctx, principal, proposal_id, checklist_item=item, file=file
-            )
-    except AppError as exc:
-        return await _detail(request, principal, proposal_id, [("error", problem(exc))], exc.status)
-    return await _detail(request, principal, proposal_id, [("success", "Berkas diunggah.")])
+            ),
+        ),
+        partial(_detail, request, principal, proposal_id),
+        lambda _: "Berkas diunggah.",
+        problem,
+    )
 
 
 async def _queue(
@@ -233,39 +242,35 @@ async def _queue(
 
 
 @router.get("/antrian")
-async def work_queue(
-    request: Request, principal: OptionalPrincipal, session: SessionDep
-) -> Response:
-    if principal is None:
-        return login_redirect(request)
+async def work_queue(request: Request, principal: Viewer, session: SessionDep) -> Response:
     return await _queue(request, principal, session, [])
 
 
 @router.post("/keputusan/lampiran")
 async def issue_annex(
     request: Request,
-    principal: OptionalPrincipal,
+    principal: Viewer,
+    ctx: ContextDep,
     decree_number: Annotated[str, Form(min_length=1, max_length=100)],
     fiscal_year: Annotated[int, Form(ge=2000, le=2100)],
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
     db = request.app.state.db
     if not principal.roles & DECREE_ISSUER_ROLES:
         messages = [("error", "Hanya kepala daerah, TAPD atau admin yang dapat menerbitkan.")]
         async with db.sessionmaker() as session:
             return await _queue(request, principal, session, messages, 403)
-    try:
-        async with db.sessionmaker.begin() as session:
-            doc = await issued.issue_decree_annex(
-                session,
-                context_of(request.app.state),
-                principal,
-                decree_number=decree_number.strip(),
-                fiscal_year=fiscal_year,
-            )
-    except AppError as exc:
+    doc = await attempt_alone(
+        request,
+        lambda session: issued.issue_decree_annex(
+            session,
+            ctx,
+            principal,
+            decree_number=decree_number.strip(),
+            fiscal_year=fiscal_year,
+        ),
+    )
+    if isinstance(doc, AppError):
         async with db.sessionmaker() as session:
-            messages = [("error", problem(exc))]
-            return await _queue(request, principal, session, messages, exc.status)
+            messages = [("error", problem(doc))]
+            return await _queue(request, principal, session, messages, doc.status)
     return RedirectResponse(f"{root_of(request)}/api/v1/documents/{doc.number}.pdf", 303)
