@@ -177,6 +177,15 @@ async def test_import_templates_download_as_csv_and_xlsx(erk: Erk) -> None:
         await _as_hr(erk, hr)
         page = await hr.get("/impor")
         assert "/impor/templat/kehadiran.xlsx" in page.text
+        # One form per import (one macro in imports.html), each with its CSRF token; the title
+        # is the page's name only (the Rencana Aksi form once leaked into <title> and the nav).
+        assert "<title>Impor data" in page.text
+        title = page.text.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert "<" not in title
+        for slug in ("pegawai", "kehadiran", "rencana-aksi"):
+            assert page.text.count(f'action="/impor/{slug}"') == 1, slug
+        assert page.text.count('name="csrf_token" value="') >= 3
+        assert 'name="csrf_token" value=""' not in page.text
         r = await hr.get("/impor/templat/kehadiran.csv")
         assert r.status_code == 200, r.text
         assert r.text.splitlines()[0] == ("nip,date,status,minutes_late,minutes_early,missed_apel")

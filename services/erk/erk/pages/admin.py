@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -37,46 +38,59 @@ def temporary_password() -> str:
     return "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(12))
 
 
-async def _accounts_page(
+# A screen is its template and what it shows; `_screen` adds the form kept after a refusal, the
+# refusal itself (`error`) and the messages, so every back-office form answers the same way.
+Screen = Callable[[Request, AsyncSession, Principal], Awaitable[tuple[str, dict[str, Any]]]]
+
+
+async def _screen(
+    screen: Screen,
     request: Request,
     session: AsyncSession,
     who: Principal,
     *,
+    form: dict[str, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
     messages: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
-    query = request.query_params.get("q", "").strip()[:64]
-    below = await accounts.accounts_below(session, who)
-    if query:
-        needle = query.lower()
-        below = [a for a in below if needle in a.username or needle in a.full_name.lower()]
+    template, context = await screen(request, session, who)
     return render(
         request,
-        "accounts.html",
-        {
-            "accounts": below[:50],
-            "more": max(0, len(below) - 50),
-            "q": query,
-            "roles_id": ROLES_ID,
-            "grantable": [
-                r
-                for r in accounts.GRANTABLE_ROLES
-                if accounts.role_rank([r]) < accounts.role_rank(who.roles)
-            ],
-            "units": await people.list_units(session),
-            "error": error,
-        },
+        template,
+        {**context, "form": form or {}, "error": error},
         principal=who,
         status_code=status_code,
         messages=messages or [],
     )
 
 
+async def _accounts(
+    request: Request, session: AsyncSession, who: Principal
+) -> tuple[str, dict[str, Any]]:
+    query = request.query_params.get("q", "").strip()[:64]
+    below = await accounts.accounts_below(session, who)
+    if query:
+        needle = query.lower()
+        below = [a for a in below if needle in a.username or needle in a.full_name.lower()]
+    return "accounts.html", {
+        "accounts": below[:50],
+        "more": max(0, len(below) - 50),
+        "q": query,
+        "roles_id": ROLES_ID,
+        "grantable": [
+            r
+            for r in accounts.GRANTABLE_ROLES
+            if accounts.role_rank([r]) < accounts.role_rank(who.roles)
+        ],
+        "units": await people.list_units(session),
+    }
+
+
 @router.get("/akun")
 async def accounts_page(request: Request, session: SessionDep, who: HrViewer) -> Response:
     """HR finds an account, sets its roles, or gives it a temporary password."""
-    return await _accounts_page(request, session, who)
+    return await _screen(_accounts, request, session, who)
 
 
 @router.post("/akun/{username}/peran")
@@ -95,7 +109,7 @@ async def accounts_roles(
                 session, username, peran or [], unit.strip() or None, actor=who
             ),
         ),
-        partial(_accounts_page, request, session, who),
+        partial(_screen, _accounts, request, session, who),
         lambda account: f"Peran akun {account.username} disimpan.",
     )
 
@@ -110,7 +124,7 @@ async def accounts_password(
         await attempt(
             session, lambda: accounts.reset_password(session, username, password, actor=who)
         ),
-        partial(_accounts_page, request, session, who),
+        partial(_screen, _accounts, request, session, who),
         lambda _: (
             f"Kata sandi sementara untuk {username}: {password} — sampaikan langsung "
             "kepada pemilik akun; ia wajib menggantinya saat masuk."
@@ -118,29 +132,15 @@ async def accounts_password(
     )
 
 
-async def _units_page(
-    request: Request,
-    session: AsyncSession,
-    who: Principal,
-    *,
-    form: dict[str, str] | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-    messages: list[tuple[str, str]] | None = None,
-) -> HTMLResponse:
-    return render(
-        request,
-        "units.html",
-        {"units": await people.list_units(session), "form": form or {}, "error": error},
-        principal=who,
-        status_code=status_code,
-        messages=messages or [],
-    )
+async def _units(
+    request: Request, session: AsyncSession, who: Principal
+) -> tuple[str, dict[str, Any]]:
+    return "units.html", {"units": await people.list_units(session)}
 
 
 @router.get("/unit")
 async def units_page(request: Request, session: SessionDep, who: HrViewer) -> Response:
-    return await _units_page(request, session, who)
+    return await _screen(_units, request, session, who)
 
 
 @router.post("/unit")
@@ -153,7 +153,7 @@ async def units_create(
     induk: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     form = {"kode": kode, "nama": nama, "induk": induk}
-    show = partial(_units_page, request, session, who, form=form)
+    show = partial(_screen, _units, request, session, who, form=form)
     try:
         data = schemas.UnitCreate(
             code=kode.strip(), name=nama.strip(), parent_code=induk.strip() or None
@@ -166,7 +166,7 @@ async def units_create(
         )
     return await outcome(
         await attempt(session, lambda: people.create_unit(session, data, actor=who)),
-        partial(_units_page, request, session, who),
+        partial(_screen, _units, request, session, who),
         lambda unit: f"Unit {unit.code} ditambahkan.",
     )
 
@@ -180,35 +180,17 @@ async def _names(session: AsyncSession, nips: set[str]) -> dict[str, str]:
     return {r.nip: r.name for r in rows}
 
 
-async def _delegations_page(
-    request: Request,
-    session: AsyncSession,
-    who: Principal,
-    ctx: Context,
-    *,
-    form: dict[str, str] | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-    messages: list[tuple[str, str]] | None = None,
-) -> HTMLResponse:
-    shown = await people.delegations_seen_by(session, who, ctx.today)
-    names = await _names(
-        session, {d.supervisor_nip for d in shown} | {d.delegate_nip for d in shown}
-    )
-    return render(
-        request,
-        "delegations.html",
-        {
-            "delegations": shown,
-            "names": names,
-            "form": form or {},
-            "error": error,
-            "today": ctx.today,
-        },
-        principal=who,
-        status_code=status_code,
-        messages=messages or [],
-    )
+def _delegations(ctx: Context) -> Screen:
+    async def screen(
+        request: Request, session: AsyncSession, who: Principal
+    ) -> tuple[str, dict[str, Any]]:
+        shown = await people.delegations_seen_by(session, who, ctx.today)
+        names = await _names(
+            session, {d.supervisor_nip for d in shown} | {d.delegate_nip for d in shown}
+        )
+        return "delegations.html", {"delegations": shown, "names": names, "today": ctx.today}
+
+    return screen
 
 
 @router.get("/pelaksana-tugas")
@@ -216,7 +198,7 @@ async def delegations_page(
     request: Request, session: SessionDep, who: Viewer, ctx: ContextDep
 ) -> Response:
     """Who acts for whom: the acting official verifies the supervisor's queue meanwhile."""
-    return await _delegations_page(request, session, who, ctx)
+    return await _screen(_delegations(ctx), request, session, who)
 
 
 @router.post("/pelaksana-tugas")
@@ -231,7 +213,7 @@ async def delegations_create(
     sampai: Annotated[str, Form(max_length=10)],
 ) -> Response:
     form = {"atasan": atasan, "pelaksana": pelaksana, "mulai": mulai, "sampai": sampai}
-    show = partial(_delegations_page, request, session, who, ctx, form=form)
+    show = partial(_screen, _delegations(ctx), request, session, who, form=form)
     try:
         data = schemas.DelegationCreate.model_validate(
             {
