@@ -14,7 +14,7 @@ tables, in the caller's transaction (it never commits).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Protocol
@@ -470,37 +470,43 @@ async def record_transition(
     details: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     entity_column: str | None = None,
+    role: str | None = None,
+    before: dict[str, Any] | None = None,
+    row: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
-    """One step of a file, in the caller's transaction: its history row (in `history`, a table
-    with the entity's id in `entity_column` — `<entity_type>_id` unless given — and `action`,
-    `from_state`, `to_state`, `actor`, `actor_role`, `note`, `details`, `occurred_at`) and its
-    audit event `<entity_type>.<action>` (before: the old state; after: the new one and
-    `after`). A step without an actor (a deadline, a task) is the system's."""
+    """One step of a file, in the caller's transaction: its history row and its audit event
+    `<entity_type>.<action>`, one INSERT each.
+
+    The history row is, by default, the entity's id in `entity_column` (`<entity_type>_id` unless
+    given) and `action`, `from_state`, `to_state`, `actor`, `actor_role`, `note`, `details`,
+    `occurred_at`; a service whose history table says more (or names its columns otherwise) passes
+    `row`, which builds its row from those default columns. The audit event's before is the old
+    state (or `before`), its after the new state and `after`. `role` is the role the actor acted
+    in (default: their primary role). A step without an actor (a deadline, a task) is the
+    system's."""
     name = actor.username if actor is not None else "system"
-    role = actor.primary_role if actor is not None else "system"
-    await session.execute(
-        insert(history).values(
-            {
-                entity_column or f"{entity_type}_id": entity_id,
-                "action": action,
-                "from_state": from_state,
-                "to_state": to_state,
-                "actor": name,
-                "actor_role": role,
-                "note": note,
-                "details": details,
-                "occurred_at": occurred_at,
-            }
-        )
-    )
+    acting_role = role or (actor.primary_role if actor is not None else "system")
+    columns: dict[str, Any] = {
+        entity_column or f"{entity_type}_id": entity_id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": name,
+        "actor_role": acting_role,
+        "note": note,
+        "details": details,
+        "occurred_at": occurred_at,
+    }
+    await session.execute(insert(history).values(row(columns) if row else columns))
     await record_event(
         session,
         audit_model,
         actor=actor,
+        role=role,
         action=f"{entity_type}.{action}",
         entity_type=entity_type,
         entity_id=entity_id,
-        before={"status": from_state} if from_state else None,
+        before=before if before is not None else {"status": from_state} if from_state else None,
         after={"status": to_state, **(after or {})},
         occurred_at=occurred_at,
     )

@@ -110,3 +110,44 @@ def test_the_test_plumbing_names_no_service() -> None:
     assert named == []
     assert "import_module" not in text
     assert "__import__" not in text
+
+
+# Plumbing written once in shared/: a service that defines its own copy of one of these drifts.
+SHARED_ONLY = {
+    "record_transition": "shared.workflow",
+    "store_upload": "shared.uploads",
+    "login_redirect": "shared.pages",
+    "page_router": "shared.pages",
+    "attempt": "shared.pages",
+    "PageExit": "shared.pages",
+    "UsernameTakenError": "shared.registration",
+}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_shared_plumbing_is_not_defined_again(service: str) -> None:
+    again = []
+    for path in sorted(package(service).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and node.name in SHARED_ONLY
+            ):
+                again.append(
+                    f"{path.relative_to(ROOT)}: {node.name} (use {SHARED_ONLY[node.name]})"
+                )
+    assert again == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_one_problem_type_for_too_large(service: str) -> None:
+    """A body or upload over its limit answers `payload-too-large` (shared.problems) everywhere."""
+    text = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in package(service).rglob("*.py")
+        if "migrations" not in p.parts
+    )
+    for other in ("file-too-large", "upload-too-large"):
+        assert other not in text, f"{service}: say payload-too-large, not {other}"

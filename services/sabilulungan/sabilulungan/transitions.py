@@ -1,12 +1,13 @@
-"""Taking a workflow action on a proposal: the engine decides, the named effect acts, and one
-`record_transition` writes the stage entry and the audit event in the same transaction."""
+"""Taking a workflow action on a proposal: the engine decides, the named effect acts, and
+`shared.workflow.record_transition` writes the stage entry and the audit event in the same
+transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
@@ -16,9 +17,8 @@ from sabilulungan.effects import EFFECTS, Step
 from sabilulungan.models import AuditEvent, Proposal, StageEntry
 from sabilulungan.proposals import can_see, read_proposal
 from sabilulungan.schemas import ProposalRead, TransitionCreate
-from shared.audit import record_event
 from shared.auth import Principal
-from shared.workflow import transition
+from shared.workflow import record_transition, transition
 
 
 def _snapshot(p: Proposal) -> dict[str, Any]:
@@ -138,30 +138,18 @@ async def apply_transition(
     await _check_segregation(session, ctx, p, principal, action.name, step.role)
     before = _snapshot(p)
     await EFFECTS[effect_name](step)
-    await record_transition(step, before)
+    await _record_step(step, before)
     return await read_proposal(session, ctx, principal, p.id)
 
 
-async def record_transition(step: Step, before: dict[str, Any]) -> None:
-    """Move the proposal to the action's state; write its stage entry and audit event."""
+async def _record_step(step: Step, before: dict[str, Any]) -> None:
+    """Move the proposal to the action's state; `shared.workflow.record_transition` writes its
+    stage entry (which also carries the amount and the rule version in force) and audit event."""
     p, action, session = step.proposal, step.action, step.session
     p.status = action.to_state
     p.status_since = step.now
     p.updated_at = step.now
     await session.flush()
-    await session.execute(
-        insert(StageEntry).values(
-            proposal_id=p.id,
-            state=action.to_state,
-            entered_at=step.now,
-            action=action.name,
-            actor=step.principal.username,
-            actor_role=step.role,
-            note=step.data.note,
-            amount_idr=step.amount,
-            rule_version=step.rule.version,
-        )
-    )
     after = _snapshot(p)
     after.update(
         {
@@ -172,14 +160,34 @@ async def record_transition(step: Step, before: dict[str, Any]) -> None:
         }
     )
     after.update(step.extra)
-    await record_event(
+
+    def stage_entry(columns: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "proposal_id": columns["proposal_id"],
+            "state": columns["to_state"],
+            "entered_at": columns["occurred_at"],
+            "action": columns["action"],
+            "actor": columns["actor"],
+            "actor_role": columns["actor_role"],
+            "note": columns["note"],
+            "amount_idr": step.amount,
+            "rule_version": step.rule.version,
+        }
+
+    await record_transition(
         session,
+        StageEntry,
         AuditEvent,
-        actor=step.principal,
-        role=step.role,
-        action=f"proposal.{action.name}",
         entity_type="proposal",
         entity_id=p.id,
+        action=action.name,
+        from_state=before["status"],
+        to_state=action.to_state,
+        actor=step.principal,
+        role=step.role,
+        occurred_at=step.now,
+        note=step.data.note,
         before=before,
         after=after,
+        row=stage_entry,
     )
