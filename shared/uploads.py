@@ -21,7 +21,12 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from shared.problems import PayloadTooLargeError, UnprocessableError, UnsupportedMediaTypeError
+from shared.problems import (
+    AppError,
+    PayloadTooLargeError,
+    UnprocessableError,
+    UnsupportedMediaTypeError,
+)
 
 # Magic numbers: what the bytes are, whatever the file is called.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -150,6 +155,44 @@ def _file_pixels(path: Path, media_type: str) -> int | None:
         return None
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         return image_pixels(data, media_type)
+
+
+@dataclass(frozen=True)
+class UploadProblems:
+    """The problem each refusal of `check_content` raises: a service keeps its documented types."""
+
+    unsupported: type[AppError] = UnsupportedMediaTypeError  # empty, or not PDF/JPEG/PNG
+    bad_name: type[AppError] = UnprocessableError  # a path or control characters in the name
+    too_many_pixels: type[AppError] = UnprocessableError  # a decompression bomb
+
+
+def check_content(
+    content: bytes, *, filename: str, max_bytes: int, problems: UploadProblems
+) -> tuple[str, str]:
+    """An upload already held in memory, checked in this order: size (413 `payload-too-large`),
+    not empty, a plain file name, PDF/JPEG/PNG by content, pixel count. Returns its media type
+    and SHA-256 (hex); `write_stored` then stores it."""
+    if len(content) > max_bytes:
+        raise PayloadTooLargeError(
+            f"The file is larger than {max_bytes // 1024} KiB", max_bytes=max_bytes
+        )
+    if not content:
+        raise problems.unsupported("The file is empty")
+    if filename and not is_plain_filename(filename):
+        raise problems.bad_name(
+            "The file name must be a plain name without folders or control characters"
+        )
+    media_type = sniff(content)
+    if media_type is None:
+        raise problems.unsupported(
+            "Only PDF, JPEG and PNG files are accepted (checked by content, not by name)"
+        )
+    pixels = image_pixels(content, media_type)
+    if pixels is not None and pixels > MAX_PIXELS:
+        raise problems.too_many_pixels(
+            f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
+        )
+    return media_type, hashlib.sha256(content).hexdigest()
 
 
 def stored_path(upload_dir: Path, sha256: str) -> Path:

@@ -11,7 +11,14 @@ import pytest
 from fastapi import UploadFile
 
 from shared.problems import PayloadTooLargeError, UnprocessableError, UnsupportedMediaTypeError
-from shared.uploads import read_stored, store_upload, stored_path, write_stored
+from shared.uploads import (
+    UploadProblems,
+    check_content,
+    read_stored,
+    store_upload,
+    stored_path,
+    write_stored,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -112,12 +119,12 @@ def test_two_replicas_storing_the_same_file_at_once_do_not_collide(
     def replace(src: Any, dst: Any) -> None:
         if not calls:  # replica A, about to rename: replica B stores the same file meanwhile
             calls.append("B")
-            documents._store(tmp_path, sha, content)
+            documents.write_stored(tmp_path, sha, content)
         calls.append("A")
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    documents._store(tmp_path, sha, content)
+    documents.write_stored(tmp_path, sha, content)
     assert calls == ["B", "A", "A"]
     assert stored_path(tmp_path, sha).read_bytes() == content
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [stored_path(tmp_path, sha)]
@@ -133,7 +140,7 @@ def test_documents_stored_under_the_earlier_layout_are_still_read(
     earlier = STORES[service][1](tmp_path, old_sha)
     earlier.parent.mkdir(parents=True)
     earlier.write_bytes(old)
-    documents._store(tmp_path, new_sha, new)
+    documents.write_stored(tmp_path, new_sha, new)
     assert stored_path(tmp_path, new_sha).read_bytes() == new  # new files: the shared layout
     assert documents._read(tmp_path, old_sha) == old
     assert documents._read(tmp_path, new_sha) == new
@@ -147,3 +154,28 @@ def test_write_stored_keeps_the_first_copy_and_leaves_no_temporary_file(tmp_path
     assert write_stored(tmp_path, sha, PDF) == first == stored_path(tmp_path, sha)
     assert read_stored(tmp_path, sha) == PDF
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [first]
+
+
+def test_check_content_refuses_with_the_services_own_problem_types() -> None:
+    """One check for uploads held in memory (HAYU, Sabilulungan); each service names its types."""
+
+    class UnsupportedError(UnsupportedMediaTypeError):
+        type = "own-unsupported"
+
+    class BadNameError(UnprocessableError):
+        type = "own-bad-name"
+
+    problems = UploadProblems(unsupported=UnsupportedError, bad_name=BadNameError)
+    assert check_content(PDF, filename="a.pdf", max_bytes=1024, problems=problems) == (
+        "application/pdf",
+        hashlib.sha256(PDF).hexdigest(),
+    )
+    with pytest.raises(PayloadTooLargeError) as too_large:
+        check_content(PDF * 100, filename="a.pdf", max_bytes=64, problems=problems)
+    assert too_large.value.type == "payload-too-large"
+    with pytest.raises(UnsupportedError):
+        check_content(b"", filename="a.pdf", max_bytes=64, problems=problems)
+    with pytest.raises(UnsupportedError):
+        check_content(b"MZ\x90\x00", filename="a.exe", max_bytes=64, problems=problems)
+    with pytest.raises(BadNameError):
+        check_content(PDF, filename="../a.pdf", max_bytes=1024, problems=problems)

@@ -15,6 +15,7 @@ from erk.dependencies import Context
 from erk.models import AuditEvent, Delegation, Employee, PayAdjustment, Unit
 from shared.audit import record_event
 from shared.auth import Principal
+from shared.rows import read_model
 
 
 async def create_unit(session: AsyncSession, data: schemas.UnitCreate, *, actor: Principal) -> Unit:
@@ -50,22 +51,7 @@ async def list_units(session: AsyncSession) -> list[Unit]:
 
 
 def _employee_read(employee: Employee, unit_code: str) -> schemas.EmployeeRead:
-    return schemas.EmployeeRead(
-        nip=employee.nip,
-        name=employee.name,
-        unit_code=unit_code,
-        position=employee.position,
-        job_class=employee.job_class,
-        rank=employee.rank,
-        supervisor_nip=employee.supervisor_nip,
-        tpp_base_idr=employee.tpp_base_idr,
-        active=employee.active,
-        employment_status=employee.employment_status,
-        ptkp_status=employee.ptkp_status,
-        salary_gross_idr=employee.salary_gross_idr,
-        joined_on=employee.joined_on,
-        left_on=employee.left_on,
-    )
+    return read_model(schemas.EmployeeRead, employee, unit_code=unit_code)
 
 
 def employee_snapshot(values: dict[str, Any]) -> dict[str, Any]:

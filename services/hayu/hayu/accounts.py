@@ -19,6 +19,4 @@ async def register_owner(session: AsyncSession, data: RegisterCreate) -> Account
         full_name=data.full_name,
         role="business_owner",
     )
-    return AccountRead(
-        id=account.id, username=account.username, full_name=account.full_name, roles=account.roles
-    )
+    return AccountRead.model_validate(account, from_attributes=True)

@@ -42,6 +42,7 @@ from hayu.schemas import (
 from shared import audit
 from shared.auth import Principal
 from shared.pagination import keyset_page
+from shared.rows import read_model
 from shared.validators import mask
 
 
@@ -154,17 +155,11 @@ def application_read(
         revoked_at=application.revoked_at,
         revoke_reason=application.revoke_reason,
         audit_sample_id=application.audit_sample_id,
-        business=BusinessRead(
-            id=business.id,
-            name=business.name,
+        business=read_model(
+            BusinessRead,
+            business,
             owner=OwnerRead(nik=nik, name=business.owner_name, phone=phone, masked=not revealed),
             kbli_codes=list(business.kbli_codes),
-            address=business.address,
-            region_code=business.region_code,
-            capital_idr=business.capital_idr,
-            workforce=business.workforce,
-            nib=business.nib,
-            annual_sales_idr=business.annual_sales_idr,
         ),
         checklist=checklist,
         documents=[DocumentRead.model_validate(d, from_attributes=True) for d in documents],
@@ -188,18 +183,11 @@ SUMMARY_COLUMNS = (
 
 
 def summary_of(ctx: Context, row: Any, today: dt.date) -> ApplicationSummary:
-    return ApplicationSummary(
-        id=row.id,
-        kind=row.kind,
-        permit_type_code=row.permit_type_code,
-        status=row.status,
+    return read_model(
+        ApplicationSummary,
+        row,
         status_label=state_label(workflow_for(ctx, row.kind), row.status),
-        stage_due_date=row.stage_due_date,
         overdue=row.stage_due_date is not None and row.stage_due_date < today,
-        tracking_code=row.tracking_code,
-        number=row.number,
-        business_name=row.business_name,
-        submitted_at=row.submitted_at,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -30,28 +29,24 @@ from hayu.schemas import (
 from hayu.workflow import INSPECTION_PHOTO
 from shared import audit
 from shared.auth import Principal
-from shared.problems import ForbiddenError, PayloadTooLargeError
+from shared.problems import ForbiddenError
 from shared.uploads import (
-    MAX_PIXELS,
-    image_pixels,
+    UploadProblems,
+    check_content,
     is_plain_filename,
     read_stored,
-    sniff,
     write_stored,
 )
 
 UPLOAD_OPEN_STATES = frozenset({"submitted", "document_verification", "revision_requested"})
 
 
-def _check_filename(filename: str) -> None:
-    if not is_plain_filename(filename):
-        raise errors.UploadNameError(
-            "The file name must be a plain name without folders or control characters"
-        )
-
-
-def _store(root: Path, digest: str, content: bytes) -> None:
-    write_stored(root, digest, content)
+# HAYU's documented problem types for a refused upload (`payload-too-large` is shared).
+PROBLEMS = UploadProblems(
+    unsupported=errors.UploadTypeError,
+    bad_name=errors.UploadNameError,
+    too_many_pixels=errors.UploadImageTooLargeError,
+)
 
 
 async def upload_document(
@@ -67,7 +62,10 @@ async def upload_document(
     now = ctx.now
     application, _ = await load(session, application_id)
     check_access(principal, application)
-    _check_filename(filename)
+    if not is_plain_filename(filename):  # before anything else, as the API always answered
+        raise errors.UploadNameError(
+            "The file name must be a plain name without folders or control characters"
+        )
     photo = checklist_item == INSPECTION_PHOTO
     if not photo and not principal.has_any("business_owner", "officer"):
         raise ForbiddenError("Inspectors upload site photos only")
@@ -87,21 +85,10 @@ async def upload_document(
             f"'{checklist_item}' is not on the checklist of {permit_type.code}; "
             f"use one of: {allowed}"
         )
-    limit = ctx.settings.upload_max_bytes
-    if len(content) > limit:
-        raise PayloadTooLargeError(f"The file is larger than {limit // 1024} KiB")
-    if not content:
-        raise errors.UploadTypeError("The file is empty")
-    content_type = sniff(content)
-    if content_type is None:
-        raise errors.UploadTypeError("The file content is not PDF, JPEG or PNG")
-    pixels = image_pixels(content, content_type)
-    if pixels is not None and pixels > MAX_PIXELS:
-        raise errors.UploadImageTooLargeError(
-            f"The image claims {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
-        )
-    digest = hashlib.sha256(content).hexdigest()
-    await run_in_threadpool(_store, ctx.settings.upload_dir, digest, content)
+    content_type, digest = check_content(
+        content, filename=filename, max_bytes=ctx.settings.upload_max_bytes, problems=PROBLEMS
+    )
+    await run_in_threadpool(write_stored, ctx.settings.upload_dir, digest, content)
     safe_name = Path(filename or "dokumen").name[:200] or "dokumen"
     document_id = (
         await session.execute(

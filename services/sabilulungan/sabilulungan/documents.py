@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from fastapi import UploadFile
@@ -18,28 +17,19 @@ from sabilulungan.proposals import get_proposal
 from sabilulungan.schemas import DocumentRead
 from shared.audit import record_event
 from shared.auth import Principal
-from shared.problems import PayloadTooLargeError
 from shared.uploads import (
-    MAX_PIXELS,
-    image_pixels,
-    is_plain_filename,
+    UploadProblems,
+    check_content,
     read_stored,
-    sniff,
     write_stored,
 )
 
-
-def media_type_of(content: bytes) -> str:
-    media_type = sniff(content)
-    if media_type is not None:
-        return media_type
-    raise errors.UnsupportedFileError(
-        "Only PDF, JPEG and PNG files are accepted (checked by content)"
-    )
-
-
-def _store(upload_dir: Path, digest: str, content: bytes) -> None:
-    write_stored(upload_dir, digest, content)
+# Sabilulungan's documented problem types for a refused upload (`payload-too-large` is shared).
+PROBLEMS = UploadProblems(
+    unsupported=errors.UnsupportedFileError,
+    bad_name=errors.UploadNameError,
+    too_many_pixels=errors.UploadImageTooLargeError,
+)
 
 
 def _read(upload_dir: Path, digest: str) -> bytes:
@@ -68,24 +58,10 @@ async def upload_document(
             allowed=list(ctx.config.checklist_items),
         )
     check_upload_open(ctx, ctx.config.rule_set_on(ctx.today()), proposal, checklist_item)
-    if len(content) > ctx.upload_max_bytes:
-        raise PayloadTooLargeError(
-            f"The file is larger than the limit of {ctx.upload_max_bytes} bytes"
-        )
-    if not content:
-        raise errors.UnsupportedFileError("The file is empty")
-    if filename and not is_plain_filename(filename):
-        raise errors.UploadNameError(
-            "The file name must be a plain name without folders or control characters"
-        )
-    media_type = media_type_of(content)
-    pixels = image_pixels(content, media_type)
-    if pixels is not None and pixels > MAX_PIXELS:
-        raise errors.UploadImageTooLargeError(
-            f"The image has {pixels:,} pixels; at most {MAX_PIXELS:,} are accepted"
-        )
-    digest = hashlib.sha256(content).hexdigest()
-    await run_in_threadpool(_store, ctx.upload_dir, digest, content)
+    media_type, digest = check_content(
+        content, filename=filename, max_bytes=ctx.upload_max_bytes, problems=PROBLEMS
+    )
+    await run_in_threadpool(write_stored, ctx.upload_dir, digest, content)
     now = ctx.now()
     safe_name = Path(filename or "berkas").name[:200]
     doc_id = (
@@ -160,16 +136,7 @@ async def list_documents(
 
 
 def _document_read(d: Document) -> DocumentRead:
-    return DocumentRead(
-        id=d.id,
-        proposal_id=d.proposal_id,
-        checklist_item=d.checklist_item,
-        filename=d.filename,
-        content_type=d.content_type,
-        size_bytes=d.size_bytes,
-        sha256=d.sha256,
-        uploaded_at=d.uploaded_at,
-    )
+    return DocumentRead.model_validate(d, from_attributes=True)
 
 
 async def read_document(

@@ -25,6 +25,7 @@ from sabilulungan.workflow import OFFICERS
 from shared.audit import record_event
 from shared.auth import Principal
 from shared.pagination import keyset_page
+from shared.rows import read_model
 from shared.workflow import due_at
 
 PERSONAL_DATA_ROLES = frozenset({"clerk", "opd_evaluator", "finance", "auditor"})
@@ -70,32 +71,11 @@ def _proposal_read(
     actions = [a.name for a in ctx.workflow.available_actions(p.status, principal.roles)]
     if p.kind == "hibah" and not p.agreement_number:
         actions = [a for a in actions if ctx.effect(a) != "disburse"]  # no "Cairkan" before NPHD
-    return ProposalRead(
-        id=p.id,
-        tracking_code=p.tracking_code,
-        kind=p.kind,
-        fiscal_year=p.fiscal_year,
-        title=p.title,
-        purpose=p.purpose,
-        status=p.status,
+    return read_model(
+        ProposalRead,
+        p,
         status_label=ctx.state_label(p.status),
-        status_since=p.status_since,
         holder=ctx.holder(p.status),
-        opd_code=p.opd_code,
-        requested_amount_idr=p.requested_amount_idr,
-        recommended_amount_idr=p.recommended_amount_idr,
-        final_amount_idr=p.final_amount_idr,
-        approved_amount_idr=p.approved_amount_idr,
-        disbursed_idr=p.disbursed_idr,
-        decree_number=p.decree_number,
-        agreement_number=p.agreement_number,
-        lpj_due_date=p.lpj_due_date,
-        reported_at=p.reported_at,
-        recipient_category=p.recipient_category,
-        spent_idr=p.spent_idr,
-        refunded_idr=p.refunded_idr,
-        released_idr=p.released_idr,
-        report_late=p.report_late,
         available_actions=actions,
         budget_lines=lines,
         applicant=_masked_applicant(ctx, p, board, unmasked),
@@ -147,17 +127,7 @@ async def read_proposal(
         select(StageEntry).where(StageEntry.proposal_id == p.id).order_by(StageEntry.id)
     )
     read.history = [
-        HistoryEntry(
-            state=e.state,
-            label=ctx.state_label(e.state),
-            action=e.action,
-            actor_role=e.actor_role,
-            entered_at=e.entered_at,
-            note=e.note,
-            amount_idr=e.amount_idr,
-            rule_version=e.rule_version,
-        )
-        for e in entries.scalars()
+        read_model(HistoryEntry, e, label=ctx.state_label(e.state)) for e in entries.scalars()
     ]
     return read
 
@@ -260,18 +230,10 @@ async def list_proposals(
 
 def summarize(ctx: Context, p: Proposal) -> ProposalSummary:
     due = due_at(ctx.workflow, p.status, p.status_since, ctx.calendar)
-    return ProposalSummary(
-        id=p.id,
-        tracking_code=p.tracking_code,
-        kind=p.kind,
-        fiscal_year=p.fiscal_year,
-        title=p.title,
-        applicant_name=p.applicant_name,
-        status=p.status,
+    return read_model(
+        ProposalSummary,
+        p,
         status_label=ctx.state_label(p.status),
-        status_since=p.status_since,
-        opd_code=p.opd_code,
-        requested_amount_idr=p.requested_amount_idr,
         overdue=due is not None and ctx.today() > due,
         due_date=due,
     )

@@ -60,6 +60,7 @@ from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
 from shared.problems import problem_responses
+from shared.rows import read_model
 
 router = APIRouter(prefix="/api/v1", tags=["sabilulungan"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -82,15 +83,7 @@ async def register(data: RegisterCreate, session: SessionDep, idem: IdempotencyD
 
 
 def _budget_read(b: Budget) -> BudgetRead:
-    return BudgetRead(
-        id=b.id,
-        fiscal_year=b.fiscal_year,
-        kind=b.kind,
-        ceiling_idr=b.ceiling_idr,
-        approved_idr=b.approved_idr,
-        disbursed_idr=b.disbursed_idr,
-        remaining_idr=b.ceiling_idr - b.approved_idr,
-    )
+    return read_model(BudgetRead, b, remaining_idr=b.ceiling_idr - b.approved_idr)
 
 
 @router.post(
@@ -330,13 +323,9 @@ async def issue_decree_annex(
     doc = await issued.issue_decree_annex(
         session, ctx, principal, decree_number=data.decree_number, fiscal_year=data.fiscal_year
     )
-    read = IssuedDocumentRead(
-        number=doc.number,
-        doc_type=doc.doc_type,
-        official_number=doc.official_number,
-        fiscal_year=doc.fiscal_year,
-        amount_idr=doc.amount_idr,
-        issued_at=doc.issued_at,
+    read = read_model(
+        IssuedDocumentRead,
+        doc,
         verify_url=issued.verify_url(ctx, base_url(request), doc),
         pdf_url=f"{base_url(request)}/api/v1/documents/{doc.number}.pdf",
     )
