@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import errors
 from erk.models import Delegation, Employee, Unit
+from erk.writes import chunks
 from shared.auth import Principal
 
 READ_ALL_ROLES = ("hr_admin", "admin", "auditor")
+
+
+async def employees_by_nip(
+    session: AsyncSession, nips: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    """NIP → (employee id, unit path) for the NIPs that exist, 500 to a query (an import's rows)."""
+    people: dict[str, tuple[int, str]] = {}
+    for chunk in chunks(sorted(set(nips)), 500):
+        found = await session.execute(
+            select(Employee.nip, Employee.id, Unit.path)
+            .join(Unit, Unit.id == Employee.unit_id)
+            .where(Employee.nip.in_(chunk))
+        )
+        people.update({r.nip: (r.id, r.path) for r in found})
+    return people
 
 
 async def scope_path(session: AsyncSession, principal: Principal) -> str | None:

@@ -57,6 +57,7 @@ from shared.auth import Principal
 from shared.db import UTCDateTime
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
+from shared.rows import read_model
 
 
 def _check_dates(ctx: Context, day: dt.date) -> None:
@@ -309,20 +310,13 @@ async def submit_activity(
     return read
 
 
-def activity_read(activity: Activity, nip: str) -> schemas.ActivityRead:
-    return schemas.ActivityRead(
-        id=activity.id,
+def activity_read(activity: Any, nip: str) -> schemas.ActivityRead:
+    """From an `Activity` row, or a result row with its columns (the list's)."""
+    return read_model(
+        schemas.ActivityRead,
+        activity,
         nip=nip,
         date=activity.activity_date,
-        description=activity.description,
-        minutes=activity.minutes,
-        output_quantity=activity.output_quantity,
-        output_unit=activity.output_unit,
-        target_id=activity.target_id,
-        status=schemas.ActivityStatus(activity.status),
-        verified_by=activity.verified_by,
-        note=activity.note,
-        escalated_to_nip=activity.escalated_to_nip,
         has_evidence=activity.evidence_sha256 is not None,
     )
 
@@ -503,21 +497,4 @@ async def list_activities(
         limit=limit,
         cursor=cursor,
     )
-    return [
-        schemas.ActivityRead(
-            id=r.id,
-            nip=r.nip,
-            date=r.activity_date,
-            description=r.description,
-            minutes=r.minutes,
-            output_quantity=r.output_quantity,
-            output_unit=r.output_unit,
-            target_id=r.target_id,
-            status=schemas.ActivityStatus(r.status),
-            verified_by=r.verified_by,
-            note=r.note,
-            escalated_to_nip=r.escalated_to_nip,
-            has_evidence=r.evidence_sha256 is not None,
-        )
-        for r in rows
-    ], next_cursor
+    return [activity_read(r, r.nip) for r in rows], next_cursor

@@ -9,10 +9,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import errors, schemas
-from erk.access import check_scope, get_employee, write_scope
+from erk.access import check_scope, employees_by_nip, get_employee, write_scope
 from erk.dependencies import Context
 from erk.imports import read_table, reject_import
-from erk.models import Attendance, AuditEvent, Employee, Period, Unit
+from erk.models import Attendance, AuditEvent, Period
 from erk.periods import ensure_month_open, period_of
 from erk.writes import audit_many, chunks
 from shared.audit import record_event
@@ -131,15 +131,7 @@ async def import_attendance(
     every row or none."""
     scope = await write_scope(session, actor)
     rows = read_table(content, ("nip", "date", "status"))
-    nips = sorted({r.get("nip", "") for r in rows})
-    people: dict[str, tuple[int, str]] = {}
-    for chunk in chunks(nips, 500):
-        found = await session.execute(
-            select(Employee.nip, Employee.id, Unit.path)
-            .join(Unit, Unit.id == Employee.unit_id)
-            .where(Employee.nip.in_(chunk))
-        )
-        people.update({r.nip: (r.id, r.path) for r in found})
+    people = await employees_by_nip(session, {r.get("nip", "") for r in rows})
     closed = [
         (r.start_date, r.end_date)
         for r in (await session.execute(select(Period.start_date, Period.end_date))).all()

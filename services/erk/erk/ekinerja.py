@@ -25,13 +25,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import errors, schemas, workflow
-from erk.access import ensure_may_read, get_employee, write_scope
+from erk.access import employees_by_nip, ensure_may_read, get_employee, write_scope
 from erk.activities import own_open_activity
 from erk.dependencies import Context
 from erk.imports import read_table, reject_import
-from erk.models import ActionPlan, Activity, AuditEvent, Employee, Unit
+from erk.models import ActionPlan, Activity, AuditEvent
 from erk.periods import next_month, parse_period
-from erk.writes import audit_many, chunks
+from erk.writes import audit_many
 from shared.audit import record_event
 from shared.auth import Principal
 
@@ -190,14 +190,7 @@ async def import_action_plans(
     Employees import their own; unit admins and HR those of their scope."""
     rows = read_table(content, ("nip", "periode", "rencana_aksi"))
     nips = sorted({r.get("nip", "") for r in rows})
-    people: dict[str, tuple[int, str]] = {}
-    for chunk in chunks(nips, 500):
-        found = await session.execute(
-            select(Employee.nip, Employee.id, Unit.path)
-            .join(Unit, Unit.id == Employee.unit_id)
-            .where(Employee.nip.in_(chunk))
-        )
-        people.update({r.nip: (r.id, r.path) for r in found})
+    people = await employees_by_nip(session, nips)
     scope: str | None = ""
     if any(nip != actor.username for nip in nips):
         scope = await write_scope(session, actor)
