@@ -99,14 +99,20 @@ def canonical_json(obj: Any) -> bytes:
     ).encode("utf-8")
 
 
+def _key_bytes(text: str, size: int, what: str) -> bytes:
+    """`size` raw bytes from base64url; `ValueError` naming `what` if malformed or of other size."""
+    try:
+        raw = _b64decode(text)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{what} is not valid base64url") from exc
+    if len(raw) != size:
+        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
+    return raw
+
+
 def load_public_key(public_key_b64: str) -> Ed25519PublicKey:
     """The Ed25519 public key from its raw 32 bytes in base64url; `ValueError` if malformed."""
-    try:
-        raw = _b64decode(public_key_b64)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("public key is not valid base64url") from exc
-    if len(raw) != PUBLIC_KEY_BYTES:
-        raise ValueError(f"public key must be {PUBLIC_KEY_BYTES} bytes, got {len(raw)}")
+    raw = _key_bytes(public_key_b64, PUBLIC_KEY_BYTES, "public key")
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     return Ed25519PublicKey.from_public_bytes(raw)
@@ -160,13 +166,7 @@ class Signer:
     @classmethod
     def from_seed_b64(cls, seed_b64: str) -> Signer:
         """From the base64url seed kept in configuration; `ValueError` if it is not 32 bytes."""
-        try:
-            seed = _b64decode(seed_b64)
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError("signing seed is not valid base64url") from exc
-        if len(seed) != SEED_BYTES:
-            raise ValueError(f"signing seed must be {SEED_BYTES} bytes, got {len(seed)}")
-        return cls(seed=seed)
+        return cls(seed=_key_bytes(seed_b64, SEED_BYTES, "signing seed"))
 
     @classmethod
     def generate(cls) -> Signer:
