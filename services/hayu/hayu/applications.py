@@ -134,27 +134,12 @@ def application_read(
     actions = [a.name for a in workflow.available_actions(application.status, principal.roles)]
     if not is_staff(principal) and application.applicant_account_id != principal.account_id:
         actions = []
-    return ApplicationRead(
-        id=application.id,
-        kind=application.kind,
-        permit_type_code=application.permit_type_code,
-        status=application.status,
+    return read_model(
+        ApplicationRead,
+        application,
         status_label=state_label(workflow, application.status),
-        status_since=application.status_since,
-        stage_due_date=application.stage_due_date,
         overdue=is_overdue(application, ctx.calendar.local_date(now)),
         holder=holder_of(workflow, application.status),
-        tracking_code=application.tracking_code,
-        number=application.number,
-        rule_version=application.rule_version,
-        decision_reason=application.decision_reason,
-        submitted_at=application.submitted_at,
-        issued_at=application.issued_at,
-        valid_until=application.valid_until,
-        deemed_approved=application.deemed_approved,
-        revoked_at=application.revoked_at,
-        revoke_reason=application.revoke_reason,
-        audit_sample_id=application.audit_sample_id,
         business=read_model(
             BusinessRead,
             business,
