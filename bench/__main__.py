@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
         footprint_services=(
             list(scenarios.SERVICES)
             if args.all_footprint
-            else sorted({s.service for s in chosen if s.service != "reference"})
+            else sorted({s.service for s in chosen if s.service in scenarios.SERVICES})
         ),
         embedded=not args.no_embedded,
         settle_s=1.0 if quick else 3.0,

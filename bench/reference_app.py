@@ -5,7 +5,8 @@
 
 It writes and reads one comparable row (a few text columns, a bigint amount, a timestamp) in the
 schema `bench_ref`, the same way a service could: through the async ORM (session.add + commit),
-through Core, through raw asyncpg, and an indexed select by key through the ORM. It imports
+through Core, through raw asyncpg, and an indexed select by key through the ORM; `GET /noop`
+answers without touching anything (the floor `bench.stack_app` is compared with). It imports
 nothing from the services or `shared`, so its memory is the floor a service is compared with. The
 pool sizes come from the environment (the runner passes the services' defaults), so both sides get
 the same pool.
@@ -100,6 +101,12 @@ class Created(BaseModel):
     id: int
 
 
+class Noop(BaseModel):
+    """The answer of the no-op route (the same model in `bench.stack_app`)."""
+
+    status: str
+
+
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         yield session
@@ -153,6 +160,11 @@ def create_app() -> FastAPI:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return {"status": "ready"}
+
+    @app.get("/noop")
+    async def noop() -> Noop:
+        """No database, no dependency: the framework's own floor per request."""
+        return Noop(status="ok")
 
     @app.post("/orm/payments", status_code=201)
     async def orm_insert(body: PaymentIn, session: SessionDep) -> Created:

@@ -96,6 +96,7 @@ class ScenarioOutcome:
             "latency_baseline": s.latency_baseline,
             "target": s.target,
             "todo": s.todo,
+            "min_ratio": s.min_ratio,
             "status": self.status,
             "reason": self.reason,
             "levels": [r.as_dict() for r in self.levels],
@@ -352,6 +353,7 @@ class ServerRun:
     scenarios: list[Scenario]
     db_url: str
     seed_status: dict[str, seed.SeedReport] = field(default_factory=dict)
+    ready_path: str = "/ready"
 
 
 class Runner:
@@ -602,6 +604,7 @@ class Runner:
                     port=port,
                     env=run.env,
                     log_path=self.logs / f"{run.name}.{'server' if last else attempt}.log",
+                    ready_path=run.ready_path,
                     cwd=REPO,
                 )
                 fp.ready_runs_s.append(round(server.ready_s or 0.0, 3))
@@ -680,6 +683,23 @@ class Runner:
             db_url=self.o.db,
         )
         self.serve(run, check_routes=False)
+
+    def run_stack(self) -> None:
+        """HAYU's app with the no-op route (`bench.stack_app`); no schema, no periodic tasks."""
+        scenarios = [s for s in self.o.scenarios if s.service == "stack"]
+        if not scenarios:
+            return
+        env = service_env("hayu", self.o.db, self.o.out)
+        env["HAYU_BACKGROUND_TASKS"] = "false"
+        run = ServerRun(
+            name="stack",
+            argv=uvicorn_argv("bench.stack_app:app"),
+            env=env,
+            scenarios=scenarios,
+            db_url=self.o.db,
+            ready_path="/health",
+        )
+        self.serve(run, check_routes=True)
 
     def run_service(self, service: str) -> None:
         scenarios = [s for s in self.o.scenarios if s.service == service]
@@ -802,7 +822,7 @@ class Runner:
         load_before = os.getloadavg()
         meta = self.meta()
         services_wanted = sorted(
-            {s.service for s in self.o.scenarios if s.service != "reference"}
+            {s.service for s in self.o.scenarios if s.service in SERVICES}
             | {g.service for g in self.o.growth if g.service in SERVICES}
             | set(self.o.footprint_services),
             key=SERVICES.index,
@@ -812,6 +832,7 @@ class Runner:
         if self.o.pgbench_duration_s > 0:
             self.run_pgbench()
         self.run_reference()
+        self.run_stack()
         for service in services_wanted:
             self.run_service(service)
         if self.o.embedded:

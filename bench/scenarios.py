@@ -34,6 +34,9 @@ BENCH_PERIOD = "2026-10"
 
 REF_INSERT = "reference.orm_insert"
 REF_SELECT = "reference.orm_select"
+REF_NOOP = "reference.noop"
+STACK_NOOP_RATIO = 0.85
+"""The full stack's no-op must reach this share of the bare app's no-op (issue 17)."""
 
 REFERENCES: tuple[Scenario, ...] = (
     Scenario(
@@ -76,6 +79,29 @@ REFERENCES: tuple[Scenario, ...] = (
         method="GET",
         path=f"/orm/payments/ref-{{int:1:{REFERENCE_ROWS}}}",
         title="bare FastAPI: one indexed SELECT by key through the async ORM",
+    ),
+    Scenario(
+        name=REF_NOOP,
+        service="reference",
+        kind="lookup",
+        method="GET",
+        path="/noop",
+        title="bare FastAPI: a no-op route (no database, no dependency)",
+    ),
+)
+
+STACK: tuple[Scenario, ...] = (
+    Scenario(
+        name="stack.noop",
+        service="stack",
+        kind="lookup",
+        method="GET",
+        path="/api/v1/bench/noop",
+        title="the same no-op through HAYU's full stack: every middleware, the principal and "
+        "the request context (bench.stack_app)",
+        baseline=REF_NOOP,
+        min_ratio=STACK_NOOP_RATIO,
+        target=f"≥ {STACK_NOOP_RATIO:g} × bare no-op at 16 and 64 clients",
     ),
 )
 
@@ -377,7 +403,7 @@ GROWTH: tuple[Growth, ...] = (
 )
 GROWTH_BY_NAME: dict[str, Growth] = {g.name: g for g in GROWTH}
 
-SCENARIOS: tuple[Scenario, ...] = (*REFERENCES, *ERK, *HAYU, *SABILULUNGAN)
+SCENARIOS: tuple[Scenario, ...] = (*REFERENCES, *STACK, *ERK, *HAYU, *SABILULUNGAN)
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
 SERVICES = ("sabilulungan", "hayu", "erk")
 

@@ -110,6 +110,8 @@ class Scenario:
     target: str = ""
     todo: str = ""
     login_from: str | None = None
+    min_ratio: float | None = None
+    """The throughput share of `baseline` the target asks for (the report's default: 1.0)."""
 
     def __post_init__(self) -> None:
         for text in _strings((self.path, dict(self.headers), self.body)):

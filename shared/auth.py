@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -183,6 +184,10 @@ class TokenVerifier(Protocol):
     def verify(self, token: str) -> Principal: ...
 
 
+MAX_VERIFIED_TOKENS = 4096
+"""Verified tokens a process remembers (about 1 KB each) before it starts over."""
+
+
 @dataclass(frozen=True)
 class LocalTokens:
     """HS256 tokens issued and verified by the service itself.
@@ -198,6 +203,12 @@ class LocalTokens:
     session_idle_minutes: int = 60
     session_max_seconds: int = 12 * 3600
     renew_after_seconds: int = 60
+    # token -> (its verified principal, its `exp`): the signature and claims of a token are
+    # checked once, then trusted until it expires. Revocation is not cached here: every request
+    # still compares the token's epoch with the account's (`_check_epoch`).
+    _verified: dict[str, tuple[Principal, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # PyJWT is imported on the first token issued or verified, not at start-up: importing it loads
     # `cryptography`'s OpenSSL bindings (about 9 MB resident) although HS256 needs only hmac.
@@ -246,6 +257,20 @@ class LocalTokens:
         return self._sign(dict(claims), now)
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() < expires:  # PyJWT's rule: expired once `exp` <= now
+                return principal
+            self._verified.pop(token, None)
+        principal = self._decode(token)
+        verified = self._verified
+        if len(verified) >= MAX_VERIFIED_TOKENS:
+            verified.clear()  # a simple bound: the live tokens are verified again once
+        verified[token] = (principal, float(principal.claims["exp"]))
+        return principal
+
+    def _decode(self, token: str) -> Principal:
         import jwt
 
         try:

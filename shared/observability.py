@@ -11,10 +11,10 @@ import asyncio
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +33,21 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the request id of the request being served."""
 
+    TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+    _second: int | None = None
+    _stamp = ""
+
+    def _time(self, record: logging.LogRecord) -> str:
+        # The stamp has a resolution of one second: formatted once per second, not per line.
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime(self.TIME_FORMAT, self.converter(second))
+            self._second = second
+        return self._stamp
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -67,6 +79,10 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+MAX_CACHED_SERIES = 4096
+"""Label children kept per app; past this (a client inventing methods), `.labels()` per request."""
+
+
 class Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
@@ -84,6 +100,23 @@ class Metrics:
             registry=self.registry,
         )
         self.service = service
+        # (method, route, status) -> the counter's and the histogram's child for those labels:
+        # looked up once, not built from a new label tuple on every request.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(self.service, method, route, str(status)),
+                self.latency.labels(self.service, method, route),
+            )
+            if len(self._series) < MAX_CACHED_SERIES:
+                self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -114,7 +147,7 @@ class RequestContextMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
@@ -164,19 +197,29 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(self.metrics.service, method, template, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.service, method, template).observe(elapsed)
-            if self.logger.isEnabledFor(logging.INFO):
-                # The template, never the raw path: paths can carry identifiers.
-                self.logger.info(
-                    "request",
-                    extra={
-                        "service": self.metrics.service,
-                        "method": method,
-                        "path": template,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
+            self.metrics.observe(method, template, status, elapsed)
+            logger = self.logger
+            if logger.isEnabledFor(logging.INFO):
+                # The template, never the raw path: paths can carry identifiers. The record is
+                # made directly: `Logger.info` would look up the caller's frame, which the JSON
+                # line does not show.
+                logger.handle(
+                    logger.makeRecord(
+                        logger.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        "request",
+                        (),
+                        None,
+                        extra={
+                            "service": self.metrics.service,
+                            "method": method,
+                            "path": template,
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                        },
+                    )
                 )
             request_id_var.reset(token)
 

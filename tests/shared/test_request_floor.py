@@ -1,0 +1,158 @@
+"""The per-request floor (issue 17): what every request pays is paid once, and nothing is lost.
+
+A verified token is decoded once and trusted until its `exp`, but revocation is still checked on
+every request; metrics label children are looked up once; the JSON access log keeps its fields
+and is not built when the level is off.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from typing import Any
+
+import jwt
+import pytest
+from sqlalchemy import update
+
+from shared.auth import LocalTokens, SessionEndedError, UnauthorizedError
+from shared.observability import JsonFormatter
+from shared.testing import add_account, assert_problem, bearer, client_for
+
+
+class _Account:
+    id = 7
+    username = "siti"
+    roles = ("applicant",)
+    full_name = "Siti"
+    unit = None
+    token_epoch = 0
+    must_change_password = False
+
+
+def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return calls
+
+
+def test_a_token_is_verified_once_then_trusted_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokens = LocalTokens(secret="s" * 32, issuer="test")
+    token, _ = tokens.issue(_Account())  # type: ignore[arg-type]
+    calls = _count_decodes(monkeypatch)
+    first = tokens.verify(token)
+    assert tokens.verify(token) is first
+    assert tokens.verify(token).username == "siti"
+    assert len(calls) == 1  # the old code decoded (HMAC and claims) on every request
+
+    # A token one second from its end: trusted while valid, refused once `exp` has passed.
+    now = int(time.time())
+    short, _ = tokens._sign(
+        {"sub": "siti", "uid": 7, "iss": "test", "ep": 0, "roles": []}, now - 3600 + 1
+    )
+    assert tokens.verify(short).username == "siti"
+    time.sleep(max(0.0, now + 1 - time.time()) + 0.05)
+    with pytest.raises(SessionEndedError):
+        tokens.verify(short)
+    with pytest.raises(SessionEndedError):  # and again: the expired entry is gone for good
+        tokens.verify(short)
+
+
+def test_a_forged_or_foreign_token_is_never_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours = LocalTokens(secret="s" * 32, issuer="test")
+    theirs = LocalTokens(secret="t" * 32, issuer="test")
+    foreign, _ = theirs.issue(_Account())  # type: ignore[arg-type]
+    calls = _count_decodes(monkeypatch)
+    for _ in range(2):
+        with pytest.raises(UnauthorizedError):
+            ours.verify(foreign)
+    with pytest.raises(UnauthorizedError):
+        ours.verify(foreign[:-2] + "xx")
+    assert len(calls) == 3  # each attempt is checked in full
+    assert foreign not in ours._verified
+
+
+async def test_a_cached_token_is_still_refused_once_its_account_is_revoked(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = await make_app("sabilulungan")
+    await add_account(app, "warga", ["applicant"])
+    calls = _count_decodes(monkeypatch)
+    async with client_for(app) as client:
+        headers = await bearer(client, "warga")
+        for _ in range(3):
+            assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+        assert len(calls) == 1  # verified once, then from the cache
+        model = app.state.models.account
+        async with app.state.db.sessionmaker.begin() as session:
+            await session.execute(
+                update(model).where(model.username == "warga").values(roles=["clerk"])
+            )
+        app.state.account_epochs.refreshed_at = float("-inf")  # the next refresh is due now
+        refused = await client.get("/api/v1/auth/me", headers=headers)
+    assert_problem(refused, 401)
+
+
+async def test_metrics_and_the_access_log_keep_their_names_and_fields(make_app: Any) -> None:
+    app = await make_app("hayu")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("hayu.access")
+    access.addHandler(handler)
+    try:
+        async with client_for(app) as client:
+            for _ in range(3):
+                await client.get("/health", headers={"X-Request-ID": "req-12345678"})
+            await client.get("/api/v1/public/track/NOPE-0000")
+            metrics = (await client.get("/metrics")).text
+            access.setLevel(logging.WARNING)
+            await client.get("/health")  # the level is off: no line is built
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(logging.NOTSET)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 5  # three /health, the tracking lookup, /metrics
+    first = lines[0]
+    assert set(first) == {
+        "time",
+        "level",
+        "logger",
+        "message",
+        "request_id",
+        "service",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+    }
+    assert first["request_id"] == "req-12345678"
+    assert (first["level"], first["logger"], first["message"]) == ("INFO", "hayu.access", "request")
+    assert (first["service"], first["method"], first["path"], first["status"]) == (
+        "hayu",
+        "GET",
+        "/health",
+        200,
+    )
+    assert time.strptime(first["time"], "%Y-%m-%dT%H:%M:%S")
+    track = lines[3]
+    assert track["path"] == "/api/v1/public/track/{tracking_code}"  # the template, not the code
+    assert "NOPE" not in json.dumps(lines)
+    assert (
+        'http_requests_total{method="GET",route="/health",service="hayu",status="200"} 3.0'
+        in metrics
+    )
+    assert (
+        'http_request_duration_seconds_count{method="GET",route="/health",service="hayu"} 3.0'
+        in metrics
+    )
