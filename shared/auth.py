@@ -8,7 +8,9 @@
   unused and `session_max_hours` after login (see `shared.sessions`).
 - Every token carries its account's `token_epoch`; a password, role, unit or username change,
   deactivation or logout raises the epoch in the database, and each process refuses tokens of an
-  older epoch within `revocation_refresh_seconds` (see `shared.revocation`).
+  older epoch within `revocation_refresh_seconds` (see `shared.revocation`). Upgrading a
+  verified password's hash to new argon2 parameters at login is not a password change and
+  keeps the epoch (the trigger sees `password_rehashes` rise in the same UPDATE).
 - A token of an account that must change its password is good only for changing it (and for
   `/me` and logout): every service enforces this here, pages and API alike.
 - Roles are checked in one dependency, `require_roles`.
@@ -98,6 +100,9 @@ class AccountMixin:
     epoch_changed_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, default=None, index=True
     )
+    # Raised with the hash when login upgrades it to new argon2 parameters (same password): the
+    # trigger then leaves the epoch alone, so other sessions go on (shared/migrations.py, v3).
+    password_rehashes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 def hash_password(password: str) -> str:
@@ -480,9 +485,12 @@ async def authenticate(
         async with db.sessionmaker.begin() as session:
             stored = await session.get(model, account.id)
             if stored is not None and stored.password_hash == account.password_hash:
+                # same password, new parameters: not a password change, so the epoch (and
+                # every other session of the account) stays
                 stored.password_hash = new_hash
+                stored.password_rehashes = (stored.password_rehashes or 0) + 1
                 await session.flush()
-                await session.refresh(stored, ["token_epoch"])  # the new hash raised the epoch
+                await session.refresh(stored, ["token_epoch"])
                 account = stored
     return account
 

@@ -521,6 +521,88 @@ def drop_account_epoch_statements(dialect: str, schema: str) -> list[str]:
     ]
 
 
+# --- Version 3: a hash upgrade at login is not a password change ---
+# `authenticate` re-hashes a verified password when the argon2 parameters changed; the new hash
+# stands for the same password, so it must not end the account's other sessions. That UPDATE
+# also raises `password_rehashes`; the trigger raises the epoch for a new `password_hash` only
+# when `password_rehashes` stays as it was. Every other change (roles, unit, username,
+# deactivation, a password set by any other code or by SQL) raises it as before.
+
+
+def account_epoch_v3_statements(dialect: str, schema: str) -> list[str]:
+    """DDL of the version-3 trigger (see above)."""
+    if dialect == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION "{schema}".{ACCOUNT_EPOCH_TRIGGER}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF (NEW.password_hash IS DISTINCT FROM OLD.password_hash
+      AND NEW.password_rehashes IS NOT DISTINCT FROM OLD.password_rehashes)
+     OR NEW.roles::text IS DISTINCT FROM OLD.roles::text
+     OR NEW.unit IS DISTINCT FROM OLD.unit
+     OR NEW.username IS DISTINCT FROM OLD.username
+     OR (OLD.active AND NOT NEW.active) THEN
+    NEW.token_epoch := GREATEST(NEW.token_epoch, OLD.token_epoch + 1);
+  END IF;
+  IF NEW.token_epoch IS DISTINCT FROM OLD.token_epoch THEN
+    NEW.epoch_changed_at := clock_timestamp();
+  END IF;
+  RETURN NEW;
+END $$""",
+            f"""CREATE TRIGGER {ACCOUNT_EPOCH_TRIGGER} BEFORE UPDATE ON "{schema}".accounts
+FOR EACH ROW EXECUTE FUNCTION "{schema}".{ACCOUNT_EPOCH_TRIGGER}()""",
+        ]
+    now = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
+    return [
+        f"""CREATE TRIGGER "{schema}".{ACCOUNT_EPOCH_TRIGGER}
+AFTER UPDATE OF password_hash, roles, unit, username, active ON accounts
+WHEN (NEW.password_hash IS NOT OLD.password_hash
+      AND NEW.password_rehashes IS OLD.password_rehashes)
+  OR NEW.roles IS NOT OLD.roles
+  OR NEW.unit IS NOT OLD.unit OR NEW.username IS NOT OLD.username
+  OR (OLD.active AND NOT NEW.active)
+BEGIN
+  UPDATE accounts SET token_epoch = max(NEW.token_epoch, OLD.token_epoch + 1) WHERE id = NEW.id;
+END""",
+        f"""CREATE TRIGGER "{schema}".{ACCOUNT_EPOCH_TRIGGER}_at
+AFTER UPDATE OF token_epoch ON accounts
+WHEN NEW.token_epoch IS NOT OLD.token_epoch
+BEGIN
+  UPDATE accounts SET epoch_changed_at = {now} WHERE id = NEW.id;
+END""",
+    ]
+
+
+def add_password_rehash_v3(schema: str) -> None:
+    """Upgrade: `accounts.password_rehashes` and the version-3 epoch trigger."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.add_column(
+        "accounts",
+        sa.Column("password_rehashes", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        schema=schema,
+    )
+    dialect = op.get_bind().dialect.name
+    for statement in drop_account_epoch_statements(dialect, schema):
+        op.execute(statement)
+    for statement in account_epoch_v3_statements(dialect, schema):
+        op.execute(statement)
+
+
+def drop_password_rehash_v3(schema: str) -> None:
+    """Downgrade: back to the version-2 trigger (every new hash raises the epoch)."""
+    from alembic import op
+
+    dialect = op.get_bind().dialect.name
+    for statement in drop_account_epoch_statements(dialect, schema):
+        op.execute(statement)
+    with op.batch_alter_table("accounts", schema=schema) as batch:
+        batch.drop_column("password_rehashes")
+    for statement in account_epoch_statements(dialect, schema):
+        op.execute(statement)
+
+
 def add_account_epoch_v2(schema: str) -> None:
     """Upgrade: `accounts.token_epoch`, `accounts.epoch_changed_at` (indexed) and the trigger."""
     import sqlalchemy as sa

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -105,11 +106,105 @@ async def _walk_to_approval(client, who) -> int:
     return app_id
 
 
-async def test_one_status_message_per_transition_exactly_once_across_a_crash(make_app):
-    app = await _linked_app(make_app)
+TWO_OSS_TYPES = """
+[[hayu.permit_types]]
+code = "SS"
+name = "Sertifikat Standar (verifikasi daerah)"
+self_report_allowed = false
+sla_working_days = 6
+oss_permit = true
+required_documents = [{ code = "ktp", label = "KTP pemilik" }]
+
+[[hayu.permit_types]]
+code = "SSL"
+name = "Sertifikat Standar (verifikasi lapangan)"
+self_report_allowed = false
+sla_working_days = 9
+needs_inspection = true
+oss_permit = true
+required_documents = [{ code = "ktp", label = "KTP pemilik" }]
+"""
+
+
+async def test_every_transition_sends_its_code_exactly_once_across_a_crash(make_app):
+    """Each transition of the issue's list writes one status message with its code: received
+    09, incomplete 11, complete 10, in review 20, field check 40, returned 41, resubmitted 42,
+    approved 50, deemed approved 57, rejected 90 (issuing sends the licence). A crash after OSS
+    got a message but before HAYU recorded it resends it under the same key: OSS keeps it once."""
+    from hayu.sla import run_deemed_approvals
+
+    app = await make_app(
+        "hayu",
+        oss_base_url="http://oss.invalid",
+        oss_inbound_token="rahasia",
+        config_toml=TWO_OSS_TYPES,
+    )
+    expected: list[tuple[int, str]] = []  # (file, kd_status) in the order of the transitions
     async with client_for(app) as client:
         who = await actors(app, client)
-        await _walk_to_approval(client, who)
+        today = context_of(app.state, "http://test").today.isoformat()
+
+        async def file(code: str) -> int:
+            created = await client.post(
+                "/api/v1/applications",
+                json=filing(code, capital_idr=900_000_000, nib=NIB),
+                headers=who.business_owner,
+            )
+            assert created.status_code == 201, created.text
+            expected.append((created.json()["id"], "09"))
+            return int(created.json()["id"])
+
+        async def act(app_id: int, headers: dict[str, str], code: str | None, **body) -> None:
+            done = await client.post(
+                f"/api/v1/applications/{app_id}/transitions", json=body, headers=headers
+            )
+            assert done.status_code == 200, done.text
+            if code is not None:
+                expected.append((app_id, code))
+
+        simple = await file("SS")
+        await act(simple, who.officer, "20", action="accept")
+        await act(simple, who.officer, "11", action="request_documents", note="KTP belum ada")
+        await upload_checklist(client, who.business_owner, simple, ("ktp",))
+        await act(simple, who.business_owner, "42", action="resubmit")
+        await act(simple, who.officer, "10", action="verify_documents")
+        await act(simple, who.approver, "50", action="approve")
+        await act(simple, who.approver, None, action="issue")  # the licence, not a status
+        inspected = await file("SSL")
+        await upload_checklist(client, who.business_owner, inspected, ("ktp",))
+        await act(inspected, who.officer, "20", action="accept")
+        await act(inspected, who.officer, "40", action="schedule_inspection", inspection_date=today)
+        await act(inspected, who.inspector, "41", action="request_revision", note="Alamat beda")
+        await act(inspected, who.business_owner, "42", action="resubmit")
+        await act(inspected, who.officer, "40", action="schedule_inspection", inspection_date=today)
+        photo = await client.post(
+            f"/api/v1/applications/{inspected}/documents",
+            data={"checklist_item": "foto_pemeriksaan"},
+            files={"file": ("lokasi.pdf", PDF, "application/pdf")},
+            headers=who.inspector,
+        )
+        assert photo.status_code == 201, photo.text
+        await act(
+            inspected,
+            who.inspector,
+            "20",
+            action="record_inspection",
+            inspection_result="tidak_lulus",
+            findings="Papan di trotoar",
+        )
+        await act(inspected, who.approver, "90", action="reject", note="Lokasi di jalur hijau")
+        stalled = await file("SS")
+        await upload_checklist(client, who.business_owner, stalled, ("ktp",))
+    later = context_of(app.state, "http://test").now + dt.timedelta(days=60)
+    async with app.state.db.sessionmaker.begin() as session:
+        ctx = context_of(app.state, "http://test").at(later)
+        assert await run_deemed_approvals(session, ctx) == [stalled]
+    expected.append((stalled, "57"))
+    assert {code for _, code in expected} == {
+        "09", "11", "10", "20", "40", "41", "42", "50", "57", "90",
+    }  # fmt: skip
+    statuses = len(expected)
+    app.state.clock = lambda: later
     fake = FakeOss()
     with contextlib.suppress(SystemExit):
         await oss_outbox_once(app, CrashAfterSending(fake))
@@ -124,10 +219,12 @@ async def test_one_status_message_per_transition_exactly_once_across_a_crash(mak
             .scalars()
             .all()
         )
-    assert len(pending) == 4
-    assert await oss_outbox_once(app, fake) == (4, 0)
-    assert fake.calls == 5  # the first message went twice, with the same key
-    assert fake.codes() == ["09", "10", "20", "50"]
+    assert len(pending) == statuses + 2  # and two licences: issued, deemed approved
+    assert await oss_outbox_once(app, fake) == (statuses + 2, 0)
+    assert fake.calls == statuses + 3  # the first message went twice, with the same key
+    received = [(int(key.split("-")[1]), body["kd_status"]) for key, body in fake.received.items()]
+    assert received == expected  # one per transition, in order, none twice
+    assert len(fake.licenses) == 2
     assert all(p["nib"] == NIB for p in fake.received.values())
     assert await oss_outbox_once(app, fake) == (0, 0)
 
@@ -221,7 +318,7 @@ async def test_issuing_sends_the_licence_once_with_number_and_signatory(make_app
         number = issued.json()["number"]
     fake = FakeOss()
     assert await oss_outbox_once(app, fake) == (5, 0)  # four status messages and the licence
-    assert fake.codes() == ["09", "10", "20", "50"]
+    assert fake.codes() == ["09", "20", "10", "50"]
     [licence] = fake.licenses.values()
     assert licence["nomor_izin"] == number
     assert licence["nib"] == NIB
@@ -329,7 +426,7 @@ async def test_inspection_revision_resubmission_and_rejection_each_send_their_co
             assert done.status_code == 200, done.text
     fake = FakeOss()
     assert await oss_outbox_once(app, fake) == (6, 0)
-    # one message per transition, in order: received, complete, field check, returned,
+    # one message per transition, in order: received, in review, field check, returned,
     # resubmitted, rejected
-    assert fake.codes() == ["09", "10", "40", "41", "42", "90"]
+    assert fake.codes() == ["09", "20", "40", "41", "42", "90"]
     assert len(set(fake.received)) == 6

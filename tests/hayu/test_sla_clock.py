@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from hayu import sla
 from hayu.dependencies import context_of
-from hayu.models import Application
+from hayu.models import Application, ApplicationDocument
 from shared.calendar import WorkingCalendar
 from shared.testing import assert_problem, client_for
 
@@ -364,3 +364,159 @@ async def test_the_file_page_explains_segregation_of_duties_in_indonesian(make_a
         )
         assert refused.status_code == 403
         assert "Pemisahan tugas" in refused.text
+
+
+class TestEveryPageReadsTheSameClock:
+    """The due date shows as soon as the file is complete (before any periodic pass), and the
+    public "Lama proses" is the SLA clock's count: from the complete application, pauses out."""
+
+    async def test_the_due_date_shows_once_the_last_document_is_in(self, make_app):
+        from shared.web import tanggal
+
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+            url = f"/api/v1/applications/{app_id}"
+            await _upload(client, who, app_id, ("ktp", "desain"))
+            before = (await client.get(url, headers=who.business_owner)).json()
+            assert (before["sla_started_at"], before["sla_due_date"]) == (None, None)
+            await _upload(client, who, app_id, ("bukti_retribusi",))  # now complete
+            ctx = context_of(app.state, "http://test")
+            due = sla.due_date(ctx.calendar, ctx.today, 9, 0)
+            for headers in (who.business_owner, who.officer):
+                read = (await client.get(url, headers=headers)).json()
+                assert read["sla_due_date"] == due.isoformat()
+                assert read["sla_working_days"] == 9
+                assert read["sla_working_days_used"] == 0
+                assert read["sla_paused"] is False
+            login = await client.post(
+                "/login", data={"username": "u-business_owner", "password": "password-123"}
+            )
+            assert login.status_code == 303
+            page = await client.get(f"/berkas/{app_id}")
+            assert f"batas {tanggal(due)}" in page.text
+            assert "0 dari 9 hari kerja sejak berkas lengkap" in page.text
+        async with app.state.db.sessionmaker() as session:
+            stored = await session.get(Application, app_id)
+            assert stored.sla_due_date is None  # read from the uploads: the upload wrote nothing
+        assert await _start_clocks(app) == 1  # the periodic pass stores the same clock
+        async with app.state.db.sessionmaker() as session:
+            assert (await session.get(Application, app_id)).sla_due_date == due
+
+    async def test_a_revision_asked_before_the_periodic_pass_pauses_the_clock(self, make_app):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+            await _upload(client, who, app_id)
+            asked = await client.post(
+                f"/api/v1/applications/{app_id}/transitions",
+                json={"action": "request_documents", "note": "Desain tidak terbaca"},
+                headers=who.officer,
+            )
+            assert asked.status_code == 200, asked.text
+            assert asked.json()["sla_paused"] is True
+            assert asked.json()["sla_due_date"] is None
+        async with app.state.db.sessionmaker() as session:
+            row = await session.get(Application, app_id)
+        # stored by the transition, from when the file became complete, and paused by it
+        assert row.sla_started_at is not None
+        assert row.sla_paused_since is not None
+
+    async def test_the_public_lama_proses_counts_from_complete_and_leaves_out_pauses(
+        self, make_app
+    ):
+        app = await make_app("hayu")
+        async with client_for(app) as client:
+            who = await actors(app, client)
+            app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+            code = (await client.get(f"/api/v1/applications/{app_id}", headers=who.officer)).json()[
+                "tracking_code"
+            ]
+            calendar = context_of(app.state, "http://test").calendar
+            filed = dt.datetime(2026, 4, 6, 2, tzinfo=dt.UTC)  # Monday 09:00 WIB
+            complete = dt.datetime(2026, 4, 20, 2, tzinfo=dt.UTC)  # two weeks later
+            paused = dt.datetime(2026, 4, 24, 2, tzinfo=dt.UTC)
+            now = dt.datetime(2026, 5, 15, 2, tzinfo=dt.UTC)
+            async with app.state.db.sessionmaker.begin() as session:
+                await session.execute(
+                    update(Application)
+                    .where(Application.id == app_id)
+                    .values(submitted_at=filed, status_since=filed)
+                )
+            app.state.clock = lambda: now
+            # no document yet: the clock has not started, whatever the time since filing
+            track = (await client.get(f"/api/v1/public/track/{code}")).json()
+            assert track["working_days_so_far"] == 0
+            assert track["sla_started_at"] is None
+            page = await client.get("/lacak", params={"kode": code})
+            assert "Belum berjalan" in page.text
+            async with app.state.db.sessionmaker.begin() as session:
+                await session.execute(
+                    update(Application)
+                    .where(Application.id == app_id)
+                    .values(
+                        status="revision_requested",
+                        status_since=paused,
+                        sla_started_at=complete,
+                        sla_paused_days=2,  # an earlier pause of two working days
+                        sla_paused_since=paused,  # and waiting for the applicant since then
+                        sla_due_date=None,
+                    )
+                )
+            track = (await client.get(f"/api/v1/public/track/{code}")).json()
+            page = await client.get("/lacak", params={"kode": code})
+        start, today = calendar.local_date(complete), calendar.local_date(now)
+        expected = (
+            sla.used_working_days(calendar, start, today, [(calendar.local_date(paused), today)])
+            - 2
+        )
+        assert track["working_days_so_far"] == expected
+        assert 0 < expected < calendar.elapsed_working_days(filed, now)  # not from the filing
+        assert track["sla_paused"] is True
+        assert f"{expected} dari 9 hari kerja sejak berkas lengkap" in page.text
+        assert "sedang dihentikan" in page.text
+
+
+async def test_statistics_clock_a_file_issued_before_its_clock_was_stored(make_app):
+    from hayu import oversight
+
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        app_id = await _file_stalled_in_verification(app, client, who, complete=False)
+        await _upload(client, who, app_id)
+    ctx = context_of(app.state, "http://test")
+    calendar = ctx.calendar
+    filed = dt.datetime(2026, 4, 6, 2, tzinfo=dt.UTC)
+    complete = dt.datetime(2026, 4, 20, 2, tzinfo=dt.UTC)
+    issued = dt.datetime(2026, 5, 15, 2, tzinfo=dt.UTC)
+    async with app.state.db.sessionmaker.begin() as session:
+        await session.execute(
+            update(Application)
+            .where(Application.id == app_id)
+            .values(
+                status="issued",
+                submitted_at=filed,
+                issued_at=issued,
+                sla_started_at=None,
+                number="00001/REKLAME/3273/DPMPTSP/V/2026",
+            )
+        )
+        await session.execute(
+            update(ApplicationDocument)
+            .where(ApplicationDocument.application_id == app_id)
+            .values(uploaded_at=complete)
+        )
+    async with app.state.db.sessionmaker() as session:
+        stats = await oversight.public_stats(session, ctx.at(issued))
+    row = next(i for i in stats.items if i.permit_type_code == "REKLAME")
+    # counted from the uploads (complete), not from the filing two weeks before
+    from_complete = sla.used_working_days(
+        calendar, calendar.local_date(complete), calendar.local_date(issued)
+    )
+    assert row.median_working_days == from_complete
+    assert from_complete < sla.used_working_days(
+        calendar, calendar.local_date(filed), calendar.local_date(issued)
+    )

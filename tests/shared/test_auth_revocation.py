@@ -207,3 +207,46 @@ async def test_checking_revocation_adds_no_query_to_requests(make_app: Any) -> N
     assert {r.status_code for r in responses} == {200}
     assert seen == []
     assert epochs.reads == 1
+
+
+@pytest.mark.parametrize("service", ["hayu", "sabilulungan", "erk"])
+async def test_a_hash_upgrade_at_login_keeps_other_sessions_a_new_password_ends_them(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """New argon2 parameters re-hash a password at its next login; that is the same password,
+    so the account's other tokens stay good. A new password still ends them."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    import shared.auth
+
+    app = await make_app(service, revocation_refresh_seconds=REFRESH)
+    await add_account(app, "akun", [])
+    model = app.state.models.account
+
+    async def stored() -> tuple[str, int, int]:
+        async with app.state.db.sessionmaker() as session:
+            row = (await session.execute(select(model).where(model.username == "akun"))).one()[0]
+            return row.password_hash, row.token_epoch, row.password_rehashes
+
+    async with client_for(app) as client:
+        first = await bearer(client, "akun")
+        hash_before, epoch_before, _ = await stored()
+        # the regency raises the argon2 cost: the next login upgrades the stored hash
+        stronger = PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1)
+        monkeypatch.setattr(shared.auth, "_hasher", stronger)
+        assert stronger.check_needs_rehash(hash_before)
+        second = await bearer(client, "akun")
+        hash_after, epoch_after, rehashes = await stored()
+        assert hash_after != hash_before
+        assert not stronger.check_needs_rehash(hash_after)
+        assert (epoch_after, rehashes) == (epoch_before, 1)
+        await asyncio.sleep(REFRESH * 2)  # past the revocation refresh: nothing was revoked
+        for headers in (first, second):
+            assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    # a real new password (here written as SQL would) still ends every earlier token, also when
+    # it comes with the same parameters as the upgraded one
+    await change_account(app, "akun", password_hash=stronger.hash("sandi-baru-456"))
+    assert (await stored())[1] == epoch_before + 1
+    for headers in (first, second):
+        assert await refused_within(app, headers, DEADLINE) <= DEADLINE

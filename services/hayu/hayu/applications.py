@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import errors
+from hayu import errors, sla
 from hayu.common import (
     FINISHED,
     PERMIT,
@@ -134,12 +134,35 @@ def application_read(
     actions = [a.name for a in workflow.available_actions(application.status, principal.roles)]
     if not is_staff(principal) and application.applicant_account_id != principal.account_id:
         actions = []
+    clock = sla.NO_CLOCK
+    if application.kind == PERMIT and permit_type is not None:
+        clock = sla.clock_of(
+            ctx.calendar,
+            started_at=application.sla_started_at,
+            paused_since=application.sla_paused_since,
+            paused_days=application.sla_paused_days,
+            stored_due=application.sla_due_date,
+            complete_at=sla.complete_at_from(
+                permit_type,
+                application.submitted_at,
+                ((d.checklist_item, d.uploaded_at) for d in documents),
+            ),
+            status=application.status,
+            status_since=application.status_since,
+            sla_working_days=permit_type.sla_working_days,
+        )
+    clock_end = application.status_since if application.status in FINISHED else now
     return read_model(
         ApplicationRead,
         application,
         status_label=state_label(workflow, application.status),
         overdue=is_overdue(application, ctx.calendar.local_date(now)),
         holder=holder_of(workflow, application.status),
+        sla_working_days=permit_type.sla_working_days if permit_type and clock.started_at else None,
+        sla_started_at=clock.started_at,
+        sla_due_date=clock.due_date,
+        sla_paused=clock.paused_since is not None,
+        sla_working_days_used=sla.working_days_used(ctx.calendar, clock, clock_end),
         business=read_model(
             BusinessRead,
             business,

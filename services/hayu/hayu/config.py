@@ -302,19 +302,22 @@ class Signatory(StrictModel):
 
 
 DEFAULT_OSS_STATUS_CODES: dict[str, str] = {
-    "submit": "09",
-    "accept": "10",
-    "verify_documents": "20",
-    "schedule_inspection": "40",
-    "record_inspection": "20",
-    "request_revision": "41",
-    "resubmit": "42",
-    "approve": "50",
-    "deemed_approval": "57",
-    "reject": "90",
+    "submit": "09",  # received
+    "request_documents": "11",  # incomplete: documents asked for (the clock pauses)
+    "verify_documents": "10",  # complete: the officer found every document complete and right
+    "accept": "20",  # in review: the officer takes the file into verification
+    "record_inspection": "20",  # in review again, now with the approver
+    "schedule_inspection": "40",  # field check
+    "request_revision": "41",  # returned to the applicant (the clock pauses)
+    "resubmit": "42",  # resubmitted (the clock runs again)
+    "approve": "50",  # approved
+    "deemed_approval": "57",  # deemed approved (fiktif positif)
+    "reject": "90",  # rejected
 }
 """Workflow action -> OSS status code. Public OSS-RBA integrations show 10 (documents complete),
-20 (in review) and 50 (issued); the other codes are placeholders to check against the guide."""
+20 (in review) and 50 (issued); the other codes are placeholders to check against the guide.
+`accept` does not check the checklist (an officer may accept a file with documents still
+missing), so it reports 20, not 10; 10 comes with `verify_documents`, which does."""
 DEFAULT_OSS_STATUS_NAMES: dict[str, str] = {
     "09": "Permohonan Diterima",
     "10": "Dokumen Lengkap",

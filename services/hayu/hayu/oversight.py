@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 from collections import defaultdict
@@ -233,13 +234,25 @@ async def public_stats(session: AsyncSession, ctx: Context) -> StatsRead:
     durations = (
         await session.execute(
             select(
+                Application.id,
                 Application.permit_type_code,
-                func.coalesce(Application.sla_started_at, Application.submitted_at),
+                Application.sla_started_at,
                 Application.issued_at,
                 Application.sla_paused_days,
             ).where(and_(Application.kind == PERMIT, Application.issued_at.is_not(None)))
         )
     ).all()
+    # a file issued before its clock was stored: the clock from when its uploads made it complete
+    unclocked = [row.id for row in durations if row.sla_started_at is None]
+    derived: dict[int, dt.datetime | None] = {}
+    if unclocked:
+        files = (
+            (await session.execute(select(Application).where(Application.id.in_(unclocked))))
+            .scalars()
+            .all()
+        )
+        complete = await sla.completed_at(session, ctx, files)
+        derived = {f.id: complete[f.id] or f.submitted_at for f in files}
     tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for code, kind, status, deemed, n in counts:
         bucket = tally[code]
@@ -260,14 +273,13 @@ async def public_stats(session: AsyncSession, ctx: Context) -> StatsRead:
             bucket["in_progress"] += n
     days: dict[str, list[int]] = defaultdict(list)
     calendar = ctx.calendar
-    for code, started_at, issued_at, paused_days in durations:
-        if issued_at is None:
+    for app_id, code, started_at, issued_at, paused_days in durations:
+        start = started_at or derived.get(app_id)
+        if issued_at is None or start is None:
             continue
         # the SLA clock's own count (`hayu.sla`): time waiting for the applicant excluded
-        used = sla.used_working_days(
-            calendar, calendar.local_date(started_at), calendar.local_date(issued_at)
-        )
-        days[code].append(max(0, used - (paused_days or 0)))
+        clock = sla.Clock(started_at=start, paused_days=paused_days or 0)
+        days[code].append(sla.working_days_used(calendar, clock, issued_at) or 0)
     items = []
     for permit_type in ctx.hayu.permit_types:
         bucket = tally.get(permit_type.code, {})

@@ -156,6 +156,12 @@ class ApplicationRead(BaseModel):
     revoked_at: dt.datetime | None
     revoke_reason: str | None
     audit_sample_id: int | None
+    # the whole-SLA clock (`hayu.sla`): from the complete application, pauses left out
+    sla_working_days: int | None = None
+    sla_started_at: dt.datetime | None = None
+    sla_due_date: dt.date | None = None
+    sla_paused: bool = False
+    sla_working_days_used: int | None = None
     business: BusinessRead
     checklist: list[ChecklistItemRead]
     documents: list[DocumentRead]
@@ -214,6 +220,10 @@ class TrackRead(BaseModel):
     submitted_at: dt.datetime
     sla_working_days: int
     working_days_so_far: int
+    """Working days on the whole-SLA clock: from the complete application, pauses left out."""
+    sla_started_at: dt.datetime | None = None
+    sla_due_date: dt.date | None = None
+    sla_paused: bool = False
     overdue: bool
     deemed_approved: bool
     number: str | None

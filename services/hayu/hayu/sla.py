@@ -12,15 +12,20 @@ for local permits, PP 28/2025 for OSS permits).
 When a file is complete: the moment the last document of its type's checklist was first uploaded
 (at filing for a type without a checklist). This is read from the uploads themselves, not from
 the officer's "Dokumen lengkap", so an officer who never looks at a file cannot keep its clock
-from running; the clock is started by the periodic task (`start_missing_clocks`, run before every
-deemed-approval pass), with that moment as its start. A file whose checklist is incomplete has no
-clock and is never deemed approved.
+from running. The clock is stored by the first transition after that moment (so a revision asked
+for later pauses it) or by the periodic task (`start_missing_clocks`, run before every
+deemed-approval pass), with that moment as its start; until then every page reads it from the
+uploads (`clock_of`), so the due date shows as soon as the last document is in, and the upload
+itself writes nothing more. A file whose checklist is incomplete has no clock and is never
+deemed approved. The public tracking page and the statistics count on the same clock
+(`working_days_used`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,12 +128,139 @@ def stop_clock(application: Application) -> None:
     application.sla_due_date = None
 
 
+@dataclass(frozen=True)
+class Clock:
+    """One file's whole-SLA clock: as stored, or as it would be stored (`clock_of`)."""
+
+    started_at: dt.datetime | None = None
+    paused_since: dt.datetime | None = None
+    paused_days: int = 0
+    due_date: dt.date | None = None
+
+
+NO_CLOCK = Clock()
+
+
+def derived_clock(
+    calendar: WorkingCalendar,
+    *,
+    complete_at: dt.datetime | None,
+    status: str,
+    status_since: dt.datetime,
+    sla_working_days: int,
+) -> Clock:
+    """The clock of a file that became complete at `complete_at` and has none stored yet: it
+    runs from then; a file waiting for the applicant is paused (since it began waiting); a
+    finished file's clock has stopped (no due date)."""
+    if complete_at is None:
+        return NO_CLOCK
+    if status == "revision_requested":
+        return Clock(started_at=complete_at, paused_since=max(complete_at, status_since))
+    if status in FINISHED:
+        return Clock(started_at=complete_at)
+    due = due_date(calendar, calendar.local_date(complete_at), sla_working_days, 0)
+    return Clock(started_at=complete_at, due_date=due)
+
+
+def clock_of(
+    calendar: WorkingCalendar,
+    *,
+    started_at: dt.datetime | None,
+    paused_since: dt.datetime | None,
+    paused_days: int | None,
+    stored_due: dt.date | None,
+    complete_at: dt.datetime | None,
+    status: str,
+    status_since: dt.datetime,
+    sla_working_days: int,
+) -> Clock:
+    """The clock a page shows: the stored one, else the one the uploads imply (not stored yet)."""
+    if started_at is not None:
+        return Clock(started_at, paused_since, paused_days or 0, stored_due)
+    return derived_clock(
+        calendar,
+        complete_at=complete_at,
+        status=status,
+        status_since=status_since,
+        sla_working_days=sla_working_days,
+    )
+
+
+def working_days_used(calendar: WorkingCalendar, clock: Clock, end: dt.datetime) -> int | None:
+    """Working days the clock has run by `end` (pauses left out); None when it never started."""
+    if clock.started_at is None:
+        return None
+    end_day = calendar.local_date(end)
+    used = used_working_days(calendar, calendar.local_date(clock.started_at), end_day)
+    used -= clock.paused_days
+    if clock.paused_since is not None:
+        used -= paused_working_days(calendar, calendar.local_date(clock.paused_since), end_day)
+    return max(0, used)
+
+
+def complete_at_from(
+    permit_type: PermitTypeDef,
+    submitted_at: dt.datetime,
+    uploads: Iterable[tuple[str, dt.datetime]],
+) -> dt.datetime | None:
+    """When a file became complete, from its uploads as (checklist item, uploaded at)."""
+    first: dict[str, dt.datetime] = {}
+    for item, at in uploads:
+        if item not in first or at < first[item]:
+            first[item] = at
+    moments = [first.get(d.code) for d in permit_type.required_documents]
+    if any(m is None for m in moments):
+        return None
+    return max([submitted_at, *(m for m in moments if m is not None)])
+
+
+def store_clock_if_complete(
+    ctx: Context,
+    application: Application,
+    permit_type: PermitTypeDef,
+    documents: Sequence[ApplicationDocument],
+) -> None:
+    """Before a transition: store the clock of a complete file that has none yet (from when it
+    became complete), so that the transition's pause or resume counts."""
+    if (
+        application.kind != PERMIT
+        or application.sla_started_at is not None
+        or application.status in FINISHED
+    ):
+        return
+    complete = complete_at_from(
+        permit_type,
+        application.submitted_at,
+        ((d.checklist_item, d.uploaded_at) for d in documents),
+    )
+    _store(ctx, application, complete, permit_type.sla_working_days)
+
+
+def _store(
+    ctx: Context, application: Application, complete: dt.datetime | None, sla_days: int
+) -> bool:
+    clock = derived_clock(
+        ctx.calendar,
+        complete_at=complete,
+        status=application.status,
+        status_since=application.status_since,
+        sla_working_days=sla_days,
+    )
+    if clock.started_at is None:
+        return False
+    application.sla_started_at = clock.started_at
+    application.sla_paused_days = clock.paused_days
+    application.sla_paused_since = clock.paused_since
+    application.sla_due_date = clock.due_date
+    return True
+
+
 async def completed_at(
     session: AsyncSession, ctx: Context, applications: Sequence[Application]
 ) -> dict[int, dt.datetime | None]:
     """When each file became complete: the first upload of the last checklist document to arrive
     (its filing for a type without a checklist); None while a document is still missing."""
-    first: dict[tuple[int, str], dt.datetime] = {}
+    uploads: dict[int, list[tuple[str, dt.datetime]]] = {a.id: [] for a in applications}
     if applications:
         rows = await session.execute(
             select(
@@ -136,28 +268,20 @@ async def completed_at(
                 ApplicationDocument.checklist_item,
                 func.min(ApplicationDocument.uploaded_at),
             )
-            .where(ApplicationDocument.application_id.in_([a.id for a in applications]))
+            .where(ApplicationDocument.application_id.in_(list(uploads)))
             .group_by(ApplicationDocument.application_id, ApplicationDocument.checklist_item)
         )
-        first = {(app_id, item): at for app_id, item, at in rows.all()}
+        for app_id, item, at in rows.all():
+            uploads[app_id].append((item, at))
     complete: dict[int, dt.datetime | None] = {}
     for application in applications:
         permit_type = ctx.hayu.permit_type(application.permit_type_code)
         complete[application.id] = (
-            None if permit_type is None else _complete_at(application, permit_type, first)
+            None
+            if permit_type is None
+            else complete_at_from(permit_type, application.submitted_at, uploads[application.id])
         )
     return complete
-
-
-def _complete_at(
-    application: Application,
-    permit_type: PermitTypeDef,
-    first: dict[tuple[int, str], dt.datetime],
-) -> dt.datetime | None:
-    moments = [first.get((application.id, d.code)) for d in permit_type.required_documents]
-    if any(m is None for m in moments):
-        return None
-    return max([application.submitted_at, *(m for m in moments if m is not None)])
 
 
 async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
@@ -185,20 +309,10 @@ async def start_missing_clocks(session: AsyncSession, ctx: Context, limit: int =
     started = 0
     for application in rows:
         permit_type = ctx.hayu.permit_type(application.permit_type_code)
-        start = complete[application.id]
-        if permit_type is None or start is None:
+        if permit_type is None:
             continue
-        started += 1
-        application.sla_started_at = start
-        application.sla_paused_days = 0
-        application.sla_paused_since = None
-        if application.status == "revision_requested":
-            application.sla_paused_since = max(start, application.status_since)
-            application.sla_due_date = None
-            continue
-        application.sla_due_date = due_date(
-            ctx.calendar, ctx.calendar.local_date(start), permit_type.sla_working_days, 0
-        )
+        if _store(ctx, application, complete[application.id], permit_type.sla_working_days):
+            started += 1
     await session.flush()
     return started
 

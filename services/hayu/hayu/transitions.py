@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hayu import errors, oss
+from hayu import errors, oss, sla
 from hayu.applications import application_read, history_of
 from hayu.common import (
     PERMIT,
@@ -108,6 +108,8 @@ async def apply_transition(
     for effect in effects:  # checks first: a refusal changes nothing
         if effect.check is not None:
             effect.check(step)
+    # a file that became complete gets its stored clock now, so this step's pause counts
+    sla.store_clock_if_complete(ctx, application, permit_type, documents)
     before = application.status
     application.status = action.to_state
     application.status_since = now

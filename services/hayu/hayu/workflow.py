@@ -70,6 +70,13 @@ DEFAULT_PERMIT_WORKFLOW = WorkflowDef.model_validate(
                 "to_state": "approval",
                 "roles": ["officer"],
             },
+            "request_documents": {
+                "label": "Dokumen belum lengkap, minta dilengkapi",
+                "from_states": ["submitted", "document_verification"],
+                "to_state": "revision_requested",
+                "roles": ["officer"],
+                "required_fields": ["note"],
+            },
             "request_revision": {
                 "label": "Minta perbaikan",
                 "from_states": ["submitted", "document_verification", "field_inspection"],
@@ -168,6 +175,7 @@ DEFAULT_ACTION_EFFECTS: dict[str, list[str]] = {
     "verify_documents": ["require_checklist", "refuse_if_inspection_needed"],
     "schedule_inspection": ["require_checklist", "inspection_date_not_past"],
     "record_inspection": ["require_inspection_photo"],
+    "request_documents": ["pause_clock"],
     "request_revision": ["pause_clock"],
     "resubmit": ["resume_clock"],
     "reject": ["stop_clock"],
