@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -45,6 +45,41 @@ ROLES = {
     "admin": ["admin"],
 }
 UNITS = {"opd": "DINSOS", "opd_other": "DISPORA", "opd2": "DINSOS"}
+
+
+# Proposal windows are required by default: the tests' regency opens one for each fiscal year
+# they file for (a test that sets its own `proposal_windows` keeps only those).
+TEST_WINDOWS = (
+    "".join(
+        f"""
+[[sabilulungan.proposal_windows]]
+fiscal_year = {year}
+opens_on = {year - 3}-01-01
+closes_on = {year}-12-31
+"""
+        for year in range(FISCAL_YEAR - 3, FISCAL_YEAR + 4)
+    )
+    + "\n[sabilulungan.yearly_window]\nenabled = false\n"
+)
+
+
+def with_test_windows(config_toml: str | None) -> str:
+    text = config_toml or ""
+    if "proposal_windows" in text or "window" in text:
+        return text
+    return text + "\n" + TEST_WINDOWS
+
+
+@pytest.fixture
+def make_app(make_app: AppFactory) -> AppFactory:
+    """The shared factory, with the tests' proposal windows in Sabilulungan's regency file."""
+
+    async def factory(service: str, *, config_toml: str | None = None, **kw: Any) -> FastAPI:
+        if service == "sabilulungan" and "regency_config" not in kw:
+            config_toml = with_test_windows(config_toml)
+        return await make_app(service, config_toml=config_toml, **kw)
+
+    return cast(AppFactory, factory)
 
 
 def hibah_body(**overrides: Any) -> dict[str, Any]:

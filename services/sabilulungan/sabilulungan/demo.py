@@ -6,6 +6,7 @@ default workflow, all made through the same domain functions the API uses.
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import budgets, documents, evidence, proposals, submission, transitions
-from sabilulungan.config import EVALUATION_CHECKLIST, SabilulunganConfig
+from sabilulungan.config import EVALUATION_CHECKLIST, ProposalWindow, SabilulunganConfig
 from sabilulungan.dependencies import Context, context_of
 from sabilulungan.models import Budget, Proposal
 from sabilulungan.schemas import BudgetCreate, ProposalCreate, TransitionCreate
@@ -157,6 +158,26 @@ async def _upload(
         )  # fmt: skip
 
 
+def _demo_windows(ctx: Context, years: tuple[int, ...]) -> Context:
+    """Proposal windows are required: the demo files its proposals inside a window. For a year
+    whose configured window (if any) does not include today, the demo's own filings use a window
+    of today only; the running service keeps the configured windows."""
+    today = ctx.today()
+    windows = [
+        w
+        for w in ctx.config.proposal_windows
+        if w.fiscal_year not in years or w.opens_on <= today <= w.closes_on
+    ]
+    known = {w.fiscal_year for w in windows}
+    windows += [
+        ProposalWindow(fiscal_year=y, opens_on=today, closes_on=today)
+        for y in years
+        if y not in known
+    ]
+    section = ctx.config.model_copy(update={"proposal_windows": windows})
+    return dataclasses.replace(ctx, config=section)
+
+
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
     logins, accounts = await seed_demo_accounts(session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD)
     config = spec.config
@@ -170,6 +191,7 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
         )
     )
     this_year = ctx.today().year
+    ctx = _demo_windows(ctx, (this_year, this_year + 1))
     admin = accounts["admin"]
     for year in (this_year, this_year + 1):
         for kind, ceiling in (("hibah", 150_000_000), ("bansos", 50_000_000)):

@@ -66,13 +66,17 @@ def _rupiah_id(amount: Any) -> str:
 
 def _window_closed(exc: AppError) -> str:
     opens, closes = exc.extensions.get("opens_on"), exc.extensions.get("closes_on")
+    basis = f" Dasar: {exc.extensions['basis']}." if exc.extensions.get("basis") else ""
     if opens and closes:
         return (
             "Usulan untuk tahun anggaran ini hanya diterima dari "
             f"{tanggal(dt.date.fromisoformat(opens))} sampai "
-            f"{tanggal(dt.date.fromisoformat(closes))}."
+            f"{tanggal(dt.date.fromisoformat(closes))}.{basis}"
         )
-    return "Belum ada masa pengajuan usulan yang dibuka untuk tahun anggaran ini."
+    return (
+        "Belum ada masa pengajuan usulan yang ditetapkan untuk tahun anggaran ini; usulan "
+        f"hanya diterima dalam masa pengajuan.{basis}"
+    )
 
 
 PROBLEMS: dict[str, Any] = {
@@ -134,6 +138,7 @@ PROBLEM_FIELDS = {
     "budget-lines-mismatch": ("requested_amount_idr", "Jumlah yang diusulkan"),
     "ineligible-applicant": ("legal_entity_number", "Nomor badan hukum"),
     "past-fiscal-year": ("fiscal_year", "Tahun anggaran"),
+    "proposal-window-closed": ("fiscal_year", "Tahun anggaran"),
 }
 # A refused eligibility rule, in Bahasa Indonesia, next to the field it concerns.
 RULE_MESSAGES = {
