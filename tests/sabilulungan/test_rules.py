@@ -273,14 +273,17 @@ async def test_hibah_not_disbursed_before_nphd_nor_above_approved(world: Any) ->
     async with Unchanged(world):
         r = await world.act(pid, "finance", "disburse", amount_idr=10_000_000)
         assert_problem(r, 409, "agreement-required")
-    await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/9/2027")
+    await world.ok(
+        pid, "head", "sign_agreement", agreement_number="NPHD/9/2027",
+        tranches=[30_000_000, 10_000_000],
+    )  # fmt: skip
     async with Unchanged(world):
         r = await world.act(pid, "finance", "disburse", amount_idr=40_000_001)
-        assert_problem(r, 422, "disbursement-exceeds-approved")
+        assert_problem(r, 422, "wrong-tranche-amount")  # not the NPHD's first tranche
     await world.ok(pid, "finance", "disburse", amount_idr=30_000_000)
     async with Unchanged(world):
         r = await world.act(pid, "finance", "disburse", amount_idr=10_000_001)
-        assert_problem(r, 422, "disbursement-exceeds-approved")
+        assert_problem(r, 422, "wrong-tranche-amount")
 
 
 async def test_freeze_period_refuses_approval_and_disbursement(world_factory: Any) -> None:

@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import budgets, documents, evidence, proposals, submission, transitions
+from sabilulungan import (
+    budgets,
+    documents,
+    evidence,
+    payments,
+    proposals,
+    submission,
+    transitions,
+)
 from sabilulungan.config import EVALUATION_CHECKLIST, ProposalWindow, SabilulunganConfig
 from sabilulungan.dependencies import Context, context_of
 from sabilulungan.models import Budget, Proposal
@@ -85,6 +93,8 @@ SCENARIOS: list[tuple[str, str, list[Step]]] = [
 ]  # fmt: skip
 PURPOSES = {"Bantuan modal warung": "pemberdayaan_sosial", "Bantuan kursi roda":
             "rehabilitasi_sosial", "Bantuan seragam sekolah": "perlindungan_sosial"}  # fmt: skip
+RISKS = {"Bantuan modal warung": "kemiskinan", "Bantuan kursi roda": "disabilitas",
+         "Bantuan seragam sekolah": "kemiskinan"}  # fmt: skip
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -130,6 +140,7 @@ def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
             "title": title,
             "purpose": f"{title} untuk masyarakat sekitar",
             "purpose_code": PURPOSES.get(title),
+            "social_risk": RISKS.get(title),
             "requested_amount_idr": amount,
             "budget_lines": [
                 {"description": "Belanja barang", "amount_idr": amount * 3 // 5},
@@ -178,6 +189,22 @@ def _demo_windows(ctx: Context, years: tuple[int, ...]) -> Context:
     return dataclasses.replace(ctx, config=section)
 
 
+async def _spending(
+    session: AsyncSession, ctx: Context, who: Principal, proposal_id: int, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The LPJ's spending per RAB line: each line up to its share of the approved amount."""
+    p = await proposals.get_proposal(session, who, proposal_id, children=True)
+    rule = ctx.config.rule_set_on(ctx.today())
+    ceilings = payments.line_ceilings(
+        rule, list(p.budget_lines), p.requested_amount_idr, p.approved_amount_idr or 0
+    )
+    amounts = payments.fill_lines(ceilings, values["spent_idr"])
+    return [
+        {"description": line.description, "spent_idr": amount}
+        for line, amount in zip(p.budget_lines, amounts, strict=True)
+    ]
+
+
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
     logins, accounts = await seed_demo_accounts(session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD)
     config = spec.config
@@ -215,8 +242,9 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
             if action.startswith("@"):
                 await _upload(session, ctx, who, created.id, action)
                 continue
-            data = TransitionCreate.model_validate(
-                {"action": action, **{k: _fill(v, year, n) for k, v in fields.items()}}
-            )
+            values = {k: _fill(v, year, n) for k, v in fields.items()}
+            if action == "submit_report":
+                values["spending"] = await _spending(session, ctx, who, created.id, values)
+            data = TransitionCreate.model_validate({"action": action, **values})
             await transitions.apply_transition(session, ctx, who, created.id, data)
     return logins

@@ -96,6 +96,7 @@ def _proposal_read(
         refunded_idr=p.refunded_idr,
         released_idr=p.released_idr,
         report_late=p.report_late,
+        tranche_plan=p.tranche_plan,
         available_actions=actions,
         budget_lines=lines,
         applicant=_masked_applicant(ctx, p, board, unmasked),
@@ -133,7 +134,9 @@ async def read_proposal(
         p,
         principal,
         lines=[
-            BudgetLineRead(description=x.description, amount_idr=x.amount_idr)
+            BudgetLineRead(
+                description=x.description, amount_idr=x.amount_idr, spent_idr=x.spent_idr
+            )
             for x in p.budget_lines
         ],
         board=[BoardMemberRead(name=m.name, position=m.role, nik=MASKED) for m in p.board_members],

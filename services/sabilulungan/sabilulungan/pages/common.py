@@ -133,6 +133,29 @@ PROBLEMS: dict[str, Any] = {
     "invalid-refund": "Jumlah pengembalian tidak sah.",
     "unspent-not-returned": "Sisa dana belum disetor kembali ke Kas Daerah.",
     "past-fiscal-year": "Tahun anggaran sudah lewat.",
+    "invalid-tranche-schedule": lambda e: (
+        "Tahap pencairan dalam NPHD harus berjumlah sama dengan jumlah yang disetujui "
+        f"({_rupiah_id(e.extensions.get('approved_amount_idr'))}), paling banyak "
+        f"{e.extensions.get('max_tranches')} tahap."
+    ),
+    "wrong-tranche-amount": lambda e: (
+        f"Pencairan tahap {e.extensions.get('tranche')} harus sebesar "
+        f"{_rupiah_id(e.extensions.get('expected_idr'))} sesuai jadwal NPHD."
+    ),
+    "tranche-condition-unmet": lambda e: (
+        "Tahap berikutnya baru dapat dicairkan setelah diunggah: "
+        + "; ".join(e.extensions.get("labels", []))
+        + "."
+    ),
+    "lpj-lines-mismatch": "Realisasi LPJ harus diisi untuk setiap baris RAB, sesuai urutan RAB.",
+    "lpj-line-above-approved": lambda e: (
+        f"Realisasi baris RAB {e.extensions.get('line')} melebihi bagiannya dari jumlah yang "
+        f"disetujui ({_rupiah_id(e.extensions.get('ceiling_idr'))})."
+    ),
+    "lpj-total-mismatch": lambda e: (
+        "Jumlah realisasi ditambah sisa dana harus sama dengan dana yang dicairkan "
+        f"({_rupiah_id(e.extensions.get('disbursed_idr'))})."
+    ),
 }
 PROBLEM_FIELDS = {
     "budget-lines-mismatch": ("requested_amount_idr", "Jumlah yang diusulkan"),
@@ -153,6 +176,10 @@ RULE_MESSAGES = {
     "bansos_purpose": ("purpose_code", "Pilih tujuan bansos."),
     "domicile": ("region_code", "Domisili atau kedudukan penerima harus di wilayah daerah ini."),
     "fiscal_year": ("fiscal_year", "Tahun anggaran sudah lewat."),
+    "social_risk": ("social_risk", "Bansos bersifat selektif: pilih risiko sosial yang dihadapi "
+                    "penerima."),
+    "temporary": ("fiscal_year", "Bansos tidak diberikan terus-menerus: penerima ini sudah "
+                  "menerima bansos pada tahun anggaran sebelumnya."),
 }  # fmt: skip
 
 
