@@ -341,10 +341,11 @@ SABILULUNGAN: tuple[Scenario, ...] = (
         auth="sabilulungan.applicant",
         idempotency_key=True,
         # sabilulungan.schemas.ProposalCreate: a hibah goes to an organisation with its
-        # legal-entity number; the budget lines add up to the requested amount.
+        # legal-entity number; the budget lines add up to the requested amount; it is filed for
+        # next year, inside the default proposal window (the whole year before the fiscal year).
         body={
             "kind": "hibah",
-            "fiscal_year": BENCH_FISCAL_YEAR,
+            "fiscal_year": BENCH_FISCAL_YEAR + 1,
             "title": "Bantuan sarana ibadah {uniq}",
             "purpose": "Renovasi atap dan lantai masjid",
             "requested_amount_idr": 50_000_000,

@@ -30,16 +30,18 @@ def test_example_thresholds_match_the_national_default() -> None:
     assert example.hayu.capital_thresholds == HayuConfig().hayu.capital_thresholds
 
 
-def test_example_accepts_proposals_for_the_current_and_next_fiscal_year_on_any_date() -> None:
-    """A dated window in the example closes one day, then breaks `seed-demo` and first installs."""
+def test_example_requires_windows_that_never_go_stale() -> None:
+    """Windows are required; the example's yearly window gives every coming fiscal year its own
+    (the year before), so the file never refuses next year's proposals because a date passed."""
     from sabilulungan.config import SabilulunganConfig
 
     config = load_regency_config(EXAMPLE, SabilulunganConfig).sabilulungan
+    assert config.require_window is True
     year = dt.date.today().year
-    for fiscal_year in (year, year + 1, year + 2):
-        assert config.window_for(fiscal_year) is None
-    assert config.require_window is False
-    # The documented example is there, commented, for the regency to edit.
+    window = config.window_for(year + 1)
+    assert window is not None
+    assert (window.opens_on, window.closes_on) == (dt.date(year, 1, 1), dt.date(year, 12, 31))
+    # The documented dated example is there, commented, for the regency to edit.
     assert "# [[sabilulungan.proposal_windows]]" in EXAMPLE.read_text()
 
 

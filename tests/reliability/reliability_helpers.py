@@ -41,6 +41,7 @@ def bansos_proposal(**overrides: Any) -> dict[str, Any]:
         "title": "Bantuan modal usaha warung",
         "purpose": "Modal usaha bagi keluarga rentan",
         "purpose_code": "pemberdayaan_sosial",
+        "social_risk": "kemiskinan",
         "requested_amount_idr": 5_000_000,
         "budget_lines": [{"description": "Modal barang dagangan", "amount_idr": 5_000_000}],
         "applicant": {

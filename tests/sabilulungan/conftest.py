@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -47,6 +47,41 @@ ROLES = {
 UNITS = {"opd": "DINSOS", "opd_other": "DISPORA", "opd2": "DINSOS"}
 
 
+# Proposal windows are required by default: the tests' regency opens one for each fiscal year
+# they file for (a test that sets its own `proposal_windows` keeps only those).
+TEST_WINDOWS = (
+    "".join(
+        f"""
+[[sabilulungan.proposal_windows]]
+fiscal_year = {year}
+opens_on = {year - 3}-01-01
+closes_on = {year}-12-31
+"""
+        for year in range(FISCAL_YEAR - 3, FISCAL_YEAR + 4)
+    )
+    + "\n[sabilulungan.yearly_window]\nenabled = false\n"
+)
+
+
+def with_test_windows(config_toml: str | None) -> str:
+    text = config_toml or ""
+    if "proposal_windows" in text or "window" in text:
+        return text
+    return text + "\n" + TEST_WINDOWS
+
+
+@pytest.fixture
+def make_app(make_app: AppFactory) -> AppFactory:
+    """The shared factory, with the tests' proposal windows in Sabilulungan's regency file."""
+
+    async def factory(service: str, *, config_toml: str | None = None, **kw: Any) -> FastAPI:
+        if service == "sabilulungan" and "regency_config" not in kw:
+            config_toml = with_test_windows(config_toml)
+        return await make_app(service, config_toml=config_toml, **kw)
+
+    return cast(AppFactory, factory)
+
+
 def hibah_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "hibah",
@@ -84,6 +119,7 @@ def bansos_body(**overrides: Any) -> dict[str, Any]:
         "title": "Bantuan modal usaha warung",
         "purpose": "Modal usaha bagi keluarga rentan",
         "purpose_code": "pemberdayaan_sosial",
+        "social_risk": "kemiskinan",
         "requested_amount_idr": 5_000_000,
         "budget_lines": [{"description": "Modal barang dagangan", "amount_idr": 5_000_000}],
         "applicant": {
@@ -178,9 +214,28 @@ class World:
         await self.ok(pid, "opd", "recommend", amount_idr=amount, checklist=EVALUATION)
         await self.ok(pid, "tapd", "consider", amount_idr=amount)
 
+    async def spend(self, pid: int, spent: int) -> dict[str, Any]:
+        """An LPJ's fields for `spent` rupiah: each RAB line up to its share of the approved
+        amount (line x approved / requested, rounded up), in the RAB's order."""
+        r = await self.client.get(f"/api/v1/proposals/{pid}", headers=self.h("auditor"))
+        assert r.status_code == 200, r.text
+        p = r.json()
+        approved, requested = p["approved_amount_idr"] or 0, p["requested_amount_idr"]
+        spending, left = [], spent
+        for line in p["budget_lines"]:
+            share = -(-line["amount_idr"] * approved // requested)
+            spending.append({"description": line["description"], "spent_idr": min(share, left)})
+            left -= spending[-1]["spent_idr"]
+        return {"spent_idr": spent, "spending": spending}
+
+    async def report(self, pid: int, who: str, spent: int, **extra: Any) -> httpx.Response:
+        fields = {**(await self.spend(pid, spent)), **extra}
+        return await self.act(pid, who, "submit_report", **fields)
+
     async def lpj(self, pid: int, spent: int, who: str = "applicant") -> None:
         await self.docs(pid, LPJ_DOCUMENTS, who)
-        await self.ok(pid, who, "submit_report", spent_idr=spent)
+        r = await self.report(pid, who, spent)
+        assert r.status_code == 200, r.text
 
     async def count(self, model: Any) -> int:
         async with self.app.state.db.sessionmaker() as session:

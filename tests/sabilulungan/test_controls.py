@@ -66,16 +66,18 @@ async def _paid_bansos(world: Any, amount: int = 4_000_000) -> int:
 async def test_lpj_needs_evidence_spending_and_the_unspent_money_returned(world: Any) -> None:
     pid = await _paid_bansos(world)
     async with Unchanged(world):
-        r = await world.act(pid, "applicant2", "submit_report", spent_idr=3_000_000)
+        r = await world.report(pid, "applicant2", 3_000_000)
         problem = assert_problem(r, 422, "missing-documents")
     assert problem["missing"] == LPJ_DOCUMENTS
     await world.docs(pid, LPJ_DOCUMENTS, "applicant2")
     async with Unchanged(world):
         r = await world.act(pid, "applicant2", "submit_report")
         assert_problem(r, 422, "missing-fields")
-        r = await world.act(pid, "applicant2", "submit_report", spent_idr=4_000_001)
-        assert_problem(r, 422, "invalid-amount")
-    body = await world.ok(pid, "applicant2", "submit_report", spent_idr=3_000_000)
+        r = await world.act(pid, "applicant2", "submit_report", spent_idr=3_000_000)
+        assert_problem(r, 422, "missing-fields")  # the spending per RAB line is required
+        r = await world.report(pid, "applicant2", 3_000_000, spent_idr=3_000_001)
+        assert_problem(r, 422, "lpj-total-mismatch")
+    body = (await world.report(pid, "applicant2", 3_000_000)).json()
     assert body["spent_idr"] == 3_000_000
     # 1 juta unspent: the LPJ cannot be accepted before it is back in the Kas Daerah.
     async with Unchanged(world):
@@ -102,7 +104,7 @@ async def test_a_late_lpj_is_marked_late(world: Any) -> None:
     pid = await _paid_bansos(world)
     await world.docs(pid, LPJ_DOCUMENTS, "applicant2")
     world.at(dt.datetime(world.year + 1, 2, 1, 3, 0, tzinfo=dt.UTC))  # after 10 January
-    body = await world.ok(pid, "applicant2", "submit_report", spent_idr=4_000_000)
+    body = (await world.report(pid, "applicant2", 4_000_000)).json()
     assert body["report_late"] is True
     row = (
         await world.client.get("/api/v1/public/proposals", params={"fiscal_year": world.year})

@@ -166,9 +166,11 @@ def test_the_example_regency_section_is_valid() -> None:
     section = config.sabilulungan
     assert section.rule_sets[0].lpj_due_day == 10
     assert section.freeze_periods[0].name == "Pilkada serentak 2029"
-    # The example's proposal windows are commented out (each regency sets its own dates): a window
-    # with fixed dates would make the example refuse proposals once those dates pass.
-    assert section.window_for(2027) is None
+    # The example's dated windows are commented out (each regency sets its own dates): fiscal year
+    # 2027 has the yearly window, the whole of 2026.
+    window = section.window_for(2027)
+    assert window is not None
+    assert window.opens_on.isoformat() == "2026-01-01"
 
 
 def test_a_misspelt_freeze_action_stops_start_up(tmp_path: Path) -> None:

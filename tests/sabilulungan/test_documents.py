@@ -181,7 +181,7 @@ max_tranches = 1
         pid = (await world.submit(world.bansos()))["id"]
         await world.to_approval(pid, 5_000_000)
         await world.ok(pid, "head", "approve", decree_number="1/2027")
-        body = await world.ok(pid, "finance", "disburse", amount_idr=1_000_000)
+        body = await world.ok(pid, "finance", "disburse", amount_idr=5_000_000)
         assert body["lpj_due_date"] == f"{world.year + 1}-02-15"
         r = await world.act(pid, "finance", "disburse", amount_idr=1_000_000)
         assert_problem(r, 409, "too-many-tranches")

@@ -42,6 +42,7 @@ async def test_applicant_applies_uploads_and_tracks_through_pages(world: Any) ->
             "title": "Bantuan kursi roda",
             "purpose": "Kursi roda untuk warga lansia",
             "purpose_code": "rehabilitasi_sosial",
+            "social_risk": "disabilitas",
             "requested_amount_idr": "3.000.000",
             "line_description_0": "Kursi roda",
             "line_amount_0": "3.000.000",

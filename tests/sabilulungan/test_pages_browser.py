@@ -85,6 +85,10 @@ async def test_apply_upload_track_queue_and_transparency(
     await page.get_by_label("Tujuan bansos (wajib untuk bansos)").select_option(
         "pemberdayaan_sosial"
     )
+    # Bansos is selective: the social risk comes from the category's configured list.
+    await page.get_by_label(
+        "Risiko sosial yang dihadapi penerima (wajib untuk bansos)"
+    ).select_option("disabilitas")
     await page.get_by_label("Judul usulan").fill("Bantuan alat bantu dengar")
     await page.get_by_label("Tujuan penggunaan dana").fill("Alat bantu dengar untuk lansia")
     await page.get_by_label("Jumlah yang diusulkan").fill("2.500.000")

@@ -35,7 +35,10 @@ async def test_a_paid_file_cancelled_waits_until_the_money_is_back(world: Any) -
     pid = (await world.submit(world.hibah()))["id"]
     await world.to_approval(pid, 40_000_000)
     await world.ok(pid, "head", "approve", decree_number="400/KEP.1/2027")
-    await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/1/2027")
+    await world.ok(
+        pid, "head", "sign_agreement", agreement_number="NPHD/1/2027",
+        tranches=[10_000_000, 30_000_000],
+    )  # fmt: skip
     await world.ok(pid, "finance", "disburse", amount_idr=10_000_000)  # first tranche
     async with Unchanged(world):
         r = await world.act(pid, "head", "cancel", note="Kegiatan fiktif")

@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
+
 from sabilulungan.models import AuditEvent, Budget, Proposal, StageEntry
 from shared.testing import add_account, assert_problem, bearer
 
@@ -86,17 +88,120 @@ async def test_budget_lines_must_sum_to_requested(world: Any) -> None:
 
 
 async def test_proposal_window_from_configuration(world_factory: Any) -> None:
+    """Windows are required by default: before, after and without a window the proposal is
+    refused with the rule and its basis; inside it is accepted."""
     toml = f"""
 [[sabilulungan.proposal_windows]]
 fiscal_year = {TODAY.year}
 opens_on = {TODAY - dt.timedelta(days=60)}
 closes_on = {TODAY - dt.timedelta(days=1)}
+
+[[sabilulungan.proposal_windows]]
+fiscal_year = {TODAY.year + 1}
+opens_on = {TODAY + dt.timedelta(days=1)}
+closes_on = {TODAY + dt.timedelta(days=90)}
+
+[[sabilulungan.proposal_windows]]
+fiscal_year = {TODAY.year + 3}
+opens_on = {TODAY}
+closes_on = {TODAY}
+
+[sabilulungan.yearly_window]
+enabled = false
 """
     async with world_factory(toml) as world:
-        problem = await _refused_create(world, world.bansos(), 422, "proposal-window-closed")
-        assert str(TODAY - dt.timedelta(days=1)) in problem["detail"]
-        # Another fiscal year has no window: open by default.
-        await world.submit(world.bansos(fiscal_year=TODAY.year + 2))
+        after = await _refused_create(world, world.bansos(), 422, "proposal-window-closed")
+        assert str(TODAY - dt.timedelta(days=1)) in after["detail"]
+        assert after["rule"] == "proposal_window"
+        assert "Permendagri 32/2011" in after["basis"]
+        before = await _refused_create(
+            world, world.bansos(fiscal_year=TODAY.year + 1), 422, "proposal-window-closed"
+        )
+        assert before["opens_on"] == str(TODAY + dt.timedelta(days=1))
+        # A fiscal year without a window is closed by default (require_window = true).
+        none = await _refused_create(
+            world, world.bansos(fiscal_year=TODAY.year + 2), 422, "proposal-window-closed"
+        )
+        assert "No proposal window" in none["detail"]
+        assert none["basis"]
+        await world.submit(world.bansos(fiscal_year=TODAY.year + 3))
+
+
+async def test_the_default_yearly_window_is_the_year_before(world_factory: Any) -> None:
+    """Unlisted fiscal years get the national default: proposals during year N-1 for year N."""
+    toml = f"""
+[[sabilulungan.proposal_windows]]
+fiscal_year = {TODAY.year + 9}
+opens_on = {TODAY}
+closes_on = {TODAY}
+"""
+    async with world_factory(toml) as world:
+        await world.submit(world.bansos(fiscal_year=TODAY.year + 1))
+        after = await _refused_create(world, world.bansos(), 422, "proposal-window-closed")
+        assert after["closes_on"] == f"{TODAY.year - 1}-12-31"
+        before = await _refused_create(
+            world, world.bansos(fiscal_year=TODAY.year + 2), 422, "proposal-window-closed"
+        )
+        assert before["opens_on"] == f"{TODAY.year + 1}-01-01"
+
+
+async def test_no_window_open_only_when_turned_off_with_a_basis(world_factory: Any) -> None:
+    from pydantic import ValidationError
+
+    from sabilulungan.config import SabilulunganSection
+
+    with pytest.raises(ValidationError, match="no_window_basis"):
+        SabilulunganSection(require_window=False)
+    assert SabilulunganSection().require_window is True
+    toml = """
+[sabilulungan]
+require_window = false
+no_window_basis = "Perwal Contoh No. 7 Tahun 2026 Pasal 3"
+
+[sabilulungan.yearly_window]
+enabled = false
+"""
+    async with world_factory(toml) as world:
+        pid = (await world.submit(world.bansos(fiscal_year=TODAY.year + 2)))["id"]
+        event = await world.row(AuditEvent, action="proposal.submitted", entity_id=str(pid))
+        if event is None:
+            event = await world.row(AuditEvent, action="proposal.submitted", entity_id=pid)
+        assert "Perwal Contoh No. 7" in str(event.after)
+
+
+async def test_the_apply_page_shows_the_window_refusal_in_indonesian(world_factory: Any) -> None:
+    from shared.testing import client_for
+
+    from .test_pages import HTML, _csrf, _login
+
+    toml = f"""
+[[sabilulungan.proposal_windows]]
+fiscal_year = {TODAY.year + 5}
+opens_on = {TODAY}
+closes_on = {TODAY}
+
+[sabilulungan.yearly_window]
+enabled = false
+"""
+    async with world_factory(toml) as world, client_for(world.app, headers=HTML) as browser:
+        await _login(browser, "applicant")
+        form_page = await browser.get("/ajukan")
+        fields = {
+            "csrf_token": _csrf(form_page.text), "kind": "bansos",
+            "fiscal_year": str(TODAY.year + 1), "title": "Bantuan modal warung",
+            "purpose": "Modal usaha", "purpose_code": "pemberdayaan_sosial",
+            "social_risk": "kemiskinan", "requested_amount_idr": "3.000.000",
+            "line_description_0": "Barang dagangan", "line_amount_0": "3.000.000",
+            "applicant_type": "individual", "applicant_name": "Pak Darto",
+            "nik": "3273010101900001", "address": "Jl. Kenanga No. 3",
+            "region_code": "32.73.01.1001", "phone": "081234567890",
+        }  # fmt: skip
+        r = await browser.post("/ajukan", data=fields)
+        assert r.status_code == 422
+        assert "Belum ada masa pengajuan usulan" in r.text
+        assert "Permendagri 32/2011" in r.text
+        assert "Bantuan modal warung" in r.text  # the form is kept
+        assert await world.count(Proposal) == 0
 
 
 async def test_recommended_and_final_amounts_never_above_requested(world: Any) -> None:
@@ -168,14 +273,17 @@ async def test_hibah_not_disbursed_before_nphd_nor_above_approved(world: Any) ->
     async with Unchanged(world):
         r = await world.act(pid, "finance", "disburse", amount_idr=10_000_000)
         assert_problem(r, 409, "agreement-required")
-    await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/9/2027")
+    await world.ok(
+        pid, "head", "sign_agreement", agreement_number="NPHD/9/2027",
+        tranches=[30_000_000, 10_000_000],
+    )  # fmt: skip
     async with Unchanged(world):
         r = await world.act(pid, "finance", "disburse", amount_idr=40_000_001)
-        assert_problem(r, 422, "disbursement-exceeds-approved")
+        assert_problem(r, 422, "wrong-tranche-amount")  # not the NPHD's first tranche
     await world.ok(pid, "finance", "disburse", amount_idr=30_000_000)
     async with Unchanged(world):
         r = await world.act(pid, "finance", "disburse", amount_idr=10_000_001)
-        assert_problem(r, 422, "disbursement-exceeds-approved")
+        assert_problem(r, 422, "wrong-tranche-amount")
 
 
 async def test_freeze_period_refuses_approval_and_disbursement(world_factory: Any) -> None:

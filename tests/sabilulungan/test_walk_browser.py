@@ -142,13 +142,16 @@ async def _walk(desk: Desk, owner: str, kind: str, amount: str) -> None:
     assert "Dicairkan" in await desk.status()
     # "Serahkan LPJ" is refused without its evidence; with it, the LPJ goes to the OPD.
     await desk.as_(owner)
-    await desk.act("submit_report", spent_idr=amount)
+    await desk.act("submit_report", spent_line_0=amount)
     assert "Dokumen persyaratan belum lengkap" in await desk.page.locator("main").inner_text()
     assert "Dicairkan" in await desk.status()
     await desk.upload_items(LPJ_DOCUMENTS)
-    await desk.act("submit_report", spent_idr=amount)
+    await desk.act("submit_report", spent_line_0=amount)
     assert "Pemeriksaan LPJ" in await desk.status()
     await desk.as_("opd2")  # not the evaluator who recommended: a different person reviews
+    rab = await desk.page.locator("#rab").inner_text()  # the LPJ per RAB line, for the review
+    assert "Realisasi LPJ" in rab
+    assert rab.count(f"Rp{amount}") + rab.count(f"Rp {amount}") >= 2, rab
     await desk.act("accept_report")
     assert await desk.status() == "Selesai"
 
@@ -186,6 +189,7 @@ async def test_hibah_and_bansos_walk_to_a_closed_lpj_with_their_documents(
             "title": "Modal usaha warung",
             "purpose": "Modal barang dagangan keluarga rentan",
             "purpose_code": "pemberdayaan_sosial",
+            "social_risk": "kemiskinan",
             "requested_amount_idr": 3_000_000,
             "budget_lines": [{"description": "Barang dagangan", "amount_idr": 3_000_000}],
             "applicant": {

@@ -57,7 +57,8 @@ async def test_hibah_walks_the_whole_default_workflow(world: Any) -> None:
          "consideration", "tapd"),
         ("tapd", "consider", {"amount_idr": 40_000_000}, "awaiting_approval", "head"),
         ("head", "approve", {"decree_number": "400/KEP.12-KESRA/2026"}, "approved", "head"),
-        ("head", "sign_agreement", {"agreement_number": "NPHD/001/2026"}, "agreement_signed",
+        ("head", "sign_agreement", {"agreement_number": "NPHD/001/2026",
+                                    "tranches": [25_000_000, 15_000_000]}, "agreement_signed",
          "finance"),
         ("finance", "disburse", {"amount_idr": 25_000_000}, "disbursed", "applicant"),
         ("finance", "disburse", {"amount_idr": 15_000_000}, "disbursed", "applicant"),
@@ -69,6 +70,7 @@ async def test_hibah_walks_the_whole_default_workflow(world: Any) -> None:
             await world.complete(pid, "applicant")
         if action == "submit_report":
             await world.docs(pid, LPJ_DOCUMENTS)
+            fields = await world.spend(pid, fields["spent_idr"])
         body = await world.ok(pid, who, action, **fields)
         assert body["status"] == status, action
         stages.append(status)
@@ -137,6 +139,7 @@ async def test_bansos_walks_the_whole_default_workflow(world: Any) -> None:
             await world.complete(pid, "applicant2")
         if action == "submit_report":
             await world.docs(pid, LPJ_DOCUMENTS, "applicant2")
+            fields = await world.spend(pid, fields["spent_idr"])
         await world.ok(pid, who, action, **fields)
         stages.append(status)
         row = await _check(

@@ -8,8 +8,9 @@ Every default follows the national rules of domain-brief §1 and can be replaced
   budget ceiling, ...). By default an action whose name is an effect has that effect, so a custom
   workflow that reuses the default action names needs nothing here.
 - `proposal_windows`: per fiscal year, the dates proposals are accepted (e.g. Mojokerto closes on
-  30 April of the year before). A fiscal year not listed accepts proposals unless
-  `require_window` is true.
+  30 April of the year before); `yearly_window` gives the unlisted years theirs (default: the whole
+  year before). A fiscal year without a window accepts no proposal (`require_window`); a regency
+  that turns this off records why (`no_window_basis`).
 - `freeze_periods`: dates (e.g. around a Pilkada) in which the listed actions are refused.
 - `rule_sets`: the values that change over time, each with the date it takes effect; every
   transition records the `version` it used.
@@ -18,7 +19,7 @@ Every default follows the national rules of domain-brief §1 and can be replaced
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -66,6 +67,34 @@ class ProposalWindow(StrictModel):
         return self
 
 
+class YearlyWindow(StrictModel):
+    """The window of every fiscal year N without its own `proposal_windows` entry: dates of the
+    year before (proposals in year N-1 for the year-N APBD; Mojokerto: 2 January to 30 April)."""
+
+    enabled: bool = Field(default=True, description="false: only the listed windows are open")
+    opens_month: int = Field(default=1, ge=1, le=12)
+    opens_day: int = Field(default=1, ge=1, le=31)
+    closes_month: int = Field(default=12, ge=1, le=12)
+    closes_day: int = Field(default=31, ge=1, le=31)
+
+    @model_validator(mode="after")
+    def _valid(self) -> YearlyWindow:
+        opens = date(2001, self.opens_month, self.opens_day)  # ValueError on 31 April etc.
+        if date(2001, self.closes_month, self.closes_day) < opens:
+            raise ValueError("the yearly window closes before it opens")
+        return self
+
+    def for_year(self, fiscal_year: int) -> ProposalWindow | None:
+        if not self.enabled:
+            return None
+        year = fiscal_year - 1
+        return ProposalWindow(
+            fiscal_year=fiscal_year,
+            opens_on=date(year, self.opens_month, self.opens_day),
+            closes_on=date(year, self.closes_month, self.closes_day),
+        )
+
+
 class FreezePeriod(StrictModel):
     name: str = Field(min_length=3, description="named in every refusal, e.g. 'Pilkada 2029'")
     starts_on: date
@@ -93,6 +122,19 @@ DOC_PATTERNS: dict[str, str] = {
 }
 
 
+# Bansos criteria (domain-brief §6): recipients facing social risk, selective, domiciled in the
+# region, temporary unless the need is permanent. [verify the article numbers at JDIH]
+BANSOS_BASIS = (
+    "Permendagri 32/2011 s.t.d.t.d. Permendagri 99/2019 Pasal 22-24 (bansos: risiko sosial, "
+    "selektif, tidak terus-menerus kecuali kebutuhan permanen)"
+)
+SOCIAL_RISKS = [
+    "kemiskinan", "keterlantaran", "disabilitas", "lanjut_usia_terlantar", "korban_bencana",
+    "korban_kekerasan", "keterpencilan",
+]  # fmt: skip
+PERMANENT_RISKS = ["disabilitas", "lanjut_usia_terlantar"]
+
+
 class RecipientCategory(StrictModel):
     """Who may receive what (UU 23/2014 Pasal 298(5); Permendagri 32/2011 as amended)."""
 
@@ -115,6 +157,30 @@ class RecipientCategory(StrictModel):
     purposes: list[str] = Field(
         default_factory=list, description="bansos purposes a proposal must name one of"
     )
+    social_risks: list[str] = Field(
+        default_factory=list,
+        description="selective: the social risk a proposal must name one of (empty: not asked)",
+    )
+    max_consecutive_years: int | None = Field(
+        default=None,
+        ge=1,
+        le=10,
+        description="temporary: fiscal years in a row one recipient may receive (None: no limit)",
+    )
+    permanent_risks: list[str] = Field(
+        default_factory=list,
+        description="social risks of a permanent need, exempt from `max_consecutive_years`",
+    )
+    criteria_basis: str = Field(
+        default=BANSOS_BASIS, min_length=3, description="legal basis named in every refusal"
+    )
+
+    @model_validator(mode="after")
+    def _risks_known(self) -> RecipientCategory:
+        unknown = sorted(set(self.permanent_risks) - set(self.social_risks))
+        if unknown:
+            raise ValueError(f"permanent_risks not in social_risks: {', '.join(unknown)}")
+        return self
 
 
 _ORG_DOCS = [
@@ -126,6 +192,9 @@ BANSOS_PURPOSES = [
     "rehabilitasi_sosial", "perlindungan_sosial", "pemberdayaan_sosial", "jaminan_sosial",
     "penanggulangan_kemiskinan", "penanggulangan_bencana",
 ]  # fmt: skip
+_BANSOS_CRITERIA: dict[str, Any] = {
+    "social_risks": SOCIAL_RISKS, "max_consecutive_years": 1, "permanent_risks": PERMANENT_RISKS,
+}  # fmt: skip
 
 RECIPIENT_CATEGORIES: dict[str, RecipientCategory] = {
     "central_government": RecipientCategory(
@@ -157,19 +226,19 @@ RECIPIENT_CATEGORIES: dict[str, RecipientCategory] = {
         label="Perorangan", kind="bansos", applicant_type="individual",
         required_documents=["proposal_letter", "ktp_applicant", "domicile_letter",
                             "social_risk_letter", "bank_statement"],
-        max_amount_idr=25_000_000, purposes=BANSOS_PURPOSES,
+        max_amount_idr=25_000_000, purposes=BANSOS_PURPOSES, **_BANSOS_CRITERIA,
     ),
     "family": RecipientCategory(
         label="Keluarga", kind="bansos", applicant_type="individual",
         required_documents=["proposal_letter", "ktp_applicant", "family_card",
                             "domicile_letter", "social_risk_letter", "bank_statement"],
-        max_amount_idr=50_000_000, purposes=BANSOS_PURPOSES,
+        max_amount_idr=50_000_000, purposes=BANSOS_PURPOSES, **_BANSOS_CRITERIA,
     ),
     "social_group": RecipientCategory(
         label="Kelompok / masyarakat", kind="bansos", applicant_type="organization",
         required_documents=["proposal_letter", "rab", "domicile_letter", "ktp_chair",
                             "social_risk_letter", "bank_statement"],
-        max_amount_idr=200_000_000, purposes=BANSOS_PURPOSES,
+        max_amount_idr=200_000_000, purposes=BANSOS_PURPOSES, **_BANSOS_CRITERIA,
     ),
 }  # fmt: skip
 DEFAULT_CATEGORY: dict[tuple[str, str], str] = {
@@ -188,6 +257,22 @@ class RuleSet(StrictModel):
     )
     lpj_due_day: int = Field(default=10, ge=1, le=28)
     max_tranches: int = Field(default=3, ge=1, le=12, description="disbursements per proposal")
+    tranche_percentages: list[int] = Field(
+        default_factory=lambda: [100],
+        min_length=1,
+        description="the schedule when the NPHD lists no amounts (bansos always): percent of the "
+        "approved amount per tranche, adding up to 100; the last tranche takes the rounding",
+    )
+    tranche_report_documents: list[str] = Field(
+        default_factory=list,
+        description="documents uploaded after a tranche is paid before the next one is (e.g. "
+        "'progress_report'; empty: order and amount only)",
+    )
+    lpj_line_ceiling: Literal["proportional", "total"] = Field(
+        default="proportional",
+        description="LPJ spending per RAB line: 'proportional' caps each line at its share of the "
+        "approved amount (line x approved / requested, rounded up); 'total' caps only the sum",
+    )
     basis: str = Field(
         default="Permendagri 32/2011 s.t.d.t.d. Permendagri 99/2019; Permendagri 77/2020; "
         "UU 23/2014 Pasal 298",
@@ -204,6 +289,20 @@ class RuleSet(StrictModel):
     disbursement_grace_days: int = Field(
         default=0, ge=0, le=90, description="days after 31 December a fiscal year may still pay"
     )
+
+    @model_validator(mode="after")
+    def _schedule(self) -> RuleSet:
+        if any(p <= 0 for p in self.tranche_percentages) or sum(self.tranche_percentages) != 100:
+            raise ValueError("tranche_percentages must be positive and add up to 100")
+        if len(self.tranche_percentages) > self.max_tranches:
+            raise ValueError("tranche_percentages has more tranches than max_tranches")
+        return self
+
+    def tranche_amounts(self, approved: int) -> list[int]:
+        """The default schedule in rupiah: each share rounded down, the rest on the last."""
+        amounts = [approved * p // 100 for p in self.tranche_percentages]
+        amounts[-1] += approved - sum(amounts)
+        return amounts
 
 
 DEFAULT_RULE_SET = RuleSet(version="permendagri-32-2011-123-2018", effective_from=date(2018, 1, 1))
@@ -229,6 +328,7 @@ CHECKLIST_ITEMS: dict[str, str] = {
     "lpj_photos": "LPJ: foto kegiatan (0/50/100%)",
     "lpj_statement": "LPJ: surat pernyataan tanggung jawab",
     "refund_receipt": "Bukti setor sisa dana ke Kas Daerah",
+    "progress_report": "Laporan kemajuan penggunaan tahap sebelumnya",
 }
 
 # The OPD's berita acara checklist (Bandung's SKPD checklist, domain-brief §1.5).
@@ -304,6 +404,12 @@ SEGREGATION_BASIS = (
 )
 
 
+WINDOW_BASIS = (
+    "Permendagri 32/2011 s.t.d.t.d. Permendagri 99/2019 (usulan tertulis pada tahun anggaran "
+    "sebelumnya, sebelum KUA-PPAS); jadwal pengajuan menurut Perkada"
+)
+
+
 class SabilulunganSection(StrictModel):
     tracking_prefix: str = Field(default="SB", pattern=r"^[A-Z]{1,10}$")
     workflow: WorkflowDef | None = Field(
@@ -313,8 +419,22 @@ class SabilulunganSection(StrictModel):
         default_factory=dict, description="effect of an action whose name is not an effect"
     )
     proposal_windows: list[ProposalWindow] = Field(default_factory=list)
+    yearly_window: YearlyWindow = Field(
+        default_factory=YearlyWindow,
+        description="window of a fiscal year not listed in proposal_windows (the year before)",
+    )
     require_window: bool = Field(
-        default=False, description="refuse proposals for fiscal years without a window"
+        default=True, description="refuse proposals for fiscal years without a window"
+    )
+    window_basis: str = Field(
+        default=WINDOW_BASIS,
+        min_length=3,
+        description="legal basis of the proposal windows, named in every refusal",
+    )
+    no_window_basis: str = Field(
+        default="",
+        description="with require_window = false: why a year without a window is open (recorded "
+        "on every proposal filed so)",
     )
     freeze_periods: list[FreezePeriod] = Field(default_factory=list)
     rule_sets: list[RuleSet] = Field(default_factory=lambda: [DEFAULT_RULE_SET], min_length=1)
@@ -387,9 +507,13 @@ class SabilulunganSection(StrictModel):
                 raise ValueError(
                     f"freeze period '{period.name}' names unknown actions: {', '.join(wrong)}"
                 )
+        if not self.require_window and len(self.no_window_basis.strip()) < 3:
+            raise ValueError(
+                "require_window = false needs no_window_basis (the Perkada that allows it)"
+            )
         items = set(self.checklist_items)
         for rule in self.rule_sets:
-            named = set(rule.lpj_documents)
+            named = set(rule.lpj_documents) | set(rule.tranche_report_documents)
             for category in rule.recipient_categories.values():
                 named |= set(category.required_documents)
             wrong = sorted(named - items)
@@ -408,7 +532,8 @@ class SabilulunganSection(StrictModel):
         return current
 
     def window_for(self, fiscal_year: int) -> ProposalWindow | None:
-        return next((w for w in self.proposal_windows if w.fiscal_year == fiscal_year), None)
+        listed = next((w for w in self.proposal_windows if w.fiscal_year == fiscal_year), None)
+        return listed or self.yearly_window.for_year(fiscal_year)
 
 
 class SabilulunganConfig(RegencyConfigBase):

@@ -6,14 +6,23 @@ default workflow, all made through the same domain functions the API uses.
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import budgets, documents, evidence, proposals, submission, transitions
-from sabilulungan.config import EVALUATION_CHECKLIST, SabilulunganConfig
+from sabilulungan import (
+    budgets,
+    documents,
+    evidence,
+    payments,
+    proposals,
+    submission,
+    transitions,
+)
+from sabilulungan.config import EVALUATION_CHECKLIST, ProposalWindow, SabilulunganConfig
 from sabilulungan.dependencies import Context, context_of
 from sabilulungan.models import Budget, Proposal
 from sabilulungan.schemas import BudgetCreate, ProposalCreate, TransitionCreate
@@ -84,6 +93,8 @@ SCENARIOS: list[tuple[str, str, list[Step]]] = [
 ]  # fmt: skip
 PURPOSES = {"Bantuan modal warung": "pemberdayaan_sosial", "Bantuan kursi roda":
             "rehabilitasi_sosial", "Bantuan seragam sekolah": "perlindungan_sosial"}  # fmt: skip
+RISKS = {"Bantuan modal warung": "kemiskinan", "Bantuan kursi roda": "disabilitas",
+         "Bantuan seragam sekolah": "kemiskinan"}  # fmt: skip
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -129,6 +140,7 @@ def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
             "title": title,
             "purpose": f"{title} untuk masyarakat sekitar",
             "purpose_code": PURPOSES.get(title),
+            "social_risk": RISKS.get(title),
             "requested_amount_idr": amount,
             "budget_lines": [
                 {"description": "Belanja barang", "amount_idr": amount * 3 // 5},
@@ -157,6 +169,42 @@ async def _upload(
         )  # fmt: skip
 
 
+def _demo_windows(ctx: Context, years: tuple[int, ...]) -> Context:
+    """Proposal windows are required: the demo files its proposals inside a window. For a year
+    whose configured window (if any) does not include today, the demo's own filings use a window
+    of today only; the running service keeps the configured windows."""
+    today = ctx.today()
+    windows = [
+        w
+        for w in ctx.config.proposal_windows
+        if w.fiscal_year not in years or w.opens_on <= today <= w.closes_on
+    ]
+    known = {w.fiscal_year for w in windows}
+    windows += [
+        ProposalWindow(fiscal_year=y, opens_on=today, closes_on=today)
+        for y in years
+        if y not in known
+    ]
+    section = ctx.config.model_copy(update={"proposal_windows": windows})
+    return dataclasses.replace(ctx, config=section)
+
+
+async def _spending(
+    session: AsyncSession, ctx: Context, who: Principal, proposal_id: int, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The LPJ's spending per RAB line: each line up to its share of the approved amount."""
+    p = await proposals.get_proposal(session, who, proposal_id, children=True)
+    rule = ctx.config.rule_set_on(ctx.today())
+    ceilings = payments.line_ceilings(
+        rule, list(p.budget_lines), p.requested_amount_idr, p.approved_amount_idr or 0
+    )
+    amounts = payments.fill_lines(ceilings, values["spent_idr"])
+    return [
+        {"description": line.description, "spent_idr": amount}
+        for line, amount in zip(p.budget_lines, amounts, strict=True)
+    ]
+
+
 async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str, list[str]]]:
     logins, accounts = await seed_demo_accounts(session, spec.models, DEMO_ACCOUNTS, DEMO_PASSWORD)
     config = spec.config
@@ -170,6 +218,7 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
         )
     )
     this_year = ctx.today().year
+    ctx = _demo_windows(ctx, (this_year, this_year + 1))
     admin = accounts["admin"]
     for year in (this_year, this_year + 1):
         for kind, ceiling in (("hibah", 150_000_000), ("bansos", 50_000_000)):
@@ -193,8 +242,9 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
             if action.startswith("@"):
                 await _upload(session, ctx, who, created.id, action)
                 continue
-            data = TransitionCreate.model_validate(
-                {"action": action, **{k: _fill(v, year, n) for k, v in fields.items()}}
-            )
+            values = {k: _fill(v, year, n) for k, v in fields.items()}
+            if action == "submit_report":
+                values["spending"] = await _spending(session, ctx, who, created.id, values)
+            data = TransitionCreate.model_validate({"action": action, **values})
             await transitions.apply_transition(session, ctx, who, created.id, data)
     return logins

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import errors, evidence
+from sabilulungan import errors, evidence, payments
 from sabilulungan.budgets import remaining_ceiling, take_from_ceiling
 from sabilulungan.config import EFFECT_NAMES, RuleSet
 from sabilulungan.dependencies import Context
+from sabilulungan.eligibility import check_temporary
 from sabilulungan.flags import compute_flags
 from sabilulungan.issued import issue_document
 from sabilulungan.models import Budget, Proposal
@@ -128,6 +129,7 @@ async def verify_completeness(step: Step) -> None:
     needed = evidence.required_documents(step.rule, step.proposal)
     gaps = await evidence.missing(step.session, step.proposal, needed)
     evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
+    await check_temporary(step.session, step.ctx, step.rule, step.proposal, step.action.name)
     step.amount = None
     step.extra["documents_checked"] = needed
 
@@ -222,6 +224,7 @@ async def approve(step: Step) -> None:
                 "Integrity flags block approval: " + ", ".join(f.code for f in flags),
                 flags=[f.code for f in flags],
             )
+    await check_temporary(step.session, ctx, step.rule, p, step.action.name)
     await take_from_ceiling(step.session, p, step.amount)
     p.approved_amount_idr = step.amount
     p.decree_number = data.decree_number
@@ -235,6 +238,8 @@ async def sign_agreement(step: Step) -> None:
     require(step, agreement_number=step.data.agreement_number)
     if p.kind != "hibah":
         raise errors.DocumentNotAvailableError("Only a hibah has a grant agreement (NPHD)")
+    p.tranche_plan = payments.schedule(step.rule, p.approved_amount_idr or 0, step.data.tranches)
+    step.extra["tranche_plan"] = p.tranche_plan
     p.agreement_number = step.data.agreement_number
     await issue_document(
         step.session,
@@ -267,16 +272,13 @@ async def disburse(step: Step) -> None:
             first_day=first.isoformat(),
             last_day=last.isoformat(),
         )
+    await payments.check_next(step, amount)  # the next tranche only, its amount, its condition
     approved = p.approved_amount_idr or 0
-    if p.disbursed_idr + amount > approved:
+    if p.disbursed_idr + amount > approved:  # a schedule adds up to it: a guard for old files
         raise errors.DisbursementExceedsApprovedError(
             f"Disbursing {amount} rupiah would exceed the approved {approved} rupiah "
             f"({approved - p.disbursed_idr} rupiah left)",
             remaining_idr=approved - p.disbursed_idr,
-        )
-    if p.tranches >= rule.max_tranches:
-        raise errors.TooManyTranchesError(
-            f"At most {rule.max_tranches} tranches are allowed (rules {rule.version})"
         )
     await step.session.execute(
         update(Budget)
@@ -294,13 +296,7 @@ async def submit_report(step: Step) -> None:
     p = step.proposal
     gaps = await evidence.missing(step.session, p, step.rule.lpj_documents)
     evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
-    spent = step.amount if step.amount is not None else step.data.spent_idr
-    if spent is None:
-        raise MissingFieldsError(action=step.action.name, fields=["spent_idr"])
-    if spent > p.disbursed_idr:
-        raise errors.InvalidAmountError(
-            f"The LPJ reports {spent} rupiah spent but only {p.disbursed_idr} was disbursed"
-        )
+    spent = await payments.record_spending(step)
     p.spent_idr = spent
     step.amount = spent
     p.reported_at = step.now

@@ -9,9 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from sabilulungan import errors
 from sabilulungan.config import DEFAULT_CATEGORY, DOC_PATTERNS, RecipientCategory, RuleSet
 from sabilulungan.dependencies import Context
+from sabilulungan.models import Proposal
 from sabilulungan.schemas import ProposalCreate
 
 
@@ -94,6 +98,15 @@ def check_eligibility(
             rule="bansos_purpose",
             allowed=category.purposes,
         )
+    if category.social_risks and data.social_risk not in category.social_risks:
+        raise errors.IneligibleApplicantError(
+            f"A bansos to the category '{category.label}' is selective: name the social risk the "
+            f"recipient faces, one of: {', '.join(category.social_risks)} "
+            f"({category.criteria_basis})",
+            rule="social_risk",
+            basis=category.criteria_basis,
+            allowed=category.social_risks,
+        )
     if not category.domicile_exempt and not applicant.region_code.startswith(
         ctx.regency_code + "."
     ):
@@ -104,3 +117,41 @@ def check_eligibility(
             rule="domicile",
         )
     return name, category
+
+
+async def check_temporary(
+    session: AsyncSession, ctx: Context, rule: RuleSet, p: Proposal, action: str
+) -> None:
+    """Bansos is temporary: the same recipient may not receive it in more than the category's
+    `max_consecutive_years` fiscal years in a row, unless the social risk is a permanent need."""
+    name = p.recipient_category or DEFAULT_CATEGORY.get((p.kind, p.applicant_type))
+    category = rule.recipient_categories.get(name or "")
+    if category is None or category.max_consecutive_years is None:
+        return
+    if p.social_risk in category.permanent_risks:
+        return
+    limit = category.max_consecutive_years
+    years = set(
+        await session.scalars(
+            select(Proposal.fiscal_year).where(
+                Proposal.applicant_key == p.applicant_key,
+                Proposal.kind == p.kind,
+                Proposal.id != p.id,
+                Proposal.approved_at.is_not(None),
+                Proposal.status != "cancelled",
+                Proposal.fiscal_year.between(p.fiscal_year - limit, p.fiscal_year - 1),
+            )
+        )
+    )
+    run = 0
+    while p.fiscal_year - run - 1 in years:
+        run += 1
+    if run >= limit:
+        raise errors.IneligibleApplicantError(
+            f"'{action}': this recipient already received a {p.kind} in the {run} fiscal "
+            f"year(s) before {p.fiscal_year}; bansos is temporary, at most {limit} year(s) in a "
+            f"row unless the need is permanent ({category.criteria_basis})",
+            rule="temporary",
+            basis=category.criteria_basis,
+            max_consecutive_years=limit,
+        )

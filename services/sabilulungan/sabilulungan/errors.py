@@ -189,3 +189,33 @@ class RefundError(UnprocessableError):
 class UnspentNotReturnedError(ConflictError):
     title = "Unspent money not returned"
     type = "unspent-not-returned"
+
+
+class TrancheScheduleError(UnprocessableError):
+    title = "Tranche schedule not valid"
+    type = "invalid-tranche-schedule"
+
+
+class WrongTrancheAmountError(UnprocessableError):
+    title = "Amount is not the next tranche"
+    type = "wrong-tranche-amount"
+
+
+class TrancheConditionError(ConflictError):
+    title = "The next tranche's condition is not met"
+    type = "tranche-condition-unmet"
+
+
+class LpjLinesMismatchError(UnprocessableError):
+    title = "LPJ lines do not match the RAB"
+    type = "lpj-lines-mismatch"
+
+
+class LpjLineAboveApprovedError(UnprocessableError):
+    title = "LPJ line above its approved amount"
+    type = "lpj-line-above-approved"
+
+
+class LpjTotalMismatchError(UnprocessableError):
+    title = "LPJ total does not add up"
+    type = "lpj-total-mismatch"

@@ -68,7 +68,7 @@ def upload_phase(ctx: Context, p: Proposal) -> str | None:
 
 def check_upload_open(ctx: Context, rule: RuleSet, p: Proposal, item: str) -> None:
     phase = upload_phase(ctx, p)
-    lpj_items = {*rule.lpj_documents, REFUND_RECEIPT}
+    lpj_items = {*rule.lpj_documents, *rule.tranche_report_documents, REFUND_RECEIPT}
     if phase == "completeness" and item not in lpj_items:
         return
     if phase == "lpj" and item in lpj_items:

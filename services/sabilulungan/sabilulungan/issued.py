@@ -282,7 +282,7 @@ async def _nphd_content(
             ("Tahun anggaran", str(p.fiscal_year)),
             ("Jumlah hibah", format_rupiah(doc.amount_idr)),
             ("Terbilang", terbilang(doc.amount_idr)),
-            ("Pencairan", f"transfer (LS) paling banyak {rule.max_tranches} tahap"),
+            ("Pencairan", _schedule_text(p.tranche_plan or rule.tranche_amounts(doc.amount_idr))),
             ("Rekening penerima", account),
             ("Batas LPJ", f"{due.day} {_MONTHS[due.month - 1]} {due.year}"),
             ("Kode pelacakan", p.tracking_code),
@@ -304,6 +304,11 @@ async def _nphd_content(
             f"perundang-undangan. Dasar: {rule.basis}.",
         ],
     }
+
+
+def _schedule_text(plan: list[int]) -> str:
+    steps = "; ".join(f"tahap {i} {format_rupiah(a)}" for i, a in enumerate(plan, start=1))
+    return f"transfer (LS) dalam {len(plan)} tahap: {steps}"
 
 
 _MONTHS = (

@@ -115,6 +115,9 @@ class Proposal(Base):
     refunded_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     released_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     report_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the disbursement schedule in rupiah (the NPHD's, or the rule set's at the first payment)
+    tranche_plan: Mapped[list[int] | None] = mapped_column(JSONType, default=None)
+    social_risk: Mapped[str | None] = mapped_column(String(40), default=None)
 
     applicant_type: Mapped[str] = mapped_column(String(16))
     applicant_name: Mapped[str] = mapped_column(String(200))
@@ -152,6 +155,7 @@ class BudgetLine(Base):
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(300))
     amount_idr: Mapped[int] = mapped_column(BigInteger)
+    spent_idr: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the LPJ's figure
 
 
 class BoardMember(Base):

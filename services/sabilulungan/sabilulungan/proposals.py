@@ -113,7 +113,9 @@ async def read_proposal(
         p,
         principal,
         lines=[
-            BudgetLineRead(description=x.description, amount_idr=x.amount_idr)
+            BudgetLineRead(
+                description=x.description, amount_idr=x.amount_idr, spent_idr=x.spent_idr
+            )
             for x in p.budget_lines
         ],
         board=[BoardMemberRead(name=m.name, position=m.role, nik=MASKED) for m in p.board_members],

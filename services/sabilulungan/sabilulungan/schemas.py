@@ -122,6 +122,15 @@ class ProposalCreate(Input):
     purpose_code: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         default=None, description="bansos purpose (rehabilitasi_sosial, ...)"
     )
+    social_risk: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None,
+        description="bansos: the social risk the recipient faces (the category's social_risks)",
+    )
+
+
+class LineSpending(Input):
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+    spent_idr: int = Field(ge=0, le=10**15)
 
 
 class TransitionCreate(Input):
@@ -142,13 +151,28 @@ class TransitionCreate(Input):
         default=None, description="berita acara checklist of the OPD evaluation"
     )
     spent_idr: int | None = Field(
-        default=None, ge=0, le=10**15, description="LPJ: rupiah spent (the rest is returned)"
+        default=None, ge=0, le=10**15, description="LPJ: rupiah spent (the sum of `spending`)"
+    )
+    spending: list[LineSpending] | None = Field(
+        default=None,
+        max_length=200,
+        description="LPJ: rupiah spent per RAB line, one per line in the RAB's order",
+    )
+    unspent_idr: int | None = Field(
+        default=None, ge=0, le=10**15, description="LPJ: rupiah unspent, returned to Kas Daerah"
+    )
+    tranches: list[Rupiah] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=12,
+        description="NPHD: the disbursement schedule in rupiah, adding up to the approved amount",
     )
 
 
 class BudgetLineRead(BaseModel):
     description: str
     amount_idr: int
+    spent_idr: int | None = None
 
 
 class BoardMemberRead(BaseModel):
@@ -207,6 +231,9 @@ class ProposalRead(BaseModel):
     refunded_idr: int = 0
     released_idr: int = 0
     report_late: bool = False
+    tranche_plan: list[int] | None = Field(
+        default=None, description="the disbursement schedule in rupiah (NPHD or rule set)"
+    )
     missing_documents: list[str] = Field(
         default_factory=list, description="documents the next step still needs"
     )

@@ -86,19 +86,32 @@ def check_proposal_rules(
             lines_total_idr=total,
             requested_amount_idr=data.requested_amount_idr,
         )
-    window = ctx.config.window_for(data.fiscal_year)
+    check_window(ctx, data.fiscal_year, today)
+    return category
+
+
+def check_window(ctx: Context, fiscal_year: int, today: dt.date) -> None:
+    """Proposals only inside the fiscal year's window; a year without one is closed unless the
+    regency turned `require_window` off (with its basis)."""
+    config = ctx.config
+    window = config.window_for(fiscal_year)
     if window is not None and not (window.opens_on <= today <= window.closes_on):
         raise errors.ProposalWindowClosedError(
-            f"Proposals for fiscal year {data.fiscal_year} are accepted from "
-            f"{window.opens_on.isoformat()} to {window.closes_on.isoformat()}",
+            f"Proposals for fiscal year {fiscal_year} are accepted from "
+            f"{window.opens_on.isoformat()} to {window.closes_on.isoformat()} "
+            f"({config.window_basis})",
+            rule="proposal_window",
+            basis=config.window_basis,
             opens_on=window.opens_on.isoformat(),
             closes_on=window.closes_on.isoformat(),
         )
-    if window is None and ctx.config.require_window:
+    if window is None and config.require_window:
         raise errors.ProposalWindowClosedError(
-            f"No proposal window is open for fiscal year {data.fiscal_year}"
+            f"No proposal window is configured for fiscal year {fiscal_year}; proposals are "
+            f"accepted only inside a window ({config.window_basis})",
+            rule="proposal_window",
+            basis=config.window_basis,
         )
-    return category
 
 
 # The columns a new proposal writes, in one order shared by both write paths below.
@@ -122,6 +135,7 @@ _PROPOSAL_COLUMNS = (
     "legal_entity_number",
     "recipient_category",
     "purpose_code",
+    "social_risk",
     "region_code",
     "public_address",
     "address_enc",
@@ -292,6 +306,7 @@ async def _write_proposal(
         "legal_entity_number": applicant.legal_entity_number,
         "recipient_category": category_name,
         "purpose_code": data.purpose_code,
+        "social_risk": data.social_risk,
         "region_code": applicant.region_code,
         "public_address": None if individual else applicant.address,
         "address_enc": enc(applicant.address, context="address"),
@@ -318,6 +333,8 @@ async def _write_proposal(
         "status": initial,
         "rule_version": rule.version,
     }
+    if ctx.config.window_for(data.fiscal_year) is None:
+        audit_after["no_window_basis"] = ctx.config.no_window_basis
     # The answer is built before the write (id 0, set below), so that PostgreSQL can store it
     # with the idempotency record in the same statement.
     read = _new_proposal_read(ctx, principal, data, values, rule.version, category)

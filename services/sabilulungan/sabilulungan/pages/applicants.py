@@ -104,6 +104,7 @@ def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:
             "title": opt("title"),
             "purpose": opt("purpose"),
             "purpose_code": opt("purpose_code"),
+            "social_risk": opt("social_risk"),
             "requested_amount_idr": rupiah("requested_amount_idr"),
             "budget_lines": lines,
             "applicant": {
@@ -140,8 +141,13 @@ def _apply_choices(ctx: Context) -> dict[str, Any]:
     for category in rule.recipient_categories.values():
         for code in category.purposes:
             purposes[code] = PURPOSE_LABELS.get(code, code)
+    risks = {
+        code: code.replace("_", " ").capitalize()
+        for category in rule.recipient_categories.values()
+        for code in category.social_risks
+    }
     categories = {k: f"{c.label} ({c.kind})" for k, c in rule.recipient_categories.items()}
-    return {"purposes": purposes, "categories": categories}
+    return {"purposes": purposes, "categories": categories, "social_risks": risks}
 
 
 @router.get("/ajukan")

@@ -64,13 +64,17 @@ def _rupiah_id(amount: Any) -> str:
 
 def _window_closed(exc: AppError) -> str:
     opens, closes = exc.extensions.get("opens_on"), exc.extensions.get("closes_on")
+    basis = f" Dasar: {exc.extensions['basis']}." if exc.extensions.get("basis") else ""
     if opens and closes:
         return (
             "Usulan untuk tahun anggaran ini hanya diterima dari "
             f"{tanggal(dt.date.fromisoformat(opens))} sampai "
-            f"{tanggal(dt.date.fromisoformat(closes))}."
+            f"{tanggal(dt.date.fromisoformat(closes))}.{basis}"
         )
-    return "Belum ada masa pengajuan usulan yang dibuka untuk tahun anggaran ini."
+    return (
+        "Belum ada masa pengajuan usulan yang ditetapkan untuk tahun anggaran ini; usulan "
+        f"hanya diterima dalam masa pengajuan.{basis}"
+    )
 
 
 PROBLEMS: dict[str, Any] = {
@@ -127,11 +131,35 @@ PROBLEMS: dict[str, Any] = {
     "invalid-refund": "Jumlah pengembalian tidak sah.",
     "unspent-not-returned": "Sisa dana belum disetor kembali ke Kas Daerah.",
     "past-fiscal-year": "Tahun anggaran sudah lewat.",
+    "invalid-tranche-schedule": lambda e: (
+        "Tahap pencairan dalam NPHD harus berjumlah sama dengan jumlah yang disetujui "
+        f"({_rupiah_id(e.extensions.get('approved_amount_idr'))}), paling banyak "
+        f"{e.extensions.get('max_tranches')} tahap."
+    ),
+    "wrong-tranche-amount": lambda e: (
+        f"Pencairan tahap {e.extensions.get('tranche')} harus sebesar "
+        f"{_rupiah_id(e.extensions.get('expected_idr'))} sesuai jadwal NPHD."
+    ),
+    "tranche-condition-unmet": lambda e: (
+        "Tahap berikutnya baru dapat dicairkan setelah diunggah: "
+        + "; ".join(e.extensions.get("labels", []))
+        + "."
+    ),
+    "lpj-lines-mismatch": "Realisasi LPJ harus diisi untuk setiap baris RAB, sesuai urutan RAB.",
+    "lpj-line-above-approved": lambda e: (
+        f"Realisasi baris RAB {e.extensions.get('line')} melebihi bagiannya dari jumlah yang "
+        f"disetujui ({_rupiah_id(e.extensions.get('ceiling_idr'))})."
+    ),
+    "lpj-total-mismatch": lambda e: (
+        "Jumlah realisasi ditambah sisa dana harus sama dengan dana yang dicairkan "
+        f"({_rupiah_id(e.extensions.get('disbursed_idr'))})."
+    ),
 }
 PROBLEM_FIELDS = {
     "budget-lines-mismatch": ("requested_amount_idr", "Jumlah yang diusulkan"),
     "ineligible-applicant": ("legal_entity_number", "Nomor badan hukum"),
     "past-fiscal-year": ("fiscal_year", "Tahun anggaran"),
+    "proposal-window-closed": ("fiscal_year", "Tahun anggaran"),
 }
 # A refused eligibility rule, in Bahasa Indonesia, next to the field it concerns.
 RULE_MESSAGES = {
@@ -146,6 +174,10 @@ RULE_MESSAGES = {
     "bansos_purpose": ("purpose_code", "Pilih tujuan bansos."),
     "domicile": ("region_code", "Domisili atau kedudukan penerima harus di wilayah daerah ini."),
     "fiscal_year": ("fiscal_year", "Tahun anggaran sudah lewat."),
+    "social_risk": ("social_risk", "Bansos bersifat selektif: pilih risiko sosial yang dihadapi "
+                    "penerima."),
+    "temporary": ("fiscal_year", "Bansos tidak diberikan terus-menerus: penerima ini sudah "
+                  "menerima bansos pada tahun anggaran sebelumnya."),
 }  # fmt: skip
 
 

@@ -155,6 +155,30 @@ async def reveal_bank_account(
     return await _detail(request, principal, proposal_id, [("info", note)], bank_account=account)
 
 
+async def _lpj_and_tranches(
+    request: Request, proposal_id: int, principal: Any, form: Any
+) -> dict[str, Any]:
+    """The LPJ's spending per RAB line (`spent_line_N`, paired with the RAB's descriptions) and the
+    NPHD's tranches (`tranches`, rupiah separated by ';')."""
+    extra: dict[str, Any] = {}
+    if str(form.get("tranches", "")).strip():
+        extra["tranches"] = [
+            t.strip().replace(".", "") for t in str(form["tranches"]).split(";") if t.strip()
+        ]
+    if "spent_line_0" in form:
+        try:
+            async with request.app.state.db.sessionmaker() as session:
+                p = await proposals.get_proposal(session, principal, proposal_id, children=True)
+                lines = [line.description for line in p.budget_lines]
+        except AppError:
+            return extra  # the action itself answers "not found"
+        extra["spending"] = [
+            {"description": d, "spent_idr": str(form.get(f"spent_line_{i}", "")).replace(".", "")}
+            for i, d in enumerate(lines)
+        ]
+    return extra
+
+
 @router.post("/usulan/{proposal_id}/aksi")
 async def proposal_action(
     request: Request, proposal_id: ProposalId, principal: Viewer, ctx: ContextDep
@@ -174,6 +198,7 @@ async def proposal_action(
     for key in ("amount_idr", "spent_idr"):
         if key in raw:
             raw[key] = raw[key].replace(".", "")
+    raw |= await _lpj_and_tranches(request, proposal_id, principal, form)
     try:
         data = TransitionCreate.model_validate(raw)
     except ValidationError as exc:
