@@ -225,6 +225,12 @@ class ActivityCreate(Body):
     target_id: Id | None = None
 
 
+class ActivityBatch(Body):
+    """Several activities at once (up to 20), logged all or none."""
+
+    items: list[ActivityCreate] = Field(min_length=1, max_length=20)
+
+
 class ActivityUpdate(Body):
     date: dt.date | None = None
     description: str | None = Field(default=None, min_length=3, max_length=2000)
@@ -248,6 +254,10 @@ class ActivityRead(BaseModel):
     note: str | None = None
     escalated_to_nip: str | None = None
     has_evidence: bool = False
+
+
+class ActivityBatchRead(BaseModel):
+    items: list[ActivityRead]
 
 
 class VerifyRequest(Body):
