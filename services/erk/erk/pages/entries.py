@@ -33,11 +33,6 @@ from shared.web import bilangan, render
 router = page_router()
 
 
-@router.get("/")
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "index.html")
-
-
 async def _day_entries(session: AsyncSession, nip: str, day: dt.date) -> list[Any]:
     stmt = (
         select(Activity)
