@@ -11,7 +11,7 @@ from erk.models import Employee
 from shared.testing import assert_problem
 
 from .conftest import CHIEF, STAFF, Erk
-from .test_pay_rules import _attendance, _money, _recap, _work
+from .test_pay_rules import _attendance, _money, _recap, _rule, _work
 
 JULY, AUGUST = "2025-07", "2025-08"
 TMT = dt.date(2025, 8, 1)
@@ -136,3 +136,21 @@ async def test_an_import_that_changes_the_status_does_so_from_the_current_month(
         ("1900-01-01", "cpns"),
         ("2025-08-01", "pns"),
     ]
+
+
+async def test_a_promotion_changes_the_class_base_from_its_date_only(erk: Erk) -> None:
+    """Kelas 7 (Rp4.000.000) to kelas 9 (Rp6.000.000) from 1 August: July stays at kelas 7."""
+    await erk.tree()
+    _rule(erk, class_bases={7: 4_000_000, 9: 6_000_000})
+    await _month_at_work(erk, 2025, 7)
+    july_before = await _recap(erk, JULY)
+    assert (july_before["tpp_base_idr"], july_before["tpp_total_idr"]) == (4_000_000, 4_000_000)
+    erk.at(dt.date(2025, 8, 4))
+    promotion = _change() | {"job_class": 9, "legal_basis": "SK Bupati 821/45/BKPSDM/2025"}
+    r = await erk.client.post(f"/api/v1/employees/{STAFF}/grades", json=promotion, headers=erk.hr)
+    assert r.status_code == 201, r.text
+    await _month_at_work(erk, 2025, 8)
+    august = await _recap(erk, AUGUST)
+    # 60 % of 6.000.000 = 3.600.000 and 40 % = 2.400.000, both in full.
+    assert _money(august) == (3_600_000, 2_400_000, 6_000_000)
+    assert await _recap(erk, JULY) == july_before
