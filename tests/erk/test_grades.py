@@ -10,7 +10,7 @@ from sqlalchemy import update
 from erk.models import Employee
 from shared.testing import assert_problem
 
-from .conftest import CHIEF, STAFF, Erk
+from .conftest import CHIEF, HEAD, STAFF, Erk
 from .test_pay_rules import _attendance, _money, _recap, _rule, _work
 
 JULY, AUGUST = "2025-07", "2025-08"
@@ -76,6 +76,10 @@ async def test_a_change_from_a_later_date_leaves_today_alone(erk: Erk) -> None:
     assert r.status_code == 201, r.text
     employee = await erk.client.get(f"/api/v1/employees/{STAFF}", headers=erk.hr)
     assert employee.json()["employment_status"] == "cpns"
+    # From its date on the record shows the new status without anyone touching it again.
+    erk.at(dt.date(2025, 8, 1))
+    employee = await erk.client.get(f"/api/v1/employees/{STAFF}", headers=erk.hr)
+    assert employee.json()["employment_status"] == "pns"
 
 
 async def test_grade_changes_are_refused_to_the_wrong_person_time_or_values(erk: Erk) -> None:
@@ -154,3 +158,17 @@ async def test_a_promotion_changes_the_class_base_from_its_date_only(erk: Erk) -
     # 60 % of 6.000.000 = 3.600.000 and 40 % = 2.400.000, both in full.
     assert _money(august) == (3_600_000, 2_400_000, 6_000_000)
     assert await _recap(erk, JULY) == july_before
+
+
+async def test_hr_cannot_change_its_own_grade(erk: Erk) -> None:
+    await erk.tree()
+    erk.at(dt.date(2025, 8, 4))
+    own = await erk.grant(HEAD, ["hr_admin"])
+    r = await erk.client.post(
+        f"/api/v1/employees/{HEAD}/grades", json=_change() | {"job_class": 17}, headers=own
+    )
+    assert_problem(r, 403, "own-record")
+    missing = await erk.client.post(
+        "/api/v1/employees/199912312020121999/grades", json=_change(), headers=erk.hr
+    )
+    assert_problem(missing, 404)

@@ -4,8 +4,8 @@ A promotion to another kelas jabatan or a CPNS appointed PNS (TMT) changes the T
 on: earlier months keep the values they were paid with. Each change is a row of
 `employee_grades`; the recap of a month takes the row in force on the month's first working day
 (no pro-rating within the month: a TMT is the first of a month, and the TPP base is not pro-rated
-for other mid-month changes either). `employees.job_class` and `employment_status` always mirror
-the row in force today, for the screens and the exports.
+for other mid-month changes either). `employees.job_class` and `employment_status` are set to
+the row in force when a change is recorded; reading an employee shows the row in force that day.
 """
 
 from __future__ import annotations
@@ -150,6 +150,16 @@ async def record_grade(
         },
     )
     return [grade_read(g) for g in history]
+
+
+async def in_force(session: AsyncSession, employee_id: int, day: dt.date) -> EmployeeGrade | None:
+    """The dated row in force on `day` (None: never changed, `employees` holds the values)."""
+    return await session.scalar(
+        select(EmployeeGrade)
+        .where(EmployeeGrade.employee_id == employee_id, EmployeeGrade.effective_from <= day)
+        .order_by(EmployeeGrade.effective_from.desc())
+        .limit(1)
+    )
 
 
 async def list_grades(session: AsyncSession, nip: str) -> list[schemas.GradeRead]:
