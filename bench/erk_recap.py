@@ -22,7 +22,7 @@ from erk import demo
 from erk.config import ErkConfig
 from erk.dependencies import Context
 from erk.main import build_spec
-from erk.models import Activity, Attendance, Employee, Unit
+from erk.models import Activity, Attendance, Employee, EmployeeGrade, Unit
 from shared.app import ServiceSpec, build_calendar
 from shared.auth import Principal
 from shared.cli import database_of
@@ -150,8 +150,36 @@ async def run(spec: ServiceSpec, args: argparse.Namespace) -> int:
                         for day in days
                     ],
                 )
+        async with db.sessionmaker.begin() as session:
+            # Every 7th employee changed job class or status during the year (a CPNS appointed
+            # PNS, a promotion), so the recap picks the values in force for the month.
+            changed = list(await session.scalars(select(Employee.id).where(Employee.id % 7 == 0)))
+            grades: list[dict[str, object]] = []
+            for employee_id in changed:
+                for since, job_class, status in (
+                    (dt.date(1900, 1, 1), 1 + employee_id % 17, "cpns"),
+                    (
+                        first.replace(month=max(1, first.month - 1)),
+                        1 + (employee_id + 1) % 17,
+                        "pns",
+                    ),
+                ):
+                    grades.append(
+                        {
+                            "employee_id": employee_id,
+                            "effective_from": since,
+                            "job_class": job_class,
+                            "employment_status": status,
+                            "legal_basis": "bench",
+                            "created_by": "benchmark",
+                            "created_at": now,
+                        }
+                    )
+            for start in range(0, len(grades), 5000):
+                await session.execute(insert(EmployeeGrade), grades[start : start + 5000])
         if postgres:
             async with db.engine.begin() as conn:
+                await conn.execute(text("ANALYZE erk.employee_grades"))
                 await conn.execute(text("ANALYZE erk.activities"))
                 await conn.execute(text("ANALYZE erk.attendance"))
         t_seeded = time.perf_counter()

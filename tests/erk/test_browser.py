@@ -181,6 +181,8 @@ async def test_hr_closes_a_month_from_the_page_after_seeing_what_is_pending(
     await page.get_by_label("Kata sandi").fill("password-123")
     await page.get_by_role("button", name="Masuk").click()
     await page.get_by_role("link", name="Tutup bulan").first.click()
+    # Days without attendance first (nobody has a record: 6 employees x 20 working days).
+    assert await page.locator("#tanpa-kehadiran").inner_text() == "120 (6 pegawai)"
     assert await page.locator("#tertunda").inner_text() == "2"
     await _fits_phone(page)
     # Closing needs the knowing tick while items are pending (the browser checks `required`).
@@ -189,9 +191,10 @@ async def test_hr_closes_a_month_from_the_page_after_seeing_what_is_pending(
     assert await page.locator("#tertunda").inner_text() == "2"
     await page.get_by_label("Saya mengerti; tutup bulan walau masih ada yang tertunda").check()
     await page.get_by_role("button", name="Tutup bulan November 2025").click()
-    assert "Bulan November 2025 ditutup; 2 aktivitas tertunda tidak dihitung." in (
-        await page.content()
-    )
+    assert (
+        "Bulan November 2025 ditutup; 2 aktivitas tertunda tidak dihitung; 120 hari kerja "
+        "tanpa catatan kehadiran dibekukan."
+    ) in await page.content()
     assert "Bulan ini sudah ditutup." in await page.content()
     await context.close()
     # HR's other screens fit a 360 px phone too.
@@ -218,6 +221,10 @@ async def test_a_supervisor_verifies_with_filters_on_a_phone(
     for nip, text in ((STAFF, "Menyusun notula"), (STAFF, "Rapat staf"), (STAFF2, "Entri arsip")):
         assert (await erk.log(nip, day, 60, text)).status_code == 201
     page = await _signed_in(erk, browser, base, CHIEF, {"width": 390, "height": 844})
+    # The start page says what waits, and fits the phone.
+    await page.goto(f"{base}/")
+    assert await page.locator("#menunggu-verifikasi").inner_text() == "3"
+    await _fits_phone(page)
     await page.goto(f"{base}/verifikasi")
     assert await page.locator('input[name="aktivitas"]').count() == 3
     await page.locator("#pegawai").select_option(label=f"Pegawai {STAFF2[-3:]}")

@@ -108,8 +108,13 @@ async def test_log_reject_correct_approve_delegate_escalate_close_export(erk: Er
     )
     assert r.status_code == 200, r.text
 
-    # The month closes and the spreadsheet carries the same totals as the API.
+    # The month closes (nobody recorded attendance: refused, then closed knowingly) and the
+    # spreadsheet carries the same totals as the API.
     r = await erk.client.post(f"/api/v1/periods/{period}/close", headers=erk.hr)
+    assert_problem(r, 409, "period-not-ready")
+    r = await erk.client.post(
+        f"/api/v1/periods/{period}/close", params={"anyway": "true"}, headers=erk.hr
+    )
     assert r.status_code == 200, r.text
     recap = (await erk.client.get(f"/api/v1/recaps/{period}", headers=erk.hr)).json()
     by_nip = {row["nip"]: row for row in recap["items"]}

@@ -964,7 +964,11 @@ def erk_rows() -> list[Row]:
 
     async def close(world: World, who: str) -> Request:
         n = next(_periods)  # months from 2000-01: long over, never closed before
-        return {"url": f"/api/v1/periods/{2000 + n // 12}-{n % 12 + 1:02d}/close"}
+        # Nobody has attendance in those months: closing needs the explicit "close anyway".
+        return {
+            "url": f"/api/v1/periods/{2000 + n // 12}-{n % 12 + 1:02d}/close",
+            "params": {"anyway": "true"},
+        }
 
     async def verify_many(world: World, who: str) -> Request:
         created = await world.fresh["activity"]()
@@ -974,6 +978,20 @@ def erk_rows() -> list[Row]:
     async def log(world: World, who: str) -> Request:
         body = {"date": world.ids["today"], "description": "Rapat koordinasi", "minutes": 1}
         return {"url": "/api/v1/activities", "json": body}
+
+    async def log_many(world: World, who: str) -> Request:
+        row = {"date": world.ids["today"], "description": "Rapat koordinasi", "minutes": 1}
+        return {"url": "/api/v1/activities/batch", "json": {"items": [row, row]}}
+
+    async def grade(world: World, who: str) -> Request:
+        since = dt.date.fromisoformat(world.ids["today"]) + dt.timedelta(days=400)
+        body = {
+            "effective_from": since.replace(day=1).isoformat(),
+            "job_class": 8,
+            "employment_status": "pns",
+            "legal_basis": "SK Bupati 800/1/BKPSDM/2026",
+        }
+        return {"url": f"/api/v1/employees/{SPARE}/grades", "json": body}
 
     async def import_plans(world: World, who: str) -> Request:
         # The owner's plans: their own file for the owner, another's for everyone else.
@@ -1083,6 +1101,19 @@ def erk_rows() -> list[Row]:
             fresh("target", "/api/v1/targets/{id}/approve"),
         ),
         Row("POST", "/api/v1/activities", expect(p, employees), log),
+        Row("POST", "/api/v1/activities/batch", expect(p, employees), log_many),
+        Row(
+            "POST",
+            "/api/v1/employees/{nip}/grades",
+            expect(p, {"hr_admin": 201, "admin": 201}),
+            grade,
+        ),
+        Row(
+            "GET",
+            "/api/v1/employees/{nip}/grades",
+            expect(p, {"hr_admin": 200, "admin": 200}),
+            static(f"/api/v1/employees/{SPARE}/grades"),
+        ),
         Row(
             "GET",
             "/api/v1/activities",

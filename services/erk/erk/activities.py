@@ -57,10 +57,11 @@ from shared.auth import Principal
 from shared.db import UTCDateTime
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
+from shared.problems import AppError
 from shared.rows import read_model
 
 
-def _check_dates(ctx: Context, day: dt.date) -> None:
+def check_dates(ctx: Context, day: dt.date) -> None:
     if day > ctx.today:
         raise errors.ActivityDateInFutureError(
             f"{day.isoformat()} is after today ({ctx.today.isoformat()})"
@@ -118,22 +119,50 @@ async def _diagnose(
     ).one()
     if row.employee_id is None or not row.a:
         raise errors.NotAnEmployeeError("Your account is not an active employee of the regency")
-    if row.closed:
-        raise errors.PeriodClosedError(f"{period_of(day)} is closed; nothing more can be logged")
-    if row.attendance in schemas.NO_WORK_STATUSES:
-        raise errors.AbsentOnDateError(
-            f"Attendance records {row.attendance} on {day.isoformat()}: no activity can be logged"
+    refusal = entry_refusal(
+        ctx,
+        day=day,
+        minutes=minutes,
+        closed=bool(row.closed),
+        attendance=row.attendance,
+        logged=int(row.logged),
+        target_ok=target_id is None or row.target is not None,
+        target_id=target_id,
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def entry_refusal(
+    ctx: Context,
+    *,
+    day: dt.date,
+    minutes: int,
+    closed: bool,
+    attendance: str | None,
+    logged: int,
+    target_ok: bool,
+    target_id: int | None,
+) -> AppError | None:
+    """The rule an entry on `day` breaks given the day's state (None: it may be logged); shared
+    by the single entry's diagnosis and every row of a batch, so both refuse alike."""
+    if closed:
+        return errors.PeriodClosedError(f"{period_of(day)} is closed; nothing more can be logged")
+    if attendance in schemas.NO_WORK_STATUSES:
+        return errors.AbsentOnDateError(
+            f"Attendance records {attendance} on {day.isoformat()}: no activity can be logged"
         )
     cap = ctx.erk.daily_cap_minutes
-    if int(row.logged) + minutes > cap:
-        raise errors.DailyCapExceededError(
-            f"{row.logged} minutes are already logged on {day.isoformat()}; adding {minutes} "
+    if logged + minutes > cap:
+        return errors.DailyCapExceededError(
+            f"{logged} minutes are already logged on {day.isoformat()}; adding {minutes} "
             f"would pass the daily cap of {cap}",
-            logged_minutes=int(row.logged),
+            logged_minutes=logged,
             daily_cap_minutes=cap,
         )
-    if target_id is not None and row.target is None:
-        raise errors.TargetNotFoundError(f"Target {target_id} is not one of your targets")
+    if not target_ok:
+        return errors.TargetNotFoundError(f"Target {target_id} is not one of your targets")
+    return None
 
 
 _EMPLOYEE_LOCK = select(
@@ -141,7 +170,7 @@ _EMPLOYEE_LOCK = select(
 )
 
 
-async def _serialize_employee(connection: AsyncConnection, nip: str) -> None:
+async def serialize_employee(connection: AsyncConnection, nip: str) -> None:
     """One writer per employee at a time, so two simultaneous entries cannot both pass the cap.
 
     PostgreSQL under READ COMMITTED takes each statement's snapshot when it starts, so the lock must
@@ -244,7 +273,7 @@ async def submit_activity(
     idem: Idempotency | None = None,
 ) -> schemas.ActivityRead:
     """Log one activity; with `idem`, PostgreSQL stores the answer in the same statement."""
-    _check_dates(ctx, data.date)
+    check_dates(ctx, data.date)
     nip = actor.username
     now = ctx.now
     params = {
@@ -268,7 +297,7 @@ async def submit_activity(
     # On the connection: with a parameter dict the ORM session would take this for a bulk insert.
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
-    await _serialize_employee(connection, nip)
+    await serialize_employee(connection, nip)
     read = schemas.ActivityRead(
         id=0,  # set below (and, in the stored answer, in SQL)
         nip=nip,
@@ -338,9 +367,9 @@ async def update_activity(
     new_day = changes.get("date") or activity.activity_date
     new_minutes = changes.get("minutes") or activity.minutes
     target_id = changes.get("target_id", activity.target_id)
-    _check_dates(ctx, activity.activity_date)
-    _check_dates(ctx, new_day)
-    await _serialize_employee(await session.connection(), nip)
+    check_dates(ctx, activity.activity_date)
+    check_dates(ctx, new_day)
+    await serialize_employee(await session.connection(), nip)
     await _diagnose(
         session,
         ctx,
@@ -415,7 +444,7 @@ async def own_open_activity(
     activity = await own_activity(session, activity_id, actor=actor)
     workflow.ensure_owner_may(action, activity.status)
     await ensure_month_open(session, activity.activity_date)
-    _check_dates(ctx, activity.activity_date)
+    check_dates(ctx, activity.activity_date)
     return activity
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
-    func,
     insert,
     literal,
 )
@@ -39,6 +38,15 @@ class Readiness:
     pending_ids: list[int]
     missing_attendance_days: int
     closed: bool
+    # (NIP, working days without an attendance record), the employees with any, by NIP
+    missing_attendance: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def missing_treated_as(self) -> str:
+        """What the frozen recap does with a working day that has no attendance record."""
+        if self.month.rule.missing_attendance == "absent":
+            return "unexcused_absence"
+        return "not_charged"
 
     @property
     def blockers(self) -> list[str]:
@@ -49,7 +57,9 @@ class Readiness:
             found.append("deadline")
         if self.pending_ids:
             found.append("pending")
-        if self.missing_attendance_days and self.month.rule.missing_attendance == "blocks_closing":
+        if self.missing_attendance_days:
+            # In every mode: by default such a day is paid as unexcused absence, but closing
+            # freezes that, so HR must see it and decide explicitly (close anyway).
             found.append("attendance")
         return found
 
@@ -72,16 +82,22 @@ async def readiness(session: AsyncSession, ctx: Context, period: str) -> Readine
     )
     live = recap_query(month).subquery("live")
     await without_jit(session)
-    missing = int(
-        await session.scalar(sa_select(func.coalesce(func.sum(live.c.missing_days), 0))) or 0
-    )
+    missing_rows = [
+        (str(r.nip), int(r.missing_days))
+        for r in await session.execute(
+            sa_select(live.c.nip, live.c.missing_days)
+            .where(live.c.missing_days > 0)
+            .order_by(live.c.nip)
+        )
+    ]
     return Readiness(
         month=month,
         entry_cutoff=cutoff,
         verification_deadline=deadline,
         deadlines_passed=ctx.today > deadline,
         pending_ids=pending,
-        missing_attendance_days=missing,
+        missing_attendance_days=sum(days for _, days in missing_rows),
+        missing_attendance=missing_rows,
         closed=await closed_period(session, period) is not None,
     )
 
@@ -110,8 +126,9 @@ async def close_period(
     """Freeze a month's recap with the rule version in force: later changes do not move it.
 
     Refused before the entry cut-off and the supervisors' deadline have passed. Pending
-    activities (and, when the rule says so, missing attendance) refuse it too, unless HR closes
-    anyway: then the audit event lists every activity that will not count.
+    activities and working days without attendance refuse it too, unless HR closes anyway: then
+    the audit event lists every activity that will not count and every employee's days without
+    attendance with what the frozen recap makes of them (unexcused absence by default).
     """
     ready = await readiness(session, ctx, period)
     month = ready.month
@@ -132,6 +149,8 @@ async def close_period(
             pending_activities=len(ready.pending_ids),
             pending_ids=ready.pending_ids[:500],
             missing_attendance_days=ready.missing_attendance_days,
+            missing_attendance_employees=len(ready.missing_attendance),
+            missing_attendance_treated_as=ready.missing_treated_as,
         )
     closed = Period(
         period=period,
@@ -170,6 +189,10 @@ async def close_period(
             "employees": count,
             "not_counted_activity_ids": ready.pending_ids,
             "missing_attendance_days": ready.missing_attendance_days,
+            "missing_attendance": [
+                {"nip": nip, "days": days} for nip, days in ready.missing_attendance
+            ],
+            "missing_attendance_treated_as": ready.missing_treated_as,
         },
     )
     return schemas.PeriodRead(
@@ -179,4 +202,5 @@ async def close_period(
         employees=count,
         closed_at=ctx.now,
         not_counted_activities=len(ready.pending_ids) if blockers else 0,
+        missing_attendance_days=ready.missing_attendance_days if blockers else 0,
     )

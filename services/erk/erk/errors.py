@@ -125,6 +125,14 @@ class InvalidDelegationError(UnprocessableError):
     type = "invalid-delegation"
 
 
+class BatchRejectedError(UnprocessableError):
+    """Some rows of a batch of activities broke a rule: nothing was logged; `rows` lists each
+    refused row (counted from 1) with the rule's type and detail."""
+
+    title = "Batch refused: nothing was logged"
+    type = "batch-rejected"
+
+
 class ImportRejectedError(UnprocessableError):
     """A CSV had bad rows: nothing was imported; `rows` lists each rejected row and why."""
 

@@ -268,3 +268,25 @@ class PayAdjustment(Base):
     legal_basis: Mapped[str] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmployeeGrade(Base):
+    """An employee's job class (kelas jabatan) and employment status (CPNS, PNS, PPPK) from a date:
+    a promotion or a CPNS appointed PNS changes the pay from that date on, never earlier months.
+    The recap of a month uses the row in force on the month's first working day; an employee with
+    no row uses the values on `employees` (which always mirror the row in force today)."""
+
+    __tablename__ = "employee_grades"
+    __table_args__: Any = (
+        UniqueConstraint("employee_id", "effective_from"),
+        CheckConstraint("job_class BETWEEN 1 AND 17", name="job_class_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    employee_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("employees.id"))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    job_class: Mapped[int] = mapped_column(SmallInteger)
+    employment_status: Mapped[str] = mapped_column(String(8))
+    legal_basis: Mapped[str] = mapped_column(String(300), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erk import errors, schemas
+from erk import errors, grades, schemas
 from erk.access import READ_ALL_ROLES, check_scope, ensure_may_read, get_employee, write_scope
 from erk.accounts import ensure_accounts
 from erk.dependencies import Context
@@ -137,6 +137,9 @@ async def read_employee(
     employee, unit = await get_employee(session, nip)
     await ensure_may_read(session, principal, employee, unit, today=ctx.today)
     read = _employee_read(employee, unit.code)
+    grade = await grades.in_force(session, employee.id, ctx.today)
+    if grade is not None:  # a change dated after it was recorded shows from its date on
+        read.job_class, read.employment_status = grade.job_class, grade.employment_status
     if principal.username != nip and not principal.has_any(*READ_ALL_ROLES, "unit_admin"):
         # Supervisors verify work; what someone is paid is not theirs to see (UU 27/2022).
         read.tpp_base_idr = None

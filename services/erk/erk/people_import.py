@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erk import schemas
+from erk import grades, schemas
 from erk.access import write_scope
 from erk.accounts import ensure_accounts
 from erk.dependencies import Context
@@ -269,6 +269,7 @@ async def _store_employees(
     new_rows = []
     events: list[tuple[int | str, dict[str, Any] | None, dict[str, Any] | None]] = []
     updated = 0
+    regraded: list[grades.Regrade] = []
     for p in parsed:
         after = employee_snapshot(p)
         current = existing.get(p["nip"])
@@ -279,6 +280,20 @@ async def _store_employees(
             events.append((p["nip"], None, after))
             continue
         before = employee_snapshot({key: getattr(current, key) for key in kept})
+        if (current.job_class, current.employment_status) != (
+            p["job_class"],
+            p["employment_status"],
+        ):
+            regraded.append(
+                grades.Regrade(
+                    current.id,
+                    current.nip,
+                    current.job_class,
+                    current.employment_status,
+                    p["job_class"],
+                    p["employment_status"],
+                )
+            )
         for key in kept:
             setattr(current, key, p[key])
         current.updated_at = now
@@ -287,6 +302,7 @@ async def _store_employees(
     if new_rows:
         await session.execute(insert(Employee), new_rows)
     await session.flush()
+    await grades.record_imported_changes(session, regraded, actor=actor, ctx=ctx)
     await audit_many(
         session,
         actor,

@@ -30,6 +30,7 @@ from erk.models import (
     Activity,
     Attendance,
     Employee,
+    EmployeeGrade,
     PayAdjustment,
     Unit,
 )
@@ -184,6 +185,39 @@ async def without_jit(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL jit = off"))
 
 
+def _grades_in_force(month: Month, people: Select[Any] | None) -> Any:
+    """Each dated employee's job class and status in force on the month's first working day (see
+    `erk.grades`); employees never changed have no row and keep the values on `employees`."""
+    first_day = month.days[0] if month.days else month.start
+    latest = (
+        sa_select(
+            EmployeeGrade.employee_id.label("employee_id"),
+            func.max(EmployeeGrade.effective_from).label("effective_from"),
+        )
+        .where(
+            EmployeeGrade.effective_from <= first_day,
+            *([EmployeeGrade.employee_id.in_(people)] if people is not None else []),
+        )
+        .group_by(EmployeeGrade.employee_id)
+        .subquery("latest_grade")
+    )
+    return (
+        sa_select(
+            EmployeeGrade.employee_id,
+            EmployeeGrade.job_class,
+            EmployeeGrade.employment_status,
+        )
+        .join(
+            latest,
+            and_(
+                latest.c.employee_id == EmployeeGrade.employee_id,
+                latest.c.effective_from == EmployeeGrade.effective_from,
+            ),
+        )
+        .subquery("grade")
+    )
+
+
 def recap_query(
     month: Month, *, unit_path: str | None = None, nip: str | None = None
 ) -> Select[Any]:
@@ -303,10 +337,13 @@ def recap_query(
     def got(column: Any) -> ColumnElement[int]:
         return func.coalesce(column, 0)
 
+    grade = _grades_in_force(month, people)
+    job_class = func.coalesce(grade.c.job_class, Employee.job_class)
+    employment_status = func.coalesce(grade.c.employment_status, Employee.employment_status)
     class_base: Any = Employee.tpp_base_idr
     if rule.class_bases:
         class_base = case(
-            *((Employee.job_class == k, _int(v)) for k, v in sorted(rule.class_bases.items())),
+            *((job_class == k, _int(v)) for k, v in sorted(rule.class_bases.items())),
             else_=Employee.tpp_base_idr,
         )
     raw = (
@@ -316,7 +353,7 @@ def recap_query(
             Employee.name.label("name"),
             Unit.code.label("unit_code"),
             Unit.path.label("unit_path"),
-            Employee.employment_status.label("employment_status"),
+            employment_status.label("employment_status"),
             Employee.ptkp_status.label("ptkp_status"),
             Employee.salary_gross_idr.label("salary_gross_idr"),
             _ter_category().label("ter_category"),
@@ -342,6 +379,7 @@ def recap_query(
         )
         .join(Unit, Unit.id == Employee.unit_id)
         .outerjoin(adjustments, adjustments.c.employee_id == Employee.id)
+        .outerjoin(grade, grade.c.employee_id == Employee.id)
         .outerjoin(verified, verified.c.employee_id == Employee.id)
         .outerjoin(discipline, discipline.c.employee_id == Employee.id)
         .where(

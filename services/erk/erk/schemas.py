@@ -166,6 +166,24 @@ class EmployeeRead(BaseModel):
     left_on: dt.date | None = None
 
 
+class GradeChange(Body):
+    """A job class / employment status change from a date (e.g. the TMT of a PNS appointment)."""
+
+    effective_from: dt.date
+    job_class: int = Field(ge=1, le=17)
+    employment_status: EmploymentStatus
+    legal_basis: str = Field(
+        min_length=3, max_length=300, description="the decision, e.g. SK Bupati 800/12/BKPSDM/2025"
+    )
+
+
+class GradeRead(BaseModel):
+    effective_from: dt.date
+    job_class: int
+    employment_status: str
+    legal_basis: str
+
+
 class ImportRowError(BaseModel):
     row: int
     nip: str | None
@@ -207,6 +225,12 @@ class ActivityCreate(Body):
     target_id: Id | None = None
 
 
+class ActivityBatch(Body):
+    """Several activities at once (up to 20), logged all or none."""
+
+    items: list[ActivityCreate] = Field(min_length=1, max_length=20)
+
+
 class ActivityUpdate(Body):
     date: dt.date | None = None
     description: str | None = Field(default=None, min_length=3, max_length=2000)
@@ -230,6 +254,10 @@ class ActivityRead(BaseModel):
     note: str | None = None
     escalated_to_nip: str | None = None
     has_evidence: bool = False
+
+
+class ActivityBatchRead(BaseModel):
+    items: list[ActivityRead]
 
 
 class VerifyRequest(Body):
@@ -325,6 +353,11 @@ class PeriodRead(BaseModel):
     closed_at: dt.datetime
     not_counted_activities: int = Field(
         default=0, description="pending activities left out by a 'close anyway'"
+    )
+    missing_attendance_days: int = Field(
+        default=0,
+        description="working days without attendance frozen by a 'close anyway' (treated as the "
+        "rule says: unexcused absence by default)",
     )
 
 

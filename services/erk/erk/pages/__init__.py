@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from erk.pages import account, admin, entries, imports, month, recap, targets, verification
+from erk.pages import (
+    account,
+    admin,
+    entries,
+    home,
+    imports,
+    month,
+    recap,
+    targets,
+    verification,
+)
 
 router = APIRouter(include_in_schema=False)
-for area in (entries, month, verification, targets, recap, imports, admin, account):
+for area in (home, entries, month, verification, targets, recap, imports, admin, account):
     router.include_router(area.router)

@@ -45,6 +45,7 @@ MESSAGES_ID = {
     "activity-not-pending": "Aktivitas itu sudah diverifikasi.",
     "activity-locked": "Aktivitas yang sudah disetujui tidak dapat diubah.",
     "rejection-note-required": "Tuliskan alasan penolakan.",
+    "batch-rejected": "Tidak ada yang disimpan: perbaiki baris yang ditandai.",
     "import-rejected": "Berkas ditolak; tidak ada data yang diimpor. Perbaiki baris berikut.",
     "not-an-employee": "Akun ini tidak terdaftar sebagai pegawai aktif.",
     "target-not-found": "Sasaran kinerja itu bukan milik Anda.",

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erk import (
     activities,
+    batch,
     dependencies,
+    errors,
     evidence,
     schemas,
     targets,
@@ -22,18 +24,13 @@ from erk import (
 )
 from erk.dependencies import ContextDep
 from erk.models import Activity, Employee
-from erk.pages.common import Viewer, attempt, outcome, page_router
+from erk.pages.common import MESSAGES_ID, Viewer, attempt, message_of, outcome, page_router
 from shared.auth import Principal
 from shared.db import SessionDep
 from shared.problems import AppError
-from shared.web import render
+from shared.web import bilangan, render
 
 router = page_router()
-
-
-@router.get("/")
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "index.html")
 
 
 async def _day_entries(session: AsyncSession, nip: str, day: dt.date) -> list[Any]:
@@ -283,4 +280,149 @@ async def entry_copy_all(
         await attempt(session, copy_all),
         partial(_entry_page, request, session, who, ctx, target),
         lambda copied: f"{copied} aktivitas disalin, menunggu verifikasi.",
+    )
+
+
+BATCH_ROWS, BATCH_MORE, BATCH_MAX = 5, 3, batch.MAX_ROWS
+_BATCH_FIELDS = ("tanggal", "uraian", "menit", "hasil_jumlah", "hasil_satuan", "sasaran")
+_ROW_FORMAT_ID = (
+    "Isi tanggal (TTTT-BB-HH), uraian (paling sedikit 3 huruf), dan menit (bilangan bulat "
+    "lebih dari 0); hasil berupa bilangan bulat."
+)
+
+
+def _blank_row(day: dt.date) -> dict[str, str]:
+    return {"tanggal": day.isoformat()} | dict.fromkeys(_BATCH_FIELDS[1:], "")
+
+
+def _parse_row(row: dict[str, str]) -> schemas.ActivityCreate:
+    """One form row as an entry (ValueError, which pydantic's errors are, when malformed)."""
+    return schemas.ActivityCreate(
+        date=dt.date.fromisoformat(row["tanggal"].strip()),
+        description=row["uraian"].strip(),
+        minutes=int(row["menit"]),
+        output_quantity=int(row["hasil_jumlah"]) if row["hasil_jumlah"].strip() else None,
+        output_unit=row["hasil_satuan"].strip() or None,
+        target_id=int(row["sasaran"]) if row["sasaran"].strip() else None,
+    )
+
+
+async def _batch_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    ctx: dependencies.Context,
+    rows: list[dict[str, str]],
+    *,
+    row_errors: dict[int, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    messages: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    mine = await attempt(
+        session, lambda: targets.list_targets(session, principal.username, principal, ctx)
+    )
+    return render(
+        request,
+        "entry_batch.html",
+        {
+            "rows": rows,
+            "row_errors": row_errors or {},
+            "error": error,
+            "today": ctx.today,
+            "cap": ctx.erk.daily_cap_minutes,
+            "max_rows": BATCH_MAX,
+            "more": BATCH_MORE,
+            "targets": [] if isinstance(mine, AppError) else mine,
+        },
+        status_code=status_code,
+        principal=principal,
+        messages=messages or [],
+    )
+
+
+@router.get("/aktivitas/banyak")
+async def batch_form(
+    request: Request,
+    session: SessionDep,
+    who: Viewer,
+    ctx: ContextDep,
+    tanggal: str | None = None,
+    baris: int = BATCH_ROWS,
+) -> Response:
+    """Several activities at once: N blank rows (more with "Tambah baris", no JavaScript)."""
+    try:
+        day = dt.date.fromisoformat(tanggal) if tanggal else ctx.today
+    except ValueError:
+        day = ctx.today
+    count = min(max(baris, 1), BATCH_MAX)
+    return await _batch_page(request, session, who, ctx, [_blank_row(day) for _ in range(count)])
+
+
+@router.post("/aktivitas/banyak")
+async def batch_submit(
+    request: Request,
+    session: SessionDep,
+    who: Viewer,
+    ctx: ContextDep,
+    tanggal: Annotated[list[str], Form()],
+    uraian: Annotated[list[str], Form()],
+    menit: Annotated[list[str], Form()],
+    hasil_jumlah: Annotated[list[str], Form()],
+    hasil_satuan: Annotated[list[str], Form()],
+    sasaran: Annotated[list[str], Form()],
+    aksi: Annotated[str, Form()] = "simpan",
+) -> Response:
+    """Save every filled row (all or none; blank rows are ignored), or add blank rows."""
+    columns = (tanggal, uraian, menit, hasil_jumlah, hasil_satuan, sasaran)
+    rows = [
+        dict(zip(_BATCH_FIELDS, values, strict=True)) for values in zip(*columns, strict=False)
+    ][:BATCH_MAX]
+    show = partial(_batch_page, request, session, who, ctx, rows)
+    if aksi == "tambah":
+        last = rows[-1]["tanggal"] if rows else ctx.today.isoformat()
+        rows += [_blank_row(ctx.today) | {"tanggal": last} for _ in range(BATCH_MORE)]
+        del rows[BATCH_MAX:]
+        return await show()
+    filled = [i for i, r in enumerate(rows) if r["uraian"].strip() or r["menit"].strip()]
+    if not filled:
+        return await show(error="Isi paling sedikit satu baris.", status_code=422)
+    items: list[schemas.ActivityCreate] = []
+    row_errors: dict[int, str] = {}
+    for i in filled:
+        try:
+            items.append(_parse_row(rows[i]))
+        except ValueError:
+            row_errors[i] = _ROW_FORMAT_ID
+    if row_errors:
+        return await show(
+            row_errors=row_errors, error="Perbaiki baris yang ditandai.", status_code=422
+        )
+    result = await attempt(session, lambda: batch.submit_batch(session, items, actor=who, ctx=ctx))
+    if isinstance(result, errors.BatchRejectedError):
+        for problem in result.extensions["rows"]:
+            row_errors[filled[problem["row"] - 1]] = MESSAGES_ID.get(
+                problem["type"], problem["detail"]
+            )
+        return await show(
+            row_errors=row_errors,
+            error="Tidak ada yang disimpan: perbaiki baris yang ditandai.",
+            status_code=422,
+        )
+    if isinstance(result, AppError):
+        return await show(error=message_of(result), status_code=result.status)
+    total = sum(item.minutes for item in items)
+    return await _batch_page(
+        request,
+        session,
+        who,
+        ctx,
+        [_blank_row(items[0].date) for _ in range(BATCH_ROWS)],
+        messages=[
+            (
+                "success",
+                f"{bilangan(len(items))} aktivitas tersimpan ({bilangan(total)} menit), "
+                "menunggu verifikasi.",
+            )
+        ],
     )

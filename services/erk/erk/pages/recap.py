@@ -22,7 +22,7 @@ from erk.pages.common import (
 )
 from shared.auth import Principal
 from shared.db import SessionDep
-from shared.web import render
+from shared.web import bilangan, render
 
 router = page_router()
 
@@ -90,8 +90,6 @@ async def _closing_page(
             "period": period,
             "label": month_label(ready.month.start),
             "ready": ready,
-            "pending_text": f"{len(ready.pending_ids):,}".replace(",", "."),
-            "missing_text": f"{ready.missing_attendance_days:,}".replace(",", "."),
             "error": error,
         },
         principal=who,
@@ -131,8 +129,10 @@ async def closing_submit(
     )
 
     def done(closed: schemas.PeriodRead) -> str:
-        left_out = closed.not_counted_activities
-        note = f"; {left_out} aktivitas tertunda tidak dihitung" if left_out else ""
+        left_out, missing = closed.not_counted_activities, closed.missing_attendance_days
+        note = f"; {bilangan(left_out)} aktivitas tertunda tidak dihitung" if left_out else ""
+        if missing:
+            note += f"; {bilangan(missing)} hari kerja tanpa catatan kehadiran dibekukan"
         return f"Bulan {month_label(periods.parse_period(period))} ditutup{note}."
 
     return await outcome(result, partial(_closing_page, request, session, who, ctx, period), done)

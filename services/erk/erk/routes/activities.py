@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from erk import activities, evidence, schemas, targets, verification
+from erk import activities, batch, evidence, schemas, targets, verification
 from erk.dependencies import (
     ContextDep,
     EmployeeRole,
@@ -84,6 +84,27 @@ async def submit_activity(
     """Log one activity of a working day; it waits for the supervisor's verification."""
     activity = await activities.submit_activity(session, data, actor=principal, ctx=ctx, idem=idem)
     return await idem.respond(activity, 201)
+
+
+@router.post(
+    "/activities/batch",
+    status_code=201,
+    response_model=schemas.ActivityBatchRead,
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[EmployeeRole],
+)
+async def submit_activities(
+    data: schemas.ActivityBatch,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Log several activities at once, all or none: each row follows the rules of one entry
+    (the daily cap counts the batch's own rows); a refusal (`batch-rejected`) lists every refused
+    row with its rule, and nothing is logged."""
+    created = await batch.submit_batch(session, data.items, actor=principal, ctx=ctx)
+    return await idem.respond(schemas.ActivityBatchRead(items=created), 201)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from erk import accounts, people, people_import, schemas
+from erk import accounts, grades, people, people_import, schemas
 from erk.dependencies import (
     AdminRoles,
     ContextDep,
@@ -96,6 +96,35 @@ async def read_employee(
 ) -> schemas.EmployeeRead:
     """One employee's master data (themself, their supervisors and admins)."""
     return await people.read_employee(session, nip, principal=principal, ctx=ctx)
+
+
+@router.post(
+    "/employees/{nip}/grades",
+    status_code=201,
+    response_model=list[schemas.GradeRead],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[AdminRoles],
+)
+async def record_grade(
+    nip: NIP,
+    data: schemas.GradeChange,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    ctx: ContextDep,
+) -> list[schemas.GradeRead]:
+    """Change job class or employment status from a date; earlier months keep their pay."""
+    return await grades.record_grade(session, nip, data, actor=principal, ctx=ctx)
+
+
+@router.get(
+    "/employees/{nip}/grades",
+    response_model=list[schemas.GradeRead],
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[AdminRoles],
+)
+async def list_grades(nip: NIP, session: SessionDep) -> list[schemas.GradeRead]:
+    """The employee's dated job class and status history (empty: never changed)."""
+    return await grades.list_grades(session, nip)
 
 
 @router.post(
