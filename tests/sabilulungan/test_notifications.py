@@ -19,10 +19,7 @@ from shared.app import seal_once
 from shared.config import RegencyConfigError
 from shared.contact import reset_token
 from shared.db import utcnow
-from shared.testing import AppFactory, bearer
-
-from .conftest import World
-from .notify_helpers import (
+from shared.notify_testing import (
     FakeGateway,
     Inbox,
     free_port,
@@ -30,6 +27,9 @@ from .notify_helpers import (
     smtp_server_fixture,  # noqa: F401  (the smtp_server fixture)
     smtp_settings,
 )
+from shared.testing import AppFactory, bearer
+
+from .conftest import World
 
 EMAIL = "warga.contoh@surel.example"
 PHONE = "0812 3456 7890"

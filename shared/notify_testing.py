@@ -1,4 +1,5 @@
-"""A local SMTP server (aiosmtpd) and a fake SMS/WhatsApp gateway for the notification tests."""
+"""For the tests: a real local SMTP server (aiosmtpd, a dev dependency) and a fake SMS/WhatsApp
+gateway that checks the webhook contract (signature, idempotency key)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class Inbox:
     def __init__(self) -> None:
         self.mails: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(mail, EmailMessage)
         self.mails.append(mail)
