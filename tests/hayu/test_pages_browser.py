@@ -44,6 +44,9 @@ async def test_owner_registers_files_below_threshold_and_downloads_certificate(
     await page.get_by_label("Nama pengguna").fill("siti")
     await page.get_by_label("Kata sandi").fill("rahasia-siti-1")
     await page.get_by_role("button", name="Daftar").click()
+    await page.wait_for_load_state()
+    assert await page.get_by_role("heading", level=1).inner_text() == "Pendaftaran berhasil"
+    await page.get_by_role("link", name="Masuk sekarang").click()
     await page.wait_for_url(re.compile(r".*/login.*"))
     await page.locator("#username").fill("siti")
     await page.get_by_label("Kata sandi").fill("rahasia-siti-1")

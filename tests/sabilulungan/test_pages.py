@@ -185,7 +185,8 @@ async def test_register_page_then_decree_annex_from_the_queue(world: Any) -> Non
         assert 'label for="password"' in form.text
         data = {"username": "ibu.ani", "password": "rahasia-sekali-9", "full_name": "Ibu Ani"}
         r = await browser.post("/daftar", data=data)
-        assert r.status_code == 303
+        assert r.status_code == 200  # a confirmation, not an empty login page (issue 16)
+        assert "Pendaftaran berhasil" in r.text
         again = await browser.post("/daftar", data=data)
         assert again.status_code == 409
         assert "sudah dipakai" in again.text

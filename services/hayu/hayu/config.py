@@ -33,6 +33,7 @@ from hayu.workflow import (
     REQUIRED_STATES,
 )
 from shared.config import RegencyConfigBase, StrictModel
+from shared.notifications import NotificationTemplates
 from shared.workflow import WorkflowDef
 
 RiskLevel = Literal["rendah", "menengah_rendah", "menengah_tinggi", "tinggi"]
@@ -466,3 +467,5 @@ class HayuSection(StrictModel):
 
 class HayuConfig(RegencyConfigBase):
     hayu: HayuSection = HayuSection()
+    # [hayu_notifications.<kind>]: the citizens' messages (shared.notifications)
+    hayu_notifications: NotificationTemplates = NotificationTemplates()

@@ -30,7 +30,7 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         models=COMMON_MODELS,
         api_routers=[routes.router],
         page_router=pages.router,
-        periodic=[tasks.DEEMED_APPROVAL_TASK, tasks.OSS_OUTBOX_TASK],
+        periodic=[tasks.DEEMED_APPROVAL_TASK, tasks.OSS_OUTBOX_TASK, tasks.NOTIFY_TASK],
         extra_state={"cipher": FieldCipher(settings.data_key_bytes())},
     )
 

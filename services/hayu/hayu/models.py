@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import token_length
 from shared.db import BigIntId, JSONType, UTCDateTime, metadata_for, utcnow
+from shared.notifications import NotificationCursorTable, NotificationOutboxTable
 from shared.tables import (
     AccountTable,
     AuditCheckpointTable,
@@ -35,6 +36,13 @@ class AuditCheckpoint(AuditCheckpointTable, Base): ...
 
 
 class IdempotencyRecord(IdempotencyRecordTable, Base): ...
+
+
+# notifications to citizens (shared.notifications)
+class NotificationOutbox(NotificationOutboxTable, Base): ...
+
+
+class NotificationCursor(NotificationCursorTable, Base): ...
 
 
 class KbliCode(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, Response
 
@@ -107,10 +107,11 @@ async def search_regions(
     responses=problem_responses(409, 422),
 )
 async def register_owner(
-    data: RegisterCreate, session: SessionDep, idem: IdempotencyDep
+    request: Request, data: RegisterCreate, session: SessionDep, idem: IdempotencyDep
 ) -> JSONResponse:
-    """Create a business owner account."""
-    return await idem.respond(await accounts.register_owner(session, data), 201)
+    """Create a business owner account (with an e-mail, a verification link is mailed)."""
+    account = await accounts.register_owner(session, data, request.app.state)
+    return await idem.respond(account, 201)
 
 
 @router.get("/filing-decision", response_model=FilingDecisionRead, responses=problem_responses(422))

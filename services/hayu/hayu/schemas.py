@@ -288,6 +288,10 @@ class RegisterCreate(_In):
     username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     full_name: Text
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = Field(
+        default=None, description="verified by a link; required when HAYU_EMAIL_REQUIRED is set"
+    )
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
 
 
 class AccountRead(BaseModel):

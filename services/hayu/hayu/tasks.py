@@ -1,15 +1,36 @@
-"""Periodic work inside the service process: deemed approval (fiktif positif, PP 28/2025)."""
+"""Periodic work inside the service process: deemed approval (fiktif positif, PP 28/2025), the
+OSS status outbox, and the applicants' notifications (`shared.notifications`: read from the
+sealed audit events, nothing added to the write paths)."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import oss, sla
 from hayu.dependencies import context_of
+from hayu.models import (
+    Account,
+    Application,
+    AuditEvent,
+    NotificationCursor,
+    NotificationOutbox,
+)
 from shared.app import PeriodicTask
+from shared.contact import account_link
 from shared.db import try_single_replica_lock
+from shared.notifications import (
+    NotificationSource,
+    Notifier,
+    Sender,
+    Target,
+    collect,
+    deliver_due,
+)
 
 logger = logging.getLogger("hayu.tasks")
 
@@ -53,3 +74,91 @@ async def _run_oss(app: FastAPI) -> None:
 
 
 OSS_OUTBOX_TASK = PeriodicTask("hayu-oss-outbox", 30.0, _run_oss)
+
+
+def _labels(config: Any) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    from hayu.workflow import SELF_REPORT_WORKFLOW
+
+    for workflow in (SELF_REPORT_WORKFLOW, config.hayu.workflow):
+        for state in workflow.states:
+            labels.setdefault(state.name, state.label)
+    return labels
+
+
+def _source(app_state: Any) -> NotificationSource:
+    labels = _labels(app_state.config)
+
+    def label(state: str) -> str:
+        return labels.get(state, state)
+
+    async def resolve(session: AsyncSession, ids: list[str]) -> dict[str, Target]:
+        numeric = [int(i) for i in ids if i.isdigit()]
+        if not numeric:
+            return {}
+        rows = await session.execute(
+            select(
+                Application.id,
+                Application.applicant_account_id,
+                Application.tracking_code,
+                Application.status,
+            ).where(Application.id.in_(numeric))
+        )
+        return {
+            str(r.id): Target(
+                int(r.applicant_account_id), r.tracking_code, label(r.status), f"/berkas/{r.id}"
+            )
+            for r in rows
+            if r.applicant_account_id is not None
+        }
+
+    return NotificationSource(
+        entity_type="application",
+        kinds={
+            "application.submit": "submitted",
+            "application.register": "document_ready",  # registered at once: the certificate
+            "application.request_revision": "revision_requested",
+            "application.approve": "approved",
+            "application.reject": "rejected",
+            "application.issue": "document_ready",
+            "application.deemed_approval": "document_ready",
+        },
+        resolve=resolve,
+        state_label=label,
+    )
+
+
+def notifier_of(app: FastAPI) -> Notifier:
+    state = app.state
+    notifier: Notifier | None = getattr(state, "notifier", None)
+    if notifier is None:
+        notifier = state.notifier = Notifier(
+            source=_source(state),
+            account_model=Account,
+            event_model=AuditEvent,
+            outbox_model=NotificationOutbox,
+            cursor_model=NotificationCursor,
+            templates=state.config.hayu_notifications,
+            service_title="HAYU",
+            regency=state.config.regency.name,
+        )
+    return notifier
+
+
+async def notify_once(app: FastAPI, senders: dict[str, Sender] | None = None) -> tuple[int, int]:
+    """Write the outbox messages of new audit events, then send what is due: (sent, failed)."""
+    from shared.notify_adapters import senders_for
+
+    notifier = notifier_of(app)
+    senders = senders_for(app.state.settings) if senders is None else senders
+    await collect(
+        app, notifier, account_link=lambda a, k: account_link(app, a, k), channels=set(senders)
+    )
+    return await deliver_due(app, notifier, senders)
+
+
+async def _run_notify(app: FastAPI) -> None:
+    await notify_once(app)
+
+
+NOTIFY_TASK = PeriodicTask("hayu-notify", 15.0, _run_notify)

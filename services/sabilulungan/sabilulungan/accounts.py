@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan.models import Account, AuditEvent
@@ -9,7 +11,10 @@ from sabilulungan.schemas import RegisterCreate
 from shared.registration import register_account
 
 
-async def register_applicant(session: AsyncSession, data: RegisterCreate) -> Account:
+async def register_applicant(
+    session: AsyncSession, data: RegisterCreate, app_state: Any
+) -> Account:
+    """With an e-mail the notifier sends the verification link (shared.contact)."""
     return await register_account(
         session,
         Account,
@@ -18,4 +23,8 @@ async def register_applicant(session: AsyncSession, data: RegisterCreate) -> Acc
         password=data.password,
         full_name=data.full_name,
         role="applicant",
+        email=data.email,
+        phone=data.phone,
+        cipher=app_state.cipher,
+        email_required=app_state.settings.email_required,
     )

@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sabilulungan.workflow import DEFAULT_WORKFLOW
 from shared.config import RegencyConfigBase, StrictModel
+from shared.notifications import NotificationTemplates
 from shared.workflow import WorkflowDef
 
 Kind = Literal["hibah", "bansos"]
@@ -538,3 +539,5 @@ class SabilulunganSection(StrictModel):
 
 class SabilulunganConfig(RegencyConfigBase):
     sabilulungan: SabilulunganSection = SabilulunganSection()
+    # [sabilulungan_notifications.<kind>]: the citizens' messages (shared.notifications)
+    sabilulungan_notifications: NotificationTemplates = NotificationTemplates()

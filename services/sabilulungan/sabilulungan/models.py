@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import BigIntId, JSONType, UTCDateTime, metadata_for, utcnow
+from shared.notifications import NotificationCursorTable, NotificationOutboxTable
 from shared.tables import (
     AccountTable,
     AuditCheckpointTable,
@@ -51,6 +52,13 @@ class AuditCheckpoint(AuditCheckpointTable, Base): ...
 
 
 class IdempotencyRecord(IdempotencyRecordTable, Base): ...
+
+
+# notifications to citizens (shared.notifications)
+class NotificationOutbox(NotificationOutboxTable, Base): ...
+
+
+class NotificationCursor(NotificationCursorTable, Base): ...
 
 
 class Budget(Base):

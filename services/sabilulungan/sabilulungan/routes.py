@@ -76,9 +76,11 @@ KindQuery = Annotated[Literal["hibah", "bansos"] | None, Query()]
     responses=problem_responses(409, 422),
     tags=["auth"],
 )
-async def register(data: RegisterCreate, session: SessionDep, idem: IdempotencyDep) -> Response:
-    """Create an applicant account."""
-    account = await accounts.register_applicant(session, data)
+async def register(
+    request: Request, data: RegisterCreate, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Create an applicant account (with an e-mail, a verification link is mailed)."""
+    account = await accounts.register_applicant(session, data, request.app.state)
     return await idem.respond(RegisterRead(username=account.username, roles=account.roles), 201)
 
 

@@ -67,6 +67,10 @@ class RegisterCreate(Input):
     ]
     password: Annotated[str, StringConstraints(min_length=10, max_length=256)]
     full_name: Text200
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = Field(
+        default=None, description="verified by a link; required when EMAIL_REQUIRED is set"
+    )
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
 
 
 class RegisterRead(BaseModel):

@@ -6,10 +6,10 @@ from functools import lru_cache
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.notifications import NotificationSettings
 
 
-class Settings(ServiceSettings):
+class Settings(NotificationSettings):
     model_config = SettingsConfigDict(env_prefix="SABILULUNGAN_", extra="ignore")
 
     service_name: str = "sabilulungan"

@@ -1,19 +1,111 @@
 """Sabilulungan's periodic jobs (the service contract's `tasks.py`).
 
-Sabilulungan runs none today, by design: every deadline it knows is evaluated when a file is read
-or acted on, against `Context.now()` (an LPJ submitted after the rule set's deadline is marked late
-when it is submitted; a payment outside the fiscal year is refused when it is attempted), so
-nothing has to wake up on a timer. The audit-chain checkpoints are the shared plumbing's own job.
-
-A job added here is a `shared.app.PeriodicTask` whose body builds the context with
-`dependencies.context_of(app.state)` and takes the single-replica lock, as HAYU's tasks do; list it
-in `PERIODIC` and pass `periodic=tasks.PERIODIC` in `main.build_spec`.
+Every deadline Sabilulungan knows is evaluated when a file is read or acted on, against
+`Context.now()`, so no job wakes up for those. The one job here notifies applicants
+(`shared.notifications`): it reads the sealed audit events, turns the submission, each stage
+change, a return for revision, the decision and the signed NPHD into outbox messages, and sends
+them by e-mail and SMS/WhatsApp when these are configured. It adds nothing to the write paths.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from typing import Any
 
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sabilulungan.dependencies import context_of
+from sabilulungan.models import (
+    Account,
+    AuditEvent,
+    NotificationCursor,
+    NotificationOutbox,
+    Proposal,
+)
 from shared.app import PeriodicTask
+from shared.contact import account_link
+from shared.notifications import (
+    NotificationSource,
+    Notifier,
+    Sender,
+    Target,
+    collect,
+    deliver_due,
+)
 
-PERIODIC: Sequence[PeriodicTask] = ()
+logger = logging.getLogger("sabilulungan.tasks")
+
+
+def _source(app_state: Any) -> NotificationSource:
+    ctx = context_of(app_state)
+
+    async def resolve(session: AsyncSession, ids: list[str]) -> dict[str, Target]:
+        numeric = [int(i) for i in ids if i.isdigit()]
+        if not numeric:
+            return {}
+        rows = await session.execute(
+            select(Proposal.id, Proposal.owner_id, Proposal.tracking_code, Proposal.status).where(
+                Proposal.id.in_(numeric)
+            )
+        )
+        return {
+            str(r.id): Target(int(r.owner_id), r.tracking_code, ctx.state_label(r.status),
+                              f"/usulan/{r.id}")
+            for r in rows
+            if r.owner_id is not None
+        }  # fmt: skip
+
+    return NotificationSource(
+        entity_type="proposal",
+        kinds={
+            "proposal.submitted": "submitted",
+            "proposal.return_for_revision": "revision_requested",
+            "proposal.return_report": "revision_requested",
+            "proposal.approve": "approved",
+            "proposal.reject": "rejected",
+            "proposal.sign_agreement": "document_ready",
+        },
+        resolve=resolve,
+        state_label=ctx.state_label,
+    )
+
+
+def notifier_of(app: FastAPI) -> Notifier:
+    state = app.state
+    notifier: Notifier | None = getattr(state, "notifier", None)
+    if notifier is None:
+        notifier = state.notifier = Notifier(
+            source=_source(state),
+            account_model=Account,
+            event_model=AuditEvent,
+            outbox_model=NotificationOutbox,
+            cursor_model=NotificationCursor,
+            templates=state.config.sabilulungan_notifications,
+            service_title="Sabilulungan",
+            regency=state.config.regency.name,
+        )
+    return notifier
+
+
+async def notify_once(app: FastAPI, senders: dict[str, Sender] | None = None) -> tuple[int, int]:
+    """Write the outbox messages of new audit events, then send what is due: (sent, failed)."""
+    from shared.notify_adapters import senders_for
+
+    notifier = notifier_of(app)
+    senders = senders_for(app.state.settings) if senders is None else senders
+    await collect(
+        app, notifier, account_link=lambda a, k: account_link(app, a, k), channels=set(senders)
+    )
+    return await deliver_due(app, notifier, senders)
+
+
+async def _run_notify(app: FastAPI) -> None:
+    await notify_once(app)
+
+
+NOTIFY_TASK = PeriodicTask("sabilulungan-notify", 15.0, _run_notify)
+
+PERIODIC: Sequence[PeriodicTask] = (NOTIFY_TASK,)

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from hayu import (
-    accounts,
     applications,
     certificates,
     common,
@@ -25,9 +24,9 @@ from hayu import (
 )
 from hayu.config import RISK_LABELS
 from hayu.dependencies import ApplicationId, ContextDep, DocumentId
-from hayu.pages import lookup
+from hayu.pages import lookup, registration
 from hayu.pages.lookup import regency_regions
-from hayu.schemas import ApplicationCreate, RegisterCreate, TransitionCreate
+from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS, STAFF_ROLES
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -148,42 +147,6 @@ async def home(request: Request, ctx: ContextDep) -> HTMLResponse:
 
 
 # --- Owner account ------------------------------------------------------------------------------
-
-
-@router.get("/daftar")
-async def register_form(request: Request) -> HTMLResponse:
-    return render(request, "register.html", {"form": {}, "errors": []})
-
-
-@router.post("/daftar")
-async def register(
-    request: Request,
-    session: SessionDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
-    full_name: Annotated[str, Form(max_length=200)],
-) -> Response:
-    form = {"username": username, "full_name": full_name}
-    try:
-        data = RegisterCreate(username=username, password=password, full_name=full_name)
-        await accounts.register_owner(session, data)
-    except ValidationError as exc:
-        return render(
-            request, "register.html", {"form": form, "errors": _errors_id(exc)}, status_code=422
-        )
-    except AppError:
-        return render(
-            request,
-            "register.html",
-            {
-                "form": form,
-                "errors": [
-                    FieldError("username", "Nama pengguna", "sudah dipakai; pilih yang lain")
-                ],
-            },
-            status_code=409,
-        )
-    return RedirectResponse(f"{root_of(request)}/login?next={root_of(request)}/lapor", 303)
 
 
 # --- Filing -------------------------------------------------------------------------------------
@@ -544,3 +507,5 @@ async def stats_page(request: Request, session: SessionDep, ctx: ContextDep) -> 
 
 
 router.include_router(lookup.router)
+
+router.include_router(registration.router)  # registration, e-mail, password reset, channels

@@ -18,6 +18,7 @@ from sabilulungan.pages.common import (
     problem,
 )
 from sabilulungan.schemas import ProposalCreate, RegisterCreate
+from shared.contact import ContactError
 from shared.pages import Viewer, page_router
 from shared.pesan import FieldError, field_errors
 from shared.problems import AppError
@@ -28,7 +29,17 @@ router = page_router()
 
 @router.get("/daftar")
 async def register_form(request: Request) -> HTMLResponse:
-    return render(request, "register.html", {"form": {}})
+    return render(request, "register.html", _register_view(request, {}))
+
+
+def _register_view(request: Request, form: dict[str, str]) -> dict[str, Any]:
+    return {"form": form, "email_required": request.app.state.settings.email_required}
+
+
+CONTACT_MESSAGES = {
+    "email": "Alamat e-mail tidak valid (contoh: nama@contoh.id).",
+    "phone": "Nomor telepon tidak valid: 8–15 angka, misalnya 081234567890.",
+}
 
 
 @router.post("/daftar")
@@ -37,17 +48,25 @@ async def register_submit(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     full_name: Annotated[str, Form(max_length=200)],
+    email: Annotated[str, Form(max_length=254)] = "",
+    phone: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    form = {"username": username, "full_name": full_name}
+    form = {"username": username, "full_name": full_name, "email": email, "phone": phone}
     try:
-        data = RegisterCreate(username=username, password=password, full_name=full_name)
+        data = RegisterCreate(
+            username=username,
+            password=password,
+            full_name=full_name,
+            email=email or None,
+            phone=phone or None,
+        )
         async with request.app.state.db.sessionmaker.begin() as session:
-            await accounts.register_applicant(session, data)
+            await accounts.register_applicant(session, data, request.app.state)
     except ValidationError:
         return render(
             request,
             "register.html",
-            {"form": form},
+            _register_view(request, form),
             status_code=422,
             messages=[
                 (
@@ -57,15 +76,35 @@ async def register_submit(
                 )
             ],
         )
+    except ContactError as exc:
+        field = str(exc.extensions.get("field", "email"))
+        message = CONTACT_MESSAGES[field]
+        if field == "email" and not email.strip():
+            message = "Alamat e-mail wajib diisi."
+        return render(
+            request,
+            "register.html",
+            {**_register_view(request, form), "field_errors": {field: message}},
+            status_code=422,
+            messages=[("error", message)],
+        )
     except AppError:
         return render(
             request,
             "register.html",
-            {"form": form},
+            _register_view(request, form),
             status_code=409,
             messages=[("error", "Nama pengguna sudah dipakai; pilih yang lain.")],
         )
-    return RedirectResponse(f"{root_of(request)}/login?next={root_of(request)}/ajukan", 303)
+    return render(
+        request,
+        "register_done.html",
+        {
+            "username": data.username,
+            "email_sent": data.email is not None,
+            "next_url": f"{root_of(request)}/ajukan",
+        },
+    )
 
 
 def _proposal_from_form(form: dict[str, Any]) -> ProposalCreate:

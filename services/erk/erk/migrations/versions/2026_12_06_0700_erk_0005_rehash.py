@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from shared.migrations import add_password_rehash_v3, drop_password_rehash_v3
 
 revision: str = "erk_0005_rehash"
-down_revision: str | None = "erk_0004_erk"
+down_revision: str | None = "erk_0005_erk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from shared.migrations import add_password_rehash_v3, drop_password_rehash_v3
 
 revision: str = "sabilulungan_0005_rehash"
-down_revision: str | None = "sabilulungan_0003_sabi"
+down_revision: str | None = "sabilulungan_0005_sabi"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
