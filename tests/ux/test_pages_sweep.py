@@ -63,7 +63,7 @@ ENGLISH_PHRASES = (
 SKIPPED = re.compile(
     r"^/(?:logout|keluar|api/|static/|docs|redoc|openapi|metrics|health|ready|favicon)"
     r"|\.(?:csv|pdf|json|zip|xlsx?|txt|ico|svg|png|jpe?g)$"
-    r"|/(?:unduh|download|templat|cetak\.pdf|pdf)(?:/|$)"
+    r"|/(?:unduh|download|dokumen|templat|cetak\.pdf|pdf)(?:/|$)"
 )
 
 SERVICES = {
@@ -123,7 +123,13 @@ def test_english_and_shapes_are_recognised() -> None:
     assert shape_of("/usulan/12") == shape_of("/usulan/7") == "/usulan/#"
     assert shape_of("/lacak/SAB-2026-X7?t=1") == "/lacak/#?t"
     assert shape_of("/rekap?bulan=5&tahun=2026") == shape_of("/rekap?tahun=2027&bulan=1")
-    for path in ("/logout", "/api/v1/public/ledger", "/transparansi.csv", "/impor/templat/x"):
+    for path in (
+        "/logout",
+        "/api/v1/x",
+        "/transparansi.csv",
+        "/impor/templat/x",
+        "/berkas/4/dokumen/1",
+    ):
         assert SKIPPED.search(path), path
     assert not SKIPPED.search("/transparansi?tahun=2026")
 
@@ -195,8 +201,9 @@ class Sweep:
         where = f"{path} @{viewport['width']}"
         try:
             response = await self.page.goto(self.base + path, wait_until="load")
-        except Exception as exc:  # a download or a broken link
-            self.problems[where] = [f"not loaded: {str(exc).splitlines()[0]}"]
+        except Exception as exc:  # a download (not a page: skipped) or a broken link
+            if "Download is starting" not in str(exc):
+                self.problems[where] = [f"not loaded: {str(exc).splitlines()[0]}"]
             return []
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             return []
