@@ -1,7 +1,7 @@
 """accounts: e-mail, phone and notification choices (the accounts table is shared; e-RK sends none)
 
 Revision ID: erk_0005_notify
-Revises: erk_0004_erk
+Revises: erk_0005_rehash
 Create Date: 2026-12-06 07:00:00
 """
 

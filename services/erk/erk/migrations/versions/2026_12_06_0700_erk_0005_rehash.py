@@ -4,7 +4,7 @@ The epoch trigger raises token_epoch for a new password_hash only when password_
 the same; the login's argon2 parameter upgrade raises password_rehashes in the same UPDATE.
 
 Revision ID: erk_0005_rehash
-Revises: erk_0004_erk
+Revises: erk_0005_erk
 Create Date: 2026-12-06 07:00:00
 """
 

@@ -1,7 +1,7 @@
 """accounts: e-mail, phone and notification choices; the notification outbox and its cursor
 
 Revision ID: hayu_0005_notify
-Revises: hayu_0003_hayu
+Revises: hayu_0005_rehash
 Create Date: 2026-12-06 07:00:00
 """
 

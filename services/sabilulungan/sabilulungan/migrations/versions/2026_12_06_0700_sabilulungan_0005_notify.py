@@ -1,7 +1,7 @@
 """accounts: e-mail, phone and notification choices; the notification outbox and its cursor
 
 Revision ID: sabilulungan_0005_notify
-Revises: sabilulungan_0003_sabi
+Revises: sabilulungan_0005_rehash
 Create Date: 2026-12-06 07:00:00
 """
 

@@ -4,7 +4,7 @@ The epoch trigger raises token_epoch for a new password_hash only when password_
 the same; the login's argon2 parameter upgrade raises password_rehashes in the same UPDATE.
 
 Revision ID: sabilulungan_0005_rehash
-Revises: sabilulungan_0003_sabi
+Revises: sabilulungan_0005_sabi
 Create Date: 2026-12-06 07:00:00
 """
 
