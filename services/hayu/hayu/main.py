@@ -31,7 +31,10 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         api_routers=[routes.router],
         page_router=pages.router,
         periodic=[tasks.DEEMED_APPROVAL_TASK, tasks.OSS_OUTBOX_TASK],
-        extra_state={"cipher": FieldCipher(settings.data_key_bytes())},
+        extra_state={
+            "cipher": FieldCipher(settings.data_key_bytes()),
+            "start_path": "/mulai",  # where a login lands (pages/staff.py)
+        },
     )
 
 

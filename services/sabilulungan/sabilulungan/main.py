@@ -32,6 +32,7 @@ def build_spec(
         api_routers=[routes.router, routes.public_router],
         page_router=pages.router,
         periodic=tasks.PERIODIC,
+        extra_state={"start_path": "/mulai"},  # where a login lands (pages/staff.py)
     )
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sabilulungan.pages import applicants, proposals, public
+from sabilulungan.pages import applicants, letters, proposals, public, staff
 
 router = APIRouter(include_in_schema=False)
-for _area in (public, applicants, proposals):
+for _area in (public, applicants, proposals, letters, staff):
     router.include_router(_area.router)
 
 __all__ = ["router"]
