@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sabilulungan.pages import applicants, letters, proposals, public, staff
+from sabilulungan.pages import applicants, proposals, public, receipts, staff
 
 router = APIRouter(include_in_schema=False)
-for _area in (public, applicants, proposals, letters, staff):
+for _area in (public, applicants, proposals, receipts, staff):
     router.include_router(_area.router)
 
 __all__ = ["router"]
