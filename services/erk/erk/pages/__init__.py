@@ -9,7 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from erk.pages import account, admin, entries, imports, month, recap, targets, verification
+from shared.audit_browser import audit_browser_router
 
 router = APIRouter(include_in_schema=False)
 for area in (entries, month, verification, targets, recap, imports, admin, account):
     router.include_router(area.router)
+router.include_router(audit_browser_router("erk"))  # the auditor's audit-event browser
