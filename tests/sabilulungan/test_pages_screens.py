@@ -26,6 +26,7 @@ async def test_receipt_page_and_pdf_for_the_owner_only(world: Any) -> None:
         await _login(owner, "applicant")
         detail = await owner.get(f"/usulan/{pid}?baru=1")
         assert f'href="/usulan/{pid}/tanda-terima"' in detail.text
+        assert 'id="receipt-button"' in detail.text  # right after submitting
         page = await owner.get(f"/usulan/{pid}/tanda-terima")
         assert page.status_code == 200
         code = re.search(r'id="receipt-code">([^<]+)<', page.text).group(1)  # type: ignore[union-attr]
