@@ -13,8 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
 from shared.calendar import WorkingCalendar
 from shared.config import ObjectionRule, RegencyConfigBase
+from shared.problems import NotFoundError
 from shared.web import tanggal
 
 
@@ -140,4 +144,75 @@ def refusal_pdf(
         qr_data=track_url,
         footer=f"Pemberitahuan penolakan {refusal.tracking_code} · {service_title}",
         letterhead=_letterhead(regency_name, service_title),
+    )
+
+
+class NotRefusedError(NotFoundError):
+    title = "The file was not refused"
+    type = "not-refused"
+
+
+class ReceiptRead(BaseModel):
+    """A receipt (tanda terima): what was received, under which code, who holds it, by when."""
+
+    tracking_code: str
+    subject: str
+    applicant_name: str
+    received_at: dt.datetime
+    stage_label: str
+    holder_label: str
+    due_date: dt.date | None = Field(description="last working day of the SLA, if any")
+    due_basis: str
+    track_url: str
+    documents: list[str] = Field(description="what was received, by name")
+
+
+class RefusalRead(BaseModel):
+    """A refusal and its objection (keberatan) route."""
+
+    tracking_code: str
+    decided_on: dt.date
+    reason: str
+    objection_deadline: dt.date = Field(description="last working day to object")
+    objection_working_days: int
+    objection_addressed_to: str
+    basis: str
+    appeal: str
+
+
+def receipt_read(r: Receipt) -> ReceiptRead:
+    return ReceiptRead(
+        tracking_code=r.tracking_code,
+        subject=r.subject,
+        applicant_name=r.applicant_name,
+        received_at=r.received_at,
+        stage_label=r.stage_label,
+        holder_label=r.holder_label,
+        due_date=r.due_date,
+        due_basis=r.due_basis,
+        track_url=r.track_url,
+        documents=list(r.documents),
+    )
+
+
+def refusal_read(r: Refusal | None) -> RefusalRead:
+    if r is None:
+        raise NotRefusedError("The file was not refused: there is no refusal letter")
+    return RefusalRead(
+        tracking_code=r.tracking_code,
+        decided_on=r.decided_on,
+        reason=r.reason,
+        objection_deadline=r.deadline,
+        objection_working_days=r.rule.working_days,
+        objection_addressed_to=r.rule.addressed_to,
+        basis=r.rule.basis,
+        appeal=r.rule.appeal,
+    )
+
+
+def pdf_response(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
     )

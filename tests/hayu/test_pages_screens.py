@@ -174,3 +174,33 @@ async def test_audit_browser_for_auditors_only(make_app):
         assert "TTTT-BB-HH" in bad.text
         for role in (who.officer, who.business_owner):
             assert (await client.get("/audit/peristiwa", headers=_h(role))).status_code == 403
+
+
+async def test_receipt_and_refusal_api(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        created = await _apply(client, who, "SS", capital_idr=600_000_000)
+        app_id = created["id"]
+        r = await client.get(f"/api/v1/applications/{app_id}/receipt", headers=who.business_owner)
+        assert r.status_code == 200
+        assert r.json()["tracking_code"] == created["tracking_code"]
+        assert r.json()["due_date"]
+        assert NIK not in r.text
+        other = await client.get(f"/api/v1/applications/{app_id}/receipt", headers=who.other_owner)
+        assert other.status_code in (403, 404)
+        assert other.headers["content-type"].startswith("application/problem+json")
+        none = await client.get(
+            f"/api/v1/applications/{app_id}/refusal", headers=who.business_owner
+        )
+        assert none.status_code == 404
+        await _act(client, who.officer, app_id, "accept")
+        await _act(client, who.approver, app_id, "reject", note="Jalur hijau")
+        got = await client.get(f"/api/v1/applications/{app_id}/refusal", headers=who.business_owner)
+        assert got.status_code == 200
+        assert got.json()["reason"] == "Jalur hijau"
+        assert got.json()["objection_working_days"] == 21
+        pdf = await client.get(
+            f"/api/v1/applications/{app_id}/refusal.pdf", headers=who.business_owner
+        )
+        assert pdf.content.startswith(b"%PDF-")

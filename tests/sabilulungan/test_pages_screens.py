@@ -3,6 +3,7 @@ audit-event browser (issue 16: "Receipts and letters", "Staff screens")."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -266,3 +267,48 @@ async def test_audit_browser_pages_with_a_cursor(world: Any) -> None:
             assert seen == sorted(seen, key=int, reverse=True)
     finally:
         audit_browser.PAGE_SIZE = original
+
+
+async def test_receipt_and_refusal_api(world: Any) -> None:
+    pid = (await world.submit(world.bansos()))["id"]
+    await world.docs(pid, ["proposal_letter"])
+    r = await world.client.get(f"/api/v1/proposals/{pid}/receipt", headers=world.h("applicant"))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["holder_label"] == "Tata Usaha"
+    assert body["due_date"]
+    assert any("berkas.pdf" in d for d in body["documents"])
+    assert world.person_nik not in r.text
+    assert world.person_address not in r.text
+    pdf = await world.client.get(
+        f"/api/v1/proposals/{pid}/receipt.pdf", headers=world.h("applicant")
+    )
+    assert pdf.content.startswith(b"%PDF-")
+    other = await world.client.get(
+        f"/api/v1/proposals/{pid}/receipt", headers=world.h("applicant2")
+    )
+    assert other.status_code == 404
+    assert other.headers["content-type"].startswith("application/problem+json")
+    not_refused = await world.client.get(
+        f"/api/v1/proposals/{pid}/refusal", headers=world.h("applicant")
+    )
+    assert not_refused.status_code == 404
+    assert not_refused.json()["type"].endswith("not-refused")
+    await world.ok(pid, "clerk", "reject", note="Di luar program")
+    refusal = await world.client.get(
+        f"/api/v1/proposals/{pid}/refusal", headers=world.h("applicant")
+    )
+    assert refusal.status_code == 200
+    got = refusal.json()
+    assert got["reason"] == "Di luar program"
+    assert got["objection_working_days"] == 21
+    assert "Pasal 77" in got["basis"]
+    # 21 working days of the regency calendar after the decision day (not 21 calendar days).
+    decided = dt.date.fromisoformat(got["decided_on"])
+    calendar = world.app.state.calendar
+    assert got["objection_deadline"] == calendar.add_working_days(decided, 21).isoformat()
+    assert (dt.date.fromisoformat(got["objection_deadline"]) - decided).days > 21
+    letter = await world.client.get(
+        f"/api/v1/proposals/{pid}/refusal.pdf", headers=world.h("applicant")
+    )
+    assert letter.content.startswith(b"%PDF-")

@@ -10,7 +10,7 @@ from hayu import applications, letters
 from hayu.dependencies import ApplicationId, ContextDep
 from shared.auth import OptionalPrincipal
 from shared.db import SessionDep
-from shared.letters import receipt_pdf, refusal_pdf
+from shared.letters import pdf_response, receipt_pdf, refusal_pdf
 from shared.web import render, root_of
 
 router = APIRouter(include_in_schema=False)
@@ -20,14 +20,6 @@ def _login(request: Request) -> Response:
     from fastapi.responses import RedirectResponse
 
     return RedirectResponse(f"{root_of(request)}/login?next={request.url.path}", status_code=303)
-
-
-def _pdf(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
-    )
 
 
 @router.get("/berkas/{application_id}/tanda-terima")
@@ -67,7 +59,7 @@ async def receipt_download(
         return _login(request)
     found = await letters.receipt(session, ctx, principal, application_id, request.app.title)
     content = await run_in_threadpool(receipt_pdf, found, ctx.config.regency.timezone)
-    return _pdf(content, f"tanda-terima-{found.tracking_code}")
+    return pdf_response(content, f"tanda-terima-{found.tracking_code}")
 
 
 @router.get("/berkas/{application_id}/surat-penolakan.pdf")
@@ -94,4 +86,4 @@ async def refusal_download(
             track_url=letters.track_url(ctx, a.tracking_code),
         )
     )
-    return _pdf(content, f"surat-penolakan-{a.tracking_code}")
+    return pdf_response(content, f"surat-penolakan-{a.tracking_code}")

@@ -10,7 +10,7 @@ from sabilulungan import letters, proposals
 from sabilulungan.dependencies import ProposalId, base_url, context_of
 from sabilulungan.pages.common import login_redirect, problem
 from shared.auth import OptionalPrincipal, Principal
-from shared.letters import Receipt, receipt_pdf, refusal_pdf
+from shared.letters import Receipt, pdf_response, receipt_pdf, refusal_pdf
 from shared.problems import AppError
 from shared.web import render, root_of
 
@@ -23,14 +23,6 @@ def _not_found(request: Request, exc: AppError) -> Response:
         "error.html",
         {"title": "Usulan tidak ditemukan", "detail": problem(exc), "status": 404},
         status_code=404,
-    )
-
-
-def _pdf(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
     )
 
 
@@ -83,7 +75,7 @@ async def receipt_download(
         return _not_found(request, exc)
     tz = request.app.state.config.regency.timezone
     content = await run_in_threadpool(receipt_pdf, found, tz)
-    return _pdf(content, f"tanda-terima-{found.tracking_code}")
+    return pdf_response(content, f"tanda-terima-{found.tracking_code}")
 
 
 @router.get("/usulan/{proposal_id}/surat-penolakan.pdf")
@@ -112,4 +104,4 @@ async def refusal_download(
             track_url=track,
         )
     )
-    return _pdf(content, f"surat-penolakan-{p.tracking_code}")
+    return pdf_response(content, f"surat-penolakan-{p.tracking_code}")
