@@ -63,3 +63,9 @@ async def test_rejected_applicant_sees_reason_and_objection_route_first(
     response = await page.request.get(live.url + str(href))
     assert response.status == 200
     assert (await response.body()).startswith(b"%PDF-")
+
+    # The receipt is one link away and fits the phone's width as well.
+    await page.locator("#receipt-link").click()
+    await page.wait_for_url(f"{live.url}/usulan/{pid}/tanda-terima")
+    assert await page.locator("#receipt-code").inner_text() == code
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
