@@ -62,6 +62,35 @@ class CalendarSection(StrictModel):
         return self
 
 
+class ObjectionRule(StrictModel):
+    """How a person objects to a decision refusing them (keberatan), from a date on.
+
+    UU 30/2014 Pasal 77 ayat (1): an objection within 21 working days after the decision is
+    announced, to the official who made it; Pasal 78: an appeal (banding) to the official's
+    superior. A regency may name its own desk, and a later law may change the days.
+    """
+
+    effective_from: date
+    working_days: int = Field(ge=1, le=90, description="working days to object in")
+    addressed_to: str = Field(min_length=3, description="to whom the objection is written")
+    basis: str = Field(min_length=3, description="legal basis, printed on every letter")
+    appeal: str = Field(default="", description="what follows if the objection is refused")
+
+
+DEFAULT_OBJECTION_RULES = (
+    ObjectionRule(
+        effective_from=date(2014, 10, 17),
+        working_days=21,
+        addressed_to="pejabat yang menetapkan keputusan ini",
+        basis="UU 30/2014 tentang Administrasi Pemerintahan Pasal 77 ayat (1)",
+        appeal=(
+            "Jika keberatan tidak diterima, banding dapat diajukan kepada atasan pejabat dalam "
+            "10 hari kerja (UU 30/2014 Pasal 78)."
+        ),
+    ),
+)
+
+
 class RegencyConfigBase(StrictModel):
     """Common sections; each service subclasses this and adds its own section."""
 
@@ -69,6 +98,27 @@ class RegencyConfigBase(StrictModel):
 
     regency: RegencySection = RegencySection()
     calendar: CalendarSection = CalendarSection()
+    objection_rules: list[ObjectionRule] = Field(
+        default_factory=lambda: list(DEFAULT_OBJECTION_RULES),
+        min_length=1,
+        description="the objection (keberatan) route printed on refusals, by effective date",
+    )
+
+    @field_validator("objection_rules")
+    @classmethod
+    def _objection_rules_dated(cls, value: list[ObjectionRule]) -> list[ObjectionRule]:
+        dates = [r.effective_from for r in value]
+        if len(set(dates)) != len(dates):
+            raise ValueError("objection rules need distinct effective_from dates")
+        return sorted(value, key=lambda r: r.effective_from)
+
+    def objection_rule_on(self, day: date) -> ObjectionRule:
+        """The objection rule in force on `day` (the earliest one before any took effect)."""
+        current = self.objection_rules[0]
+        for rule in self.objection_rules:
+            if rule.effective_from <= day:
+                current = rule
+        return current
 
 
 class RegencyConfigError(Exception):

@@ -457,7 +457,10 @@ def auth_pages(
                 },
             )
         else:
-            response = RedirectResponse(safe_next(request, next), status_code=303)
+            # Without a page to return to, the service's start page (what waits for me).
+            start = str(getattr(request.app.state, "start_path", "") or "")
+            target = next or (root_of(request) + start if start else "")
+            response = RedirectResponse(safe_next(request, target), status_code=303)
         set_session_cookie(request, response, token)
         return response
 

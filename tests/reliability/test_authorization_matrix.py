@@ -331,6 +331,31 @@ def hayu_rows() -> list[Row]:
             static("/api/v1/applications/{application}"),
         ),
         Row(
+            "GET",
+            "/api/v1/applications/{application_id}/receipt",
+            expect(p, staff_read, other=404),
+            static("/api/v1/applications/{application}/receipt"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/applications/{application_id}/receipt.pdf",
+            expect(p, staff_read, other=404),
+            static("/api/v1/applications/{application}/receipt.pdf"),
+        ),
+        # The file was not refused: 404 (not-refused) for whoever may read it.
+        Row(
+            "GET",
+            "/api/v1/applications/{application_id}/refusal",
+            expect(p, dict.fromkeys(staff_read, 404), other=404),
+            static("/api/v1/applications/{application}/refusal"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/applications/{application_id}/refusal.pdf",
+            expect(p, dict.fromkeys(staff_read, 404), other=404),
+            static("/api/v1/applications/{application}/refusal.pdf"),
+        ),
+        Row(
             "POST",
             "/api/v1/applications/{application_id}/documents",
             expect(p, {"business_owner": 201, "officer": 201}, other=404),
@@ -709,6 +734,31 @@ def sabilulungan_rows() -> list[Row]:
             "/api/v1/proposals/{proposal_id}/nphd.pdf",
             expect(p, seen, default=404),
             static("/api/v1/proposals/{hibah}/nphd.pdf"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/proposals/{proposal_id}/receipt",
+            expect(p, seen, default=404),
+            static("/api/v1/proposals/{proposal}/receipt"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/proposals/{proposal_id}/receipt.pdf",
+            expect(p, seen, default=404),
+            static("/api/v1/proposals/{proposal}/receipt.pdf"),
+        ),
+        # The proposal was not refused: 404 (not-refused) after the access check, 401 without it.
+        Row(
+            "GET",
+            "/api/v1/proposals/{proposal_id}/refusal",
+            expect(p, {}, default=404),
+            static("/api/v1/proposals/{proposal}/refusal"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/proposals/{proposal_id}/refusal.pdf",
+            expect(p, {}, default=404),
+            static("/api/v1/proposals/{proposal}/refusal.pdf"),
         ),
         Row(
             "POST",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hayu import models, pages, routes, tasks
+from hayu import letter_routes, models, pages, routes, tasks
 from hayu.config import HayuConfig
 from hayu.settings import Settings, get_settings
 from shared.app import ServiceSpec
@@ -28,10 +28,13 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         settings=settings,
         config=config,
         models=COMMON_MODELS,
-        api_routers=[routes.router],
+        api_routers=[routes.router, letter_routes.router],
         page_router=pages.router,
         periodic=[tasks.DEEMED_APPROVAL_TASK, tasks.OSS_OUTBOX_TASK, tasks.NOTIFY_TASK],
-        extra_state={"cipher": FieldCipher(settings.data_key_bytes())},
+        extra_state={
+            "cipher": FieldCipher(settings.data_key_bytes()),
+            "start_path": "/mulai",  # where a login lands (pages/staff.py)
+        },
     )
 
 

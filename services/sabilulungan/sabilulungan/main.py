@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sabilulungan import models, pages, routes, tasks
+from sabilulungan import letter_routes, models, pages, routes, tasks
 from sabilulungan.config import SabilulunganConfig
 from sabilulungan.settings import Settings, get_settings
 from shared.app import ServiceSpec
@@ -29,9 +29,10 @@ def build_spec(
         settings=settings,
         config=config,
         models=COMMON_MODELS,
-        api_routers=[routes.router, routes.public_router],
+        api_routers=[routes.router, routes.public_router, letter_routes.router],
         page_router=pages.router,
         periodic=tasks.PERIODIC,
+        extra_state={"start_path": "/mulai"},  # where a login lands (pages/staff.py)
     )
 
 

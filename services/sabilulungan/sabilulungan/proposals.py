@@ -245,10 +245,14 @@ async def work_queue(
     session: AsyncSession, ctx: Context, principal: Principal, *, limit: int = 200
 ) -> list[ProposalSummary]:
     """Files waiting on the caller's desk, overdue first, then oldest first."""
+    # Only the stages the caller holds: a clerk may also reject a file under evaluation, but it
+    # waits on the OPD's desk, not the clerk's. Admins hold no desk and see every open stage.
     states = [
         s.name
         for s in ctx.workflow.states
-        if not s.final and ctx.workflow.available_actions(s.name, principal.roles)
+        if not s.final
+        and ctx.workflow.available_actions(s.name, principal.roles)
+        and (s.holder in principal.roles or "admin" in principal.roles)
     ]
     if not states:
         return []

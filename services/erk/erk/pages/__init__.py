@@ -19,7 +19,9 @@ from erk.pages import (
     targets,
     verification,
 )
+from shared.audit_browser import audit_browser_router
 
 router = APIRouter(include_in_schema=False)
 for area in (home, entries, month, verification, targets, recap, imports, admin, account):
     router.include_router(area.router)
+router.include_router(audit_browser_router("erk"))  # the auditor's audit-event browser

@@ -17,6 +17,7 @@ from hayu import (
     decisions,
     documents,
     filings,
+    letters,
     oss,
     oversight,
     tracking,
@@ -24,7 +25,7 @@ from hayu import (
 )
 from hayu.config import RISK_LABELS
 from hayu.dependencies import ApplicationId, ContextDep, DocumentId
-from hayu.pages import lookup, registration
+from hayu.pages import lookup, receipts, registration, staff
 from hayu.pages.lookup import regency_regions
 from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS, STAFF_ROLES
@@ -305,6 +306,8 @@ async def _show(
             "role_labels": ROLE_LABELS,
             "risk_labels": RISK_LABELS,
             "state_labels": {st.name: st.label for st in workflow.states},
+            "refusal": letters.refusal(ctx, application),
+            "refusal_pdf_path": f"{root_of(request)}/berkas/{application_id}/surat-penolakan.pdf",
         },
         messages=[("error", error)] if error else messages or (),
         status_code=status_code,
@@ -420,6 +423,8 @@ async def action_page(
 async def my_applications(
     request: Request, session: SessionDep, ctx: ContextDep, principal: Viewer
 ) -> Response:
+    if common.is_staff(principal):  # staff's files are those waiting on their desk
+        return RedirectResponse(f"{root_of(request)}/antrean", status_code=303)
     items, _ = await applications.list_applications(
         session,
         ctx,
@@ -442,16 +447,15 @@ async def queue(
     request: Request, session: SessionDep, ctx: ContextDep, principal: StaffViewer
 ) -> Response:
     items = await applications.queue_for(session, ctx, principal)
+    items, form, bad = staff.filter_queue(ctx, items, request.query_params)
     workflow = ctx.hayu.workflow
     rows = [(item, workflow.available_actions(item.status, principal.roles)) for item in items]
     return render(
         request,
         "queue.html",
-        {
-            "rows": rows,
-            "roles": sorted(principal.roles),
-            "role_labels": ROLE_LABELS,
-        },
+        {"rows": rows, "roles": sorted(principal.roles), "role_labels": ROLE_LABELS, **form},
+        messages=bad,
+        status_code=422 if bad else 200,
     )
 
 
@@ -509,3 +513,5 @@ async def stats_page(request: Request, session: SessionDep, ctx: ContextDep) -> 
 router.include_router(lookup.router)
 
 router.include_router(registration.router)  # registration, e-mail, password reset, channels
+router.include_router(receipts.router)
+router.include_router(staff.router)

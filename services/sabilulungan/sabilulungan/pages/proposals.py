@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sabilulungan import budgets, documents, issued, proposals, transitions
+from sabilulungan import budgets, documents, issued, letters, proposals, transitions
 from sabilulungan.dependencies import ContextDep, ProposalId, context_of
+from sabilulungan.pages import staff
 from sabilulungan.pages.common import KIND_LABELS, problem, validation_messages
 from sabilulungan.proposals import PERSONAL_DATA_ROLES
 from sabilulungan.schemas import ProposalRead, TransitionCreate
@@ -110,6 +111,8 @@ async def _detail(
             "report_actions": [a.name for a in actions if ctx.effect(a.name) == "submit_report"],
             "may_reveal": bool(principal.roles & PERSONAL_DATA_ROLES),
             "bank_account": bank_account,
+            "refusal": letters.refusal(ctx, request.app.state.config, p),
+            "refusal_pdf_path": f"{root_of(request)}/usulan/{p.id}/surat-penolakan.pdf",
         },
         principal=principal,
         messages=messages,
@@ -249,20 +252,20 @@ async def _queue(
     status_code: int = 200,
 ) -> Response:
     ctx = context_of(request.app.state)
-    items = await proposals.work_queue(session, ctx, principal)
+    found, bad = await staff.queue_context(session, ctx, principal, request.query_params)
     return render(
         request,
         "queue.html",
         {
-            "items": items,
+            **found,
             "kinds": KIND_LABELS,
             "can_issue": bool(principal.roles & DECREE_ISSUER_ROLES),
             "year": ctx.today().year + 1,
             "head_title": ctx.head_title,
         },
         principal=principal,
-        messages=messages,
-        status_code=status_code,
+        messages=[*bad, *messages],
+        status_code=422 if bad and status_code == 200 else status_code,
     )
 
 
