@@ -87,6 +87,10 @@ async def test_a_citizen_registers_verifies_files_and_is_told_of_each_step(
     await page.get_by_label("Tujuan bansos (wajib untuk bansos)").select_option(
         "pemberdayaan_sosial"
     )
+    # bansos is selective: the recipient's social risk is required (the form refuses without it)
+    await page.get_by_label(
+        "Risiko sosial yang dihadapi penerima (wajib untuk bansos)"
+    ).select_option("disabilitas")
     await page.get_by_label("Judul usulan").fill("Bantuan alat bantu dengar")
     await page.get_by_label("Tujuan penggunaan dana").fill("Alat bantu dengar untuk lansia")
     await page.get_by_label("Jumlah yang diusulkan").fill("2.500.000")

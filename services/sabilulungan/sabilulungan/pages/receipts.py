@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -11,11 +11,11 @@ from sabilulungan.dependencies import ProposalId, base_url, context_of
 from sabilulungan.pages.common import problem
 from shared.auth import Principal
 from shared.letters import Receipt, pdf_response, receipt_pdf, refusal_pdf
-from shared.pages import Viewer
+from shared.pages import Viewer, page_router
 from shared.problems import AppError
 from shared.web import render, root_of
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def _not_found(request: Request, exc: AppError) -> Response:

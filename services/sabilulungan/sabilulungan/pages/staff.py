@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,11 +17,11 @@ from sabilulungan.models import IssuedDocument, Proposal
 from sabilulungan.schemas import ProposalSummary
 from shared.audit_browser import AUDIT_BROWSER_ROLES, audit_browser_router
 from shared.auth import Principal
-from shared.pages import Viewer
+from shared.pages import Viewer, page_router
 from shared.queue_filters import OVERDUE_CHOICES, read_queue_filter
 from shared.web import root_of
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 router.include_router(audit_browser_router("sabilulungan"))
 
 APPLICANT_LIST_LIMIT = 200
