@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -106,6 +107,18 @@ async def test_a_citizen_registers_verifies_files_and_is_told_of_each_step(
     await page.wait_for_url(re.compile(r"/usulan/\d+"))
     code = (await page.locator("#tracking-code").inner_text()).strip()
     pid = int(re.search(r"/usulan/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+
+    # the receipt, offered right after submitting, names the code and who holds the file
+    await page.locator("#receipt-button").click()
+    await page.wait_for_url(re.compile(rf"/usulan/{pid}/tanda-terima$"))
+    assert (await page.locator("#receipt-code").inner_text()).strip() == code
+    assert (await page.locator("#receipt-holder").inner_text()).strip() == "Tata Usaha"
+    pdf_href = await page.get_by_role("link", name="Unduh PDF").get_attribute("href")
+    pdf = await page.request.get(urljoin(page.url, pdf_href or ""))  # with the page's session
+    assert pdf.status == 200
+    assert (await pdf.body()).startswith(b"%PDF")
+    await page.get_by_role("link", name="Kembali ke berkas").click()
+    await page.wait_for_url(re.compile(rf"/usulan/{pid}$"))
 
     await _deliver(live, chosen)
     assert inbox.subjects(EMAIL)[-1] == f"Berkas {code} telah diterima"
