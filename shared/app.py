@@ -440,6 +440,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             "service_title": spec.title,
             "regency_name": spec.config.regency.name,
             "timezone": spec.config.regency.timezone,
+            "help_desk": spec.config.regency.help,
         },
     )
     for key, value in spec.extra_state.items():

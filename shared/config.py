@@ -24,12 +24,32 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class HelpDesk(StrictModel):
+    """The regency's help desk, printed at the foot of every page (WCAG 2.2 3.2.6)."""
+
+    label: str = Field(default="Layanan pengaduan", min_length=3, max_length=80)
+    phone: str = Field(default="", max_length=32, pattern=r"^(\+?[0-9][0-9 ()-]{5,30})?$")
+    email: str = Field(default="", max_length=254, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
+    hours: str = Field(default="", max_length=120, description="e.g. Senin-Jumat 08.00-16.00 WIB")
+    url: str = Field(default="", max_length=300, pattern=r"^(https://\S+)?$")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> HelpDesk:
+        if not (self.phone or self.email or self.url):
+            raise ValueError("give at least one of phone, email or url")
+        return self
+
+
 class RegencySection(StrictModel):
     name: str = Field(default="Kota Contoh", min_length=3, description="shown on every page")
     kind: Literal["kabupaten", "kota"] = "kota"
     code: str = Field(default="32.73", pattern=r"^\d{2}\.\d{2}$", description="kode wilayah PP.KK")
     timezone: str = Field(default="Asia/Jakarta", description="WIB, WITA or WIT")
     address: str = ""
+    help: HelpDesk | None = Field(
+        default=None,
+        description="where a person gets help; shown at the same place at the foot of every page",
+    )
 
     @field_validator("timezone")
     @classmethod
