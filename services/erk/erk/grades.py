@@ -25,6 +25,7 @@ from erk.periods import month_start, period_of
 from erk.writes import audit_many
 from shared.audit import record_event
 from shared.auth import Principal
+from shared.rows import read_model
 
 # The values an employee had before their first dated change apply from the beginning.
 SINCE_REGISTRATION = dt.date(1900, 1, 1)
@@ -42,12 +43,7 @@ class Regrade(NamedTuple):
 
 
 def grade_read(row: EmployeeGrade) -> schemas.GradeRead:
-    return schemas.GradeRead(
-        effective_from=row.effective_from,
-        job_class=row.job_class,
-        employment_status=row.employment_status,
-        legal_basis=row.legal_basis,
-    )
+    return read_model(schemas.GradeRead, row)
 
 
 async def _ensure_months_open_from(session: AsyncSession, day: dt.date) -> None:

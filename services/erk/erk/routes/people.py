@@ -19,6 +19,7 @@ from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
+from shared.rows import read_model
 from shared.validators import NIP
 
 router = APIRouter()
@@ -156,13 +157,7 @@ async def create_delegation(
 ) -> JSONResponse:
     """Name an acting official (Plt/Plh) who verifies for a supervisor during a date range."""
     delegation = await people.create_delegation(session, data, actor=principal)
-    body = schemas.DelegationRead(
-        id=delegation.id,
-        supervisor_nip=delegation.supervisor_nip,
-        delegate_nip=delegation.delegate_nip,
-        start_date=delegation.start_date,
-        end_date=delegation.end_date,
-    )
+    body = read_model(schemas.DelegationRead, delegation)
     return await idem.respond(body, 201)
 
 
