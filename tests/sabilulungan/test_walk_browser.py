@@ -81,8 +81,9 @@ class Desk:
             await self.page.wait_for_load_state()
             assert "Berkas diunggah." in await self.page.locator("main").inner_text(), item
 
-    async def act(self, action: str, **fields: str) -> None:
-        """Open the action's form, fill it (every evaluation item ticked) and press its button."""
+    async def act(self, action: str, *, tick: bool = True, **fields: str) -> None:
+        """Open the action's form, fill it (every evaluation item ticked unless `tick` is false)
+        and press its button."""
         form = self.page.locator("details.action").filter(
             has=self.page.locator(f'input[name="action"][value="{action}"]')
         )
@@ -95,7 +96,7 @@ class Desk:
             else:
                 await field.fill(value)
         for box in await form.locator("input.check").all():
-            await box.check()
+            await (box.check() if tick else box.uncheck())
         await form.locator('button[type="submit"]').click()
         await self.page.wait_for_load_state()
 
@@ -125,6 +126,11 @@ async def _walk(desk: Desk, owner: str, kind: str, amount: str) -> None:
     await desk.act("assign_opd", opd_code="DINSOS")
     assert "Evaluasi OPD" in await desk.status()
     await desk.as_("opd")
+    # A recommendation with the evaluation checklist left empty is refused; the file stays.
+    await desk.act("recommend", tick=False, amount_idr=amount)
+    assert "Evaluasi OPD" in await desk.status()
+    refused = await desk.page.locator("main").inner_text()
+    assert "Semua butir berita acara evaluasi wajib dijawab" in refused, refused
     await desk.act("recommend", amount_idr=amount)
     await desk.as_("tapd")
     await desk.act("consider", amount_idr=amount)
