@@ -39,6 +39,7 @@ from shared.settings import ServiceSettings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from shared.app import PeriodicTask
     from shared.crypto import FieldCipher
 
 logger = logging.getLogger("shared.notifications")
@@ -540,3 +541,46 @@ async def _audit(
             "attempts": message.attempts,
         },
     )
+
+
+# --- A service's notifications: its notifier on app.state, one pass, and the periodic task --------
+
+
+@dataclass(frozen=True)
+class ServiceNotifications:
+    """What each service's `tasks.py` wires up: `build` makes the service's `Notifier` from
+    `app.state` (once per app; kept on `app.state.notifier`)."""
+
+    build: Callable[[Any], Notifier]
+
+    def notifier_of(self, app: FastAPI) -> Notifier:
+        state = app.state
+        notifier: Notifier | None = getattr(state, "notifier", None)
+        if notifier is None:
+            notifier = state.notifier = self.build(state)
+        return notifier
+
+    async def notify_once(
+        self, app: FastAPI, senders: dict[str, Sender] | None = None
+    ) -> tuple[int, int]:
+        """Write the outbox messages of new audit events, then send what is due: (sent, failed)."""
+        from shared.contact import account_link  # loaded on the first run
+        from shared.notify_adapters import senders_for  # SMTP and HTTP code on first use
+
+        notifier = self.notifier_of(app)
+        senders = senders_for(app.state.settings) if senders is None else senders
+        await collect(
+            app,
+            notifier,
+            account_link=lambda account, kind: account_link(app, account, kind),
+            channels=set(senders),
+        )
+        return await deliver_due(app, notifier, senders)
+
+    def task(self, name: str, interval: float = 15.0) -> PeriodicTask:
+        from shared.app import PeriodicTask  # shared.app imports this module
+
+        async def run(app: FastAPI) -> None:
+            await self.notify_once(app)
+
+        return PeriodicTask(name, interval, run)

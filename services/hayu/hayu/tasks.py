@@ -21,15 +21,12 @@ from hayu.models import (
     NotificationOutbox,
 )
 from shared.app import PeriodicTask
-from shared.contact import account_link
 from shared.db import try_single_replica_lock
 from shared.notifications import (
     NotificationSource,
     Notifier,
-    Sender,
+    ServiceNotifications,
     Target,
-    collect,
-    deliver_due,
 )
 
 logger = logging.getLogger("hayu.tasks")
@@ -128,37 +125,20 @@ def _source(app_state: Any) -> NotificationSource:
     )
 
 
-def notifier_of(app: FastAPI) -> Notifier:
-    state = app.state
-    notifier: Notifier | None = getattr(state, "notifier", None)
-    if notifier is None:
-        notifier = state.notifier = Notifier(
-            source=_source(state),
-            account_model=Account,
-            event_model=AuditEvent,
-            outbox_model=NotificationOutbox,
-            cursor_model=NotificationCursor,
-            templates=state.config.hayu_notifications,
-            service_title="HAYU",
-            regency=state.config.regency.name,
-        )
-    return notifier
-
-
-async def notify_once(app: FastAPI, senders: dict[str, Sender] | None = None) -> tuple[int, int]:
-    """Write the outbox messages of new audit events, then send what is due: (sent, failed)."""
-    from shared.notify_adapters import senders_for
-
-    notifier = notifier_of(app)
-    senders = senders_for(app.state.settings) if senders is None else senders
-    await collect(
-        app, notifier, account_link=lambda a, k: account_link(app, a, k), channels=set(senders)
+def _notifier(state: Any) -> Notifier:
+    return Notifier(
+        source=_source(state),
+        account_model=Account,
+        event_model=AuditEvent,
+        outbox_model=NotificationOutbox,
+        cursor_model=NotificationCursor,
+        templates=state.config.hayu_notifications,
+        service_title="HAYU",
+        regency=state.config.regency.name,
     )
-    return await deliver_due(app, notifier, senders)
 
 
-async def _run_notify(app: FastAPI) -> None:
-    await notify_once(app)
-
-
-NOTIFY_TASK = PeriodicTask("hayu-notify", 15.0, _run_notify)
+NOTIFICATIONS = ServiceNotifications(_notifier)
+notifier_of = NOTIFICATIONS.notifier_of
+notify_once = NOTIFICATIONS.notify_once
+NOTIFY_TASK = NOTIFICATIONS.task("hayu-notify")
