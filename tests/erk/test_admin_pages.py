@@ -60,14 +60,23 @@ async def test_accounts_screen_grants_roles_and_passwords_only_below_the_actor(e
     await add_account(erk.app, "root", ["admin"], name="Admin sistem")
     async with client_for(erk.app) as hr:
         await _as_hr(erk, hr)
-        page = await hr.get("/akun", params={"q": STAFF})
+        listed = await hr.get("/akun", params={"q": STAFF})
+        assert listed.status_code == 200, listed.text
+        assert f'id="akun-{STAFF}"' in listed.text
+        assert f'href="/akun/{STAFF}"' in listed.text  # the list leads to the account's own page
+        assert 'name="peran"' not in listed.text  # no form per account: the list stays light
+        page = await hr.get(f"/akun/{STAFF}")
         assert page.status_code == 200, page.text
-        assert f'id="akun-{STAFF}"' in page.text
         # The roles offered are those below HR's own: no "Admin sistem", no "BKPSDM".
         assert 'value="unit_admin"' in page.text
         assert 'value="admin"' not in page.text
         assert 'value="hr_admin"' not in page.text
         assert 'id="akun-root"' not in (await hr.get("/akun")).text
+        # An account with as many rights as HR's, or none at all, has no page for HR.
+        for hidden in ("root", "bkpsdm", "tidak-ada"):
+            r = await hr.get(f"/akun/{hidden}")
+            assert r.status_code == 404
+            assert 'name="peran"' not in r.text
         token = csrf(page)
         r = await hr.post(
             f"/akun/{STAFF}/peran",

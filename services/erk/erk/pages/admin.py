@@ -31,6 +31,7 @@ ROLES_ID = {
     "hr_admin": "BKPSDM",
     "admin": "Admin sistem",
 }
+ACCOUNTS_PER_PAGE = 50  # a search narrows the rest
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0)
 
 
@@ -68,29 +69,63 @@ async def _screen(
 async def _accounts(
     request: Request, session: AsyncSession, who: Principal
 ) -> tuple[str, dict[str, Any]]:
+    """The list: one line per account HR may manage, each leading to its own page (`_account`)."""
     query = request.query_params.get("q", "").strip()[:64]
     below = await accounts.accounts_below(session, who)
     if query:
         needle = query.lower()
         below = [a for a in below if needle in a.username or needle in a.full_name.lower()]
     return "accounts.html", {
-        "accounts": below[:50],
-        "more": max(0, len(below) - 50),
+        "accounts": below[:ACCOUNTS_PER_PAGE],
+        "more": max(0, len(below) - ACCOUNTS_PER_PAGE),
         "q": query,
         "roles_id": ROLES_ID,
-        "grantable": [
-            r
-            for r in accounts.GRANTABLE_ROLES
-            if accounts.role_rank([r]) < accounts.role_rank(who.roles)
-        ],
-        "units": await people.list_units(session),
     }
+
+
+def _account(username: str) -> Screen:
+    """One account's page: its roles and unit, and a temporary password."""
+
+    async def screen(
+        request: Request, session: AsyncSession, who: Principal
+    ) -> tuple[str, dict[str, Any]]:
+        found = next(
+            (a for a in await accounts.accounts_below(session, who) if a.username == username),
+            None,
+        )
+        return "account.html", {
+            "a": found,
+            "roles_id": ROLES_ID,
+            "grantable": [
+                r
+                for r in accounts.GRANTABLE_ROLES
+                if accounts.role_rank([r]) < accounts.role_rank(who.roles)
+            ],
+            "units": await people.list_units(session) if found is not None else [],
+        }
+
+    return screen
 
 
 @router.get("/akun")
 async def accounts_page(request: Request, session: SessionDep, who: HrViewer) -> Response:
-    """HR finds an account, sets its roles, or gives it a temporary password."""
+    """HR finds an account (by NIP or name) and opens it."""
     return await _screen(_accounts, request, session, who)
+
+
+@router.get("/akun/{username}")
+async def account_page(
+    request: Request, username: str, session: SessionDep, who: HrViewer
+) -> Response:
+    """One account HR may manage; any other (unknown, or with as many rights as HR) is 404."""
+    manageable = {a.username for a in await accounts.accounts_below(session, who)}
+    return await _screen(
+        _account(username),
+        request,
+        session,
+        who,
+        status_code=200 if username in manageable else 404,
+    )
 
 
 @router.post("/akun/{username}/peran")
@@ -109,7 +144,7 @@ async def accounts_roles(
                 session, username, peran or [], unit.strip() or None, actor=who
             ),
         ),
-        partial(_screen, _accounts, request, session, who),
+        partial(_screen, _account(username), request, session, who),
         lambda account: f"Peran akun {account.username} disimpan.",
     )
 
@@ -124,7 +159,7 @@ async def accounts_password(
         await attempt(
             session, lambda: accounts.reset_password(session, username, password, actor=who)
         ),
-        partial(_screen, _accounts, request, session, who),
+        partial(_screen, _account(username), request, session, who),
         lambda _: (
             f"Kata sandi sementara untuk {username}: {password} — sampaikan langsung "
             "kepada pemilik akun; ia wajib menggantinya saat masuk."
