@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from hayu_factories import PDF, actors, filing, upload_checklist
 from sqlalchemy import select
 
 from hayu.dependencies import context_of
-from hayu.models import OssNibRecord, OssOutboxMessage
+from hayu.models import Application, AuditEvent, OssNibRecord, OssOutboxMessage
 from hayu.oss import OssError
 from hayu.tasks import oss_outbox_once
 from shared.testing import add_account, assert_problem, client_for
@@ -263,45 +265,145 @@ async def test_nothing_is_queued_while_the_link_is_not_configured(make_app):
     assert await oss_outbox_once(app) == (0, 0)
 
 
-async def test_receive_nib_needs_the_inbound_token_and_stores_the_business(make_app):
+OWNER_NIK = "3273014506900001"  # hayu_factories.NIK: the owner the filings name
+OTHER_NIK = "3273011203850002"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PUSH = {
+    "nib": NIB,
+    "nama_usaha": "CV Kembang Sari",
+    "nik_pemilik": OWNER_NIK,
+    "kbli": ["14111"],
+    "alamat": "Jl. Anggrek No. 7 RT 02 RW 05, Bandung",
+    "kode_wilayah": "32.73.01",
+    "id_permohonan": "I-202612050001",
+    "email_pemilik": "siti@example.test",
+}
+
+
+async def _push(app) -> None:
+    async with client_for(app) as client:
+        ok = await client.post(
+            "/api/v1/oss/receive-nib", json=PUSH, headers={"Authorization": "Bearer rahasia"}
+        )
+        assert ok.status_code == 200, ok.text
+
+
+async def _prefill_page(app, username: str, nik: str, nib: str = NIB) -> str:
+    await add_account(app, username, ["business_owner"])
+    async with client_for(app) as client:
+        login = await client.post("/login", data={"username": username, "password": "password-123"})
+        assert login.status_code == 303
+        page = await client.get("/lapor")
+        token = CSRF.search(page.text)
+        assert token is not None
+        answer = await client.post(
+            "/lapor/oss", data={"nib": nib, "nik": nik, "csrf_token": token.group(1)}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+
+async def test_receive_nib_needs_the_inbound_token_and_stores_only_the_declared_fields(make_app):
     app = await _linked_app(make_app)
-    body = {
-        "nib": NIB,
+    async with client_for(app) as client:
+        assert_problem(await client.post("/api/v1/oss/receive-nib", json=PUSH), 401)
+        wrong = {"Authorization": "Bearer salah"}
+        assert_problem(await client.post("/api/v1/oss/receive-nib", json=PUSH, headers=wrong), 401)
+        right = {"Authorization": "Bearer rahasia"}
+        bad = await client.post(
+            "/api/v1/oss/receive-nib", json={**PUSH, "nib": "123"}, headers=right
+        )
+        assert bad.status_code == 422
+    await _push(app)
+    async with app.state.db.sessionmaker() as session:
+        record = await session.get(OssNibRecord, NIB)
+        events = (
+            (
+                await session.execute(
+                    select(AuditEvent).where(AuditEvent.action == "oss.nib_received")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert record is not None
+    # the whitelist only: no raw push, no NIK, no address, no undeclared field
+    assert record.payload == {
         "nama_usaha": "CV Kembang Sari",
         "kbli": ["14111"],
         "kode_wilayah": "32.73.01",
         "id_permohonan": "I-202612050001",
     }
+    assert record.owner_nik_index
+    assert OWNER_NIK not in record.owner_nik_index
+    stored = json.dumps([record.payload, record.owner_nik_index])
+    assert OWNER_NIK not in stored
+    assert "Anggrek" not in stored
+    assert "siti@" not in stored
+    assert len(events) == 1
+    trail = json.dumps([e.before for e in events] + [e.after for e in events], default=str)
+    assert OWNER_NIK not in trail
+    assert "Anggrek" not in trail
+
+
+async def test_only_the_owner_oss_named_gets_the_prefill_and_never_the_address(make_app):
+    app = await _linked_app(make_app)
+    await _push(app)
+    # a second owner typing the first owner's NIB (with her own NIK) gets nothing
+    other = await _prefill_page(app, "rina", OTHER_NIK)
+    assert "CV Kembang Sari" not in other
+    assert "14111" not in other
+    assert "Data OSS tidak dapat diisikan" in other
+    # the answer for a NIB OSS never pushed is the same: the page does not tell them apart
+    unknown = await _prefill_page(app, "dedi", OTHER_NIK, nib="9120009999999")
+    assert "Data OSS tidak dapat diisikan" in unknown
+    # the NIB alone in the address bar prefills nothing either
+    await add_account(app, "eko", ["business_owner"])
     async with client_for(app) as client:
-        assert_problem(await client.post("/api/v1/oss/receive-nib", json=body), 401)
-        wrong = {"Authorization": "Bearer salah"}
-        assert_problem(await client.post("/api/v1/oss/receive-nib", json=body, headers=wrong), 401)
-        right = {"Authorization": "Bearer rahasia"}
-        bad = await client.post(
-            "/api/v1/oss/receive-nib", json={**body, "nib": "123"}, headers=right
-        )
-        assert bad.status_code == 422
-        ok = await client.post("/api/v1/oss/receive-nib", json=body, headers=right)
-        assert ok.status_code == 200, ok.text
-    async with app.state.db.sessionmaker() as session:
-        record = await session.get(OssNibRecord, NIB)
-    assert record is not None
-    assert record.payload["kbli"] == ["14111"]
-    # the owner's filing form is prefilled from the push
-    await add_account(app, "siti", ["business_owner"])
+        await client.post("/login", data={"username": "eko", "password": "password-123"})
+        bare = await client.get("/lapor", params={"nib": NIB})
+        assert "CV Kembang Sari" not in bare.text
+    # the rightful owner gets name, KBLI and region, but not the (home) address
+    mine = await _prefill_page(app, "siti", OWNER_NIK)
+    assert 'value="CV Kembang Sari"' in mine
+    assert 'value="14111"' in mine
+    assert "Data OSS tidak dapat diisikan" not in mine
+    assert "Anggrek" not in mine
+
+
+async def test_a_filing_is_linked_to_the_oss_application_only_for_the_owner_oss_named(make_app):
+    app = await _linked_app(make_app)
+    await _push(app)
     async with client_for(app) as client:
-        login = await client.post("/login", data={"username": "siti", "password": "password-123"})
-        assert login.status_code == 303
-        form = await client.get("/lapor", params={"nib": NIB})
-        assert 'value="CV Kembang Sari"' in form.text
-        assert 'value="14111"' in form.text
-        assert 'value="CV Kembang Sari"' not in (await client.get("/lapor")).text
-        # a permit filed with that NIB is linked to OSS's application and reported with it
         who = await actors(app, client)
-        await _walk_to_approval(client, who)
+        # another owner files with the first owner's NIB: not linked, OSS hears no id_izin
+        stranger = await client.post(
+            "/api/v1/applications",
+            json=filing(
+                "SS",
+                capital_idr=900_000_000,
+                nib=NIB,
+                owner={"nik": OTHER_NIK, "name": "Rina Marlina", "phone": "081298765432"},
+            ),
+            headers=who.other_owner,
+        )
+        assert stranger.status_code == 201, stranger.text
+        rightful = await client.post(
+            "/api/v1/applications",
+            json=filing("SS", capital_idr=900_000_000, nib=NIB),
+            headers=who.business_owner,
+        )
+        assert rightful.status_code == 201, rightful.text
+    async with app.state.db.sessionmaker() as session:
+        linked = {
+            a.id: a.oss_application_id
+            for a in (await session.execute(select(Application))).scalars()
+        }
+    assert linked[stranger.json()["id"]] is None
+    assert linked[rightful.json()["id"]] == "I-202612050001"
     fake = FakeOss()
     await oss_outbox_once(app, fake)
-    assert {p["id_izin"] for p in fake.received.values()} == {"I-202612050001"}
+    assert sorted(str(p["id_izin"]) for p in fake.received.values()) == ["I-202612050001", "None"]
 
 
 async def test_issuing_sends_the_licence_once_with_number_and_signatory(make_app):

@@ -24,6 +24,7 @@ def _secrets(world: Any) -> list[str]:
         world.person_phone,
         "6281298765432",
         "81298765432",
+        "0221234567",  # the organisation's phone: stored for officials, never published
         "012345678901000",
     ]
 

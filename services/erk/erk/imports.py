@@ -15,7 +15,8 @@ from erk import errors, schemas
 XLSX_MAGIC = b"PK\x03\x04"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# The columns of each import, required ones first: the templates offered for download.
+# The columns of each import, required ones first (of the employees' only nip, name, unit_code and
+# job_class; tpp_base_idr is optional): the templates offered for download.
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "pegawai": (
         "nip",

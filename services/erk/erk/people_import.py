@@ -30,7 +30,7 @@ _FALSE = {"0", "false", "tidak", "t", "n", "no", "nonaktif"}
 
 def _pay_and_dates(row: dict[str, str], problems: list[str]) -> dict[str, Any]:
     """The optional columns: employment_status, ptkp_status, salary_gross_idr, joined_on,
-    left_on (blank = the default)."""
+    left_on (blank = the default; a column the file lacks is filled in by the caller)."""
     status = row.get("employment_status", "").lower() or "pns"
     if status not in {s.value for s in schemas.EmploymentStatus}:
         problems.append("employment_status must be pns, cpns or pppk")
@@ -52,16 +52,46 @@ def _pay_and_dates(row: dict[str, str], problems: list[str]) -> dict[str, Any]:
         except ValueError:
             dates[column] = None
             problems.append(f"{column} must be written YYYY-MM-DD")
-    joined, left = dates["joined_on"], dates["left_on"]
-    if joined and left and left < joined:
-        problems.append("left_on is before joined_on")
     return {
         "employment_status": status,
         "ptkp_status": ptkp,
         "salary_gross_idr": salary,
-        "joined_on": joined,
-        "left_on": left,
+        "joined_on": dates["joined_on"],
+        "left_on": dates["left_on"],
     }
+
+
+# Columns a file may leave out: for an employee already registered the stored value stays (a
+# missing column never wipes or resets anything); for a new one the model's default applies.
+_OPTIONAL = (
+    "position",
+    "rank",
+    "supervisor_nip",
+    "tpp_base_idr",
+    "active",
+    "employment_status",
+    "ptkp_status",
+    "salary_gross_idr",
+    "joined_on",
+    "left_on",
+)
+
+# What the month's amount is computed from: only HR (BKPSDM) changes these for an employee
+# already registered; a unit admin's new employee starts without a TPP base or salary.
+_PAY_INPUTS = (
+    "tpp_base_idr",
+    "salary_gross_idr",
+    "job_class",
+    "employment_status",
+    "ptkp_status",
+    "joined_on",
+    "left_on",
+)
+_PAY_REFUSALS = {
+    "tpp_base_idr": "only HR (BKPSDM) sets the TPP base",
+    "salary_gross_idr": "only HR (BKPSDM) sets the salary",
+}
+_STORED = tuple(dict.fromkeys((*_OPTIONAL, *_PAY_INPUTS)))
 
 
 @dataclass
@@ -73,7 +103,8 @@ class _EmployeeFile:
     scope: str | None
     sets_pay: bool
     units: dict[str, tuple[int, str]]
-    current_of: dict[str, tuple[str, int, int]]  # nip -> (unit path, TPP base, salary) now
+    current_of: dict[str, dict[str, Any]]  # nip -> unit path ("path") and the stored fields
+    columns: frozenset[str]
     seen: set[str] = field(default_factory=set)
 
     def _nip(self, row: dict[str, str], problems: list[str]) -> str:
@@ -96,11 +127,11 @@ class _EmployeeFile:
         if nip == self.actor.username:
             problems.append("nobody changes their own employee record")
         now = self.current_of.get(nip)
-        if now is not None and self.scope is not None and not now[0].startswith(self.scope):
+        if now is not None and self.scope is not None and not now["path"].startswith(self.scope):
             problems.append("the employee is currently in a unit outside the unit you administer")
         return unit
 
-    def _pay(self, row: dict[str, str], nip: str, problems: list[str]) -> tuple[int, int]:
+    def _job_class_and_base(self, row: dict[str, str], problems: list[str]) -> tuple[int, int]:
         try:
             job_class = int(row.get("job_class", ""))
             if not 1 <= job_class <= 17:
@@ -109,16 +140,29 @@ class _EmployeeFile:
             job_class = 0
             problems.append("job_class must be a whole number from 1 to 17")
         try:
-            base = parse_rupiah(row.get("tpp_base_idr", ""))
+            base = parse_rupiah(row.get("tpp_base_idr", "") or "0")
+            if "tpp_base_idr" in self.columns and not row.get("tpp_base_idr"):
+                raise ValueError
             if base < 0:
                 raise ValueError
         except ValueError:
             base = 0
             problems.append("tpp_base_idr must be a whole, non-negative rupiah amount")
-        known_now = self.current_of.get(nip)
-        if not self.sets_pay and base != (known_now[1] if known_now is not None else 0):
-            problems.append("only HR (BKPSDM) sets the TPP base")
         return job_class, base
+
+    def _pay_inputs_kept(self, nip: str, values: dict[str, Any], problems: list[str]) -> None:
+        """A unit admin changes no pay input: the stored ones of a registered employee stay, a
+        new employee has no TPP base or salary."""
+        if self.sets_pay:
+            return
+        known = self.current_of.get(nip)
+        if known is None:
+            stored: dict[str, Any] = {"tpp_base_idr": 0, "salary_gross_idr": 0}
+        else:
+            stored = {key: known[key] for key in _PAY_INPUTS}
+        for key, value in stored.items():
+            if values[key] != value:
+                problems.append(_PAY_REFUSALS.get(key, f"only HR (BKPSDM) changes {key}"))
 
     def _supervisor(self, row: dict[str, str], nip: str, problems: list[str]) -> str | None:
         supervisor = row.get("supervisor_nip", "") or None
@@ -129,7 +173,19 @@ class _EmployeeFile:
                 problems.append(f"supervisor_nip: {exc}")
             if supervisor == nip:
                 problems.append("an employee cannot supervise themself")
+        known = self.current_of.get(nip)
+        if supervisor == self.actor.username and (
+            known is None or known["supervisor_nip"] != supervisor
+        ):
+            problems.append("nobody makes themself a supervisor by import")
         return supervisor
+
+    def _kept(self, nip: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The values with every column the file lacks taken from the stored employee."""
+        known = self.current_of.get(nip)
+        if known is None:
+            return values
+        return values | {k: known[k] for k in _OPTIONAL if k not in self.columns}
 
     def check(self, number: int, row: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
         """The row's problems, and its values when there are none."""
@@ -139,30 +195,36 @@ class _EmployeeFile:
         if not 2 <= len(name) <= 200:
             problems.append("name must have 2 to 200 characters")
         unit = self._unit(row, nip, problems)
-        job_class, base = self._pay(row, nip, problems)
-        supervisor = self._supervisor(row, nip, problems)
-        extra = _pay_and_dates(row, problems)
-        known_now = self.current_of.get(nip)
-        if not self.sets_pay and extra["salary_gross_idr"] != (known_now[2] if known_now else 0):
-            problems.append("only HR (BKPSDM) sets the salary")
+        job_class, base = self._job_class_and_base(row, problems)
         active_text = row.get("active", "").lower()
         if active_text not in _TRUE | _FALSE:
             problems.append("active must be 1/0, true/false or ya/tidak")
+        values = self._kept(
+            nip,
+            {
+                "position": row.get("position", "")[:200],
+                "job_class": job_class,
+                "rank": row.get("rank", "")[:8],
+                "supervisor_nip": row.get("supervisor_nip", "") or None,
+                "tpp_base_idr": base,
+                "active": active_text not in _FALSE,
+                **_pay_and_dates(row, problems),
+            },
+        )
+        if "supervisor_nip" in self.columns:
+            values["supervisor_nip"] = self._supervisor(row, nip, problems)
+        joined, left = values["joined_on"], values["left_on"]
+        if joined and left and left < joined:
+            problems.append("left_on is before joined_on")
+        self._pay_inputs_kept(nip, values, problems)
         if problems or unit is None:
             return problems, {"nip": nip}
-        return problems, {
+        return problems, values | {
             "row": number,
             "nip": nip,
             "name": name,
             "unit_id": unit[0],
             "unit_code": row["unit_code"],
-            "position": row.get("position", "")[:200],
-            "job_class": job_class,
-            "rank": row.get("rank", "")[:8],
-            "supervisor_nip": supervisor,
-            "tpp_base_idr": base,
-            "active": active_text not in _FALSE,
-            **extra,
         }
 
 
@@ -177,16 +239,15 @@ async def _employee_file(
         r.code: (r.id, r.path)
         for r in (await session.execute(select(Unit.code, Unit.id, Unit.path))).all()
     }
-    current_of: dict[str, tuple[str, int, int]] = {}
+    current_of: dict[str, dict[str, Any]] = {}
+    stored = [getattr(Employee, key) for key in _STORED]
     for chunk in chunks(sorted({r.get("nip", "") for r in rows}), 500):
         placed = await session.execute(
-            select(Employee.nip, Unit.path, Employee.tpp_base_idr, Employee.salary_gross_idr)
+            select(Employee.nip, Unit.path, *stored)
             .join(Unit, Unit.id == Employee.unit_id)
             .where(Employee.nip.in_(chunk))
         )
-        current_of.update(
-            {r.nip: (r.path, int(r.tpp_base_idr), int(r.salary_gross_idr)) for r in placed}
-        )
+        current_of.update({r.nip: dict(r._mapping) for r in placed})
     return _EmployeeFile(
         actor=actor,
         today=ctx.today,
@@ -194,6 +255,7 @@ async def _employee_file(
         sets_pay=may_set_pay(actor),
         units=units,
         current_of=current_of,
+        columns=frozenset(rows[0]),
     )
 
 
@@ -214,6 +276,40 @@ async def _unknown_supervisors(
         for p in parsed
         if p["supervisor_nip"] and p["supervisor_nip"] not in known | nips
     ]
+
+
+async def _supervisor_loops(
+    session: AsyncSession, parsed: list[dict[str, Any]]
+) -> list[schemas.ImportRowError]:
+    """Rows whose supervisor chain, with the file's rows in force, leads back to the employee."""
+    above: dict[str, str | None] = {p["nip"]: p["supervisor_nip"] for p in parsed}
+    wanted = {s for s in above.values() if s is not None} - above.keys()
+    for _ in range(25):  # the chain is read 20 levels deep elsewhere (`in_supervisor_chain`)
+        if not wanted:
+            break
+        above.update(dict.fromkeys(wanted))
+        for chunk in chunks(sorted(wanted), 500):
+            found = await session.execute(
+                select(Employee.nip, Employee.supervisor_nip).where(Employee.nip.in_(chunk))
+            )
+            above.update({r.nip: r.supervisor_nip for r in found})
+        wanted = {s for s in above.values() if s is not None} - above.keys()
+    report = []
+    for p in parsed:
+        seen: set[str] = set()
+        current = p["supervisor_nip"]
+        while current is not None and current not in seen and current != p["nip"]:
+            seen.add(current)
+            current = above.get(current)
+        if current is not None and current == p["nip"] and p["supervisor_nip"] != p["nip"]:
+            report.append(
+                schemas.ImportRowError(
+                    row=p["row"],
+                    nip=p["nip"],
+                    errors=["the supervisor chain would lead back to the employee"],
+                )
+            )
+    return report
 
 
 _EMPLOYEE_FIELDS = (
@@ -237,10 +333,12 @@ async def import_employees(
     """Create or update employees from the personnel system's CSV: all rows or none.
 
     A unit admin's file may touch only employees who are in the admin's unit subtree now (not
-    only the row's unit), never the TPP base, and never the admin's own record.
+    only the row's unit), never a pay input (`_PAY_INPUTS`), and never the admin's own record.
+    Nobody makes themself a supervisor by import, and no row closes a loop in the supervisor
+    chain. A column the file lacks keeps the stored value.
     """
     scope = await write_scope(session, actor)
-    rows = read_table(content, ("nip", "name", "unit_code", "job_class", "tpp_base_idr"))
+    rows = read_table(content, ("nip", "name", "unit_code", "job_class"))
     checker = await _employee_file(session, rows, actor, ctx, scope)
     report: list[schemas.ImportRowError] = []
     parsed: list[dict[str, Any]] = []
@@ -252,6 +350,7 @@ async def import_employees(
         else:
             parsed.append(values)
     report += await _unknown_supervisors(session, parsed)
+    report += await _supervisor_loops(session, parsed)
     if report:
         raise reject_import(sorted(report, key=lambda r: r.row))
     return await _store_employees(session, parsed, actor=actor, ctx=ctx)

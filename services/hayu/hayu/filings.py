@@ -167,7 +167,9 @@ async def file_and_record(
         stored = record is not None
     else:
         business_id = (await session.execute(writes.INSERT_BUSINESS, business)).scalar_one()
-        oss_id = await oss.application_id_for(session, biz.nib) if to_oss else None
+        oss_id = (
+            await oss.application_id_for(session, ctx, biz.nib, biz.owner.nik) if to_oss else None
+        )
         if oss_id:
             application = {**application, "oss_application_id": oss_id}
         number = None

@@ -233,10 +233,15 @@ class OssOutboxMessage(Base):
 
 
 class OssNibRecord(Base):
-    """A `receiveNIB` push from OSS: the business identity and KBLI to prefill a filing."""
+    """A `receiveNIB` push from OSS: the business identity and KBLI to prefill a filing.
+
+    `payload` keeps only the declared fields the service uses (`hayu.oss.NIB_FIELDS`), never the
+    raw push; the owner's NIK is kept only as its blind index (purpose "nik", as on businesses),
+    so a filing is prefilled and linked only for the owner OSS named."""
 
     __tablename__ = "oss_nib_records"
 
     nib: Mapped[str] = mapped_column(String(13), primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    owner_nik_index: Mapped[str | None] = mapped_column(String(32), default=None)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ due messages with their idempotency key, retries failures with exponential backo
 message to the dead-letter list after `max_attempts`; the service keeps working while OSS is
 unreachable. A crash between sending and recording leaves the message due, and the resend carries
 the same key, so OSS sees it once. OSS pushes `receiveNIB` to `POST /api/v1/oss/receive-nib`; the
-record prefills a filing.
+record prefills a filing and links it to OSS's application, only for the owner OSS named (her NIK,
+compared by blind index).
 
 Wire format and codes: the ministry hands its integration guide (PIA) to a regency with the
 credentials; it is not public. The envelope and field names here (`IZINSTATUS`: nib, id_izin,
@@ -256,19 +257,33 @@ def check_inbound_token(ctx: Context, authorization: str | None) -> None:
         raise errors.OssUnauthorizedError("Missing or wrong OSS inbound token")
 
 
+# What is kept of a `receiveNIB` push: the declared fields the service uses, nothing else. The
+# owner's NIK (`nik_pemilik`) only as its blind index; the address (`alamat`, for a sole
+# proprietor the owner's home) not at all.
+NIB_FIELDS = ("nama_usaha", "kbli", "kode_wilayah", "id_permohonan")
+NIK_PURPOSE = "nik"  # the index of businesses.owner_nik_index, so one key rotation covers both
+
+
 async def receive_nib(
     session: AsyncSession,
     ctx: Context,
     payload: dict[str, Any],
 ) -> None:
-    """Store a `receiveNIB` push (a repeat replaces the record), audited."""
+    """Store a `receiveNIB` push (a repeat replaces the record), audited: the whitelisted
+    fields and the blind index of the owner's NIK, never the raw push or the NIK itself."""
     now = ctx.now
     nib = str(payload["nib"])
+    kept = {k: payload[k] for k in NIB_FIELDS if payload.get(k) not in (None, "", [])}
+    nik = _digits(payload.get("nik_pemilik"))
+    owner_index = ctx.cipher.blind_index(nik, purpose=NIK_PURPOSE) if len(nik) == 16 else None
     record = await session.get(OssNibRecord, nib)
     if record is None:
-        session.add(OssNibRecord(nib=nib, payload=payload, received_at=now))
+        session.add(
+            OssNibRecord(nib=nib, payload=kept, owner_nik_index=owner_index, received_at=now)
+        )
     else:
-        record.payload = payload
+        record.payload = kept
+        record.owner_nik_index = owner_index
         record.received_at = now
     await session.flush()
     await audit.record_event(
@@ -279,14 +294,43 @@ async def receive_nib(
         action="oss.nib_received",
         entity_type="oss_nib",
         entity_id=nib,
-        after={"kbli": payload.get("kbli"), "kode_wilayah": payload.get("kode_wilayah")},
+        after={
+            "kbli": kept.get("kbli"),
+            "kode_wilayah": kept.get("kode_wilayah"),
+            "owner_named": owner_index is not None,
+        },
         occurred_at=now,
     )
 
 
-async def prefill_for(session: AsyncSession, nib: str) -> dict[str, str]:
-    """Filing-form values from OSS's push for `nib` (empty when OSS sent nothing)."""
+def _digits(value: object) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+async def _record_of_owner(
+    session: AsyncSession, ctx: Context, nib: str | None, owner_nik: str | None
+) -> OssNibRecord | None:
+    """OSS's record for `nib`, only when `owner_nik` is the NIK OSS named as its owner (compared
+    by blind index, under the current and the old keys). None otherwise, whether OSS pushed the
+    NIB or not: the caller cannot tell the two apart, so it reveals nothing."""
+    nik = _digits(owner_nik)
+    if not nib or len(nik) != 16:
+        return None
     record = await session.get(OssNibRecord, nib)
+    if record is None or not record.owner_nik_index:
+        return None
+    candidates = ctx.cipher.blind_index_candidates(nik, purpose=NIK_PURPOSE)
+    if not any(hmac.compare_digest(record.owner_nik_index, c) for c in candidates):
+        return None
+    return record
+
+
+async def prefill_for(
+    session: AsyncSession, ctx: Context, nib: str, owner_nik: str
+) -> dict[str, str]:
+    """Filing-form values from OSS's push for `nib`, for the owner OSS named (empty otherwise).
+    No address: OSS's `alamat` is not kept (personal data for a sole proprietor)."""
+    record = await _record_of_owner(session, ctx, nib, owner_nik)
     if record is None:
         return {}
     data = record.payload
@@ -294,16 +338,16 @@ async def prefill_for(session: AsyncSession, nib: str) -> dict[str, str]:
         "nib": nib,
         "name": str(data.get("nama_usaha") or ""),
         "kbli_codes": ", ".join(str(c) for c in data.get("kbli") or []),
-        "address": str(data.get("alamat") or ""),
         "region_code": str(data.get("kode_wilayah") or ""),
     }
     return {k: v for k, v in values.items() if v}
 
 
-async def application_id_for(session: AsyncSession, nib: str | None) -> str | None:
-    """OSS's application id for a NIB it pushed, to link the regional file to it."""
-    if not nib:
-        return None
-    record = await session.get(OssNibRecord, nib)
+async def application_id_for(
+    session: AsyncSession, ctx: Context, nib: str | None, owner_nik: str | None
+) -> str | None:
+    """OSS's application id for a NIB it pushed, to link the regional file to it: only when the
+    filing's owner NIK is the one OSS named."""
+    record = await _record_of_owner(session, ctx, nib, owner_nik)
     value = record.payload.get("id_permohonan") if record is not None else None
     return str(value) if value else None

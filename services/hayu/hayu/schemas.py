@@ -375,12 +375,15 @@ class StatsRead(BaseModel):
 
 
 class OssNibPush(BaseModel):
-    """OSS's `receiveNIB` push (fields as the integration guide names them)."""
+    """OSS's `receiveNIB` push (fields as the integration guide names them). Other fields are
+    ignored, never stored; `nik_pemilik` (the owner OSS named) is kept only as a blind index and
+    `alamat` not at all (`hayu.oss.receive_nib`)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     nib: Annotated[str, StringConstraints(pattern=r"^\d{13}$")]
     nama_usaha: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    nik_pemilik: Annotated[str, StringConstraints(pattern=r"^\d{16}$")] | None = None
     kbli: list[KBLI] = Field(default_factory=list, max_length=50)
     alamat: Annotated[str, StringConstraints(max_length=500)] | None = None
     kode_wilayah: KodeWilayah | None = None

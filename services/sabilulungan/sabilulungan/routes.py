@@ -421,7 +421,8 @@ DICTIONARY = DataDictionaryRead(
         "Tidak memuat NIK, NPWP, nomor rekening, telepon, atau alamat perorangan; untuk penerima "
         "perorangan kode wilayah hanya sampai kecamatan, nama hanya setelah ditetapkan dalam "
         "Keputusan, dan kebutuhan (judul usulan) tidak pernah ditampilkan (UU 27/2022). Sel "
-        "yang diawali = + - @ diberi tanda kutip agar tidak dijalankan sebagai rumus."
+        "yang diawali = + - @, tab atau carriage return (CR) diberi tanda kutip agar tidak "
+        "dijalankan sebagai rumus."
     ),
     fields=[
         DictionaryField(name="tracking_code", type="string", description="Kode pelacakan usulan"),

@@ -45,6 +45,15 @@ _ROW_ERRORS_ID: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"only HR \(BKPSDM\) sets the TPP base", "hanya BKPSDM yang menetapkan TPP dasar"),
         (r"only HR \(BKPSDM\) sets the salary", "hanya BKPSDM yang menetapkan gaji"),
         (r"an employee cannot supervise themself", "pegawai tidak dapat menjadi atasan sendiri"),
+        (
+            r"nobody makes themself a supervisor",
+            "Anda tidak dapat menjadikan diri sendiri atasan lewat impor",
+        ),
+        (
+            r"supervisor chain would lead back",
+            "rantai atasan akan kembali ke pegawai itu sendiri",
+        ),
+        (r"only HR \(BKPSDM\) changes (\w+)", "hanya BKPSDM yang mengubah {0}"),
         (r"^name must have", "nama harus 2 sampai 200 karakter"),
         (r"^job_class must", "kelas jabatan harus bilangan bulat 1 sampai 17"),
         (r"^(\w+) must be a whole, non-negative rupiah", "{0} harus rupiah bulat, tidak negatif"),

@@ -213,8 +213,9 @@ async def filing_form(
     principal: Viewer,
     nib: Annotated[str, Query(max_length=13)] = "",
 ) -> Response:
-    """The filing form; `?nib=` prefills it from what OSS-RBA pushed for that NIB."""
-    form = await oss.prefill_for(session, nib) if nib.isdigit() and len(nib) == 13 else {}
+    """The filing form; `?nib=` only fills the NIB in (OSS's data needs the owner's NIK too:
+    `POST /lapor/oss`)."""
+    form = {"nib": nib} if nib.isdigit() and len(nib) == 13 else {}
     return render(
         request,
         "filing.html",
@@ -223,6 +224,46 @@ async def filing_form(
             "form": form,
             "errors": [],
             "decision": None,
+            "regions": await regency_regions(session, ctx),
+        },
+    )
+
+
+OSS_NOT_PREFILLED = (
+    "Data OSS tidak dapat diisikan. Data hanya diisikan bila NIB dan NIK pemilik sama dengan "
+    "data yang dikirim OSS. Periksa kembali isian Anda atau isi formulir sendiri."
+)
+
+
+@router.post("/lapor/oss")
+async def filing_prefill(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: Viewer,
+    nib: Annotated[str, Form(max_length=20)] = "",
+    nik: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    """Prefill the form from what OSS-RBA pushed for `nib`, only for the owner OSS named: the
+    NIK typed here must be hers (blind index). The answer is the same whether OSS pushed the
+    NIB or not, so it reveals neither."""
+    nib = nib.strip()
+    form = await oss.prefill_for(session, ctx, nib, nik)
+    notice = None
+    if form:
+        form["nik"] = "".join(ch for ch in nik if ch.isdigit())
+    else:
+        form = {"nib": nib} if nib.isdigit() and len(nib) == 13 else {}
+        notice = OSS_NOT_PREFILLED
+    return render(
+        request,
+        "filing.html",
+        {
+            "types": ctx.hayu.permit_types,
+            "form": form,
+            "errors": [],
+            "decision": None,
+            "oss_notice": notice,
             "regions": await regency_regions(session, ctx),
         },
     )
