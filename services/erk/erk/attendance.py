@@ -55,6 +55,13 @@ async def record_attendance(
     current = await session.scalar(
         select(Attendance).where(Attendance.employee_id == employee.id, Attendance.day == data.date)
     )
+    if (data.minutes_late or data.minutes_early) and current is not None:
+        leave = _leave_of(current)
+        if leave is not None:
+            raise errors.LatenessOnLeaveError(
+                f"{data.date.isoformat()} is recorded as {leave}: minutes late or early cannot "
+                "be recorded on a day of approved leave"
+            )
     before = None
     if current is None:
         current = Attendance(employee_id=employee.id, day=data.date)
@@ -93,6 +100,11 @@ async def record_attendance(
         minutes_early=data.minutes_early,
         missed_apel=data.missed_apel,
     )
+
+
+def _leave_of(record: Attendance) -> str | None:
+    """The approved leave a stored day is recorded as, if any."""
+    return record.status if record.status in schemas.LEAVE_STATUSES else None
 
 
 def _row_day(
@@ -184,16 +196,40 @@ async def import_attendance(
         }
     if report:
         raise reject_import(report)
-    return await _store_attendance(session, parsed, actor=actor, ctx=ctx)
+    existing = await _existing(session, parsed)
+    report = _lateness_on_leave(rows, parsed, existing)
+    if report:
+        raise reject_import(report)
+    return await _store_attendance(session, parsed, existing, actor=actor, ctx=ctx)
 
 
-async def _store_attendance(
-    session: AsyncSession,
+def _lateness_on_leave(
+    rows: list[dict[str, str]],
     parsed: dict[tuple[int, dt.date], dict[str, Any]],
-    *,
-    actor: Principal,
-    ctx: Context,
-) -> schemas.ImportReport:
+    existing: dict[tuple[int, dt.date], Attendance],
+) -> list[schemas.ImportRowError]:
+    """Rows with minutes late or early for a day stored as approved leave."""
+    number_of = {(r.get("nip", ""), r.get("date", "")): n for n, r in enumerate(rows, start=2)}
+    report = []
+    for key, values in parsed.items():
+        current = existing.get(key)
+        if current is None or not (values["minutes_late"] or values["minutes_early"]):
+            continue
+        leave = _leave_of(current)
+        if leave is not None:
+            report.append(
+                schemas.ImportRowError(
+                    row=number_of.get((values["nip"], values["day"].isoformat()), 0),
+                    nip=values["nip"],
+                    errors=[f"the day is recorded as {leave}: no minutes late or early on leave"],
+                )
+            )
+    return sorted(report, key=lambda r: r.row)
+
+
+async def _existing(
+    session: AsyncSession, parsed: dict[tuple[int, dt.date], dict[str, Any]]
+) -> dict[tuple[int, dt.date], Attendance]:
     existing: dict[tuple[int, dt.date], Attendance] = {}
     ids = sorted({k[0] for k in parsed})
     days = [k[1] for k in parsed]
@@ -206,6 +242,17 @@ async def _store_attendance(
             )
         )
         existing.update({(a.employee_id, a.day): a for a in records})
+    return existing
+
+
+async def _store_attendance(
+    session: AsyncSession,
+    parsed: dict[tuple[int, dt.date], dict[str, Any]],
+    existing: dict[tuple[int, dt.date], Attendance],
+    *,
+    actor: Principal,
+    ctx: Context,
+) -> schemas.ImportReport:
     new_rows = []
     events: list[tuple[int | str, dict[str, Any] | None, dict[str, Any] | None]] = []
     for key, values in parsed.items():

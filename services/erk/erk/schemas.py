@@ -74,6 +74,10 @@ NO_WORK_STATUSES = tuple(
 )
 # Statuses on which being late or leaving early can be recorded.
 AT_WORK_STATUSES = (AttendanceStatus.present,)
+# Approved leave (every leave type of the rules' `leave_effects`, duty travel and training
+# included): a day recorded so takes no lateness or early leave, not even by a later record
+# that would turn it into "present"; the leave is corrected first, without minutes (audited).
+LEAVE_STATUSES = tuple(s for s in NO_WORK_STATUSES if s is not AttendanceStatus.absent)
 
 
 def _has_bad_text(value: Any) -> bool:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 
-from erk import attendance, ekinerja, imports, people_import
+from erk import attendance, ekinerja, imports, people_import, schemas
 from erk.dependencies import ContextDep
 from erk.pages.common import AdminViewer, attempt, message_of, page_router
 from shared.db import SessionDep
@@ -75,6 +75,10 @@ _ROW_ERRORS_ID: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^minutes late or early need",
             "menit terlambat atau pulang cepat hanya untuk yang hadir",
         ),
+        (
+            r"^the day is recorded as (\w+): no minutes late",
+            "hari itu tercatat {0}: tidak ada menit terlambat atau pulang cepat saat cuti",
+        ),
         (r"^the same employee and date", "pegawai dan tanggal yang sama tercantum dua kali"),
         (r"^(\d{4}-\d{2}) is closed", "bulan {0} sudah ditutup"),
         (r"^periode must be", "periode harus ditulis tahun-triwulan, misalnya 2026-Q1"),
@@ -111,6 +115,8 @@ def _row_error_id(text: str) -> str:
     found = _indonesian(text, _ROW_ERRORS_ID)
     if found is not None:
         return found
+    if text in schemas.ATTENDANCE_WORDS:  # a status named inside a problem
+        return schemas.ATTENDANCE_WORDS[text]
     if text.startswith("NIP"):  # the shared validator's sentences (digits, length)
         return "NIP " + message_id({"type": "value_error", "msg": text})
     return text
