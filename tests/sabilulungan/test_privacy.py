@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import select, text, update
 
 from sabilulungan.models import AuditEvent, IssuedDocument, Proposal
 from shared.testing import assert_problem
@@ -203,3 +204,79 @@ async def test_blocking_flag_from_configuration_refuses_approval(world_factory: 
         assert problem["flags"] == ["shared_bank_account"]
         p = await world.row(Proposal, id=second["id"])
         assert p.status == "awaiting_approval"
+
+
+def _org(world: Any, name: str) -> dict[str, Any]:
+    body = world.hibah()
+    body["applicant"] = {**body["applicant"], "name": name}
+    return dict(body)
+
+
+async def test_refused_and_withdrawn_applicants_are_never_shown_as_recipients(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decree was issued for others in the same year; the files refused or withdrawn appear on
+    no public surface with their applicant's name, address, title or an amount as a recipient,
+    even one refused after the decree (a regency's workflow may allow it)."""
+    from shared import documents as shared_documents
+
+    drawn: dict[str, Any] = {}
+    real_build = shared_documents.build_pdf
+
+    def spy(**kwargs: Any) -> bytes:
+        drawn.update(kwargs)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(shared_documents, "build_pdf", spy)
+    decree = "400/KEP.88/2027"
+    await world.budget("hibah", 100_000_000)
+    approved = (await world.submit(_org(world, "Yayasan Penerima Sah")))["id"]
+    after_decree = (await world.submit(_org(world, "Koperasi Batal Makmur")))["id"]
+    for pid, amount in ((approved, 30_000_000), (after_decree, 20_000_000)):
+        await world.to_approval(pid, amount)
+        await world.ok(pid, "head", "approve", decree_number=decree)
+    rejected = (await world.submit(_org(world, "Perkumpulan Ditolak Sejahtera")))["id"]
+    await world.to_approval(rejected, 10_000_000)
+    await world.ok(rejected, "head", "reject", note="Tidak prioritas")
+    withdrawn_body = _org(world, "Lembaga Dicabut Mandiri")
+    withdrawn_body["title"] = "Pembangunan aula Lembaga Dicabut"
+    withdrawn = (await world.submit(withdrawn_body, who="applicant2"))["id"]
+    await world.ok(withdrawn, "applicant2", "withdraw")
+    async with world.app.state.db.sessionmaker.begin() as session:
+        # As a regency workflow with "Tolak" after the decree leaves it: the decree number stays.
+        await session.execute(
+            update(Proposal).where(Proposal.id == after_decree).values(status="rejected")
+        )
+    annex = await world.client.post(
+        "/api/v1/decrees/annex",
+        json={"decree_number": decree, "fiscal_year": world.year},
+        headers=world.h("head"),
+    )
+    assert annex.status_code == 201, annex.text
+    assert annex.json()["amount_idr"] == 30_000_000  # the refused file's 20 juta is not in it
+    pdf = await world.client.get(
+        f"/api/v1/documents/{annex.json()['number']}.pdf", headers=world.h("auditor")
+    )
+    assert pdf.status_code == 200
+    annex_text = repr(drawn["table"]) + repr(drawn["rows"])
+    y = world.year
+    html = {"accept": "text/html"}
+    ledger = await world.client.get(f"/api/v1/public/proposals?fiscal_year={y}&limit=100")
+    surfaces = {
+        "ledger": ledger.text,
+        "csv": (await world.client.get(f"/api/v1/public/proposals.csv?fiscal_year={y}")).text,
+        "page": (await world.client.get(f"/transparansi?tahun={y}", headers=html)).text,
+        "annex": annex_text,
+        "verify": (await world.client.get(f"/api/v1/public/verify/{annex.json()['number']}")).text,
+    }
+    for surface, body in surfaces.items():
+        assert "Yayasan Penerima Sah" in body or surface == "verify", surface
+        for name in ("Koperasi Batal Makmur", "Perkumpulan Ditolak", "Lembaga Dicabut"):
+            assert name not in body, (surface, name)
+    assert [r[3] for r in drawn["table"][1:]] == ["Yayasan Penerima Sah"]
+    refused = [r for r in ledger.json()["items"] if r["status"] in ("rejected", "withdrawn")]
+    assert len(refused) == 3, ledger.text
+    for row in refused:
+        assert row["approved_idr"] is None, row
+        assert row["decree_number"] is None, row
+        assert row["recipient_address"] is None, row

@@ -15,7 +15,7 @@ from sabilulungan import errors
 from sabilulungan.dependencies import Context
 from sabilulungan.models import AuditEvent, BoardMember, BudgetLine, IssuedDocument, Proposal
 from sabilulungan.proposals import get_proposal
-from sabilulungan.public import LEDGER_COLUMNS
+from sabilulungan.public import LEDGER_COLUMNS, NOT_RECIPIENT_STATES
 from sabilulungan.schemas import VerificationRead
 from shared.audit import record_event
 from shared.auth import Principal
@@ -71,7 +71,9 @@ async def issue_decree_annex(
         return existing
     total = await session.scalar(
         select(func.coalesce(func.sum(Proposal.approved_amount_idr), 0)).where(
-            Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
+            Proposal.decree_number == decree_number,
+            Proposal.fiscal_year == fiscal_year,
+            Proposal.status.not_in(NOT_RECIPIENT_STATES),
         )
     )
     if not total:
@@ -125,7 +127,9 @@ async def decree_annex_rows(
                 select(*LEDGER_COLUMNS)
                 .where(
                     and_(
-                        Proposal.decree_number == decree_number, Proposal.fiscal_year == fiscal_year
+                        Proposal.decree_number == decree_number,
+                        Proposal.fiscal_year == fiscal_year,
+                        Proposal.status.not_in(NOT_RECIPIENT_STATES),
                     )
                 )
                 .order_by(Proposal.id)

@@ -88,31 +88,41 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
 
 INDIVIDUAL_APPLICANT = "Pemohon perorangan"
 INDIVIDUAL_AID = "Bantuan sosial perorangan"
+# A refused or withdrawn file never made its applicant a recipient, whatever a decree or an earlier
+# step left on it (a regency's workflow may refuse after the decree): the public sees neither the
+# applicant nor an amount as a recipient (UU 27/2022; domain brief §6: applicants are not public).
+NOT_RECIPIENT_STATES = ("rejected", "withdrawn")
+NOT_A_RECIPIENT = "Pemohon (tidak ditetapkan sebagai penerima)"
+NOT_A_RECIPIENT_TITLE = "Usulan tidak ditetapkan"
 
 
 def ledger_row(p: Any) -> LedgerRow:
     individual = p.applicant_type == "individual"
+    refused = p.status in NOT_RECIPIENT_STATES
+    hidden = individual or refused
     # UU 27/2022: an individual is public only once a Keputusan names them as a recipient, and
     # never with the need (a wheelchair is health data, Pasal 4(2)): the title is withheld.
-    named = not individual or p.decree_number is not None
+    named = not refused and (not individual or p.decree_number is not None)
+    withheld_title = INDIVIDUAL_AID if individual else NOT_A_RECIPIENT_TITLE
+    withheld_name = NOT_A_RECIPIENT if refused else INDIVIDUAL_APPLICANT
     return LedgerRow(
         tracking_code=p.tracking_code,
         fiscal_year=p.fiscal_year,
         kind=p.kind,
         recipient_type=p.applicant_type,
-        recipient_name=p.applicant_name if named else INDIVIDUAL_APPLICANT,
-        recipient_address=None if individual else p.public_address,
+        recipient_name=p.applicant_name if named else withheld_name,
+        recipient_address=None if hidden else p.public_address,
         # An individual's village code comes close to an address: publish the kecamatan only.
-        region_code=p.region_code[:8] if individual else p.region_code,
-        title=INDIVIDUAL_AID if individual else p.title,
+        region_code=p.region_code[:8] if hidden else p.region_code,
+        title=withheld_title if hidden else p.title,
         status=p.status,
         opd_code=p.opd_code,
         requested_idr=p.requested_amount_idr,
         recommended_idr=p.recommended_amount_idr,
-        approved_idr=p.approved_amount_idr,
+        approved_idr=None if refused else p.approved_amount_idr,
         disbursed_idr=p.disbursed_idr,
         reported=p.reported_at is not None,
-        decree_number=p.decree_number,
+        decree_number=None if refused else p.decree_number,
         refunded_idr=p.refunded_idr,
         released_idr=p.released_idr,
         report_late=p.report_late,

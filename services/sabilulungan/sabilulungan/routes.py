@@ -431,7 +431,11 @@ DICTIONARY = DataDictionaryRead(
         DictionaryField(
             name="recipient_type", type="string", description="individual atau organization"
         ),
-        DictionaryField(name="recipient_name", type="string", description="Nama penerima"),
+        DictionaryField(
+            name="recipient_name",
+            type="string",
+            description="Nama penerima; usulan ditolak atau dicabut tidak menyebut nama pemohon",
+        ),
         DictionaryField(
             name="recipient_address",
             type="string|null",
