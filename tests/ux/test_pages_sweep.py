@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from shared.testing import backend
+from shared.testing import BACKEND
 
 from .test_pages_indonesian import ENGLISH
 
@@ -270,7 +270,7 @@ async def _login(page: Any, base: str, username: str, password: str) -> str:
 # Once per test command, on SQLite: the pages do not depend on the database, and the sweep takes
 # about 2 minutes per service on a shared two-core machine. UX_SWEEP=1 runs it on PostgreSQL too.
 @pytest.mark.skipif(
-    backend() != "sqlite" and not os.environ.get("UX_SWEEP"),
+    BACKEND != "sqlite" and not os.environ.get("UX_SWEEP"),
     reason="the page sweep runs once, in the SQLite pass (UX_SWEEP=1 to run it here too)",
 )
 @pytest.mark.parametrize("service", SERVICES)
