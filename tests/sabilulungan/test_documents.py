@@ -267,12 +267,28 @@ basis = "Perbup Contoh 7/2025"
 """
     async with world_factory(toml) as world:
         pid = (await _approved_hibah(world))["id"]
-        await world.ok(pid, "head", "sign_agreement", agreement_number="NPHD/5/2027")
+        await world.ok(
+            pid, "head", "sign_agreement", agreement_number="NPHD/5/2027",
+            tranches=[20_000_000, 10_000_000],
+        )  # fmt: skip
         pdf = await world.client.get(
             f"/api/v1/proposals/{pid}/nphd.pdf", headers=world.h("applicant")
         )
         assert pdf.status_code == 200
     rows = dict(drawn["rows"])
+    signed_by = [v for k, v in drawn["rows"] if k == "Ditandatangani oleh"]
+    assert len(signed_by) == 2  # both parties sign: the regency's official and the recipient's
+    assert signed_by[1].endswith(", Ketua/Pimpinan")
+    # the schedule names every tranche with its amount, in order
+    assert rows["Pencairan"] == (
+        "transfer (LS) dalam 2 tahap: tahap 1 Rp20.000.000; tahap 2 Rp10.000.000"
+    )
+    duties = " ".join(drawn["paragraphs"])
+    assert "Hak Pihak Kedua" in duties
+    assert "Kewajiban Pihak Kedua: menggunakan dana sesuai RAB" in duties
+    assert "menyetor sisa dana yang tidak digunakan ke Kas Daerah" in duties
+    assert "laporan pertanggungjawaban (LPJ)" in duties
+    assert f"kepada Bupati paling lambat 20 Januari {world.year + 1}" in duties
     text = " ".join([*(f"{k} {v}" for k, v in drawn["rows"]), *drawn["paragraphs"]])
     assert rows["Pihak Pertama (pemberi)"] == "Pemerintah Kabupaten Contoh"
     assert "Drs. Sekda Contoh, atas nama Bupati" in text

@@ -78,17 +78,25 @@ async def test_a_paid_file_cancelled_waits_until_the_money_is_back(world: Any) -
     async with world.app.state.db.sessionmaker() as session:
         events = (
             await session.execute(
-                select(AuditEvent.action, AuditEvent.actor).where(
-                    AuditEvent.entity_id == str(pid), AuditEvent.action.like("proposal.%")
-                )
+                select(
+                    AuditEvent.action, AuditEvent.actor, AuditEvent.before, AuditEvent.after
+                ).where(AuditEvent.entity_id == str(pid), AuditEvent.action.like("proposal.%"))
             )
         ).all()
-    assert [tuple(e) for e in events[-4:]] == [
+    assert [(e.action, e.actor) for e in events[-4:]] == [
         ("proposal.cancel_paid", "head"),
         ("proposal.refund_recovery", "finance"),
         ("proposal.refund_recovery", "finance"),
         ("proposal.close_recovery", "finance"),
     ]
+    # the log alone says how much was released, returned each time and in all
+    cancelled, first, second, _ = events[-4:]
+    assert cancelled.after["released_idr"] == 30_000_000
+    assert (cancelled.before["released_idr"], cancelled.after["disbursed_idr"]) == (0, 10_000_000)
+    assert (first.before["refunded_idr"], first.after["refunded_idr"]) == (0, 6_000_000)
+    assert first.after["refund_idr"] == 6_000_000
+    assert (second.before["refunded_idr"], second.after["refunded_idr"]) == (6_000_000, 10_000_000)
+    assert second.after["refund_idr"] == 4_000_000
     assert_problem(await world.upload(pid, "refund_receipt"), 409, "uploads-locked")
 
 

@@ -386,6 +386,7 @@ async def refund(step: Step) -> None:
         )
     )
     p.refunded_idr += amount
+    step.extra["refund_idr"] = amount
 
 
 @effect("withdraw")

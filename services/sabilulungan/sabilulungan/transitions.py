@@ -29,6 +29,9 @@ def _snapshot(p: Proposal) -> dict[str, Any]:
         "final_amount_idr": p.final_amount_idr,
         "approved_amount_idr": p.approved_amount_idr,
         "disbursed_idr": p.disbursed_idr,
+        "spent_idr": p.spent_idr,
+        "refunded_idr": p.refunded_idr,
+        "released_idr": p.released_idr,
         "decree_number": p.decree_number,
         "agreement_number": p.agreement_number,
     }
