@@ -141,6 +141,7 @@ async def test_every_transition_sends_its_code_exactly_once_across_a_crash(make_
         oss_inbound_token="rahasia",
         config_toml=TWO_OSS_TYPES,
     )
+    await _push(app)  # OSS told us of this owner's application
     expected: list[tuple[int, str]] = []  # (file, kd_status) in the order of the transitions
     async with client_for(app) as client:
         who = await actors(app, client)
@@ -235,6 +236,7 @@ async def test_unreachable_oss_leaves_the_outbox_retrying_and_the_service_usable
     app = await _linked_app(make_app)
     fake = FakeOss()
     fake.down = True
+    await _push(app)  # OSS told us of this owner's application
     async with client_for(app) as client:
         who = await actors(app, client)
         await _walk_to_approval(client, who)  # every transition succeeds while OSS is down
@@ -376,7 +378,7 @@ async def test_a_filing_is_linked_to_the_oss_application_only_for_the_owner_oss_
     await _push(app)
     async with client_for(app) as client:
         who = await actors(app, client)
-        # another owner files with the first owner's NIB: not linked, OSS hears no id_izin
+        # another owner files with the first owner's NIB: not linked, and nothing of it goes to OSS
         stranger = await client.post(
             "/api/v1/applications",
             json=filing(
@@ -403,11 +405,17 @@ async def test_a_filing_is_linked_to_the_oss_application_only_for_the_owner_oss_
     assert linked[rightful.json()["id"]] == "I-202612050001"
     fake = FakeOss()
     await oss_outbox_once(app, fake)
-    assert sorted(str(p["id_izin"]) for p in fake.received.values()) == ["I-202612050001", "None"]
+    # only the linked file reports to OSS: a status under a NIB someone else typed would write
+    # into another business's record there
+    assert [p["id_izin"] for p in fake.received.values()] == ["I-202612050001"]
+    async with app.state.db.sessionmaker() as session:
+        queued = (await session.execute(select(OssOutboxMessage.application_id))).scalars().all()
+    assert queued == [rightful.json()["id"]]
 
 
 async def test_issuing_sends_the_licence_once_with_number_and_signatory(make_app):
     app = await _linked_app(make_app)
+    await _push(app)  # OSS told us of this owner's application
     async with client_for(app) as client:
         who = await actors(app, client)
         app_id = await _walk_to_approval(client, who)
@@ -462,6 +470,7 @@ async def test_deemed_approval_reports_its_code_and_the_licence(make_app):
     from hayu.sla import run_deemed_approvals
 
     app = await _linked_app(make_app)
+    await _push(app)  # OSS told us of this owner's application
     async with client_for(app) as client:
         who = await actors(app, client)
         created = await client.post(
@@ -506,6 +515,7 @@ async def test_inspection_revision_resubmission_and_rejection_each_send_their_co
         oss_inbound_token="rahasia",
         config_toml=OSS_PERMIT_WITH_INSPECTION,
     )
+    await _push(app)  # OSS told us of this owner's application
     async with client_for(app) as client:
         who = await actors(app, client)
         created = await client.post(

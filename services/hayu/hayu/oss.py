@@ -137,6 +137,11 @@ async def enqueue(
     code = status_code_for(ctx, action)
     if not enabled(ctx) or kind != PERMIT or permit_type is None or not permit_type.oss_permit:
         return False
+    if not oss_application_id:
+        # Not an application OSS told us of for this owner (no receiveNIB push naming her, or a
+        # NIB typed by someone else): there is nothing in OSS to report on, and a status sent
+        # under a typed NIB would write into another business's record there.
+        return False
     ids = {
         "nib": nib,
         "id_izin": oss_application_id,
