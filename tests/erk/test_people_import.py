@@ -104,6 +104,8 @@ async def test_a_unit_admin_changes_no_pay_input_by_import(erk: Erk) -> None:
         ),
         "ptkp_status": (f"nip;name;unit_code;job_class;ptkp_status\n{STAFF};Staf;BIDANG;7;K/3\n"),
         "left_on": f"nip;name;unit_code;job_class;left_on\n{STAFF};Staf;BIDANG;7;2025-03-01\n",
+        # an inactive employee drops out of the month's recap: that is a pay decision too
+        "active": f"nip;name;unit_code;job_class;active\n{STAFF};Staf;BIDANG;7;0\n",
     }
     for field, text in cases.items():
         body = assert_problem(await _import(erk, text, admin), 422, "import-rejected")  # type: ignore[arg-type]
@@ -115,6 +117,7 @@ async def test_a_unit_admin_changes_no_pay_input_by_import(erk: Erk) -> None:
         "TK/0",
         None,
     )
+    assert staff.active
     async with erk.app.state.db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(EmployeeGrade)) == 0
     # HR changes the same inputs by import.

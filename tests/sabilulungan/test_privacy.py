@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
+from sabilulungan import proposals
+from sabilulungan.dependencies import context_of
 from sabilulungan.models import AuditEvent, IssuedDocument, Proposal
+from shared.auth import Principal
 from shared.testing import assert_problem
 
 from .conftest import NOW
@@ -280,3 +283,39 @@ async def test_refused_and_withdrawn_applicants_are_never_shown_as_recipients(
         assert row["approved_idr"] is None, row
         assert row["decree_number"] is None, row
         assert row["recipient_address"] is None, row
+
+
+async def test_lists_and_queues_show_exactly_the_files_each_person_may_open(world: Any) -> None:
+    """The list, the work queue and opening a file share one visibility rule: for each person, the
+    files listed are exactly those they may open, and their queue holds none they may not."""
+    await world.budget("hibah", 500_000_000)
+    mine = (await world.submit(world.hibah()))["id"]
+    theirs = (await world.submit(world.hibah(title="Sarana olahraga"), "applicant2"))["id"]
+    for pid, unit in ((mine, "DINSOS"), (theirs, "DISPORA")):
+        await world.complete(pid)
+        await world.ok(pid, "clerk", "verify_completeness")
+        await world.ok(pid, "coordinator", "assign_opd", opd_code=unit)
+    expected = {
+        "applicant": {mine},
+        "applicant2": {theirs},
+        "opd": {mine},
+        "opd_other": {theirs},
+        "clerk": {mine, theirs},
+        "auditor": {mine, theirs},
+    }
+    for who, files in expected.items():
+        listed = await world.client.get("/api/v1/proposals", headers=world.h(who))
+        assert listed.status_code == 200, listed.text
+        assert {p["id"] for p in listed.json()["items"]} == files, who
+        for pid in (mine, theirs):
+            opened = await world.client.get(f"/api/v1/proposals/{pid}", headers=world.h(who))
+            assert (opened.status_code == 200) == (pid in files), (who, pid)
+    # the evaluators' queues: each holds the file at its own unit's desk, never the other
+    ctx = context_of(world.app.state)
+    for who, pid, unit in (("opd", mine, "DINSOS"), ("opd_other", theirs, "DISPORA")):
+        evaluator = Principal(
+            account_id=0, username=who, roles=frozenset({"opd_evaluator"}), unit=unit
+        )
+        async with world.app.state.db.sessionmaker() as session:
+            queue = await proposals.work_queue(session, ctx, evaluator)
+        assert [p.id for p in queue] == [pid], who

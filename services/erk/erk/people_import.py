@@ -76,8 +76,9 @@ _OPTIONAL = (
     "left_on",
 )
 
-# What the month's amount is computed from: only HR (BKPSDM) changes these for an employee
-# already registered; a unit admin's new employee starts without a TPP base or salary.
+# What the month's amount is computed from (and whether there is one): only HR (BKPSDM) changes
+# these for an employee already registered; a unit admin's new employee starts without a TPP base
+# or salary.
 _PAY_INPUTS = (
     "tpp_base_idr",
     "salary_gross_idr",
@@ -86,6 +87,7 @@ _PAY_INPUTS = (
     "ptkp_status",
     "joined_on",
     "left_on",
+    "active",  # an inactive employee is left out of the month's recap
 )
 _PAY_REFUSALS = {
     "tpp_base_idr": "only HR (BKPSDM) sets the TPP base",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -88,6 +88,19 @@ def can_see(p: Proposal, principal: Principal) -> bool:
     if "opd_evaluator" in principal.roles and p.opd_code and p.opd_code == principal.unit:
         return True
     return "applicant" in principal.roles and p.owner_id == principal.account_id
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool] | None:
+    """`can_see` as a SQL condition for lists: None for officers (every file), no row at all for
+    someone who holds neither an OPD desk nor files of their own."""
+    if principal.roles & OFFICERS:
+        return None
+    allowed: list[ColumnElement[bool]] = []
+    if "opd_evaluator" in principal.roles and principal.unit:
+        allowed.append(Proposal.opd_code == principal.unit)
+    if "applicant" in principal.roles:
+        allowed.append(Proposal.owner_id == principal.account_id)
+    return or_(*allowed) if allowed else false()
 
 
 async def get_proposal(
@@ -207,15 +220,9 @@ async def list_proposals(
     cursor: str | None,
 ) -> tuple[list[ProposalSummary], str | None]:
     stmt = select(Proposal)
-    if not principal.roles & OFFICERS:
-        allowed = []
-        if "opd_evaluator" in principal.roles and principal.unit:
-            allowed.append(Proposal.opd_code == principal.unit)
-        if "applicant" in principal.roles:
-            allowed.append(Proposal.owner_id == principal.account_id)
-        if not allowed:
-            return [], None
-        stmt = stmt.where(or_(*allowed))
+    visible = visible_to(principal)
+    if visible is not None:
+        stmt = stmt.where(visible)
     if fiscal_year is not None:
         stmt = stmt.where(Proposal.fiscal_year == fiscal_year)
     if kind is not None:
@@ -257,13 +264,9 @@ async def work_queue(
     if not states:
         return []
     stmt = select(Proposal).where(Proposal.status.in_(states))
-    if not principal.roles & OFFICERS:
-        allowed = []
-        if "opd_evaluator" in principal.roles and principal.unit:
-            allowed.append(Proposal.opd_code == principal.unit)
-        if "applicant" in principal.roles:
-            allowed.append(Proposal.owner_id == principal.account_id)
-        stmt = stmt.where(or_(*allowed)) if allowed else stmt.where(Proposal.id < 0)
+    visible = visible_to(principal)
+    if visible is not None:
+        stmt = stmt.where(visible)
     rows = (
         (await session.execute(stmt.order_by(Proposal.status_since).limit(limit))).scalars().all()
     )
