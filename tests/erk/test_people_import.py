@@ -166,3 +166,28 @@ async def test_a_column_the_file_lacks_keeps_the_stored_value(erk: Erk) -> None:
     assert staff.name == "Staf Lagi"
     assert kept(staff) == stored
     assert (staff.joined_on, staff.left_on) == stored_dates
+
+
+async def test_a_unit_admin_cannot_make_itself_a_supervisor_through_the_api(erk: Erk) -> None:
+    """The API holds the import's rule: registering a person does not make one their supervisor."""
+    await erk.tree()
+    admin = await erk.grant(DEPUTY, ["unit_admin"], unit="BIDANG")
+    body = {
+        "nip": "199505052020122004",
+        "name": "Staf Baru",
+        "unit_code": "BIDANG",
+        "job_class": 5,
+        "tpp_base_idr": 0,
+    }
+    r = await erk.client.post(
+        "/api/v1/employees", json={**body, "supervisor_nip": DEPUTY}, headers=admin
+    )
+    assert_problem(r, 422, "invalid-delegation")
+    async with erk.app.state.db.sessionmaker() as session:
+        found = await session.scalar(select(Employee).where(Employee.nip == body["nip"]))
+    assert found is None
+    # under an existing supervisor the same person is registered
+    r = await erk.client.post(
+        "/api/v1/employees", json={**body, "supervisor_nip": CHIEF}, headers=admin
+    )
+    assert r.status_code == 201, r.text

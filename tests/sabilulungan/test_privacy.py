@@ -283,6 +283,17 @@ async def test_refused_and_withdrawn_applicants_are_never_shown_as_recipients(
         assert row["approved_idr"] is None, row
         assert row["decree_number"] is None, row
         assert row["recipient_address"] is None, row
+        # its tracking code is on the ledger: public tracking must not give the title back
+        for path in (
+            f"/api/v1/public/track/{row['tracking_code']}",
+            f"/lacak/{row['tracking_code']}",
+        ):
+            tracked = await world.client.get(
+                path, headers=html if path.startswith("/lacak") else {}
+            )
+            assert tracked.status_code == 200, tracked.text
+            for name in ("Koperasi Batal Makmur", "Perkumpulan Ditolak", "Lembaga Dicabut"):
+                assert name not in tracked.text, (path, name)
 
 
 async def test_lists_and_queues_show_exactly_the_files_each_person_may_open(world: Any) -> None:

@@ -96,6 +96,10 @@ async def create_employee(
     if data.supervisor_nip is not None:
         if data.supervisor_nip == data.nip:
             raise errors.InvalidDelegationError("An employee cannot supervise themself")
+        if data.supervisor_nip == actor.username:
+            # the import holds the same rule: whoever registers a person is not thereby their
+            # supervisor (who would then verify the work that feeds their TPP)
+            raise errors.InvalidDelegationError("Nobody names themself the supervisor")
         found = await session.scalar(select(Employee.id).where(Employee.nip == data.supervisor_nip))
         if found is None:
             raise errors.EmployeeNotFoundError("The supervisor NIP is not a registered employee")

@@ -29,6 +29,7 @@ _TRACK = (
         _P.kind,
         _P.fiscal_year,
         _P.title,
+        _P.applicant_type,
         _P.status,
         _P.status_since,
         _P.opd_code,
@@ -63,7 +64,8 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
         tracking_code=row.tracking_code,
         kind=row.kind,
         fiscal_year=row.fiscal_year,
-        title=row.title,
+        # the tracking code is on the public ledger: the page shows what the ledger shows
+        title=public_title(row.applicant_type, row.status, row.title),
         status=row.status,
         status_label=ctx.state_label(row.status),
         holder=holder,
@@ -96,6 +98,13 @@ NOT_A_RECIPIENT = "Pemohon (tidak ditetapkan sebagai penerima)"
 NOT_A_RECIPIENT_TITLE = "Usulan tidak ditetapkan"
 
 
+def public_title(applicant_type: str, status: str, title: str) -> str:
+    """What the public may read of a file's title (the ledger and public tracking alike)."""
+    if applicant_type == "individual":
+        return INDIVIDUAL_AID
+    return NOT_A_RECIPIENT_TITLE if status in NOT_RECIPIENT_STATES else title
+
+
 def ledger_row(p: Any) -> LedgerRow:
     individual = p.applicant_type == "individual"
     refused = p.status in NOT_RECIPIENT_STATES
@@ -103,7 +112,6 @@ def ledger_row(p: Any) -> LedgerRow:
     # UU 27/2022: an individual is public only once a Keputusan names them as a recipient, and
     # never with the need (a wheelchair is health data, Pasal 4(2)): the title is withheld.
     named = not refused and (not individual or p.decree_number is not None)
-    withheld_title = INDIVIDUAL_AID if individual else NOT_A_RECIPIENT_TITLE
     withheld_name = NOT_A_RECIPIENT if refused else INDIVIDUAL_APPLICANT
     return LedgerRow(
         tracking_code=p.tracking_code,
@@ -114,7 +122,7 @@ def ledger_row(p: Any) -> LedgerRow:
         recipient_address=None if hidden else p.public_address,
         # An individual's village code comes close to an address: publish the kecamatan only.
         region_code=p.region_code[:8] if hidden else p.region_code,
-        title=withheld_title if hidden else p.title,
+        title=public_title(p.applicant_type, p.status, p.title),
         status=p.status,
         opd_code=p.opd_code,
         requested_idr=p.requested_amount_idr,
