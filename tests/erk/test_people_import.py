@@ -13,24 +13,12 @@ from shared.testing import assert_problem, client_for
 
 from .conftest import CHIEF, DEPUTY, HEAD, STAFF, STAFF2, Erk
 from .test_admin_pages import _as_employee, csrf
+from .test_permissions import HEADER, _employee, _import
 
-HEADER = "nip;name;unit_code;position;job_class;rank;supervisor_nip;tpp_base_idr;active\n"
 FULL = (
     "nip,name,unit_code,job_class,tpp_base_idr,position,rank,supervisor_nip,active,"
     "employment_status,ptkp_status,salary_gross_idr,joined_on,left_on\n"
 )
-
-
-async def _employee(erk: Erk, nip: str) -> Employee:
-    async with erk.app.state.db.sessionmaker() as session:
-        found = await session.scalar(select(Employee).where(Employee.nip == nip))
-    assert found is not None
-    return found
-
-
-async def _import(erk: Erk, text: str, headers: dict[str, str]) -> object:
-    files = {"file": ("pegawai.csv", text.encode(), "text/csv")}
-    return await erk.client.post("/api/v1/employees/import", files=files, headers=headers)
 
 
 def _errors(body: dict[str, object]) -> list[str]:

@@ -13,7 +13,7 @@ from erk import grades, schemas
 from erk.access import write_scope
 from erk.accounts import ensure_accounts
 from erk.dependencies import Context
-from erk.imports import read_table, reject_import
+from erk.imports import TEMPLATES, read_table, reject_import
 from erk.models import Employee, Unit
 from erk.people import employee_snapshot, may_set_pay
 from erk.tax import PTKP_STATUSES
@@ -61,20 +61,11 @@ def _pay_and_dates(row: dict[str, str], problems: list[str]) -> dict[str, Any]:
     }
 
 
-# Columns a file may leave out: for an employee already registered the stored value stays (a
-# missing column never wipes or resets anything); for a new one the model's default applies.
-_OPTIONAL = (
-    "position",
-    "rank",
-    "supervisor_nip",
-    "tpp_base_idr",
-    "active",
-    "employment_status",
-    "ptkp_status",
-    "salary_gross_idr",
-    "joined_on",
-    "left_on",
-)
+# The columns a file must have; every other column of the template may be left out: for an
+# employee already registered the stored value stays (a missing column never wipes or resets
+# anything); for a new one the model's default applies.
+_REQUIRED = ("nip", "name", "unit_code", "job_class")
+_OPTIONAL = tuple(c for c in TEMPLATES["pegawai"] if c not in _REQUIRED)
 
 # What the month's amount is computed from (and whether there is one): only HR (BKPSDM) changes
 # these for an employee already registered; a unit admin's new employee starts without a TPP base
@@ -340,7 +331,7 @@ async def import_employees(
     chain. A column the file lacks keeps the stored value.
     """
     scope = await write_scope(session, actor)
-    rows = read_table(content, ("nip", "name", "unit_code", "job_class"))
+    rows = read_table(content, _REQUIRED)
     checker = await _employee_file(session, rows, actor, ctx, scope)
     report: list[schemas.ImportRowError] = []
     parsed: list[dict[str, Any]] = []
