@@ -116,11 +116,23 @@ def grantable_by(actor: Principal) -> list[str]:
     return [r for r in GRANTABLE_ROLES if role_rank([r]) < rank]
 
 
+def manages(actor: Principal, account: Account) -> bool:
+    """Whether the actor may manage the account: another's, with fewer rights than the actor's."""
+    return account.username != actor.username and role_rank(account.roles or []) < role_rank(
+        actor.roles
+    )
+
+
 async def accounts_below(session: AsyncSession, actor: Principal) -> list[Account]:
-    """The accounts the actor may manage (fewer rights than the actor's), by username."""
-    rank = role_rank(actor.roles)
+    """The accounts the actor may manage, by username."""
     found = await session.scalars(select(Account).order_by(Account.username))
-    return [a for a in found if a.username != actor.username and role_rank(a.roles or []) < rank]
+    return [a for a in found if manages(actor, a)]
+
+
+async def account_below(session: AsyncSession, actor: Principal, username: str) -> Account | None:
+    """The account named `username` if the actor may manage it."""
+    found = await session.scalar(select(Account).where(Account.username == username))
+    return found if found is not None and manages(actor, found) else None
 
 
 async def set_roles(

@@ -89,18 +89,11 @@ def _account(username: str) -> Screen:
     async def screen(
         request: Request, session: AsyncSession, who: Principal
     ) -> tuple[str, dict[str, Any]]:
-        found = next(
-            (a for a in await accounts.accounts_below(session, who) if a.username == username),
-            None,
-        )
+        found = await accounts.account_below(session, who, username)
         return "account.html", {
             "a": found,
             "roles_id": ROLES_ID,
-            "grantable": [
-                r
-                for r in accounts.GRANTABLE_ROLES
-                if accounts.role_rank([r]) < accounts.role_rank(who.roles)
-            ],
+            "grantable": accounts.grantable_by(who),
             "units": await people.list_units(session) if found is not None else [],
         }
 
@@ -118,13 +111,9 @@ async def account_page(
     request: Request, username: str, session: SessionDep, who: HrViewer
 ) -> Response:
     """One account HR may manage; any other (unknown, or with as many rights as HR) is 404."""
-    manageable = {a.username for a in await accounts.accounts_below(session, who)}
+    manageable = await accounts.account_below(session, who, username) is not None
     return await _screen(
-        _account(username),
-        request,
-        session,
-        who,
-        status_code=200 if username in manageable else 404,
+        _account(username), request, session, who, status_code=200 if manageable else 404
     )
 
 
