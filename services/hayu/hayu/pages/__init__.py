@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hayu import (
     applications,
@@ -24,7 +25,7 @@ from hayu import (
     transitions,
 )
 from hayu.config import RISK_LABELS
-from hayu.dependencies import ApplicationId, ContextDep, DocumentId
+from hayu.dependencies import ApplicationId, Context, ContextDep, DocumentId
 from hayu.pages import lookup, receipts, registration, staff
 from hayu.pages.lookup import regency_regions
 from hayu.schemas import ApplicationCreate, TransitionCreate
@@ -215,7 +216,22 @@ async def filing_form(
 ) -> Response:
     """The filing form; `?nib=` only fills the NIB in (OSS's data needs the owner's NIK too:
     `POST /lapor/oss`)."""
-    form = {"nib": nib} if nib.isdigit() and len(nib) == 13 else {}
+    return await _empty_filing(request, session, ctx, _nib_only(nib))
+
+
+def _nib_only(nib: str) -> dict[str, str]:
+    """The form with just the NIB filled in, when it has the NIB's shape."""
+    return {"nib": nib} if nib.isdigit() and len(nib) == 13 else {}
+
+
+async def _empty_filing(
+    request: Request,
+    session: AsyncSession,
+    ctx: Context,
+    form: dict[str, str],
+    oss_notice: str | None = None,
+) -> Response:
+    """The filing form before any check: `form` prefilled, and OSS's answer if one was asked."""
     return render(
         request,
         "filing.html",
@@ -224,6 +240,7 @@ async def filing_form(
             "form": form,
             "errors": [],
             "decision": None,
+            "oss_notice": oss_notice,
             "regions": await regency_regions(session, ctx),
         },
     )
@@ -249,24 +266,10 @@ async def filing_prefill(
     NIB or not, so it reveals neither."""
     nib = nib.strip()
     form = await oss.prefill_for(session, ctx, nib, nik)
-    notice = None
-    if form:
-        form["nik"] = "".join(ch for ch in nik if ch.isdigit())
-    else:
-        form = {"nib": nib} if nib.isdigit() and len(nib) == 13 else {}
-        notice = OSS_NOT_PREFILLED
-    return render(
-        request,
-        "filing.html",
-        {
-            "types": ctx.hayu.permit_types,
-            "form": form,
-            "errors": [],
-            "decision": None,
-            "oss_notice": notice,
-            "regions": await regency_regions(session, ctx),
-        },
-    )
+    if not form:
+        return await _empty_filing(request, session, ctx, _nib_only(nib), OSS_NOT_PREFILLED)
+    form["nik"] = "".join(ch for ch in nik if ch.isdigit())
+    return await _empty_filing(request, session, ctx, form)
 
 
 @router.post("/lapor/periksa")
