@@ -270,3 +270,19 @@ def world_factory(make_app: AppFactory) -> Any:
 async def world(make_app: AppFactory) -> AsyncIterator[World]:
     async with make_world(make_app) as w:
         yield w
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the next generated PDF was drawn with (title, rows, table, paragraphs)."""
+    from shared import documents as shared_documents
+
+    seen: dict[str, Any] = {}
+    real_build = shared_documents.build_pdf
+
+    def spy(**kwargs: Any) -> bytes:
+        seen.update(kwargs)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(shared_documents, "build_pdf", spy)
+    return seen

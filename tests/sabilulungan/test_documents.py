@@ -230,22 +230,6 @@ async def test_uploaded_documents_are_listed_and_read_with_an_audit_event(world:
     assert_problem(other, 404)
 
 
-@pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """What the next generated PDF was drawn with (title, rows, table, paragraphs)."""
-    from shared import documents as shared_documents
-
-    seen: dict[str, Any] = {}
-    real_build = shared_documents.build_pdf
-
-    def spy(**kwargs: Any) -> bytes:
-        seen.update(kwargs)
-        return real_build(**kwargs)
-
-    monkeypatch.setattr(shared_documents, "build_pdf", spy)
-    return seen
-
-
 async def test_nphd_has_the_pasal_13_content_and_the_rule_sets_deadline(
     world_factory: Any, drawn: dict[str, Any]
 ) -> None:

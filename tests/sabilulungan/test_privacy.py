@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text, update
 
 from sabilulungan import proposals
@@ -216,21 +215,11 @@ def _org(world: Any, name: str) -> dict[str, Any]:
 
 
 async def test_refused_and_withdrawn_applicants_are_never_shown_as_recipients(
-    world: Any, monkeypatch: pytest.MonkeyPatch
+    world: Any, drawn: dict[str, Any]
 ) -> None:
     """A decree was issued for others in the same year; the files refused or withdrawn appear on
     no public surface with their applicant's name, address, title or an amount as a recipient,
     even one refused after the decree (a regency's workflow may allow it)."""
-    from shared import documents as shared_documents
-
-    drawn: dict[str, Any] = {}
-    real_build = shared_documents.build_pdf
-
-    def spy(**kwargs: Any) -> bytes:
-        drawn.update(kwargs)
-        return real_build(**kwargs)
-
-    monkeypatch.setattr(shared_documents, "build_pdf", spy)
     decree = "400/KEP.88/2027"
     await world.budget("hibah", 100_000_000)
     approved = (await world.submit(_org(world, "Yayasan Penerima Sah")))["id"]
