@@ -100,9 +100,10 @@ def is_plain_filename(name: str) -> bool:
     return not (any(c in name for c in "/\\") or name in (".", "..") or not name.isprintable())
 
 
-def _safe_name(name: str | None) -> str:
-    base = os.path.basename(name or "berkas").strip() or "berkas"
-    return "".join(ch for ch in base if ch.isprintable())[:200]
+def safe_name(name: str | None, fallback: str = "berkas") -> str:
+    """The name an upload is kept under: its last path part, printable characters, at most 200."""
+    base = "".join(ch for ch in os.path.basename(name or "") if ch.isprintable()).strip()
+    return base[:200] or fallback
 
 
 async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) -> StoredFile:
@@ -144,7 +145,7 @@ async def store_upload(upload: UploadFile, *, upload_dir: Path, max_bytes: int) 
             tmp.unlink()
         else:
             os.replace(tmp, target)
-        return StoredFile(sha, size, media_type, _safe_name(upload.filename), target)
+        return StoredFile(sha, size, media_type, safe_name(upload.filename), target)
     finally:
         if tmp.exists():
             tmp.unlink()

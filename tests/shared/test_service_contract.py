@@ -85,6 +85,31 @@ def test_one_request_context_in_dependencies(service: str) -> None:
     assert not lacking, f"{service}/dependencies.py lacks {lacking}"
 
 
+def _context_class(service: str) -> ast.ClassDef:
+    tree = ast.parse((package(service) / "dependencies.py").read_text(encoding="utf-8"))
+    return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Context")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_one_clock_read_once_per_context(service: str) -> None:
+    """`ctx.now` is a moment held by the context (a field), `ctx.today` its local date (a
+    property) and `ctx.at(moment)` the same context at another moment: one convention, so a
+    rule reads the same time in every service and within one request."""
+    body = _context_class(service).body
+    fields = {
+        n.target.id: ast.unparse(n.annotation)
+        for n in body
+        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+    }
+    assert fields.get("now") == "dt.datetime", f"{service}: Context.now is not a datetime field"
+    methods = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
+    assert "today" in methods, f"{service}: Context.today is missing"
+    decorators = [ast.unparse(d) for d in methods["today"].decorator_list]
+    assert decorators == ["property"], f"{service}: Context.today is not a property"
+    assert "at" in methods, f"{service}: Context.at(now) is missing"
+    assert "clock" not in fields, f"{service}: Context holds a clock to call; hold `now` instead"
+
+
 def _long_modules(service: str) -> set[str]:
     long = set()
     for path in package(service).rglob("*.py"):

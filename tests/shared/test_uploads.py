@@ -15,6 +15,7 @@ from shared.uploads import (
     UploadProblems,
     check_content,
     read_stored,
+    safe_name,
     store_upload,
     stored_path,
     write_stored,
@@ -179,3 +180,13 @@ def test_check_content_refuses_with_the_services_own_problem_types() -> None:
         check_content(b"MZ\x90\x00", filename="a.exe", max_bytes=64, problems=problems)
     with pytest.raises(BadNameError):
         check_content(PDF, filename="../a.pdf", max_bytes=1024, problems=problems)
+
+
+def test_upload_names_keep_their_last_part_and_printable_characters_only() -> None:
+    # U+202E turns "gpj.exe" into "exe.jpg" on screen; an escape could colour a terminal.
+    assert safe_name("surat\u202egpj.exe") == "suratgpj.exe"
+    assert safe_name("../../etc/\x1b[31mpasswd") == "[31mpasswd"
+    assert safe_name("a" * 300 + ".pdf") == "a" * 200
+    assert safe_name("\u202e") == "berkas"
+    assert safe_name(None, fallback="dokumen") == "dokumen"
+    assert safe_name("  ktp.pdf  ") == "ktp.pdf"

@@ -8,6 +8,7 @@ and never the system clock.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ class Context:
     def today(self) -> dt.date:
         """The regency's local date at `now`."""
         return self.calendar.local_date(self.now)
+
+    def at(self, now: dt.datetime) -> Context:
+        """The same context at another moment (a task catching up, a test)."""
+        return dataclasses.replace(self, now=now)
 
 
 def context_of(app_state: Any, base_url: str = "") -> Context:

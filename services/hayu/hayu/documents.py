@@ -35,6 +35,7 @@ from shared.uploads import (
     check_content,
     is_plain_filename,
     read_stored,
+    safe_name,
     write_stored,
 )
 
@@ -89,14 +90,14 @@ async def upload_document(
         content, filename=filename, max_bytes=ctx.settings.upload_max_bytes, problems=PROBLEMS
     )
     await run_in_threadpool(write_stored, ctx.settings.upload_dir, digest, content)
-    safe_name = Path(filename or "dokumen").name[:200] or "dokumen"
+    kept_name = safe_name(filename, fallback="dokumen")
     document_id = (
         await session.execute(
             insert(ApplicationDocument)
             .values(
                 application_id=application_id,
                 checklist_item=checklist_item,
-                filename=safe_name,
+                filename=kept_name,
                 content_type=content_type,
                 size_bytes=len(content),
                 sha256=digest,
@@ -119,7 +120,7 @@ async def upload_document(
     return DocumentRead(
         id=document_id,
         checklist_item=checklist_item,
-        filename=safe_name,
+        filename=kept_name,
         content_type=content_type,
         size_bytes=len(content),
         sha256=digest,

@@ -154,7 +154,7 @@ def _proposal(title: str, kind: str, year: int, n: int) -> ProposalCreate:
 async def _upload(
     session: AsyncSession, ctx: Context, who: Principal, proposal_id: int, what: str
 ) -> None:
-    rule = ctx.config.rule_set_on(ctx.today())
+    rule = ctx.config.rule_set_on(ctx.today)
     if what == "@docs":
         p = await proposals.get_proposal(session, who, proposal_id)
         items = evidence.required_documents(rule, p)
@@ -173,7 +173,7 @@ def _demo_windows(ctx: Context, years: tuple[int, ...]) -> Context:
     """Proposal windows are required: the demo files its proposals inside a window. For a year
     whose configured window (if any) does not include today, the demo's own filings use a window
     of today only; the running service keeps the configured windows."""
-    today = ctx.today()
+    today = ctx.today
     windows = [
         w
         for w in ctx.config.proposal_windows
@@ -194,7 +194,7 @@ async def _spending(
 ) -> list[dict[str, Any]]:
     """The LPJ's spending per RAB line: each line up to its share of the approved amount."""
     p = await proposals.get_proposal(session, who, proposal_id, children=True)
-    rule = ctx.config.rule_set_on(ctx.today())
+    rule = ctx.config.rule_set_on(ctx.today)
     ceilings = payments.line_ceilings(
         rule, list(p.budget_lines), p.requested_amount_idr, p.approved_amount_idr or 0
     )
@@ -217,7 +217,7 @@ async def seed(session: AsyncSession, spec: ServiceSpec) -> list[tuple[str, str,
             signer=signer_of(spec),
         )
     )
-    this_year = ctx.today().year
+    this_year = ctx.today.year
     ctx = _demo_windows(ctx, (this_year, this_year + 1))
     admin = accounts["admin"]
     for year in (this_year, this_year + 1):

@@ -2,16 +2,18 @@
 
 `Context` carries what the rules need besides the session: the rule section, the workflow, the
 field cipher, the working calendar, the signer and where uploads go. It is built once per app from
-`app.state` by `context_of` (also used by the CLI, the demo seeder and periodic tasks). Its clock
-reads `app.state.clock` on every call (default `shared.db.utcnow`), so a test may fix "now" after
-start-up; `now()` and `today()` are the only clock the domain uses.
+`app.state` by `context_of` (also used by the CLI, the demo seeder and periodic tasks). The clock is
+`app.state.clock` (aware UTC; `shared.db.utcnow` unless a test or the demo sets another), read once
+per context: every rule a request applies sees the same `now` and `today`, as in HAYU and e-RK.
+Domain code never reads the time itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -40,17 +42,19 @@ class Context:
     upload_max_bytes: int
     public_url: str
     regency_name: str
+    now: dt.datetime
+    """The moment this context was made (aware UTC), from the application's clock."""
     regency_code: str = "32.73"
     head_title: str = "Wali Kota"
-    clock: Clock = field(default=utcnow)
 
-    def now(self) -> dt.datetime:
-        """The current UTC time from the injectable clock (tests and the demo may fix it)."""
-        return self.clock()
-
+    @property
     def today(self) -> dt.date:
-        """Today in the regency's time zone."""
-        return self.calendar.local_date(self.now())
+        """`now` as a date in the regency's time zone."""
+        return self.calendar.local_date(self.now)
+
+    def at(self, now: dt.datetime) -> Context:
+        """The same context at another moment (a task catching up, a test)."""
+        return dataclasses.replace(self, now=now)
 
     def effect(self, action: str) -> str:
         if action in self.config.action_effects:
@@ -76,22 +80,15 @@ class Context:
             return False
 
 
-def app_clock(state: Any) -> Clock:
-    """A clock that asks `app.state.clock` on every call (so a test may replace it later)."""
-
-    def now() -> dt.datetime:
-        clock: Clock = getattr(state, "clock", utcnow)
-        return clock()
-
-    return now
-
-
 def context_of(app_state: Any, base_url: str = "") -> Context:
-    """The app's context, built on first use and kept on `app.state` (CLI, demo and tasks too).
+    """The context at this moment (CLI, demo and tasks too).
 
-    `base_url` is where the service is reached when `settings.public_url` is unset.
+    What does not change while the app runs (keys, rules, calendar) is built on first use and
+    kept on `app.state`; each call reads the clock once. `base_url` is where the service is
+    reached when `settings.public_url` is unset.
     """
     state = app_state
+    clock: Clock = getattr(state, "clock", None) or utcnow
     ctx: Context | None = getattr(state, "context", None)
     if ctx is None:
         config = state.config
@@ -109,10 +106,11 @@ def context_of(app_state: Any, base_url: str = "") -> Context:
             regency_name=config.regency.name,
             regency_code=config.regency.code,
             head_title="Bupati" if config.regency.kind == "kabupaten" else "Wali Kota",
-            clock=app_clock(state),
+            now=clock(),
         )
         state.context = ctx
-    return ctx
+        return ctx
+    return ctx.at(clock())
 
 
 # async: a plain function dependency would be sent through the thread pool on every request.

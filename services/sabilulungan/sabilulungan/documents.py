@@ -21,6 +21,7 @@ from shared.uploads import (
     UploadProblems,
     check_content,
     read_stored,
+    safe_name,
     write_stored,
 )
 
@@ -57,20 +58,20 @@ async def upload_document(
             + ", ".join(ctx.config.checklist_items),
             allowed=list(ctx.config.checklist_items),
         )
-    check_upload_open(ctx, ctx.config.rule_set_on(ctx.today()), proposal, checklist_item)
+    check_upload_open(ctx, ctx.config.rule_set_on(ctx.today), proposal, checklist_item)
     media_type, digest = check_content(
         content, filename=filename, max_bytes=ctx.upload_max_bytes, problems=PROBLEMS
     )
     await run_in_threadpool(write_stored, ctx.upload_dir, digest, content)
-    now = ctx.now()
-    safe_name = Path(filename or "berkas").name[:200]
+    now = ctx.now
+    kept_name = safe_name(filename)
     doc_id = (
         await session.execute(
             insert(Document)
             .values(
                 proposal_id=proposal.id,
                 checklist_item=checklist_item,
-                filename=safe_name,
+                filename=kept_name,
                 content_type=media_type,
                 size_bytes=len(content),
                 sha256=digest,
@@ -93,7 +94,7 @@ async def upload_document(
         id=doc_id,
         proposal_id=proposal.id,
         checklist_item=checklist_item,
-        filename=safe_name,
+        filename=kept_name,
         content_type=media_type,
         size_bytes=len(content),
         sha256=digest,

@@ -86,7 +86,7 @@ async def compute_flags(session: AsyncSession, ctx: Context, p: Proposal) -> lis
             Proposal.id != p.id,
             Proposal.disbursed_idr > 0,
             or_(
-                and_(Proposal.lpj_due_date < ctx.today(), Proposal.reported_at.is_(None)),
+                and_(Proposal.lpj_due_date < ctx.today, Proposal.reported_at.is_(None)),
                 Proposal.report_late.is_(True),
             ),
         )

@@ -89,7 +89,7 @@ async def issue_decree_annex(
         kind=None,
         official_number=decree_number,
         amount_idr=int(total),
-        issued_at=ctx.now(),
+        issued_at=ctx.now,
         revoked=False,
     )
     session.add(doc)

@@ -134,7 +134,7 @@ async def read_proposal(
         board=[BoardMemberRead(name=m.name, position=m.role, nik=MASKED) for m in p.board_members],
         unmasked=None,
     )
-    rule = ctx.config.rule_set_on(ctx.today())
+    rule = ctx.config.rule_set_on(ctx.today)
     read.missing_documents = await evidence.missing(
         session, p, evidence.next_step_documents(ctx, rule, p)
     )
@@ -243,7 +243,7 @@ def summarize(ctx: Context, p: Proposal) -> ProposalSummary:
         ProposalSummary,
         p,
         status_label=ctx.state_label(p.status),
-        overdue=due is not None and ctx.today() > due,
+        overdue=due is not None and ctx.today > due,
         due_date=due,
     )
 

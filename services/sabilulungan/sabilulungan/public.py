@@ -55,7 +55,7 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
         raise errors.ProposalNotFoundError(f"No proposal has the tracking code {normalized}")
     row = rows[0]
     history = [(h.state, h.entered_at) for h in rows if h.state is not None]
-    spans = stage_spans(ctx.workflow, history, now=ctx.now(), calendar=ctx.calendar)
+    spans = stage_spans(ctx.workflow, history, now=ctx.now, calendar=ctx.calendar)
     holder = ctx.holder(row.status)
     holder_label = ctx.config.desk_labels.get(holder, holder) if holder else None
     if holder == "opd_evaluator" and row.opd_code:

@@ -271,7 +271,7 @@ async def _write_proposal(
     data: ProposalCreate,
     idem: Idempotency | None,
 ) -> tuple[ProposalRead, dict[str, Any]]:
-    now = ctx.now()
+    now = ctx.now
     today = ctx.calendar.local_date(now)
     category_name, category = check_proposal_rules(ctx, data, today)
     applicant = data.applicant

@@ -1,7 +1,7 @@
 """Sabilulungan's periodic jobs (the service contract's `tasks.py`).
 
 Every deadline Sabilulungan knows is evaluated when a file is read or acted on, against
-`Context.now()`, so no job wakes up for those. The one job here notifies applicants
+`Context.now`, so no job wakes up for those. The one job here notifies applicants
 (`shared.notifications`): it reads the sealed audit events, turns the submission, each stage
 change, a return for revision, the decision and the signed NPHD into outbox messages, and sends
 them by e-mail and SMS/WhatsApp when these are configured. It adds nothing to the write paths.

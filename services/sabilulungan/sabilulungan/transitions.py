@@ -122,7 +122,7 @@ async def apply_transition(
     acting = set(action.roles) & principal.roles
     _check_actor(p, principal, acting)
     effect_name = ctx.effect(action.name)
-    now = ctx.now()
+    now = ctx.now
     today = ctx.calendar.local_date(now)
     _check_freeze(ctx, p.kind, action.name, effect_name, today)
     step = Step(

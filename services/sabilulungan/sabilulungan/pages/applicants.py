@@ -175,7 +175,7 @@ PURPOSE_LABELS = {
 
 
 def _apply_choices(ctx: Context) -> dict[str, Any]:
-    rule = ctx.config.rule_set_on(ctx.today())
+    rule = ctx.config.rule_set_on(ctx.today)
     purposes: dict[str, str] = {}
     for category in rule.recipient_categories.values():
         for code in category.purposes:
@@ -195,7 +195,7 @@ async def apply_form(request: Request, principal: Viewer, ctx: ContextDep) -> Re
         request,
         "apply.html",
         {
-            "form": {"fiscal_year": ctx.today().year + 1},
+            "form": {"fiscal_year": ctx.today.year + 1},
             "rows": range(LINE_ROWS),
             "errors": [],
             **_apply_choices(ctx),

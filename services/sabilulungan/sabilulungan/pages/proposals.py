@@ -260,7 +260,7 @@ async def _queue(
             **found,
             "kinds": KIND_LABELS,
             "can_issue": bool(principal.roles & DECREE_ISSUER_ROLES),
-            "year": ctx.today().year + 1,
+            "year": ctx.today.year + 1,
             "head_title": ctx.head_title,
         },
         principal=principal,

@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 async def home(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
     ctx = context_of(request.app.state)
-    return render(request, "index.html", {"year": ctx.today().year + 1}, principal=principal)
+    return render(request, "index.html", {"year": ctx.today.year + 1}, principal=principal)
 
 
 @router.get("/lacak")
@@ -61,7 +61,7 @@ async def transparency(
     tahun: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
     ctx = context_of(request.app.state)
-    year = tahun or ctx.today().year + 1
+    year = tahun or ctx.today.year + 1
     budget = await budgets.public_budget(session, year)
     rows = await public.ledger_all(session, fiscal_year=year, kind=None)
     return render(
