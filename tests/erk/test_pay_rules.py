@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 
 from erk.config import LeaveEffect
@@ -414,3 +415,128 @@ async def test_disciplinary_sentence_and_acting_post_in_a_20_day_month(erk: Erk)
     plt = await _recap(erk, period, STAFF2)
     # 7.000.000 x 20 % x 10 / 20 = 700.000 on top of 5.000.000
     assert (plt["acting_addition_idr"], plt["tpp_total_idr"]) == (700_000, 5_700_000)
+
+
+# -- every rule in 20-, 21- and 22-working-day months -------------------------------------------
+#
+# The same story under each rule in three month lengths, figured by hand from the rule text
+# (services/erk/README.md, "Recap"): standard = 300 x (employed days - days that reduce it);
+# productivity = floor(effective base x 60 % x achieved / standard); discipline = floor(effective
+# base x 40 % x (100 % - 10 % per unexcused or unrecorded day)); effective base = floor(base x
+# CPNS share x employed days / working days). Base Rp5.000.000 unless said.
+
+
+async def _annual_leave(erk: Erk, days: list[dt.date]) -> dict[str, Any]:
+    # Five days of annual leave, two days present without entries, the rest 300 minutes.
+    await _attendance(erk, STAFF, days[:5], "leave")
+    await _attendance(erk, STAFF, days[5:])
+    await _work(erk, STAFF, days[7:], 300)
+    return await _recap(erk, _period(days))
+
+
+async def _sick_leave(erk: Erk, days: list[dt.date]) -> dict[str, Any]:
+    # Three sick days, one day present without entries, the rest 300 minutes.
+    await _attendance(erk, STAFF, days[:3], "sick")
+    await _attendance(erk, STAFF, days[3:])
+    await _work(erk, STAFF, days[4:], 300)
+    return await _recap(erk, _period(days))
+
+
+async def _missing_attendance(erk: Erk, days: list[dt.date]) -> dict[str, Any]:
+    # The first two working days have neither attendance nor entries.
+    await _attendance(erk, STAFF, days[2:])
+    await _work(erk, STAFF, days[2:], 300)
+    return await _recap(erk, _period(days))
+
+
+async def _joiner(erk: Erk, days: list[dt.date]) -> dict[str, Any]:
+    # Joins on the 11th working day, present every day from then, no entries on the first.
+    await _newcomer(erk, joined_on=days[10].isoformat())
+    await _attendance(erk, NEWCOMER, days[10:])
+    await _work(erk, NEWCOMER, days[11:], 300)
+    return await _recap(erk, _period(days), NEWCOMER)
+
+
+async def _cpns(erk: Erk, days: list[dt.date]) -> dict[str, Any]:
+    # A CPNS (80 %), present every day, no entries on the first.
+    await _newcomer(erk, employment_status="cpns")
+    await _attendance(erk, NEWCOMER, days)
+    await _work(erk, NEWCOMER, days[1:], 300)
+    return await _recap(erk, _period(days), NEWCOMER)
+
+
+async def _net(erk: Erk, days: list[dt.date]) -> dict[str, Any]:
+    # K/1 (TER category B), salary Rp4.500.000, and the two unrecorded days of _missing_attendance.
+    await _newcomer(erk, ptkp_status="K/1", salary_gross_idr=4_500_000)
+    await _attendance(erk, NEWCOMER, days[2:])
+    await _work(erk, NEWCOMER, days[2:], 300)
+    return await _recap(erk, _period(days), NEWCOMER)
+
+
+def _period(days: list[dt.date]) -> str:
+    return f"{days[0].year:04d}-{days[0].month:02d}"
+
+
+MONTH_STORIES = {
+    "annual_leave": _annual_leave,
+    "sick_leave": _sick_leave,
+    "missing_attendance": _missing_attendance,
+    "joiner": _joiner,
+    "cpns": _cpns,
+    "net": _net,
+}
+
+# (story, working days): (standard minutes, productivity, discipline, gross TPP)
+WORKED_MONTHS = {
+    # standard 300 x (N - 5); achieved 300 x (N - 7)
+    ("annual_leave", 20): (4500, 2_600_000, 2_000_000, 4_600_000),  # 3.000.000 x 13/15
+    ("annual_leave", 21): (4800, 2_625_000, 2_000_000, 4_625_000),  # 3.000.000 x 14/16
+    ("annual_leave", 22): (5100, 2_647_058, 2_000_000, 4_647_058),  # 3.000.000 x 15/17
+    # standard 300 x (N - 3); achieved 300 x (N - 4)
+    ("sick_leave", 20): (5100, 2_823_529, 2_000_000, 4_823_529),  # 3.000.000 x 16/17
+    ("sick_leave", 21): (5400, 2_833_333, 2_000_000, 4_833_333),  # 3.000.000 x 17/18
+    ("sick_leave", 22): (5700, 2_842_105, 2_000_000, 4_842_105),  # 3.000.000 x 18/19
+    # standard 300 x N (an unrecorded day is not leave); discipline 100 - 2 x 10 = 80 %
+    ("missing_attendance", 20): (6000, 2_700_000, 1_600_000, 4_300_000),  # x 18/20
+    ("missing_attendance", 21): (6300, 2_714_285, 1_600_000, 4_314_285),  # x 19/21
+    ("missing_attendance", 22): (6600, 2_727_272, 1_600_000, 4_327_272),  # x 20/22
+    # base 5.000.000 x (N - 10)/N; standard 300 x (N - 10); achieved 300 x (N - 11)
+    ("joiner", 20): (3000, 1_350_000, 1_000_000, 2_350_000),  # 2.500.000 x 60 % x 9/10
+    ("joiner", 21): (3300, 1_428_571, 1_047_618, 2_476_189),  # 2.619.047 x 60 % x 10/11
+    ("joiner", 22): (3600, 1_499_999, 1_090_908, 2_590_907),  # 2.727.272 x 60 % x 11/12
+    # base 4.000.000; achieved 300 x (N - 1)
+    ("cpns", 20): (6000, 2_280_000, 1_600_000, 3_880_000),  # 2.400.000 x 19/20
+    ("cpns", 21): (6300, 2_285_714, 1_600_000, 3_885_714),  # 2.400.000 x 20/21
+    ("cpns", 22): (6600, 2_290_909, 1_600_000, 3_890_909),  # 2.400.000 x 21/22
+    ("net", 20): (6000, 2_700_000, 1_600_000, 4_300_000),
+    ("net", 21): (6300, 2_714_285, 1_600_000, 4_314_285),
+    ("net", 22): (6600, 2_727_272, 1_600_000, 4_327_272),
+}
+
+# Salary 4.500.000 + gross, TER B 1 % (7.300.001-9.200.000), salary alone 0 %; BPJS 1 % of
+# (salary + gross) - 1 % of salary: (PPh 21, BPJS, net)
+WORKED_NET = {
+    20: (88_000, 43_000, 4_169_000),  # 1 % of 8.800.000; 88.000 - 45.000
+    21: (88_142, 43_142, 4_183_001),  # floor(1 % of 8.814.285); 88.142 - 45.000
+    22: (88_272, 43_272, 4_195_728),  # floor(1 % of 8.827.272); 88.272 - 45.000
+}
+
+
+@pytest.mark.parametrize(("story", "working_days"), sorted(WORKED_MONTHS))
+async def test_worked_example_in_every_month_length(
+    erk: Erk, story: str, working_days: int
+) -> None:
+    await erk.tree()
+    _, days = _days(erk, working_days)
+    assert len(days) == working_days
+    row = await MONTH_STORIES[story](erk, days)
+    standard, productivity, discipline, gross = WORKED_MONTHS[story, working_days]
+    assert row["standard_minutes"] == standard
+    assert _money(row) == (productivity, discipline, gross)
+    if story == "net":
+        assert (row["pph21_idr"], row["bpjs_idr"], row["tpp_net_idr"]) == WORKED_NET[working_days]
+    else:
+        # No salary recorded: PPh 21 on the TPP alone is 0 % (under TER A's 5.400.000), and the
+        # BPJS share is 1 % of the TPP.
+        assert (row["pph21_idr"], row["bpjs_idr"]) == (0, gross // 100)
+        assert row["tpp_net_idr"] == gross - gross // 100
