@@ -182,3 +182,55 @@ def test_a_misspelt_freeze_action_stops_start_up(tmp_path: Path) -> None:
     )
     with pytest.raises(RegencyConfigError, match="aprove"):
         load_regency_config(path, SabilulunganConfig)
+
+
+# The same flow in a regency that names its refusal "ditolak" and its action "tolak": the refusal
+# is known by its effect (`reject`), not by a state name.
+TOLAK = (
+    BANDUNG.replace(
+        "[sabilulungan.workflow.states.rejected]", "[sabilulungan.workflow.states.ditolak]"
+    )
+    .replace("[sabilulungan.workflow.actions.reject]", "[sabilulungan.workflow.actions.tolak]")
+    .replace('to_state = "rejected"', 'to_state = "ditolak"')
+    .replace('tapd_final = "approve"', 'tapd_final = "approve"\ntolak = "reject"')
+)
+
+
+async def test_a_refusal_under_another_name_is_still_no_recipient(world_factory: Any) -> None:
+    assert "rejected" not in TOLAK
+    async with world_factory(TOLAK) as world:
+        await world.budget("hibah", 100_000_000)
+        granted = world.hibah()
+        granted["applicant"] = {**granted["applicant"], "name": "Yayasan Penerima Sah"}
+        refused = world.hibah()
+        refused["applicant"] = {**refused["applicant"], "name": "Perkumpulan Ditolak Sejahtera"}
+        ids = [(await world.submit(body))["id"] for body in (granted, refused)]
+        for pid in ids:
+            await world.complete(pid, "clerk")
+            await world.ok(pid, "clerk", "verify_completeness")
+            await world.ok(pid, "head", "forward")
+            await world.ok(pid, "coordinator", "assign_opd", opd_code="DINSOS")
+            await world.ok(pid, "opd", "recommend", amount_idr=20_000_000, checklist=EVALUATION)
+        await world.ok(ids[0], "coordinator", "tp_verify", amount_idr=20_000_000)
+        await world.ok(ids[0], "tapd", "tapd_final", amount_idr=20_000_000, decree_number="K/9")
+        body = await world.ok(ids[1], "coordinator", "tolak", note="Tidak sesuai prioritas")
+        assert body["status"] == "ditolak"
+        y = world.year
+        ledger = await world.client.get(f"/api/v1/public/proposals?fiscal_year={y}&limit=100")
+        csv = await world.client.get(f"/api/v1/public/proposals.csv?fiscal_year={y}")
+        page = await world.client.get(f"/transparansi?tahun={y}", headers={"accept": "text/html"})
+        for surface in (ledger.text, csv.text, page.text):
+            assert "Yayasan Penerima Sah" in surface
+            assert "Perkumpulan Ditolak" not in surface
+        row = next(r for r in ledger.json()["items"] if r["status"] == "ditolak")
+        assert (row["approved_idr"], row["decree_number"]) == (None, None)
+        # The applicant gets the refusal letter with the objection route.
+        r = await world.client.get(
+            f"/api/v1/proposals/{ids[1]}/refusal", headers=world.h("applicant")
+        )
+        assert r.status_code == 200, r.text
+        assert "Tidak sesuai prioritas" in r.text
+        r = await world.client.get(
+            f"/api/v1/proposals/{ids[0]}/refusal", headers=world.h("applicant")
+        )
+        assert_problem(r, 404, "not-refused")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sabilulungan import errors
+from sabilulungan.dependencies import Context
 from sabilulungan.models import AuditEvent, Budget, Proposal
 from sabilulungan.schemas import BudgetCreate, BudgetKindRead, PublicBudgetRead
 from shared.audit import record_event
@@ -80,7 +81,7 @@ async def change_ceiling(
     return budget
 
 
-async def public_budget(session: AsyncSession, fiscal_year: int) -> PublicBudgetRead:
+async def public_budget(session: AsyncSession, ctx: Context, fiscal_year: int) -> PublicBudgetRead:
     budgets = (
         (await session.execute(select(Budget).where(Budget.fiscal_year == fiscal_year)))
         .scalars()
@@ -99,7 +100,10 @@ async def public_budget(session: AsyncSession, fiscal_year: int) -> PublicBudget
                 func.coalesce(func.sum(Proposal.refunded_idr), 0),
                 func.coalesce(func.sum(Proposal.released_idr), 0),
             )
-            .where(Proposal.fiscal_year == fiscal_year, Proposal.status != "withdrawn")
+            .where(
+                Proposal.fiscal_year == fiscal_year,
+                Proposal.status.not_in(ctx.withdrawn_states),
+            )
             .group_by(Proposal.kind)
         )
     ).all()

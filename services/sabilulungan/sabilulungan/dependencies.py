@@ -46,6 +46,10 @@ class Context:
     """The moment this context was made (aware UTC), from the application's clock."""
     regency_code: str = "32.73"
     head_title: str = "Wali Kota"
+    refused_states: frozenset[str] = frozenset()
+    """States reached by an action whose effect is `reject` (the refusal letter's states)."""
+    withdrawn_states: frozenset[str] = frozenset()
+    """States reached by an action whose effect is `withdraw`."""
 
     @property
     def today(self) -> dt.date:
@@ -60,6 +64,15 @@ class Context:
         if action in self.config.action_effects:
             return self.config.action_effects[action]
         return action if action in EFFECT_NAMES else "none"
+
+    @property
+    def not_recipient_states(self) -> frozenset[str]:
+        """Refused or withdrawn: the applicant is never shown as a recipient, whatever the
+        state is called in the regency's workflow."""
+        return self.refused_states | self.withdrawn_states
+
+    def states_reached_by(self, effect: str) -> frozenset[str]:
+        return frozenset(a.to_state for a in self.workflow.actions if self.effect(a.name) == effect)
 
     def state_label(self, state: str) -> str:
         try:
@@ -107,6 +120,11 @@ def context_of(app_state: Any, base_url: str = "") -> Context:
             regency_code=config.regency.code,
             head_title="Bupati" if config.regency.kind == "kabupaten" else "Wali Kota",
             now=clock(),
+        )
+        ctx = dataclasses.replace(
+            ctx,
+            refused_states=ctx.states_reached_by("reject"),
+            withdrawn_states=ctx.states_reached_by("withdraw"),
         )
         state.context = ctx
         return ctx

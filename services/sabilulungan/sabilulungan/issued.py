@@ -15,7 +15,7 @@ from sabilulungan import errors
 from sabilulungan.dependencies import Context
 from sabilulungan.models import AuditEvent, BoardMember, BudgetLine, IssuedDocument, Proposal
 from sabilulungan.proposals import get_proposal
-from sabilulungan.public import LEDGER_COLUMNS, NOT_RECIPIENT_STATES
+from sabilulungan.public import LEDGER_COLUMNS
 from sabilulungan.schemas import VerificationRead
 from shared.audit import record_event
 from shared.auth import Principal
@@ -73,7 +73,7 @@ async def issue_decree_annex(
         select(func.coalesce(func.sum(Proposal.approved_amount_idr), 0)).where(
             Proposal.decree_number == decree_number,
             Proposal.fiscal_year == fiscal_year,
-            Proposal.status.not_in(NOT_RECIPIENT_STATES),
+            Proposal.status.not_in(ctx.not_recipient_states),
         )
     )
     if not total:
@@ -119,7 +119,7 @@ async def find_issued(session: AsyncSession, number: str) -> tuple[IssuedDocumen
 
 
 async def decree_annex_rows(
-    session: AsyncSession, decree_number: str, fiscal_year: int
+    session: AsyncSession, ctx: Context, decree_number: str, fiscal_year: int
 ) -> list[Any]:
     return list(
         (
@@ -129,7 +129,7 @@ async def decree_annex_rows(
                     and_(
                         Proposal.decree_number == decree_number,
                         Proposal.fiscal_year == fiscal_year,
-                        Proposal.status.not_in(NOT_RECIPIENT_STATES),
+                        Proposal.status.not_in(ctx.not_recipient_states),
                     )
                 )
                 .order_by(Proposal.id)
@@ -214,7 +214,7 @@ async def document_pdf(
                 letterhead=letterhead,
             )
         )
-    rows = await decree_annex_rows(session, doc.official_number, doc.fiscal_year)
+    rows = await decree_annex_rows(session, ctx, doc.official_number, doc.fiscal_year)
     table = [["No", "Kode", "Jenis", "Penerima", "Jumlah"]] + [
         [
             str(i),

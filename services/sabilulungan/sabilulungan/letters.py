@@ -18,8 +18,6 @@ from shared.config import RegencyConfigBase
 from shared.letters import Receipt, Refusal, refusal_of
 from shared.workflow import due_at
 
-REFUSED_STATES = frozenset({"rejected"})
-
 
 def subject_of(p: ProposalRead) -> str:
     return f"Usulan {KIND_LABELS.get(p.kind, p.kind).lower()} TA {p.fiscal_year}: {p.title}"
@@ -66,7 +64,7 @@ async def receipt(
 
 def refusal(ctx: Context, config: RegencyConfigBase, p: ProposalRead) -> Refusal | None:
     """The refusal of a rejected proposal (None for any other), with the objection route."""
-    if p.status not in REFUSED_STATES:
+    if p.status not in ctx.refused_states:
         return None
     entry = next((h for h in reversed(p.history) if h.state == p.status), None)
     decided = entry.entered_at if entry else p.status_since

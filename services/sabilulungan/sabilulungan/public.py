@@ -65,7 +65,7 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
         kind=row.kind,
         fiscal_year=row.fiscal_year,
         # the tracking code is on the public ledger: the page shows what the ledger shows
-        title=public_title(row.applicant_type, row.status, row.title),
+        title=public_title(ctx, row.applicant_type, row.status, row.title),
         status=row.status,
         status_label=ctx.state_label(row.status),
         holder=holder,
@@ -90,24 +90,25 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
 
 INDIVIDUAL_APPLICANT = "Pemohon perorangan"
 INDIVIDUAL_AID = "Bantuan sosial perorangan"
-# A refused or withdrawn file never made its applicant a recipient, whatever a decree or an earlier
-# step left on it (a regency's workflow may refuse after the decree): the public sees neither the
-# applicant nor an amount as a recipient (UU 27/2022; domain brief §6: applicants are not public).
-NOT_RECIPIENT_STATES = ("rejected", "withdrawn")
+# A refused or withdrawn file (`Context.not_recipient_states`: the states its workflow's `reject`
+# and `withdraw` effects lead to) never made its applicant a recipient, whatever a decree or an
+# earlier step left on it (a regency's workflow may refuse after the decree): the public sees
+# neither the applicant nor an amount as a recipient (UU 27/2022; domain brief §6: applicants are
+# not public).
 NOT_A_RECIPIENT = "Pemohon (tidak ditetapkan sebagai penerima)"
 NOT_A_RECIPIENT_TITLE = "Usulan tidak ditetapkan"
 
 
-def public_title(applicant_type: str, status: str, title: str) -> str:
+def public_title(ctx: Context, applicant_type: str, status: str, title: str) -> str:
     """What the public may read of a file's title (the ledger and public tracking alike)."""
     if applicant_type == "individual":
         return INDIVIDUAL_AID
-    return NOT_A_RECIPIENT_TITLE if status in NOT_RECIPIENT_STATES else title
+    return NOT_A_RECIPIENT_TITLE if status in ctx.not_recipient_states else title
 
 
-def ledger_row(p: Any) -> LedgerRow:
+def ledger_row(ctx: Context, p: Any) -> LedgerRow:
     individual = p.applicant_type == "individual"
-    refused = p.status in NOT_RECIPIENT_STATES
+    refused = p.status in ctx.not_recipient_states
     hidden = individual or refused
     # UU 27/2022: an individual is public only once a Keputusan names them as a recipient, and
     # never with the need (a wheelchair is health data, Pasal 4(2)): the title is withheld.
@@ -122,7 +123,7 @@ def ledger_row(p: Any) -> LedgerRow:
         recipient_address=None if hidden else p.public_address,
         # An individual's village code comes close to an address: publish the kecamatan only.
         region_code=p.region_code[:8] if hidden else p.region_code,
-        title=public_title(p.applicant_type, p.status, p.title),
+        title=public_title(ctx, p.applicant_type, p.status, p.title),
         status=p.status,
         opd_code=p.opd_code,
         requested_idr=p.requested_amount_idr,
@@ -163,6 +164,7 @@ LEDGER_COLUMNS = (
 
 async def ledger_page(
     session: AsyncSession,
+    ctx: Context,
     *,
     fiscal_year: int,
     kind: str | None,
@@ -180,17 +182,17 @@ async def ledger_page(
         cursor=cursor,
         descending=False,
     )
-    return [ledger_row(r) for r in rows], next_cursor
+    return [ledger_row(ctx, r) for r in rows], next_cursor
 
 
 async def ledger_all(
-    session: AsyncSession, *, fiscal_year: int, kind: str | None
+    session: AsyncSession, ctx: Context, *, fiscal_year: int, kind: str | None
 ) -> list[LedgerRow]:
     stmt = select(*LEDGER_COLUMNS).where(Proposal.fiscal_year == fiscal_year)
     if kind is not None:
         stmt = stmt.where(Proposal.kind == kind)
     rows = (await session.execute(stmt.order_by(Proposal.id))).all()
-    return [ledger_row(r) for r in rows]
+    return [ledger_row(ctx, r) for r in rows]
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -357,10 +357,12 @@ async def issued_pdf(
 
 
 @public_router.get("/budgets/{fiscal_year}", response_model=PublicBudgetRead)
-async def read_public_budget(fiscal_year: FiscalYear, session: SessionDep) -> PublicBudgetRead:
+async def read_public_budget(
+    fiscal_year: FiscalYear, session: SessionDep, ctx: ContextDep
+) -> PublicBudgetRead:
     """Per kind: ceiling, proposed, recommended, approved, disbursed, reported, refunded,
     released and remaining."""
-    return await budgets.public_budget(session, fiscal_year)
+    return await budgets.public_budget(session, ctx, fiscal_year)
 
 
 @public_router.get(
@@ -376,6 +378,7 @@ async def track_proposal(
 @public_router.get("/proposals", response_model=LedgerPage, responses=problem_responses(400))
 async def read_ledger(
     session: SessionDep,
+    ctx: ContextDep,
     fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
     kind: KindQuery = None,
     limit: LimitQuery = 20,
@@ -383,7 +386,7 @@ async def read_ledger(
 ) -> LedgerPage:
     """The public ledger of a fiscal year (no NIK, bank account or individual's address)."""
     items, next_cursor = await public.ledger_page(
-        session, fiscal_year=fiscal_year, kind=kind, limit=limit, cursor=cursor
+        session, ctx, fiscal_year=fiscal_year, kind=kind, limit=limit, cursor=cursor
     )
     return LedgerPage(items=items, next_cursor=next_cursor)
 
@@ -395,11 +398,12 @@ async def read_ledger(
 )
 async def read_ledger_csv(
     session: SessionDep,
+    ctx: ContextDep,
     fiscal_year: Annotated[int, Query(ge=2000, le=2100)],
     kind: KindQuery = None,
 ) -> Response:
     """The public ledger of a fiscal year as CSV (open data)."""
-    rows = await public.ledger_all(session, fiscal_year=fiscal_year, kind=kind)
+    rows = await public.ledger_all(session, ctx, fiscal_year=fiscal_year, kind=kind)
     out = io.StringIO()
     writer = csv.writer(out)
     fields = list(LedgerRow.model_fields)

@@ -62,8 +62,8 @@ async def transparency(
 ) -> HTMLResponse:
     ctx = context_of(request.app.state)
     year = tahun or ctx.today.year + 1
-    budget = await budgets.public_budget(session, year)
-    rows = await public.ledger_all(session, fiscal_year=year, kind=None)
+    budget = await budgets.public_budget(session, ctx, year)
+    rows = await public.ledger_all(session, ctx, fiscal_year=year, kind=None)
     return render(
         request,
         "transparency.html",
