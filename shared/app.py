@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
-from shared import audit
+from shared import audit, audit_seal
 from shared.audit_routes import audit_router, auditor_router
 from shared.auth import (
     AccountMixin,
@@ -186,7 +186,7 @@ async def seal_once(app: FastAPI) -> int:
     """Seal the audit events written since the last run (one replica at a time)."""
     state = app.state
     async with state.db.sessionmaker.begin() as session:
-        return await audit.seal_pending(
+        return await audit_seal.seal_pending(
             session,
             state.models.audit_event,
             state.models.audit_checkpoint,
@@ -325,7 +325,7 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
 
     @router.get("/audit", include_in_schema=False)
     async def audit_page(request: Request, session: SessionDep) -> Response:
-        cp = await audit.latest_checkpoint(
+        cp = await audit_seal.latest_checkpoint(
             session, models.audit_checkpoint, signer=request.app.state.signer, service=spec.name
         )
         return render(request, "audit.html", {"checkpoint": cp})

@@ -2,10 +2,10 @@
 
 `GET /audit/peristiwa` lists audit events newest first with filters (action, actor, entity type
 and id, a date range), keyset pagination (`cursor`) and the result of the chain verification
-(`shared.audit.verify_chain`, what `audit-verify` runs). Only auditors and admins see it; it shows
-the same fields the auditor API (`GET /api/v1/audit/events`) returns. Filters come from the query
-string as text and are checked here, so a bad value gets an Indonesian message, never a
-framework's.
+(`shared.audit_integrity.verify_chain`, what `audit-verify` runs). Only auditors and admins see
+it; it shows the same fields the auditor API (`GET /api/v1/audit/events`) returns. Filters come
+from the query string as text and are checked here, so a bad value gets an Indonesian message,
+never a framework's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from shared import audit
+from shared import audit_integrity
 from shared.auth import OptionalPrincipal
 from shared.pagination import InvalidCursorError, keyset_page
 from shared.web import render, root_of
@@ -108,7 +108,7 @@ def audit_browser_router(service: str) -> APIRouter:
                     )
                 except InvalidCursorError:
                     errors.append(("error", "Tautan halaman berikutnya tidak sah; mulai lagi."))
-            verified = await audit.verify_chain(
+            verified = await audit_integrity.verify_chain(
                 session,
                 model,
                 state.models.audit_checkpoint,

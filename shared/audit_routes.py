@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from shared import audit
+from shared import audit, audit_seal, audit_tree
 from shared.audit_proofs import SignedCheckpoint
 from shared.auth import require_roles
 from shared.db import SessionDep
@@ -95,7 +95,7 @@ def audit_router(service: str) -> APIRouter:
             await session.execute(select(model).order_by(model.position.desc()).limit(1))
         ).scalar_one_or_none()
         signed = (
-            audit.empty_checkpoint(service, state.signer)
+            audit_seal.empty_checkpoint(service, state.signer)
             if row is None
             else audit.signed_of(row, service)
         )
@@ -142,10 +142,10 @@ def audit_router(service: str) -> APIRouter:
     ) -> ConsistencyRead:
         """The RFC 9162 consistency proof from the tree of `first` events to that of `second`."""
         try:
-            proof = await audit.consistency(
+            proof = await audit_tree.consistency(
                 session, request.app.state.models.audit_checkpoint, first, second
             )
-        except audit.ProofUnavailableError as exc:
+        except audit_tree.ProofUnavailableError as exc:
             raise ProofSizesError(str(exc)) from None
         return ConsistencyRead(first=first, second=second, proof=proof)
 
@@ -176,7 +176,7 @@ def auditor_router(service: str) -> APIRouter:
         """The RFC 9162 proof that a sealed event is in the tree a checkpoint signed."""
         state = request.app.state
         try:
-            found = await audit.inclusion(
+            found = await audit_tree.inclusion(
                 session,
                 state.models.audit_event,
                 state.models.audit_checkpoint,
@@ -184,7 +184,7 @@ def auditor_router(service: str) -> APIRouter:
                 service=service,
                 size=size,
             )
-        except audit.ProofUnavailableError as exc:
+        except audit_tree.ProofUnavailableError as exc:
             raise ProofSizesError(str(exc)) from None
         return InclusionRead(
             event_id=found.event_id,

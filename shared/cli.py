@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import audit, migrations
+from shared import audit, audit_integrity, audit_seal, migrations
 from shared.app import CommonModels, ServiceSpec
 from shared.audit_proofs import SignedCheckpoint
 from shared.audit_verifier import UnreadableError, load_checkpoints
@@ -209,7 +209,7 @@ async def seed_demo(
 
 
 async def _seal_pending(session: AsyncSession, spec: ServiceSpec) -> int:
-    return await audit.seal_pending(
+    return await audit_seal.seal_pending(
         session,
         spec.models.audit_event,
         spec.models.audit_checkpoint,
@@ -230,11 +230,13 @@ async def _seal(spec: ServiceSpec) -> int:
     return 0
 
 
-async def verify(spec: ServiceSpec, outside: Sequence[SignedCheckpoint] = ()) -> audit.VerifyResult:
+async def verify(
+    spec: ServiceSpec, outside: Sequence[SignedCheckpoint] = ()
+) -> audit_integrity.VerifyResult:
     db = database_of(spec)
     try:
         async with db.sessionmaker() as session:
-            return await audit.verify_chain(
+            return await audit_integrity.verify_chain(
                 session,
                 spec.models.audit_event,
                 spec.models.audit_checkpoint,

@@ -2,8 +2,8 @@
 
 Every token carries the `token_epoch` of its account at login. The database raises an account's
 epoch when its password, roles, unit or username change, when it is deactivated, and at logout
-(see `shared.migrations.account_epoch_statements`). A token whose epoch is below the account's
-is refused.
+(see `shared.migrations_common.account_epoch_statements`). A token whose epoch is below the
+account's is refused.
 
 Checking that on every request would cost a round trip per request. Instead each process reads,
 at most every `refresh_seconds` (default 2 s), the accounts whose epoch changed since its last

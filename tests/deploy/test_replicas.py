@@ -66,7 +66,7 @@ MAX_INTENTS = 5000  # per writer: bounds the loop whatever the machine's speed
 RESEND_EVERY = 4  # every 4th acknowledged write is sent again later with its key
 RETRY_FOR = 20.0  # seconds one write is retried before the test gives up on it
 PASSWORD = "sandi-yang-panjang-1"
-SEAL_LOCK = "audit-seal:hayu"  # the name shared.audit.seal_pending locks
+SEAL_LOCK = "audit-seal:hayu"  # the name shared.audit_seal.seal_pending locks
 
 BUSINESS: dict[str, Any] = {
     "name": "Warung Sari Rasa",

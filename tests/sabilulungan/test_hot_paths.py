@@ -23,7 +23,8 @@ from sabilulungan.models import (
     Proposal,
     StageEntry,
 )
-from shared.audit import seal_pending, verify_chain
+from shared.audit_integrity import verify_chain
+from shared.audit_seal import seal_pending
 from shared.testing import assert_problem
 
 # statements per request; transaction control (BEGIN, COMMIT) is not counted

@@ -9,17 +9,17 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from shared import audit
+from shared import audit, audit_integrity
 from shared.app import seal_once
 from shared.audit_proofs import GENESIS_HASH, SignedCheckpoint
 from shared.signing import verify
 from shared.testing import BACKEND, SERVICES, add_account, client_for
 
 
-async def _verify(app: FastAPI) -> audit.VerifyResult:
+async def _verify(app: FastAPI) -> audit_integrity.VerifyResult:
     models = app.state.models
     async with app.state.db.sessionmaker() as session:
-        return await audit.verify_chain(
+        return await audit_integrity.verify_chain(
             session,
             models.audit_event,
             models.audit_checkpoint,

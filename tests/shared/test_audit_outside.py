@@ -15,9 +15,15 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from shared import audit
+from shared import audit, audit_integrity
 from shared.app import seal_once
-from shared.audit_proofs import GENESIS_HASH, SignedCheckpoint, root_of, verify_consistency
+from shared.audit_proofs import (
+    GENESIS_HASH,
+    SignedCheckpoint,
+    leaf_hash,
+    root_of,
+    verify_consistency,
+)
 from shared.audit_verifier import check_service, load_checkpoints, save_checkpoints
 from shared.signing import Signer
 from shared.testing import BACKEND, SERVICES, add_account, client_for
@@ -48,7 +54,7 @@ async def _tamper(app: FastAPI, *statements: str) -> None:
 async def _verify(app: FastAPI, outside: list[SignedCheckpoint] | None = None) -> Any:
     models = app.state.models
     async with app.state.db.sessionmaker() as session:
-        return await audit.verify_chain(
+        return await audit_integrity.verify_chain(
             session,
             models.audit_event,
             models.audit_checkpoint,
@@ -123,7 +129,7 @@ async def test_checkpoints_chain_and_sign_the_merkle_root_of_the_events(make_app
     model = app.state.models.audit_event
     async with app.state.db.sessionmaker() as session:
         rows = (await session.execute(select(model).order_by(model.seal_position))).scalars()
-        leaves = [audit.leaf_hash(audit.event_canonical(r, r.seal_position)) for r in rows]
+        leaves = [leaf_hash(audit.event_canonical(r, r.seal_position)) for r in rows]
     assert published[-1].root == root_of(leaves).hex()
     assert (await _verify(app, published)).ok
 
@@ -454,7 +460,7 @@ async def test_auditors_get_an_inclusion_proof_of_a_sealed_event(make_app: Any) 
             checkpoint = SignedCheckpoint.from_json(body["checkpoint"])
             assert checkpoint.signature_ok(app.state.signer.public_key_b64())
             assert checkpoint.size == (size or 5)
-            leaf = audit.leaf_hash(body["leaf_data"].encode())
+            leaf = leaf_hash(body["leaf_data"].encode())
             assert leaf.hex() == body["leaf_hash"]
             assert json.loads(body["leaf_data"])["entity_id"] == sealed.entity_id
             proof = [bytes.fromhex(h) for h in body["proof"]]
@@ -479,7 +485,7 @@ async def test_auditors_get_an_inclusion_proof_of_a_sealed_event(make_app: Any) 
 async def test_verification_reads_checkpoints_a_chunk_at_a_time(
     make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(audit, "CHECKPOINT_CHUNK", 2)
+    monkeypatch.setattr(audit_integrity, "CHECKPOINT_CHUNK", 2)
     app = await make_app("hayu")
     await _one_checkpoint_per_event(app, 7)
     saved = await load_checkpoints(str(await _saved(app, tmp_path)))

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from shared import audit, migrations
+from shared import audit_integrity, migrations
 from shared.app import seal_once
 from shared.db import create_engine
 from shared.testing import BACKEND, PG_URL, add_account, migrations_dir
@@ -131,7 +131,7 @@ async def test_runtime_role_serves_and_seals_but_cannot_touch_history(
         assert await seal_once(app) == 3  # the sealing UPDATE, the tree and a checkpoint
         async with app.state.db.sessionmaker() as session:
             models = app.state.models
-            result = await audit.verify_chain(
+            result = await audit_integrity.verify_chain(
                 session,
                 models.audit_event,
                 models.audit_checkpoint,

@@ -1,6 +1,6 @@
 """Every service keeps the shape of the service contract (README, "Design notes"): the same files,
-the one request context in `dependencies.py`, no module over 600 lines. A service that drifts
-fails here; so does a gap below that has been closed (delete its entry then)."""
+the one request context in `dependencies.py`, no module over 600 lines (nor in `shared/`). A
+service that drifts fails here; so does a gap below that has been closed (delete its entry then)."""
 
 from __future__ import annotations
 
@@ -126,6 +126,16 @@ def test_no_module_over_600_lines(service: str) -> None:
     allowed = {m for m in LONG_MODULES_ALLOWED if m.startswith(f"{service}/")}
     assert long - allowed == set(), f"split these modules by resource (at most {MAX_LINES} lines)"
     assert allowed - long == set(), "closed gaps: delete them from LONG_MODULES_ALLOWED"
+
+
+def test_no_shared_module_over_600_lines() -> None:
+    """The plumbing in `shared/` keeps the same bound as the services."""
+    long = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "shared").rglob("*.py")
+        if len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES
+    }
+    assert long == set(), f"split these modules by responsibility (at most {MAX_LINES} lines)"
 
 
 def test_the_test_plumbing_names_no_service() -> None:

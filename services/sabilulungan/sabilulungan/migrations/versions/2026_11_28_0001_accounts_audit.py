@@ -7,7 +7,7 @@ Create Date: 2026-11-28
 
 from collections.abc import Sequence
 
-from shared.migrations import create_common_tables_v1, drop_common_tables_v1
+from shared.migrations_common import create_common_tables_v1, drop_common_tables_v1
 
 revision: str = "sabilulungan_0001"
 down_revision: str | None = None

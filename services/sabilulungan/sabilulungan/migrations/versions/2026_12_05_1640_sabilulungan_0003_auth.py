@@ -7,7 +7,7 @@ Create Date: 2026-12-05 16:40:00
 
 from collections.abc import Sequence
 
-from shared.migrations import add_account_epoch_v2, drop_account_epoch_v2
+from shared.migrations_common import add_account_epoch_v2, drop_account_epoch_v2
 
 revision: str = "sabilulungan_0003_auth"
 down_revision: str | None = "sabilulungan_0003_audit"

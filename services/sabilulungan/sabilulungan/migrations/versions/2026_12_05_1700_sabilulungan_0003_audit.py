@@ -7,7 +7,7 @@ Create Date: 2026-12-05
 
 from collections.abc import Sequence
 
-from shared.migrations import create_audit_log_v1, drop_audit_log_v1
+from shared.migrations_audit import create_audit_log_v1, drop_audit_log_v1
 
 revision: str = "sabilulungan_0003_audit"
 down_revision: str | None = "sabilulungan_0002"

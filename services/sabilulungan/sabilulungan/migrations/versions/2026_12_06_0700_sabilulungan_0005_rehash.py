@@ -10,7 +10,7 @@ Create Date: 2026-12-06 07:00:00
 
 from collections.abc import Sequence
 
-from shared.migrations import add_password_rehash_v3, drop_password_rehash_v3
+from shared.migrations_common import add_password_rehash_v3, drop_password_rehash_v3
 
 revision: str = "sabilulungan_0005_rehash"
 down_revision: str | None = "sabilulungan_0005_sabi"
