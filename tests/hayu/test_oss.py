@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+import httpx
 import pytest
 from hayu_factories import PDF, actors, filing, upload_checklist
 from sqlalchemy import select
@@ -542,3 +543,150 @@ async def test_inspection_revision_resubmission_and_rejection_each_send_their_co
     # resubmitted, rejected
     assert fake.codes() == ["09", "20", "40", "41", "42", "90"]
     assert len(set(fake.received)) == 6
+
+
+# --- Guessing who owns a NIB at "Ambil data OSS" ------------------------------------------------
+
+GUESSER = "198.51.100.7"
+ELSEWHERE = "203.0.113.9"
+UNPUSHED_NIB = "9120009999999"
+
+
+def _at(app, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000)),
+        base_url="http://test",
+    )
+
+
+@contextlib.asynccontextmanager
+async def _signed_in(app, username: str, address: str):
+    """A business owner's browser at `address`, signed in, with the form's CSRF token."""
+    await add_account(app, username, ["business_owner"])
+    async with _at(app, address) as client:
+        login = await client.post("/login", data={"username": username, "password": "password-123"})
+        assert login.status_code == 303
+        token = CSRF.search((await client.get("/lapor")).text)
+        assert token is not None
+
+        async def ask(nik: str, nib: str = NIB) -> httpx.Response:
+            return await client.post(
+                "/lapor/oss", data={"nib": nib, "nik": nik, "csrf_token": token.group(1)}
+            )
+
+        yield ask
+
+
+def _refused(answer: httpx.Response) -> None:
+    """429 on the page: the reason in Indonesian by the OSS fields, the NIB kept, a Retry-After,
+    and nothing of OSS's record (not even for the right pair)."""
+    assert answer.status_code == 429, answer.text
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert 'id="oss-notice"' in answer.text
+    assert "Terlalu banyak NIB dan NIK yang tidak cocok" in answer.text
+    assert f'id="nib-cari" name="nib" inputmode="numeric" maxlength="13" value="{NIB}"' in (
+        answer.text
+    )
+    assert "CV Kembang Sari" not in answer.text
+
+
+def _not_prefilled(answer: httpx.Response) -> None:
+    assert answer.status_code == 200, answer.text
+    assert "Data OSS tidak dapat diisikan" in answer.text
+    assert "CV Kembang Sari" not in answer.text
+
+
+def _prefilled(answer: httpx.Response) -> None:
+    assert answer.status_code == 200, answer.text
+    assert 'value="CV Kembang Sari"' in answer.text
+    assert "Data OSS tidak dapat diisikan" not in answer.text
+
+
+async def _guarded_app(make_app):
+    app = await make_app(
+        "hayu",
+        oss_base_url="http://oss.invalid",
+        oss_inbound_token="rahasia",
+        oss_owner_max_failures=3,
+        oss_owner_max_failures_per_address=5,
+    )
+    await _push(app)
+    return app
+
+
+async def test_prefill_guesses_are_limited_per_account_and_the_owner_elsewhere_is_not(make_app):
+    app = await _guarded_app(make_app)
+    async with _signed_in(app, "rina", GUESSER) as guess:
+        # a wrong NIK and a NIB OSS never pushed count alike (the answers are alike too)
+        _not_prefilled(await guess(OTHER_NIK))
+        _not_prefilled(await guess(OTHER_NIK, nib=UNPUSHED_NIB))
+        _not_prefilled(await guess("3273011203850003"))
+        # the account has used its guesses: refused without looking, even for the right pair
+        _refused(await guess(OTHER_NIK))
+        _refused(await guess(OWNER_NIK))
+    # the same account from another address is still refused (counted per account)
+    async with _at(app, ELSEWHERE) as client:
+        await client.post("/login", data={"username": "rina", "password": "password-123"})
+        token = CSRF.search((await client.get("/lapor")).text)
+        assert token is not None
+        again = await client.post(
+            "/lapor/oss", data={"nib": NIB, "nik": OWNER_NIK, "csrf_token": token.group(1)}
+        )
+        _refused(again)
+    # the rightful owner, on her own account at her own address, is not locked out by them
+    async with _signed_in(app, "siti", ELSEWHERE) as mine:
+        _prefilled(await mine(OWNER_NIK))
+
+
+async def test_prefill_guesses_are_limited_per_address_over_all_accounts(make_app):
+    app = await _guarded_app(make_app)
+    async with _signed_in(app, "rina", GUESSER) as first:
+        for _ in range(3):
+            _not_prefilled(await first(OTHER_NIK))
+    async with _signed_in(app, "dedi", GUESSER) as second:
+        for _ in range(2):
+            _not_prefilled(await second(OTHER_NIK))  # the address's 4th and 5th failure
+        _refused(await second(OTHER_NIK))  # a fresh account, but the address is spent
+    async with _signed_in(app, "siti", ELSEWHERE) as mine:
+        _prefilled(await mine(OWNER_NIK))
+
+
+async def test_guesses_sent_at_once_cannot_all_pass_before_the_first_is_counted(make_app):
+    import asyncio
+
+    app = await _guarded_app(make_app)
+    async with _signed_in(app, "rina", GUESSER) as guess:
+        answers = await asyncio.gather(*(guess(f"32730112038500{i:02d}") for i in range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 3 + [429] * 5
+
+
+async def test_the_guess_window_expires_and_a_match_under_the_limit_prefills(make_app):
+    app = await _guarded_app(make_app)
+    now = [1000.0]
+    app.state.oss_owner_guard.clock = lambda: now[0]
+    async with _signed_in(app, "siti", GUESSER) as ask:
+        _not_prefilled(await ask(OTHER_NIK))  # a typo
+        _not_prefilled(await ask(OTHER_NIK))
+        _prefilled(await ask(OWNER_NIK))  # under the limit the right pair still works
+        now[0] += 60
+        _not_prefilled(await ask(OTHER_NIK))  # a right pair cleared nothing: the 3rd failure
+        refused = await ask(OWNER_NIK)
+        _refused(refused)
+        # the oldest failure leaves the window (3600 s) at t=4600: wait until then
+        assert int(refused.headers["Retry-After"]) == 3600 - 60 + 1
+        now[0] = 1000.0 + 3600 - 1
+        _refused(await ask(OWNER_NIK))
+        now[0] = 1000.0 + 3600 + 1
+        _prefilled(await ask(OWNER_NIK))
+
+
+async def test_the_prefill_limits_are_checked_at_start_up():
+    from hayu.settings import Settings
+
+    for wrong in (
+        {"oss_owner_max_failures": 0},
+        {"oss_owner_max_failures_per_address": 0},
+        {"oss_owner_window_seconds": 5},
+    ):
+        with pytest.raises(ValueError, match="oss_owner"):
+            Settings(**wrong)
