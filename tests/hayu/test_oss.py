@@ -690,3 +690,42 @@ async def test_the_prefill_limits_are_checked_at_start_up():
     ):
         with pytest.raises(ValueError, match="oss_owner"):
             Settings(**wrong)
+
+
+async def test_a_push_naming_the_owner_links_her_files_filed_before_it(make_app):
+    """A file filed before OSS pushed its NIB has no link; the push that names its owner links
+    it (audited), as a filing after the push would be. A stranger's file under the same NIB is
+    not linked."""
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        mine = await client.post(
+            "/api/v1/applications",
+            json=filing("SS", capital_idr=900_000_000, nib=NIB),
+            headers=who.business_owner,
+        )
+        theirs = await client.post(
+            "/api/v1/applications",
+            json=filing(
+                "SS",
+                capital_idr=900_000_000,
+                nib=NIB,
+                owner={"nik": OTHER_NIK, "name": "Rina Marlina", "phone": "081298765432"},
+            ),
+            headers=who.other_owner,
+        )
+        assert mine.status_code == theirs.status_code == 201
+    await _push(app)
+    async with app.state.db.sessionmaker() as session:
+        links = {
+            a.id: a.oss_application_id
+            for a in (await session.execute(select(Application))).scalars()
+        }
+        events = (
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "oss.linked")))
+            .scalars()
+            .all()
+        )
+    assert links == {mine.json()["id"]: "I-202612050001", theirs.json()["id"]: None}
+    assert [(int(e.entity_id), e.actor) for e in events] == [(mine.json()["id"], "oss")]
+    assert OWNER_NIK not in json.dumps([e.after for e in events])

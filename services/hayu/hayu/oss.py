@@ -30,13 +30,13 @@ import hmac
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hayu import errors
 from hayu.certificates import verification_url
 from hayu.dependencies import Context
-from hayu.models import Application, AuditEvent, OssNibRecord, OssOutboxMessage
+from hayu.models import Application, AuditEvent, Business, OssNibRecord, OssOutboxMessage
 from shared import audit
 
 PERMIT = "permit"
@@ -275,7 +275,9 @@ async def receive_nib(
     payload: dict[str, Any],
 ) -> None:
     """Store a `receiveNIB` push (a repeat replaces the record), audited: the whitelisted
-    fields and the blind index of the owner's NIK, never the raw push or the NIK itself."""
+    fields and the blind index of the owner's NIK, never the raw push or the NIK itself. With
+    the link on, the owner's files of an OSS type not linked yet are linked to the push's
+    application (`link_owner_files`), as a filing made after the push would be."""
     now = ctx.now
     nib = str(payload["nib"])
     kept = {k: payload[k] for k in NIB_FIELDS if payload.get(k) not in (None, "", [])}
@@ -306,6 +308,60 @@ async def receive_nib(
         },
         occurred_at=now,
     )
+    oss_id = kept.get("id_permohonan")
+    if owner_index is not None and oss_id and enabled(ctx):
+        await link_owner_files(session, ctx, nib, owner_index, str(oss_id))
+
+
+def _oss_types(ctx: Context) -> list[str]:
+    return [t.code for t in ctx.hayu.permit_types if t.oss_permit]
+
+
+async def link_owner_files(
+    session: AsyncSession, ctx: Context, nib: str, owner_index: str, oss_application_id: str
+) -> list[int]:
+    """Link to `oss_application_id` the permit files of an OSS type filed under `nib` by the
+    owner OSS named (her NIK's blind index on the business) that no OSS application is linked
+    to yet: those filed before the push, or unlinked since. Audited per file."""
+    ids = list(
+        (
+            await session.execute(
+                select(Application.id)
+                .join(Business, Business.id == Application.business_id)
+                .where(
+                    Application.oss_application_id.is_(None),
+                    Application.kind == PERMIT,
+                    Application.permit_type_code.in_(_oss_types(ctx)),
+                    Business.nib == nib,
+                    Business.owner_nik_index == owner_index,
+                )
+                .order_by(Application.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return []
+    await session.execute(
+        update(Application)
+        .where(Application.id.in_(ids))
+        .values(oss_application_id=oss_application_id)
+    )
+    await audit.record_events(
+        session,
+        AuditEvent,
+        actor="oss",
+        role="system",
+        action="oss.linked",
+        entity_type="application",
+        changes=[
+            (i, {"oss_application_id": None}, {"oss_application_id": oss_application_id})
+            for i in ids
+        ],
+        occurred_at=ctx.now,
+    )
+    return ids
 
 
 def _digits(value: object) -> str:
