@@ -14,6 +14,11 @@ on a failure, so an unknown username is answered exactly like a known one (same 
 work: a password hash is verified either way). Each replica counts on its own: N replicas allow
 N times the limits.
 
+`GuessGuard` counts the failed guesses of another secret that confirms something (the NIK that
+proves who owns a business) the same way: per account and per address, each with its own limit
+in one sliding window. A right guess clears nothing, so a guesser who knows one right pair cannot
+reset the count with it.
+
 Password hashing (argon2id, 64 MiB per hash) is bounded per process by `HashSlots`: at most
 `password_hash_concurrency` hashes at once; a login that waits longer than
 `password_hash_wait_seconds` for a slot is answered 503 with Retry-After. A login flood
@@ -23,6 +28,8 @@ therefore costs at most concurrency x 64 MiB beyond the process's usual memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import time
 import weakref
 from collections import OrderedDict, deque
@@ -67,6 +74,16 @@ class _Window:
 
     def clear(self, key: object) -> None:
         self._times.pop(key, None)
+
+    def discard(self, key: object, event: tuple[float, str]) -> None:
+        """Forget one event added with `add(key, *event)`."""
+        times = self._times.get(key)
+        if times is None:
+            return
+        with contextlib.suppress(ValueError):
+            times.remove(event)
+        if not times:
+            del self._times[key]
 
     def retry_after(self, times: deque[tuple[float, str]], now: float) -> int:
         return max(1, int(times[0][0] + self.window - now) + 1)
@@ -130,6 +147,54 @@ class LoginGuard:
         self.pairs.clear((user, address))
         self.known_good.clear((user, address))
         self.known_good.add((user, address), time.monotonic())
+
+
+class GuessGuard:
+    """Failed guesses per account and per client address in a sliding window (module docstring).
+
+    `attempt` checks and counts the guess in one step, before the caller looks anything up, so
+    guesses sent at once cannot all pass the check before the first is counted; `forgive` takes
+    back a guess that turned out right. `clock` (monotonic seconds) is injectable, so a test
+    moves time instead of sleeping."""
+
+    def __init__(
+        self,
+        *,
+        max_per_account: int,
+        max_per_address: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        detail: str = "Too many failed attempts: wait before trying again",
+    ) -> None:
+        self.limits = (
+            (_Window(window_seconds), max_per_account),
+            (_Window(window_seconds), max_per_address),
+        )
+        self.clock = clock
+        self.detail = detail
+        self._serial = itertools.count()
+
+    def attempt(self, account: object, address: str) -> tuple[float, str]:
+        """Raise 429 (with Retry-After) when the account or the address has used its guesses;
+        otherwise count this guess as failed (until `forgive`) and return it."""
+        now = self.clock()
+        keys = (account, address)
+        waits = [
+            window.retry_after(times, now)
+            for (window, limit), key in zip(self.limits, keys, strict=True)
+            if len(times := window.recent(key, now)) >= limit
+        ]
+        if waits:
+            raise TooManyRequestsError(self.detail, retry_after=max(waits))
+        guess = (now, str(next(self._serial)))
+        for (window, _), key in zip(self.limits, keys, strict=True):
+            window.add(key, *guess)
+        return guess
+
+    def forgive(self, account: object, address: str, guess: tuple[float, str]) -> None:
+        """The guess was right: it no longer counts (earlier failures still do)."""
+        for (window, _), key in zip(self.limits, (account, address), strict=True):
+            window.discard(key, guess)
 
 
 class HashSlots:

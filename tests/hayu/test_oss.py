@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+import httpx
 import pytest
 from hayu_factories import PDF, actors, filing, upload_checklist
 from sqlalchemy import select
@@ -542,3 +543,379 @@ async def test_inspection_revision_resubmission_and_rejection_each_send_their_co
     # resubmitted, rejected
     assert fake.codes() == ["09", "20", "40", "41", "42", "90"]
     assert len(set(fake.received)) == 6
+
+
+# --- Guessing who owns a NIB at "Ambil data OSS" ------------------------------------------------
+
+GUESSER = "198.51.100.7"
+ELSEWHERE = "203.0.113.9"
+UNPUSHED_NIB = "9120009999999"
+
+
+def _at(app, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000)),
+        base_url="http://test",
+    )
+
+
+@contextlib.asynccontextmanager
+async def _signed_in(app, username: str, address: str):
+    """A business owner's browser at `address`, signed in, with the form's CSRF token."""
+    await add_account(app, username, ["business_owner"])
+    async with _at(app, address) as client:
+        login = await client.post("/login", data={"username": username, "password": "password-123"})
+        assert login.status_code == 303
+        token = CSRF.search((await client.get("/lapor")).text)
+        assert token is not None
+
+        async def ask(nik: str, nib: str = NIB) -> httpx.Response:
+            return await client.post(
+                "/lapor/oss", data={"nib": nib, "nik": nik, "csrf_token": token.group(1)}
+            )
+
+        yield ask
+
+
+def _refused(answer: httpx.Response) -> None:
+    """429 on the page: the reason in Indonesian by the OSS fields, the NIB kept, a Retry-After,
+    and nothing of OSS's record (not even for the right pair)."""
+    assert answer.status_code == 429, answer.text
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert 'id="oss-notice"' in answer.text
+    assert "Terlalu banyak NIB dan NIK yang tidak cocok" in answer.text
+    assert f'id="nib-cari" name="nib" inputmode="numeric" maxlength="13" value="{NIB}"' in (
+        answer.text
+    )
+    assert "CV Kembang Sari" not in answer.text
+
+
+def _not_prefilled(answer: httpx.Response) -> None:
+    assert answer.status_code == 200, answer.text
+    assert "Data OSS tidak dapat diisikan" in answer.text
+    assert "CV Kembang Sari" not in answer.text
+
+
+def _prefilled(answer: httpx.Response) -> None:
+    assert answer.status_code == 200, answer.text
+    assert 'value="CV Kembang Sari"' in answer.text
+    assert "Data OSS tidak dapat diisikan" not in answer.text
+
+
+async def _guarded_app(make_app):
+    app = await make_app(
+        "hayu",
+        oss_base_url="http://oss.invalid",
+        oss_inbound_token="rahasia",
+        oss_owner_max_failures=3,
+        oss_owner_max_failures_per_address=5,
+    )
+    await _push(app)
+    return app
+
+
+async def test_prefill_guesses_are_limited_per_account_and_the_owner_elsewhere_is_not(make_app):
+    app = await _guarded_app(make_app)
+    async with _signed_in(app, "rina", GUESSER) as guess:
+        # a wrong NIK and a NIB OSS never pushed count alike (the answers are alike too)
+        _not_prefilled(await guess(OTHER_NIK))
+        _not_prefilled(await guess(OTHER_NIK, nib=UNPUSHED_NIB))
+        _not_prefilled(await guess("3273011203850003"))
+        # the account has used its guesses: refused without looking, even for the right pair
+        _refused(await guess(OTHER_NIK))
+        _refused(await guess(OWNER_NIK))
+    # the same account from another address is still refused (counted per account)
+    async with _at(app, ELSEWHERE) as client:
+        await client.post("/login", data={"username": "rina", "password": "password-123"})
+        token = CSRF.search((await client.get("/lapor")).text)
+        assert token is not None
+        again = await client.post(
+            "/lapor/oss", data={"nib": NIB, "nik": OWNER_NIK, "csrf_token": token.group(1)}
+        )
+        _refused(again)
+    # the rightful owner, on her own account at her own address, is not locked out by them
+    async with _signed_in(app, "siti", ELSEWHERE) as mine:
+        _prefilled(await mine(OWNER_NIK))
+
+
+async def test_prefill_guesses_are_limited_per_address_over_all_accounts(make_app):
+    app = await _guarded_app(make_app)
+    async with _signed_in(app, "rina", GUESSER) as first:
+        for _ in range(3):
+            _not_prefilled(await first(OTHER_NIK))
+    async with _signed_in(app, "dedi", GUESSER) as second:
+        for _ in range(2):
+            _not_prefilled(await second(OTHER_NIK))  # the address's 4th and 5th failure
+        _refused(await second(OTHER_NIK))  # a fresh account, but the address is spent
+    async with _signed_in(app, "siti", ELSEWHERE) as mine:
+        _prefilled(await mine(OWNER_NIK))
+
+
+async def test_guesses_sent_at_once_cannot_all_pass_before_the_first_is_counted(make_app):
+    import asyncio
+
+    app = await _guarded_app(make_app)
+    async with _signed_in(app, "rina", GUESSER) as guess:
+        answers = await asyncio.gather(*(guess(f"32730112038500{i:02d}") for i in range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 3 + [429] * 5
+
+
+async def test_the_guess_window_expires_and_a_match_under_the_limit_prefills(make_app):
+    app = await _guarded_app(make_app)
+    now = [1000.0]
+    app.state.oss_owner_guard.clock = lambda: now[0]
+    async with _signed_in(app, "siti", GUESSER) as ask:
+        _not_prefilled(await ask(OTHER_NIK))  # a typo
+        _not_prefilled(await ask(OTHER_NIK))
+        _prefilled(await ask(OWNER_NIK))  # under the limit the right pair still works
+        now[0] += 60
+        _not_prefilled(await ask(OTHER_NIK))  # a right pair cleared nothing: the 3rd failure
+        refused = await ask(OWNER_NIK)
+        _refused(refused)
+        # the oldest failure leaves the window (3600 s) at t=4600: wait until then
+        assert int(refused.headers["Retry-After"]) == 3600 - 60 + 1
+        now[0] = 1000.0 + 3600 - 1
+        _refused(await ask(OWNER_NIK))
+        now[0] = 1000.0 + 3600 + 1
+        _prefilled(await ask(OWNER_NIK))
+
+
+async def test_the_prefill_limits_are_checked_at_start_up():
+    from hayu.settings import Settings
+
+    for wrong in (
+        {"oss_owner_max_failures": 0},
+        {"oss_owner_max_failures_per_address": 0},
+        {"oss_owner_window_seconds": 5},
+    ):
+        with pytest.raises(ValueError, match="oss_owner"):
+            Settings(**wrong)
+
+
+async def test_a_push_naming_the_owner_links_her_files_filed_before_it(make_app):
+    """A file filed before OSS pushed its NIB has no link; the push that names its owner links
+    it (audited), as a filing after the push would be. A stranger's file under the same NIB is
+    not linked."""
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        mine = await client.post(
+            "/api/v1/applications",
+            json=filing("SS", capital_idr=900_000_000, nib=NIB),
+            headers=who.business_owner,
+        )
+        theirs = await client.post(
+            "/api/v1/applications",
+            json=filing(
+                "SS",
+                capital_idr=900_000_000,
+                nib=NIB,
+                owner={"nik": OTHER_NIK, "name": "Rina Marlina", "phone": "081298765432"},
+            ),
+            headers=who.other_owner,
+        )
+        assert mine.status_code == theirs.status_code == 201
+    await _push(app)
+    async with app.state.db.sessionmaker() as session:
+        links = {
+            a.id: a.oss_application_id
+            for a in (await session.execute(select(Application))).scalars()
+        }
+        events = (
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "oss.linked")))
+            .scalars()
+            .all()
+        )
+    assert links == {mine.json()["id"]: "I-202612050001", theirs.json()["id"]: None}
+    assert [(int(e.entity_id), e.actor) for e in events] == [(mine.json()["id"], "oss")]
+    assert OWNER_NIK not in json.dumps([e.after for e in events])
+
+
+# --- Links made before hayu_0006_oss_owner: oss-verify-links ------------------------------------
+
+OLD_NIB = "9120007654321"  # pushed before hayu_0006: OSS's record names no owner
+OLD_PUSH = {"nib": OLD_NIB, "nama_usaha": "UD Lama", "id_permohonan": "I-202601010001"}
+
+
+async def _verify_links(app, *argv: str) -> int:
+    import argparse
+
+    from hayu.cli import EXTRA_COMMANDS
+    from hayu.main import build_spec
+
+    [command] = [c for c in EXTRA_COMMANDS if c.name == "oss-verify-links"]
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    spec = build_spec(app.state.settings, app.state.config)
+    return await command.run(spec, parser.parse_args(argv))
+
+
+async def _links(app) -> dict[int, str | None]:
+    async with app.state.db.sessionmaker() as session:
+        return {
+            a.id: a.oss_application_id
+            for a in (await session.execute(select(Application))).scalars()
+        }
+
+
+async def _outbox(app) -> list[tuple[int, bool, str | None]]:
+    async with app.state.db.sessionmaker() as session:
+        rows = (
+            await session.execute(select(OssOutboxMessage).order_by(OssOutboxMessage.id))
+        ).scalars()
+        return [(m.application_id, m.dead, m.payload["IZINSTATUS"]["id_izin"]) for m in rows]
+
+
+async def _oss_events(app) -> list[AuditEvent]:
+    async with app.state.db.sessionmaker() as session:
+        return list(
+            (
+                await session.execute(
+                    select(AuditEvent)
+                    .where(AuditEvent.action.in_(["oss.unlinked", "oss.linked"]))
+                    .order_by(AuditEvent.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+async def _files_linked_before_0006(app, client, who) -> tuple[int, int, int]:
+    """The rightful owner's file (linked today too); a stranger's file under her NIB and the
+    owner's file under a NIB whose record names no owner, both linked as the code before
+    hayu_0006 linked any typed NIB OSS had pushed. The stranger's file has a status message
+    waiting in the outbox."""
+    await _push(app)
+    async with client_for(app) as oss_client:
+        old = await oss_client.post(
+            "/api/v1/oss/receive-nib", json=OLD_PUSH, headers={"Authorization": "Bearer rahasia"}
+        )
+        assert old.status_code == 200, old.text
+    stranger_filing = filing(
+        "SS",
+        capital_idr=900_000_000,
+        nib=NIB,
+        owner={"nik": OTHER_NIK, "name": "Rina Marlina", "phone": "081298765432"},
+    )
+    ids = []
+    for body, headers in (
+        (filing("SS", capital_idr=900_000_000, nib=NIB), who.business_owner),
+        (stranger_filing, who.other_owner),
+        (filing("SS", capital_idr=900_000_000, nib=OLD_NIB), who.business_owner),
+    ):
+        created = await client.post("/api/v1/applications", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    rightful, stranger, unknown = ids
+    async with app.state.db.sessionmaker.begin() as session:
+        for app_id, oss_id in ((stranger, "I-202612050001"), (unknown, "I-202601010001")):
+            row = await session.get(Application, app_id)
+            assert row is not None
+            assert row.oss_application_id is None
+            row.oss_application_id = oss_id
+    accepted = await client.post(
+        f"/api/v1/applications/{stranger}/transitions",
+        json={"action": "accept"},
+        headers=who.officer,
+    )
+    assert accepted.status_code == 200, accepted.text
+    return rightful, stranger, unknown
+
+
+async def test_verify_links_dry_run_counts_and_changes_nothing(make_app, capsys):
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        rightful, stranger, _ = await _files_linked_before_0006(app, client, who)
+    links, outbox = await _links(app), await _outbox(app)
+    capsys.readouterr()
+    assert await _verify_links(app) == 0
+    assert await _verify_links(app, "--dry-run") == 0
+    printed = capsys.readouterr().out
+    assert (
+        printed.count(
+            "files linked to OSS: 3; kept (owner confirmed by OSS): 1; to unlink: 2 (OSS named no "
+            "owner: 1, another owner: 1); unsent OSS messages to withdraw: 1"
+        )
+        == 2
+    )
+    assert "dry run: nothing changed" in printed
+    assert await _links(app) == links
+    assert links[stranger] == links[rightful] == "I-202612050001"
+    assert await _outbox(app) == outbox
+    assert (stranger, False, "I-202612050001") in outbox
+    assert await _oss_events(app) == []
+
+
+async def test_verify_links_apply_unlinks_the_unconfirmed_and_nothing_of_them_reaches_oss(
+    make_app, capsys
+):
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        rightful, stranger, unknown = await _files_linked_before_0006(app, client, who)
+        assert await _verify_links(app, "--apply") == 0
+        assert "unlinked: 2 (OSS named no owner: 1, another owner: 1)" in capsys.readouterr().out
+        assert await _links(app) == {rightful: "I-202612050001", stranger: None, unknown: None}
+        # the stranger's waiting message is withdrawn (dead, never sent)
+        assert (stranger, True, "I-202612050001") in await _outbox(app)
+        events = await _oss_events(app)
+        assert [(e.action, int(e.entity_id), e.after["reason"]) for e in events] == [
+            ("oss.unlinked", unknown, "owner_unknown"),
+            ("oss.unlinked", stranger, "owner_differs"),
+        ]
+        assert all(e.entity_type == "application" and e.actor == "cli" for e in events)
+        trail = json.dumps([[e.before, e.after] for e in events])
+        assert OWNER_NIK not in trail
+        assert OTHER_NIK not in trail
+        # a second run finds nothing more to do
+        assert await _verify_links(app, "--apply") == 0
+        assert "kept (owner confirmed by OSS): 1; unlinked: 0" in capsys.readouterr().out
+        before = await _outbox(app)
+        for app_id, headers in ((stranger, who.officer), (unknown, who.officer)):
+            done = await client.post(
+                f"/api/v1/applications/{app_id}/transitions",
+                json={"action": "request_documents", "note": "KTP belum ada"},
+                headers=headers,
+            )
+            assert done.status_code == 200, done.text
+        # status changes of the unlinked files queue nothing
+        assert await _outbox(app) == before
+    fake = FakeOss()
+    await oss_outbox_once(app, fake)
+    assert {p["id_izin"] for p in fake.received.values()} == {"I-202612050001"}
+    assert len(fake.received) == 1  # the rightful file's submission only
+    assert [app_id for app_id, dead, _ in await _outbox(app) if not dead] == [rightful]
+
+
+async def test_a_push_naming_the_owner_links_her_unlinked_file_again(make_app):
+    app = await _linked_app(make_app)
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        rightful, stranger, unknown = await _files_linked_before_0006(app, client, who)
+        assert await _verify_links(app, "--apply") == 0
+        # OSS pushes both NIBs again, naming the owner (who filed both)
+        for push in ({**OLD_PUSH, "nik_pemilik": OWNER_NIK}, PUSH):
+            again = await client.post(
+                "/api/v1/oss/receive-nib", json=push, headers={"Authorization": "Bearer rahasia"}
+            )
+            assert again.status_code == 200, again.text
+        # her file is linked again; the stranger's stays unlinked
+        assert await _links(app) == {
+            rightful: "I-202612050001",
+            stranger: None,
+            unknown: "I-202601010001",
+        }
+        linked = [e for e in await _oss_events(app) if e.action == "oss.linked"]
+        assert [(int(e.entity_id), e.after) for e in linked] == [
+            (unknown, {"oss_application_id": "I-202601010001"})
+        ]
+        before = len(await _outbox(app))
+        done = await client.post(
+            f"/api/v1/applications/{unknown}/transitions",
+            json={"action": "accept"},
+            headers=who.officer,
+        )
+        assert done.status_code == 200, done.text
+        assert (await _outbox(app))[before:] == [(unknown, False, "I-202601010001")]

@@ -1,4 +1,5 @@
-"""HAYU's own commands: import the KBLI 2020 and kode wilayah lists, run deemed approval."""
+"""HAYU's own commands: import the KBLI 2020 and kode wilayah lists, run deemed approval, check
+the files linked to OSS against the owner OSS named (an upgrade step after hayu_0006)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hayu import reference, sla
+from hayu import oss, reference, sla
 from hayu.dependencies import spec_context
 from hayu.models import KbliCode, KbliRisk, Region
 from shared import audit
@@ -75,6 +76,39 @@ async def _deemed(spec: ServiceSpec, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _verify_oss_links(spec: ServiceSpec, args: argparse.Namespace) -> int:
+    db = database_of(spec)
+    ctx = spec_context(spec)
+    try:
+        async with db.sessionmaker.begin() as session:
+            found = await oss.verify_links(session, ctx, apply=args.apply)
+    finally:
+        await db.dispose()
+    unknown = len(found.unlinked[oss.OWNER_UNKNOWN])
+    differs = len(found.unlinked[oss.OWNER_DIFFERS])
+    unlink, withdraw = ("unlinked", "withdrawn") if args.apply else ("to unlink", "to withdraw")
+    print(
+        f"files linked to OSS: {found.kept + unknown + differs}; kept (owner confirmed by OSS): "
+        f"{found.kept}; {unlink}: {unknown + differs} (OSS named no owner: {unknown}, another "
+        f"owner: {differs}); unsent OSS messages {withdraw}: {found.withdrawn_messages}"
+    )
+    if not args.apply:
+        print("dry run: nothing changed (run with --apply to unlink)")
+    return 0
+
+
+def _apply_arg(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run",
+        dest="apply",
+        action="store_false",
+        help="only count what would be unlinked (the default)",
+    )
+    mode.add_argument("--apply", dest="apply", action="store_true", help="unlink and audit")
+    parser.set_defaults(apply=False)
+
+
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults()
 
@@ -110,5 +144,11 @@ EXTRA_COMMANDS = (
         "issue permits whose whole SLA lapsed undecided (fiktif positif)",
         _no_arguments,
         _deemed,
+    ),
+    ExtraCommand(
+        "oss-verify-links",
+        "unlink files linked to OSS whose owner is not the one OSS named (after hayu_0006)",
+        _apply_arg,
+        _verify_oss_links,
     ),
 )

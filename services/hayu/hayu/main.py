@@ -9,6 +9,7 @@ from hayu.config import HayuConfig
 from hayu.settings import Settings, get_settings
 from shared.app import ServiceSpec
 from shared.crypto import FieldCipher
+from shared.login_guard import GuessGuard
 from shared.service_main import app_entry_points, common_models, settings_and_config
 
 PACKAGE_DIR = Path(__file__).parent
@@ -34,6 +35,13 @@ def build_spec(settings: Settings | None = None, config: HayuConfig | None = Non
         extra_state={
             "cipher": FieldCipher(settings.data_key_bytes()),
             "start_path": "/mulai",  # where a login lands (pages/staff.py)
+            # failed NIB and NIK pairs at "Ambil data OSS" (pages: POST /lapor/oss)
+            "oss_owner_guard": GuessGuard(
+                max_per_account=settings.oss_owner_max_failures,
+                max_per_address=settings.oss_owner_max_failures_per_address,
+                window_seconds=settings.oss_owner_window_seconds,
+                detail="Too many NIB and NIK pairs that do not match OSS: wait before trying again",
+            ),
         },
     )
 

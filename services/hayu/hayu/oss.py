@@ -28,15 +28,16 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hayu import errors
 from hayu.certificates import verification_url
 from hayu.dependencies import Context
-from hayu.models import Application, AuditEvent, OssNibRecord, OssOutboxMessage
+from hayu.models import Application, AuditEvent, Business, OssNibRecord, OssOutboxMessage
 from shared import audit
 
 PERMIT = "permit"
@@ -275,7 +276,9 @@ async def receive_nib(
     payload: dict[str, Any],
 ) -> None:
     """Store a `receiveNIB` push (a repeat replaces the record), audited: the whitelisted
-    fields and the blind index of the owner's NIK, never the raw push or the NIK itself."""
+    fields and the blind index of the owner's NIK, never the raw push or the NIK itself. With
+    the link on, the owner's files of an OSS type not linked yet are linked to the push's
+    application (`link_owner_files`), as a filing made after the push would be."""
     now = ctx.now
     nib = str(payload["nib"])
     kept = {k: payload[k] for k in NIB_FIELDS if payload.get(k) not in (None, "", [])}
@@ -306,6 +309,151 @@ async def receive_nib(
         },
         occurred_at=now,
     )
+    oss_id = kept.get("id_permohonan")
+    if owner_index is not None and oss_id and enabled(ctx):
+        await link_owner_files(session, ctx, nib, owner_index, str(oss_id))
+
+
+def _oss_types(ctx: Context) -> list[str]:
+    return [t.code for t in ctx.hayu.permit_types if t.oss_permit]
+
+
+async def link_owner_files(
+    session: AsyncSession, ctx: Context, nib: str, owner_index: str, oss_application_id: str
+) -> list[int]:
+    """Link to `oss_application_id` the permit files of an OSS type filed under `nib` by the
+    owner OSS named (her NIK's blind index on the business) that no OSS application is linked
+    to yet: those filed before the push, or unlinked by `verify_links`. Audited per file."""
+    ids = list(
+        (
+            await session.execute(
+                select(Application.id)
+                .join(Business, Business.id == Application.business_id)
+                .where(
+                    Application.oss_application_id.is_(None),
+                    Application.kind == PERMIT,
+                    Application.permit_type_code.in_(_oss_types(ctx)),
+                    Business.nib == nib,
+                    Business.owner_nik_index == owner_index,
+                )
+                .order_by(Application.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return []
+    await session.execute(
+        update(Application)
+        .where(Application.id.in_(ids))
+        .values(oss_application_id=oss_application_id)
+    )
+    await audit.record_events(
+        session,
+        AuditEvent,
+        actor="oss",
+        role="system",
+        action="oss.linked",
+        entity_type="application",
+        changes=[
+            (i, {"oss_application_id": None}, {"oss_application_id": oss_application_id})
+            for i in ids
+        ],
+        occurred_at=ctx.now,
+    )
+    return ids
+
+
+OWNER_UNKNOWN = "owner_unknown"  # OSS's record names no owner (pushed before hayu_0006) or is gone
+OWNER_DIFFERS = "owner_differs"  # the file's owner NIK is not the one OSS named
+WITHDRAWN = "withdrawn: the file is no longer linked to OSS (its owner is not the one OSS named)"
+
+
+@dataclass
+class LinkCheck:
+    """What `verify_links` found: linked files kept, and those unlinked by reason."""
+
+    kept: int = 0
+    unlinked: dict[str, list[int]] = field(
+        default_factory=lambda: {OWNER_UNKNOWN: [], OWNER_DIFFERS: []}
+    )
+    withdrawn_messages: int = 0
+
+
+async def verify_links(
+    session: AsyncSession, ctx: Context, *, apply: bool, actor: str = "cli"
+) -> LinkCheck:
+    """Check every file linked to an OSS application against the owner OSS named for its NIB.
+
+    Before hayu_0006_oss_owner a filing was linked whenever OSS had pushed the NIB it typed,
+    whoever typed it, and the migration could not compute blind indexes (no key there). A link
+    stays when the business's owner NIK index is the one on OSS's record for its NIB; otherwise
+    (`OWNER_DIFFERS`, or `OWNER_UNKNOWN`: a record without an owner index, or none) the file is
+    unlinked, its unsent outbox messages are withdrawn (dead, never sent) and an audit event
+    says so, without any NIK. `apply=False` counts and changes nothing. A later push naming the
+    owner links her files again (`link_owner_files`)."""
+    linked = (
+        select(
+            Application.id,
+            Application.oss_application_id,
+            Business.owner_nik_index,
+            OssNibRecord.owner_nik_index,
+        )
+        .join(Business, Business.id == Application.business_id)
+        .outerjoin(OssNibRecord, OssNibRecord.nib == Business.nib)
+        .where(Application.oss_application_id.is_not(None))
+        .order_by(Application.id)
+    )
+    if apply:  # a transition running meanwhile waits (it locks its file), then sends nothing
+        linked = linked.with_for_update(of=Application)
+    rows = (await session.execute(linked)).all()
+    found = LinkCheck()
+    was: dict[int, str | None] = {}
+    for application_id, oss_id, business_index, record_index in rows:
+        if record_index and hmac.compare_digest(record_index, business_index):
+            found.kept += 1
+            continue
+        reason = OWNER_UNKNOWN if not record_index else OWNER_DIFFERS
+        found.unlinked[reason].append(application_id)
+        was[application_id] = oss_id
+    pending = (
+        select(OssOutboxMessage.id)
+        .where(
+            OssOutboxMessage.application_id.in_(list(was)),
+            OssOutboxMessage.sent_at.is_(None),
+            OssOutboxMessage.dead.is_(False),
+        )
+        .order_by(OssOutboxMessage.id)
+    )
+    withdrawn = list((await session.execute(pending)).scalars().all()) if was else []
+    found.withdrawn_messages = len(withdrawn)
+    if not apply or not was:
+        return found
+    await session.execute(
+        update(Application).where(Application.id.in_(list(was))).values(oss_application_id=None)
+    )
+    if withdrawn:
+        await session.execute(
+            update(OssOutboxMessage)
+            .where(OssOutboxMessage.id.in_(withdrawn))
+            .values(dead=True, last_error=WITHDRAWN)
+        )
+    for reason, ids in found.unlinked.items():
+        await audit.record_events(
+            session,
+            AuditEvent,
+            actor=actor,
+            role="admin",
+            action="oss.unlinked",
+            entity_type="application",
+            changes=[
+                (i, {"oss_application_id": was[i]}, {"oss_application_id": None, "reason": reason})
+                for i in ids
+            ],
+            occurred_at=ctx.now,
+        )
+    return found
 
 
 def _digits(value: object) -> str:

@@ -32,9 +32,11 @@ from hayu.schemas import ApplicationCreate, TransitionCreate
 from hayu.workflow import ROLE_LABELS, STAFF_ROLES
 from shared.auth import Principal
 from shared.db import SessionDep
+from shared.login_guard import GuessGuard
+from shared.network import client_address
 from shared.pages import Viewer, attempt, outcome, page_router, viewer_with
 from shared.pesan import FieldError, field_errors, problem_id
-from shared.problems import AppError
+from shared.problems import AppError, TooManyRequestsError
 from shared.web import render, root_of
 
 T = TypeVar("T")
@@ -230,6 +232,8 @@ async def _empty_filing(
     ctx: Context,
     form: dict[str, str],
     oss_notice: str | None = None,
+    *,
+    status_code: int = 200,
 ) -> Response:
     """The filing form before any check: `form` prefilled, and OSS's answer if one was asked."""
     return render(
@@ -243,12 +247,19 @@ async def _empty_filing(
             "oss_notice": oss_notice,
             "regions": await regency_regions(session, ctx),
         },
+        status_code=status_code,
     )
 
 
 OSS_NOT_PREFILLED = (
     "Data OSS tidak dapat diisikan. Data hanya diisikan bila NIB dan NIK pemilik sama dengan "
     "data yang dikirim OSS. Periksa kembali isian Anda atau isi formulir sendiri."
+)
+
+
+OSS_TOO_MANY = (
+    "Terlalu banyak NIB dan NIK yang tidak cocok dengan data OSS. Tunggu {minutes} menit lalu "
+    "coba lagi, atau isi formulir sendiri."
 )
 
 
@@ -263,11 +274,26 @@ async def filing_prefill(
 ) -> Response:
     """Prefill the form from what OSS-RBA pushed for `nib`, only for the owner OSS named: the
     NIK typed here must be hers (blind index). The answer is the same whether OSS pushed the
-    NIB or not, so it reveals neither."""
+    NIB or not, so it reveals neither. Every pair that prefills nothing counts as a failed guess
+    for the account and the address (`hayu_oss_owner_*` settings): past the limit the page
+    answers 429 without looking, so a pair cannot be brute-forced to learn who owns a NIB."""
     nib = nib.strip()
+    guard: GuessGuard = request.app.state.oss_owner_guard
+    address = client_address(request)
+    try:
+        guess = guard.attempt(principal.account_id, address)  # counted as failed until right
+    except TooManyRequestsError as exc:
+        wait = int((exc.headers or {}).get("Retry-After", "60"))
+        notice = OSS_TOO_MANY.format(minutes=max(1, -(-wait // 60)))
+        response = await _empty_filing(
+            request, session, ctx, _nib_only(nib), notice, status_code=exc.status
+        )
+        response.headers.update(exc.headers or {})
+        return response
     form = await oss.prefill_for(session, ctx, nib, nik)
     if not form:
         return await _empty_filing(request, session, ctx, _nib_only(nib), OSS_NOT_PREFILLED)
+    guard.forgive(principal.account_id, address, guess)
     form["nik"] = "".join(ch for ch in nik if ch.isdigit())
     return await _empty_filing(request, session, ctx, form)
 
