@@ -281,3 +281,43 @@ async def test_officer_opens_the_owners_uploads_and_a_lowercase_number_checks_ac
     await page.get_by_role("button", name="Periksa").click()
     await page.wait_for_load_state()
     assert "AKTIF" in await page.locator(".verdict").inner_text()
+
+
+async def test_a_filing_sent_after_the_session_ended_is_kept_through_the_login(
+    live_service: Any, page: Any
+) -> None:
+    """The owner fills the long form, her session ends before she presses "Periksa" (here: the
+    browser's cookie is replaced by the same session issued two hours ago), she logs in again
+    and sends the very same form without typing it again."""
+    import time
+
+    import jwt
+
+    from shared.auth import SESSION_COOKIE
+
+    live = await live_service("hayu")
+    await add_account(live.app, "siti", ["business_owner"])
+    await _login(page, live.url, "siti")
+    await page.goto(live.url + "/lapor")
+    await _fill_filing(page, "750000000")
+    cookie = next(c for c in await page.context.cookies() if c["name"] == SESSION_COOKIE)
+    claims = jwt.decode(cookie["value"], options={"verify_signature": False})
+    two_hours_ago = int(time.time()) - 2 * 3600
+    stale, _ = live.app.state.tokens._sign({**claims, "auth": two_hours_ago}, two_hours_ago)
+    await page.context.add_cookies([{**cookie, "value": stale}])
+
+    await page.get_by_role("button", name="Periksa").click()
+    await page.wait_for_load_state()
+    assert "Isian Anda disimpan" in await page.locator("main").inner_text()
+    await page.locator("#username").fill("siti")
+    await page.get_by_label("Kata sandi").fill("password-123")
+    await page.get_by_role("button", name="Masuk").click()
+    await page.wait_for_load_state()
+    await page.get_by_role("button", name="Kirim ulang").click()
+    await page.wait_for_load_state()
+    # The form arrived whole: the decision for Rp750 juta, the business name as typed.
+    assert "Perlu mengajukan izin" in await page.locator("#keputusan").inner_text()
+    assert await page.get_by_label("Nama usaha").input_value() == "Warung Sari Rasa"
+    await page.get_by_role("button", name="Ajukan permohonan").click()
+    await page.wait_for_url(re.compile(r".*/berkas/\d+$"))
+    assert "Warung Sari Rasa" in await page.locator("main").inner_text()
