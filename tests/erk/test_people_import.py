@@ -164,8 +164,7 @@ async def test_a_unit_admin_cannot_make_itself_a_supervisor_through_the_api(erk:
         "nip": "199505052020122004",
         "name": "Staf Baru",
         "unit_code": "BIDANG",
-        "job_class": 5,
-        "tpp_base_idr": 0,
+        "tpp_base_idr": 0,  # a unit admin gives no pay input (an amount of 0 sets nothing)
     }
     r = await erk.client.post(
         "/api/v1/employees", json={**body, "supervisor_nip": DEPUTY}, headers=admin

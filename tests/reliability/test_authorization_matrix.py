@@ -969,22 +969,25 @@ def erk_rows() -> list[Row]:
         code = unique("UNIT")
         return {"url": "/api/v1/units", "json": {"code": code, "name": f"Unit {code}"}}
 
-    def pay(who: str) -> int:
-        # A unit admin registers people but never sets their pay (HR's): no TPP base.
-        return 0 if who == "unit_admin" else 5_000_000
+    def pay(who: str) -> tuple[int | None, int | None]:
+        # A unit admin registers people but never sets their pay inputs (HR's): no job class, no
+        # TPP base; the employee awaits HR.
+        return (None, None) if who == "unit_admin" else (7, 5_000_000)
 
     async def new_employee(world: World, who: str) -> Request:
+        job_class, base = pay(who)
         body = {
             "nip": fresh_nip(),
             "name": "Pegawai Baru",
             "unit_code": "BIDANG",
-            "job_class": 7,
-            "tpp_base_idr": pay(who),
+            "job_class": job_class,
+            "tpp_base_idr": base,
         }
         return {"url": "/api/v1/employees", "json": body}
 
     async def import_employees(world: World, who: str) -> Request:
-        row = f"{fresh_nip()},Pegawai Baru,BIDANG,7,{pay(who)}"
+        job_class, base = pay(who)
+        row = f"{fresh_nip()},Pegawai Baru,BIDANG,{job_class or ''},{base or ''}"
         csv = f"nip,name,unit_code,job_class,tpp_base_idr\n{row}\n"
         return {
             "url": "/api/v1/employees/import",

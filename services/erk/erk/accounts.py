@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -123,10 +123,61 @@ def manages(actor: Principal, account: Account) -> bool:
     )
 
 
-async def accounts_below(session: AsyncSession, actor: Principal) -> list[Account]:
-    """The accounts the actor may manage, by username."""
-    found = await session.scalars(select(Account).order_by(Account.username))
-    return [a for a in found if manages(actor, a)]
+def _role_rank_sql(dialect: str) -> ColumnElement[int]:
+    """`role_rank` of `Account.roles` in SQL: the highest rank among the JSON array's roles (from
+    `ROLE_RANK`, an unknown role ranking highest), 0 for none."""
+    elements = (
+        func.jsonb_array_elements_text(Account.roles)
+        if dialect == "postgresql"
+        else func.json_each(Account.roles)
+    ).table_valued("value")
+    rank = case(
+        *((elements.c.value == role, rank) for role, rank in ROLE_RANK.items()),
+        else_=len(ROLE_RANK),
+    )
+    return func.coalesce(select(func.max(rank)).select_from(elements).scalar_subquery(), 0)
+
+
+def manages_sql(actor: Principal, dialect: str) -> ColumnElement[bool]:
+    """`manages` as a condition on `Account`, for lists the database filters and pages."""
+    return and_(
+        Account.username != actor.username, _role_rank_sql(dialect) < role_rank(actor.roles)
+    )
+
+
+async def accounts_below(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    search: str = "",
+    after: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Account], int]:
+    """A page of the accounts the actor may manage, by username: those matching `search` (in the
+    username or name, any case) after the username `after`; and how many more follow the page."""
+    condition = manages_sql(actor, session.get_bind().dialect.name)
+    if search:
+        needle = search.lower()
+        condition = and_(
+            condition,
+            or_(
+                func.lower(Account.username).contains(needle, autoescape=True),
+                func.lower(Account.full_name).contains(needle, autoescape=True),
+            ),
+        )
+    listed = select(Account).where(condition)
+    if after is not None:
+        listed = listed.where(Account.username > after)
+    page = list(await session.scalars(listed.order_by(Account.username).limit(limit + 1)))
+    if len(page) <= limit:
+        return page, 0
+    page = page[:limit]
+    more = await session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(condition, Account.username > page[-1].username)
+    )
+    return page, int(more or 0)
 
 
 async def account_below(session: AsyncSession, actor: Principal, username: str) -> Account | None:

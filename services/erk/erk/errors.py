@@ -160,6 +160,11 @@ class PayInputForbiddenError(ForbiddenError):
     type = "pay-input-forbidden"
 
 
+class PayInputsMissingError(UnprocessableError):
+    title = "HR registers an employee with the job class and TPP base"
+    type = "pay-inputs-missing"
+
+
 class OwnRecordError(ForbiddenError):
     title = "Nobody changes their own attendance or pay inputs"
     type = "own-record"

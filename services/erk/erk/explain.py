@@ -36,6 +36,13 @@ LEAVE_WORDS = {
 STATUS_WORDS = {"pns": "PNS", "cpns": "CPNS", "pppk": "PPPK"}
 
 
+AWAITING_HR = (
+    "Pegawai ini didaftarkan oleh admin unit tanpa data penghasilan: kelas jabatan, status "
+    "kepegawaian dan TPP dasar belum ditetapkan BKPSDM, sehingga TPP dasar Rp0 dan TPP bulan ini "
+    "Rp0 sampai BKPSDM menetapkannya."
+)
+
+
 def explain(row: Any, rule: TppRule) -> list[str]:
     """The lines that answer "why is my TPP this amount" (Bahasa Indonesia, shown as is)."""
     base = int(row.tpp_base_idr)
@@ -98,6 +105,8 @@ def explain(row: Any, rule: TppRule) -> list[str]:
         f"{format_rupiah(int(row.pph21_idr))} − {format_rupiah(int(row.bpjs_idr))} = "
         f"{format_rupiah(int(row.tpp_net_idr))}.",
     ]
+    if row.pay_awaiting_hr:
+        lines.insert(1, AWAITING_HR)
     return lines
 
 
@@ -127,5 +136,6 @@ def to_read(row: Any, rule: TppRule) -> schemas.RecapRow:
         pph21_idr=int(row.pph21_idr),
         bpjs_idr=int(row.bpjs_idr),
         tpp_net_idr=int(row.tpp_net_idr),
+        pay_awaiting_hr=bool(row.pay_awaiting_hr),
         explanation=explain(row, rule),
     )

@@ -6,6 +6,9 @@ on: earlier months keep the values they were paid with. Each change is a row of
 (no pro-rating within the month: a TMT is the first of a month, and the TPP base is not pro-rated
 for other mid-month changes either). `employees.job_class` and `employment_status` are set to
 the row in force when a change is recorded; reading an employee shows the row in force that day.
+An employee registered by someone other than HR has no job class ("awaiting HR", paid nothing):
+HR's first change records that empty class as the values before it, so the months before its
+date stay unpaid.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class Regrade(NamedTuple):
 
     employee_id: int
     nip: str
-    old_class: int
+    old_class: int | None  # None: awaiting HR
     old_status: str
     job_class: int
     status: str
@@ -59,7 +62,7 @@ async def _ensure_months_open_from(session: AsyncSession, day: dt.date) -> None:
 
 
 def _baseline(
-    employee_id: int, job_class: int, status: str, actor: str, now: dt.datetime
+    employee_id: int, job_class: int | None, status: str, actor: str, now: dt.datetime
 ) -> dict[str, Any]:
     return {
         "employee_id": employee_id,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,7 +74,8 @@ class Employee(Base):
     name: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("units.id"), index=True)
     position: Mapped[str] = mapped_column(String(200), default="")
-    job_class: Mapped[int] = mapped_column(SmallInteger)
+    # None: registered by someone other than HR, awaiting HR's pay inputs (the recap pays 0)
+    job_class: Mapped[int | None] = mapped_column(SmallInteger)
     rank: Mapped[str] = mapped_column(String(8), default="")
     supervisor_nip: Mapped[str | None] = mapped_column(String(18), index=True, default=None)
     tpp_base_idr: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -229,6 +231,7 @@ class Recap(Base):
     sanction_bp: Mapped[int] = mapped_column(Integer, default=0)
     sanction_cut_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     acting_addition_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    pay_awaiting_hr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ActionPlan(Base):
@@ -285,7 +288,7 @@ class EmployeeGrade(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     employee_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("employees.id"))
     effective_from: Mapped[dt.date] = mapped_column(Date)
-    job_class: Mapped[int] = mapped_column(SmallInteger)
+    job_class: Mapped[int | None] = mapped_column(SmallInteger)  # None: awaiting HR until then
     employment_status: Mapped[str] = mapped_column(String(8))
     legal_basis: Mapped[str] = mapped_column(String(300), default="")
     created_by: Mapped[str] = mapped_column(String(64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -79,6 +80,28 @@ def may_set_pay(actor: Principal) -> bool:
     return actor.has_any("hr_admin", "admin")
 
 
+# What an employee's TPP and its tax are computed from. Only HR sets them; someone else registers
+# an employee without them (no job class: "awaiting HR", paid nothing until HR sets it).
+PAY_INPUTS = ("job_class", "tpp_base_idr", "employment_status", "ptkp_status", "salary_gross_idr")
+
+
+def pay_inputs_given(values: Mapping[str, Any]) -> list[str]:
+    """The pay inputs a registration gives: any value but none (or an amount of 0, which sets
+    nothing)."""
+    return [key for key in PAY_INPUTS if values.get(key) not in (None, 0)]
+
+
+def refuse_pay_inputs(actor: Principal, values: Mapping[str, Any]) -> None:
+    """Someone other than HR registers an employee without pay inputs: a 403 naming them."""
+    given = pay_inputs_given(values)
+    if given and not may_set_pay(actor):
+        raise errors.PayInputForbiddenError(
+            f"Only HR (BKPSDM) sets pay inputs; leave out {', '.join(given)}: the employee is "
+            "paid nothing until HR sets them",
+            fields=given,
+        )
+
+
 async def create_employee(
     session: AsyncSession, data: schemas.EmployeeCreate, *, actor: Principal, ctx: Context
 ) -> schemas.EmployeeRead:
@@ -87,8 +110,13 @@ async def create_employee(
     if unit is None:
         raise errors.UnitNotFoundError(f"No unit with code {data.unit_code}")
     check_scope(unit.path, scope, f"Unit {unit.code}")
-    if (data.tpp_base_idr or data.salary_gross_idr) and not may_set_pay(actor):
-        raise errors.PayInputForbiddenError("Only HR (BKPSDM) sets the TPP base")
+    refuse_pay_inputs(actor, data.model_dump())
+    if may_set_pay(actor):
+        missing = [k for k in ("job_class", "tpp_base_idr") if getattr(data, k) is None]
+        if missing:
+            raise errors.PayInputsMissingError(
+                f"HR registers an employee with {' and '.join(missing)}", fields=missing
+            )
     if data.nip == actor.username:
         raise errors.OwnRecordError("Nobody registers or changes their own employee record")
     if await session.scalar(select(Employee.id).where(Employee.nip == data.nip)) is not None:
@@ -111,17 +139,18 @@ async def create_employee(
         job_class=data.job_class,
         rank=data.rank,
         supervisor_nip=data.supervisor_nip,
-        tpp_base_idr=data.tpp_base_idr,
+        tpp_base_idr=data.tpp_base_idr or 0,
         active=data.active,
-        employment_status=data.employment_status.value,
-        ptkp_status=data.ptkp_status,
-        salary_gross_idr=data.salary_gross_idr,
+        employment_status=(data.employment_status or schemas.EmploymentStatus.pns).value,
+        ptkp_status=data.ptkp_status or "TK/0",
+        salary_gross_idr=data.salary_gross_idr or 0,
         joined_on=data.joined_on,
         left_on=data.left_on,
     )
     session.add(employee)
     await session.flush()
-    values = data.model_dump()
+    # the audit event records the pay inputs as stored (defaults filled in)
+    values = data.model_dump() | {k: getattr(employee, k) for k in PAY_INPUTS}
     await record_event(
         session,
         AuditEvent,

@@ -15,7 +15,7 @@ from erk.accounts import ensure_accounts
 from erk.dependencies import Context
 from erk.imports import TEMPLATES, read_table, reject_import
 from erk.models import Employee, Unit
-from erk.people import employee_snapshot, may_set_pay
+from erk.people import PAY_INPUTS, employee_snapshot, may_set_pay, pay_inputs_given
 from erk.tax import PTKP_STATUSES
 from erk.writes import audit_many, chunks
 from shared.auth import Principal
@@ -68,14 +68,10 @@ _REQUIRED = ("nip", "name", "unit_code", "job_class")
 _OPTIONAL = tuple(c for c in TEMPLATES["pegawai"] if c not in _REQUIRED)
 
 # What the month's amount is computed from (and whether there is one): only HR (BKPSDM) changes
-# these for an employee already registered; a unit admin's new employee starts without a TPP base
-# or salary.
+# these for an employee already registered; a unit admin's new employee is registered without the
+# pay inputs of a registration (`people.PAY_INPUTS`), awaiting HR.
 _PAY_INPUTS = (
-    "tpp_base_idr",
-    "salary_gross_idr",
-    "job_class",
-    "employment_status",
-    "ptkp_status",
+    *PAY_INPUTS,
     "joined_on",
     "left_on",
     "active",  # an inactive employee is left out of the month's recap
@@ -124,17 +120,22 @@ class _EmployeeFile:
             problems.append("the employee is currently in a unit outside the unit you administer")
         return unit
 
-    def _job_class_and_base(self, row: dict[str, str], problems: list[str]) -> tuple[int, int]:
+    def _job_class_and_base(
+        self, row: dict[str, str], problems: list[str]
+    ) -> tuple[int | None, int]:
+        """The job class (none: left blank by someone other than HR, awaiting HR) and base."""
+        job_class: int | None = None
         try:
-            job_class = int(row.get("job_class", ""))
-            if not 1 <= job_class <= 17:
-                raise ValueError
+            if row.get("job_class", "") or self.sets_pay:
+                job_class = int(row.get("job_class", ""))
+                if not 1 <= job_class <= 17:
+                    raise ValueError
         except ValueError:
             job_class = 0
             problems.append("job_class must be a whole number from 1 to 17")
         try:
             base = parse_rupiah(row.get("tpp_base_idr", "") or "0")
-            if "tpp_base_idr" in self.columns and not row.get("tpp_base_idr"):
+            if self.sets_pay and "tpp_base_idr" in self.columns and not row.get("tpp_base_idr"):
                 raise ValueError
             if base < 0:
                 raise ValueError
@@ -143,18 +144,22 @@ class _EmployeeFile:
             problems.append("tpp_base_idr must be a whole, non-negative rupiah amount")
         return job_class, base
 
-    def _pay_inputs_kept(self, nip: str, values: dict[str, Any], problems: list[str]) -> None:
-        """A unit admin changes no pay input: the stored ones of a registered employee stay, a
-        new employee has no TPP base or salary."""
+    def _pay_inputs_kept(
+        self, nip: str, row: dict[str, str], values: dict[str, Any], problems: list[str]
+    ) -> None:
+        """A unit admin changes no pay input: the stored ones of a registered employee stay; a
+        new employee's pay input cells are left blank (it awaits HR, paid nothing meanwhile)."""
         if self.sets_pay:
             return
         known = self.current_of.get(nip)
         if known is None:
-            stored: dict[str, Any] = {"tpp_base_idr": 0, "salary_gross_idr": 0}
-        else:
-            stored = {key: known[key] for key in _PAY_INPUTS}
-        for key, value in stored.items():
-            if values[key] != value:
+            given = pay_inputs_given(
+                values | {k: row.get(k) or None for k in ("employment_status", "ptkp_status")}
+            )
+            problems += [_PAY_REFUSALS.get(k, f"only HR (BKPSDM) sets {k}") for k in given]
+            return
+        for key in _PAY_INPUTS:
+            if values[key] != known[key]:
                 problems.append(_PAY_REFUSALS.get(key, f"only HR (BKPSDM) changes {key}"))
 
     def _supervisor(self, row: dict[str, str], nip: str, problems: list[str]) -> str | None:
@@ -209,7 +214,7 @@ class _EmployeeFile:
         joined, left = values["joined_on"], values["left_on"]
         if joined and left and left < joined:
             problems.append("left_on is before joined_on")
-        self._pay_inputs_kept(nip, values, problems)
+        self._pay_inputs_kept(nip, row, values, problems)
         if problems or unit is None:
             return problems, {"nip": nip}
         return problems, values | {

@@ -75,6 +75,7 @@ RECAP_COLUMNS = (
     "sanction_bp",
     "sanction_cut_idr",
     "acting_addition_idr",
+    "pay_awaiting_hr",
 )
 
 
@@ -338,7 +339,10 @@ def recap_query(
         return func.coalesce(column, 0)
 
     grade = _grades_in_force(month, people)
-    job_class = func.coalesce(grade.c.job_class, Employee.job_class)
+    # A dated row in force decides, even an empty job class (awaiting HR until a later date).
+    job_class = case(
+        (grade.c.employee_id.is_not(None), grade.c.job_class), else_=Employee.job_class
+    )
     employment_status = func.coalesce(grade.c.employment_status, Employee.employment_status)
     class_base: Any = Employee.tpp_base_idr
     if rule.class_bases:
@@ -346,6 +350,9 @@ def recap_query(
             *((job_class == k, _int(v)) for k, v in sorted(rule.class_bases.items())),
             else_=Employee.tpp_base_idr,
         )
+    # Registered by someone other than HR and no job class from HR yet: no pay (see `explain`).
+    awaiting_hr = job_class.is_(None)
+    class_base = case((awaiting_hr, _int(0)), else_=class_base)
     raw = (
         sa_select(
             Employee.id.label("employee_id"),
@@ -358,6 +365,7 @@ def recap_query(
             Employee.salary_gross_idr.label("salary_gross_idr"),
             _ter_category().label("ter_category"),
             class_base.label("tpp_base_idr"),
+            awaiting_hr.label("pay_awaiting_hr"),
             _days_employed(days).label("employed_days"),
             _days_employed(past).label("employed_past"),
             got(verified.c.minutes).label("verified_minutes"),
@@ -445,6 +453,7 @@ def recap_query(
                 "early_bp",
                 "sanction_bp",
                 "acting_addition_idr",
+                "pay_awaiting_hr",
             )
         ),
         literal(working, Integer()).label("working_days"),

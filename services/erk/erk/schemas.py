@@ -127,19 +127,26 @@ PtkpStatus = Literal["TK/0", "TK/1", "TK/2", "TK/3", "K/0", "K/1", "K/2", "K/3"]
 
 
 class EmployeeCreate(Body):
+    """A new employee. The pay inputs (job_class, tpp_base_idr, employment_status, ptkp_status,
+    salary_gross_idr) are HR's: HR gives job_class and tpp_base_idr; anyone else gives none of
+    them, and the employee is paid nothing until HR sets them."""
+
     nip: NIP
     name: str = Field(min_length=2, max_length=200)
     unit_code: Code
     position: str = Field(default="", max_length=200)
-    job_class: int = Field(ge=1, le=17)
+    job_class: int | None = Field(default=None, ge=1, le=17, description="HR only")
     rank: str = Field(default="", max_length=8, description="golongan, e.g. III/a")
     supervisor_nip: NIP | None = None
-    tpp_base_idr: int = Field(ge=0, le=1_000_000_000)
+    tpp_base_idr: int | None = Field(default=None, ge=0, le=1_000_000_000, description="HR only")
     active: bool = True
-    employment_status: EmploymentStatus = EmploymentStatus.pns
-    ptkp_status: PtkpStatus = "TK/0"
-    salary_gross_idr: int = Field(
-        default=0, ge=0, le=1_000_000_000, description="monthly salary, for the PPh 21 bracket"
+    employment_status: EmploymentStatus | None = Field(default=None, description="HR only; pns")
+    ptkp_status: PtkpStatus | None = Field(default=None, description="HR only; TK/0")
+    salary_gross_idr: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000_000,
+        description="HR only; monthly salary, for the PPh 21 bracket (0)",
     )
     joined_on: dt.date | None = None
     left_on: dt.date | None = None
@@ -156,7 +163,7 @@ class EmployeeRead(BaseModel):
     name: str
     unit_code: str
     position: str
-    job_class: int
+    job_class: int | None = Field(description="None: awaiting HR, no TPP until HR sets it")
     rank: str
     supervisor_nip: str | None
     tpp_base_idr: int | None = Field(
@@ -183,7 +190,7 @@ class GradeChange(Body):
 
 class GradeRead(BaseModel):
     effective_from: dt.date
-    job_class: int
+    job_class: int | None = Field(description="None: awaiting HR until the next row")
     employment_status: str
     legal_basis: str
 
@@ -338,6 +345,10 @@ class RecapRow(BaseModel):
     pph21_idr: int
     bpjs_idr: int
     tpp_net_idr: int
+    pay_awaiting_hr: bool = Field(
+        default=False,
+        description="registered by someone other than HR: no TPP until HR sets the job class",
+    )
     explanation: list[str]
 
 

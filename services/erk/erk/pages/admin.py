@@ -71,14 +71,15 @@ async def _accounts(
 ) -> tuple[str, dict[str, Any]]:
     """The list: one line per account HR may manage, each leading to its own page (`_account`)."""
     query = request.query_params.get("q", "").strip()[:64]
-    below = await accounts.accounts_below(session, who)
-    if query:
-        needle = query.lower()
-        below = [a for a in below if needle in a.username or needle in a.full_name.lower()]
+    after = request.query_params.get("setelah", "").strip()[:64] or None
+    shown, more = await accounts.accounts_below(
+        session, who, search=query, after=after, limit=ACCOUNTS_PER_PAGE
+    )
     return "accounts.html", {
-        "accounts": below[:ACCOUNTS_PER_PAGE],
-        "more": max(0, len(below) - ACCOUNTS_PER_PAGE),
+        "accounts": shown,
+        "more": more,
         "q": query,
+        "after": after,
         "roles_id": ROLES_ID,
     }
 

@@ -44,6 +44,10 @@ _ROW_ERRORS_ID: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"nobody records their own attendance", "Anda tidak dapat mencatat kehadiran sendiri"),
         (r"only HR \(BKPSDM\) sets the TPP base", "hanya BKPSDM yang menetapkan TPP dasar"),
         (r"only HR \(BKPSDM\) sets the salary", "hanya BKPSDM yang menetapkan gaji"),
+        (
+            r"only HR \(BKPSDM\) sets (\w+)",
+            "hanya BKPSDM yang menetapkan {0}; kosongkan untuk pegawai baru",
+        ),
         (r"an employee cannot supervise themself", "pegawai tidak dapat menjadi atasan sendiri"),
         (
             r"nobody makes themself a supervisor",
