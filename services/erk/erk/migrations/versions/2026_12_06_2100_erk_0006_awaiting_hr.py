@@ -4,7 +4,7 @@ empty), and a recap row records whether it was computed while the pay inputs awa
 
 Revision ID: erk_0006_awaiting_hr
 Revises: erk_0005_notify
-Create Date: 2026-12-07 09:00:00
+Create Date: 2026-12-06 21:00:00
 """
 
 from collections.abc import Sequence
