@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from shared.auth import SESSION_COOKIE, CurrentPrincipal
@@ -29,6 +29,14 @@ def form_router() -> APIRouter:
         uraian: Annotated[str, Form()],
     ) -> HTMLResponse:
         return HTMLResponse(f"diterima dari {principal.username}: {judul} / {uraian}")
+
+    @router.post("/uji/lampiran")
+    async def attach(
+        principal: CurrentPrincipal,
+        jenis: Annotated[str, Form()],
+        berkas: Annotated[UploadFile, File()],
+    ) -> HTMLResponse:
+        return HTMLResponse(f"{jenis}: {berkas.filename}")
 
     return router
 
@@ -184,3 +192,27 @@ async def test_logging_out_ends_the_session_everywhere(make_app: Any) -> None:
         on_phone = await phone.get("/api/v1/auth/me")
     assert replay.status_code == 401  # a copied cookie is dead after logout
     assert on_phone.status_code == 401  # so is the session on the other device
+
+
+async def test_an_upload_posted_after_the_session_ended_says_to_choose_the_file_again(
+    make_app: Any,
+) -> None:
+    """Before: the upload ended on "Metode tidak diizinkan" (405) and nothing said what happened.
+    Now the login page keeps the text fields and says the attached file must be chosen again."""
+    app = await make_app("hayu", extra_routers=[form_router()])
+    await add_account(app, "siti", ["business_owner"])
+    expired = session_token(app, seconds_ago=2 * 3600)
+    async with client_for(app, cookies={SESSION_COOKIE: expired}) as client:
+        late = await client.post(
+            "/uji/lampiran",
+            data={"jenis": "ktp", "csrf_token": app.state.tokens.csrf_token(expired)},
+            files={"berkas": ("ktp.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+            headers={**HTML, "Referer": "http://test/uji/berkas/7"},
+        )
+    assert late.status_code == 401, late.text
+    assert "Isian Anda disimpan" in late.text
+    assert "Berkas yang dilampirkan perlu dipilih ulang setelah masuk." in late.text
+    kept = re.search(r'name="kept_form" value="([^"]+)"', late.text)
+    assert kept is not None
+    assert json.loads(__import__("html").unescape(kept.group(1))) == [["jenis", "ktp"]]
+    assert 'value="/uji/berkas/7"' in late.text  # back to the file's page after the login
