@@ -164,6 +164,17 @@ async def test_government_bodies_receive_hibah_without_an_ahu_number(world: Any)
     assert "32.73" in problem["detail"]
 
 
+async def test_an_individual_bansos_applicant_must_live_in_the_regency(world: Any) -> None:
+    # Kota Semarang (33.74) and Kota Cirebon (32.74, same province) are outside Kota Contoh (32.73).
+    for region in ("33.74.01.1001", "32.74.01.1001"):
+        body = world.bansos()
+        body["applicant"] = {**body["applicant"], "region_code": region}
+        problem = await _refused_create(world, body, "domicile")
+        assert region in problem["detail"]
+        assert "32.73" in problem["detail"]
+    assert (await world.submit(world.bansos()))["status"] == "submitted"
+
+
 async def test_bansos_has_criteria_purpose_and_limit(world: Any) -> None:
     await _refused_create(world, world.bansos(purpose_code=None), "bansos_purpose")
     await _refused_create(world, world.bansos(purpose_code="kampanye"), "bansos_purpose")

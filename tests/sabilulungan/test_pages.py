@@ -116,6 +116,30 @@ async def test_applicant_applies_uploads_and_tracks_through_pages(world: Any) ->
         assert "Kenanga" not in page.text
 
 
+async def test_the_routing_page_offers_exactly_the_configured_units(world_factory: Any) -> None:
+    toml = """
+[sabilulungan.opd_units]
+DINSOS = "Dinas Sosial"
+DISPERKIM = "Dinas Perumahan dan Kawasan Permukiman"
+"""
+    async with world_factory(toml) as world:
+        pid = (await world.submit(world.bansos()))["id"]
+        await world.complete(pid)
+        await world.ok(pid, "clerk", "verify_completeness")
+        async with client_for(world.app, headers=HTML) as coordinator:
+            await _login(coordinator, "coordinator")
+            page = await coordinator.get(f"/usulan/{pid}")
+        assert page.status_code == 200
+        assert 'value="assign_opd"' in page.text
+        selects = re.findall(r'<select[^>]*\bname="opd_code"[^>]*>(.*?)</select>', page.text, re.S)
+        assert len(selects) == 1, page.text
+        options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', selects[0])
+        assert options == [
+            ("DINSOS", "Dinas Sosial (DINSOS)"),
+            ("DISPERKIM", "Dinas Perumahan dan Kawasan Permukiman (DISPERKIM)"),
+        ]
+
+
 async def test_document_upload_rules(world_factory: Any) -> None:
     async with world_factory(upload_max_bytes=2048) as world:
         pid = (await world.submit(world.bansos()))["id"]

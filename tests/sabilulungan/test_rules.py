@@ -416,3 +416,17 @@ def test_the_readme_lists_every_configurable_rule() -> None:
         if not re.search(rf"`([\w\[\]]*\.)?{name}`", table)
     ]
     assert keys == []
+    # Every row names its default and its legal basis: a blank or a dash is not an answer.
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert rows[1].replace("|", "").replace("-", "").strip() == ""  # the header's rule
+    default, basis = header.index("Default"), header.index("Legal basis")
+    blank = []
+    for row in rows[2:]:
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        assert len(cells) == len(header), row
+        blank += [
+            f"{cells[0]}: {header[i]}" for i in (default, basis) if cells[i] in ("", "-", "—")
+        ]
+    assert len(rows) > 20
+    assert blank == []

@@ -310,7 +310,7 @@ async def accept_report(step: Step) -> None:
     p = step.proposal
     gaps = await evidence.missing(step.session, p, step.rule.lpj_documents)
     evidence.refuse_missing(step.ctx, step.action.name, gaps, step.rule)
-    unspent = p.disbursed_idr - (p.spent_idr if p.spent_idr is not None else p.disbursed_idr)
+    unspent = evidence.unspent_idr(p)
     if unspent > p.refunded_idr:
         raise errors.UnspentNotReturnedError(
             f"{unspent - p.refunded_idr} rupiah unspent has not been returned to the Kas Daerah; "

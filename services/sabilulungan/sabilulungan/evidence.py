@@ -21,6 +21,11 @@ REFUND_RECEIPT = "refund_receipt"
 REFUND_STATES = frozenset({"reported", "recovery"})
 
 
+def unspent_idr(p: Proposal) -> int:
+    """What the LPJ reports as paid but not spent (to be returned to the Kas Daerah)."""
+    return p.disbursed_idr - (p.spent_idr if p.spent_idr is not None else p.disbursed_idr)
+
+
 def required_documents(rule: RuleSet, p: Proposal) -> list[str]:
     name = p.recipient_category or DEFAULT_CATEGORY.get((p.kind, p.applicant_type))
     category = rule.recipient_categories.get(name or "")
@@ -91,7 +96,9 @@ def next_step_documents(ctx: Context, rule: RuleSet, p: Proposal) -> list[str]:
             return list(rule.lpj_documents)
         return required_documents(rule, p)
     if p.status == "reported":
-        return list(rule.lpj_documents)
+        # "Terima LPJ" waits for the unspent money, recorded against its deposit slip.
+        refund = [REFUND_RECEIPT] if unspent_idr(p) > p.refunded_idr else []
+        return [*rule.lpj_documents, *refund]
     if p.status in REFUND_STATES and p.disbursed_idr > p.refunded_idr:
         return [REFUND_RECEIPT]
     return []

@@ -62,6 +62,14 @@ def _rupiah_id(amount: Any) -> str:
     return format_rupiah(int(amount)) if isinstance(amount, int) else str(amount)
 
 
+def _outstanding(exc: AppError) -> str:
+    """What is still to be returned to the Kas Daerah, from an 'unspent-not-returned' problem."""
+    unspent, refunded = exc.extensions.get("unspent_idr"), exc.extensions.get("refunded_idr")
+    if isinstance(unspent, int) and isinstance(refunded, int):
+        return " " + format_rupiah(unspent - refunded)
+    return ""
+
+
 def _window_closed(exc: AppError) -> str:
     opens, closes = exc.extensions.get("opens_on"), exc.extensions.get("closes_on")
     basis = f" Dasar: {exc.extensions['basis']}." if exc.extensions.get("basis") else ""
@@ -128,8 +136,14 @@ PROBLEMS: dict[str, Any] = {
     "amount-above-recommendation": "Jumlah tidak boleh melebihi rekomendasi sebelumnya.",
     "unknown-opd": "Pilih OPD dari daftar.",
     "not-stage-holder": "Hanya pemegang tahap saat ini yang dapat melakukan tindakan ini.",
-    "invalid-refund": "Jumlah pengembalian tidak sah.",
-    "unspent-not-returned": "Sisa dana belum disetor kembali ke Kas Daerah.",
+    "invalid-refund": lambda e: (
+        "Jumlah pengembalian melebihi sisa dana yang masih dapat disetor ke Kas Daerah "
+        f"({_rupiah_id(e.extensions.get('returnable_idr'))})."
+    ),
+    "unspent-not-returned": lambda e: (
+        f"Sisa dana{_outstanding(e)} belum disetor kembali ke Kas Daerah; Keuangan mencatat "
+        "pengembalian berdasarkan bukti setor sebelum berkas ditutup."
+    ),
     "past-fiscal-year": "Tahun anggaran sudah lewat.",
     "invalid-tranche-schedule": lambda e: (
         "Tahap pencairan dalam NPHD harus berjumlah sama dengan jumlah yang disetujui "
