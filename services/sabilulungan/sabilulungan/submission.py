@@ -22,6 +22,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    true,
 )
 from sqlalchemy import (
     cast as sql_cast,
@@ -197,7 +198,7 @@ def _submit_statement() -> Any:
             sql_cast(line_rows.c.n, Integer()) - 1,
             line_rows.c.description,
             line_rows.c.amount_idr,
-        ).select_from(p, line_rows),
+        ).select_from(p.join(line_rows, true())),  # p is one row: a deliberate cross join
     )
     member_rows = (
         func.unnest(
@@ -218,7 +219,7 @@ def _submit_statement() -> Any:
             member_rows.c.role,
             member_rows.c.nik_enc,
             member_rows.c.nik_idx,
-        ).select_from(p, member_rows),
+        ).select_from(p.join(member_rows, true())),
     )
     se = insert(stages).from_select(
         ["proposal_id", "state", "entered_at", "action", "actor", "actor_role", "rule_version"],
