@@ -89,8 +89,10 @@ def explain(row: Any, rule: TppRule) -> list[str]:
         f"{_pct(int(row.discipline_bp))} (paling rendah 0 %).",
         f"TPP disiplin: {format_rupiah(effective)} × {rule.weight_discipline} % × "
         f"{_pct(int(row.discipline_bp))} = {format_rupiah(int(row.tpp_discipline_idr))}.",
-        f"Hukuman disiplin (PP 94/2021): potongan {_pct(int(row.sanction_bp))} = "
-        f"{format_rupiah(int(row.sanction_cut_idr))}; tambahan Plt/Plh "
+        f"Hukuman disiplin (PP 94/2021): potongan {_pct(int(row.sanction_bp))} dari TPP "
+        f"produktivitas dan disiplin = {format_rupiah(int(row.sanction_cut_idr))}.",
+        f"Tambahan Plt/Plh: persentase TPP dasar jabatan yang dirangkap, sebanding hari kerja "
+        f"yang dicakup surat perintah dari {working} hari kerja = "
         f"{format_rupiah(int(row.acting_addition_idr))}.",
         f"Jumlah TPP bruto: {format_rupiah(int(row.tpp_performance_idr))} + "
         f"{format_rupiah(int(row.tpp_discipline_idr))} − "

@@ -136,6 +136,13 @@ def _band_case(column: Any, bands: list[DeductionBand]) -> ColumnElement[int]:
     return case(*whens, else_=0)
 
 
+def _whole(total: ColumnElement[Any]) -> ColumnElement[int]:
+    """A SUM of BIGINT as a whole number: PostgreSQL returns NUMERIC, and every `//` after it
+    (rendered as `/`) would then keep fractions, e.g. a BPJS share of Rp46.470,58 and a net TPP a
+    rupiah short."""
+    return cast(total, BigInteger)
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
@@ -279,17 +286,22 @@ def recap_query(
             _count_if(status == schemas.AttendanceStatus.absent.value).label("absent_days"),
             _count_if(status.in_(rule.leave_statuses("reduces_standard"))).label("reduced_days"),
             _count_if(status.in_(rule.leave_statuses("met"))).label("met_days"),
-            func.sum(case(*cut_whens, else_=0) if cut_whens else _int(0)).label("cut_bp"),
+            _whole(func.sum(case(*cut_whens, else_=0) if cut_whens else _int(0))).label("cut_bp"),
             _count_if(status == schemas.AttendanceStatus.no_clock_in.value).label("no_clock_in"),
             _count_if(Attendance.missed_apel.is_(True)).label("apel_missed"),
             _count_if(and_(present, Attendance.minutes_late > 0)).label("late_events"),
-            func.sum(
-                case((present, _band_case(Attendance.minutes_late, rule.late_bands)), else_=0)
+            _whole(
+                func.sum(
+                    case((present, _band_case(Attendance.minutes_late, rule.late_bands)), else_=0)
+                )
             ).label("late_bp"),
             _count_if(and_(present, Attendance.minutes_early > 0)).label("early_events"),
-            func.sum(
-                case(
-                    (present, _band_case(Attendance.minutes_early, rule.early_leave_bands)), else_=0
+            _whole(
+                func.sum(
+                    case(
+                        (present, _band_case(Attendance.minutes_early, rule.early_leave_bands)),
+                        else_=0,
+                    )
                 )
             ).label("early_bp"),
         )
