@@ -139,6 +139,13 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
+def _sum_bp(value: Any) -> ColumnElement[int]:
+    """A sum of basis points as a whole number: PostgreSQL sums BIGINT (the literal 0 of a rule
+    without bands or without a leave type that cuts) into NUMERIC, and every division after it
+    would then keep fractions instead of flooring to the rupiah."""
+    return cast(func.sum(value), BigInteger)
+
+
 def _least(value: Any, ceiling: Any) -> ColumnElement[int]:
     return case((value > ceiling, ceiling), else_=value)
 
@@ -278,15 +285,15 @@ def recap_query(
             _count_if(status == schemas.AttendanceStatus.absent.value).label("absent_days"),
             _count_if(status.in_(rule.leave_statuses("reduces_standard"))).label("reduced_days"),
             _count_if(status.in_(rule.leave_statuses("met"))).label("met_days"),
-            func.sum(case(*cut_whens, else_=0) if cut_whens else _int(0)).label("cut_bp"),
+            _sum_bp(case(*cut_whens, else_=0) if cut_whens else _int(0)).label("cut_bp"),
             _count_if(status == schemas.AttendanceStatus.no_clock_in.value).label("no_clock_in"),
             _count_if(Attendance.missed_apel.is_(True)).label("apel_missed"),
             _count_if(and_(present, Attendance.minutes_late > 0)).label("late_events"),
-            func.sum(
+            _sum_bp(
                 case((present, _band_case(Attendance.minutes_late, rule.late_bands)), else_=0)
             ).label("late_bp"),
             _count_if(and_(present, Attendance.minutes_early > 0)).label("early_events"),
-            func.sum(
+            _sum_bp(
                 case(
                     (present, _band_case(Attendance.minutes_early, rule.early_leave_bands)), else_=0
                 )
