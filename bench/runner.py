@@ -43,6 +43,9 @@ from bench.spec import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+ERK_REGENCY = Path(__file__).resolve().parent / "erk-regency.toml"
+"""e-RK's regency file in the benchmark: a TPP rule with class bases and leave types that are
+credited or cut, so that the recap of the seeded month applies every rule (see the file)."""
 RESULTS = Path(__file__).resolve().parent / "results"
 MAX_LOGINS = 64
 """Accounts logged in per login group: one per virtual user up to this; beyond, VUs share tokens."""
@@ -147,6 +150,8 @@ def service_env(service: str, db_url: str, workdir: Path) -> dict[str, str]:
             prefix + "ACCESS_TOKEN_MINUTES": str(24 * 60),
         }
     )
+    if service == "erk":
+        env[prefix + "REGENCY_CONFIG"] = str(ERK_REGENCY)
     return env
 
 

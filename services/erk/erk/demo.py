@@ -25,6 +25,8 @@ from erk.periods import month_start, previous_month
 from erk.periods import next_month as next_month
 from erk.periods import parse_period as parse_period
 from erk.recap import recap_rows as recap_rows
+from erk.schemas import NO_WORK_STATUSES as NO_WORK_STATUSES
+from erk.tax import PTKP_STATUSES as PTKP_STATUSES
 from shared.app import ServiceSpec, build_calendar
 from shared.audit import record_event
 from shared.auth import hash_password
@@ -33,7 +35,8 @@ from shared.db import utcnow
 
 # `close_period`, `next_month`, `parse_period` and `recap_rows` are re-exported (`x as x`) for
 # bench.erk_recap, which times the month's computation step by step (live recap, closing, frozen
-# read): `demo` is e-RK's seeding and measuring surface for bench/.
+# read), and `NO_WORK_STATUSES` (no activities on those days) and `PTKP_STATUSES` for the volume
+# seeder (bench.seed_erk): `demo` is e-RK's seeding and measuring surface for bench/.
 
 DEMO_PASSWORD = "demo-erk-2026"
 ANDI = "198503152010011001"
