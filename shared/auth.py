@@ -34,6 +34,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Boolean, Integer, String, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from starlette.types import Scope
 
 from shared.db import BigIntId, Database, JSONType, UTCDateTime, utcnow, write_intent
 from shared.login_guard import LoginGuard, hash_slots
@@ -380,8 +381,15 @@ async def _check_epoch(request: Request, principal: Principal) -> None:
         )
 
 
+def _carries_credentials(scope: Scope) -> bool:
+    """Whether the request has an Authorization or a Cookie header at all (raw, no parsing)."""
+    return any(name in (b"authorization", b"cookie") for name, _ in scope["headers"])
+
+
 async def optional_principal(request: Request) -> Principal | None:
     """The caller if a bearer token or session cookie is present and valid, else None."""
+    if not _carries_credentials(request.scope):
+        return None  # an anonymous request: no header objects, cookies or state are built
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -430,9 +438,10 @@ async def optional_principal(request: Request) -> Principal | None:
     return principal
 
 
-async def current_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    # Calls `optional_principal` itself instead of depending on it: one dependency for FastAPI
+    # to resolve instead of a chain (the principal is kept on `request.state` once verified).
+    principal = await optional_principal(request)
     if principal is None:
         raise UnauthorizedError("Log in first: this needs an account")
     return principal
@@ -446,7 +455,8 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """The one place roles are checked: the caller must hold at least one of `roles`."""
     allowed = frozenset(roles)
 
-    async def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
         if not principal.roles & allowed:
             raise ForbiddenError(
                 f"This needs one of the roles: {', '.join(sorted(allowed))}",

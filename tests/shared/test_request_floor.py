@@ -156,3 +156,119 @@ async def test_metrics_and_the_access_log_keep_their_names_and_fields(make_app: 
         'http_request_duration_seconds_count{method="GET",route="/health",service="hayu"} 3.0'
         in metrics
     )
+
+
+async def test_the_access_line_is_written_without_a_log_record_and_keeps_its_fields(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the standard configuration the line goes straight to the JSON handler's stream.
+
+    It must be the line `JsonFormatter` writes for the same request (same keys, same order,
+    same values but the duration), and no `LogRecord` is made for it (the old path made one).
+    """
+    app = await make_app("hayu")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    direct = io.StringIO()
+    handler = logging.StreamHandler(direct)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("hayu.access")
+    made: list[str] = []
+    real_make = logging.Logger.makeRecord
+
+    def counting(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        made.append(self.name)
+        return real_make(self, *args, **kwargs)
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", counting)
+    try:
+        root.handlers = [handler]  # what configure_logging sets up (pytest's own handler gone)
+        root.setLevel(logging.INFO)
+        async with client_for(app) as client:
+            await client.get(
+                "/api/v1/public/track/NOPE-0000", headers={"X-Request-ID": "req-1234567"}
+            )
+            assert made.count("hayu.access") == 0
+            # Another configuration (a filter on the access logger): the record path again.
+            access.addFilter(lambda record: True)
+            await client.get(
+                "/api/v1/public/track/NOPE-0000", headers={"X-Request-ID": "req-1234567"}
+            )
+            assert made.count("hayu.access") == 1
+    finally:
+        access.filters.clear()
+        root.handlers, level = saved
+        root.setLevel(level)
+    fast, slow = [line for line in direct.getvalue().splitlines() if '"hayu.access"' in line]
+    assert list(json.loads(fast)) == list(json.loads(slow))  # the same keys in the same order
+    fast_entry, slow_entry = json.loads(fast), json.loads(slow)
+    for entry in (fast_entry, slow_entry):
+        del entry["duration_ms"]
+        del entry["time"]
+    assert fast_entry == slow_entry
+    assert fast_entry["path"] == "/api/v1/public/track/{tracking_code}"
+    assert fast_entry["status"] == 404
+    assert isinstance(json.loads(fast)["duration_ms"], float)
+
+
+async def test_an_anonymous_request_is_answered_from_its_raw_headers() -> None:
+    """No Authorization and no Cookie header: None, without reaching for the app's verifier."""
+    from starlette.requests import Request
+
+    from shared.auth import optional_principal
+
+    def request(headers: list[tuple[bytes, bytes]]) -> Request:
+        # No "app" in the scope: anything that reads the verifier or the cookies' app fails.
+        return Request({"type": "http", "method": "GET", "path": "/x", "headers": headers})
+
+    assert await optional_principal(request([(b"accept", b"*/*")])) is None
+    with pytest.raises(KeyError):  # a request with a cookie is still looked at
+        await optional_principal(request([(b"cookie", b"session=abc")]))
+    with pytest.raises(KeyError):
+        await optional_principal(request([(b"authorization", b"Bearer abc")]))
+
+
+async def test_a_role_check_is_one_dependency_not_a_chain(make_app: Any) -> None:
+    """`require_roles` and `CurrentPrincipal` resolve the principal themselves: one level each."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    app = await make_app("hayu")
+    checked = 0
+    for context in iter_route_contexts(app.router.routes):
+        route = getattr(context, "original_route", context)
+        if not isinstance(route, APIRoute):
+            continue
+        for dependency in route.dependant.dependencies:
+            name = getattr(dependency.call, "__name__", "")
+            if name.startswith("require_") or name == "current_principal":
+                checked += 1
+                assert dependency.dependencies == [], (route.path, name)
+    assert checked > 10
+    async with client_for(app) as client:
+        anonymous = await client.post("/api/v1/applications", json={})
+        assert_problem(anonymous, 401)
+        await add_account(app, "warga", ["business_owner"])
+        headers = await bearer(client, "warga")
+        wrong_role = await client.get("/api/v1/lkpm/due", headers=headers)  # an admin's list
+    assert_problem(wrong_role, 403)
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {"headers": [(b"host", b"perizinan.example.go.id")], "scheme": "https"},
+        {"headers": [(b"host", b"127.0.0.1:8002")], "root_path": "/hayu/"},
+        {"headers": [], "server": ("127.0.0.1", 80), "scheme": "http"},
+        {"headers": [], "server": ("127.0.0.1", 8443), "scheme": "https", "root_path": "/x"},
+        {"headers": [(b"accept", b"*/*")], "server": ("srv", 443), "scheme": "https"},
+    ],
+)
+def test_the_site_url_is_what_starlette_s_two_urls_gave(scope: dict[str, Any]) -> None:
+    from starlette.requests import Request
+
+    from shared.security import site_url
+
+    full = {"type": "http", "method": "GET", "path": "/a/b", "query_string": b"q=1", **scope}
+    request = Request(full)
+    root = str(full.get("root_path", "")).rstrip("/")
+    assert site_url(full) == f"{request.base_url.scheme}://{request.url.netloc}{root}"

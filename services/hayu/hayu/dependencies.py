@@ -22,6 +22,7 @@ from hayu.settings import Settings
 from shared.calendar import WorkingCalendar
 from shared.crypto import FieldCipher
 from shared.db import utcnow
+from shared.security import site_url
 from shared.signing import Signer
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ def spec_context(spec: ServiceSpec) -> Context:
 
 # async: a plain function dependency would be sent through the thread pool on every request.
 async def get_context(request: Request) -> Context:
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    return context_of(request.app.state, f"{request.base_url.scheme}://{request.url.netloc}{root}")
+    return context_of(request.app.state, site_url(request.scope))
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
