@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 
 from bench.reference_app import Noop
 from hayu.dependencies import ContextDep
+from shared import routing
 from shared.auth import OptionalPrincipal
 
 NOOP_PATH = "/api/v1/bench/noop"
@@ -35,8 +36,10 @@ def noop_router() -> APIRouter:
 def with_noop(app: FastAPI) -> FastAPI:
     """A service app with the no-op route added (the route is matched before the pages)."""
     app.include_router(noop_router())
-    # Routes added after the service's own: move the no-op in front of any catch-all page route.
+    # Routes added after the service's own: move the no-op in front of any catch-all page route,
+    # then serve it as the service's own routes are served (a leaf route, not an inclusion).
     app.router.routes.insert(0, app.router.routes.pop())
+    routing.flatten(app)
     return app
 
 

@@ -6,6 +6,8 @@ from fastapi import APIRouter
 
 from erk.routes import activities, ekinerja, months, people
 
-router = APIRouter(prefix="/api/v1", tags=["erk"])
+# Each resource's router carries the full prefix and the tag (shared.routing serves the leaf
+# routes themselves and refuses a prefix added by an inclusion).
+router = APIRouter()
 for resource in (people, activities, months, ekinerja):
     router.include_router(resource.router)

@@ -20,7 +20,7 @@ from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.problems import problem_responses
 from shared.validators import NIP
 
-router = APIRouter()
+router = APIRouter(prefix="/api/v1", tags=["erk"])
 
 
 @router.post(

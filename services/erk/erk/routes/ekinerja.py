@@ -21,7 +21,7 @@ from shared.db import SessionDep
 from shared.problems import problem_responses
 from shared.validators import NIP
 
-router = APIRouter()
+router = APIRouter(prefix="/api/v1", tags=["erk"])
 
 
 @router.post(

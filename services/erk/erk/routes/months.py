@@ -26,7 +26,7 @@ from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
 from shared.problems import problem_responses
 
-router = APIRouter()
+router = APIRouter(prefix="/api/v1", tags=["erk"])
 
 
 @router.post(

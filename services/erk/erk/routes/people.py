@@ -22,7 +22,7 @@ from shared.problems import problem_responses
 from shared.rows import read_model
 from shared.validators import NIP
 
-router = APIRouter()
+router = APIRouter(prefix="/api/v1", tags=["erk"])
 
 
 @router.post(
