@@ -399,8 +399,8 @@ def _database_problems(docs: list[Doc]) -> list[str]:
                         f"owner's credentials ({', '.join(leaks)}): only `migrate` may"
                     )
         main = next(c for c in pod["containers"] if c["name"] == service)
-        pool = int(_env_value(main, prefix + "DB_POOL_SIZE") or 10)
-        overflow = int(_env_value(main, prefix + "DB_MAX_OVERFLOW") or 10)
+        pool = int(_env_value(main, prefix + "DB_POOL_SIZE") or 20)  # shared.settings' defaults
+        overflow = int(_env_value(main, prefix + "DB_MAX_OVERFLOW") or 0)
         replicas = int(hpas[service]["spec"]["maxReplicas"]) if service in hpas else 1
         surge = deployment["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
         budget += (replicas + int(surge)) * (pool + overflow)
