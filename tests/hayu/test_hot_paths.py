@@ -59,3 +59,28 @@ async def test_round_trips_of_filing_tracking_and_verification(make_app, backend
         with statements(app) as seen:
             assert (await client.get(f"/api/v1/public/verify/{number}")).status_code == 200
         assert len(seen) == 1, seen
+
+
+async def test_the_public_verification_reads_only_what_it_shows(make_app, backend):
+    """One prebuilt statement of the shown columns: no NIK, phone or address is even read.
+
+    The old lookup loaded the application and the business whole (every column of both, the
+    encrypted NIK and phone and the address included) through the ORM.
+    """
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        created = await client.post(
+            "/api/v1/applications", json=filing(capital_idr=1), headers=who.business_owner
+        )
+        number = created.json()["registration_number"]
+        with statements(app) as seen:
+            answer = await client.get(f"/api/v1/public/verify/{number}")
+        assert answer.status_code == 200, answer.text
+        missing = await client.get("/api/v1/public/verify/NIB-0000000000000")
+    assert missing.status_code == 404
+    assert answer.json()["number"] == number
+    assert answer.json()["business_name"]
+    (statement,) = seen
+    for personal in ("owner_nik", "owner_phone", "address", "kbli_codes", "capital_idr"):
+        assert personal not in statement, personal
