@@ -171,22 +171,28 @@ class AccessLog:
             )
             return
         request_id = request_id_var.get()
-        line = "".join(
-            (
-                '{"time": "',
-                handler.formatter._stamp_of(int(time.time())),  # type: ignore[union-attr]
-                '", "level": "INFO", "logger": ',
-                self._name,
-                ', "message": "request"',
-                # request ids are checked against _VALID_ID or made here: nothing to escape
-                f', "request_id": "{request_id}"' if request_id else "",
-                self._route(method, template),
-                f', "status": {status}, "duration_ms": {round(elapsed * 1000, 2)}}}\n',
+        try:
+            with handler.lock:  # type: ignore[union-attr]
+                line = "".join(
+                    (
+                        '{"time": "',
+                        handler.formatter._stamp_of(int(time.time())),  # type: ignore[union-attr]
+                        '", "level": "INFO", "logger": ',
+                        self._name,
+                        ', "message": "request"',
+                        # request ids are checked against _VALID_ID or made here: nothing to escape
+                        f', "request_id": "{request_id}"' if request_id else "",
+                        self._route(method, template),
+                        f', "status": {status}, "duration_ms": {round(elapsed * 1000, 2)}}}\n',
+                    )
+                )
+                handler.stream.write(line)
+                handler.flush()
+        except Exception:
+            # As `logging` does: a broken log stream (a closed pipe) never fails the request.
+            handler.handleError(
+                logging.makeLogRecord({"name": logger.name, "msg": "request", "levelno": 20})
             )
-        )
-        with handler.lock:  # type: ignore[union-attr]
-            handler.stream.write(line)
-            handler.flush()
 
     def _route(self, method: str, template: str) -> str:
         key = (method, template)

@@ -38,29 +38,6 @@ DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-def site_url(scope: Scope) -> str:
-    """The site's URL as this request reached it: scheme, host and the app's root path.
-
-    What `f"{request.base_url.scheme}://{request.url.netloc}{root}"` gives (the Host header,
-    else the server's address), read from the scope without building two `URL` objects.
-    """
-    scheme = scope.get("scheme", "http")
-    root = str(scope.get("root_path", "")).rstrip("/")
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return f"{scheme}://{value.decode('latin-1')}{root}"
-    server = scope.get("server")
-    if server is None:
-        return root
-    host, port = server
-    if port is None or port == DEFAULT_PORTS.get(scheme):
-        return f"{scheme}://{host}{root}"
-    return f"{scheme}://{host}:{port}{root}"
-
-
 def origin_of(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -253,22 +253,58 @@ async def test_a_role_check_is_one_dependency_not_a_chain(make_app: Any) -> None
     assert_problem(wrong_role, 403)
 
 
-@pytest.mark.parametrize(
-    "scope",
-    [
-        {"headers": [(b"host", b"perizinan.example.go.id")], "scheme": "https"},
-        {"headers": [(b"host", b"127.0.0.1:8002")], "root_path": "/hayu/"},
-        {"headers": [], "server": ("127.0.0.1", 80), "scheme": "http"},
-        {"headers": [], "server": ("127.0.0.1", 8443), "scheme": "https", "root_path": "/x"},
-        {"headers": [(b"accept", b"*/*")], "server": ("srv", 443), "scheme": "https"},
-    ],
-)
-def test_the_site_url_is_what_starlette_s_two_urls_gave(scope: dict[str, Any]) -> None:
+@pytest.mark.parametrize("service", ["hayu", "erk"])
+async def test_a_forged_host_header_does_not_become_the_site_address(
+    make_app: Any, service: str
+) -> None:
+    """Without a configured public URL, links (letters, QR codes) come from the request's host:
+    Starlette refuses an invalid Host header and uses the server's address instead."""
     from starlette.requests import Request
 
-    from shared.security import site_url
+    app = await make_app(service)
+    assert not app.state.settings.public_url
+    module = __import__(f"{service}.dependencies", fromlist=["get_context"])
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/x",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "headers": [(b"host", b"good.example@evil.example")],
+        "app": app,
+    }
+    ctx = await module.get_context(Request(scope))
+    assert "evil" not in ctx.base_url
+    assert ctx.base_url == "http://127.0.0.1:8000"
+    scope["headers"] = [(b"host", b"layanan.example.go.id")]
+    assert (await module.get_context(Request(scope))).base_url == "http://layanan.example.go.id"
 
-    full = {"type": "http", "method": "GET", "path": "/a/b", "query_string": b"q=1", **scope}
-    request = Request(full)
-    root = str(full.get("root_path", "")).rstrip("/")
-    assert site_url(full) == f"{request.base_url.scheme}://{request.url.netloc}{root}"
+
+async def test_a_broken_log_stream_never_fails_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A closed stderr (a closed pipe) is reported as `logging` reports it, not raised."""
+    from shared.observability import Metrics, RequestContextMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    broken = io.StringIO()
+    handler = logging.StreamHandler(broken)
+    handler.setFormatter(JsonFormatter())
+    broken.close()
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(root, "level", logging.INFO)
+    monkeypatch.setattr(logging, "raiseExceptions", False)  # as in production: no stderr noise
+    middleware = RequestContextMiddleware(app, metrics=Metrics("probe"), logger_name="probe.access")
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+    await middleware(scope, receive, send)  # the old direct write raised ValueError here
+    assert sent[0]["status"] == 204

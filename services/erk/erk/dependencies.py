@@ -21,7 +21,6 @@ from erk.schemas import PERIOD_PATTERN
 from shared.auth import require_roles
 from shared.calendar import WorkingCalendar
 from shared.db import utcnow
-from shared.security import site_url
 
 Clock = Callable[[], dt.datetime]
 system_clock: Clock = utcnow  # the default `app.state.clock`
@@ -60,7 +59,8 @@ def context_of(app_state: Any, base_url: str = "") -> Context:
 
 # async: a plain function dependency would be sent through the thread pool on every request.
 async def get_context(request: Request) -> Context:
-    return context_of(request.app.state, site_url(request.scope))
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return context_of(request.app.state, f"{request.base_url.scheme}://{request.url.netloc}{root}")
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

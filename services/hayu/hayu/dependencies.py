@@ -22,7 +22,6 @@ from hayu.settings import Settings
 from shared.calendar import WorkingCalendar
 from shared.crypto import FieldCipher
 from shared.db import utcnow
-from shared.security import site_url
 from shared.signing import Signer
 
 if TYPE_CHECKING:
@@ -89,7 +88,13 @@ def spec_context(spec: ServiceSpec) -> Context:
 
 # async: a plain function dependency would be sent through the thread pool on every request.
 async def get_context(request: Request) -> Context:
-    return context_of(request.app.state, site_url(request.scope))
+    state = request.app.state
+    if state.settings.public_url:  # the site's address is configured: the request's is not read
+        return context_of(state, "")
+    # Starlette's URL objects check the Host header (an invalid one falls back to the server's
+    # address): links in letters and QR codes are built from this when no public URL is set.
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return context_of(state, f"{request.base_url.scheme}://{request.url.netloc}{root}")
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
