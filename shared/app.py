@@ -38,7 +38,7 @@ from shared.auth_api import auth_router
 from shared.calendar import WorkingCalendar
 from shared.config import RegencyConfigBase
 from shared.crypto import FieldCipher
-from shared.db import Database, SessionDep
+from shared.db import Database, SessionDep, utcnow
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
 from shared.limits import BodyLimits, body_limits
 from shared.observability import (
@@ -424,6 +424,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     state.config = spec.config
     state.db = db
     state.models = spec.models
+    state.clock = utcnow  # the services' contexts read it on every request; tests replace it
     state.idempotency_model = spec.models.idempotency
     install_auth(app, settings, db, spec.models.account)
     state.signer = Signer.from_seed_b64(

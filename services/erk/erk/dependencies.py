@@ -8,7 +8,6 @@ and never the system clock.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from erk.config import ErkConfig, ErkSection
 from erk.schemas import PERIOD_PATTERN
 from shared.auth import require_roles
 from shared.calendar import WorkingCalendar
+from shared.context import evolve, request_origin
 from shared.db import utcnow
 
 Clock = Callable[[], dt.datetime]
@@ -44,23 +44,30 @@ class Context:
 
     def at(self, now: dt.datetime) -> Context:
         """The same context at another moment (a task catching up, a test)."""
-        return dataclasses.replace(self, now=now)
+        return evolve(self, now=now)
 
 
 def context_of(app_state: Any, base_url: str = "") -> Context:
-    clock: Clock = getattr(app_state, "clock", utcnow)
-    return Context(
-        config=app_state.config,
-        calendar=app_state.calendar,
-        now=clock(),
-        base_url=base_url.rstrip("/"),
-    )
+    """The context at this moment. The configuration and calendar part is built once per state
+    and kept on it (`erk_context`), rebuilt when either object is replaced (a test swapping the
+    configuration)."""
+    clock: Clock = getattr(app_state, "clock", None) or utcnow
+    now = clock()  # once: every rule of the request sees the same moment
+    fixed: Context | None = getattr(app_state, "erk_context", None)
+    if (
+        fixed is None
+        or fixed.config is not app_state.config
+        or (fixed.calendar is not app_state.calendar)
+    ):
+        fixed = Context(config=app_state.config, calendar=app_state.calendar, now=now)
+        app_state.erk_context = fixed
+    return evolve(fixed, now=now, base_url=base_url.rstrip("/"))
 
 
 # async: a plain function dependency would be sent through the thread pool on every request.
 async def get_context(request: Request) -> Context:
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    return context_of(request.app.state, f"{request.base_url.scheme}://{request.url.netloc}{root}")
+    # Starlette's reading of the Host header (an invalid one falls back to the server's address)
+    return context_of(request.app.state, request_origin(request.scope))
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

@@ -8,18 +8,18 @@ same `now` and `today`. Domain code never reads the time itself.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Path, Request
 
 from hayu.config import HayuConfig, HayuSection
 from hayu.settings import Settings
 from shared.calendar import WorkingCalendar
+from shared.context import evolve, request_origin
 from shared.crypto import FieldCipher
 from shared.db import utcnow
 from shared.signing import Signer
@@ -52,22 +52,35 @@ class Context:
 
     def at(self, now: dt.datetime) -> Context:
         """The same context at another moment (a replay, a task catching up, a test)."""
-        return dataclasses.replace(self, now=now)
+        return evolve(self, now=now)
 
 
 def context_of(app_state: object, base_url: str) -> Context:
-    state = app_state
-    settings: Settings = state.settings  # type: ignore[attr-defined]
+    """The context at this moment. What does not change while the app runs (configuration,
+    calendar, keys, settings) is built once per state and kept on it (`hayu_context`), rebuilt
+    when any of those objects is replaced (a test swapping the configuration)."""
+    state: Any = app_state
+    settings: Settings = state.settings
     clock: Clock = getattr(state, "clock", None) or utcnow
-    return Context(
-        config=state.config,  # type: ignore[attr-defined]
-        calendar=state.calendar,  # type: ignore[attr-defined]
-        cipher=state.cipher,  # type: ignore[attr-defined]
-        signer=state.signer,  # type: ignore[attr-defined]
-        settings=settings,
-        base_url=(settings.public_url or base_url).rstrip("/"),
-        now=clock(),
-    )
+    now = clock()  # once: every rule of the request sees the same moment
+    fixed: Context | None = getattr(state, "hayu_context", None)
+    if (
+        fixed is None
+        or fixed.config is not state.config
+        or fixed.settings is not settings
+        or fixed.calendar is not state.calendar
+    ):
+        fixed = Context(
+            config=state.config,
+            calendar=state.calendar,
+            cipher=state.cipher,
+            signer=state.signer,
+            settings=settings,
+            base_url="",
+            now=now,
+        )
+        state.hayu_context = fixed
+    return evolve(fixed, base_url=(settings.public_url or base_url).rstrip("/"), now=now)
 
 
 def spec_context(spec: ServiceSpec) -> Context:
@@ -91,10 +104,9 @@ async def get_context(request: Request) -> Context:
     state = request.app.state
     if state.settings.public_url:  # the site's address is configured: the request's is not read
         return context_of(state, "")
-    # Starlette's URL objects check the Host header (an invalid one falls back to the server's
-    # address): links in letters and QR codes are built from this when no public URL is set.
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    return context_of(state, f"{request.base_url.scheme}://{request.url.netloc}{root}")
+    # Links in letters and QR codes are built from this when no public URL is set (an invalid
+    # Host header falls back to the server's address, as in Starlette's URL objects).
+    return context_of(state, request_origin(request.scope))
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

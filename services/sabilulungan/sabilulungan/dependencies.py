@@ -23,6 +23,7 @@ from sabilulungan.config import EFFECT_NAMES, SabilulunganSection
 from sabilulungan.workflow import DECREE_ISSUER_ROLES, DEFAULT_WORKFLOW, REVIEWER_ROLES
 from shared.auth import Principal, require_roles
 from shared.calendar import WorkingCalendar
+from shared.context import evolve
 from shared.crypto import FieldCipher
 from shared.db import utcnow
 from shared.signing import Signer
@@ -50,6 +51,9 @@ class Context:
     """States reached by an action whose effect is `reject` (the refusal letter's states)."""
     withdrawn_states: frozenset[str] = frozenset()
     """States reached by an action whose effect is `withdraw`."""
+    not_recipient_states: frozenset[str] = frozenset()
+    """Refused or withdrawn: the applicant is never shown as a recipient, whatever the state is
+    called in the regency's workflow (the union of the two above, computed once)."""
 
     @property
     def today(self) -> dt.date:
@@ -58,18 +62,12 @@ class Context:
 
     def at(self, now: dt.datetime) -> Context:
         """The same context at another moment (a task catching up, a test)."""
-        return dataclasses.replace(self, now=now)
+        return evolve(self, now=now)
 
     def effect(self, action: str) -> str:
         if action in self.config.action_effects:
             return self.config.action_effects[action]
         return action if action in EFFECT_NAMES else "none"
-
-    @property
-    def not_recipient_states(self) -> frozenset[str]:
-        """Refused or withdrawn: the applicant is never shown as a recipient, whatever the
-        state is called in the regency's workflow."""
-        return self.refused_states | self.withdrawn_states
 
     def states_reached_by(self, effect: str) -> frozenset[str]:
         return frozenset(a.to_state for a in self.workflow.actions if self.effect(a.name) == effect)
@@ -121,14 +119,16 @@ def context_of(app_state: Any, base_url: str = "") -> Context:
             head_title="Bupati" if config.regency.kind == "kabupaten" else "Wali Kota",
             now=clock(),
         )
+        refused, withdrawn = ctx.states_reached_by("reject"), ctx.states_reached_by("withdraw")
         ctx = dataclasses.replace(
             ctx,
-            refused_states=ctx.states_reached_by("reject"),
-            withdrawn_states=ctx.states_reached_by("withdraw"),
+            refused_states=refused,
+            withdrawn_states=withdrawn,
+            not_recipient_states=refused | withdrawn,
         )
         state.context = ctx
         return ctx
-    return ctx.at(clock())
+    return evolve(ctx, now=clock())
 
 
 # async: a plain function dependency would be sent through the thread pool on every request.

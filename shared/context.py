@@ -1,0 +1,82 @@
+"""What the services' request contexts share: the site's address and a context at a new moment.
+
+Every route of every service resolves its service's `Context` (configuration, calendar, keys and
+the moment), so what it costs is paid on every request. Measured in-process on the 2-core VM
+(bench/README.md, "The per-request floor"), HAYU's context cost ~33 µs a request: ~18 µs of it
+parsing the request's URL twice for the site address (`request.base_url`, `request.url`), the rest
+building a frozen dataclass from six `app.state` lookups. Here:
+
+- `request_origin(scope)`: the site address a request was made to, computed by Starlette's own
+  URL objects (an invalid Host header falls back to the server's address, so `Host:
+  good@evil.example` never becomes a link in a letter or a QR code), cached per (scheme, Host
+  header, server, root path): a service answers under a handful of addresses.
+- `evolve(ctx, **changes)`: `dataclasses.replace` without running the dataclass's `__init__`
+  again: the fields not named are the same objects, so the services build the parts that do
+  not change while the app runs once and give each request its own `now`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.types import Scope
+
+T = TypeVar("T")
+
+# Longer Host headers (no valid host name is) are computed every time instead of being kept.
+_CACHED_HOST_BYTES = 300
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(scheme: str, host: bytes | None, server: tuple[str, int] | None, root: str) -> str:
+    headers = [(b"host", host)] if host is not None else []
+    request = Request(
+        {
+            "type": "http",
+            "scheme": scheme,
+            "server": server,
+            "headers": headers,
+            "path": "/",
+            "root_path": root,
+            "query_string": b"",
+        }
+    )
+    return f"{request.base_url.scheme}://{request.url.netloc}{root.rstrip('/')}"
+
+
+def request_origin(scope: Scope) -> str:
+    """`scheme://host[:port][root path]` of a request, as Starlette reads it (no final slash)."""
+    host: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"host":  # the first one, as Starlette's `Headers.get`
+            host = value
+            break
+    server = scope.get("server")
+    key = (
+        str(scope.get("scheme", "http")),
+        host,
+        tuple(server) if server is not None else None,
+        str(scope.get("root_path", "")),
+    )
+    if host is not None and len(host) > _CACHED_HOST_BYTES:
+        return _origin.__wrapped__(*key)
+    return _origin(*key)
+
+
+def evolve(ctx: T, **changes: Any) -> T:
+    """A copy of a (frozen, non-slotted) dataclass instance with some fields changed.
+
+    The same result as `dataclasses.replace` for a dataclass without `__post_init__` or
+    init-only fields, in about a fifth of the time: the instance's attributes are copied as
+    they are and the named ones set, without validating or rebuilding the others.
+    """
+    clone = object.__new__(type(ctx))
+    attributes = clone.__dict__
+    attributes.update(ctx.__dict__)
+    for name in changes:
+        if name not in attributes:
+            raise TypeError(f"{type(ctx).__name__} has no field {name!r}")
+    attributes.update(changes)
+    return clone

@@ -1,0 +1,160 @@
+"""The services' request contexts: built once per app, given a moment and an address per request.
+
+Every route resolves its service's context, so its cost is on every request (issue 17): the
+site address is no longer parsed from the request's URL twice per request, and the parts that do
+not change while the app runs are not rebuilt; what a context holds is unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pytest
+from starlette import datastructures
+from starlette.requests import Request
+
+from shared.context import evolve, request_origin
+
+
+def _scope(host: bytes | None, **extra: Any) -> dict[str, Any]:
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/x",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "query_string": b"",
+        "headers": [(b"accept", b"*/*")] + ([(b"host", host)] if host is not None else []),
+    }
+    scope.update(extra)
+    return scope
+
+
+def _starlette_origin(scope: dict[str, Any]) -> str:
+    """The expression the services used before (two URL parses per request)."""
+    request = Request(scope)
+    root = str(scope.get("root_path", "")).rstrip("/")
+    return f"{request.base_url.scheme}://{request.url.netloc}{root}"
+
+
+@pytest.mark.parametrize(
+    ("host", "extra"),
+    [
+        (b"layanan.example.go.id", {}),
+        (b"layanan.example.go.id:8443", {"scheme": "https"}),
+        (b"good.example@evil.example", {}),  # invalid: the server's address instead
+        (b"evil.example/path", {}),
+        (b"[::1]:8000", {}),
+        (b"127.0.0.1:80", {}),
+        (b"", {}),
+        (None, {}),
+        (None, {"server": ("::1", 443), "scheme": "https"}),
+        (None, {"server": None}),
+        (b"kota.example", {"root_path": "/hayu/"}),
+        (b"x" * 400, {}),  # too long to be kept: computed each time, same answer
+    ],
+)
+def test_the_origin_is_starlettes_reading_of_the_request(host: bytes | None, extra: Any) -> None:
+    scope = _scope(host, **extra)
+    assert request_origin(scope) == _starlette_origin(scope)
+    assert request_origin(scope) == _starlette_origin(scope)  # and again, from the cache
+
+
+def test_the_origin_takes_the_first_host_header_as_starlette_does() -> None:
+    scope = _scope(b"first.example")
+    scope["headers"].append((b"host", b"second.example"))
+    assert request_origin(scope) == "http://first.example" == _starlette_origin(scope)
+
+
+def _count_urls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    made: list[int] = []
+    real = datastructures.URL.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(datastructures.URL, "__init__", counting)
+    return made
+
+
+@pytest.mark.parametrize("service", ["hayu", "erk"])
+async def test_a_request_context_parses_no_url_for_a_known_address(
+    make_app: Any, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `request.base_url` and `request.url` were parsed on every request (~18 µs)."""
+    app = await make_app(service)
+    module = __import__(f"{service}.dependencies", fromlist=["get_context"])
+    scope = _scope(b"layanan.example.go.id", app=app)
+    first = await module.get_context(Request(scope))
+    made = _count_urls(monkeypatch)
+    contexts = [await module.get_context(Request(dict(scope))) for _ in range(5)]
+    assert made == []
+    assert {c.base_url for c in contexts} == {first.base_url} == {"http://layanan.example.go.id"}
+
+
+@pytest.mark.parametrize("service", ["hayu", "erk", "sabilulungan"])
+async def test_each_request_gets_its_own_moment_and_the_apps_current_configuration(
+    make_app: Any, service: str
+) -> None:
+    app = await make_app(service)
+    module = __import__(f"{service}.dependencies", fromlist=["context_of"])
+    moments = iter(
+        [dt.datetime(2026, 12, 7, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 8, 1, tzinfo=dt.UTC)]
+    )
+    app.state.clock = lambda: next(moments)
+    first = module.context_of(app.state, "http://a.example")
+    second = module.context_of(app.state, "http://b.example")
+    assert (first.now.day, second.now.day) == (7, 8)
+    assert first.today == dt.date(2026, 12, 7)
+    assert second.today == dt.date(2026, 12, 8)
+    assert first.calendar is second.calendar  # the fixed part is shared, not rebuilt
+    if service != "sabilulungan":  # Sabilulungan's address is its configured public URL only
+        assert (first.base_url, second.base_url) == ("http://a.example", "http://b.example")
+        # A replaced configuration (a test, a reload) is what the next context holds.
+        replaced = app.state.config.model_copy(deep=True)
+        app.state.config = replaced
+        app.state.clock = lambda: dt.datetime(2026, 12, 9, 1, tzinfo=dt.UTC)
+        assert module.context_of(app.state, "").config is replaced
+
+
+@dataclasses.dataclass(frozen=True)
+class _Frozen:
+    a: int
+    b: tuple[int, ...]
+    now: dt.datetime
+    c: str = "x"
+
+    @property
+    def doubled(self) -> int:
+        return self.a * 2
+
+
+def test_evolve_is_replace_without_rebuilding() -> None:
+    base = _Frozen(a=1, b=(1, 2), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    moment = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
+    clone = evolve(base, now=moment)
+    assert clone == dataclasses.replace(base, now=moment)
+    assert clone is not base
+    assert clone.b is base.b
+    assert clone.doubled == 2
+    assert base.now.year == 2026
+    assert base.now.month == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        clone.a = 3  # type: ignore[misc]
+    with pytest.raises(TypeError, match="no field 'when'"):
+        evolve(base, when=moment)
+
+
+async def test_sabilulungans_non_recipient_states_are_computed_once(make_app: Any) -> None:
+    from sabilulungan.dependencies import context_of
+
+    app = await make_app("sabilulungan")
+    ctx = context_of(app.state)
+    assert ctx.not_recipient_states == ctx.refused_states | ctx.withdrawn_states
+    assert ctx.refused_states
+    assert ctx.withdrawn_states
+    assert context_of(app.state).not_recipient_states is ctx.not_recipient_states
