@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import Scope
 
+from shared.context import url_path
 from shared.db import BigIntId, Database, JSONType, UTCDateTime, utcnow, write_intent
 from shared.login_guard import LoginGuard, hash_slots
 from shared.network import client_address
@@ -348,7 +349,7 @@ def _root(request: Request) -> str:
 
 def relative_path(request: Request) -> str:
     root = _root(request)
-    path = request.url.path
+    path = url_path(request.scope)
     return path[len(root) :] if root and path.startswith(root) else path
 
 

@@ -10,6 +10,8 @@ building a frozen dataclass from six `app.state` lookups. Here:
   URL objects (an invalid Host header falls back to the server's address, so `Host:
   good@evil.example` never becomes a link in a letter or a QR code), cached per (scheme, Host
   header, server, root path): a service answers under a handful of addresses.
+- `url_path(scope)`: `request.url.path` without building the URL (the idempotency scope and the
+  password-change check read it on every authenticated or keyed request).
 - `evolve(ctx, **changes)`: `dataclasses.replace` without running the dataclass's `__init__`
   again: the fields not named are the same objects, so the services build the parts that do
   not change while the app runs once and give each request its own `now`.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.types import Scope
 
@@ -63,6 +66,17 @@ def request_origin(scope: Scope) -> str:
     if host is not None and len(host) > _CACHED_HOST_BYTES:
         return _origin.__wrapped__(*key)
     return _origin(*key)
+
+
+_REMOVED_BY_URLSPLIT = ("\t", "\r", "\n")
+
+
+def url_path(scope: Scope) -> str:
+    """`Request(scope).url.path`: the raw path with Starlette's escapes, no URL object built."""
+    path: str = scope["path"]
+    if any(c in path for c in _REMOVED_BY_URLSPLIT):
+        return URL(scope=scope).path  # `urlsplit` drops these: its answer, not a copy of it
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def evolve(ctx: T, **changes: Any) -> T:

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.auth import OptionalPrincipal, Principal
+from shared.context import url_path
 from shared.db import BigIntId, JSONType, SessionDep, UTCDateTime, database_of, utcnow, write_intent
 from shared.problems import AppError, UnprocessableError
 
@@ -280,7 +281,7 @@ async def get_idempotency(
     model: type[IdempotencyRecordMixin] | None = getattr(
         request.app.state, "idempotency_model", None
     )
-    scope = f"{caller_of(request, principal)}:{request.method}:{request.url.path}"[:200]
+    scope = f"{caller_of(request, principal)}:{request.method}:{url_path(request.scope)}"[:200]
     if idempotency_key is None or model is None:
         yield Idempotency(model, session, scope, None, "")
         return

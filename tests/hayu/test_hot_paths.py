@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from hayu_factories import actors, filing
 from sqlalchemy import event
+from starlette import datastructures
 
 from shared.testing import client_for
 
@@ -84,3 +85,39 @@ async def test_the_public_verification_reads_only_what_it_shows(make_app, backen
     (statement,) = seen
     for personal in ("owner_nik", "owner_phone", "address", "kbli_codes", "capital_idr"):
         assert personal not in statement, personal
+
+
+def _count_urls(monkeypatch):
+    made = []
+    real = datastructures.URL.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(datastructures.URL, "__init__", counting)
+    return made
+
+
+async def test_a_keyed_write_builds_no_url_object(make_app, monkeypatch):
+    """Before: the idempotency scope and the password-change check each parsed the request's URL
+    (`request.url.path`) on every authenticated, keyed write."""
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        headers = {**who.business_owner, "Idempotency-Key": "k-1"}
+        warm = await client.post(
+            "/api/v1/applications", json=filing(capital_idr=1), headers=headers
+        )
+        assert warm.status_code == 201, warm.text
+        made = _count_urls(monkeypatch)
+        headers = {**who.business_owner, "Idempotency-Key": "k-2"}
+        again = await client.post(
+            "/api/v1/applications", json=filing(capital_idr=1), headers=headers
+        )
+        assert again.status_code == 201, again.text
+        replay = await client.post(
+            "/api/v1/applications", json=filing(capital_idr=1), headers=headers
+        )
+    assert made == []
+    assert replay.json()["id"] == again.json()["id"]  # the same key is still the same write

@@ -430,3 +430,20 @@ def test_the_readme_lists_every_configurable_rule() -> None:
         ]
     assert len(rows) > 20
     assert blank == []
+
+
+def test_a_yearly_window_is_built_once_per_year_and_follows_its_dates() -> None:
+    """Each submission asks for its year's window twice; it was a validated model built anew
+    every time. Kept per (year, dates): a copy with other dates gets its own window."""
+    from sabilulungan.config import YearlyWindow
+
+    window = YearlyWindow(opens_month=1, opens_day=2, closes_month=4, closes_day=30)
+    first = window.for_year(2027)
+    assert first is not None
+    assert window.for_year(2027) is first
+    assert (first.opens_on, first.closes_on) == (dt.date(2026, 1, 2), dt.date(2026, 4, 30))
+    moved = window.model_copy(update={"opens_day": 3}).for_year(2027)
+    assert moved is not None
+    assert moved.opens_on == dt.date(2026, 1, 3)
+    assert window == YearlyWindow(opens_month=1, opens_day=2, closes_month=4, closes_day=30)
+    assert YearlyWindow(enabled=False).for_year(2027) is None

@@ -15,7 +15,7 @@ import pytest
 from starlette import datastructures
 from starlette.requests import Request
 
-from shared.context import evolve, request_origin
+from shared.context import evolve, request_origin, url_path
 
 
 def _scope(host: bytes | None, **extra: Any) -> dict[str, Any]:
@@ -158,3 +158,12 @@ async def test_sabilulungans_non_recipient_states_are_computed_once(make_app: An
     assert ctx.refused_states
     assert ctx.withdrawn_states
     assert context_of(app.state).not_recipient_states is ctx.not_recipient_states
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/applications", "/a?b", "/a#b", "/a\\b", "/ü/%20/x", "/a\tb", "/a\nb", "/", "/a b"],
+)
+def test_url_path_is_starlettes_request_url_path(path: str) -> None:
+    scope = _scope(b"kota.example", path=path, query_string=b"x=1")
+    assert url_path(scope) == Request(scope).url.path

@@ -18,6 +18,7 @@ Every default follows the national rules of domain-brief §1 and can be replaced
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any, Literal
 
@@ -88,12 +89,23 @@ class YearlyWindow(StrictModel):
     def for_year(self, fiscal_year: int) -> ProposalWindow | None:
         if not self.enabled:
             return None
-        year = fiscal_year - 1
-        return ProposalWindow(
-            fiscal_year=fiscal_year,
-            opens_on=date(year, self.opens_month, self.opens_day),
-            closes_on=date(year, self.closes_month, self.closes_day),
+        return _yearly_window(
+            fiscal_year, self.opens_month, self.opens_day, self.closes_month, self.closes_day
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _yearly_window(
+    fiscal_year: int, opens_month: int, opens_day: int, closes_month: int, closes_day: int
+) -> ProposalWindow:
+    """Each submission asks for its year's window: validated once per year and dates, not per
+    request (the window is frozen, so one instance serves every caller)."""
+    year = fiscal_year - 1
+    return ProposalWindow(
+        fiscal_year=fiscal_year,
+        opens_on=date(year, opens_month, opens_day),
+        closes_on=date(year, closes_month, closes_day),
+    )
 
 
 class FreezePeriod(StrictModel):
