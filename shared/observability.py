@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.routing import route_path
+
 if TYPE_CHECKING:
     from starlette.responses import Response
 
@@ -331,7 +333,7 @@ class AdmissionControl:
         self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _route_path(scope) in self.exempt:
+        if scope["type"] != "http" or route_path(scope) in self.exempt:
             await self.app(scope, receive, send)
             return
         try:
@@ -364,9 +366,3 @@ class AdmissionControl:
             await self.app(scope, receive, send)
         finally:
             self.slots.release()
-
-
-def _route_path(scope: Scope) -> str:
-    path = str(scope.get("path", ""))
-    root = str(scope.get("root_path", ""))
-    return path[len(root) :] if root and path.startswith(root) else path

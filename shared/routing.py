@@ -104,7 +104,7 @@ class RouteIndex:
             await self.full_dispatch(scope, receive, send)
             return
         scope.setdefault("router", self.router)  # url_for looks for every route there
-        await self._view(tuple(path[1:].split("/", DEPTH)[:DEPTH])).app(scope, receive, send)
+        await self._view(_key(path)).app(scope, receive, send)
 
     def _view(self, key: tuple[str, ...]) -> APIRouter:
         if len(self.router.routes) != self._indexed:  # first request, or routes added since
@@ -130,7 +130,12 @@ class RouteIndex:
 
     def candidates(self, path: str) -> Sequence[BaseRoute]:
         """The routes tried for `path` (for tests and the benchmark's report)."""
-        return self._view(tuple(path[1:].split("/", DEPTH)[:DEPTH])).routes
+        return self._view(_key(path)).routes
+
+
+def _key(path: str) -> tuple[str, ...]:
+    """The first `DEPTH` segments of a path that starts with a slash."""
+    return tuple(path[1:].split("/", DEPTH)[:DEPTH])
 
 
 def _may_match(head: tuple[str, ...] | None, key: tuple[str, ...]) -> bool:
@@ -139,7 +144,7 @@ def _may_match(head: tuple[str, ...] | None, key: tuple[str, ...]) -> bool:
     if len(head) >= DEPTH:
         return head[:DEPTH] == key
     # A shorter literal head: the path's first segments must be those (the path may go on).
-    return key[: len(head)] == head and len(key) >= len(head)
+    return key[: len(head)] == head
 
 
 def index(app: FastAPI) -> RouteIndex:

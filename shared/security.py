@@ -21,6 +21,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.observability import request_id_var
+from shared.routing import route_path
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -56,7 +57,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = _route_path(scope)
+        path = route_path(scope)
         if scope.get("method", "GET") not in SAFE_METHODS and self._cross_site(scope):
             await _forbidden(scope, send)
             return
@@ -157,9 +158,3 @@ def metrics_allowed(request: Request) -> bool:
         return False  # whoever is behind the proxy is not the proxy's address
     peer = request.client.host if request.client else None
     return in_networks(peer, settings.metrics_allowed_networks)
-
-
-def _route_path(scope: Scope) -> str:
-    path = str(scope.get("path", ""))
-    root = str(scope.get("root_path", ""))
-    return path[len(root) :] if root and path.startswith(root) else path
