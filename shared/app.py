@@ -37,6 +37,7 @@ from shared.auth import (
 from shared.auth_api import auth_router
 from shared.calendar import WorkingCalendar
 from shared.config import RegencyConfigBase
+from shared.context import AppState
 from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep, utcnow
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
@@ -417,7 +418,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    state = app.state
+    app.state = state = AppState()  # read on every request: plain attributes (shared.context)
     state.service_name = spec.name
     state.username_label = spec.username_label
     state.settings = settings

@@ -12,6 +12,9 @@ building a frozen dataclass from six `app.state` lookups. Here:
   header, server, root path): a service answers under a handful of addresses.
 - `url_path(scope)`: `request.url.path` without building the URL (the idempotency scope and the
   password-change check read it on every authenticated or keyed request).
+- `AppState`: `app.state` whose values are read as plain attributes. Starlette's `State` answers
+  every read through `__getattr__`, after the normal lookup has failed: ~1.2 µs a read against
+  ~0.05 µs, and a request reads it about ten times (context, principal, session, metrics).
 - `evolve(ctx, **changes)`: `dataclasses.replace` without running the dataclass's `__init__`
   again: the fields not named are the same objects, so the services build the parts that do
   not change while the app runs once and give each request its own `now`.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, State
 from starlette.requests import Request
 from starlette.types import Scope
 
@@ -66,6 +69,22 @@ def request_origin(scope: Scope) -> str:
     if host is not None and len(host) > _CACHED_HOST_BYTES:
         return _origin.__wrapped__(*key)
     return _origin(*key)
+
+
+class AppState(State):
+    """Starlette's `State` with each value also kept as an instance attribute (read directly)."""
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        super().__init__(state)
+        self.__dict__.update(self._state)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+        self.__dict__[key] = value
+
+    def __delattr__(self, key: str) -> None:
+        del self._state[key]
+        self.__dict__.pop(key, None)
 
 
 _REMOVED_BY_URLSPLIT = ("\t", "\r", "\n")
