@@ -17,7 +17,7 @@ from fastapi import Depends, Path, Request
 
 from erk.config import ErkConfig, ErkSection
 from erk.schemas import PERIOD_PATTERN
-from shared.auth import require_roles
+from shared.auth import Principal, require_roles
 from shared.calendar import WorkingCalendar
 from shared.context import evolve, request_origin
 from shared.db import utcnow
@@ -80,3 +80,12 @@ DelegatorRoles = Depends(require_roles("employee", "hr_admin", "admin"))
 EmployeeRole = Depends(require_roles("employee"))
 # Rencana Aksi: employees their own; unit admins for their unit's current employees; HR for all.
 ActionPlanImporters = Depends(require_roles("employee", "unit_admin", "hr_admin", "admin"))
+
+# The role check that also gives the route its caller: one dependency where a route-level
+# `dependencies=[...]` check and a `CurrentPrincipal` parameter were two for FastAPI to resolve.
+AdminCaller = Annotated[Principal, AdminRoles]
+UnitAdminCaller = Annotated[Principal, UnitAdminRoles]
+RecapReaderCaller = Annotated[Principal, RecapReaders]
+DelegatorCaller = Annotated[Principal, DelegatorRoles]
+EmployeeCaller = Annotated[Principal, EmployeeRole]
+PlanImporterCaller = Annotated[Principal, ActionPlanImporters]

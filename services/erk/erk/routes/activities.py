@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from erk import activities, batch, evidence, schemas, targets, verification
 from erk.dependencies import (
     ContextDep,
-    EmployeeRole,
+    EmployeeCaller,
 )
 from erk.routes.common import IdPath
 from shared.auth import CurrentPrincipal
@@ -72,12 +72,11 @@ async def approve_target(
     status_code=201,
     response_model=schemas.ActivityRead,
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[EmployeeRole],
 )
 async def submit_activity(
     data: schemas.ActivityCreate,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: EmployeeCaller,
     ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
@@ -91,12 +90,11 @@ async def submit_activity(
     status_code=201,
     response_model=schemas.ActivityBatchRead,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[EmployeeRole],
 )
 async def submit_activities(
     data: schemas.ActivityBatch,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: EmployeeCaller,
     ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
@@ -156,10 +154,9 @@ async def update_activity(
     "/activities/{activity_id}",
     status_code=204,
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[EmployeeRole],
 )
 async def delete_activity(
-    activity_id: IdPath, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
+    activity_id: IdPath, session: SessionDep, principal: EmployeeCaller, ctx: ContextDep
 ) -> Response:
     """Withdraw one's own entry that is not approved yet (pending or rejected)."""
     await activities.delete_activity(session, activity_id, actor=principal, ctx=ctx)

@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from erk import ekinerja, schemas
 from erk.dependencies import (
-    ActionPlanImporters,
     ContextDep,
-    EmployeeRole,
+    EmployeeCaller,
     PeriodPath,
+    PlanImporterCaller,
 )
 from erk.routes.common import XLSX, IdPath, csv_bytes
 from shared.auth import CurrentPrincipal
@@ -29,12 +29,11 @@ router = APIRouter(prefix="/api/v1", tags=["erk"])
     status_code=201,
     response_model=schemas.ImportReport,
     responses=problem_responses(401, 403, 413, 422),
-    dependencies=[ActionPlanImporters],
 )
 async def import_action_plans(
     file: Annotated[UploadFile, File(description="CSV: nip,periode,rencana_aksi[,kode]")],
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: PlanImporterCaller,
     ctx: ContextDep,
 ) -> schemas.ImportReport:
     """Rencana Aksi from the file BKN e-Kinerja exports (own, or the unit's for admins)."""
@@ -59,13 +58,12 @@ async def list_action_plans(
     "/activities/{activity_id}/rencana-aksi",
     status_code=204,
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[EmployeeRole],
 )
 async def link_action_plan(
     activity_id: IdPath,
     data: schemas.ActionPlanLink,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: EmployeeCaller,
     ctx: ContextDep,
 ) -> Response:
     """Link one's own activity to a Rencana Aksi of its quarter (null unlinks), while it is not

@@ -11,16 +11,17 @@ from starlette.concurrency import run_in_threadpool
 
 from erk import access, attendance, closing, explain, exports, recap, schemas
 from erk.dependencies import (
+    AdminCaller,
     AdminRoles,
     Context,
     ContextDep,
-    EmployeeRole,
+    EmployeeCaller,
     PeriodPath,
-    RecapReaders,
-    UnitAdminRoles,
+    RecapReaderCaller,
+    UnitAdminCaller,
 )
 from erk.routes.common import XLSX, csv_bytes
-from shared.auth import CurrentPrincipal, Principal
+from shared.auth import Principal
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
@@ -34,12 +35,11 @@ router = APIRouter(prefix="/api/v1", tags=["erk"])
     status_code=201,
     response_model=schemas.AttendanceRead,
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[UnitAdminRoles],
 )
 async def record_attendance(
     data: schemas.AttendanceCreate,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: UnitAdminCaller,
     ctx: ContextDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
@@ -53,12 +53,11 @@ async def record_attendance(
     status_code=201,
     response_model=schemas.ImportReport,
     responses=problem_responses(401, 403, 413, 422),
-    dependencies=[UnitAdminRoles],
 )
 async def import_attendance(
     file: Annotated[UploadFile, File(description="CSV: nip,date,status,minutes_late,...")],
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: UnitAdminCaller,
     ctx: ContextDep,
 ) -> schemas.ImportReport:
     """Attendance from the fingerprint machines' CSV: every row or none, with a per-row report."""
@@ -70,12 +69,11 @@ async def import_attendance(
     "/periods/{period}/close",
     response_model=schemas.PeriodRead,
     responses=problem_responses(401, 403, 409, 422),
-    dependencies=[AdminRoles],
 )
 async def close_period(
     period: PeriodPath,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: AdminCaller,
     ctx: ContextDep,
     anyway: Annotated[
         bool,
@@ -121,13 +119,12 @@ UnitCodeQuery = Annotated[str | None, Query(max_length=32, description="a unit a
     "/recaps/{period}.xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}, **problem_responses(401, 403, 404, 422)},
-    dependencies=[RecapReaders],
 )
 async def export_recap_xlsx(
     request: Request,
     period: PeriodPath,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: RecapReaderCaller,
     ctx: ContextDep,
     unit_code: UnitCodeQuery = None,
 ) -> Response:
@@ -148,12 +145,11 @@ async def export_recap_xlsx(
     "/recaps/{period}.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404, 422)},
-    dependencies=[RecapReaders],
 )
 async def export_recap_csv(
     period: PeriodPath,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: RecapReaderCaller,
     ctx: ContextDep,
     unit_code: UnitCodeQuery = None,
 ) -> Response:
@@ -170,12 +166,11 @@ async def export_recap_csv(
     "/recaps/{period}",
     response_model=schemas.RecapPage,
     responses=problem_responses(400, 401, 403, 404, 422),
-    dependencies=[RecapReaders],
 )
 async def read_recap(
     period: PeriodPath,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: RecapReaderCaller,
     ctx: ContextDep,
     unit_code: UnitCodeQuery = None,
     limit: LimitQuery = 100,
@@ -196,10 +191,9 @@ async def read_recap(
     "/me/recap/{period}",
     response_model=schemas.RecapRow,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[EmployeeRole],
 )
 async def my_recap(
-    period: PeriodPath, session: SessionDep, principal: CurrentPrincipal, ctx: ContextDep
+    period: PeriodPath, session: SessionDep, principal: EmployeeCaller, ctx: ContextDep
 ) -> schemas.RecapRow:
     """The caller's own recap and TPP for a month, with the reasons."""
     return await recap.recap_of(session, ctx, period, principal.username)

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse, Response
 
 from erk import accounts, grades, people, people_import, schemas
 from erk.dependencies import (
+    AdminCaller,
     AdminRoles,
     ContextDep,
-    DelegatorRoles,
-    UnitAdminRoles,
+    DelegatorCaller,
+    UnitAdminCaller,
 )
 from erk.routes.common import csv_bytes
 from shared.auth import CurrentPrincipal
@@ -30,10 +31,9 @@ router = APIRouter(prefix="/api/v1", tags=["erk"])
     status_code=201,
     response_model=schemas.UnitRead,
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[AdminRoles],
 )
 async def create_unit(
-    data: schemas.UnitCreate, session: SessionDep, principal: CurrentPrincipal, idem: IdempotencyDep
+    data: schemas.UnitCreate, session: SessionDep, principal: AdminCaller, idem: IdempotencyDep
 ) -> JSONResponse:
     """Add a unit (OPD, bidang or sub-bidang) under an optional parent."""
     unit = await people.create_unit(session, data, actor=principal)
@@ -55,12 +55,11 @@ async def list_units(session: SessionDep, principal: CurrentPrincipal) -> list[s
     status_code=201,
     response_model=schemas.EmployeeRead,
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[UnitAdminRoles],
 )
 async def create_employee(
     data: schemas.EmployeeCreate,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: UnitAdminCaller,
     idem: IdempotencyDep,
     ctx: ContextDep,
 ) -> JSONResponse:
@@ -74,12 +73,11 @@ async def create_employee(
     status_code=201,
     response_model=schemas.ImportReport,
     responses=problem_responses(401, 403, 413, 422),
-    dependencies=[UnitAdminRoles],
 )
 async def import_employees(
     file: Annotated[UploadFile, File(description="CSV from the personnel system")],
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: UnitAdminCaller,
     ctx: ContextDep,
 ) -> schemas.ImportReport:
     """Create or update employees from a CSV: every row or none, with a per-row report."""
@@ -104,13 +102,12 @@ async def read_employee(
     status_code=201,
     response_model=list[schemas.GradeRead],
     responses=problem_responses(401, 403, 404, 409, 422),
-    dependencies=[AdminRoles],
 )
 async def record_grade(
     nip: NIP,
     data: schemas.GradeChange,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: AdminCaller,
     ctx: ContextDep,
 ) -> list[schemas.GradeRead]:
     """Change job class or employment status from a date; earlier months keep their pay."""
@@ -132,10 +129,9 @@ async def list_grades(nip: NIP, session: SessionDep) -> list[schemas.GradeRead]:
     "/employees/{nip}/password",
     status_code=204,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[AdminRoles],
 )
 async def reset_password(
-    nip: NIP, data: schemas.PasswordReset, session: SessionDep, principal: CurrentPrincipal
+    nip: NIP, data: schemas.PasswordReset, session: SessionDep, principal: AdminCaller
 ) -> Response:
     """Set a temporary password; the employee must change it at the next login."""
     await accounts.reset_password(session, nip, data.password, actor=principal)
@@ -147,12 +143,11 @@ async def reset_password(
     status_code=201,
     response_model=schemas.DelegationRead,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[DelegatorRoles],
 )
 async def create_delegation(
     data: schemas.DelegationCreate,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: DelegatorCaller,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Name an acting official (Plt/Plh) who verifies for a supervisor during a date range."""
@@ -166,12 +161,11 @@ async def create_delegation(
     status_code=201,
     response_model=schemas.PayAdjustmentRead,
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[AdminRoles],
 )
 async def create_pay_adjustment(
     data: schemas.PayAdjustmentCreate,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: AdminCaller,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Record a disciplinary sentence (PP 94/2021) or a Plt/Plh post that changes the TPP."""
