@@ -86,6 +86,12 @@ class AppState(State):
         del self._state[key]
         self.__dict__.pop(key, None)
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.__setattr__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.__delattr__(key)
+
 
 _REMOVED_BY_URLSPLIT = ("\t", "\r", "\n")
 
@@ -93,8 +99,14 @@ _REMOVED_BY_URLSPLIT = ("\t", "\r", "\n")
 def url_path(scope: Scope) -> str:
     """`Request(scope).url.path`: the raw path with Starlette's escapes, no URL object built."""
     path: str = scope["path"]
-    if any(c in path for c in _REMOVED_BY_URLSPLIT):
-        return URL(scope=scope).path  # `urlsplit` drops these: its answer, not a copy of it
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or any(c in path for c in _REMOVED_BY_URLSPLIT)
+    ):
+        # `urlsplit` drops these characters, and reads a path without its leading slash or
+        # with two as something else: its answer, not a copy of it
+        return URL(scope=scope).path
     return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 

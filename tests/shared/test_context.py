@@ -54,6 +54,9 @@ def _starlette_origin(scope: dict[str, Any]) -> str:
         (None, {"server": ("::1", 443), "scheme": "https"}),
         (None, {"server": None}),
         (b"kota.example", {"root_path": "/hayu/"}),
+        (b"kota.example", {"root_path": "/erk"}),  # the same host under another root path
+        (b"kota.example", {}),
+        (b"kota.example", {"scheme": "https"}),  # and under another scheme: not the cached one
         (b"x" * 400, {}),  # too long to be kept: computed each time, same answer
     ],
 )
@@ -149,7 +152,26 @@ def test_evolve_is_replace_without_rebuilding() -> None:
         evolve(base, when=moment)
 
 
-async def test_sabilulungans_non_recipient_states_are_computed_once(make_app: Any) -> None:
+async def test_a_replaced_key_is_what_the_next_hayu_context_holds(make_app: Any) -> None:
+    """The per-app part holds the signer and the field cipher: a key rotation (or a test's
+    swap) after the first request must reach the next context, as before the cache."""
+    from hayu.dependencies import context_of
+    from shared.crypto import FieldCipher
+    from shared.signing import Signer
+
+    app = await make_app("hayu")
+    first = context_of(app.state, "")
+    app.state.signer = Signer.generate()
+    app.state.cipher = FieldCipher(b"k" * 32)
+    second = context_of(app.state, "")
+    assert second.signer is app.state.signer
+    assert second.cipher is app.state.cipher
+    assert first.signer is not second.signer
+
+
+async def test_sabilulungans_non_recipient_states_follow_its_refused_and_withdrawn(
+    make_app: Any,
+) -> None:
     from sabilulungan.dependencies import context_of
 
     app = await make_app("sabilulungan")
@@ -157,15 +179,30 @@ async def test_sabilulungans_non_recipient_states_are_computed_once(make_app: An
     assert ctx.not_recipient_states == ctx.refused_states | ctx.withdrawn_states
     assert ctx.refused_states
     assert ctx.withdrawn_states
-    assert context_of(app.state).not_recipient_states is ctx.not_recipient_states
+    changed = evolve(ctx, refused_states=frozenset({"ditolak_x"}))
+    assert changed.not_recipient_states == {"ditolak_x"} | ctx.withdrawn_states
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/applications", "/a?b", "/a#b", "/a\\b", "/ü/%20/x", "/a\tb", "/a\nb", "/", "/a b"],
+    [
+        "/api/v1/applications",
+        "/a?b",
+        "/a#b",
+        "/a\\b",
+        "/ü/%20/x",
+        "/a\tb",
+        "/a\nb",
+        "/",
+        "/a b",
+        "*",
+        "//a",
+        "",
+    ],
 )
-def test_url_path_is_starlettes_request_url_path(path: str) -> None:
-    scope = _scope(b"kota.example", path=path, query_string=b"x=1")
+@pytest.mark.parametrize("host", [b"kota.example", None])
+def test_url_path_is_starlettes_request_url_path(path: str, host: bytes | None) -> None:
+    scope = _scope(host, path=path, query_string=b"x=1", server=None)
     assert url_path(scope) == Request(scope).url.path
 
 
@@ -189,6 +226,12 @@ def test_app_state_reads_values_as_attributes_and_behaves_as_starlettes() -> Non
     with pytest.raises(KeyError):
         del state.missing
     assert isinstance(state, State)
+    state.x = 1
+    state["x"] = 2  # Starlette's item access keeps both views too
+    assert (state.x, state._state["x"]) == (2, 2)
+    del state["x"]
+    assert not hasattr(state, "x")
+    assert "x" not in state._state
 
 
 @pytest.mark.parametrize("service", ["hayu", "erk", "sabilulungan"])

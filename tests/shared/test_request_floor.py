@@ -329,3 +329,57 @@ async def test_a_route_resolves_its_caller_once(make_app: Any, service: str) -> 
         checked += bool(callers)
         assert len(callers) <= 1, (route.path, sorted(route.methods), callers)
     assert checked > 10
+
+
+# The e-RK routes whose role check became their caller: the roles each allowed before.
+ERK_CALLER_ROLES = {
+    ("POST", "/api/v1/units"): {"admin", "hr_admin"},
+    ("POST", "/api/v1/employees"): {"admin", "hr_admin", "unit_admin"},
+    ("POST", "/api/v1/employees/import"): {"admin", "hr_admin", "unit_admin"},
+    ("POST", "/api/v1/employees/{nip}/grades"): {"admin", "hr_admin"},
+    ("POST", "/api/v1/employees/{nip}/password"): {"admin", "hr_admin"},
+    ("POST", "/api/v1/delegations"): {"admin", "employee", "hr_admin"},
+    ("POST", "/api/v1/pay-adjustments"): {"admin", "hr_admin"},
+    ("POST", "/api/v1/activities"): {"employee"},
+    ("POST", "/api/v1/activities/batch"): {"employee"},
+    ("DELETE", "/api/v1/activities/{activity_id}"): {"employee"},
+    ("POST", "/api/v1/attendance"): {"admin", "hr_admin", "unit_admin"},
+    ("POST", "/api/v1/attendance/import"): {"admin", "hr_admin", "unit_admin"},
+    ("POST", "/api/v1/periods/{period}/close"): {"admin", "hr_admin"},
+    ("GET", "/api/v1/recaps/{period}.xlsx"): {"admin", "auditor", "hr_admin", "unit_admin"},
+    ("GET", "/api/v1/recaps/{period}.csv"): {"admin", "auditor", "hr_admin", "unit_admin"},
+    ("GET", "/api/v1/recaps/{period}"): {"admin", "auditor", "hr_admin", "unit_admin"},
+    ("GET", "/api/v1/me/recap/{period}"): {"employee"},
+    ("POST", "/api/v1/rencana-aksi/import"): {"admin", "employee", "hr_admin", "unit_admin"},
+    ("PUT", "/api/v1/activities/{activity_id}/rencana-aksi"): {"employee"},
+}
+
+
+async def test_erk_routes_keep_their_roles_with_the_caller_from_the_check(
+    make_app: Any,
+) -> None:
+    """Each route checks exactly the roles it checked as a route-level dependency, and a
+    caller without them is refused before anything is written."""
+    from fastapi.routing import APIRoute
+
+    app = await make_app("erk")
+    found: dict[tuple[str, str], set[str]] = {}
+    for route in app.router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for method in route.methods:
+            if (method, route.path) not in ERK_CALLER_ROLES:
+                continue
+            checks = [d.call for d in route.dependant.dependencies if d.name == "principal"]
+            assert len(checks) == 1, route.path
+            name = getattr(checks[0], "__name__", "")
+            assert name.startswith("require_"), (route.path, name)
+            found[(method, route.path)] = set(name.removeprefix("require_").split("_or_"))
+    assert found == ERK_CALLER_ROLES
+    await add_account(app, "auditor1", ["auditor"])
+    async with client_for(app) as client:
+        headers = await bearer(client, "auditor1")
+        refused = await client.post("/api/v1/activities", json={}, headers=headers)
+        anonymous = await client.post("/api/v1/units", json={})
+    assert_problem(refused, 403)
+    assert_problem(anonymous, 401)

@@ -58,7 +58,7 @@ class Context:
 def context_of(app_state: object, base_url: str) -> Context:
     """The context at this moment. What does not change while the app runs (configuration,
     calendar, keys, settings) is built once per state and kept on it (`hayu_context`), rebuilt
-    when any of those objects is replaced (a test swapping the configuration)."""
+    when any of those objects is replaced (a key rotation, a test swapping the configuration)."""
     state: Any = app_state
     settings: Settings = state.settings
     clock: Clock = getattr(state, "clock", None) or utcnow
@@ -69,6 +69,8 @@ def context_of(app_state: object, base_url: str) -> Context:
         or fixed.config is not state.config
         or fixed.settings is not settings
         or fixed.calendar is not state.calendar
+        or fixed.cipher is not state.cipher
+        or fixed.signer is not state.signer
     ):
         fixed = Context(
             config=state.config,

@@ -51,9 +51,12 @@ class Context:
     """States reached by an action whose effect is `reject` (the refusal letter's states)."""
     withdrawn_states: frozenset[str] = frozenset()
     """States reached by an action whose effect is `withdraw`."""
-    not_recipient_states: frozenset[str] = frozenset()
-    """Refused or withdrawn: the applicant is never shown as a recipient, whatever the state is
-    called in the regency's workflow (the union of the two above, computed once)."""
+
+    @property
+    def not_recipient_states(self) -> frozenset[str]:
+        """Refused or withdrawn: the applicant is never shown as a recipient, whatever the
+        state is called in the regency's workflow (derived, so no copy can hold a stale one)."""
+        return self.refused_states | self.withdrawn_states
 
     @property
     def today(self) -> dt.date:
@@ -119,12 +122,10 @@ def context_of(app_state: Any, base_url: str = "") -> Context:
             head_title="Bupati" if config.regency.kind == "kabupaten" else "Wali Kota",
             now=clock(),
         )
-        refused, withdrawn = ctx.states_reached_by("reject"), ctx.states_reached_by("withdraw")
         ctx = dataclasses.replace(
             ctx,
-            refused_states=refused,
-            withdrawn_states=withdrawn,
-            not_recipient_states=refused | withdrawn,
+            refused_states=ctx.states_reached_by("reject"),
+            withdrawn_states=ctx.states_reached_by("withdraw"),
         )
         state.context = ctx
         return ctx
