@@ -265,3 +265,23 @@ async def test_a_request_reads_the_app_state_without_getattr(
             assert (await client.get(path[service])).status_code == 404
     await module.get_context(Request(_scope(b"kota.example", app=app)))
     assert reads == []
+
+
+def test_kept_builds_once_and_again_when_a_source_is_replaced() -> None:
+    from types import SimpleNamespace
+
+    from shared.context import kept
+
+    state = SimpleNamespace(config=object(), signer=object())
+    built: list[int] = []
+
+    def build() -> int:
+        built.append(1)
+        return len(built)
+
+    assert kept(state, "part", ("config", "signer"), build) == 1
+    assert kept(state, "part", ("config", "signer"), build) == 1  # nothing replaced
+    state.signer = object()
+    assert kept(state, "part", ("config", "signer"), build) == 2
+    state.config = state.config  # the same object again: not a replacement
+    assert kept(state, "part", ("config", "signer"), build) == 2

@@ -19,7 +19,7 @@ from erk.config import ErkConfig, ErkSection
 from erk.schemas import PERIOD_PATTERN
 from shared.auth import Principal, require_roles
 from shared.calendar import WorkingCalendar
-from shared.context import evolve, request_origin
+from shared.context import evolve, kept, request_origin
 from shared.db import utcnow
 
 Clock = Callable[[], dt.datetime]
@@ -53,14 +53,12 @@ def context_of(app_state: Any, base_url: str = "") -> Context:
     configuration)."""
     clock: Clock = getattr(app_state, "clock", None) or utcnow
     now = clock()  # once: every rule of the request sees the same moment
-    fixed: Context | None = getattr(app_state, "erk_context", None)
-    if (
-        fixed is None
-        or fixed.config is not app_state.config
-        or (fixed.calendar is not app_state.calendar)
-    ):
-        fixed = Context(config=app_state.config, calendar=app_state.calendar, now=now)
-        app_state.erk_context = fixed
+    fixed = kept(
+        app_state,
+        "erk_context",
+        ("config", "calendar"),
+        lambda: Context(config=app_state.config, calendar=app_state.calendar, now=now),
+    )
     return evolve(fixed, now=now, base_url=base_url.rstrip("/"))
 
 

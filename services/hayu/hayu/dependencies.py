@@ -19,7 +19,7 @@ from fastapi import Depends, Path, Request
 from hayu.config import HayuConfig, HayuSection
 from hayu.settings import Settings
 from shared.calendar import WorkingCalendar
-from shared.context import evolve, request_origin
+from shared.context import evolve, kept, request_origin
 from shared.crypto import FieldCipher
 from shared.db import utcnow
 from shared.signing import Signer
@@ -63,16 +63,11 @@ def context_of(app_state: object, base_url: str) -> Context:
     settings: Settings = state.settings
     clock: Clock = getattr(state, "clock", None) or utcnow
     now = clock()  # once: every rule of the request sees the same moment
-    fixed: Context | None = getattr(state, "hayu_context", None)
-    if (
-        fixed is None
-        or fixed.config is not state.config
-        or fixed.settings is not settings
-        or fixed.calendar is not state.calendar
-        or fixed.cipher is not state.cipher
-        or fixed.signer is not state.signer
-    ):
-        fixed = Context(
+    fixed = kept(
+        state,
+        "hayu_context",
+        ("config", "calendar", "cipher", "signer", "settings"),
+        lambda: Context(
             config=state.config,
             calendar=state.calendar,
             cipher=state.cipher,
@@ -80,8 +75,8 @@ def context_of(app_state: object, base_url: str) -> Context:
             settings=settings,
             base_url="",
             now=now,
-        )
-        state.hayu_context = fixed
+        ),
+    )
     return evolve(fixed, base_url=(settings.public_url or base_url).rstrip("/"), now=now)
 
 
