@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -214,12 +214,25 @@ def database_of(request: Request) -> Database:
     return db
 
 
+# Where a request leaves the handler of its route's failure (`shared.idempotency`: a keyed write
+# answers a retry's refusal from the store): called with the session and the error before the
+# transaction is rolled back, it may raise another answer; the error stands if it returns.
+FAILURE_HANDLER = "shared.db.failure_handler"
+FailureHandler = Callable[[AsyncSession, Exception], Awaitable[None]]
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed here and only here, before the response is sent."""
     token = write_intent.set(request.method not in READ_METHODS)
     try:
         async with database_of(request).sessionmaker.begin() as session:
-            yield session
+            try:
+                yield session
+            except Exception as exc:
+                handler: FailureHandler | None = request.scope.get(FAILURE_HANDLER)
+                if handler is not None:
+                    await handler(session, exc)
+                raise
     finally:
         write_intent.reset(token)
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -38,9 +39,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.auth import OptionalPrincipal, Principal
+from shared.auth import Principal, optional_principal
 from shared.context import url_path
-from shared.db import BigIntId, JSONType, SessionDep, UTCDateTime, database_of, utcnow, write_intent
+from shared.db import (
+    FAILURE_HANDLER,
+    BigIntId,
+    Database,
+    JSONType,
+    SessionDep,
+    UTCDateTime,
+    database_of,
+    utcnow,
+    write_intent,
+)
 from shared.problems import AppError, UnprocessableError
 
 KEY_HEADER_DOC = (
@@ -164,8 +175,8 @@ def record_from(
     `fields` (answer key -> SQL expression, e.g. a number the statement rendered) set likewise.
     ON CONFLICT DO NOTHING RETURNING id, so the statement can say whether the key was free
     (`settle`); with `taken_key_fails`, a taken key fails the whole statement instead (a unique
-    violation, which `get_idempotency` answers with the stored response) — for a statement that
-    commits on its own, whose other writes must not stand without the record. Build it once; it
+    violation, which the request's failure handler answers with the stored response) — for a
+    statement that commits on its own, whose other writes must not stand without the record. Build it once; it
     writes nothing when the request has no key (`idem_store` false) or `rows` is empty."""
     table: Any = model
     body: Any = func.jsonb_set(
@@ -273,38 +284,54 @@ def caller_of(request: Request, principal: Principal | None) -> str:
 async def get_idempotency(
     request: Request,
     session: SessionDep,
-    principal: OptionalPrincipal,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", max_length=200, description=KEY_HEADER_DOC)
     ] = None,
-) -> AsyncIterator[Idempotency]:
+) -> Idempotency:
+    # A plain dependency, not a generator (FastAPI's exit machinery costs about four plain
+    # dependencies): a keyed write's failure is handed back by the request's session dependency.
+    # The caller is taken as `current_principal` takes it, without a dependency of its own.
     model: type[IdempotencyRecordMixin] | None = getattr(
         request.app.state, "idempotency_model", None
     )
+    principal = await optional_principal(request)
     scope = f"{caller_of(request, principal)}:{request.method}:{url_path(request.scope)}"[:200]
     if idempotency_key is None or model is None:
-        yield Idempotency(model, session, scope, None, "")
-        return
+        return Idempotency(model, session, scope, None, "")
     digest = hashlib.sha256(await request.body()).hexdigest()
+    request.scope[FAILURE_HANDLER] = partial(
+        _answer_failure, database_of(request), model, scope, idempotency_key, digest
+    )
+    return Idempotency(model, session, scope, idempotency_key, digest)
+
+
+async def _answer_failure(
+    db: Database,
+    model: type[IdempotencyRecordMixin],
+    scope: str,
+    key: str,
+    request_hash: str,
+    session: AsyncSession,
+    exc: Exception,
+) -> None:
+    """A keyed write failed: answer with the first try's stored response if there is one."""
+    if not isinstance(exc, AppError | IntegrityError) or isinstance(
+        exc, StoredResponseReplayError | IdempotencyKeyReusedError
+    ):
+        return
+    # A retry whose first try committed may fail a rule the first try changed (the daily cap it
+    # used, the business it registered): the first answer stands. The request's own transaction
+    # is refused anyway: roll it back first, so that its connection (and on SQLite its write
+    # lock) goes back to the pool before the lookup takes one, and a burst of refused keyed
+    # writes never holds two connections each. Then look on a session of its own, reading
+    # committed rows.
+    await session.rollback()
+    token = write_intent.set(False)
     try:
-        yield Idempotency(model, session, scope, idempotency_key, digest)
-    except (AppError, IntegrityError) as exc:
-        if isinstance(exc, StoredResponseReplayError | IdempotencyKeyReusedError):
-            raise
-        # A retry whose first try committed may fail a rule the first try changed (the daily cap
-        # it used, the business it registered): the first answer stands. The request's own
-        # transaction is refused anyway: roll it back first, so that its connection (and on
-        # SQLite its write lock) goes back to the pool before the lookup takes one, and a burst
-        # of refused keyed writes never holds two connections each. Then look on a session of
-        # its own, reading committed rows.
-        await session.rollback()
-        token = write_intent.set(False)
-        try:
-            async with database_of(request).sessionmaker() as lookup:
-                await _raise_stored(lookup, model, scope, idempotency_key, digest)
-        finally:
-            write_intent.reset(token)
-        raise
+        async with db.sessionmaker() as lookup:
+            await _raise_stored(lookup, model, scope, key, request_hash)
+    finally:
+        write_intent.reset(token)
 
 
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency, scope="function")]
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
