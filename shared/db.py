@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -220,21 +222,56 @@ def database_of(request: Request) -> Database:
 FAILURE_HANDLER = "shared.db.failure_handler"
 FailureHandler = Callable[[AsyncSession, Exception], Awaitable[None]]
 
+# FastAPI's exit stack for the route's own dependencies: closed when the route has answered,
+# before the response is sent (what `Depends(..., scope="function")` with `yield` uses).
+ROUTE_EXIT_STACK = "fastapi_function_astack"
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+
+class _RequestTransaction:
+    """The request's transaction, closed by FastAPI's per-route exit stack: committed when the
+    route answered, rolled back when it (or a later dependency) failed, the close shielded from
+    cancellation as FastAPI shields a dependency's exit. A dependency with `yield` did the same
+    through a generator, a context manager around it and two cancel scopes: about 50 Python
+    calls and 40-60 µs more for every request that reads or writes."""
+
+    __slots__ = ("_begin", "_scope", "_session", "_token")
+
+    def __init__(self, request: Request) -> None:
+        self._scope = request.scope
+        self._begin = database_of(request).sessionmaker.begin()
+        self._token = write_intent.set(request.method not in READ_METHODS)
+
+    async def __aenter__(self) -> AsyncSession:
+        try:
+            self._session = await self._begin.__aenter__()
+        except BaseException:
+            write_intent.reset(self._token)
+            raise
+        return self._session
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        try:
+            with anyio.CancelScope(shield=True):
+                handler: FailureHandler | None = self._scope.get(FAILURE_HANDLER)
+                if handler is not None and isinstance(exc, Exception):
+                    try:
+                        await handler(self._session, exc)
+                    except BaseException as answer:  # another answer than the error's
+                        await self._begin.__aexit__(type(answer), answer, answer.__traceback__)
+                        raise
+                await self._begin.__aexit__(exc_type, exc, tb)
+        finally:
+            write_intent.reset(self._token)
+
+
+async def get_session(request: Request) -> AsyncSession:
     """One transaction per request, committed here and only here, before the response is sent."""
-    token = write_intent.set(request.method not in READ_METHODS)
-    try:
-        async with database_of(request).sessionmaker.begin() as session:
-            try:
-                yield session
-            except Exception as exc:
-                handler: FailureHandler | None = request.scope.get(FAILURE_HANDLER)
-                if handler is not None:
-                    await handler(session, exc)
-                raise
-    finally:
-        write_intent.reset(token)
+    stack: AsyncExitStack | None = request.scope.get(ROUTE_EXIT_STACK)
+    if stack is None:  # a FastAPI without it: fail every request loudly, not commit silently
+        raise RuntimeError(f"FastAPI gave no {ROUTE_EXIT_STACK!r} for the request's transaction")
+    return await stack.enter_async_context(_RequestTransaction(request))
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

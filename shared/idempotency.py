@@ -176,8 +176,9 @@ def record_from(
     ON CONFLICT DO NOTHING RETURNING id, so the statement can say whether the key was free
     (`settle`); with `taken_key_fails`, a taken key fails the whole statement instead (a unique
     violation, which the request's failure handler answers with the stored response) — for a
-    statement that commits on its own, whose other writes must not stand without the record. Build it once; it
-    writes nothing when the request has no key (`idem_store` false) or `rows` is empty."""
+    statement that commits on its own, whose other writes must not stand without the record.
+    Build it once; it writes nothing when the request has no key (`idem_store` false) or `rows`
+    is empty."""
     table: Any = model
     body: Any = func.jsonb_set(
         bindparam("idem_body", type_=postgresql.JSONB()),

@@ -1,0 +1,88 @@
+"""The request's transaction (`shared.db.get_session`): committed when the route has answered and
+before the response is sent, rolled back when the route fails, whatever the failure; the reading
+request's SQLite mode is the request's own. It is closed by FastAPI's per-route exit stack rather
+than by a dependency with `yield` (issue 17: that machinery cost ~50 Python calls a request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, Request
+from sqlalchemy import func, select
+from starlette.requests import Request as StarletteRequest
+
+from shared.cli import create_account
+from shared.db import SessionDep, get_session, write_intent
+from shared.problems import ConflictError
+from shared.testing import assert_problem, client_for
+
+
+def _probe_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/api/v1/probe/accounts/{name}")
+    async def write(name: str, request: Request, session: SessionDep, fail: str = "") -> Any:
+        await create_account(session, request.app.state.models, name, "password-123", ["x"])
+        await session.flush()
+        if fail == "refusal":
+            raise ConflictError("refused after writing")
+        if fail == "crash":
+            raise RuntimeError("a bug after writing")
+        return {"written": name}
+
+    @router.get("/api/v1/probe/intent")
+    async def intent(session: SessionDep) -> Any:
+        return {"write_intent": write_intent.get()}
+
+    return router
+
+
+async def test_the_transaction_is_committed_before_the_answer_and_a_failure_rolls_back(
+    make_app: Any,
+) -> None:
+    app = await make_app("hayu", extra_routers=[_probe_router()])
+    account = app.state.models.account
+
+    async def stored(name: str) -> int:
+        async with app.state.db.sessionmaker() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(account).where(account.username == name)
+            )
+            return int(count or 0)
+
+    seen_at_answer: list[int] = []
+    intent_at_answer: list[bool] = []
+
+    async def watching(scope: Any, receive: Any, send: Any) -> None:
+        async def watched(message: Any) -> None:
+            if message["type"] == "http.response.start" and "/probe/" in scope["path"]:
+                name = scope["path"].rsplit("/", 1)[-1]
+                seen_at_answer.append(await stored(name))
+                intent_at_answer.append(write_intent.get())
+            await send(message)
+
+        await app(scope, receive, watched)
+
+    async with client_for(watching) as client:  # type: ignore[arg-type]
+        ok = await client.post("/api/v1/probe/accounts/committed")
+        refused = await client.post("/api/v1/probe/accounts/refused", params={"fail": "refusal"})
+        crashed = await client.post("/api/v1/probe/accounts/crashed", params={"fail": "crash"})
+        reading = await client.get("/api/v1/probe/intent")
+    assert ok.status_code == 200, ok.text
+    assert_problem(refused, 409)
+    assert crashed.status_code == 500
+    assert reading.json() == {"write_intent": False}  # a GET begins without the write lock
+    # The written row was visible to another connection when the answer started; the refused
+    # and the crashed requests' rows never were, and are not now.
+    assert seen_at_answer[:3] == [1, 0, 0]
+    assert [await stored(n) for n in ("committed", "refused", "crashed")] == [1, 0, 0]
+    # The request's SQLite mode is reset once its transaction is closed.
+    assert intent_at_answer == [True, True, True, True]
+
+
+async def test_without_fastapis_route_exit_stack_the_session_is_refused() -> None:
+    """Were a FastAPI release to drop the stack, every request would fail, none commit blindly."""
+    request = StarletteRequest({"type": "http", "method": "POST", "headers": [], "path": "/"})
+    with pytest.raises(RuntimeError, match="fastapi_function_astack"):
+        await get_session(request)
