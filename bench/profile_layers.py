@@ -150,7 +150,7 @@ STEPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("      token verification (LocalTokens.verify)", (("shared/auth.py", "verify"),)),
     ("      revocation epoch (_check_epoch)", (("shared/auth.py", "_check_epoch"),)),
     ("    request context (get_context)", (("hayu/dependencies.py", "get_context"),)),
-    ("    session (get_session, with commit)", (("shared/db.py", "get_session"),)),
+    ("    session (get_session: the transaction opened)", (("shared/db.py", "get_session"),)),
     ("    idempotency (get_idempotency)", (("shared/idempotency.py", "get_idempotency"),)),
     ("  endpoint (run_endpoint_function)", (("fastapi/routing.py", "run_endpoint_function"),)),
     (
@@ -168,6 +168,7 @@ STEPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     ("    idempotent response (Idempotency.respond)", (("shared/idempotency.py", "respond"),)),
+    ("  the transaction closed (commit or rollback)", (("shared/db.py", "__aexit__"),)),
     (
         "  response validation + serialisation (serialize_response)",
         (("fastapi/routing.py", "serialize_response"),),

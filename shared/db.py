@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
+import anyio.lowlevel
 from fastapi import Depends, Request
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -254,7 +255,7 @@ class _RequestTransaction:
     ) -> None:
         try:
             with anyio.CancelScope(shield=True):
-                handler: FailureHandler | None = self._scope.get(FAILURE_HANDLER)
+                handler: FailureHandler | None = self._scope.pop(FAILURE_HANDLER, None)
                 if handler is not None and isinstance(exc, Exception):
                     try:
                         await handler(self._session, exc)
@@ -264,6 +265,10 @@ class _RequestTransaction:
                 await self._begin.__aexit__(exc_type, exc, tb)
         finally:
             write_intent.reset(self._token)
+        if exc is None:
+            # As FastAPI after a dependency's exit: a cancellation that arrived while the commit
+            # ran (shielded) is raised now, before any response is sent.
+            await anyio.lowlevel.checkpoint_if_cancelled()
 
 
 async def get_session(request: Request) -> AsyncSession:

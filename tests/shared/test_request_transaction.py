@@ -86,3 +86,39 @@ async def test_without_fastapis_route_exit_stack_the_session_is_refused() -> Non
     request = StarletteRequest({"type": "http", "method": "POST", "headers": [], "path": "/"})
     with pytest.raises(RuntimeError, match="fastapi_function_astack"):
         await get_session(request)
+
+
+async def test_a_cancellation_during_the_commit_lets_it_finish_then_stops_the_answer() -> None:
+    """The close is shielded (the commit completes), and a cancellation that arrived meanwhile is
+    raised right after it, so no response follows: what FastAPI does after a dependency's exit."""
+    from types import SimpleNamespace
+
+    import anyio
+
+    from shared.db import _RequestTransaction
+
+    events: list[str] = []
+    outer = anyio.CancelScope()
+
+    class Begin:
+        async def __aenter__(self) -> str:
+            return "session"
+
+        async def __aexit__(self, *exc: Any) -> None:
+            outer.cancel()  # e.g. the server shutting down while the commit is on its way
+            await anyio.sleep(0)  # a checkpoint inside the shield: not cancelled
+            events.append("committed" if exc[0] is None else "rolled back")
+
+    db = SimpleNamespace(sessionmaker=SimpleNamespace(begin=Begin))
+    request = SimpleNamespace(
+        scope={}, method="POST", app=SimpleNamespace(state=SimpleNamespace(db=db))
+    )
+    before = write_intent.get()
+    with outer:
+        transaction = _RequestTransaction(request)  # type: ignore[arg-type]
+        assert await transaction.__aenter__() == "session"
+        await transaction.__aexit__(None, None, None)
+        events.append("answered")
+    assert events == ["committed"]
+    assert outer.cancelled_caught
+    assert write_intent.get() == before
