@@ -1,6 +1,7 @@
 """Server CPU per request: the bare no-op against the full-stack no-op, under wrk, alternating.
 
     .venv/bin/python -m bench.cpu_pair [--db URL] [--rounds 3] [--seconds 6] [--connections 16]
+                                       [--lookups]
 
 Starts `bench.reference_app` and `bench.stack_app` under uvicorn (one worker each, on free ports of
 127.0.0.1), then, round after round, runs `wrk` (apt package `wrk`) against each no-op in turn and
@@ -10,6 +11,12 @@ round. Throughput on a shared VM moves by 15 % or more between runs (the bench R
 references themselves doing so); the CPU a server spends per request moves much less, because
 time the cores spend on other processes is not in it. HAYU's schema must exist in the database
 (`python -m bench seed --service hayu`, or any earlier run): the stack app starts HAYU.
+
+With `--lookups`, the same for a pair that touches the database: the bare app's ORM select by key
+(`GET /orm/payments/ref-1`; the reference table is made by any `python -m bench run`) against
+HAYU's public tracking lookup of one seeded file, on the same two server processes. Only the
+server process's CPU is counted, not PostgreSQL's: the figure is what the Python side of a
+lookup costs.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--lookups", action="store_true", help="also the lookup pair")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -78,6 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bare": (["bench.reference_app:create_app", "--factory"], "/noop"),
         "stack": (["bench.stack_app:app"], "/api/v1/bench/noop"),
     }
+    lookups = {"bare select": ("bare", "/orm/payments/ref-1")}
+    if args.lookups:
+        code = subprocess.run(
+            ["psql", args.db, "-Atc", "SELECT tracking_code FROM hayu.applications LIMIT 1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not code:
+            raise SystemExit("no HAYU file in the database: seed it first")
+        lookups["HAYU track"] = ("stack", f"/api/v1/public/track/{code}")
     servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
         for name, (app, path) in targets.items():
@@ -90,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             servers[name] = (process, f"http://127.0.0.1:{port}{path}")
         for _, url in servers.values():
             _wait_ready(url, time.monotonic() + 30)
+        if args.lookups:
+            for name, (server, path) in lookups.items():
+                process, url = servers[server]
+                servers[name] = (process, url.removesuffix(targets[server][1]) + path)
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
         for _ in range(args.rounds):
             for name, (process, url) in servers.items():
@@ -112,11 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             cpu = [round(r[0]) for r in rows]
             rates = [round(r[1]) for r in rows]
             emit(f"{name}: CPU µs/request {cpu} (median {statistics.median(cpu)}), req/s {rates}")
-        bare = statistics.median(r[0] for r in figures["bare"])
-        stack = statistics.median(r[0] for r in figures["stack"])
-        emit(f"bare ÷ stack, by CPU per request (medians): {bare / stack:.2f}")
+        pairs = [("bare", "stack")] + ([("bare select", "HAYU track")] if args.lookups else [])
+        for ours_bare, ours_stack in pairs:
+            bare = statistics.median(r[0] for r in figures[ours_bare])
+            stack = statistics.median(r[0] for r in figures[ours_stack])
+            emit(f"{ours_bare} ÷ {ours_stack}, by CPU per request (medians): {bare / stack:.2f}")
     finally:
-        for process, _ in servers.values():
+        for process in {id(p): p for p, _ in servers.values()}.values():
             process.terminate()
             process.wait(timeout=10)
     return 0
