@@ -226,6 +226,9 @@ FailureHandler = Callable[[AsyncSession, Exception], Awaitable[None]]
 # FastAPI's exit stack for the route's own dependencies: closed when the route has answered,
 # before the response is sent (what `Depends(..., scope="function")` with `yield` uses).
 ROUTE_EXIT_STACK = "fastapi_function_astack"
+# The request's open session, while its transaction is open: `get_session` called again in the
+# same request (by a dependency that reads or writes with the route) answers with it.
+REQUEST_SESSION = "shared.db.session"
 
 
 class _RequestTransaction:
@@ -248,11 +251,13 @@ class _RequestTransaction:
         except BaseException:
             write_intent.reset(self._token)
             raise
+        self._scope[REQUEST_SESSION] = self._session
         return self._session
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
+        self._scope.pop(REQUEST_SESSION, None)
         try:
             with anyio.CancelScope(shield=True):
                 handler: FailureHandler | None = self._scope.pop(FAILURE_HANDLER, None)
@@ -272,7 +277,14 @@ class _RequestTransaction:
 
 
 async def get_session(request: Request) -> AsyncSession:
-    """One transaction per request, committed here and only here, before the response is sent."""
+    """One transaction per request, committed here and only here, before the response is sent.
+
+    Called again in the same request, it answers with the same session (FastAPI's dependency
+    cache does so within one route's dependencies; this holds for a dependency that calls it
+    itself, and for one resolved apart from the others by `shared.folding`)."""
+    session: AsyncSession | None = request.scope.get(REQUEST_SESSION)
+    if session is not None:
+        return session
     stack: AsyncExitStack | None = request.scope.get(ROUTE_EXIT_STACK)
     if stack is None:  # a FastAPI without it: fail every request loudly, not commit silently
         raise RuntimeError(f"FastAPI gave no {ROUTE_EXIT_STACK!r} for the request's transaction")

@@ -46,9 +46,9 @@ from shared.db import (
     BigIntId,
     Database,
     JSONType,
-    SessionDep,
     UTCDateTime,
     database_of,
+    get_session,
     utcnow,
     write_intent,
 )
@@ -284,14 +284,16 @@ def caller_of(request: Request, principal: Principal | None) -> str:
 
 async def get_idempotency(
     request: Request,
-    session: SessionDep,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", max_length=200, description=KEY_HEADER_DOC)
     ] = None,
 ) -> Idempotency:
     # A plain dependency, not a generator (FastAPI's exit machinery costs about four plain
     # dependencies): a keyed write's failure is handed back by the request's session dependency.
-    # The caller is taken as `current_principal` takes it, without a dependency of its own.
+    # The caller is taken as `current_principal` takes it, and the session as the route's own
+    # (`get_session` answers with the request's open session), without dependencies of their
+    # own: the route's other dependencies are then resolved in one step (`shared.folding`).
+    session = await get_session(request)
     model: type[IdempotencyRecordMixin] | None = getattr(
         request.app.state, "idempotency_model", None
     )

@@ -7,7 +7,7 @@ forty regular-expression matches and FastAPI's scope bookkeeping around each: me
 2-core VM, a no-op route placed after the pages answered 2,250 requests per second against
 4,250 for the same route placed first (bench/README.md, "The per-request floor").
 
-Two steps, both done once when the app is built:
+Three steps, all done once when the app is built:
 
 - `flatten(app)`: the app's route list becomes the leaf routes themselves, in the order FastAPI
   would try them. It refuses (at start-up) a router included with a prefix of its own: every
@@ -15,6 +15,8 @@ Two steps, both done once when the app is built:
   lost by taking it out of its inclusion. No inclusion in the services passes dependencies,
   tags or limits (`tests/shared/test_routing.py` checks that the OpenAPI document is the one
   FastAPI builds from the nested inclusions, for every service).
+- `shared.folding.fold(app)`: each route's consecutive dependencies that take only the request
+  are resolved in one step instead of one FastAPI level each (that module says when).
 - `index(app)`: the router's dispatch looks at the first `DEPTH` path segments and tries only
   the routes whose literal leading segments agree with them, in their original order; a route
   whose path starts with a parameter is tried for every path. The routes left out cannot match
@@ -155,6 +157,10 @@ def index(app: FastAPI) -> RouteIndex:
 
 
 def optimise(app: FastAPI) -> RouteIndex:
-    """`flatten` then `index`: what `shared.app` does once every route is added."""
+    """`flatten`, `shared.folding.fold`, then `index`: what `shared.app` does once every route
+    is added."""
+    from shared.folding import fold
+
     flatten(app)
+    fold(app)
     return index(app)

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import update
 
 from shared.auth import LocalTokens, SessionEndedError, UnauthorizedError
+from shared.folding import declared
 from shared.observability import JsonFormatter
 from shared.testing import add_account, assert_problem, bearer, client_for
 
@@ -238,7 +239,7 @@ async def test_a_role_check_is_one_dependency_not_a_chain(make_app: Any) -> None
         route = getattr(context, "original_route", context)
         if not isinstance(route, APIRoute):
             continue
-        for dependency in route.dependant.dependencies:
+        for dependency in declared(route):
             name = getattr(dependency.call, "__name__", "")
             if name.startswith("require_") or name == "current_principal":
                 checked += 1
@@ -322,7 +323,7 @@ async def test_a_route_resolves_its_caller_once(make_app: Any, service: str) -> 
     for route in routes:
         callers = [
             name
-            for dependency in route.dependant.dependencies
+            for dependency in declared(route)
             if (name := getattr(dependency.call, "__name__", "")).startswith("require_")
             or name in ("current_principal", "optional_principal")
         ]
@@ -370,7 +371,7 @@ async def test_erk_routes_keep_their_roles_with_the_caller_from_the_check(
         for method in route.methods:
             if (method, route.path) not in ERK_CALLER_ROLES:
                 continue
-            checks = [d.call for d in route.dependant.dependencies if d.name == "principal"]
+            checks = [d.call for d in declared(route) if d.name == "principal"]
             assert len(checks) == 1, route.path
             name = getattr(checks[0], "__name__", "")
             assert name.startswith("require_"), (route.path, name)
@@ -399,11 +400,11 @@ async def test_no_route_dependency_runs_through_fastapis_yield_machinery(
 
     from fastapi.routing import APIRoute
 
-    def tree(dependant: Any) -> list[Any]:
+    def tree(dependencies: list[Any]) -> list[Any]:
         calls = []
-        for dependency in dependant.dependencies:
+        for dependency in dependencies:
             calls.append(dependency.call)
-            calls.extend(tree(dependency))
+            calls.extend(tree(dependency.dependencies))
         return calls
 
     app = await make_app(service)
@@ -411,7 +412,7 @@ async def test_no_route_dependency_runs_through_fastapis_yield_machinery(
     for route in app.router.routes:
         if not isinstance(route, APIRoute):
             continue
-        calls = tree(route.dependant)
+        calls = tree(declared(route))
         names = {getattr(call, "__name__", "") for call in calls}
         keyed += "get_idempotency" in names
         session_routes += "get_session" in names
@@ -424,8 +425,7 @@ async def test_no_route_dependency_runs_through_fastapis_yield_machinery(
         if "get_idempotency" in names:
             assert calls.count(next(c for c in calls if c.__name__ == "get_idempotency")) == 1
             assert "optional_principal" not in names or any(
-                getattr(d.call, "__name__", "") == "optional_principal"
-                for d in route.dependant.dependencies
+                getattr(d.call, "__name__", "") == "optional_principal" for d in declared(route)
             ), (route.path, "the idempotency handle resolves the caller as a dependency")
     assert keyed >= 3
     assert session_routes > 30

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from starlette.requests import Request as StarletteRequest
 
 from shared.cli import create_account
-from shared.db import SessionDep, get_session, write_intent
+from shared.db import REQUEST_SESSION, SessionDep, get_session, write_intent
 from shared.problems import ConflictError
 from shared.testing import assert_problem, client_for
 
@@ -30,6 +30,12 @@ def _probe_router() -> APIRouter:
         if fail == "crash":
             raise RuntimeError("a bug after writing")
         return {"written": name}
+
+    @router.post("/api/v1/probe/twice")
+    async def twice(request: Request, session: SessionDep) -> Any:
+        again = await get_session(request)  # as `get_idempotency` takes it
+        await create_account(again, request.app.state.models, "twice", "password-123", ["x"])
+        return {"same": again is session, "open": REQUEST_SESSION in request.scope}
 
     @router.get("/api/v1/probe/intent")
     async def intent(session: SessionDep) -> Any:
@@ -79,6 +85,25 @@ async def test_the_transaction_is_committed_before_the_answer_and_a_failure_roll
     assert [await stored(n) for n in ("committed", "refused", "crashed")] == [1, 0, 0]
     # The request's SQLite mode is reset once its transaction is closed.
     assert intent_at_answer == [True, True, True, True]
+
+
+async def test_a_second_get_session_in_one_request_is_the_same_transaction(make_app: Any) -> None:
+    """A dependency that takes the session itself (the idempotency handle) shares the route's
+    transaction: one commit, and the session is forgotten once the transaction is closed."""
+    app = await make_app("hayu", extra_routers=[_probe_router()])
+    seen: list[dict[str, Any]] = []
+
+    async def watching(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+        seen.append(dict(scope))
+
+    async with client_for(watching) as client:  # type: ignore[arg-type]
+        answer = await client.post("/api/v1/probe/twice")
+    assert answer.json() == {"same": True, "open": True}
+    assert REQUEST_SESSION not in seen[0]
+    account = app.state.models.account
+    async with app.state.db.sessionmaker() as session:
+        assert await session.scalar(select(account.id).where(account.username == "twice"))
 
 
 async def test_without_fastapis_route_exit_stack_the_session_is_refused() -> None:
