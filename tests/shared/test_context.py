@@ -285,3 +285,28 @@ def test_kept_builds_once_and_again_when_a_source_is_replaced() -> None:
     assert kept(state, "part", ("config", "signer"), build) == 2
     state.config = state.config  # the same object again: not a replacement
     assert kept(state, "part", ("config", "signer"), build) == 2
+
+
+def test_kept_checks_its_sources_without_python_calls_of_its_own() -> None:
+    """It runs on every request: when nothing was replaced, no generator or helper is entered
+    (a generator per check cost about 19 Python calls a request; issue 17)."""
+    import sys
+    from types import SimpleNamespace
+
+    from shared.context import kept
+
+    state = SimpleNamespace(config=object(), signer=object(), cipher=object())
+    sources = ("config", "signer", "cipher")
+    kept(state, "part", sources, object)
+    entered: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            entered.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        kept(state, "part", sources, object)
+    finally:
+        sys.setprofile(None)
+    assert entered == ["kept"]
