@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
+from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
@@ -68,6 +69,15 @@ from shared.signing import Signer
 from shared.web import LazyTemplates, StaticAssets, favicon, render, wants_html
 
 logger = logging.getLogger("shared.app")
+
+NO_NATIVE_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+"""FastAPI's own OpenTelemetry instrumentation, all of it off (`create_app` says why)."""
 
 
 @dataclass(frozen=True)
@@ -417,6 +427,13 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # FastAPI's own OpenTelemetry export stays off, whatever the environment says
+        # (FASTAPI_OTEL_AUTO_CONFIGURE, a global provider): its logs carry the body of a
+        # request that failed validation (a NIK, an address) and exception messages to a
+        # collector outside the regency's logs. The services' metrics are Prometheus's
+        # (`/metrics`) and their request log the JSON access line. Off, it also costs no
+        # provider lookups (environment reads) per request.
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     app.state = state = AppState()  # read on every request: plain attributes (shared.context)
     state.service_name = spec.name

@@ -429,3 +429,30 @@ async def test_no_route_dependency_runs_through_fastapis_yield_machinery(
             ), (route.path, "the idempotency handle resolves the caller as a dependency")
     assert keyed >= 3
     assert session_routes > 30
+
+
+@pytest.mark.parametrize("service", ["hayu", "erk", "sabilulungan"])
+async def test_fastapis_own_telemetry_export_stays_off_whatever_the_environment(
+    make_app: Any, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI 0.165 exports spans, metrics and logs (a failed request's body, exception
+    messages) as soon as an OpenTelemetry provider is configured, from the environment too
+    (FASTAPI_OTEL_AUTO_CONFIGURE). Personal data must not leave through it: the services keep
+    it off, which also spares every request three provider lookups."""
+    import fastapi.telemetry._asgi as native
+
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    monkeypatch.setattr(native, "_unconfigured", lambda provider: False)  # providers "set up"
+    entered: list[str] = []
+    real = native.NativeTelemetry.__call__
+
+    async def watched(self: Any, **kwargs: Any) -> None:
+        entered.append(kwargs["scope"]["path"])
+        await real(self, **kwargs)
+
+    monkeypatch.setattr(native.NativeTelemetry, "__call__", watched)
+    app = await make_app(service)
+    async with client_for(app) as client:
+        answer = await client.get("/health")
+    assert answer.status_code == 200
+    assert entered == []
