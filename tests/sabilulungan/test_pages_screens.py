@@ -312,3 +312,23 @@ async def test_receipt_and_refusal_api(world: Any) -> None:
         f"/api/v1/proposals/{pid}/refusal.pdf", headers=world.h("applicant")
     )
     assert letter.content.startswith(b"%PDF-")
+
+
+async def test_the_receipts_tracking_link_behind_a_gateway_holds_the_prefix_once(
+    world: Any,
+) -> None:
+    """Without a configured public URL the link comes from the request; behind a gateway that
+    serves the service under `/sabilulungan` (ROOT_PATH) it was
+    `/sabilulungan/sabilulungan/lacak/…`, a dead link printed on every receipt."""
+    import httpx
+
+    assert not world.app.state.settings.public_url
+    pid = (await world.submit(world.bansos()))["id"]
+    transport = httpx.ASGITransport(app=world.app, root_path="/sabilulungan")
+    async with httpx.AsyncClient(transport=transport, base_url="http://kota.example") as client:
+        answer = await client.get(
+            f"/sabilulungan/api/v1/proposals/{pid}/receipt", headers=world.h("applicant")
+        )
+    assert answer.status_code == 200, answer.text
+    track_url = answer.json()["track_url"]
+    assert track_url.startswith("http://kota.example/sabilulungan/lacak/SB"), track_url

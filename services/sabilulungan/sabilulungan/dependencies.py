@@ -23,7 +23,7 @@ from sabilulungan.config import EFFECT_NAMES, SabilulunganSection
 from sabilulungan.workflow import DECREE_ISSUER_ROLES, DEFAULT_WORKFLOW, REVIEWER_ROLES
 from shared.auth import Principal, require_roles
 from shared.calendar import WorkingCalendar
-from shared.context import evolve
+from shared.context import evolve, request_origin
 from shared.crypto import FieldCipher
 from shared.db import utcnow
 from shared.signing import Signer
@@ -148,4 +148,7 @@ ProposalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + str(request.scope.get("root_path", ""))
+    """`scheme://host[:port][root path]` of the request, for links in letters and QR codes when
+    no public URL is configured: Starlette's `base_url` already holds the root path (it was
+    added a second time here: `/sabilulungan/sabilulungan/lacak` behind a gateway)."""
+    return request_origin(request.scope)
