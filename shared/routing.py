@@ -36,6 +36,8 @@ from fastapi.routing import APIRouter, iter_route_contexts
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
+from shared.folding import fold
+
 DEPTH = 4
 """Leading path segments that select the candidate routes."""
 MAX_CACHED_KEYS = 1024
@@ -159,8 +161,6 @@ def index(app: FastAPI) -> RouteIndex:
 def optimise(app: FastAPI) -> RouteIndex:
     """`flatten`, `shared.folding.fold`, then `index`: what `shared.app` does once every route
     is added."""
-    from shared.folding import fold
-
     flatten(app)
     fold(app)
     return index(app)
