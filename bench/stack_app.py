@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 
 from bench.reference_app import Noop
 from hayu.dependencies import ContextDep
-from shared import folding, routing
+from shared import routing
 from shared.auth import OptionalPrincipal
 
 NOOP_PATH = "/api/v1/bench/noop"
@@ -37,11 +37,10 @@ def with_noop(app: FastAPI) -> FastAPI:
     """A service app with the no-op route added (the route is matched before the pages)."""
     app.include_router(noop_router())
     # Routes added after the service's own: move the no-op in front of any catch-all page route,
-    # then serve it as the service's own routes are served (a leaf route, not an inclusion,
-    # its request-only dependencies in one step).
+    # then serve it as the service's own routes are served (`shared.routing.optimise` again: a
+    # leaf route, its request-only dependencies in one step, a fresh route index).
     app.router.routes.insert(0, app.router.routes.pop())
-    routing.flatten(app)
-    folding.fold(app)
+    routing.optimise(app)
     return app
 
 
