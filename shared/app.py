@@ -41,14 +41,10 @@ from shared.config import RegencyConfigBase
 from shared.context import AppState
 from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep, utcnow
+from shared.frame import RequestFrame
 from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
-from shared.limits import BodyLimits, body_limits
-from shared.observability import (
-    AdmissionControl,
-    Metrics,
-    RequestContextMiddleware,
-    configure_logging,
-)
+from shared.limits import body_limits
+from shared.observability import Metrics, configure_logging
 from shared.page_errors import crash_page, html_error
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page
 from shared.problems import (
@@ -62,7 +58,7 @@ from shared.problems import (
     install_problem_handlers,
     problem_responses,
 )
-from shared.security import SecurityHeaders, metrics_allowed
+from shared.security import metrics_allowed
 from shared.settings import ServiceSettings, is_production
 from shared.setup_auth import install_auth
 from shared.signing import Signer
@@ -532,16 +528,13 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.mount("/static", StaticAssets(spec.package_dir / "static"), name="static")
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.add_middleware(
-        AdmissionControl,
-        max_in_flight=settings.max_in_flight or settings.db_pool_size + settings.db_max_overflow,
-        max_wait=settings.admission_wait_seconds,
-    )
-    app.add_middleware(BodyLimits, limits=body_limits(settings))
-    app.add_middleware(SecurityHeaders, public_url=settings.public_url)
-    app.add_middleware(
-        RequestContextMiddleware,
+        RequestFrame,
         metrics=state.metrics,
         logger_name=f"{spec.name}.access",
+        body_limits=body_limits(settings),
+        max_in_flight=settings.max_in_flight or settings.db_pool_size + settings.db_max_overflow,
+        max_wait=settings.admission_wait_seconds,
+        public_url=settings.public_url,
         error_page=crash_page,
     )
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]

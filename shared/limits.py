@@ -1,8 +1,8 @@
 """Bounded request bodies: size and time limits enforced before authentication and admission.
 
-`BodyLimits` is pure ASGI middleware placed outside admission control. It receives the whole body
-of a request before the app (and so before the token check, the admission slot and the database)
-sees it:
+`BodyReader`, called by the request frame (`shared.frame`) before admission control, receives the
+whole body of a request before the app (and so before the token check, the admission slot and the
+database) sees it:
 
 - a `Content-Length` above the route's limit is a 413 at once, without reading a byte;
 - a streamed (chunked) body is counted as it arrives and cut with a 413 when it passes the limit;
@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from shared.observability import request_id_var
 
@@ -44,7 +44,9 @@ class BodyLimitSettings:
     spool_bytes: int = 1 * MiB
 
 
-class _RefusedError(Exception):
+class RefusedError(Exception):
+    """A body refused before the app sees it: answered with `send_problem`."""
+
     def __init__(self, status: int, title: str, detail: str) -> None:
         super().__init__(detail)
         self.status = status
@@ -52,11 +54,14 @@ class _RefusedError(Exception):
         self.detail = detail
 
 
-class BodyLimits:
-    """Pure ASGI middleware: see the module docstring."""
+class BodyReader:
+    """Receives a request's whole body within the limits (see the module docstring).
 
-    def __init__(self, app: ASGIApp, *, limits: BodyLimitSettings) -> None:
-        self.app = app
+    Used by `shared.frame.RequestFrame`, the one middleware every request passes through; it
+    reads the headers once for every check it makes.
+    """
+
+    def __init__(self, limits: BodyLimitSettings) -> None:
         self.limits = limits
 
     def limit_for(self, content_type: bytes) -> int:
@@ -64,47 +69,19 @@ class BodyLimits:
             return max(self.limits.max_upload_bytes, self.limits.max_body_bytes)
         return self.limits.max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length: str | None = None
-        content_type = b""
-        has_body = False
-        for name, value in scope.get("headers", ()):
-            if name == b"content-type":
-                content_type = value
-            elif name == b"content-length":
-                length = value.decode("latin-1")
-                has_body = True
-            elif name == b"transfer-encoding":
-                has_body = True
-        if not has_body:
-            await self.app(scope, receive, send)
-            return
+    async def read(
+        self, receive: Receive, content_type: bytes, length: bytes | None
+    ) -> ReceivedBody | None:
+        """The body, or None if the client went away while sending it; `RefusedError` if it is
+        too large, its `Content-Length` is not a number, or it arrives too slowly."""
         limit = self.limit_for(content_type)
-        try:
-            if length is not None:
-                if not length.strip().isdigit():
-                    raise _RefusedError(
-                        400, "Bad request", "The Content-Length header is not a number"
-                    )
-                if int(length) > limit:
-                    raise _RefusedError(413, "Payload too large", _too_large(limit))
-            body = await self._receive_body(receive, limit)
-        except _RefusedError as refused:
-            await _send_problem(send, scope, refused)
-            return
-        if body is None:
-            return  # the client went away while sending
-        try:
-            await self.app(scope, body.replay(receive), send)
-        finally:
-            body.close()
-
-    async def _receive_body(self, receive: Receive, limit: int) -> _Body | None:
+        if length is not None:
+            if not length.strip().isdigit():
+                raise RefusedError(400, "Bad request", "The Content-Length header is not a number")
+            if int(length) > limit:
+                raise RefusedError(413, "Payload too large", _too_large(limit))
         lim = self.limits
-        body = _Body(lim.spool_bytes)
+        body = ReceivedBody(lim.spool_bytes)
         start = time.monotonic()
         deadline = start + lim.total
         try:
@@ -112,32 +89,32 @@ class BodyLimits:
                 now = time.monotonic()
                 wait = min(lim.idle, deadline - now)
                 if wait <= 0:
-                    raise _RefusedError(408, "Request timeout", _too_slow(lim))
+                    raise RefusedError(408, "Request timeout", _too_slow(lim))
                 try:
                     # `asyncio.timeout`, not `wait_for`: no task made to await each chunk (about
                     # 4 µs against 12 a chunk; most bodies are one chunk).
                     async with asyncio.timeout(wait):
                         message = await receive()
                 except TimeoutError:
-                    raise _RefusedError(408, "Request timeout", _too_slow(lim)) from None
+                    raise RefusedError(408, "Request timeout", _too_slow(lim)) from None
                 if message["type"] == "http.disconnect":
                     body.close()
                     return None
                 chunk = message.get("body", b"")
                 if body.size + len(chunk) > limit:
-                    raise _RefusedError(413, "Payload too large", _too_large(limit))
+                    raise RefusedError(413, "Payload too large", _too_large(limit))
                 body.write(chunk)
                 if not message.get("more_body", False):
                     return body
                 elapsed = time.monotonic() - start
                 if elapsed > lim.grace and body.size < lim.min_rate * elapsed:
-                    raise _RefusedError(408, "Request timeout", _too_slow(lim))
+                    raise RefusedError(408, "Request timeout", _too_slow(lim))
         except BaseException:
             body.close()
             raise
 
 
-class _Body:
+class ReceivedBody:
     """A received body: in memory up to `spool_bytes`, then in a temporary file."""
 
     def __init__(self, spool_bytes: int) -> None:
@@ -203,7 +180,7 @@ def _too_slow(limits: BodyLimitSettings) -> str:
     )
 
 
-async def _send_problem(send: Send, scope: Scope, refused: _RefusedError) -> None:
+async def send_problem(send: Send, scope: Scope, refused: RefusedError) -> None:
     body = {
         "type": "about:blank",
         "title": refused.title,

@@ -1,35 +1,31 @@
 """Request ids, JSON logs and Prometheus metrics.
 
-Every response carries `X-Request-ID` and every log line written while serving it carries the same
-id. Metrics go to a registry per app, so three services mounted in one process keep separate
-figures.
+Every response carries `X-Request-ID` (set by the request frame, `shared.frame`) and every log
+line written while serving it carries the same id. Metrics go to a registry per app, so three
+services mounted in one process keep separate figures.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import logging
-import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from shared.routing import route_path
-
-if TYPE_CHECKING:
-    from starlette.responses import Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
-_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+"""An incoming `X-Request-ID` kept as the request's id; any other is replaced by a new one."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -84,43 +80,87 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 MAX_CACHED_SERIES = 4096
-"""Label children kept per app; past this (a client inventing methods), `.labels()` per request."""
+"""Access-log route parts kept per app; past this, each is built per request."""
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+"""Methods counted under their own name; any other a client invents is counted as `OTHER`, so a
+client cannot grow the metrics without bound."""
+
+
+_BOUNDS = (*(repr(bound) for bound in LATENCY_BUCKETS), "+Inf")  # as prometheus_client writes `le`
+
+
+class _Series:
+    """One (method, route, status): the requests answered, their total time, and how many fell
+    in each latency bucket (the last one past the largest bound)."""
+
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
 
 
 class Metrics:
+    """Requests answered and their latency, per method, route template and status.
+
+    Each request adds to plain counters (one dictionary lookup, one bisection); the Prometheus
+    families `http_requests_total` (a counter) and `http_request_duration_seconds` (a histogram
+    per method and route) are built from them only when `/metrics` is read: a custom collector,
+    the way prometheus_client documents for figures kept elsewhere. prometheus_client's own
+    `Counter.inc` and `Histogram.observe` were about a dozen calls and two locks a request.
+    Everything runs on the event loop's thread, so the counters need no lock.
+    """
+
     def __init__(self, service: str) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "http_requests_total",
-            "HTTP requests answered",
-            ["service", "method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ["service", "method", "route"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
-        )
         self.service = service
-        # (method, route, status) -> the counter's and the histogram's child for those labels:
-        # looked up once, not built from a new label tuple on every request.
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._series: dict[tuple[str, str, int], _Series] = {}
+        self.registry = CollectorRegistry()
+        self.registry.register(self)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and its duration."""
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
-            series = (
-                self.requests.labels(self.service, method, route, str(status)),
-                self.latency.labels(self.service, method, route),
+            if method not in METHODS:
+                key = ("OTHER", route, status)
+            series = self._series.setdefault(key, _Series())
+        series.count += 1
+        series.total += seconds
+        series.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+    def collect(self) -> Iterator[Metric]:
+        """The two families, for the registry (prometheus_client's `Collector` protocol)."""
+        service = self.service
+        requests = CounterMetricFamily(
+            "http_requests",
+            "HTTP requests answered",
+            labels=("service", "method", "route", "status"),
+        )
+        latency: dict[tuple[str, str], _Series] = {}
+        for (method, route, status), series in sorted(self._series.items()):
+            requests.add_metric((service, method, route, str(status)), series.count)
+            merged = latency.setdefault((method, route), _Series())
+            merged.count += series.count
+            merged.total += series.total
+            merged.buckets = [a + b for a, b in zip(merged.buckets, series.buckets, strict=True)]
+        durations = HistogramMetricFamily(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=("service", "method", "route"),
+        )
+        for (method, route), series in latency.items():
+            cumulative = list(accumulate(series.buckets))
+            durations.add_metric(
+                (service, method, route),
+                buckets=list(zip(_BOUNDS, cumulative, strict=True)),
+                sum_value=series.total,
             )
-            if len(self._series) < MAX_CACHED_SERIES:
-                self._series[key] = series
-        series[0].inc()
-        series[1].observe(seconds)
+        yield requests
+        yield durations
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -182,7 +222,7 @@ class AccessLog:
                         '", "level": "INFO", "logger": ',
                         self._name,
                         ', "message": "request"',
-                        # request ids are checked against _VALID_ID or made here: nothing to escape
+                        # request ids are checked against VALID_ID or made here: nothing to escape
                         f', "request_id": "{request_id}"' if request_id else "",
                         self._route(method, template),
                         f', "status": {status}, "duration_ms": {round(elapsed * 1000, 2)}}}\n',
@@ -228,141 +268,3 @@ class AccessLog:
         ):
             return None
         return handler
-
-
-class RequestContextMiddleware:
-    """Pure ASGI middleware: request id in and out, one access log line and metrics per request."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        metrics: Metrics,
-        logger_name: str,
-        error_page: Callable[[Scope], Awaitable[Response | None]] | None = None,
-    ) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.logger = logging.getLogger(logger_name)
-        self.access = AccessLog(self.logger, metrics.service)
-        self.error_page = error_page  # the page a browser gets instead of the problem document
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = None
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
-        token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
-        started = False
-        start = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, started
-            if message["type"] == "http.response.start":
-                started = True
-                status = message["status"]
-                headers = list(message.get("headers", ()))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            # The app's own 500 handler runs outside this middleware; answer here so that the
-            # response still carries the request id, and nothing of the error leaks.
-            self.logger.exception("unhandled error")
-            if started:
-                raise
-            page = await self.error_page(scope) if self.error_page is not None else None
-            if page is not None:
-                await page(scope, receive, send_with_id)
-                return
-            await send_with_id(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [(b"content-type", b"application/problem+json")],
-                }
-            )
-            body = {
-                "type": "about:blank",
-                "title": "Internal Server Error",
-                "status": 500,
-                "detail": "An unexpected error occurred. It has been logged; quote the request id.",
-                "instance": scope.get("path", ""),
-                "request_id": request_id,
-            }
-            await send_with_id({"type": "http.response.body", "body": json.dumps(body).encode()})
-        finally:
-            elapsed = time.perf_counter() - start
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
-            self.metrics.observe(method, template, status, elapsed)
-            self.access.write(method, template, status, elapsed)
-            request_id_var.reset(token)
-
-
-class AdmissionControl:
-    """Pure ASGI middleware: at most `max_in_flight` requests inside the app at once.
-
-    A request that cannot get in within `max_wait` seconds is answered at once with a 503 problem
-    and `Retry-After`, so an overloaded service sheds load instead of letting every answer slow
-    past the client's patience. Health, readiness and metrics always get through.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        max_in_flight: int,
-        max_wait: float,
-        exempt: frozenset[str] = frozenset({"/health", "/ready", "/metrics"}),
-    ) -> None:
-        self.app = app
-        self.slots = asyncio.Semaphore(max_in_flight)
-        self.max_wait = max_wait
-        self.exempt = exempt
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or route_path(scope) in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        try:
-            if self.slots.locked():
-                await asyncio.wait_for(self.slots.acquire(), self.max_wait)
-            else:
-                await self.slots.acquire()  # a free slot: no timer, no task
-        except TimeoutError:
-            body = {
-                "type": "about:blank",
-                "title": "Service Unavailable",
-                "status": 503,
-                "detail": "The service is busy; try again in a moment.",
-                "instance": scope.get("path", ""),
-                "request_id": request_id_var.get(),
-            }
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/problem+json"),
-                        (b"retry-after", b"2"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": json.dumps(body).encode()})
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.slots.release()

@@ -57,8 +57,8 @@ async def html_error(
 async def crash_page(scope: Scope) -> Response | None:
     """The error page for a request that failed unexpectedly, when a browser asked for a page.
 
-    Called by `RequestContextMiddleware` outside the app's routes, after the error was logged;
-    if even the page fails, the middleware sends its problem document.
+    Called by the request frame (`shared.frame.RequestFrame`) outside the app's routes, after the
+    error was logged; if even the page fails, the frame sends its problem document.
     """
     request = Request(scope)
     if "app" not in scope or not wants_html(request):

@@ -1,12 +1,13 @@
 """Browser-facing protections: security headers, cross-site form posts, cookies, `/metrics` access.
 
-`SecurityHeaders` is pure ASGI middleware. On every answer it sets a Content-Security-Policy that
-allows no inline script (htmx is served from `/static`), `frame-ancestors 'none'`
-(and `X-Frame-Options: DENY` for older browsers), `X-Content-Type-Options: nosniff` and a
-`Referrer-Policy`. Before the app runs, it refuses a state-changing request that a browser marks as
-coming from another site (`Sec-Fetch-Site`, or an `Origin` that is not this site's), so a foreign
-page cannot post the login or registration form (login CSRF) or any other form in a visitor's name.
-Clients that are not browsers send neither header and are not affected.
+`BrowserGuard` holds the rules; the request frame (`shared.frame`) applies them. On every answer
+it sets a Content-Security-Policy that allows no inline script (htmx is served from `/static`),
+`frame-ancestors 'none'` (and `X-Frame-Options: DENY` for older browsers),
+`X-Content-Type-Options: nosniff` and a `Referrer-Policy`. Before the app runs, it refuses a
+state-changing request that a browser marks as coming from another site (`Sec-Fetch-Site`, or an
+`Origin` that is not this site's), so a foreign page cannot post the login or registration form
+(login CSRF) or any other form in a visitor's name. Clients that are not browsers send neither
+header and are not affected.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from shared.observability import request_id_var
-from shared.routing import route_path
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -46,51 +46,39 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware: see the module docstring. `public_url` is the site's external URL."""
+class BrowserGuard:
+    """See the module docstring. `public_url` is the site's external URL.
 
-    def __init__(self, app: ASGIApp, *, public_url: str = "") -> None:
-        self.app = app
+    Used by `shared.frame.RequestFrame`, which reads each request's headers once for every check.
+    """
+
+    def __init__(self, public_url: str = "") -> None:
         self.public_origin = origin_of(public_url) if public_url else None
+        csp = (b"content-security-policy", CSP.encode())
+        self._with_csp = (*HEADERS, csp)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = route_path(scope)
-        if scope.get("method", "GET") not in SAFE_METHODS and self._cross_site(scope):
-            await _forbidden(scope, send)
-            return
-        with_csp = path not in DOCS_PATHS
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in HEADERS if h[0] not in present)
-                if with_csp and b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", CSP.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _cross_site(self, scope: Scope) -> bool:
-        fetch_site = origin = host = None
-        for name, value in scope.get("headers", ()):
-            if name == b"sec-fetch-site":
-                fetch_site = value.decode("latin-1").lower()
-            elif name == b"origin":
-                origin = value.decode("latin-1").lower()
-            elif name == b"host":
-                host = value.decode("latin-1").lower()
-        if fetch_site in ("same-origin", "none"):
+    def refuses(
+        self, method: str, fetch_site: bytes | None, origin: bytes | None, host: bytes | None
+    ) -> bool:
+        """Whether a request is a state-changing one a browser marks as from another site."""
+        if method in SAFE_METHODS:
             return False
-        if fetch_site in ("cross-site", "same-site"):
+        site = fetch_site.decode("latin-1").lower() if fetch_site is not None else None
+        if site in ("same-origin", "none"):
+            return False
+        if site in ("cross-site", "same-site"):
             return True
         if origin is None:
             return False  # not a browser (or one too old to say): nothing to check against
-        return origin not in self._own_origins(host)
+        own = self._own_origins(host.decode("latin-1").lower() if host is not None else None)
+        return origin.decode("latin-1").lower() not in own
+
+    def add_headers(self, headers: list[tuple[bytes, bytes]], path: str) -> None:
+        """Append the protective headers the answer does not set itself; no
+        Content-Security-Policy on the interactive API documentation."""
+        wanted = HEADERS if path in DOCS_PATHS else self._with_csp
+        present = {name.lower() for name, _ in headers}
+        headers.extend(h for h in wanted if h[0] not in present)
 
     def _own_origins(self, host: str | None) -> set[str]:
         own = {self.public_origin} if self.public_origin else set()
@@ -100,7 +88,7 @@ class SecurityHeaders:
         return own
 
 
-async def _forbidden(scope: Scope, send: Send) -> None:
+async def send_forbidden(scope: Scope, send: Send) -> None:
     body = {
         "type": "about:blank",
         "title": "Forbidden",

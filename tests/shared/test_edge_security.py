@@ -91,6 +91,10 @@ async def test_a_cross_site_login_or_registration_form_is_refused(
         model = app.state.models.account
         count = await session.scalar(select(func.count()).select_from(model))
     assert count == 1  # nobody was registered
+    # the refusal is an answer of this site like any other: request id and protective headers
+    assert login.headers["x-request-id"] == login.json()["request_id"]
+    assert login.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize(

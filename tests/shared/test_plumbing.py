@@ -134,6 +134,9 @@ async def test_unexpected_error_is_a_500_that_leaks_nothing(make_app: Any) -> No
     assert PROBE_SECRET not in response.text
     assert "RuntimeError" not in response.text
     assert body["request_id"] == response.headers["x-request-id"]
+    # answered by the request frame outside the app, yet with the protective headers
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 async def test_idempotency_key_replays_without_a_second_write(make_app: Any) -> None:

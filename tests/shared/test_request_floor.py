@@ -283,7 +283,9 @@ async def test_a_forged_host_header_does_not_become_the_site_address(
 
 async def test_a_broken_log_stream_never_fails_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """A closed stderr (a closed pipe) is reported as `logging` reports it, not raised."""
-    from shared.observability import Metrics, RequestContextMiddleware
+    from shared.frame import RequestFrame
+    from shared.limits import BodyLimitSettings
+    from shared.observability import Metrics
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})
@@ -305,7 +307,14 @@ async def test_a_broken_log_stream_never_fails_the_request(monkeypatch: pytest.M
     monkeypatch.setattr(root, "handlers", [handler])
     monkeypatch.setattr(root, "level", logging.INFO)
     monkeypatch.setattr(logging, "raiseExceptions", False)  # as in production: no stderr noise
-    middleware = RequestContextMiddleware(app, metrics=Metrics("probe"), logger_name="probe.access")
+    middleware = RequestFrame(
+        app,
+        metrics=Metrics("probe"),
+        logger_name="probe.access",
+        body_limits=BodyLimitSettings(),
+        max_in_flight=1,
+        max_wait=1.0,
+    )
     scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
     await middleware(scope, receive, send)  # the old direct write raised ValueError here
     assert sent[0]["status"] == 204
@@ -456,3 +465,84 @@ async def test_fastapis_own_telemetry_export_stays_off_whatever_the_environment(
         answer = await client.get("/health")
     assert answer.status_code == 200
     assert entered == []
+
+
+def test_metrics_expose_what_prometheus_clients_own_families_would() -> None:
+    """The per-request counters are plain numbers; `/metrics` must still read as prometheus_client's
+    own Counter and Histogram would have written the same requests (bounds inclusive, cumulative
+    buckets, a sum and a count per method and route)."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from shared.observability import LATENCY_BUCKETS, Metrics
+
+    requests = [
+        ("GET", "/a", 200, 0.005),  # on a bound: counted in that bucket (le is inclusive)
+        ("GET", "/a", 200, 0.0051),
+        ("GET", "/a", 200, 0.3),
+        ("GET", "/a", 200, 42.0),  # past every bound: only +Inf
+        ("GET", "/a", 404, 0.002),
+        ("POST", "/b", 201, 1.0),
+        ("GET", "unmatched", 404, 0.001),
+    ]
+    ours = Metrics("svc")
+    registry = CollectorRegistry()
+    counter = Counter(
+        "http_requests_total",
+        "HTTP requests answered",
+        ["service", "method", "route", "status"],
+        registry=registry,
+    )
+    histogram = Histogram(
+        "http_request_duration_seconds",
+        "Time to answer an HTTP request",
+        ["service", "method", "route"],
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )
+    for method, route, status, seconds in requests:
+        ours.observe(method, route, status, seconds)
+        counter.labels("svc", method, route, str(status)).inc()
+        histogram.labels("svc", method, route).observe(seconds)
+
+    def samples(text: bytes) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+        return {
+            (s.name, tuple(sorted(s.labels.items())), round(s.value, 9))
+            for family in text_string_to_metric_families(text.decode())
+            for s in family.samples
+            if not s.name.endswith("_created")
+        }
+
+    expected = samples(generate_latest(registry))
+    assert samples(ours.render()) == expected
+    assert ("http_requests_total", (("method", "GET"), ("route", "/a"), ("service", "svc"),
+            ("status", "200")), 4.0) in expected  # fmt: skip
+
+
+def test_a_client_inventing_methods_cannot_grow_the_metrics() -> None:
+    from shared.observability import Metrics
+
+    metrics = Metrics("svc")
+    for i in range(500):
+        metrics.observe(f"BREW{i}", "unmatched", 405, 0.001)
+    metrics.observe("GET", "unmatched", 404, 0.001)
+    text = metrics.render().decode()
+    assert "BREW" not in text
+    assert (
+        'http_requests_total{method="OTHER",route="unmatched",service="svc",status="405"} 500.0'
+        in text
+    )
+    assert len(metrics._series) == 2
+
+
+@pytest.mark.parametrize("service", ["hayu", "erk", "sabilulungan"])
+async def test_every_request_passes_one_middleware_of_the_service(
+    make_app: Any, service: str
+) -> None:
+    """Request id, cross-site refusal, body limits, admission, protective headers, metrics and
+    the access log are one layer with one pass over the headers (they were four layers, each
+    with its own wrapped `send`)."""
+    from shared.frame import RequestFrame
+
+    app = await make_app(service)
+    assert [m.cls for m in app.user_middleware] == [RequestFrame]
