@@ -22,9 +22,9 @@ from typing import Annotated, Any
 import anyio
 import anyio.lowlevel
 from fastapi import Depends, Request
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, text
+from sqlalchemy import JSON, BigInteger, DateTime, Executable, Integer, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, Row, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -205,6 +205,34 @@ async def try_single_replica_lock(session: AsyncSession, name: str) -> bool:
         return True
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 1
     return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+StatementRunner = Callable[[Executable, dict[str, Any]], Awaitable[Row[Any]]]
+"""Runs one writing statement as a transaction of its own and returns its row."""
+
+
+def standalone_runner(session: AsyncSession) -> StatementRunner | None:
+    """For a request that has only read so far and writes nothing after one last statement: end
+    that (read-only) transaction, its connection back to the pool, and run the statement as a
+    transaction of its own (autocommit). The request's only write is thus committed by the
+    server as the statement ends: no BEGIN and no COMMIT round trip, and any lock it takes is
+    released at once, not when this process gets round to sending COMMIT (which under load
+    waits its turn in the event loop). The statement must hold every write of the request (its
+    audit event and idempotency record included, the record with `taken_key_fails`), since
+    nothing after it is rolled back. None where that is not possible (a session bound to a
+    connection, as in some tests): the caller then runs the statement in its transaction.
+    """
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        return None
+
+    async def run(stmt: Executable, params: dict[str, Any]) -> Row[Any]:
+        await session.rollback()  # nothing was written: ends the read-only transaction
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await auto.execute(stmt, params)).one()
+
+    return run
 
 
 # Whether the current request may write: on SQLite a reading request takes no write lock.

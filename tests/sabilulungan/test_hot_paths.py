@@ -8,10 +8,12 @@ statement per table. Both paths must write the same rows, checked below.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, text
 
 from sabilulungan.models import (
@@ -30,8 +32,9 @@ from shared.testing import assert_problem
 # statements per request; transaction control (BEGIN, COMMIT) is not counted
 SUBMIT = {"postgresql": 1, "sqlite": 5}  # proposal, budget lines, board, stage entry, audit event
 SUBMIT_KEYED = {"postgresql": 1, "sqlite": 6}  # + the idempotency record (in the CTE on PostgreSQL)
-# a retry: the write, the record found taken, the lookup of the stored answer; then rolled back
-SUBMIT_REPLAY = {"postgresql": 3, "sqlite": 7}
+# a retry: on PostgreSQL the write, failed by the taken key, then the lookup of the stored answer;
+# on SQLite the writes, the record found taken, the lookup; then rolled back
+SUBMIT_REPLAY = {"postgresql": 2, "sqlite": 7}
 TRACK = 1  # the proposal's public columns joined to its stage entries
 
 
@@ -193,3 +196,54 @@ async def test_submission_writes_every_row_and_a_sealable_audit_event(world: Any
         )
         assert result.ok, result
         assert result.checked == sealed
+
+
+@contextlib.contextmanager
+def transactions_begun() -> Iterator[list[int]]:
+    """Counts the BEGINs the asyncpg adapter sends (each a round trip before the statement)."""
+    from sqlalchemy.dialects.postgresql import asyncpg as adapter
+
+    cls = adapter.AsyncAdapt_asyncpg_connection
+    real = cls._start_transaction
+    begun: list[int] = []
+
+    async def counted(self: Any) -> None:
+        if self.isolation_level != "autocommit":  # in autocommit it sends nothing
+            begun.append(1)
+        await real(self)
+
+    cls._start_transaction = counted  # type: ignore[method-assign]
+    try:
+        yield begun
+    finally:
+        cls._start_transaction = real  # type: ignore[method-assign]
+
+
+async def test_a_submission_on_postgresql_is_one_round_trip(world: Any) -> None:
+    """The one statement commits on its own: no BEGIN before it and no COMMIT after it, so
+    PostgreSQL answers the submission in one round trip (it was three)."""
+    if dialect(world) != "postgresql":
+        pytest.skip("the autocommit write is PostgreSQL's path")
+    await world.submit(world.hibah())  # warm: the statement prepared
+    headers = {**world.h("applicant"), "Idempotency-Key": "satu-kali"}
+    body = world.hibah(title="Satu perjalanan")
+    with transactions_begun() as begun, counting(world) as statements:
+        created = await world.client.post("/api/v1/proposals", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert len(statements) == 1, statements
+    assert begun == []
+    # what it wrote stands on its own, with its audit event and stored answer
+    assert await world.count(Proposal) == 2
+    record = await world.row(IdempotencyRecord, key="satu-kali")
+    assert record.response_body == created.json()
+
+
+async def test_one_key_sent_twice_at_once_files_one_proposal(world: Any) -> None:
+    headers = {**world.h("applicant"), "Idempotency-Key": "kembar"}
+    body = world.hibah(title="Dikirim dua kali")
+    answers = await asyncio.gather(
+        *(world.client.post("/api/v1/proposals", json=body, headers=headers) for _ in range(4))
+    )
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await world.count(Proposal) == 1

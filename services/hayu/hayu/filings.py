@@ -29,6 +29,7 @@ from hayu.workflow import SELF_REPORT_WORKFLOW
 from shared.audit import audit_params
 from shared.auth import Principal
 from shared.codes import new_tracking_code, render_number_template
+from shared.db import StatementRunner
 from shared.idempotency import Idempotency, record_params
 from shared.workflow import due_at
 
@@ -53,7 +54,7 @@ async def file_and_record(
     data: ApplicationCreate,
     idempotency: Idempotency | None,
     *,
-    standalone: writes.StatementRunner | None = None,
+    standalone: StatementRunner | None = None,
 ) -> tuple[ApplicationCreated, bool]:
     """`file_application`, also writing `idempotency`'s record when it can do so in the same
     statement; the flag tells whether it did (then the caller must not store it again).
@@ -62,7 +63,7 @@ async def file_and_record(
     history, audit event, idempotency record and, for a self-report, the registration number.
     The yearly counter's row lock orders a year's self-reports (numbers stay gapless) until the
     transaction that bumped it ends. With `standalone` — given by a caller whose transaction has
-    only read so far and will write nothing after (the API route, `writes.standalone_runner`) —
+    only read so far and will write nothing after (the API route, `shared.db.standalone_runner`) —
     the statement runs as a transaction of its own (autocommit): the server releases
     the lock as the statement commits, without waiting for this process to send a COMMIT, which
     under load waits its turn in the event loop. Otherwise the caller's COMMIT releases it.
@@ -237,7 +238,7 @@ async def _file_in_one_statement(
     seq_sql: writes.SeqFormat | None,
     number_fields: dict[str, object],
     idempotency: Idempotency | None,
-    standalone: writes.StatementRunner | None,
+    standalone: StatementRunner | None,
 ) -> tuple[int, str | None, int]:
     """PostgreSQL: every row of a filing in one statement; returns (id, number, seq)."""
     now = application["submitted_at"]

@@ -22,7 +22,6 @@ from hayu import (
     reference,
     tracking,
     transitions,
-    writes,
 )
 from hayu.dependencies import ApplicationId, ContextDep, DocumentId
 from hayu.schemas import (
@@ -53,7 +52,7 @@ from hayu.schemas import (
     VerifyRead,
 )
 from shared.auth import CurrentPrincipal, Principal, require_roles
-from shared.db import SessionDep
+from shared.db import SessionDep, standalone_runner
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
 from shared.problems import problem_responses
@@ -139,7 +138,7 @@ async def file_application(
 ) -> JSONResponse:
     """File a business: registered at once below the threshold, else a permit application."""
     created, stored = await filings.file_and_record(
-        session, ctx, principal, data, idem, standalone=writes.standalone_runner(session)
+        session, ctx, principal, data, idem, standalone=standalone_runner(session)
     )
     if stored:  # the idempotency record was written (and committed) by the filing statement
         return JSONResponse(created.model_dump(mode="json"), status_code=201)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -41,8 +40,6 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hayu.models import (
     Application,
@@ -272,26 +269,3 @@ FILING = {
     for idempotent in (True, False)
 }
 """The PostgreSQL filing statement by (self-report?, with an idempotency record?)."""
-
-
-StatementRunner = Callable[[Executable, dict[str, Any]], Awaitable[Row[Any]]]
-"""Runs the one filing statement and returns its row."""
-
-
-def standalone_runner(session: AsyncSession) -> StatementRunner | None:
-    """For a request that has only read so far and writes nothing after the filing: end that
-    (read-only) transaction, its connection back to the pool, and run the filing statement as a
-    transaction of its own (autocommit). The request's only write is thus committed once, by the
-    server, as the statement ends. None where that is not possible (a connection, not an engine).
-    """
-    engine = session.bind
-    if not isinstance(engine, AsyncEngine):
-        return None
-
-    async def run(stmt: Executable, params: dict[str, Any]) -> Row[Any]:
-        await session.rollback()  # nothing was written: ends the read-only transaction
-        async with engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return (await auto.execute(stmt, params)).one()
-
-    return run

@@ -56,7 +56,7 @@ from sabilulungan.schemas import (
     VerificationRead,
 )
 from shared.auth import CurrentPrincipal
-from shared.db import SessionDep
+from shared.db import SessionDep, standalone_runner
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery
 from shared.problems import problem_responses
@@ -133,10 +133,12 @@ async def create_proposal(
     idem: IdempotencyDep,
 ) -> Response:
     """Submit a hibah or bansos proposal."""
-    # One write stores the proposal, its children, the audit event and the idempotency record.
-    return JSONResponse(
-        await submission.submit_proposal(session, ctx, principal, data, idem), status_code=201
+    # One write stores the proposal, its children, the audit event and the idempotency record,
+    # on PostgreSQL as one statement committed on its own (`standalone_runner`).
+    body = await submission.submit_proposal(
+        session, ctx, principal, data, idem, standalone=standalone_runner(session)
     )
+    return JSONResponse(body, status_code=201)
 
 
 @router.get(

@@ -55,7 +55,7 @@ from sabilulungan.schemas import (
 from shared.audit import audit_params, events_from, record_event
 from shared.auth import Principal
 from shared.codes import new_tracking_code
-from shared.db import UTCDateTime
+from shared.db import StatementRunner, UTCDateTime
 from shared.idempotency import Idempotency, record_from, record_params
 
 
@@ -167,10 +167,12 @@ _INSERT_STAGE = insert(_table(StageEntry))
 # PostgreSQL: the whole submission in ONE statement (data-modifying CTEs). The children read the
 # new id from `p`; budget lines and board members come in as parallel arrays (unnest ... WITH
 # ORDINALITY keeps their order); the audit event (`shared.audit.events_from`, the columns
-# `record_event` writes) and the idempotency record (`shared.idempotency.record_from`, ON
-# CONFLICT DO NOTHING: a taken key is then answered from the store by `Idempotency.settle`) store
-# the response with the new id set in SQL. All of it is one atomic statement inside the request's
-# transaction. Built once at import: only the parameters change.
+# `record_event` writes) and the idempotency record (`shared.idempotency.record_from`) store the
+# response with the new id set in SQL. All of it is one atomic statement, which the API route runs
+# as a transaction of its own (`shared.db.standalone_runner`: no BEGIN and no COMMIT round trip);
+# so a taken key fails the whole statement (`taken_key_fails`: nothing of the retry stands) and
+# the request's failure handler answers with the stored response. Built once at import: only the
+# parameters change.
 def _submit_statement() -> Any:
     proposals, lines = _table(Proposal), _table(BudgetLine)
     board, stages = _table(BoardMember), _table(StageEntry)
@@ -234,7 +236,7 @@ def _submit_statement() -> Any:
         ).select_from(p),
     )
     ae = events_from(p, AuditEvent, action="proposal.submitted", entity_type="proposal")
-    ir = record_from(p, IdempotencyRecord).cte("ir")
+    ir = record_from(p, IdempotencyRecord, taken_key_fails=True).cte("ir")
     stored = select(func.count()).select_from(ir).scalar_subquery()
     return select(p.c.id, stored.label("stored")).add_cte(
         bl.cte("bl"), bm.cte("bm"), se.cte("se"), ae.cte("ae")
@@ -258,10 +260,13 @@ async def submit_proposal(
     principal: Principal,
     data: ProposalCreate,
     idem: Idempotency,
+    *,
+    standalone: StatementRunner | None = None,
 ) -> dict[str, Any]:
     """File a proposal and store the idempotency record in the same write; returns the JSON
-    body of the 201 answer."""
-    _, body = await _write_proposal(session, ctx, principal, data, idem)
+    body of the 201 answer. With `standalone` (the API route, whose transaction has done nothing
+    yet and does nothing after), PostgreSQL runs that write as a transaction of its own."""
+    _, body = await _write_proposal(session, ctx, principal, data, idem, standalone)
     return body
 
 
@@ -271,6 +276,7 @@ async def _write_proposal(
     principal: Principal,
     data: ProposalCreate,
     idem: Idempotency | None,
+    standalone: StatementRunner | None = None,
 ) -> tuple[ProposalRead, dict[str, Any]]:
     now = ctx.now
     today = ctx.calendar.local_date(now)
@@ -341,8 +347,8 @@ async def _write_proposal(
     read = _new_proposal_read(ctx, principal, data, values, rule.version, category)
     body = read.model_dump(mode="json")
     record = idem if idem is not None and idem.key is not None and idem.model is not None else None
-    conn = await session.connection()
-    if conn.dialect.name == "postgresql" and (record is None or record.model is IdempotencyRecord):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and (record is None or record.model is IdempotencyRecord):
         params = dict(values)
         params.update(
             line_descriptions=[x.description for x in data.budget_lines],
@@ -355,14 +361,18 @@ async def _write_proposal(
         )
         params |= audit_params(principal, after=audit_after, role=audit_role, occurred_at=now)
         params |= record_params(record, body, 201)
-        written = (await conn.execute(_SUBMIT_PG, params)).one()
+        if standalone is not None:
+            written = await standalone(_SUBMIT_PG, params)
+        else:
+            written = (await (await session.connection()).execute(_SUBMIT_PG, params)).one()
+        # A taken key (a retry, or a twin that committed meanwhile) failed the statement above;
+        # the failure handler answers with the stored response (or the 422 for another body).
         proposal_id = written.id
         if record is not None:
-            # A taken key (a retry, or a twin that committed meanwhile) raises the stored
-            # answer's replay (or the 422 for another body), which rolls this request back.
             body["id"] = proposal_id
             await record.settle(bool(written.stored))
     else:
+        conn = await session.connection()
         proposal_id = (await conn.execute(_INSERT_PROPOSAL, values)).scalar_one()
         await conn.execute(
             _INSERT_LINES,
