@@ -177,7 +177,7 @@ class RequestFrame:
             if slots.locked():
                 await asyncio.wait_for(slots.acquire(), self.max_wait)
             else:
-                await slots.acquire()  # a free slot: no timer, no task
+                await slots.acquire()  # a free slot: no timer, no task, no wait
         except TimeoutError:
             await _send_busy(scope, send)
             return

@@ -228,8 +228,9 @@ class AccessLog:
                         f', "status": {status}, "duration_ms": {round(elapsed * 1000, 2)}}}\n',
                     )
                 )
-                handler.stream.write(line)
-                handler.flush()
+                stream = handler.stream  # as `StreamHandler.emit` and `.flush` do, under the lock
+                stream.write(line)
+                stream.flush()
         except Exception:
             # As `logging` does: a broken log stream (a closed pipe) never fails the request.
             handler.handleError(

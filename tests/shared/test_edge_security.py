@@ -204,3 +204,21 @@ def test_seed_demo_refuses_production(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "refuses to run in production" in result.stderr
     assert not database.exists()  # nothing was touched
+
+
+def test_an_answer_keeps_the_protective_headers_it_sets_itself() -> None:
+    from shared.security import CSP, HEADERS, BrowserGuard
+
+    guard = BrowserGuard()
+    plain = [(b"content-type", b"application/json")]
+    guard.add_headers(plain, "/api/v1/x")
+    assert plain[1:] == [*HEADERS, (b"content-security-policy", CSP.encode())]
+    own = [(b"Content-Security-Policy", b"default-src 'none'"), (b"x-frame-options", b"DENY")]
+    guard.add_headers(own, "/api/v1/x")
+    names = [name.lower() for name, _ in own]
+    assert sorted(names) == sorted(set(names))  # nothing twice, whatever the case
+    assert own[0] == (b"Content-Security-Policy", b"default-src 'none'")
+    assert {name for name, _ in HEADERS} <= set(names)
+    docs: list[tuple[bytes, bytes]] = []
+    guard.add_headers(docs, "/docs")  # the API documentation loads its scripts from a CDN
+    assert docs == list(HEADERS)
