@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,6 +233,27 @@ def standalone_runner(session: AsyncSession) -> StatementRunner | None:
             return (await auto.execute(stmt, params)).one()
 
     return run
+
+
+async def read_alone(
+    session: AsyncSession, stmt: Executable, params: dict[str, Any]
+) -> Sequence[Row[Any]]:
+    """The rows of a request's only statement, a read (a public lookup).
+
+    On PostgreSQL it runs on a connection of its own without a transaction around it
+    (autocommit): one round trip instead of BEGIN, the statement and the end of the transaction;
+    the request's session, which has not connected, stays unconnected and ends with no round
+    trip either. One statement sees one snapshot either way (READ COMMITTED takes a snapshot per
+    statement), so the answer is the same. For the request's first statement only: it sees what
+    is committed, not what the session has written. Elsewhere (SQLite, a session bound to a
+    connection) the statement runs in the session's transaction.
+    """
+    engine = session.bind
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await auto.execute(stmt, params)).all()
+    return (await (await session.connection()).execute(stmt, params)).all()
 
 
 # Whether the current request may write: on SQLite a reading request takes no write lock.

@@ -14,9 +14,10 @@ This module knows no service: the tests' conftest hands it each service's `main`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -434,3 +435,25 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+@contextlib.contextmanager
+def transactions_begun() -> Iterator[list[int]]:
+    """Counts the BEGINs the asyncpg adapter sends (on PostgreSQL each is a round trip of its
+    own before the first statement); in autocommit it sends none and none is counted."""
+    from sqlalchemy.dialects.postgresql import asyncpg as adapter
+
+    cls = adapter.AsyncAdapt_asyncpg_connection
+    real = cls._start_transaction
+    begun: list[int] = []
+
+    async def counted(self: Any) -> None:
+        if self.isolation_level != "autocommit":
+            begun.append(1)
+        await real(self)  # type: ignore[no-untyped-call]
+
+    cls._start_transaction = counted  # type: ignore[method-assign]
+    try:
+        yield begun
+    finally:
+        cls._start_transaction = real  # type: ignore[method-assign]

@@ -276,3 +276,34 @@ async def test_one_key_sent_twice_at_once_files_once(make_app):
             )
         assert len(stored) == 1
         assert registered == 1  # the losers' counter bumps were rolled back: no gap
+
+
+async def test_public_lookups_on_postgresql_are_one_round_trip_each(make_app, backend):
+    """Tracking and certificate verification run their one statement without BEGIN and
+    ROLLBACK around it: one round trip each (three before), the same answers."""
+    from shared.testing import transactions_begun
+
+    if backend != "postgres":
+        pytest.skip("the autocommit read is PostgreSQL's path")
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+        created = (await client.post(URL, json=self_report(), headers=who.business_owner)).json()
+        track = f"/api/v1/public/track/{created['tracking_code']}"
+        verify = f"/api/v1/public/verify/{created['registration_number']}"
+        await client.get(track)
+        await client.get(verify)
+        with transactions_begun() as begun, Statements(app) as seen:
+            tracked = await client.get(track)
+            verified = await client.get(verify)
+            unknown = await client.get("/api/v1/public/verify/TIDAK-ADA")
+            page = await client.get(f"/lacak?kode={created['tracking_code']}")
+    assert tracked.status_code == 200, tracked.text
+    assert tracked.json()["tracking_code"] == created["tracking_code"]
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["valid"] is True
+    assert verified.json()["number"] == created["registration_number"]
+    assert_problem(unknown, 404)
+    assert page.status_code == 200
+    assert len(seen) == 4, seen
+    assert begun == []

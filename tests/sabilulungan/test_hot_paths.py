@@ -27,7 +27,7 @@ from sabilulungan.models import (
 )
 from shared.audit_integrity import verify_chain
 from shared.audit_seal import seal_pending
-from shared.testing import assert_problem
+from shared.testing import assert_problem, transactions_begun
 
 # statements per request; transaction control (BEGIN, COMMIT) is not counted
 SUBMIT = {"postgresql": 1, "sqlite": 5}  # proposal, budget lines, board, stage entry, audit event
@@ -71,6 +71,25 @@ async def test_submission_and_tracking_count_their_statements(world: Any) -> Non
     with counting(world) as statements:
         await world.client.get("/api/v1/public/track/SB-0000-0000-000")
     assert len(statements) <= TRACK
+
+
+async def test_a_tracking_lookup_on_postgresql_is_one_round_trip(world: Any) -> None:
+    """The lookup's one statement runs without BEGIN and ROLLBACK around it."""
+    if dialect(world) != "postgresql":
+        pytest.skip("the autocommit read is PostgreSQL's path")
+    created = await world.submit(world.hibah())
+    url = f"/api/v1/public/track/{created['tracking_code']}"
+    await world.client.get(url)  # warm
+    with transactions_begun() as begun, counting(world) as statements:
+        found = await world.client.get(url)
+        missing = await world.client.get("/api/v1/public/track/SB-0000-0000-000")
+        page = await world.client.get(f"/lacak/{created['tracking_code']}")
+    assert found.status_code == 200, found.text
+    assert found.json()["tracking_code"] == created["tracking_code"]
+    assert missing.status_code == 404
+    assert page.status_code == 200
+    assert len(statements) == 3
+    assert begun == []
 
 
 async def test_keyed_submission_stores_its_answer_in_the_same_write(world: Any) -> None:
@@ -196,27 +215,6 @@ async def test_submission_writes_every_row_and_a_sealable_audit_event(world: Any
         )
         assert result.ok, result
         assert result.checked == sealed
-
-
-@contextlib.contextmanager
-def transactions_begun() -> Iterator[list[int]]:
-    """Counts the BEGINs the asyncpg adapter sends (each a round trip before the statement)."""
-    from sqlalchemy.dialects.postgresql import asyncpg as adapter
-
-    cls = adapter.AsyncAdapt_asyncpg_connection
-    real = cls._start_transaction
-    begun: list[int] = []
-
-    async def counted(self: Any) -> None:
-        if self.isolation_level != "autocommit":  # in autocommit it sends nothing
-            begun.append(1)
-        await real(self)
-
-    cls._start_transaction = counted  # type: ignore[method-assign]
-    try:
-        yield begun
-    finally:
-        cls._start_transaction = real  # type: ignore[method-assign]
 
 
 async def test_a_submission_on_postgresql_is_one_round_trip(world: Any) -> None:

@@ -31,6 +31,7 @@ from hayu.schemas import (
     VerifyRead,
 )
 from shared.auth import Principal
+from shared.db import read_alone
 from shared.money import format_rupiah, terbilang
 from shared.signing import SignatureError, verify, verify_payload
 from shared.validators import mask
@@ -192,7 +193,8 @@ async def verify_number(
 ) -> VerifyRead:
     """The public check of a certificate; one round trip."""
     now = ctx.now
-    application = (await session.execute(_VERIFY, {"numbers": number_candidates(number)})).first()
+    found = await read_alone(session, _VERIFY, {"numbers": number_candidates(number)})
+    application = found[0] if found else None
     if application is None:
         raise errors.PermitNotFoundError(f"No permit or registration has the number {number}")
     status = verification_status(application, ctx.calendar.local_date(now))

@@ -28,6 +28,7 @@ from hayu.schemas import (
 )
 from hayu.workflow import ROLE_LABELS
 from shared.codes import normalize_tracking_code
+from shared.db import read_alone
 from shared.workflow import due_at, stage_spans
 
 _FILE = (
@@ -96,7 +97,7 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
         raise errors.TrackingCodeNotFoundError(
             "This is not a valid tracking code; check it for typos"
         ) from None
-    rows = (await session.execute(_TRACK, {"code": canonical})).all()
+    rows = await read_alone(session, _TRACK, {"code": canonical})
     if not rows:
         raise errors.TrackingCodeNotFoundError(f"No file has the tracking code {canonical}")
     first = rows[0]

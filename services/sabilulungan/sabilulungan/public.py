@@ -16,6 +16,7 @@ from sabilulungan.dependencies import Context
 from sabilulungan.models import Proposal, StageEntry
 from sabilulungan.schemas import LedgerRow, TimelineEntry, TrackRead
 from shared.codes import normalize_tracking_code
+from shared.db import read_alone
 from shared.pagination import keyset_page
 from shared.workflow import stage_spans
 
@@ -49,8 +50,7 @@ async def track(session: AsyncSession, ctx: Context, code: str) -> TrackRead:
         raise errors.ProposalNotFoundError(
             "This is not a valid tracking code; check it for typos"
         ) from None
-    conn = await session.connection()
-    rows = (await conn.execute(_TRACK, {"code": normalized})).all()
+    rows = await read_alone(session, _TRACK, {"code": normalized})
     if not rows:
         raise errors.ProposalNotFoundError(f"No proposal has the tracking code {normalized}")
     row = rows[0]
