@@ -16,10 +16,10 @@ import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -117,8 +117,7 @@ class Metrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self._series: dict[tuple[str, str, int], _Series] = {}
-        self.registry = CollectorRegistry()
-        self.registry.register(self)
+        self._registry: Any = None  # prometheus_client's, made on the first read of /metrics
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and its duration."""
@@ -134,6 +133,8 @@ class Metrics:
 
     def collect(self) -> Iterator[Metric]:
         """The two families, for the registry (prometheus_client's `Collector` protocol)."""
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
         service = self.service
         requests = CounterMetricFamily(
             "http_requests",
@@ -163,7 +164,14 @@ class Metrics:
         yield durations
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        # prometheus_client is imported here, on the first scrape: a process that is never
+        # scraped does not load it (about 1.2 MB resident), and requests never call it.
+        from prometheus_client import CollectorRegistry, generate_latest
+
+        if self._registry is None:
+            self._registry = CollectorRegistry()
+            self._registry.register(self)
+        return generate_latest(self._registry)
 
 
 class AccessLog:

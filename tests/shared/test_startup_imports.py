@@ -6,7 +6,8 @@ bindings alone about 9 MB) or start-up time, and is imported where it is first n
 PDFs (reportlab, qrcode), spreadsheets (openpyxl), migrations (alembic), the national holiday
 calendar (holidays), amounts in words (num2words), password hashing (argon2, on the first login),
 tokens and encryption (jwt, cryptography, on the first authenticated request or signature), pages
-(jinja2, on the first page rendered) and the regency file parser (tomllib, only with a file).
+(jinja2, on the first page rendered), the regency file parser (tomllib, only with a file) and
+prometheus_client (on the first read of /metrics).
 
 Each check runs in a fresh interpreter, because this test process has imported everything.
 """
@@ -112,3 +113,5 @@ def test_start_up_and_ready_load_no_deferred_module(service: str, tmp_path: Path
     assert _loaded(result["served"], service) == [], (
         f"serving /health, /ready or /metrics of {service} imports modules they do not need"
     )
+    # requests are counted without it; it is loaded by the first read of /metrics
+    assert "prometheus_client" not in result["create"]
