@@ -211,23 +211,39 @@ StatementRunner = Callable[[Executable, dict[str, Any]], Awaitable[Row[Any]]]
 """Runs one writing statement as a transaction of its own and returns its row."""
 
 
+def unconnected(session: AsyncSession) -> bool:
+    """True when the session has not used a connection yet: nothing read or written in it (and
+    no ORM change pending). False where that cannot be told (SQLAlchemy before 2.1.7)."""
+    sync = session.sync_session
+    if sync.new or sync.dirty or sync.deleted:
+        return False
+    transaction = sync.get_transaction()
+    if transaction is None:
+        return True
+    connections = getattr(transaction, "connections", None)  # public from SQLAlchemy 2.1.7
+    return connections is not None and not connections
+
+
 def standalone_runner(session: AsyncSession) -> StatementRunner | None:
-    """For a request that has only read so far and writes nothing after one last statement: end
-    that (read-only) transaction, its connection back to the pool, and run the statement as a
-    transaction of its own (autocommit). The request's only write is thus committed by the
-    server as the statement ends: no BEGIN and no COMMIT round trip, and any lock it takes is
-    released at once, not when this process gets round to sending COMMIT (which under load
-    waits its turn in the event loop). The statement must hold every write of the request (its
-    audit event and idempotency record included, the record with `taken_key_fails`), since
-    nothing after it is rolled back. None where that is not possible (a session bound to a
-    connection, as in some tests): the caller then runs the statement in its transaction.
+    """For a request whose only write is one last statement: run it as a transaction of its own
+    (autocommit). It is committed by the server as the statement ends: no BEGIN and no COMMIT
+    round trip, and any lock it takes is released at once, not when this process gets round to
+    sending COMMIT (which under load waits its turn in the event loop). The statement must hold
+    every write of the request (its audit event and idempotency record included, the record
+    with `taken_key_fails`), since nothing after it is rolled back. Only while the request's
+    session has not used a connection (`unconnected`): if it has read or written anything, the
+    statement runs in the session's transaction instead, so nothing the request did is lost or
+    committed apart from it (one round trip more). None where the session is bound to a
+    connection (as in some tests): the caller then runs the statement in its transaction.
     """
     engine = session.bind
     if not isinstance(engine, AsyncEngine):
         return None
 
     async def run(stmt: Executable, params: dict[str, Any]) -> Row[Any]:
-        await session.rollback()  # nothing was written: ends the read-only transaction
+        if not unconnected(session):
+            await session.flush()  # pending ORM changes first, as the session's own execute does
+            return (await (await session.connection()).execute(stmt, params)).one()
         async with engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return (await auto.execute(stmt, params)).one()
@@ -240,19 +256,25 @@ async def read_alone(
 ) -> Sequence[Row[Any]]:
     """The rows of a request's only statement, a read (a public lookup).
 
-    On PostgreSQL it runs on a connection of its own without a transaction around it
-    (autocommit): one round trip instead of BEGIN, the statement and the end of the transaction;
-    the request's session, which has not connected, stays unconnected and ends with no round
-    trip either. One statement sees one snapshot either way (READ COMMITTED takes a snapshot per
-    statement), so the answer is the same. For the request's first statement only: it sees what
-    is committed, not what the session has written. Elsewhere (SQLite, a session bound to a
-    connection) the statement runs in the session's transaction.
+    On PostgreSQL, while the request's session has not used a connection (`unconnected`), it
+    runs on a connection of its own without a transaction around it (autocommit): one round trip
+    instead of BEGIN, the statement and the end of the transaction; the session stays
+    unconnected and ends with no round trip either. One statement sees one snapshot either way
+    (READ COMMITTED takes a snapshot per statement), so the answer is the same. Otherwise (the
+    session has read or written already, SQLite, a session bound to a connection) the statement
+    runs in the session's transaction: the request never holds two connections, and it sees
+    what it wrote.
     """
     engine = session.bind
-    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+    if (
+        isinstance(engine, AsyncEngine)
+        and engine.dialect.name == "postgresql"
+        and unconnected(session)
+    ):
         async with engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return (await auto.execute(stmt, params)).all()
+    await session.flush()  # pending ORM changes first, as the session's own execute does
     return (await (await session.connection()).execute(stmt, params)).all()
 
 

@@ -121,16 +121,17 @@ class RequestFrame:
                 await send_forbidden(scope, send_framed)
                 return
             body = None
+            app_receive = receive
             if has_body:
                 body = await self._body(scope, receive, send_framed, content_type, length)
                 if body is None:
                     return  # refused, or the client went away while sending
-                receive = body.replay(receive)
+                app_receive = body.replay(receive)
             try:
                 if path in self.always_admitted:
-                    await self.app(scope, receive, send_framed)
+                    await self.app(scope, app_receive, send_framed)
                 else:
-                    await self._admitted(scope, receive, send_framed)
+                    await self._admitted(scope, app_receive, send_framed)
             finally:
                 if body is not None:
                     body.close()
@@ -140,7 +141,7 @@ class RequestFrame:
             self.logger.exception("unhandled error")
             if started:
                 raise
-            await self._failed(scope, receive, send_framed, request_id)
+            await self._failed(scope, receive, send_framed, request_id)  # the client's receive
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 
 from sabilulungan.models import (
     AuditCheckpoint,
@@ -230,10 +230,23 @@ async def test_a_submission_on_postgresql_is_one_round_trip(world: Any) -> None:
     assert created.status_code == 201, created.text
     assert len(statements) == 1, statements
     assert begun == []
-    # what it wrote stands on its own, with its audit event and stored answer
+    # what it wrote stands on its own, with its children, audit event and stored answer
     assert await world.count(Proposal) == 2
     record = await world.row(IdempotencyRecord, key="satu-kali")
     assert record.response_body == created.json()
+    pid = created.json()["id"]
+    async with world.app.state.db.sessionmaker() as session:
+
+        async def rows(model: Any, **where: Any) -> int:
+            stmt = select(func.count()).select_from(model).filter_by(**where)
+            return int(await session.scalar(stmt) or 0)
+
+        assert await rows(BudgetLine, proposal_id=pid) == len(body["budget_lines"])
+        assert await rows(BoardMember, proposal_id=pid) == len(
+            body["applicant"].get("board_members", [])
+        )
+        assert await rows(StageEntry, proposal_id=pid) == 1
+        assert await rows(AuditEvent, entity_type="proposal", entity_id=str(pid)) == 1
 
 
 async def test_one_key_sent_twice_at_once_files_one_proposal(world: Any) -> None:
@@ -245,3 +258,8 @@ async def test_one_key_sent_twice_at_once_files_one_proposal(world: Any) -> None
     assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
     assert len({a.json()["id"] for a in answers}) == 1
     assert await world.count(Proposal) == 1
+    proposal = await world.row(Proposal, title="Dikirim dua kali")
+    submitted = await world.row(AuditEvent, entity_type="proposal", entity_id=str(proposal.id))
+    # one event (`row` is scalar_one_or_none): the losers wrote none
+    assert submitted.action == "proposal.submitted"
+    assert await world.count(IdempotencyRecord) == 1

@@ -546,3 +546,56 @@ async def test_every_request_passes_one_middleware_of_the_service(
 
     app = await make_app(service)
     assert [m.cls for m in app.user_middleware] == [RequestFrame]
+
+
+async def test_the_error_page_after_a_crash_gets_the_clients_receive() -> None:
+    """The body handed to the app was replayed from a spool that is closed when the app fails;
+    the error page is given the client's own `receive`, as before the frame."""
+    from shared.frame import RequestFrame
+    from shared.limits import BodyLimitSettings
+    from shared.observability import Metrics
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("a bug before reading the body")
+
+    async def page(scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()  # the client's next message, not the closed spool
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": message["type"].encode()})
+
+    async def error_page(scope: Any) -> Any:
+        return page
+
+    chunks = [b"x" * 40, b"y" * 40]
+    incoming = [
+        {"type": "http.request", "body": chunks[0], "more_body": True},
+        {"type": "http.request", "body": chunks[1], "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    frame = RequestFrame(
+        app,
+        metrics=Metrics("probe"),
+        logger_name="probe.access",
+        body_limits=BodyLimitSettings(spool_bytes=50),  # the body goes to a temporary file
+        max_in_flight=1,
+        max_wait=1.0,
+        error_page=error_page,
+    )
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/x",
+        "headers": [(b"transfer-encoding", b"chunked"), (b"content-type", b"text/plain")],
+    }
+    await frame(scope, receive, send)
+    assert sent[0]["status"] == 500
+    assert sent[1]["body"] == b"http.disconnect"
