@@ -62,11 +62,12 @@ async def file_and_record(
     On PostgreSQL the whole write is one statement (`hayu.writes`): business, application,
     history, audit event, idempotency record and, for a self-report, the registration number.
     The yearly counter's row lock orders a year's self-reports (numbers stay gapless) until the
-    transaction that bumped it ends. With `standalone` — given by a caller whose transaction has
-    only read so far and will write nothing after (the API route, `shared.db.standalone_runner`) —
-    the statement runs as a transaction of its own (autocommit): the server releases
-    the lock as the statement commits, without waiting for this process to send a COMMIT, which
-    under load waits its turn in the event loop. Otherwise the caller's COMMIT releases it.
+    transaction that bumped it ends. With `standalone` — given by a caller that writes nothing
+    after (the API route, `shared.db.standalone_runner`) — the statement runs as a transaction of
+    its own (autocommit) if the request has not used the database before it (the usual case: the
+    permit types and rules are cached): the server releases the lock as the statement commits,
+    without waiting for this process to send a COMMIT, which under load waits its turn in the
+    event loop. Otherwise the caller's COMMIT releases it.
     """
     now = ctx.now
     permit_type, decision = await assess_filing(session, ctx, data)
