@@ -24,7 +24,7 @@ import anyio.lowlevel
 from fastapi import Depends, Request
 from sqlalchemy import JSON, BigInteger, DateTime, Executable, Integer, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, Row, make_url
+from sqlalchemy.engine import Dialect, Result, Row, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -241,12 +241,7 @@ def standalone_runner(session: AsyncSession) -> StatementRunner | None:
         return None
 
     async def run(stmt: Executable, params: dict[str, Any]) -> Row[Any]:
-        if not unconnected(session):
-            await session.flush()  # pending ORM changes first, as the session's own execute does
-            return (await (await session.connection()).execute(stmt, params)).one()
-        async with engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return (await auto.execute(stmt, params)).one()
+        return (await _execute_alone(session, stmt, params)).one()
 
     return run
 
@@ -265,6 +260,16 @@ async def read_alone(
     runs in the session's transaction: the request never holds two connections, and it sees
     what it wrote.
     """
+    return (await _execute_alone(session, stmt, params)).all()
+
+
+async def _execute_alone(
+    session: AsyncSession, stmt: Executable, params: dict[str, Any]
+) -> Result[Any]:
+    """One statement on a PostgreSQL connection of its own in autocommit while the session is
+    unconnected; otherwise in the session's transaction, its pending ORM changes flushed first
+    (as the session's own execute does). The result is buffered: read after the connection is
+    back in the pool."""
     engine = session.bind
     if (
         isinstance(engine, AsyncEngine)
@@ -273,9 +278,9 @@ async def read_alone(
     ):
         async with engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return (await auto.execute(stmt, params)).all()
-    await session.flush()  # pending ORM changes first, as the session's own execute does
-    return (await (await session.connection()).execute(stmt, params)).all()
+            return await auto.execute(stmt, params)
+    await session.flush()
+    return await (await session.connection()).execute(stmt, params)
 
 
 # Whether the current request may write: on SQLite a reading request takes no write lock.

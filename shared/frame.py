@@ -25,7 +25,6 @@ headers on every request (bench/README.md, "The per-request floor").
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -34,10 +33,11 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.limits import BodyLimitSettings, BodyReader, ReceivedBody, RefusedError, send_problem
+from shared.limits import BodyLimitSettings, BodyReader, ReceivedBody, RefusedError
 from shared.observability import VALID_ID, AccessLog, Metrics, request_id_var
+from shared.problems import send_asgi_problem
 from shared.routing import route_path
-from shared.security import BrowserGuard, send_forbidden
+from shared.security import BrowserGuard
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -118,7 +118,14 @@ class RequestFrame:
 
         try:
             if guard.refuses(scope.get("method", "GET"), fetch_site, origin, host):
-                await send_forbidden(scope, send_framed)
+                await send_asgi_problem(
+                    send_framed,
+                    scope,
+                    403,
+                    "Forbidden",
+                    "A form of another site cannot be submitted to this service",
+                    request_id=request_id,
+                )
                 return
             body = None
             app_receive = receive
@@ -162,7 +169,15 @@ class RequestFrame:
         try:
             return await self.bodies.read(receive, content_type or b"", length)
         except RefusedError as refused:
-            await send_problem(send, scope, refused)
+            await send_asgi_problem(
+                send,
+                scope,
+                refused.status,
+                refused.title,
+                refused.detail,
+                request_id=request_id_var.get(),
+                headers=((b"connection", b"close"),),  # the rest of the body is not read
+            )
             return None
 
     async def _failed(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
@@ -170,7 +185,14 @@ class RequestFrame:
         if page is not None:
             await page(scope, receive, send)
             return
-        await _send_error(scope, send, request_id)
+        await send_asgi_problem(
+            send,
+            scope,
+            500,
+            "Internal Server Error",
+            "An unexpected error occurred. It has been logged; quote the request id.",
+            request_id=request_id,
+        )
 
     async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
         slots = self.slots
@@ -180,7 +202,15 @@ class RequestFrame:
             else:
                 await slots.acquire()  # a free slot: no timer, no task, no wait
         except TimeoutError:
-            await _send_busy(scope, send)
+            await send_asgi_problem(
+                send,
+                scope,
+                503,
+                "Service Unavailable",
+                "The service is busy; try again in a moment.",
+                request_id=request_id_var.get(),
+                headers=((b"retry-after", b"2"),),
+            )
             return
         try:
             await self.app(scope, receive, send)
@@ -195,44 +225,3 @@ def _request_id(incoming: bytes | None) -> str:
         if VALID_ID.match(text):
             return text
     return os.urandom(16).hex()
-
-
-async def _send_busy(scope: Scope, send: Send) -> None:
-    body = {
-        "type": "about:blank",
-        "title": "Service Unavailable",
-        "status": 503,
-        "detail": "The service is busy; try again in a moment.",
-        "instance": scope.get("path", ""),
-        "request_id": request_id_var.get(),
-    }
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"retry-after", b"2"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
-
-
-async def _send_error(scope: Scope, send: Send, request_id: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [(b"content-type", b"application/problem+json")],
-        }
-    )
-    body = {
-        "type": "about:blank",
-        "title": "Internal Server Error",
-        "status": 500,
-        "detail": "An unexpected error occurred. It has been logged; quote the request id.",
-        "instance": scope.get("path", ""),
-        "request_id": request_id,
-    }
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})

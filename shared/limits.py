@@ -19,15 +19,12 @@ received before the app runs, a slow sender never holds an admission slot or a c
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from starlette.types import Message, Receive, Scope, Send
-
-from shared.observability import request_id_var
+from starlette.types import Message, Receive
 
 MiB = 1024 * 1024
 READ_CHUNK = 64 * 1024
@@ -45,7 +42,7 @@ class BodyLimitSettings:
 
 
 class RefusedError(Exception):
-    """A body refused before the app sees it: answered with `send_problem`."""
+    """A body refused before the app sees it: the request frame answers it as a problem."""
 
     def __init__(self, status: int, title: str, detail: str) -> None:
         super().__init__(detail)
@@ -178,28 +175,6 @@ def _too_slow(limits: BodyLimitSettings) -> str:
         f"The request body did not arrive in time (at least {limits.min_rate} bytes a second, "
         f"within {limits.total:g} seconds)"
     )
-
-
-async def send_problem(send: Send, scope: Scope, refused: RefusedError) -> None:
-    body = {
-        "type": "about:blank",
-        "title": refused.title,
-        "status": refused.status,
-        "detail": refused.detail,
-        "instance": scope.get("path", ""),
-        "request_id": request_id_var.get(),
-    }
-    await send(
-        {
-            "type": "http.response.start",
-            "status": refused.status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"connection", b"close"),  # the rest of the body is not read
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 def body_limits(settings: Any) -> BodyLimitSettings:

@@ -8,6 +8,7 @@ answers
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http import HTTPStatus
@@ -178,6 +179,36 @@ def problem_body(
     if request_id:
         body["request_id"] = request_id
     return body
+
+
+async def send_asgi_problem(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    scope: Mapping[str, Any],
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    request_id: str | None,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    """A problem document sent straight on ASGI, by the request frame before or outside the app
+    (no `Request`, no exception handler): its refusals and its answer to a crash."""
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+        "request_id": request_id,
+    }
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 def _validation_items(errors: Iterable[Any]) -> list[dict[str, Any]]:

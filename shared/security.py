@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from starlette.types import Scope, Send
-
-from shared.observability import request_id_var
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -90,25 +86,6 @@ class BrowserGuard:
             # Behind a TLS-terminating gateway the request arrives as http for an https page.
             own.update({f"http://{host}", f"https://{host}"})
         return own
-
-
-async def send_forbidden(scope: Scope, send: Send) -> None:
-    body = {
-        "type": "about:blank",
-        "title": "Forbidden",
-        "status": 403,
-        "detail": "A form of another site cannot be submitted to this service",
-        "instance": scope.get("path", ""),
-        "request_id": request_id_var.get(),
-    }
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [(b"content-type", b"application/problem+json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 def cookie_secure(request: Request) -> bool:
