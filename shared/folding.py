@@ -221,10 +221,12 @@ def fold_route(route: APIRoute) -> bool:
 
 def _name_in_errors(wrapper: Callable[..., Any], endpoint: Callable[..., Any]) -> None:
     """FastAPI names the route's function (file, line) in its validation errors, looked up once
-    per function and kept by its id: give the wrapper the function's own entry."""
+    per function and kept by its id: give the wrapper the function's own entry. The endpoint's
+    entry is looked up afresh: one left by a freed function whose id it now has would be wrong."""
     cache = getattr(fastapi_routing, "_endpoint_context_cache", None)
     extract = getattr(fastapi_routing, "_extract_endpoint_context", None)
     if isinstance(cache, dict) and extract is not None:
+        cache.pop(id(endpoint), None)
         cache[id(wrapper)] = extract(endpoint)
 
 
