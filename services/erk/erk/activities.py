@@ -54,7 +54,7 @@ from erk.periods import (
 )
 from shared.audit import audit_params, events_from, record_event
 from shared.auth import Principal
-from shared.db import UTCDateTime
+from shared.db import StatementRunner, UTCDateTime
 from shared.idempotency import Idempotency, record_from, record_params
 from shared.pagination import InvalidCursorError, decode_cursor, keyset_page
 from shared.problems import AppError
@@ -170,29 +170,50 @@ _EMPLOYEE_LOCK = select(
 )
 
 
+def employee_lock_key(nip: str) -> str:
+    """The advisory lock every writer of one employee's entries takes (`serialize_employee`,
+    and inside the single entry's statement `erk.logged_minutes_locked`)."""
+    return f"erk-activity:{nip}"
+
+
 async def serialize_employee(connection: AsyncConnection, nip: str) -> None:
     """One writer per employee at a time, so two simultaneous entries cannot both pass the cap.
 
     PostgreSQL under READ COMMITTED takes each statement's snapshot when it starts, so the lock must
-    be its own statement, before the insert; it is released at commit. SQLite needs nothing:
-    BEGIN IMMEDIATE already lets one writer in at a time.
+    be its own statement, before the statements that read the cap; it is released at commit. (A
+    single entry takes it inside its one statement instead: `_submit_statement`.) SQLite needs
+    nothing: BEGIN IMMEDIATE already lets one writer in at a time.
     """
     if connection.dialect.name == "postgresql":
-        await connection.execute(_EMPLOYEE_LOCK, {"lock_key": f"erk-activity:{nip}"})
+        await connection.execute(_EMPLOYEE_LOCK, {"lock_key": employee_lock_key(nip)})
 
 
-def _submit_statement(*, with_target: bool) -> Any:
-    """INSERT ... SELECT that inserts only when every entry rule holds (built once, bound later)."""
+def _submit_statement(*, with_target: bool, locks: bool = False) -> Any:
+    """INSERT ... SELECT that inserts only when every entry rule holds (built once, bound later).
+
+    With `locks` (PostgreSQL) the minutes already logged come from `erk.logged_minutes_locked`
+    (migration erk_0007): it takes the employee's lock and only then reads the sum, with a
+    snapshot of its own (a VOLATILE function), so the statement needs no lock statement before it.
+    Without, the caller holds the lock already (or SQLite's BEGIN IMMEDIATE does)."""
     day = bindparam("day", type_=Date())
-    logged = (
-        select(func.coalesce(func.sum(Activity.minutes), 0))
-        .where(
-            Activity.employee_id == Employee.id,
-            Activity.activity_date == day,
-            Activity.status != workflow.REJECTED.value,
+    logged: Any
+    if locks:
+        logged = func.erk.logged_minutes_locked(
+            Employee.id,
+            bindparam("lock_key", type_=String()),
+            day,
+            literal(workflow.REJECTED.value, String()),
         )
-        .scalar_subquery()
-    )
+    else:
+        logged = (
+            select(func.coalesce(func.sum(Activity.minutes), 0))
+            .where(
+                Activity.employee_id == Employee.id,
+                Activity.activity_date == day,
+                Activity.status != workflow.REJECTED.value,
+            )
+            .scalar_subquery()
+        )
     conditions = [
         Employee.nip == bindparam("nip", type_=String()),
         Employee.active.is_(True),
@@ -249,19 +270,26 @@ _SUBMIT = {False: _submit_statement(with_target=False), True: _submit_statement(
 
 
 def _submit_recorded(stmt: Any) -> Any:
-    """PostgreSQL: the checked insert, its audit event and the idempotency record (the answer,
-    when the request has a key) in ONE statement of data-modifying CTEs; it returns the new id
-    (none when a rule refused the entry) and whether the idempotency record was written."""
+    """PostgreSQL: the employee's lock, the checked insert, its audit event and the idempotency
+    record (the answer, when the request has a key) in ONE statement of data-modifying CTEs. It
+    returns one row: the new id (NULL when a rule refused the entry) and whether the idempotency
+    record was written. The statement may run as a transaction of its own (autocommit), so a
+    taken key fails all of it (`taken_key_fails`): nothing of a retry stands, and the request's
+    failure handler answers with the stored response."""
     rows = stmt.cte("new_activity")
     events = events_from(
         rows, AuditEvent, action=workflow.ACTIONS["submit"].event, entity_type="activity"
     )
-    record = record_from(rows, IdempotencyRecord).cte("new_record")
+    record = record_from(rows, IdempotencyRecord, taken_key_fails=True).cte("new_record")
     stored = select(func.count()).select_from(record).scalar_subquery()
-    return select(rows.c.id, stored.label("stored")).add_cte(events.cte("new_event"))
+    new_id = select(rows.c.id).scalar_subquery()
+    return select(new_id.label("id"), stored.label("stored")).add_cte(events.cte("new_event"))
 
 
-_SUBMIT_RECORDED = {with_target: _submit_recorded(stmt) for with_target, stmt in _SUBMIT.items()}
+_SUBMIT_RECORDED = {
+    with_target: _submit_recorded(_submit_statement(with_target=with_target, locks=True))
+    for with_target in (False, True)
+}
 
 
 async def submit_activity(
@@ -271,8 +299,13 @@ async def submit_activity(
     actor: Principal,
     ctx: Context,
     idem: Idempotency | None = None,
+    standalone: StatementRunner | None = None,
 ) -> schemas.ActivityRead:
-    """Log one activity; with `idem`, PostgreSQL stores the answer in the same statement."""
+    """Log one activity; with `idem`, PostgreSQL stores the answer in the same statement. On
+    PostgreSQL the entry is one statement (lock, checks, insert, audit event, record); with
+    `standalone` (the API route, whose transaction has done nothing yet and does nothing after)
+    it runs as a transaction of its own: one round trip, and the employee's lock is released as
+    it commits."""
     check_dates(ctx, data.date)
     nip = actor.username
     now = ctx.now
@@ -294,10 +327,7 @@ async def submit_activity(
         "status": workflow.SUBMITTED.value,
     }
     with_target = data.target_id is not None
-    # On the connection: with a parameter dict the ORM session would take this for a bulk insert.
-    connection = await session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    await serialize_employee(connection, nip)
+    postgres = session.get_bind().dialect.name == "postgresql"
     read = schemas.ActivityRead(
         id=0,  # set below (and, in the stored answer, in SQL)
         nip=nip,
@@ -312,12 +342,20 @@ async def submit_activity(
     if postgres:
         params |= audit_params(actor, after=after, occurred_at=now)
         params |= record_params(idem, read, 201)
-        row = (await connection.execute(_SUBMIT_RECORDED[with_target], params)).first()
-        activity_id = None if row is None else int(row.id)
-        if row is not None and idem is not None:
-            read.id = activity_id or 0
+        params["lock_key"] = employee_lock_key(nip)
+        statement = _SUBMIT_RECORDED[with_target]
+        if standalone is not None:
+            row = await standalone(statement, params)
+        else:
+            # On the connection: with a parameter dict the ORM session would take this for a
+            # bulk insert.
+            row = (await (await session.connection()).execute(statement, params)).one()
+        activity_id = None if row.id is None else int(row.id)
+        if activity_id is not None and idem is not None:
+            read.id = activity_id
             await idem.settle(bool(row.stored))
     else:
+        connection = await session.connection()
         activity_id = (await connection.execute(_SUBMIT[with_target], params)).scalar()
     if activity_id is None:
         await _diagnose(

@@ -14,7 +14,7 @@ from erk.dependencies import (
 )
 from erk.routes.common import IdPath
 from shared.auth import CurrentPrincipal
-from shared.db import SessionDep
+from shared.db import SessionDep, standalone_runner
 from shared.idempotency import IdempotencyDep
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.problems import problem_responses
@@ -81,7 +81,11 @@ async def submit_activity(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Log one activity of a working day; it waits for the supervisor's verification."""
-    activity = await activities.submit_activity(session, data, actor=principal, ctx=ctx, idem=idem)
+    # On PostgreSQL one statement, committed on its own (`standalone_runner`): the lock, the
+    # checked entry, its audit event and the idempotency record.
+    activity = await activities.submit_activity(
+        session, data, actor=principal, ctx=ctx, idem=idem, standalone=standalone_runner(session)
+    )
     return await idem.respond(activity, 201)
 
 
