@@ -133,7 +133,8 @@ async def test_an_entry_waiting_for_the_employees_lock_counts_what_the_holder_lo
             locked = await holder.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' "
+                    "WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND wait_event = 'advisory' "
                     "AND query LIKE '%logged_minutes_locked%'"
                 )
             )
