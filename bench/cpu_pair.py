@@ -46,7 +46,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process, from /proc (OSError once it has gone)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -116,14 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
         for _ in range(args.rounds):
             for name, (process, url) in servers.items():
-                before = _cpu_seconds(process.pid)
+                before = cpu_seconds(process.pid)
                 out = subprocess.run(
                     ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", url],
                     capture_output=True,
                     text=True,
                     check=True,
                 ).stdout
-                spent = _cpu_seconds(process.pid) - before
+                spent = cpu_seconds(process.pid) - before
                 answered = re.search(r"(\d+) requests in", out)
                 rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
                 if answered is None or rate is None or "Non-2xx" in out:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.cpu_pair import cpu_seconds
 
 LEVEL = re.compile(r"\[bench (\d\d:\d\d:\d\d)\]\s+(\S+) @(\d+): (\d+) req/s")
 
@@ -52,11 +53,12 @@ def _server_pid(service: str) -> int | None:
 
 
 def _cpu_seconds(pid: int) -> float | None:
+    """`bench.cpu_pair.cpu_seconds`, or None when the process has gone (a server restarts
+    between the harness's stages)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds(pid)
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def levels(
