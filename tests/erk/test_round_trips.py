@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, insert, select, text
 
 from erk.models import IdempotencyRecord
-from shared.testing import transactions_begun
+from shared.testing import statements_built_per_request, transactions_begun
 
 from .conftest import CHIEF, STAFF, Erk
 
@@ -75,6 +75,28 @@ async def test_a_submission_with_an_idempotency_key_stores_its_answer_in_the_sam
         again = await erk.client.post("/api/v1/activities", json=body, headers=headers)
     assert (again.status_code, again.json()) == (201, first.json())
     assert again.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_warm_submission_sends_prebuilt_statements_only(erk: Erk) -> None:
+    """Once warm, an entry's statement comes from the compiled cache as the same text: no `IN`
+    list rendered into it per execution (each such render also costs the driver a lookup of a
+    new text)."""
+    await erk.tree()
+    erk.at(dt.date(2025, 3, 12))
+    headers = await erk.login(STAFF)
+    body = {"date": "2025-03-10", "description": "Menyusun laporan", "minutes": 30}
+    for key in ("warm-1", "warm-2"):
+        warm = await erk.client.post(
+            "/api/v1/activities", json=body, headers={**headers, "Idempotency-Key": key}
+        )
+        assert warm.status_code == 201, warm.text
+    with statements_built_per_request(erk.app) as built:
+        plain = await erk.log(STAFF, dt.date(2025, 3, 11), 30)
+        keyed = await erk.client.post(
+            "/api/v1/activities", json=body, headers={**headers, "Idempotency-Key": "warm-3"}
+        )
+    assert (plain.status_code, keyed.status_code) == (201, 201), keyed.text
+    assert built == []
 
 
 async def test_bulk_verification_is_two_statements(erk: Erk, backend: str) -> None:

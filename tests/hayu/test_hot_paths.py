@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 
 from hayu_factories import actors, filing
 from sqlalchemy import event
 from starlette import datastructures
 
-from shared.testing import client_for
+from shared.testing import client_for, statements_built_per_request
 
 
 @contextmanager
@@ -85,6 +86,34 @@ async def test_the_public_verification_reads_only_what_it_shows(make_app, backen
     (statement,) = seen
     for personal in ("owner_nik", "owner_phone", "address", "kbli_codes", "capital_idr"):
         assert personal not in statement, personal
+
+
+async def test_warm_hot_paths_send_prebuilt_statements_only(make_app):
+    """Once warm, the self-report, the tracking lookup and the certificate check each send a
+    statement from the compiled cache as the same text: no `IN` list (the spellings of a typed
+    number) rendered into it per execution."""
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        who = await actors(app, client)
+
+        async def rounds():
+            keyed = {**who.business_owner, "Idempotency-Key": uuid.uuid4().hex}
+            created = await client.post(
+                "/api/v1/applications", json=filing(capital_idr=1), headers=keyed
+            )
+            assert created.status_code == 201, created.text
+            body = created.json()
+            tracked = await client.get(f"/api/v1/public/track/{body['tracking_code']}")
+            number = body["registration_number"]
+            verified = await client.get(f"/api/v1/public/verify/{number.lower()}")
+            typed = await client.get(f"/api/v1/public/verify/{number.replace('-', ' ')}")
+            assert (tracked.status_code, verified.status_code, typed.status_code) == (200,) * 3
+
+        await rounds()
+        await rounds()
+        with statements_built_per_request(app) as built:
+            await rounds()
+    assert built == []
 
 
 def _count_urls(monkeypatch):

@@ -27,7 +27,7 @@ from sabilulungan.models import (
 )
 from shared.audit_integrity import verify_chain
 from shared.audit_seal import seal_pending
-from shared.testing import assert_problem, transactions_begun
+from shared.testing import assert_problem, statements_built_per_request, transactions_begun
 
 # statements per request; transaction control (BEGIN, COMMIT) is not counted
 SUBMIT = {"postgresql": 1, "sqlite": 5}  # proposal, budget lines, board, stage entry, audit event
@@ -71,6 +71,23 @@ async def test_submission_and_tracking_count_their_statements(world: Any) -> Non
     with counting(world) as statements:
         await world.client.get("/api/v1/public/track/SB-0000-0000-000")
     assert len(statements) <= TRACK
+
+
+async def test_warm_submission_and_tracking_send_prebuilt_statements_only(world: Any) -> None:
+    """Once warm, each statement comes from the compiled cache as the same text (no `IN` list
+    rendered into it per execution)."""
+    for key in ("warm-1", "warm-2"):
+        headers = {**world.h("applicant"), "Idempotency-Key": key}
+        warm = await world.client.post("/api/v1/proposals", json=world.hibah(), headers=headers)
+        assert warm.status_code == 201, warm.text
+    created = await world.submit(world.hibah())
+    await world.client.get(f"/api/v1/public/track/{created['tracking_code']}")
+    with statements_built_per_request(world.app) as built:
+        headers = {**world.h("applicant"), "Idempotency-Key": "warm-3"}
+        keyed = await world.client.post("/api/v1/proposals", json=world.hibah(), headers=headers)
+        found = await world.client.get(f"/api/v1/public/track/{created['tracking_code']}")
+    assert (keyed.status_code, found.status_code) == (201, 200), keyed.text
+    assert built == []
 
 
 async def test_a_tracking_lookup_on_postgresql_is_one_round_trip(world: Any) -> None:

@@ -221,7 +221,9 @@ def _submit_statement(*, with_target: bool, locks: bool = False) -> Any:
         ~exists().where(
             Attendance.employee_id == Employee.id,
             Attendance.day == day,
-            Attendance.status.in_([s.value for s in schemas.NO_WORK_STATUSES]),
+            # one bound value each, not a list: an `IN` list is rendered into the text anew
+            # at every execution, these are compiled once with the statement
+            Attendance.status.in_([literal(s.value, String()) for s in schemas.NO_WORK_STATUSES]),
         ),
         logged + bindparam("minutes", type_=Integer()) <= bindparam("cap", type_=Integer()),
     ]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -51,6 +51,17 @@ def number_candidates(typed: str) -> list[str]:
     return sorted(c for c in found if c)
 
 
+NUMBER_SPELLINGS = 4
+"""At most this many candidates: the typed text, upper-cased, with dashes, with slashes."""
+
+
+def number_parameters(typed: str) -> dict[str, str]:
+    """The candidates bound to `_VERIFY`'s fixed parameters (the last one repeated to fill
+    them): the statement's text stays the same for every number."""
+    found = number_candidates(typed) or [""]
+    return {f"number_{i}": found[min(i, len(found) - 1)] for i in range(NUMBER_SPELLINGS)}
+
+
 async def _by_number(session: AsyncSession, number: str) -> tuple[Application, Business]:
     row = (
         await session.execute(
@@ -82,7 +93,12 @@ _VERIFY = (
         Business.owner_name,
     )
     .join(Business, Business.id == Application.business_id)
-    .where(Application.number.in_(bindparam("numbers", expanding=True)))
+    # fixed parameters, not an expanding list: the text is compiled once and sent the same
+    .where(
+        Application.number.in_(
+            [bindparam(f"number_{i}", type_=String()) for i in range(NUMBER_SPELLINGS)]
+        )
+    )
     .order_by(Application.id)
     .limit(1)
 )
@@ -193,7 +209,7 @@ async def verify_number(
 ) -> VerifyRead:
     """The public check of a certificate; one round trip."""
     now = ctx.now
-    found = await read_alone(session, _VERIFY, {"numbers": number_candidates(number)})
+    found = await read_alone(session, _VERIFY, number_parameters(number))
     application = found[0] if found else None
     if application is None:
         raise errors.PermitNotFoundError(f"No permit or registration has the number {number}")
