@@ -80,14 +80,18 @@ AT_WORK_STATUSES = (AttendanceStatus.present,)
 LEAVE_STATUSES = tuple(s for s in NO_WORK_STATUSES if s is not AttendanceStatus.absent)
 
 
+_BAD_CHARACTER = re.compile("[\ud800-\udfff\x00]")
+"""A lone surrogate or NUL: one search in C per string, not a Python step per character."""
+
+
 def _has_bad_text(value: Any) -> bool:
     if isinstance(value, str):
-        return any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for ch in value)
+        return _BAD_CHARACTER.search(value) is not None
     if isinstance(value, dict):
-        return any(_has_bad_text(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_bad_text(v) for v in value)
-    return False
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    return any(_has_bad_text(item) for item in value)
 
 
 class Body(BaseModel):
