@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.requests import Request as StarletteRequest
 
 from shared.cli import create_account
@@ -36,6 +38,23 @@ def _probe_router() -> APIRouter:
         again = await get_session(request)  # as `get_idempotency` takes it
         await create_account(again, request.app.state.models, "twice", "password-123", ["x"])
         return {"same": again is session, "open": REQUEST_SESSION in request.scope}
+
+    @router.post("/api/v1/probe/swallowed")
+    async def swallowed(request: Request, session: SessionDep) -> Any:
+        """A route that catches its own failed flush and answers anyway."""
+        models = request.app.state.models
+        await create_account(session, models, "kept-out", "password-123", ["x"])
+        await session.flush()
+        try:
+            session.add(models.account())  # no username, no password: the flush fails
+            await session.flush()
+        except IntegrityError:
+            return {"answered": True}
+        return {"answered": False}
+
+    @router.get("/api/v1/probe/untouched")
+    async def untouched(session: SessionDep) -> Any:
+        return {"in_transaction": session.in_transaction()}
 
     @router.get("/api/v1/probe/intent")
     async def intent(session: SessionDep) -> Any:
@@ -125,25 +144,73 @@ async def test_a_cancellation_during_the_commit_lets_it_finish_then_stops_the_an
     events: list[str] = []
     outer = anyio.CancelScope()
 
-    class Begin:
-        async def __aenter__(self) -> str:
-            return "session"
+    class Transaction:
+        is_active = True
 
-        async def __aexit__(self, *exc: Any) -> None:
+    class Session:
+        sync_session = SimpleNamespace(get_transaction=Transaction, identity_map={})
+
+        async def commit(self) -> None:
             outer.cancel()  # e.g. the server shutting down while the commit is on its way
             await anyio.sleep(0)  # a checkpoint inside the shield: not cancelled
-            events.append("committed" if exc[0] is None else "rolled back")
+            events.append("committed")
 
-    db = SimpleNamespace(sessionmaker=SimpleNamespace(begin=Begin))
+        async def rollback(self) -> None:
+            events.append("rolled back")
+
+        async def close(self) -> None:
+            events.append("closed")
+
+    db = SimpleNamespace(sessionmaker=Session)
     request = SimpleNamespace(
         scope={}, method="POST", app=SimpleNamespace(state=SimpleNamespace(db=db))
     )
     before = write_intent.get()
     with outer:
         transaction = _RequestTransaction(request)  # type: ignore[arg-type]
-        assert await transaction.__aenter__() == "session"
+        assert isinstance(await transaction.__aenter__(), Session)
         await transaction.__aexit__(None, None, None)
         events.append("answered")
-    assert events == ["committed"]
+    assert events == ["committed", "closed"]
     assert outer.cancelled_caught
     assert write_intent.get() == before
+
+
+async def test_a_session_never_used_begins_and_ends_nothing(make_app: Any) -> None:
+    """A route that takes the session but runs no statement on it (or runs its one statement
+    alone, `read_alone`) costs no ORM transaction: none is begun, none committed."""
+    app = await make_app("hayu", extra_routers=[_probe_router()])
+    begun: list[Any] = []
+
+    def record(session: Any, transaction: Any) -> None:
+        begun.append(transaction)
+
+    async with client_for(app) as client:
+        await client.get("/api/v1/probe/untouched")  # warm
+        event.listen(Session, "after_transaction_create", record)
+        try:
+            answer = await client.get("/api/v1/probe/untouched")
+            committed = await client.post("/api/v1/probe/accounts/used")
+        finally:
+            event.remove(Session, "after_transaction_create", record)
+    assert answer.json() == {"in_transaction": False}
+    assert committed.status_code == 200, committed.text
+    assert len(begun) >= 1  # the route that writes does begin one, when it first writes
+
+
+async def test_a_route_that_caught_its_failed_flush_is_rolled_back_not_committed(
+    make_app: Any,
+) -> None:
+    """As with `sessionmaker.begin()`: a transaction no longer active at the end (its flush
+    failed) is rolled back, even though the route answered; nothing of it is stored."""
+    app = await make_app("hayu", extra_routers=[_probe_router()])
+    account = app.state.models.account
+    async with client_for(app) as client:
+        answer = await client.post("/api/v1/probe/swallowed")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"answered": True}
+    async with app.state.db.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(account).where(account.username == "kept-out")
+        )
+    assert count == 0
