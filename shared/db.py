@@ -335,11 +335,21 @@ class _RequestTransaction:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
-        self._scope.pop(REQUEST_SESSION, None)
+        scope = self._scope
+        scope.pop(REQUEST_SESSION, None)
+        handler: FailureHandler | None = scope.pop(FAILURE_HANDLER, None)
+        if not isinstance(exc, Exception):
+            handler = None
+        sync = self._session.sync_session
+        if handler is None and sync.get_transaction() is None and not sync.identity_map:
+            # Never used, or its statements ran alone, and no failure to hand over: nothing to
+            # end or wait for (a lookup's and a one-statement write's usual case), so neither
+            # a shield nor a checkpoint after it.
+            write_intent.reset(self._token)
+            return
         try:
             with anyio.CancelScope(shield=True):
-                handler: FailureHandler | None = self._scope.pop(FAILURE_HANDLER, None)
-                if handler is not None and isinstance(exc, Exception):
+                if handler is not None:
                     try:
                         await handler(self._session, exc)
                     except BaseException as answer:  # another answer than the error's
@@ -358,7 +368,7 @@ class _RequestTransaction:
         sync = session.sync_session
         transaction = sync.get_transaction()
         if transaction is None and not sync.identity_map:
-            return  # never used, or its statements ran alone: nothing to end or release
+            return  # the failure handler found nothing to end either
         try:
             if transaction is not None:
                 if exc is None and transaction.is_active:
