@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,6 +22,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
@@ -41,8 +43,14 @@ from shared.config import RegencyConfigBase
 from shared.context import AppState
 from shared.crypto import FieldCipher
 from shared.db import Database, SessionDep, utcnow
+from shared.folding import declared
 from shared.frame import RequestFrame
-from shared.idempotency import IdempotencyRecordMixin, StoredResponseReplayError
+from shared.idempotency import (
+    KEY_PARAMETER,
+    IdempotencyRecordMixin,
+    StoredResponseReplayError,
+    get_idempotency,
+)
 from shared.limits import body_limits
 from shared.observability import Metrics, configure_logging
 from shared.page_errors import crash_page, html_error
@@ -340,6 +348,37 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
     return router
 
 
+def _takes_idempotency(dependencies: Sequence[Any]) -> bool:
+    return any(
+        d.call is get_idempotency or _takes_idempotency(d.dependencies) for d in dependencies
+    )
+
+
+def _document_idempotency_key(app: FastAPI, schema: dict[str, Any]) -> None:
+    """The Idempotency-Key header on every operation whose route takes the idempotency handle:
+    the handle reads the header itself (`shared.idempotency.get_idempotency`), so FastAPI no
+    longer sees a header parameter to describe. Where FastAPI then listed no 422 (an operation
+    without any other parameter or body), the header's own refusal adds it."""
+    paths = schema.get("paths", {})
+    for context in iter_route_contexts(app.router.routes):  # nested inclusions too
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if not _takes_idempotency(declared(route)):
+            continue
+        for method in route.methods or ():
+            operation = paths.get(context.path_format, {}).get(method.lower())
+            if operation is None:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(
+                p.get("in") == "header" and p.get("name") == KEY_PARAMETER["name"]
+                for p in parameters
+            ):
+                parameters.append(copy.deepcopy(KEY_PARAMETER))
+            operation.setdefault("responses", {}).setdefault("422", {})
+
+
 def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """Declare every validation failure as a problem document, as the handlers send it."""
 
@@ -349,6 +388,7 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
+        _document_idempotency_key(app, schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Problem"] = Problem.model_json_schema(
             ref_template="#/components/schemas/{model}"

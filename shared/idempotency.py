@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 from sqlalchemy import (
     Boolean,
     Integer,
@@ -282,30 +283,67 @@ def caller_of(request: Request, principal: Principal | None) -> str:
     return f"anonymous@{client_address(request)}"
 
 
-async def get_idempotency(
-    request: Request,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", max_length=200, description=KEY_HEADER_DOC)
-    ] = None,
-) -> Idempotency:
-    # A plain dependency, not a generator (FastAPI's exit machinery costs about four plain
-    # dependencies): a keyed write's failure is handed back by the request's session dependency.
-    # The caller is taken as `current_principal` takes it, and the session as the route's own
-    # (`get_session` answers with the request's open session), without dependencies of their
-    # own: the route's other dependencies are then resolved in one step (`shared.folding`).
+KEY_HEADER = "Idempotency-Key"
+KEY_MAX_LENGTH = 200
+_KEY = TypeAdapter(Annotated[str, StringConstraints(max_length=KEY_MAX_LENGTH)])
+
+KEY_PARAMETER: dict[str, Any] = {
+    "name": KEY_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {
+        "anyOf": [{"type": "string", "maxLength": KEY_MAX_LENGTH}, {"type": "null"}],
+        "description": KEY_HEADER_DOC,
+        "title": KEY_HEADER,
+    },
+    "description": KEY_HEADER_DOC,
+}
+"""The header in the OpenAPI document, as FastAPI describes a `Header(alias="Idempotency-Key",
+max_length=200)` parameter (`shared.app` adds it to every operation that takes the handle;
+tests/shared/test_idempotency_header.py compares it with FastAPI's own)."""
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's Idempotency-Key, read as FastAPI reads a header parameter (the first of
+    repeated headers; an empty value is a key); one longer than 200 characters is refused with
+    the 422 FastAPI gives for such a header."""
+    key = request.headers.get(KEY_HEADER)
+    if key is not None and len(key) > KEY_MAX_LENGTH:
+        try:
+            _KEY.validate_python(key)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [
+                    {**error, "loc": ("header", KEY_HEADER, *error["loc"])}
+                    for error in exc.errors(include_url=False)
+                ]
+            ) from None
+    return key
+
+
+async def get_idempotency(request: Request) -> Idempotency:
+    # A plain dependency that takes only the request: it reads its header itself, so that
+    # `shared.folding` resolves it in one step with the route's other dependencies (a header
+    # parameter made it a FastAPI level of its own: about 150 Python calls a keyed write). Every
+    # route takes it after its caller, so a missing token is still a 401 before a long key's 422
+    # (tests/shared/test_idempotency_header.py). Not a generator (FastAPI's exit machinery costs
+    # about four plain dependencies): a keyed write's failure is handed back by the request's
+    # session dependency. The caller is taken as `current_principal` takes it, and the session
+    # as the route's own (`get_session` answers with the request's open session).
+    key = idempotency_key(request)
     session = await get_session(request)
     model: type[IdempotencyRecordMixin] | None = getattr(
         request.app.state, "idempotency_model", None
     )
     principal = await optional_principal(request)
     scope = f"{caller_of(request, principal)}:{request.method}:{url_path(request.scope)}"[:200]
-    if idempotency_key is None or model is None:
+    if key is None or model is None:
         return Idempotency(model, session, scope, None, "")
     digest = hashlib.sha256(await request.body()).hexdigest()
     request.scope[FAILURE_HANDLER] = partial(
-        _answer_failure, database_of(request), model, scope, idempotency_key, digest
+        _answer_failure, database_of(request), model, scope, key, digest
     )
-    return Idempotency(model, session, scope, idempotency_key, digest)
+    return Idempotency(model, session, scope, key, digest)
 
 
 async def _answer_failure(

@@ -60,8 +60,8 @@ async def create_employee(
     data: schemas.EmployeeCreate,
     session: SessionDep,
     principal: UnitAdminCaller,
-    idem: IdempotencyDep,
     ctx: ContextDep,
+    idem: IdempotencyDep,
 ) -> JSONResponse:
     """Register an employee and their account (username = NIP, no usable password yet)."""
     employee = await people.create_employee(session, data, actor=principal, ctx=ctx)
