@@ -174,11 +174,12 @@ class FieldCipher:
 
     def encrypt(self, plaintext: str, *, context: str = "") -> str:
         """Encrypt with a fresh random nonce: equal inputs give different tokens."""
+        current = self._current  # once: a property that looks the key set up
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._current.aead.encrypt(
-            nonce, plaintext.encode("utf-8"), self._aad(self._current.kid, context)
+        sealed = current.aead.encrypt(
+            nonce, plaintext.encode("utf-8"), self._aad(current.kid, context)
         )
-        return f"{TOKEN_VERSION}:{self._current.kid}:{_b64encode(nonce + sealed)}"
+        return f"{TOKEN_VERSION}:{current.kid}:{_b64encode(nonce + sealed)}"
 
     def decrypt(self, token: str, *, context: str = "") -> str:
         """Decrypt a token made by the current or an old key; `DecryptionError` otherwise."""
