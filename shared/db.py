@@ -338,7 +338,8 @@ class _RequestTransaction:
         scope = self._scope
         scope.pop(REQUEST_SESSION, None)
         handler: FailureHandler | None = scope.pop(FAILURE_HANDLER, None)
-        if not isinstance(exc, Exception):
+        failure = exc if isinstance(exc, Exception) else None  # what a handler may answer
+        if failure is None:
             handler = None
         sync = self._session.sync_session
         if handler is None and sync.get_transaction() is None and not sync.identity_map:
@@ -349,9 +350,9 @@ class _RequestTransaction:
             return
         try:
             with anyio.CancelScope(shield=True):
-                if handler is not None:
+                if handler is not None and failure is not None:
                     try:
-                        await handler(self._session, exc)
+                        await handler(self._session, failure)
                     except BaseException as answer:  # another answer than the error's
                         await self._end(answer)
                         raise
