@@ -116,6 +116,15 @@ async def test_warm_hot_paths_send_prebuilt_statements_only(make_app):
     assert built == []
 
 
+async def test_a_number_of_blanks_only_is_not_found_without_a_query(make_app):
+    app = await make_app("hayu")
+    async with client_for(app) as client:
+        with statements(app) as seen:
+            blank = await client.get("/api/v1/public/verify/%20%20")
+    assert blank.status_code == 404, blank.text
+    assert seen == []
+
+
 def _count_urls(monkeypatch):
     made = []
     real = datastructures.URL.__init__

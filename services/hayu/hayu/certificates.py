@@ -55,10 +55,13 @@ NUMBER_SPELLINGS = 4
 """At most this many candidates: the typed text, upper-cased, with dashes, with slashes."""
 
 
-def number_parameters(typed: str) -> dict[str, str]:
+def number_parameters(typed: str) -> dict[str, str] | None:
     """The candidates bound to `_VERIFY`'s fixed parameters (the last one repeated to fill
-    them): the statement's text stays the same for every number."""
-    found = number_candidates(typed) or [""]
+    them): the statement's text stays the same for every number. None: nothing but blanks
+    was typed, no number can match."""
+    found = number_candidates(typed)
+    if not found:
+        return None
     return {f"number_{i}": found[min(i, len(found) - 1)] for i in range(NUMBER_SPELLINGS)}
 
 
@@ -209,7 +212,8 @@ async def verify_number(
 ) -> VerifyRead:
     """The public check of a certificate; one round trip."""
     now = ctx.now
-    found = await read_alone(session, _VERIFY, number_parameters(number))
+    parameters = number_parameters(number)
+    found = await read_alone(session, _VERIFY, parameters) if parameters is not None else []
     application = found[0] if found else None
     if application is None:
         raise errors.PermitNotFoundError(f"No permit or registration has the number {number}")
