@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request as StarletteRequest
 
 from shared.cli import create_account
+from shared.codes import new_tracking_code
 from shared.db import REQUEST_SESSION, SessionDep, get_session, write_intent
 from shared.problems import ConflictError
 from shared.testing import assert_problem, client_for
@@ -185,17 +186,79 @@ async def test_a_session_never_used_begins_and_ends_nothing(make_app: Any) -> No
     def record(session: Any, transaction: Any) -> None:
         begun.append(transaction)
 
+    postgres = app.state.db.dialect == "postgresql"
+    unknown = new_tracking_code("HY")  # well formed, so the lookup runs its statement
     async with client_for(app) as client:
         await client.get("/api/v1/probe/untouched")  # warm
+        await client.get(f"/api/v1/public/track/{unknown}")
         event.listen(Session, "after_transaction_create", record)
         try:
             answer = await client.get("/api/v1/probe/untouched")
+            untouched = list(begun)
+            # a public lookup: its one statement runs alone on PostgreSQL (`read_alone`)
+            lookup = await client.get(f"/api/v1/public/track/{unknown}")
+            looked_up = list(begun)
             committed = await client.post("/api/v1/probe/accounts/used")
         finally:
             event.remove(Session, "after_transaction_create", record)
     assert answer.json() == {"in_transaction": False}
+    assert untouched == []
+    assert lookup.status_code == 404, lookup.text
+    if postgres:
+        assert looked_up == []
     assert committed.status_code == 200, committed.text
-    assert len(begun) >= 1  # the route that writes does begin one, when it first writes
+    assert len(begun) > len(looked_up)  # the route that writes begins one when it first writes
+
+
+async def test_an_unused_session_ends_with_no_call_but_a_failure_is_still_handed_over() -> None:
+    """The fast end (nothing begun, nothing loaded): no commit, rollback or close, and no
+    checkpoint (a cancelled scope around it is not raised); with a failure and a handler on the
+    request, the handler is still called."""
+    from types import SimpleNamespace
+
+    import anyio
+
+    from shared.db import FAILURE_HANDLER, _RequestTransaction
+
+    events: list[str] = []
+
+    class Session:
+        sync_session = SimpleNamespace(get_transaction=lambda: None, identity_map={})
+
+        async def commit(self) -> None:
+            events.append("committed")
+
+        async def rollback(self) -> None:
+            events.append("rolled back")
+
+        async def close(self) -> None:
+            events.append("closed")
+
+    async def handler(session: Any, exc: Exception) -> None:
+        events.append(f"handed {exc}")
+
+    def request() -> Any:
+        db = SimpleNamespace(sessionmaker=Session)
+        return SimpleNamespace(
+            scope={FAILURE_HANDLER: handler},
+            method="POST",
+            app=SimpleNamespace(state=SimpleNamespace(db=db)),
+        )
+
+    with anyio.CancelScope() as outer:
+        outer.cancel()
+        answered = _RequestTransaction(request())
+        await answered.__aenter__()
+        await answered.__aexit__(None, None, None)
+        events.append("answered")
+    assert events == ["answered"]
+    assert not outer.cancelled_caught
+
+    events.clear()
+    failed = _RequestTransaction(request())
+    await failed.__aenter__()
+    await failed.__aexit__(ValueError, ValueError("refused"), None)
+    assert events == ["handed refused"]
 
 
 async def test_a_route_that_caught_its_failed_flush_is_rolled_back_not_committed(
