@@ -70,6 +70,16 @@ def write_request(
     )
 
 
+ACCEPTED = (200, 201)
+
+
+def _refuse_refusals(statuses: Mapping[int, int]) -> None:
+    """Figures of refused writes (a daily cap reached, a throttle) would measure refusals."""
+    refused = {status: n for status, n in statuses.items() if status not in ACCEPTED}
+    if refused:
+        raise SystemExit(f"writes were refused ({refused}): the figures would not be of writes")
+
+
 async def _pools(db: str, service: str) -> dict[str, list[str]]:
     import asyncpg  # type: ignore[import-untyped]
 
@@ -122,8 +132,8 @@ async def main_async(args: argparse.Namespace) -> int:
             ]
             for req in requests[:50]:  # warm: compiled statements, prepared statements
                 status, body = await call(app, req)
-            if status not in (200, 201):
-                raise SystemExit(f"the write answered {status}: {body[:300]!r}")
+                if status not in ACCEPTED:
+                    raise SystemExit(f"the write answered {status}: {body[:300]!r}")
             emit(
                 f"# {WRITES[service]}, in-process, {n} requests a round, load average "
                 f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
@@ -137,6 +147,7 @@ async def main_async(args: argparse.Namespace) -> int:
                     status, _ = await call(app, req)
                     statuses[status] = statuses.get(status, 0) + 1
                 cpu_us = 1e6 * (time.thread_time() - cpu) / n
+                _refuse_refusals(statuses)
                 wall_us = 1e6 * (time.perf_counter() - started) / n
                 walls.append(wall_us)
                 emit(
@@ -152,6 +163,7 @@ async def main_async(args: argparse.Namespace) -> int:
                     status, _ = await call(app, req)
                     statuses[status] = statuses.get(status, 0) + 1
                 profile.disable()
+                _refuse_refusals(statuses)
                 result = breakdown(WRITES[service], app, profile, n, statuses)
                 # "unprofiled": the timed rounds' median wall clock per request
                 result.unprofiled_us = statistics.median(walls) if walls else 0.0

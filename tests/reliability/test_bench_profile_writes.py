@@ -32,3 +32,11 @@ def test_each_request_is_the_scenarios_write_with_a_key_of_its_own(service: str)
 def test_an_unknown_service_is_refused() -> None:
     with pytest.raises(SystemExit):
         main(["--service", "nope"])
+
+
+def test_a_round_with_refused_writes_stops_the_measurement() -> None:
+    from bench.profile_writes import _refuse_refusals
+
+    _refuse_refusals({201: 500})
+    with pytest.raises(SystemExit, match="422"):
+        _refuse_refusals({201: 499, 422: 1})
