@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,12 +346,25 @@ def _quiet_logs() -> None:
             handler.setStream(sink)
 
 
-def self_report_request(token: str, i: int, run_id: str) -> Request:
-    scenario = scenarios.BY_NAME["hayu.self_report"]
-    ctx = RenderContext(run_id=run_id, level="p", vu=1 + i % 64, iteration=i)
+def scenario_request(
+    name: str,
+    token: str,
+    i: int,
+    run_id: str,
+    *,
+    level: str,
+    users: int,
+    pools: Mapping[str, Sequence[str]] | None = None,
+) -> Request:
+    """The `i`-th request of a write scenario as the k6 script would send it: its body rendered
+    for virtual user `1 + i % users`, the caller's token and a new Idempotency-Key."""
+    scenario = scenarios.BY_NAME[name]
+    ctx = RenderContext(
+        run_id=run_id, level=level, vu=1 + i % users, iteration=i, pools=pools or {}
+    )
     body = json.dumps(render(scenario.body, ctx)).encode()
     return Request(
-        "POST",
+        scenario.method,
         scenario.path,
         (
             (b"authorization", f"Bearer {token}".encode()),
@@ -360,6 +373,36 @@ def self_report_request(token: str, i: int, run_id: str) -> Request:
         ),
         body,
     )
+
+
+def self_report_request(token: str, i: int, run_id: str) -> Request:
+    return scenario_request("hayu.self_report", token, i, run_id, level="p", users=64)
+
+
+async def sign_in(app: ASGI, username: str, hint: str = "") -> str:
+    """A bearer token for a seeded account (the bench password), through the app's own login."""
+    status, body = await call(
+        app,
+        Request(
+            "POST",
+            "/api/v1/auth/token",
+            ((b"content-type", b"application/x-www-form-urlencoded"),),
+            f"username={username}&password={seed.BENCH_PASSWORD}".encode(),
+        ),
+    )
+    if status != 200:
+        raise SystemExit(f"login answered {status}: {body[:300]!r}{hint}")
+    token: str = json.loads(body)["access_token"]
+    return token
+
+
+async def send_all(app: ASGI, requests: Sequence[Request]) -> dict[int, int]:
+    """Send the requests one after another; how many got each status."""
+    statuses: dict[int, int] = {}
+    for req in requests:
+        status, _ = await call(app, req)
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses
 
 
 async def _profile(
@@ -371,13 +414,10 @@ async def _profile(
 ) -> Breakdown:
     for req in warmup:
         await call(app, req)
-    statuses: dict[int, int] = {}
     # CPU time of this thread: other engineers' processes on the same cores do not count.
     profile = cProfile.Profile(time.thread_time_ns, 1e-9)
     profile.enable()
-    for req in requests:
-        status, _ = await call(app, req)
-        statuses[status] = statuses.get(status, 0) + 1
+    statuses = await send_all(app, requests)
     profile.disable()
     result = breakdown(label, app, profile, len(requests), statuses)
     started = time.perf_counter()
@@ -440,19 +480,7 @@ async def main_async(args: argparse.Namespace) -> int:
         bare = create_bare()
         _quiet_logs()
         async with stack.router.lifespan_context(stack):
-            status, body = await call(
-                stack,
-                Request(
-                    "POST",
-                    "/api/v1/auth/token",
-                    ((b"content-type", b"application/x-www-form-urlencoded"),),
-                    f"username={seed.LOGIN_GROUPS['hayu.owner'].username_of(0)}"
-                    f"&password={seed.BENCH_PASSWORD}".encode(),
-                ),
-            )
-            if status != 200:
-                raise SystemExit(f"login answered {status}: {body[:300]!r}")
-            token = json.loads(body)["access_token"]
+            token = await sign_in(stack, seed.LOGIN_GROUPS["hayu.owner"].username_of(0))
             n = args.requests
             codes = await _codes(args.db, n)
             if not codes:

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import cProfile
 import importlib
-import json
 import os
 import statistics
 import sys
@@ -38,8 +37,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bench import database, scenarios, seed
-from bench.profile_layers import Request, _quiet_logs, breakdown, call, emit, print_breakdown
-from bench.spec import RenderContext, SqlPool, render
+from bench.profile_layers import (
+    Request,
+    _quiet_logs,
+    breakdown,
+    call,
+    emit,
+    print_breakdown,
+    scenario_request,
+    send_all,
+    sign_in,
+)
+from bench.spec import SqlPool
 
 WRITES = {
     "erk": "erk.activity_submit",
@@ -56,17 +65,8 @@ def write_request(
     service: str, token: str, i: int, run_id: str, pools: Mapping[str, Sequence[str]]
 ) -> Request:
     """The `i`-th request of the service's write scenario, as the k6 script would send it."""
-    scenario = scenarios.BY_NAME[WRITES[service]]
-    ctx = RenderContext(run_id=run_id, level="w", vu=1 + i % ACCOUNTS, iteration=i, pools=pools)
-    return Request(
-        scenario.method,
-        scenario.path,
-        (
-            (b"authorization", f"Bearer {token}".encode()),
-            (b"content-type", b"application/json"),
-            (b"idempotency-key", uuid.uuid4().hex.encode()),
-        ),
-        json.dumps(render(scenario.body, ctx)).encode(),
+    return scenario_request(
+        WRITES[service], token, i, run_id, level="w", users=ACCOUNTS, pools=pools
     )
 
 
@@ -109,21 +109,10 @@ async def main_async(args: argparse.Namespace) -> int:
         pools = await _pools(args.db, service)
         group = seed.LOGIN_GROUPS[scenarios.BY_NAME[WRITES[service]].auth or ""]
         async with app.router.lifespan_context(app):
-            tokens = []
-            for i in range(ACCOUNTS):
-                status, body = await call(
-                    app,
-                    Request(
-                        "POST",
-                        "/api/v1/auth/token",
-                        ((b"content-type", b"application/x-www-form-urlencoded"),),
-                        f"username={group.username_of(FIRST_ACCOUNT + i)}"
-                        f"&password={seed.BENCH_PASSWORD}".encode(),
-                    ),
-                )
-                if status != 200:
-                    raise SystemExit(f"login answered {status}: {body[:300]!r} (seed first)")
-                tokens.append(json.loads(body)["access_token"])
+            tokens = [
+                await sign_in(app, group.username_of(FIRST_ACCOUNT + i), " (seed first)")
+                for i in range(ACCOUNTS)
+            ]
             run_id = uuid.uuid4().hex[:8]
             n = args.requests
             total = 50 + n * (args.rounds + (1 if args.profile else 0))
@@ -141,11 +130,8 @@ async def main_async(args: argparse.Namespace) -> int:
             walls: list[float] = []
             for round_number in range(args.rounds):
                 batch = requests[50 + round_number * n : 50 + (round_number + 1) * n]
-                statuses: dict[int, int] = {}
                 started, cpu = time.perf_counter(), time.thread_time()
-                for req in batch:
-                    status, _ = await call(app, req)
-                    statuses[status] = statuses.get(status, 0) + 1
+                statuses = await send_all(app, batch)
                 cpu_us = 1e6 * (time.thread_time() - cpu) / n
                 _refuse_refusals(statuses)
                 wall_us = 1e6 * (time.perf_counter() - started) / n
@@ -156,12 +142,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 )
             if args.profile:
                 batch = requests[50 + args.rounds * n :]
-                statuses = {}
                 profile = cProfile.Profile(time.thread_time_ns, 1e-9)
                 profile.enable()
-                for req in batch:
-                    status, _ = await call(app, req)
-                    statuses[status] = statuses.get(status, 0) + 1
+                statuses = await send_all(app, batch)
                 profile.disable()
                 _refuse_refusals(statuses)
                 result = breakdown(WRITES[service], app, profile, n, statuses)
