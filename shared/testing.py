@@ -460,31 +460,44 @@ def transactions_begun() -> Iterator[list[int]]:
 
 
 @contextlib.contextmanager
-def statements_built_per_request(app: FastAPI) -> Iterator[list[str]]:
+def statements_sent(
+    app: FastAPI, keep: Callable[[str, Any], bool] | None = None
+) -> Iterator[list[str]]:
+    """The SQL the app's engine sends while inside the block, in order; with `keep`, only the
+    statements for which `keep(statement, execution_context)` is true."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any) -> None:
+        if keep is None or keep(statement, context):
+            sent.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _built_for_this_execution(statement: str, context: Any) -> bool:
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:  # driver-level SQL (BEGIN on SQLite), nothing compiled
+        return False
+    return bool(
+        context.cache_hit is not CacheStats.CACHE_HIT
+        or compiled.post_compile_params
+        or compiled.literal_execute_params
+    )
+
+
+def statements_built_per_request(app: FastAPI) -> contextlib.AbstractContextManager[list[str]]:
     """The statements the app's engine executed whose SQL text was built for that execution:
     compiled afresh (not found in SQLAlchemy's compiled cache, or not cacheable) or carrying
     parameters rendered into the text at execution (an expanding `IN`, a literal-execute
     parameter). A hot path's prebuilt statements, once warm, should show none: each is compiled
     once per process and sent as the same text, so its execution only binds values."""
-    from sqlalchemy import event
-    from sqlalchemy.engine.interfaces import CacheStats
-
-    built: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any) -> None:
-        compiled = getattr(context, "compiled", None)
-        if compiled is None:  # driver-level SQL (BEGIN on SQLite), nothing compiled
-            return
-        if (
-            context.cache_hit is not CacheStats.CACHE_HIT
-            or compiled.post_compile_params
-            or compiled.literal_execute_params
-        ):
-            built.append(statement)
-
-    engine = app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield built
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return statements_sent(app, _built_for_this_execution)

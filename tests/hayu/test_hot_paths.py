@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 from hayu_factories import actors, filing
-from sqlalchemy import event
 from starlette import datastructures
 
-from shared.testing import client_for, statements_built_per_request
+from shared.testing import client_for, statements_built_per_request, statements_sent
 
 
-@contextmanager
+def _work(statement, context):
+    head = statement.lstrip().split(None, 1)[0].upper()
+    return head in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+
 def statements(app):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        head = statement.lstrip().split(None, 1)[0].upper()
-        if head in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
-            seen.append(statement)
-
-    engine = app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return statements_sent(app, _work)
 
 
 async def test_round_trips_of_filing_tracking_and_verification(make_app, backend):

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from sabilulungan.models import (
     AuditCheckpoint,
@@ -27,7 +26,12 @@ from sabilulungan.models import (
 )
 from shared.audit_integrity import verify_chain
 from shared.audit_seal import seal_pending
-from shared.testing import assert_problem, statements_built_per_request, transactions_begun
+from shared.testing import (
+    assert_problem,
+    statements_built_per_request,
+    statements_sent,
+    transactions_begun,
+)
 
 # statements per request; transaction control (BEGIN, COMMIT) is not counted
 SUBMIT = {"postgresql": 1, "sqlite": 5}  # proposal, budget lines, board, stage entry, audit event
@@ -38,20 +42,12 @@ SUBMIT_REPLAY = {"postgresql": 2, "sqlite": 7}
 TRACK = 1  # the proposal's public columns joined to its stage entries
 
 
-@contextlib.contextmanager
-def counting(world: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
+def _not_transaction_control(statement: str, context: Any) -> bool:
+    return statement.lstrip().split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")
 
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
-            statements.append(statement)
 
-    engine = world.app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+def counting(world: Any) -> contextlib.AbstractContextManager[list[str]]:
+    return statements_sent(world.app, _not_transaction_control)
 
 
 def dialect(world: Any) -> str:
