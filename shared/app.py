@@ -49,7 +49,7 @@ from shared.idempotency import (
     KEY_PARAMETER,
     IdempotencyRecordMixin,
     StoredResponseReplayError,
-    get_idempotency,
+    takes_idempotency,
 )
 from shared.limits import body_limits
 from shared.observability import Metrics, configure_logging
@@ -348,12 +348,6 @@ def _common_router(spec: ServiceSpec) -> APIRouter:
     return router
 
 
-def _takes_idempotency(dependencies: Sequence[Any]) -> bool:
-    return any(
-        d.call is get_idempotency or _takes_idempotency(d.dependencies) for d in dependencies
-    )
-
-
 def _document_idempotency_key(app: FastAPI, schema: dict[str, Any]) -> None:
     """The Idempotency-Key header on every operation whose route takes the idempotency handle:
     the handle reads the header itself (`shared.idempotency.get_idempotency`), so FastAPI no
@@ -364,7 +358,7 @@ def _document_idempotency_key(app: FastAPI, schema: dict[str, Any]) -> None:
         route = context.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        if not _takes_idempotency(declared(route)):
+        if not takes_idempotency(declared(route)):
             continue
         for method in route.methods or ():
             operation = paths.get(context.path_format, {}).get(method.lower())

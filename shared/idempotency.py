@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any
 
@@ -373,6 +373,11 @@ async def _answer_failure(
             await _raise_stored(lookup, model, scope, key, request_hash)
     finally:
         write_intent.reset(token)
+
+
+def takes_idempotency(dependencies: Sequence[Any]) -> bool:
+    """True when one of these FastAPI dependencies, or one of theirs, is `get_idempotency`."""
+    return any(d.call is get_idempotency or takes_idempotency(d.dependencies) for d in dependencies)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

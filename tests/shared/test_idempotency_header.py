@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from shared.folding import declared
-from shared.idempotency import KEY_HEADER_DOC, KEY_PARAMETER, get_idempotency
+from shared.idempotency import KEY_HEADER_DOC, KEY_PARAMETER, get_idempotency, takes_idempotency
 from shared.testing import assert_problem, client_for, probe_router
 
 
@@ -88,10 +88,6 @@ async def test_without_a_token_a_long_key_is_refused_for_the_caller_first(make_a
     assert_problem(anonymous, 401)
 
 
-def _takes_handle(dependencies: list[Any]) -> bool:
-    return any(d.call is get_idempotency or _takes_handle(d.dependencies) for d in dependencies)
-
-
 @pytest.mark.parametrize("service", ["hayu", "erk", "sabilulungan"])
 async def test_every_keyed_route_takes_the_handle_last_and_documents_the_header(
     make_app: Any, service: str
@@ -105,7 +101,7 @@ async def test_every_keyed_route_takes_the_handle_last_and_documents_the_header(
         if not isinstance(route, APIRoute):
             continue
         dependencies = declared(route)
-        if not _takes_handle(dependencies):
+        if not takes_idempotency(dependencies):
             continue
         keyed += 1
         assert dependencies[-1].call is get_idempotency, (route.path, route.methods)
